@@ -1,0 +1,85 @@
+"""The domain's concepts, one frozen dataclass each (see shared DOMAIN.md).
+
+Metric, KPI, key result and objective are kept apart on purpose: a metric
+measures, a KPI watches a metric against a target, a key result moves a
+metric from a start value to a target by a deadline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+UNITS = ("number", "currency", "percent", "duration")
+DIRECTIONS = ("up", "down")
+AGGREGATIONS = ("sum", "mean", "last", "min", "max")
+TARGET_KINDS = ("min", "max")          # min = at least (floor), max = at most (ceiling)
+KPI_PERIODS = ("month", "quarter", "year")
+GRAINS = ("day", "week", "month", "quarter", "year")
+KPI_STATUSES = ("healthy", "at_risk", "unhealthy", "no_data")
+KR_STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+DEFAULT_TOLERANCE = 0.10
+TOO_MANY_KPIS = 7                      # more than this many KPIs in a department is flagged
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    department: str | None = None
+    unit: str = "number"
+    direction: str = "up"
+    aggregation: str = "sum"
+    formula: str | None = None          # e.g. "purchases / website_visitors"
+    description: str = ""
+    dimension_name: str | None = None   # e.g. "channel" when history has a dimension
+
+
+@dataclass(frozen=True)
+class KPI:
+    title: str
+    metric: str
+    target: float
+    target_kind: str                    # "min" | "max"
+    period: str = "month"
+    department: str | None = None
+    objective: str | None = None
+    owner: str | None = None
+    tolerance: float = DEFAULT_TOLERANCE
+    supporting: tuple[str, ...] = ()    # supporting metric names
+
+
+@dataclass(frozen=True)
+class Target:
+    """A per-period target overriding a KPI's default target."""
+    kpi: str                            # KPI title
+    period: str                         # label: "2025-03", "2025-Q1", "2025"
+    target: float
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    objective: str
+    title: str
+    metric: str
+    start: float
+    target: float
+    start_date: date
+    deadline: date
+    owner: str | None = None
+    department: str | None = None
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    department: str | None = None
+    key_results: tuple[KeyResult, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Launch:
+    launch: str
+    launch_date: date
+    department: str = "Marketing"
+    conversion_target: float | None = None   # at least
+    cac_target: float | None = None          # at most

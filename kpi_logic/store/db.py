@@ -1,0 +1,229 @@
+"""Everything that touches the database file: opening it, its schema, and
+(in the modules named in docs/ARCHITECTURE.md) the SQL that reads and writes it.
+
+DuckDB lets one process write a file at a time. The dashboard and the CLI
+share the file, so nobody keeps it open while idle: `connect` is used as a
+context manager around one unit of work, and a caller that finds the file
+locked retries for a bounded time before giving up with DatabaseBusyError.
+"""
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from ..errors import DatabaseBusyError
+
+DEFAULT_DB = Path("data") / "lodestar.duckdb"
+SCHEMA_VERSION = 1
+LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
+
+# Versioned tables: a row is current while superseded_by is null. An import
+# that changes a row marks the old one superseded_by=<new batch> and inserts
+# the new one, so undoing a batch deletes its rows and clears the marks it set.
+SCHEMA_V1 = """
+create table if not exists schema_version (version integer not null);
+
+create sequence if not exists batch_ids start 1;
+
+create table if not exists batches (
+    id integer primary key,
+    run_id integer not null,
+    file varchar not null,
+    sheet varchar,
+    kind varchar not null,
+    sha256 varchar,
+    imported_at timestamp not null,
+    rows integer not null default 0,
+    inserted integer not null default 0,
+    updated integer not null default 0,
+    unchanged integer not null default 0,
+    undone_at timestamp
+);
+
+create table if not exists observations (
+    metric varchar not null,
+    obs_date date not null,
+    dimension varchar not null default '',
+    value double not null,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists metrics (
+    name varchar not null,
+    department varchar,
+    unit varchar not null default 'number',
+    direction varchar not null default 'up',
+    aggregation varchar not null default 'sum',
+    formula varchar,
+    description varchar not null default '',
+    dimension_name varchar,
+    inferred boolean not null default false,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists kpis (
+    title varchar not null,
+    metric varchar not null,
+    target double not null,
+    target_kind varchar not null,
+    period varchar not null default 'month',
+    department varchar,
+    objective varchar,
+    owner varchar,
+    tolerance double not null default 0.1,
+    supporting varchar,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists targets (
+    kpi varchar not null,
+    period varchar not null,
+    target double not null,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists key_results (
+    objective varchar not null,
+    title varchar not null,
+    metric varchar not null,
+    start_value double not null,
+    target_value double not null,
+    start_date date not null,
+    deadline date not null,
+    owner varchar,
+    department varchar,
+    weight double not null default 1.0,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists launches (
+    launch varchar not null,
+    launch_date date not null,
+    department varchar not null default 'Marketing',
+    conversion_target double,
+    cac_target double,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create index if not exists observations_metric_date on observations (metric, obs_date);
+"""
+
+# Each entry migrates a file from version N-1 to N. Append, never edit.
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1}
+
+
+def database_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file to use: the argument, else $LODESTAR_DB, else data/lodestar.duckdb."""
+    if path:
+        return Path(path)
+    env = os.environ.get("LODESTAR_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise DatabaseBusyError(
+                        f"The database {path} is in use by another Lodestar process "
+                        f"and stayed locked for {wait_seconds:.0f} s. Nothing was changed; "
+                        "try again in a moment.") from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
+            wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the database for one unit of work and close it afterwards.
+
+    Creates the file and its schema on first use and migrates an older file.
+    A read_only open of a file that does not exist yet falls back to a
+    writable open so the schema can be created.
+    """
+    db = database_path(path)
+    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if str(db) != ":memory:":
+        db.parent.mkdir(parents=True, exist_ok=True)
+        if read_only and not db.exists():
+            read_only = False
+    con = _open(db, read_only, wait)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def memory_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the current schema (tests, previews)."""
+    con = duckdb.connect(":memory:")
+    ensure_schema(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'schema_version'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("select max(version) from schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or migrate the schema to SCHEMA_VERSION, in one transaction."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"This database was written by a newer Lodestar (schema {current}, "
+            f"this release knows {SCHEMA_VERSION}). Upgrade Lodestar to open it.")
+    if current == SCHEMA_VERSION:
+        return
+    con.execute("begin transaction")
+    try:
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            con.execute(MIGRATIONS[version])
+            con.execute("delete from schema_version")
+            con.execute("insert into schema_version values (?)", [version])
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All-or-nothing: commit when the block ends normally, roll back otherwise."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    else:
+        con.execute("commit")
+
+
+def quote_identifier(name: str) -> str:
+    """The one way an identifier reaches SQL text: double-quoted, quotes doubled."""
+    return '"' + str(name).replace('"', '""') + '"'
