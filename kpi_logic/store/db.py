@@ -19,7 +19,7 @@ import duckdb
 from ..errors import DatabaseBusyError
 
 DEFAULT_DB = Path("data") / "lodestar.duckdb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -119,8 +119,17 @@ create table if not exists launches (
 create index if not exists observations_metric_date on observations (metric, obs_date);
 """
 
+# Small facts about this database file (e.g. that its owner chose to start
+# empty instead of with the demo company).
+SCHEMA_V2 = """
+create table if not exists settings (
+    key varchar primary key,
+    value varchar not null
+);
+"""
+
 # Each entry migrates a file from version N-1 to N. Append, never edit.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2}
 
 
 def database_path(path: str | os.PathLike | None = None) -> Path:
@@ -227,3 +236,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def quote_identifier(name: str) -> str:
     """The one way an identifier reaches SQL text: double-quoted, quotes doubled."""
     return '"' + str(name).replace('"', '""') + '"'
+
+
+def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("select value from settings where key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("insert into settings (key, value) values (?, ?) "
+                "on conflict (key) do update set value = excluded.value", [key, value])
+
+
+def has_history(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when any batch (import or edit) is in effect."""
+    return con.execute("select count(*) from batches where undone_at is null").fetchone()[0] > 0
