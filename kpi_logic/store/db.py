@@ -19,7 +19,7 @@ import duckdb
 from ..errors import DatabaseBusyError
 
 DEFAULT_DB = Path("data") / "lodestar.duckdb"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -128,8 +128,46 @@ create table if not exists settings (
 );
 """
 
+# Saved budget scenarios of a marketing launch. Not versioned by batches:
+# undoing an import leaves a team's saved scenarios alone. No foreign key on
+# purpose: DuckDB refuses updates to indexed columns of a referenced row,
+# and renaming a scenario needs one.
+SCHEMA_V3 = """
+create sequence if not exists scenario_ids start 1;
+
+create table if not exists scenarios (
+    id integer primary key,
+    launch varchar not null,
+    name varchar not null,
+    days integer not null,
+    created_at timestamp not null,
+    unique (launch, name)
+);
+
+create table if not exists scenario_channels (
+    scenario_id integer not null,
+    channel varchar not null,
+    spend_per_day double not null,
+    new_customers double not null,
+    purchases double,
+    visitors double,
+    primary key (scenario_id, channel)
+);
+"""
+
 # Each entry migrates a file from version N-1 to N. Append, never edit.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
+
+
+def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query, or None; the result is read to the end.
+
+    DuckDB 2 keeps a result that was only partly fetched (fetchone) open, and
+    then refuses to register a DataFrame on that connection ("unfinished
+    result"), so every single-row read goes through here.
+    """
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
 
 
 def database_path(path: str | os.PathLike | None = None) -> Path:
@@ -190,12 +228,11 @@ def memory_connection() -> duckdb.DuckDBPyConnection:
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'schema_version'"
-    ).fetchone()[0]
+    exists = first(con, "select count(*) from information_schema.tables "
+                        "where table_name = 'schema_version'")[0]
     if not exists:
         return 0
-    row = con.execute("select max(version) from schema_version").fetchone()
+    row = first(con, "select max(version) from schema_version")
     return int(row[0] or 0)
 
 
@@ -239,7 +276,7 @@ def quote_identifier(name: str) -> str:
 
 
 def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("select value from settings where key = ?", [key]).fetchone()
+    row = first(con, "select value from settings where key = ?", [key])
     return row[0] if row else None
 
 
@@ -250,4 +287,4 @@ def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 
 def has_history(con: duckdb.DuckDBPyConnection) -> bool:
     """True when any batch (import or edit) is in effect."""
-    return con.execute("select count(*) from batches where undone_at is null").fetchone()[0] > 0
+    return first(con, "select count(*) from batches where undone_at is null")[0] > 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
+from .db import first
 from ..model import KPI, KeyResult, Launch, Metric, Target
 
 _METRICS = """
@@ -58,6 +59,5 @@ def load_launches(con: duckdb.DuckDBPyConnection) -> list[Launch]:
 
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an import, edit or undo changes anything (cache key)."""
-    row = con.execute(
-        "select count(*), coalesce(max(id), 0), count(undone_at) from batches").fetchone()
+    row = first(con, "select count(*), coalesce(max(id), 0), count(undone_at) from batches")
     return f"{row[0]}-{row[1]}-{row[2]}"
