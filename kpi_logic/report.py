@@ -1,0 +1,383 @@
+"""PNG reports: one composed image per page, for e-mail, slides and chat.
+
+The image is a single Vega-Lite spec (header, KPI tiles, charts, lists) made
+with Altair and rasterised offline by vl-convert. Header, tiles and lists are
+drawn on a "canvas" chart whose x/y scales are pixels, which gives exact
+layout without a browser. Every status is written as an icon and a word as
+well as a colour.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+from . import charts
+from . import formatting as fmt
+from .errors import InputError
+
+KINDS = ("overview", "scorecard", "okrs")
+WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
+FONT = "Liberation Sans"
+MUTED, LINE, TILE = "#4B5563", "#D1D5DB", "#F9FAFB"
+_CANVAS_COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill",
+                   "weight", "align", "limit"]
+
+
+class Canvas:
+    """Collects rectangles and text at pixel positions, then becomes one chart."""
+
+    def __init__(self, height: int, width: int = WIDTH):
+        self.width, self.height, self.items = width, height, []
+
+    def rect(self, x, y, w, h, fill, stroke=None):
+        self.items.append({"kind": "rect", "x": x, "y": y, "x2": x + w, "y2": y + h,
+                           "fill": fill, "colour": stroke or fill})
+
+    def text(self, x, y, text, *, size=13, colour=charts.INK, weight="normal", align="left",
+             limit=0):
+        self.items.append({"kind": "text", "x": x, "y": y, "text": str(text), "size": size,
+                           "colour": colour, "weight": weight, "align": align,
+                           "limit": limit})
+
+    def chart(self) -> alt.LayerChart:
+        frame = pd.DataFrame(self.items, columns=_CANVAS_COLUMNS)
+        x = alt.X("x:Q", axis=None,
+                  scale=alt.Scale(domain=[0, self.width], nice=False, zero=False))
+        y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, self.height], nice=False,
+                                                     zero=False, reverse=True))
+        rects = frame[frame["kind"] == "rect"].drop(columns=["text"])
+        layers = [alt.Chart(rects).mark_rect(strokeWidth=1).encode(
+            x=x, y=y, x2="x2:Q", y2="y2:Q", fill=alt.Fill("fill:N", scale=None),
+            stroke=alt.Stroke("colour:N", scale=None))]
+        texts = frame[frame["kind"] == "text"]
+        # weight, alignment and width limit are mark properties, not channels:
+        # one text layer per combination used
+        for (weight, align, limit), group in texts.groupby(["weight", "align", "limit"]):
+            layers.append(alt.Chart(group).mark_text(
+                baseline="alphabetic", fontWeight=weight, align=align, limit=limit).encode(
+                x=x, y=y, text="text:N", size=alt.Size("size:Q", scale=None),
+                color=alt.Color("colour:N", scale=None)))
+        return alt.layer(*layers).properties(width=self.width, height=self.height)
+
+
+def header(title: str, facts: list[tuple[str, str]]) -> alt.LayerChart:
+    """The report's title and a line of facts ("Period: Mar 2025 · As of ...")."""
+    canvas = Canvas(86)
+    canvas.text(0, 34, title, size=28, weight="bold", limit=WIDTH)
+    line = "   ·   ".join(f"{name}: {value}" for name, value in facts if value)
+    canvas.text(0, 64, line, size=15, colour=MUTED, limit=WIDTH)
+    canvas.rect(0, 80, WIDTH, 2, charts.INK)
+    return canvas.chart()
+
+
+def tile_grid(tiles: list[dict], *, columns: int = 3, height: int | None = None
+              ) -> alt.LayerChart:
+    """Tiles in a grid. A tile is {title, value, status, lines: [(text, colour)]},
+    optionally `colour` for the strip and title when it has no status:
+    a status-coloured strip, the title, the status as icon and word, the big value,
+    and up to four short lines (target rule, changes, review flag)."""
+    gap = 16
+    width = (WIDTH - gap * (columns - 1)) / columns
+    if height is None:
+        most = max((len(t.get("lines", [])) for t in tiles), default=0)
+        height = 78 + 18 * min(most, 4) + 12
+    rows = max((len(tiles) + columns - 1) // columns, 1)
+    canvas = Canvas(rows * height + (rows - 1) * gap + 4)
+    for index, tile in enumerate(tiles):
+        x = (index % columns) * (width + gap)
+        y = (index // columns) * (height + gap)
+        colour = tile.get("colour") or fmt.status_colour(tile.get("status"))
+        canvas.rect(x, y, width, height, TILE, LINE)
+        canvas.rect(x, y, 7, height, colour)
+        canvas.text(x + 20, y + 26, tile["title"], size=15, weight="bold",
+                    colour=tile.get("colour") or charts.INK,
+                    limit=width - (150 if tile.get("status") else 30))
+        if tile.get("status"):
+            canvas.text(x + width - 14, y + 26, fmt.status_badge(tile["status"]), size=14,
+                        colour=colour, weight="bold", align="right")
+        canvas.text(x + 20, y + 66, tile["value"], size=32, weight="bold", limit=width - 30)
+        for line, (text, tone) in enumerate(tile.get("lines", [])[:4]):
+            canvas.text(x + 20, y + 90 + line * 18, text, size=13, colour=tone,
+                        limit=width - 30)
+    return canvas.chart()
+
+
+def change_line(change: dict | None, unit: str, direction: str) -> tuple[str, str]:
+    """ "▲ +$4.50 (+8.7%) vs Feb 2025" in the colour of the change's meaning."""
+    change = change or {}
+    if fmt.is_missing(change.get("abs")):
+        return f"no comparison {fmt.comparison_label(change.get('label'))}".strip(), MUTED
+    arrow = fmt.change_arrow(change["abs"])
+    tone = fmt.TONE_COLOURS[fmt.change_tone(change["abs"], direction)]
+    text = f"{arrow} {fmt.format_change(change, unit)} {fmt.comparison_label(change.get('label'))}"
+    return text.strip(), tone
+
+
+def kpi_tile(kpi: dict) -> dict:
+    """The tile for one KPI of the scorecard JSON."""
+    unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
+    lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit)}",
+              MUTED),
+             change_line(kpi.get("vs_previous"), unit, direction),
+             change_line(kpi.get("vs_last_year"), unit, direction)]
+    missed = kpi.get("missed_in_a_row") or 0
+    if kpi.get("review"):      # the engine decides when a streak needs a review
+        lines.append((f"⚠ Missed {missed} periods in a row: review this target", fmt.WARN))
+    elif missed >= 2:
+        lines.append((f"Missed {missed} periods in a row", MUTED))
+    return {"title": kpi.get("title") or kpi.get("metric", ""), "status": kpi.get("status"),
+            "value": fmt.format_value(kpi.get("value"), unit), "lines": lines}
+
+
+def note(text: str, *, colour: str = MUTED) -> alt.LayerChart:
+    """A one-line message (e.g. "No KPIs are defined for Marketing yet.")."""
+    canvas = Canvas(30)
+    canvas.text(0, 20, text, size=15, colour=colour, limit=WIDTH)
+    return canvas.chart()
+
+
+def section(title: str) -> alt.LayerChart:
+    canvas = Canvas(34)
+    canvas.text(0, 24, title, size=19, weight="bold", limit=WIDTH)
+    canvas.rect(0, 31, WIDTH, 1, LINE)
+    return canvas.chart()
+
+
+def _facts(data: dict, *pairs: tuple[str, str]) -> list[tuple[str, str]]:
+    """The header's facts; the as-of date is the data's, else the day the report is made."""
+    dates = [("As of", data.get("as_of") or date.today()),
+             ("Data through", data.get("data_through"))]
+    return list(pairs) + [(name, fmt.human_date(value)) for name, value in dates if value]
+
+
+def _grid(charts_: list, columns: int) -> alt.VConcatChart | alt.HConcatChart:
+    rows = [alt.hconcat(*charts_[i:i + columns], spacing=40)
+            for i in range(0, len(charts_), columns)]
+    return alt.vconcat(*rows, spacing=24)
+
+
+def scorecard_parts(data: dict, title: str | None) -> list:
+    """Header, KPI tiles, one trend chart per KPI and the plain metrics."""
+    department = data.get("department") or "All departments"
+    period = fmt.human_period(data.get("period"))
+    if data.get("partial"):
+        period += " (incomplete period)"
+    parts = [header(title or f"{department} scorecard",
+                    _facts(data, ("Department", department), ("Period", period)))]
+    kpis = data.get("kpis") or []
+    if not kpis:
+        return parts + [note(f"No KPIs are defined for {department} yet.")]
+    if data.get("too_many_kpis"):
+        parts.append(note(f"⚠ {len(kpis)} KPIs in {department}: past about seven they stop "
+                          "being key. Consider keeping the few that steer.", colour=fmt.WARN))
+    parts.append(tile_grid([kpi_tile(k) for k in kpis]))
+    trends = [charts.kpi_trend_chart(
+        k, width=WIDTH // 2 - 70, height=170, legend=False, axis_side="right",
+        title=alt.TitleParams(k.get("title") or k.get("metric", ""), anchor="start",
+                              fontSize=15, subtitle=fmt.target_rule(
+                                  k.get("target"), k.get("target_kind"), k.get("unit")),
+                              subtitleColor=MUTED, subtitleFontSize=12))
+        for k in kpis if k.get("history")]
+    if trends:
+        parts += [section("Trend against target"), legend_line(), _grid(trends, 2)]
+    if data.get("metrics"):
+        parts += [section("Other metrics (not linked to a KPI or key result)"),
+                  metric_table(data["metrics"])]
+    return parts
+
+
+def legend_line() -> alt.LayerChart:
+    """One key for all trend charts, so each chart can use its width for data."""
+    canvas = Canvas(26)
+    x = 0
+    for status, shape in (("healthy", "●"), ("at_risk", "▲"), ("unhealthy", "✚"),
+                          ("no_data", "■")):
+        canvas.text(x, 17, f"{shape} {fmt.status_word(status)}", size=13,
+                    colour=fmt.status_colour(status), weight="bold")
+        x += 118
+    canvas.text(x + 10, 17, "- - -  target (steps where the target changes)", size=13,
+                colour=charts.INK)
+    canvas.rect(x + 330, 6, 26, 14, "#F2E2CC")
+    canvas.text(x + 364, 17, "at-risk band (within tolerance)", size=13, colour=charts.INK)
+    return canvas.chart()
+
+
+def metric_table(metrics: list[dict]) -> alt.LayerChart:
+    """Plain metrics: name, value, change vs previous and vs last year."""
+    row = 24
+    canvas = Canvas(row * (len(metrics) + 1) + 6)
+    columns = ((0, "Metric"), (380, "Value"), (540, "vs previous"), (850, "vs last year"))
+    for x, name in columns:
+        canvas.text(x, 16, name, size=12, colour=MUTED, weight="bold")
+    for index, metric in enumerate(metrics, start=1):
+        unit, direction = metric.get("unit", "number"), metric.get("direction", "up")
+        y = 16 + index * row
+        canvas.text(0, y, metric.get("metric", ""), size=14, limit=370)
+        canvas.text(380, y, fmt.format_value(metric.get("value", metric.get("current")), unit),
+                    size=14, weight="bold")
+        for x, key in ((540, "vs_previous"), (850, "vs_last_year")):
+            text, tone = change_line(metric.get(key), unit, direction)
+            canvas.text(x, y, text, size=13, colour=tone, limit=300)
+    return canvas.chart()
+
+
+MAX_ALERTS = 15                 # past this the list stops being read; the rest is counted
+_SEVERITY = {"high": ("✖", "High", fmt.BAD), "medium": ("⚠", "Medium", fmt.WARN),
+             "low": ("ℹ", "Low", fmt.NEUTRAL)}
+
+
+def alert_list(alerts: list[dict]) -> alt.LayerChart:
+    """Alerts, most severe first, each with its severity as icon, word and colour."""
+    order = list(_SEVERITY)
+    ranked = sorted(alerts, key=lambda a: order.index(a.get("severity"))
+                    if a.get("severity") in order else len(order))
+    shown = ranked[:MAX_ALERTS]
+    row = 26
+    canvas = Canvas(row * (len(shown) + (len(ranked) > len(shown))) + 6)
+    if len(ranked) > len(shown):
+        canvas.text(110, 18 + len(shown) * row,
+                    f"… and {len(ranked) - len(shown)} more on the dashboard's overview page",
+                    size=14, colour=MUTED)
+    for index, alert in enumerate(shown):
+        icon, word, colour = _SEVERITY.get(alert.get("severity"),
+                                           ("•", str(alert.get("severity") or "Note"), MUTED))
+        y = 18 + index * row
+        canvas.text(0, y, f"{icon} {word}", size=14, colour=colour, weight="bold")
+        canvas.text(110, y, alert.get("text", ""), size=14, limit=WIDTH - 110)
+    return canvas.chart()
+
+
+def status_count_tiles(counts: dict[str, int], noun: str) -> alt.LayerChart:
+    """One small tile per status with its count ("4 KPIs"), titled with icon and word."""
+    tiles = [{"title": fmt.status_badge(status), "colour": fmt.status_colour(status),
+              "value": str(count), "lines": [(noun, MUTED)]}
+             for status, count in counts.items()]
+    return tile_grid(tiles, columns=max(len(tiles), 1), height=104)
+
+
+def overview_parts(data: dict, title: str | None) -> list:
+    """Header, KPI counts by status, health by department, objectives, alerts."""
+    parts = [header(title or "Company overview", _facts(data))]
+    departments = data.get("departments") or []
+    totals = {s: sum(int(d.get(s) or 0) for d in departments) for s in charts.KPI_ORDER}
+    parts.append(status_count_tiles(totals, "KPIs"))
+    if departments:
+        parts += [section("KPI health by department"),
+                  charts.department_health_chart(departments, width=WIDTH - 190,
+                                                 label_width=190)]
+    parts += _objectives_section(data.get("objectives") or [])
+    alerts = data.get("alerts") or []
+    parts.append(section("Alerts"))
+    parts.append(alert_list(alerts) if alerts else note("No alerts: nothing needs attention."))
+    return parts
+
+
+def _objectives_section(objectives: list[dict]) -> list:
+    if not objectives:
+        return [section("Objectives"), note("No objectives are defined yet.")]
+    return [section("Objectives: progress, with a black tick where progress is expected today"),
+            charts.objective_progress_chart(objectives, width=WIDTH)]
+
+
+def okrs_parts(data: dict, title: str | None) -> list:
+    """Header, key results by status, objective progress, one table per objective,
+    and pace charts for the key results that need attention (when history is given)."""
+    objectives = data.get("objectives") or []
+    department = data.get("department")
+    parts = [header(title or "Objectives and key results",
+                    _facts(data, ("Department", department or "")))]
+    results = [kr for obj in objectives for kr in obj.get("key_results") or []]
+    counts = {s: sum(kr.get("status") == s for kr in results)
+              for s in ("achieved", "on_track", "at_risk", "off_track", "no_data")}
+    if not counts["no_data"]:
+        del counts["no_data"]
+    parts.append(status_count_tiles(counts, "key results"))
+    parts += _objectives_section(objectives)
+    for obj in objectives:
+        parts += [section(obj.get("objective", "")), kr_table(obj)]
+    # without a history the pace chart still shows start -> current and its trend
+    attention = [kr for kr in results if kr.get("status") in ("off_track", "at_risk")
+                 and not fmt.is_missing(kr.get("current"))][:4]
+    if attention:
+        pace = [charts.kr_pace_chart(kr, kr.get("history"), as_of=data.get("as_of"),
+                                     unit=kr.get("unit", "number"), width=WIDTH // 2 - 70,
+                                     height=180, axis_side="right").properties(
+                    title=alt.TitleParams(kr.get("title", ""), anchor="start", fontSize=15))
+                for kr in attention]
+        parts += [section("Key results that need attention: actual against pace"),
+                  _grid(pace, 2)]
+    return parts
+
+
+def kr_table(objective: dict) -> alt.LayerChart:
+    """Key results of one objective: title, owner and deadline, a progress bar with
+    the expected-progress tick, the values from start to target, and the status."""
+    results = objective.get("key_results") or []
+    row = 58
+    canvas = Canvas(row * max(len(results), 1) + 4)
+    if not results:
+        canvas.text(0, 22, "No key results yet.", size=14, colour=MUTED)
+    for index, kr in enumerate(results):
+        y = index * row
+        unit = kr.get("unit", "number")
+        canvas.text(0, y + 22, kr.get("title", ""), size=15, weight="bold", limit=470)
+        who = [kr.get("owner") or "no owner", f"due {fmt.human_date(kr.get('deadline'))}"]
+        canvas.text(0, y + 44, "  ·  ".join(who), size=13, colour=MUTED, limit=470)
+        _progress_bar(canvas, 490, y + 10, kr)
+        values = (f"now {fmt.format_value(kr.get('current'), unit)}  (from "
+                  f"{fmt.format_value(kr.get('start'), unit)} to "
+                  f"{fmt.format_value(kr.get('target'), unit)})")
+        canvas.text(490, y + 48, values, size=13, colour=MUTED, limit=300)
+        canvas.text(WIDTH, y + 22, fmt.status_badge(kr.get("status")), size=15,
+                    weight="bold", colour=fmt.status_colour(kr.get("status")), align="right")
+        if index < len(results) - 1:
+            canvas.rect(0, y + row - 4, WIDTH, 1, LINE)
+    return canvas.chart()
+
+
+def _progress_bar(canvas: Canvas, x: float, y: float, kr: dict, width: float = 300) -> None:
+    progress, expected = kr.get("progress"), kr.get("expected")
+    canvas.rect(x, y, width, 16, charts.TRACK)
+    if not fmt.is_missing(progress) and float(progress) > 0:
+        canvas.rect(x, y, width * min(max(float(progress), 0.0), 1.0), 16,
+                    fmt.status_colour(kr.get("status")))
+    if not fmt.is_missing(expected):
+        tick = x + width * min(max(float(expected), 0.0), 1.0)
+        canvas.rect(tick - 1.5, y - 4, 3, 24, charts.INK)
+    text = fmt.format_progress(progress)
+    raw = kr.get("progress_raw")
+    if not fmt.is_missing(raw) and not fmt.is_missing(progress) and abs(raw - progress) > 0.005:
+        text += f" (raw {fmt.format_progress(raw)})"
+    if not fmt.is_missing(expected):
+        text += f"  ·  expected {fmt.format_progress(expected)}"
+    canvas.text(x + width + 14, y + 13, text, size=13, limit=240)
+
+
+_BUILDERS = {"overview": overview_parts, "scorecard": scorecard_parts, "okrs": okrs_parts}
+
+
+def report_chart(kind: str, data: dict, *, title: str | None = None) -> alt.VConcatChart:
+    """The whole report as one Altair chart. Refuses an unknown kind (InputError)."""
+    if kind not in _BUILDERS:
+        raise InputError(f"Unknown report '{kind}': choose one of {', '.join(KINDS)}.")
+    parts = _BUILDERS[kind](data or {}, title)
+    return (alt.vconcat(*parts, spacing=22)
+            .resolve_scale(color="independent", shape="independent", strokeDash="independent")
+            .resolve_legend(color="independent", shape="independent", strokeDash="independent")
+            .configure(font=FONT, background="white", padding=36)
+            .configure_view(stroke=None)
+            .configure_axis(labelFontSize=12, titleFontSize=12, labelColor=MUTED,
+                            titleColor=MUTED)
+            .configure_legend(labelFontSize=13, symbolSize=120)
+            .configure_title(color=charts.INK))
+
+
+def render_report(kind: str, data: dict, *, title: str | None = None,
+                  scale: float = 2.0) -> bytes:
+    """The report as PNG bytes (`scale` 2 gives a sharp image on high-density screens).
+    Refuses an unknown kind with InputError; does not mutate `data`."""
+    spec = report_chart(kind, data, title=title).to_dict()
+    return vl_convert.vegalite_to_png(spec, scale=scale)

@@ -1,0 +1,246 @@
+"""Chart builders: the specs are valid Vega-Lite and draw what the engine decided."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+import vl_convert
+from pandas.testing import assert_frame_equal
+
+from kpi_logic import charts
+from tests.conftest import FIXTURES
+
+REPORT = FIXTURES / "report"
+
+
+@pytest.fixture
+def scorecard():
+    return json.loads((REPORT / "scorecard.json").read_text())
+
+
+@pytest.fixture
+def okrs():
+    return json.loads((REPORT / "okrs.json").read_text())
+
+
+def layer_rows(spec: dict, layer: dict) -> list[dict]:
+    """The rows a layer draws (Altair moves inline data to top-level datasets)."""
+    data = layer.get("data") or spec.get("data")
+    return spec["datasets"][data["name"]]
+
+
+def layers_with(spec: dict, mark: str) -> list[dict]:
+    def mark_type(layer):
+        return layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+    return [layer for layer in spec["layer"] if mark_type(layer) == mark]
+
+
+KPI = {"title": "CAC", "metric": "cac", "target_kind": "max", "tolerance": 0.1, "target": 40,
+       "unit": "currency", "direction": "down",
+       "history": [{"period": "2025-01", "value": 38.0, "target": 40, "status": "healthy"},
+                   {"period": "2025-02", "value": 43.0, "target": 40, "status": "at_risk"},
+                   {"period": "2025-03", "value": 47.0, "target": 45, "status": "unhealthy"}]}
+
+
+def test_trend_frame_band_for_a_ceiling():
+    frame = charts.trend_frame(KPI)
+    assert frame["target"].tolist() == [40, 40, 45]
+    # at most 40 with 10% tolerance: at risk between 40 and 44
+    assert frame["band_low"].tolist() == [40, 40, 45]
+    assert frame["band_high"].tolist() == pytest.approx([44, 44, 49.5])
+    assert frame["status"].tolist() == ["✔ Healthy", "⚠ At risk", "✖ Unhealthy"]
+    assert frame["start"].tolist() == [pd.Timestamp(f"2025-0{m}-01") for m in (1, 2, 3)]
+    assert frame["end"].iloc[-1] == pd.Timestamp("2025-04-01")
+
+
+def test_trend_frame_band_for_a_floor_uses_kpi_target_when_period_has_none():
+    kpi = {"target_kind": "min", "tolerance": 0.2, "target": 0.03, "unit": "percent",
+           "history": [{"period": "2025-Q1", "value": 0.028, "status": "at_risk"}]}
+    frame = charts.trend_frame(kpi)
+    assert frame[["band_low", "band_high"]].iloc[0].tolist() == pytest.approx([0.024, 0.03])
+    assert frame["label"].tolist() == ["Q1 2025"]
+    assert frame["value_text"].tolist() == ["2.8%"]
+
+
+def test_trend_frame_does_not_mutate():
+    kpi = copy.deepcopy(KPI)
+    charts.trend_frame(kpi)
+    charts.kpi_trend_chart(kpi)
+    assert kpi == KPI
+
+
+def test_target_steps_span_the_last_period():
+    steps = charts.target_steps(charts.trend_frame(KPI))
+    expected = pd.DataFrame({"x": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01",
+                                                  "2025-04-01"]),
+                             "target": [40.0, 40.0, 45.0, 45.0]})
+    assert_frame_equal(steps[["x", "target"]], expected, check_dtype=False)
+
+
+def test_kpi_trend_chart_draws_a_stepped_per_period_target():
+    spec = charts.kpi_trend_chart(KPI).to_dict()
+    lines = layers_with(spec, "line")
+    target = [layer for layer in lines if layer["encoding"]["y"]["field"] == "target"]
+    assert len(target) == 1
+    assert target[0]["mark"]["interpolate"] == "step-after"
+    assert [row["target"] for row in layer_rows(spec, target[0])] == [40, 40, 45, 45]
+    band = layers_with(spec, "area")[0]
+    assert band["mark"]["interpolate"] == "step-after"
+    assert band["encoding"]["y2"]["field"] == "band_high"
+    actual = [layer for layer in lines if layer["encoding"]["y"]["field"] == "value"]
+    assert [row["value"] for row in layer_rows(spec, actual[0])] == [38.0, 43.0, 47.0]
+
+
+def test_kpi_trend_chart_shows_status_by_shape_as_well_as_colour():
+    points = layers_with(charts.kpi_trend_chart(KPI).to_dict(), "point")[0]
+    assert points["encoding"]["color"]["field"] == "status"
+    assert points["encoding"]["shape"]["field"] == "status"
+    shapes = points["encoding"]["shape"]["scale"]["range"]
+    assert len(set(shapes)) == len(shapes) == 4
+
+
+def test_kpi_trend_chart_compiles_to_vega():
+    vega = vl_convert.vegalite_to_vega(charts.kpi_trend_chart(KPI).to_dict())
+    assert vega["marks"]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_trend_chart_for_every_fixture_kpi(scorecard, index):
+    kpi = scorecard["kpis"][index]
+    spec = charts.kpi_trend_chart(kpi, legend=False).to_dict()
+    assert len(spec["layer"]) == 5      # band, target, actual, points, target label
+
+
+def test_empty_history_still_gives_a_chart():
+    spec = charts.kpi_trend_chart({**KPI, "history": []}).to_dict()
+    assert "layer" in spec
+
+
+def test_sparkline_has_no_axes_and_marks_the_latest_point():
+    spec = charts.sparkline(KPI["history"]).to_dict()
+    line, last = spec["layer"]
+    assert line["encoding"]["x"]["axis"] is None and line["encoding"]["y"]["axis"] is None
+    assert last["transform"] == [{"filter": "datum.i == 2"}]
+
+
+def test_objective_frame_clamps_and_names_the_pace(okrs):
+    objectives = okrs["objectives"] + [{"objective": "Overshoot", "progress": 1.4,
+                                        "expected": 0.5}]
+    frame = charts.objective_frame(objectives)
+    assert frame["objective"].tolist()[:2] == ["Win the mid-market (Sales)",
+                                               "Delight our customers (Customer service)"]
+    assert frame["progress"].tolist() == [0.55, 0.5, 0.2, 1.0]
+    assert frame["pace"].tolist() == ["On pace", "On pace", "Behind pace", "On pace"]
+    assert frame["note"].iloc[2] == "20%  ·  expected 50%"
+
+
+def test_objective_progress_chart_marks_expected_progress(okrs):
+    spec = charts.objective_progress_chart(okrs["objectives"]).to_dict()
+    tick = layers_with(spec, "tick")[0]
+    assert tick["encoding"]["x"]["field"] == "expected"
+    bars = layers_with(spec, "bar")
+    assert [b["encoding"]["x"]["field"] for b in bars] == ["track", "progress"]
+    assert bars[0]["encoding"]["x"]["scale"]["domain"] == [0, 1]
+
+
+def test_kr_projection_extends_the_straight_line():
+    points = pd.DataFrame({"date": pd.to_datetime(["2025-04-01", "2025-04-11", "2025-04-21"]),
+                           "value": [10.0, 9.0, 8.0]})
+    assert charts.kr_projection(points, date(2025, 5, 1)) == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize("dates, deadline", [
+    (["2025-04-01"], "2025-06-30"),
+    (["2025-04-01", "2025-04-01"], "2025-06-30"),
+    (["2025-04-01", "2025-04-11"], None),
+])
+def test_kr_projection_needs_two_dates_and_a_deadline(dates, deadline):
+    points = pd.DataFrame({"date": pd.to_datetime(dates), "value": [1.0] * len(dates)})
+    assert charts.kr_projection(points, deadline) is None
+
+
+def test_kr_points_without_history_use_current_at_as_of(okrs):
+    kr = okrs["objectives"][1]["key_results"][1]        # churn 8% -> 5%, now 9%
+    frame = charts.kr_points(kr, as_of="2025-05-16")
+    expected = pd.DataFrame({"date": pd.to_datetime(["2025-04-01", "2025-05-16"]),
+                             "value": [0.08, 0.09]})
+    assert_frame_equal(frame, expected, check_dtype=False)
+
+
+def test_kr_pace_chart_draws_a_decreasing_kr_downwards(okrs):
+    kr = okrs["objectives"][1]["key_results"][0]        # cut response time 10 h -> 4 h
+    history = [{"date": "2025-04-15", "value": 8.0}, {"date": "2025-05-01", "value": 6.0}]
+    before = copy.deepcopy(kr)
+    spec = charts.kr_pace_chart(kr, history, as_of="2025-05-16", unit="duration").to_dict()
+    assert kr == before
+    line = next(layer for layer in spec["layer"]
+                if layer.get("encoding", {}).get("color", {}).get("field") == "series")
+    rows = layer_rows(spec, line)
+    pace = [r["value"] for r in rows if r["series"] == "Pace to target"]
+    assert pace == [10, 4]                               # falls from start to target
+    assert "reverse" not in spec["layer"][0]["encoding"]["y"]["scale"]
+    forecast = [r["value"] for r in rows if r["series"] == "Forecast"]
+    assert forecast[0] == 6.0 and forecast[1] < 6.0      # keeps falling to the deadline
+    texts = [r.get("text", "") for layer in spec["layer"] for r in layer_rows(spec, layer)]
+    assert any(t.startswith("Projected ") and t.endswith("30 Jun 2025") for t in texts)
+    assert "Target 4 h" in texts and "Today" in texts
+
+
+def test_health_frame_stacks_counts_and_skips_zeros():
+    frame = charts.health_frame([{"department": "HR", "healthy": 1, "at_risk": 2,
+                                  "unhealthy": 0, "no_data": 1}])
+    expected = pd.DataFrame({"department": ["HR"] * 3,
+                             "status": ["✔ Healthy", "⚠ At risk", "○ No data"],
+                             "count": [1, 2, 1], "x0": [0, 1, 3], "x1": [1, 3, 4],
+                             "mid": [0.5, 2.0, 3.5]})
+    assert_frame_equal(frame, expected, check_dtype=False)
+
+
+def test_department_health_chart_keeps_department_order():
+    departments = [{"department": "Sales", "healthy": 2}, {"department": "HR", "at_risk": 1}]
+    spec = charts.department_health_chart(departments).to_dict()
+    names, bars = spec["hconcat"]
+    assert names["encoding"]["y"]["sort"] == ["Sales", "HR"]
+    assert bars["layer"][0]["encoding"]["color"]["scale"]["domain"][0] == "✔ Healthy"
+
+
+def test_trend_frame_leaves_out_periods_it_cannot_place():
+    kpi = {**KPI, "history": [{"period": "March", "value": 1.0}, *KPI["history"]]}
+    assert charts.trend_frame(kpi)["period"].tolist() == ["2025-01", "2025-02", "2025-03"]
+
+
+@pytest.mark.parametrize("period, ticks", [
+    ("2025-03", "month"), ("2025-Q1", {"interval": "month", "step": 3}), ("2025", "year"),
+])
+def test_time_axis_ticks_on_period_starts(period, ticks):
+    kpi = {**KPI, "history": [{"period": period, "value": 1.0, "target": 1.0}]}
+    spec = charts.kpi_trend_chart(kpi).to_dict()
+    assert layers_with(spec, "area")[0]["encoding"]["x"]["axis"]["tickCount"] == ticks
+
+
+def test_kr_lines_mark_only_the_latest_of_a_long_history():
+    kr = {"start": 0, "target": 100, "start_date": "2025-04-01", "deadline": "2025-06-30"}
+    history = [{"date": f"2025-04-{day:02d}", "value": day} for day in range(2, 31)]
+    lines = charts.kr_lines(kr, charts.kr_points(kr, history), None)
+    actual = lines[lines["series"] == "Actual"]
+    assert len(actual) == 30 and actual["dot"].tolist() == [False] * 29 + [True]
+    short = charts.kr_lines(kr, charts.kr_points(kr, history[:3]), None)
+    assert short.loc[short["series"] == "Actual", "dot"].all()
+
+
+def test_no_forecast_once_the_deadline_has_passed():
+    kr = {"title": "Reduce CAC from 44 to 38", "start": 44, "target": 38, "current": 39.5,
+          "start_date": "2025-07-01", "deadline": "2025-09-30"}
+    history = [{"date": "2025-08-01", "value": 41}, {"date": "2025-10-01", "value": 39.5}]
+    spec = charts.kr_pace_chart(kr, history, as_of="2025-11-27", unit="currency").to_dict()
+    rows = [r for layer in spec["layer"] for r in layer_rows(spec, layer)]
+    assert not any(r.get("series") == "Forecast" for r in rows)
+    assert not any(str(r.get("text", "")).startswith("Projected") for r in rows)
+
+
+def test_kr_pace_chart_without_any_values_still_renders():
+    kr = {"title": "k", "start": None, "target": None, "start_date": None, "deadline": None}
+    assert vl_convert.vegalite_to_png(charts.kr_pace_chart(kr).to_dict())[:4] == b"\x89PNG"

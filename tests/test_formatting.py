@@ -1,0 +1,194 @@
+"""Numbers, changes, statuses and period labels as people read them."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+
+from kpi_logic import formatting as fmt
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (1234, "number", "1,234"),
+    (12345, "number", "12.3k"),
+    (60000, "number", "60k"),
+    (999_960, "number", "1M"),           # rounds up into the next suffix, not "1,000k"
+    (1_234_567, "number", "1.23M"),
+    (2.5e13, "number", "25T"),
+    (0, "number", "0"),
+    (0.42, "number", "0.42"),
+    (3.14159, "number", "3.1"),
+    (-1234, "number", "-1,234"),
+    (-0.0001, "number", "0.00"),         # rounds to zero: no minus sign
+    (12345, "currency", "$12.3k"),
+    (38.2, "currency", "$38.20"),
+    (40, "currency", "$40"),
+    (-1500, "currency", "-$1,500"),
+    (999_999_999, "currency", "$1B"),
+    (0, "currency", "$0"),
+    (0.125, "percent", "12.5%"),
+    (0.03, "percent", "3.0%"),
+    (1.25, "percent", "125%"),
+    (-0.05, "percent", "-5.0%"),
+    (0, "percent", "0.0%"),
+    (3.2, "duration", "3.2 h"),
+    (4.0, "duration", "4 h"),
+    (0.75, "duration", "45 min"),
+    (250, "duration", "250 h"),
+    (1234, "mystery", "1,234"),          # unknown unit: shown as a number
+])
+def test_format_value(value, unit, expected):
+    assert fmt.format_value(value, unit) == expected
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, math.inf, -math.inf, "abc", True])
+@pytest.mark.parametrize("unit", ["number", "currency", "percent", "duration"])
+def test_missing_values_show_a_dash(missing, unit):
+    assert fmt.format_value(missing, unit) == "—"
+    assert fmt.format_delta(missing, unit) == "—"
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (1200, "currency", "+$1,200"),
+    (-4.5, "currency", "-$4.50"),
+    (12345, "number", "+12.3k"),
+    (-3, "number", "-3"),
+    (0, "number", "0"),                  # no change has no sign
+    (0.005, "percent", "+0.5 pp"),       # a change of a rate is in percentage points
+    (-0.012, "percent", "-1.2 pp"),
+    (-1.5, "duration", "-1.5 h"),
+])
+def test_format_delta(value, unit, expected):
+    assert fmt.format_delta(value, unit) == expected
+
+
+@pytest.mark.parametrize("change, unit, expected", [
+    ({"abs": 1200, "pct": 0.316}, "currency", "+$1,200 (+31.6%)"),
+    ({"abs": -5100, "pct": -0.027}, "number", "-5,100 (-2.7%)"),
+    ({"abs": 5000, "pct": None}, "number", "+5,000 (new)"),     # from zero: undefined
+    ({"abs": 0, "pct": 0.0}, "number", "0 (0.0%)"),
+    ({"abs": None, "pct": None}, "number", "—"),
+    (None, "number", "—"),
+])
+def test_format_change(change, unit, expected):
+    assert fmt.format_change(change, unit) == expected
+
+
+def test_format_change_does_not_mutate():
+    change = {"abs": 5000, "pct": None, "label": "2024-03"}
+    fmt.format_change(change)
+    assert change == {"abs": 5000, "pct": None, "label": "2024-03"}
+
+
+@pytest.mark.parametrize("pct, abs_change, expected", [
+    (0.125, 10, "+12.5%"), (-0.5, -1, "-50.0%"), (None, 10, "new"), (None, None, "—"),
+    (None, 0, "—"), (float("nan"), 3, "new"), (2.5, 1, "+250%"),
+])
+def test_format_pct_change(pct, abs_change, expected):
+    assert fmt.format_pct_change(pct, abs_change) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0.55, "55%"), (1.0, "100%"), (1.1667, "117%"), (-0.333, "-33%"), (None, "—"),
+])
+def test_format_progress(value, expected):
+    assert fmt.format_progress(value) == expected
+
+
+@pytest.mark.parametrize("abs_change, direction, expected", [
+    (5, "up", "good"), (-5, "up", "bad"),
+    (5, "down", "bad"), (-5, "down", "good"),    # a falling CAC is good news
+    (0, "up", "neutral"), (None, "down", "neutral"), (float("nan"), "up", "neutral"),
+])
+def test_change_tone_follows_direction(abs_change, direction, expected):
+    assert fmt.change_tone(abs_change, direction) == expected
+
+
+@pytest.mark.parametrize("abs_change, expected", [(3, "▲"), (-3, "▼"), (0, ""), (None, "")])
+def test_change_arrow(abs_change, expected):
+    assert fmt.change_arrow(abs_change) == expected
+
+
+@pytest.mark.parametrize("status, badge", [
+    ("healthy", "✔ Healthy"), ("at_risk", "⚠ At risk"), ("unhealthy", "✖ Unhealthy"),
+    ("no_data", "○ No data"), (None, "○ No data"), ("achieved", "★ Achieved"),
+    ("on_track", "✔ On track"), ("off_track", "✖ Off track"),
+])
+def test_status_badge_has_icon_and_word(status, badge):
+    assert fmt.status_badge(status) == badge
+
+
+def test_statuses_have_distinct_colours():
+    kpi = {fmt.status_colour(s) for s in ("healthy", "at_risk", "unhealthy", "no_data")}
+    kr = {fmt.status_colour(s) for s in ("achieved", "on_track", "at_risk", "off_track")}
+    assert len(kpi) == 4 and len(kr) == 4
+
+
+@pytest.mark.parametrize("target, kind, unit, expected", [
+    (0.03, "min", "percent", "at least 3.0%; met when equal"),
+    (40, "max", "currency", "at most $40; met when equal"),
+    (None, "min", "number", "no target"),
+])
+def test_target_rule(target, kind, unit, expected):
+    assert fmt.target_rule(target, kind, unit) == expected
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("2025-03", "Mar 2025"), ("2025-Q1", "Q1 2025"), ("2025", "2025"),
+    ("2025-W09", "Week 9, 2025"), ("2025-03-01", "1 Mar 2025"),
+    ("December", "December"), (None, "—"),
+])
+def test_human_period(label, expected):
+    assert fmt.human_period(label) == expected
+
+
+@pytest.mark.parametrize("label, start, end", [
+    ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),          # leap year
+    ("2025-Q4", date(2025, 10, 1), date(2025, 12, 31)),
+    ("2025-Q1", date(2025, 1, 1), date(2025, 3, 31)),
+    ("2025", date(2025, 1, 1), date(2025, 12, 31)),
+    ("2025-W01", date(2024, 12, 30), date(2025, 1, 5)),         # ISO week starts in 2024
+    ("2025-03-15", date(2025, 3, 15), date(2025, 3, 15)),
+])
+def test_period_bounds(label, start, end):
+    assert fmt.period_bounds(label) == (start, end)
+
+
+@pytest.mark.parametrize("label", ["March", "2025-13", "", "2025-Q5"])
+def test_period_bounds_refuses_other_text(label):
+    with pytest.raises(ValueError):
+        fmt.period_bounds(label)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (date(2025, 5, 16), "16 May 2025"), ("2025-05-16", "16 May 2025"),
+    ("2025-05-16T10:00:00", "16 May 2025"), (None, "—"), ("soon", "soon"),
+])
+def test_human_date(value, expected):
+    assert fmt.human_date(value) == expected
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("2025-02", "vs Feb 2025"), ("2024-Q1", "vs Q1 2024"), ("vs last year", "vs last year"),
+    (None, ""),
+])
+def test_comparison_label(label, expected):
+    assert fmt.comparison_label(label) == expected
+
+
+@pytest.mark.parametrize("direction, expected", [("up", "normal"), ("down", "inverse"),
+                                                 (None, "normal")])
+def test_streamlit_delta_colour_follows_direction(direction, expected):
+    from ui.format import delta_color
+    assert delta_color(direction) == expected
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"abs": -4.5, "pct": -0.1}, "-$4.50 (-10.0%)"),     # leading "-": st.metric's arrow points down
+    ({"abs": None, "pct": None}, None), (None, None),
+])
+def test_streamlit_metric_delta(change, expected):
+    from ui.format import metric_delta
+    assert metric_delta(change, "currency") == expected

@@ -1,0 +1,156 @@
+"""PNG reports: real PNGs of a sensible size, showing the data they were given."""
+from __future__ import annotations
+
+import copy
+import json
+import struct
+
+import pytest
+
+from kpi_logic import formatting as fmt
+from kpi_logic import report
+from kpi_logic.errors import InputError
+from tests.conftest import FIXTURES
+
+REPORT = FIXTURES / "report"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def load(kind: str) -> dict:
+    return json.loads((REPORT / f"{kind}.json").read_text())
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, which a valid PNG has first."""
+    assert data[:8] == PNG_MAGIC
+    length, chunk = struct.unpack(">I4s", data[8:16])
+    assert chunk == b"IHDR" and length == 13
+    return struct.unpack(">II", data[16:24])
+
+
+def spec_texts(kind: str, data: dict, title: str | None = None) -> list[str]:
+    """Every text the report draws from its data (canvas texts, labels)."""
+    spec = report.report_chart(kind, data, title=title).to_dict()
+    return [str(row.get("text")) for rows in spec["datasets"].values() for row in rows
+            if row.get("text") is not None]
+
+
+@pytest.mark.parametrize("kind", report.KINDS)
+def test_report_is_a_png_of_sensible_size(kind):
+    data = load(kind)
+    before = copy.deepcopy(data)
+    png = report.render_report(kind, data)
+    width, height = png_size(png)
+    assert 2000 <= width <= 3000           # about 1,200 px drawn at scale 2
+    assert 1000 <= height <= 6000
+    assert png.endswith(b"IEND\xaeB`\x82")
+    assert data == before
+
+
+def test_scale_changes_the_pixel_size():
+    small = png_size(report.render_report("overview", load("overview"), scale=1))
+    large = png_size(report.render_report("overview", load("overview"), scale=2))
+    assert large[0] == pytest.approx(2 * small[0], abs=2)
+
+
+@pytest.mark.parametrize("kind, change", [
+    ("scorecard", lambda d: d["kpis"][1].update(value=39.0, status="healthy")),
+    ("okrs", lambda d: d["objectives"][0].update(progress=0.9)),
+    ("overview", lambda d: d["alerts"].pop()),
+])
+def test_reports_differ_when_the_data_differ(kind, change):
+    data = load(kind)
+    first = report.render_report(kind, data, scale=1)
+    change(data)
+    assert report.render_report(kind, data, scale=1) != first
+
+
+def test_unknown_kind_is_refused_with_the_choices():
+    with pytest.raises(InputError, match="overview, scorecard, okrs"):
+        report.render_report("weekly", {})
+
+
+@pytest.mark.parametrize("kind, data, message", [
+    ("scorecard", {"department": "HR", "period": "2025-03", "kpis": []},
+     "No KPIs are defined for HR yet."),
+    ("okrs", {"as_of": "2025-05-16", "objectives": []}, "No objectives are defined yet."),
+    ("overview", {"as_of": "2025-05-16"}, "No alerts: nothing needs attention."),
+])
+def test_empty_data_renders_with_a_message(kind, data, message):
+    assert message in spec_texts(kind, data)
+    assert report.render_report(kind, data, scale=1)[:8] == PNG_MAGIC
+
+
+def test_scorecard_header_says_department_period_and_as_of():
+    data = {**load("scorecard"), "as_of": "2025-04-02", "partial": True}
+    texts = spec_texts("scorecard", data)
+    assert "Marketing scorecard" in texts
+    facts = next(t for t in texts if t.startswith("Department:"))
+    assert "Period: Mar 2025 (incomplete period)" in facts
+    assert "As of: 2 Apr 2025" in facts
+
+
+def test_custom_title_replaces_the_default():
+    texts = spec_texts("scorecard", load("scorecard"), title="Weekly numbers")
+    assert "Weekly numbers" in texts and "Marketing scorecard" not in texts
+
+
+def test_kpi_tile_shows_value_status_rule_and_changes_in_direction_colours():
+    cac = load("scorecard")["kpis"][1]                 # CAC rose: bad news
+    tile = report.kpi_tile(cac)
+    assert tile["value"] == "$56.20" and tile["status"] == "unhealthy"
+    texts = [text for text, _ in tile["lines"]]
+    assert texts[:3] == ["Target: at most $40; met when equal",
+                         "▲ +$4.50 (+8.7%) vs Feb 2025",
+                         "▲ +$17.10 (+43.7%) vs Mar 2024"]
+    assert tile["lines"][1][1] == fmt.BAD
+    assert texts[3] == "⚠ Missed 7 periods in a row: review this target"
+
+
+def test_falling_response_time_is_good_news():
+    response = load("scorecard")["kpis"][3]
+    line = report.change_line(response["vs_previous"], "duration", "down")
+    assert line == ("▼ -1.5 h (-26.8%) vs Feb 2025", fmt.GOOD)
+
+
+def test_change_from_zero_says_new():
+    partner = load("scorecard")["kpis"][4]
+    assert report.change_line(partner["vs_last_year"], "currency", "up")[0] == \
+        "▲ +$5,000 (new) vs Mar 2024"
+
+
+def test_every_status_in_the_reports_is_written_in_words():
+    texts = spec_texts("okrs", load("okrs"))
+    for status in ("achieved", "on_track", "at_risk", "off_track", "no_data"):
+        assert fmt.status_badge(status) in texts
+    texts = spec_texts("scorecard", load("scorecard"))
+    for status in ("healthy", "at_risk", "unhealthy"):
+        assert fmt.status_badge(status) in texts
+
+
+def test_overview_lists_alerts_most_severe_first():
+    data = load("overview")
+    data["alerts"].reverse()
+    texts = spec_texts("overview", data)
+    severities = [t for t in texts if t in ("✖ High", "⚠ Medium", "ℹ Low")]
+    assert severities == ["✖ High", "✖ High", "⚠ Medium", "ℹ Low"]
+
+
+def test_too_many_kpis_are_flagged():
+    data = {**load("scorecard"), "too_many_kpis": True}
+    assert any(t.startswith("⚠ 5 KPIs in Marketing") for t in spec_texts("scorecard", data))
+
+
+def test_okr_report_shows_raw_progress_when_clamped():
+    texts = spec_texts("okrs", load("okrs"))
+    assert "100% (raw 117%)  ·  expected 50%" in texts
+    assert "0% (raw -33%)  ·  expected 50%" in texts
+
+
+def test_long_alert_lists_are_cut_and_counted():
+    data = load("overview")
+    data["alerts"] = [{"kind": "stale", "severity": "low", "text": f"alert {i}"}
+                      for i in range(20)]
+    texts = spec_texts("overview", data)
+    assert "alert 14" in texts and "alert 15" not in texts
+    assert "… and 5 more on the dashboard's overview page" in texts
