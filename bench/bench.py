@@ -1,0 +1,150 @@
+"""Import and scorecard speed against DuckDB's own anchors.
+
+    python bench/bench.py [--rows 1000000 10000000] [--repeat 1]
+
+For each size it writes a long-format history CSV (date, metric, value,
+department, region), then times:
+- ours: `import_files` of that CSV into a fresh DuckDB file (parse, validate,
+  version, store), against DuckDB's own `read_csv` of the same file into a table;
+- scorecard and okrs: `kpis.scorecard` for one department and `okrs.okr_report`,
+  against one `GROUP BY (metric, month)` over the stored observations.
+It prints a table of seconds and ratios; nothing here is a pass/fail test.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kpi_logic import kpis, okrs, store  # noqa: E402
+from kpi_logic.importing import import_files  # noqa: E402
+
+DEPARTMENTS = ("Sales", "Marketing", "Finance", "Product")
+METRICS_PER_DEPARTMENT = 10
+DAYS = 1000
+END = date(2026, 10, 31)
+BUDGET = {"import": 2.0, "scorecard": 3.0, "okrs": 3.0}
+
+
+def metric_names() -> list[tuple[str, str]]:
+    return [(f"{d.lower()}_m{i:02d}", d) for d in DEPARTMENTS for i in range(METRICS_PER_DEPARTMENT)]
+
+
+def write_history(path: Path, rows: int) -> None:
+    """A long CSV of `rows` rows: every metric, every day, `regions` regions."""
+    names = metric_names()
+    regions = max(1, rows // (len(names) * DAYS))
+    start = END - timedelta(days=DAYS - 1)
+    con = duckdb.connect()
+    con.execute("create table m as select * from (values " +
+                ", ".join("(?, ?, ?)" for _ in names) + ") t(idx, metric, department)",
+                [v for i, (n, d) in enumerate(names) for v in (i, n, d)])
+    con.execute(f"""
+        copy (
+            select cast(? as date) + cast(day as integer) as date, m.metric,
+                   round(100 + 50 * sin(day / 30.0 + m.idx) + (hash(day, m.idx, region) % 1000) / 100.0, 2) as value,
+                   m.department, 'region_' || lpad(cast(region as varchar), 3, '0') as region
+            from range({DAYS}) d(day), m, range({regions}) r(region)
+            order by day, m.idx, region
+        ) to '{path}' (header, delimiter ',')""", [start])
+    con.close()
+
+
+def write_definitions(folder: Path) -> list[Path]:
+    metrics = folder / "metrics.csv"
+    lines = ["metric,department,unit,direction,aggregation,formula"]
+    lines += [f"{n},{d},number,up,sum," for n, d in metric_names()]
+    lines.append("sales_ratio,Sales,percent,up,sum,sales_m01 / sales_m00")
+    metrics.write_text("\n".join(lines) + "\n")
+    kpi_file = folder / "kpis.csv"
+    rows = ["title,metric,target,target_kind,period"]
+    rows += [f"KPI {n},{n},3000,min,month" for n, d in metric_names() if d == "Sales"][:6]
+    rows.append("Sales ratio,sales_ratio,90%,min,month")
+    kpi_file.write_text("\n".join(rows) + "\n")
+    krs = folder / "key_results.csv"
+    krs.write_text("objective,metric,start,target,start_date,deadline\n"
+                   "Grow,sales_m00,0,400000,2026-07-01,2026-09-30\n"
+                   "Grow,sales_m01,0,400000,2026-07-01,2026-09-30\n")
+    return [metrics, kpi_file, krs]
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def measure(rows: int, folder: Path) -> dict:
+    csv = folder / f"history_{rows}.csv"
+    if not csv.exists():
+        write_history(csv, rows)
+    anchor_db = folder / f"anchor_{rows}.duckdb"
+    anchor_db.unlink(missing_ok=True)
+    anchor = duckdb.connect(str(anchor_db))
+    t_read, _ = timed(lambda: anchor.execute(
+        f"create table t as select * from read_csv('{csv}')"))
+    anchor.close()
+
+    ours_db = folder / f"ours_{rows}.duckdb"
+    ours_db.unlink(missing_ok=True)
+    with store.connect(ours_db) as con:
+        import_files(con, [(p, p.name) for p in write_definitions(folder)])
+        t_import, results = timed(lambda: import_files(con, [(csv, csv.name)]))
+        inserted = sum(r.inserted for r in results)
+        t_group, _ = timed(lambda: con.execute(
+            "select metric, cast(date_trunc('month', obs_date) as date), sum(value) "
+            "from observations where superseded_by is null group by 1, 2").fetchall())
+        as_of = END + timedelta(days=1)
+        t_card, card = timed(lambda: kpis.scorecard(con, "Sales", as_of=as_of))
+        t_okrs, _ = timed(lambda: okrs.okr_report(con, as_of=as_of))
+    return {"rows": rows, "inserted": inserted, "read_csv": t_read, "import": t_import,
+            "group_by": t_group, "scorecard": t_card, "okrs": t_okrs,
+            "kpis": len(card["kpis"])}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| rows | DuckDB read_csv s | our import s | ratio (budget 2x) | GROUP BY s | "
+             "scorecard s | ratio (budget 3x) | okrs s | ratio (budget 3x) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['rows']:,} | {r['read_csv']:.2f} | {r['import']:.2f} | "
+            f"{r['import'] / r['read_csv']:.2f} | {r['group_by']:.2f} | {r['scorecard']:.2f} | "
+            f"{r['scorecard'] / r['group_by']:.2f} | {r['okrs']:.2f} | {r['okrs'] / r['group_by']:.2f} |")
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        growth = big["rows"] / small["rows"]
+        lines.append("")
+        lines.append(f"Growth from {small['rows']:,} to {big['rows']:,} rows ({growth:.0f}x): "
+                     f"import {big['import'] / small['import']:.1f}x, "
+                     f"scorecard {big['scorecard'] / small['scorecard']:.1f}x, "
+                     f"okrs {big['okrs'] / small['okrs']:.1f}x (linear would be {growth:.0f}x).")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="where to keep the generated files (default: a temp folder)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lodestar_bench_") as temp:
+        folder = args.folder or Path(temp)
+        folder.mkdir(parents=True, exist_ok=True)
+        results = []
+        for rows in args.rows:
+            result = measure(rows, folder)
+            print(f"{rows:,} rows: {result}", file=sys.stderr)
+            results.append(result)
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()
