@@ -1,0 +1,275 @@
+"""Formula metrics: "purchases / website_visitors", "(revenue - cogs) / revenue".
+
+A formula is parsed by a small tokenizer and recursive-descent parser (never
+eval): numbers, metric names, + - * /, unary minus and parentheses, with the
+usual precedence. Metric names are letters, digits and underscores and are
+normalised like headers (lowercase), so "Purchases" and "purchases" are the
+same metric. Division by zero gives NaN (undefined), never inf.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+# A tree node is a tuple: ("number", float), ("metric", name), ("neg", node)
+# or (operator, left, right) with operator one of + - * /.
+Node = tuple
+
+_TOKEN = re.compile(r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?![\w.]))"
+                    r"|(?P<name>\d*[^\W\d]\w*)|(?P<op>[-+*/()]))")
+_WORD = re.compile(r"[^\s()+\-*/]+")
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    tree: Node
+
+
+def metric_name(text: str) -> str:
+    """A metric name as formulas refer to it: trimmed, lowercase."""
+    return str(text).strip().lower()
+
+
+def _tokens(text: str) -> list[tuple[str, str, int]]:
+    """(kind, text, 1-based position) for each token; refuses unknown characters."""
+    out, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = _TOKEN.match(text, pos)
+        if not match:
+            where = pos + len(text[pos:]) - len(text[pos:].lstrip())
+            word = _WORD.match(text, where)
+            raise _syntax_error(text, where + 1, f"'{word.group() if word else text[where]}' "
+                                "is not a number, a metric name or an operator")
+        kind = match.lastgroup
+        start = match.start(kind) + 1
+        out.append((kind, match.group(kind), start))
+        pos = match.end()
+    out.append(("end", "", len(text) + 1))
+    return out
+
+
+def _syntax_error(text: str, position: int, what: str) -> InputError:
+    return InputError(
+        f"formula '{text}' cannot be read at character {position}: {what}. "
+        "Use metric names, numbers, + - * / and parentheses, e.g. 'purchases / visitors'.")
+
+
+class _Parser:
+    """expression := term (('+'|'-') term)*;  term := unary (('*'|'/') unary)*;
+    unary := '-' unary | '+' unary | atom;  atom := number | name | '(' expression ')'."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokens(text)
+        self.at = 0
+
+    def peek(self) -> tuple[str, str, int]:
+        return self.tokens[self.at]
+
+    def take(self) -> tuple[str, str, int]:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def parse(self) -> Node:
+        tree = self.expression()
+        kind, value, position = self.peek()
+        if kind != "end":
+            raise _syntax_error(self.text, position, f"unexpected '{value}'")
+        return tree
+
+    def expression(self) -> Node:
+        tree = self.term()
+        while self.peek()[1] in ("+", "-") and self.peek()[0] == "op":
+            op = self.take()[1]
+            tree = (op, tree, self.term())
+        return tree
+
+    def term(self) -> Node:
+        tree = self.unary()
+        while self.peek()[1] in ("*", "/") and self.peek()[0] == "op":
+            op = self.take()[1]
+            tree = (op, tree, self.unary())
+        return tree
+
+    def unary(self) -> Node:
+        kind, value, _ = self.peek()
+        if kind == "op" and value in ("-", "+"):
+            self.take()
+            inner = self.unary()
+            return ("neg", inner) if value == "-" else inner
+        return self.atom()
+
+    def atom(self) -> Node:
+        kind, value, position = self.take()
+        if kind == "number":
+            return ("number", float(value))
+        if kind == "name":
+            return ("metric", metric_name(value))
+        if kind == "op" and value == "(":
+            tree = self.expression()
+            closing = self.take()
+            if closing[1] != ")":
+                raise _syntax_error(self.text, closing[2], "a ')' is missing")
+            return tree
+        found = "the end of the formula" if kind == "end" else f"'{value}'"
+        raise _syntax_error(self.text, position, f"expected a metric name or a number, found {found}")
+
+
+def parse_formula(text: str) -> Formula:
+    """The parsed formula. Refuses (InputError) empty text and syntax errors, naming the position."""
+    if text is None or not str(text).strip():
+        raise InputError("the formula is empty: write it like 'purchases / visitors'.")
+    return Formula(str(text).strip(), _Parser(str(text).strip()).parse())
+
+
+def _names(tree: Node) -> set[str]:
+    if tree[0] == "metric":
+        return {tree[1]}
+    if tree[0] == "number":
+        return set()
+    return set().union(*(_names(child) for child in tree[1:]))
+
+
+def formula_metrics(formula: Formula) -> frozenset[str]:
+    """The metric names the formula uses (normalised)."""
+    return frozenset(_names(formula.tree))
+
+
+def _divided(left, right):
+    # Division by zero is undefined: NaN, so a period with no visitors has no
+    # conversion rate instead of an infinite one.
+    if isinstance(right, pd.Series):
+        return left / right.where(right != 0)
+    return left / right if right != 0 else left * np.nan
+
+
+def _evaluated(tree: Node, columns: Mapping[str, pd.Series]):
+    kind = tree[0]
+    if kind == "number":
+        return tree[1]
+    if kind == "metric":
+        return columns[tree[1]].astype("float64")
+    if kind == "neg":
+        return -_evaluated(tree[1], columns)
+    left, right = _evaluated(tree[1], columns), _evaluated(tree[2], columns)
+    if kind == "+":
+        return left + right
+    if kind == "-":
+        return left - right
+    if kind == "*":
+        return left * right
+    return _divided(left, right)
+
+
+def formula_values(formula: Formula, columns: Mapping[str, pd.Series]) -> pd.Series:
+    """The formula computed row by row over aligned Series, or a DataFrame's
+    columns (float64, NaN where undefined or a component is missing).
+
+    Refuses (InputError) a formula naming a metric missing from `columns`.
+    Does not mutate the input Series.
+    """
+    missing = sorted(formula_metrics(formula) - set(columns))
+    if missing:
+        raise InputError(f"formula '{formula.text}' uses {', '.join(repr(m) for m in missing)}, "
+                         "which has no values here.")
+    if isinstance(columns, pd.DataFrame):
+        index = columns.index
+    else:
+        index = next(iter(columns.values())).index if len(columns) else pd.RangeIndex(0)
+    result = _evaluated(formula.tree, columns)
+    if not isinstance(result, pd.Series):
+        result = pd.Series(result, index=index, dtype="float64")
+    # inf can still arrive from components that are themselves infinite.
+    return result.astype("float64").replace([np.inf, -np.inf], np.nan)
+
+
+def formula_order(metrics: Mapping[str, str | None]) -> list[str]:
+    """Metric names ordered so each formula comes after the formulas it uses.
+
+    Refuses (InputError) formulas with problems (see formula_problems).
+    """
+    problems = formula_problems(metrics)
+    if problems:
+        raise InputError("some metric formulas cannot be used.", problems=problems)
+    uses = _uses(metrics)
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for used in sorted(uses.get(name, ())):
+            visit(used)
+        ordered.append(name)
+
+    for name in metrics:
+        visit(metric_name(name))
+    return ordered
+
+
+def _uses(metrics: Mapping[str, str | None]) -> dict[str, frozenset[str]]:
+    """Formula metric -> metrics its formula names (formulas that parse only)."""
+    out = {}
+    for name, text in metrics.items():
+        if text is not None and str(text).strip():
+            try:
+                out[metric_name(name)] = formula_metrics(parse_formula(text))
+            except InputError:
+                continue
+    return out
+
+
+def _cycles(uses: Mapping[str, frozenset[str]]) -> list[list[str]]:
+    """Each distinct cycle once, as a path that starts and ends at the same name."""
+    found, seen, state = [], set(), {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        for used in sorted(uses.get(name, ())):
+            if state.get(used) == "open":
+                cycle = path[path.index(used):] + [used]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    found.append(cycle)
+            elif used not in state:
+                visit(used, path + [used])
+        state[name] = "done"
+
+    for name in sorted(uses):
+        if name not in state:
+            visit(name, [name])
+    return found
+
+
+def formula_problems(metrics: Mapping[str, str | None]) -> list[str]:
+    """Messages for every formula that cannot be computed: syntax errors (with
+    position), unknown metric names, and cycles (a -> b -> a). Empty when all
+    is well. `metrics` maps every known metric name to its formula or None."""
+    known = {metric_name(name) for name in metrics}
+    problems = []
+    for name, text in metrics.items():
+        if text is None or not str(text).strip():
+            continue
+        try:
+            used = formula_metrics(parse_formula(text))
+        except InputError as exc:
+            problems.append(f"metric '{name}': {exc.message}")
+            continue
+        for unknown in sorted(used - known):
+            problems.append(
+                f"metric '{name}': formula '{str(text).strip()}' uses unknown metric '{unknown}'. "
+                "Define it in the metrics file or correct the name.")
+    for cycle in _cycles(_uses(metrics)):
+        problems.append(
+            f"metric '{cycle[0]}': formulas refer to each other in a circle "
+            f"({' -> '.join(cycle)}), so none of them can be computed. Break the circle.")
+    return problems
