@@ -1,0 +1,251 @@
+"""Import and define (analysts): upload files with a preview first, the import
+history with undo, definitions edited in tables, the template workbook, and
+starting from an empty database instead of the demo company."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_logic import importing, store, template
+from kpi_logic.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
+from kpi_logic.store import definitions
+from ui import auth, data, state, widgets
+
+DONE = "define_done"              # the last write's message, shown after the rerun it triggers
+CHECKED = "define_checked"        # the files and options the last successful check saw
+DATE_ORDERS = {"auto": "Detect from the dates", "dayfirst": "Day first (31/01/2025)",
+               "monthfirst": "Month first (01/31/2025)"}
+ORDER_NAMES = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
+KINDS = {"metrics": "Metrics", "kpis": "KPIs", "targets": "Per-period targets",
+         "key_results": "Key results"}
+LOADERS = {"metrics": lambda con: list(definitions.load_metrics(con).values()),
+           "kpis": definitions.load_kpis, "targets": definitions.load_targets,
+           "key_results": definitions.load_key_results}
+
+st.title("Import and define")
+if not auth.can_edit():
+    # Also reached by URL: nothing below (no upload, no write) runs for a viewer.
+    st.info("Viewer mode: this page imports and changes data. Sign in as an editor in the "
+            "sidebar to use it.", icon="👁️")
+    st.stop()
+if message := st.session_state.pop(DONE, None):
+    st.success(message, icon="✅")
+
+
+def settled(fn):
+    """`fn` run after a read on the fresh connection data.run opens. Workaround: with
+    DuckDB 2 a just-opened connection still holds the schema check's unfinished
+    result, and the importer's register() then refuses to work (reported; drop this
+    once store.connect finishes its own results)."""
+    def call(con, *args, **kwargs):
+        definitions.load_metrics(con)
+        return fn(con, *args, **kwargs)
+    return call
+
+
+def results_table(results: list) -> pd.DataFrame:
+    """One row per file or sheet of a run, as the preview and the import report show it."""
+    def detail(r, key):
+        return r.details.get(key)
+    return pd.DataFrame([{
+        "File": r.file, "Sheet": r.sheet or "", "Kind": r.kind.replace("_", " "),
+        "Format": detail(r, "format") if r.kind == "history" else "definitions",
+        "Header row": detail(r, "header_row"),
+        "Date order": ORDER_NAMES.get(detail(r, "date_order"), ""),
+        "Metrics found": ", ".join(detail(r, "metrics") or []),
+        "From": detail(r, "first_date"), "To": detail(r, "last_date"), "Rows": r.rows,
+        "New": r.inserted, "Changed": r.updated, "Unchanged": r.unchanged,
+        "Notes": "; ".join(r.notes)} for r in results])
+
+
+def run_import(files, options: dict, dry_run: bool):
+    """The engine's results, or None after showing its refusal (nothing changed)."""
+    try:
+        return data.run(settled(importing.import_files), [(f.getvalue(), f.name) for f in files],
+                        dry_run=dry_run, **options)
+    except Exception as exc:  # InputError, a busy database or a failure: a message, no traceback
+        widgets.show_error(exc)
+        st.caption("Nothing was imported. Correct the file and check it again.")
+        return None
+
+
+def import_section() -> None:
+    files = st.file_uploader("Metric history and definitions (CSV or Excel)",
+                             type=["csv", "tsv", "txt", "xlsx"], accept_multiple_files=True,
+                             key="define_files",
+                             help="Files of one upload are imported together: a KPI file may "
+                                  "name a metric that another file defines.")
+    left, middle, right = st.columns(3)
+    department = left.text_input("Department for wide files", key="define_department",
+                                 help="Given to new metrics of a file with one column per "
+                                      "metric and no department column.")
+    order = middle.selectbox("Date order", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
+                             key="define_date_order",
+                             help="Only needed when dates like 03/04/2025 are ambiguous.")
+    sheet = right.text_input("Only this sheet (workbooks)", key="define_sheet",
+                             placeholder="all sheets")
+    options = {"department": department.strip() or None, "sheet": sheet.strip() or None,
+               "date_order": None if order == "auto" else order}
+    seen = (tuple((f.file_id, f.name, f.size) for f in files or ()), tuple(options.items()))
+    check, commit = st.columns([1, 4])
+    if check.button("Check files", key="define_check", disabled=not files):
+        preview = run_import(files, options, dry_run=True)
+        st.session_state[CHECKED] = seen if preview is not None else None
+        if preview is not None:
+            st.markdown("**What would be imported** (nothing is saved yet):")
+            st.dataframe(results_table(preview), hide_index=True, key="define_preview")
+    ready = bool(files) and st.session_state.get(CHECKED) == seen
+    if commit.button("Import", type="primary", key="define_import", disabled=not ready,
+                     help=None if ready else "Check the files first."):
+        with st.status(f"Importing {len(files)} file(s)...", expanded=True) as status:
+            results = run_import(files, options, dry_run=False)
+            status.update(label="Imported" if results is not None else "Refused: nothing "
+                          "was imported", state="complete" if results is not None else "error")
+        if results is not None:
+            st.session_state[CHECKED] = None
+            changed = sum(r.inserted + r.updated for r in results)
+            st.success(f"Imported {len(results)} table(s): {changed} value(s) or definition(s) "
+                       "new or changed. Undo any of them under 'Import history'.", icon="✅")
+            st.dataframe(results_table(results), hide_index=True, key="define_imported")
+
+
+def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Batch": batches["id"], "Run": batches["run_id"], "File": batches["file"],
+        "Sheet": batches["sheet"].fillna(""), "Kind": batches["kind"],
+        "Imported at": batches["imported_at"].dt.strftime("%Y-%m-%d %H:%M"),
+        "Rows": batches["rows"], "New": batches["inserted"], "Changed": batches["updated"],
+        "Unchanged": batches["unchanged"],
+        "Status": ["in effect" if pd.isna(u) else f"undone {u:%Y-%m-%d %H:%M}"
+                   for u in batches["undone_at"]]}).iloc[::-1]
+
+
+def history_section() -> None:
+    batches = data.run(importing.list_batches)
+    if batches.empty:
+        st.info("Nothing imported yet.")
+        return
+    st.dataframe(batches_table(batches), hide_index=True, key="define_batches")
+    live = batches[batches["undone_at"].isna()].iloc[::-1]
+    if live.empty:
+        return
+    labels = {int(b.id): f"Batch {b.id}: {b.file}" + (f" / {b.sheet}" if b.sheet else "")
+              + f" ({b.kind}, {b.inserted} new, {b.updated} changed)" for b in live.itertuples()}
+    chosen = st.selectbox("Batch to undo", list(labels), format_func=labels.get,
+                          key="define_undo_batch")
+    sure = st.checkbox("Yes, remove what this batch added and put back what it replaced",
+                       key="define_undo_confirm")
+    if st.button("Undo batch", key="define_undo", disabled=not sure):
+        try:
+            undone = data.run(importing.undo_batch, chosen)
+        except Exception as exc:  # e.g. a later batch changed the same values
+            widgets.show_error(exc)
+            return
+        st.session_state[DONE] = (
+            f"Undid batch {undone['batch']} ({undone['file']}, {undone['kind']}): removed "
+            f"{undone['deleted']} row(s) it had added or changed and put back "
+            f"{undone['restored']} earlier row(s).")
+        del st.session_state["define_undo_confirm"]
+        st.rerun()
+
+
+def column_config(kind: str) -> dict:
+    pick = st.column_config.SelectboxColumn
+    configs = {
+        "metrics": {"unit": pick(options=UNITS), "direction": pick(options=DIRECTIONS),
+                    "aggregation": pick(options=AGGREGATIONS)},
+        "kpis": {"target_kind": pick(options=TARGET_KINDS,
+                                     help="min = at least (floor), max = at most (ceiling)"),
+                 "period": pick(options=KPI_PERIODS),
+                 "tolerance": st.column_config.NumberColumn(help="0.1 = at risk within 10%")},
+        "targets": {"period": st.column_config.TextColumn(help="2025-03, 2025-Q1 or 2025")},
+        "key_results": {"start_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                        "deadline": st.column_config.DateColumn(format="YYYY-MM-DD")},
+    }
+    return configs[kind]
+
+
+def definitions_section() -> None:
+    kind = st.segmented_control("Edit", list(KINDS), format_func=KINDS.get, default="kpis",
+                                key="define_kind") or "kpis"
+    original = template.editable_frame(kind, data.run(LOADERS[kind]))
+    st.caption("Add rows at the bottom; percentages as fractions (0.03 = 3%). Changing a name "
+               "or title adds a new definition. Messages count rows as in a file: the header is "
+               "row 1, the first row of the table row 2.")
+    editor = f"define_editor_{kind}"
+    edited = st.data_editor(original, num_rows="dynamic", hide_index=True, key=editor,
+                            column_config=column_config(kind), width="stretch")
+    if not st.button("Save", type="primary", key=f"define_save_{kind}"):
+        return
+    gone = template.removed_keys(kind, original, edited)
+    kept = (f" Not removed: {', '.join(gone)}; deleting a definition is not possible here "
+            "yet." if gone else "")
+    try:
+        result = data.run(settled(importing.import_frames),
+                          [(edited, f"Edited {KINDS[kind]}", kind)])[0]
+    except Exception as exc:  # refused like a file: the engine's message, nothing saved
+        widgets.show_error(exc)
+        return
+    if result.batch is None:
+        st.info("Nothing changed: these definitions are already saved." + kept)
+        return
+    st.session_state[DONE] = (f"Saved {KINDS[kind]}: {result.inserted} new, "
+                              f"{result.updated} changed (batch {result.batch}; undo it under "
+                              "'Import history')." + kept)
+    del st.session_state[editor]
+    st.rerun()
+
+
+@st.cache_data(show_spinner=False)
+def template_bytes() -> bytes:
+    return template.template_workbook()
+
+
+def clear_everything(con) -> int:
+    """Undo every batch in effect, newest first, and keep the demo from coming back."""
+    batches = importing.list_batches(con)
+    live = batches.loc[batches["undone_at"].isna(), "id"].tolist()
+    for batch in reversed(live):
+        importing.undo_batch(con, int(batch))
+    store.set_setting(con, "start_empty", "yes")
+    return len(live)
+
+
+def start_section() -> None:
+    st.download_button("Download the template workbook", template_bytes(),
+                       file_name=template.FILE_NAME, key="define_template", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon="📄")
+    st.caption("One sheet per kind of input (history, metrics, kpis, targets, key_results, "
+               "launches) with a worked example that imports as is; hover a column name for "
+               "what to write. Delete the sheets you do not need.")
+    demo = data.run(store.setting, "demo_loaded")
+    if not demo or data.run(store.setting, "start_empty"):
+        return
+    st.subheader("Start from an empty database")
+    st.markdown("The demo company is loaded. This **undoes every import in effect** (the "
+                "demo's and any of yours since), so every page is empty until you import your "
+                "own files, and the demo is **not loaded again**. The undone imports stay "
+                "listed under 'Import history'.")
+    sure = st.checkbox("Yes, empty the database", key="define_empty_confirm")
+    if st.button("Start from an empty database", key="define_empty", disabled=not sure):
+        try:
+            count = data.run(clear_everything)
+        except Exception as exc:
+            widgets.show_error(exc)
+            return
+        st.session_state[state.NOTICE] = None
+        st.session_state[DONE] = f"The database is empty: {count} import(s) undone."
+        st.rerun()
+
+
+importing_tab, history_tab, definitions_tab, start_tab = st.tabs(
+    ["Import files", "Import history", "Definitions", "Template and fresh start"])
+with importing_tab:
+    import_section()
+with history_tab:
+    history_section()
+with definitions_tab:
+    definitions_section()
+with start_tab:
+    start_section()

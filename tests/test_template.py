@@ -1,0 +1,174 @@
+"""The template workbook: what it shows is what an import of it produces."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from kpi_logic import definitions, kpis, okrs, template
+from kpi_logic.importing import import_files, import_frames
+from kpi_logic.model import KPI, KeyResult, Launch, Target
+from kpi_logic.store.definitions import (load_key_results, load_kpis, load_launches,
+                                         load_metrics, load_targets)
+
+AFTER_JUNE = date(2025, 7, 1)
+
+
+@pytest.fixture
+def imported(con):
+    results = import_files(con, [(template.template_workbook(), template.FILE_NAME)])
+    return con, results
+
+
+def sheet_frame(book, name: str) -> pd.DataFrame:
+    """A sheet as the user sees it: header on HEADER_ROW, example rows below."""
+    rows = list(book[name].iter_rows(min_row=template.HEADER_ROW, values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_every_sheet_imports_cleanly_into_an_empty_database(imported):
+    _, results = imported
+    assert [(r.sheet, r.kind, r.inserted, r.updated) for r in results] == [
+        ("metrics", "metrics", 7, 0), ("history", "history", 30, 0), ("kpis", "kpis", 2, 0),
+        ("targets", "targets", 2, 0), ("key_results", "key_results", 2, 0),
+        ("launches", "launches", 1, 0)]
+    assert all(r.batch is not None and not r.notes for r in results)
+    assert results[1].details["header_row"] == template.HEADER_ROW
+
+
+def test_the_kpis_targets_key_results_and_launch_it_shows_are_stored(imported):
+    con, _ = imported
+    assert load_kpis(con) == [
+        KPI("CAC at most $40", "cac", 40.0, "max", "month", "Marketing", "Grow online sales",
+            "Mia", 0.1, ("marketing_spend", "new_customers")),
+        KPI("Conversion at least 3%", "conversion_rate", 0.03, "min", "month", "Marketing",
+            "Grow online sales", "Mia", 0.1, ("website_visitors", "purchases"))]
+    assert load_targets(con) == [Target("CAC at most $40", "2025-05", 42.0),
+                                 Target("CAC at most $40", "2025-06", 38.0)]
+    assert load_key_results(con) == [
+        KeyResult("Delight customers", "Increase NPS from 20 to 40", "nps", 20.0, 40.0,
+                  date(2025, 4, 1), date(2025, 6, 30), "Leo", "Product", 1.0),
+        KeyResult("Grow online sales", "Cut CAC from $50 to $35", "cac", 50.0, 35.0,
+                  date(2025, 4, 1), date(2025, 6, 30), "Mia", "Marketing", 1.0)]
+    assert load_launches(con) == [Launch("Spring campaign", date(2025, 3, 10), "Marketing",
+                                         0.03, 40.0)]
+    metrics = load_metrics(con)
+    assert metrics["conversion_rate"].formula == "purchases / website_visitors"
+    assert (metrics["cac"].unit, metrics["cac"].direction) == ("currency", "down")
+
+
+def test_the_worked_example_gives_the_numbers_a_reader_can_check_by_hand(imported):
+    con, _ = imported
+    card = kpis.scorecard(con, "Marketing", period="2025-06", as_of=AFTER_JUNE)
+    june = {k["title"]: (k["value"], k["target"], k["status"]) for k in card["kpis"]}
+    # June: 455 purchases / 14,000 visitors; $14,500 / 420 new customers, against
+    # the per-period target of $38 rather than the KPI's $40.
+    assert june == {"Conversion at least 3%": (pytest.approx(0.0325), 0.03, "healthy"),
+                    "CAC at most $40": (pytest.approx(14_500 / 420), 38.0, "healthy")}
+    report = okrs.okr_report(con, as_of=AFTER_JUNE)
+    nps = report["objectives"][0]["key_results"][0]
+    assert (nps["current"], nps["progress"]) == (33.0, pytest.approx(0.65))  # (33-20)/(40-20)
+
+
+def test_the_workbook_shows_the_example_frames(imported):
+    book = load_workbook(io.BytesIO(template.template_workbook()))
+    assert book.sheetnames == list(template.SHEETS)
+    for name, expected in template.template_frames().items():
+        shown = sheet_frame(book, name)
+        for column in shown.columns:   # Excel gives datetimes back for dates
+            if shown[column].map(lambda v: hasattr(v, "date")).all():
+                shown[column] = shown[column].map(lambda v: v.date())
+        pd.testing.assert_frame_equal(shown, expected, check_dtype=False)
+
+
+def test_every_header_cell_explains_its_column(imported):
+    book = load_workbook(io.BytesIO(template.template_workbook()))
+    for name, (_, described) in template.SHEETS.items():
+        header = next(book[name].iter_rows(min_row=template.HEADER_ROW,
+                                           max_row=template.HEADER_ROW))
+        assert [c.comment.text for c in header] == list(described.values())
+
+
+@pytest.mark.parametrize("kind", ["metrics", "kpis", "targets", "key_results", "launches"])
+def test_columns_are_ones_the_importer_knows_and_required_marks_are_true(kind):
+    assert set(template.columns(kind)) <= set(definitions.COLUMNS[kind])
+    required = {c for sheet, c, need, _ in template.readme_rows()
+                if sheet == kind and need == "required"}
+    assert required == set(definitions.REQUIRED[kind])
+
+
+def test_readme_rows_cover_every_column_of_every_sheet():
+    listed = [(sheet, column) for sheet, column, _, _ in template.readme_rows()]
+    assert listed == [(s, c) for s in template.SHEETS for c in template.columns(s)]
+
+
+def test_template_frames_are_new_each_call():
+    first = template.template_frames()
+    first["kpis"].loc[0, "target"] = 99
+    assert template.template_frames()["kpis"].loc[0, "target"] == 0.03
+
+
+@pytest.mark.xfail(strict=True, reason="the importer does not skip a README sheet yet "
+                   "(reading._read_workbook); when it does, make readme=True the default")
+def test_a_readme_sheet_is_skipped_by_the_importer(con):
+    results = import_files(con, [(template.template_workbook(readme=True), template.FILE_NAME)])
+    assert template.README_SHEET not in {r.sheet for r in results}
+
+
+LOADERS = {"metrics": lambda con: list(load_metrics(con).values()), "kpis": load_kpis,
+           "targets": load_targets, "key_results": load_key_results}
+
+
+@pytest.mark.parametrize("kind", template.EDITABLE)
+def test_editable_tables_read_back_unchanged_through_import_frames(imported, kind):
+    con, _ = imported
+    frame = template.editable_frame(kind, LOADERS[kind](con))
+    assert list(frame.columns) == template.columns(kind)
+    [result] = import_frames(con, [(frame, f"Edited {kind}", kind)])
+    assert (result.batch, result.inserted, result.updated, result.unchanged) == \
+        (None, 0, 0, len(frame))
+
+
+def test_an_edited_kpi_table_changes_only_the_edited_kpi(imported):
+    con, _ = imported
+    frame = template.editable_frame("kpis", load_kpis(con))
+    edited = frame.copy()
+    edited.loc[edited["title"] == "CAC at most $40", "target"] = 45.0
+    [result] = import_frames(con, [(edited, "Edited KPIs", "kpis")])
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+    assert {k.title: k.target for k in load_kpis(con)} == {
+        "CAC at most $40": 45.0, "Conversion at least 3%": 0.03}
+    assert frame.loc[frame["title"] == "CAC at most $40", "target"].tolist() == [40.0]
+
+
+def test_key_result_dates_are_editable_datetimes(imported):
+    con, _ = imported
+    frame = template.editable_frame("key_results", load_key_results(con))
+    assert str(frame["deadline"].dtype).startswith("datetime64")
+    assert frame["deadline"].tolist() == [pd.Timestamp("2025-06-30")] * 2
+
+
+@pytest.mark.parametrize("kind, drop, expected", [
+    ("kpis", [0], ["CAC at most $40"]),
+    ("kpis", [], []),
+    ("targets", [1], ["CAC at most $40 / 2025-06"]),
+    ("key_results", [0, 1], ["Delight customers / Increase NPS from 20 to 40",
+                             "Grow online sales / Cut CAC from $50 to $35"]),
+])
+def test_removed_keys_names_deleted_rows(imported, kind, drop, expected):
+    con, _ = imported
+    original = template.editable_frame(kind, LOADERS[kind](con))
+    before = original.copy()
+    edited = original.drop(index=drop)
+    assert template.removed_keys(kind, original, edited) == expected
+    pd.testing.assert_frame_equal(original, before)
+
+
+def test_a_renamed_kpi_counts_as_removed(imported):
+    con, _ = imported
+    original = template.editable_frame("kpis", load_kpis(con))
+    edited = original.assign(title=["CAC under $40", "Conversion at least 3%"])
+    assert template.removed_keys("kpis", original, edited) == ["CAC at most $40"]
