@@ -1,0 +1,87 @@
+"""OKRs: objectives with their key results, progress against the pace expected today."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_logic import charts, report
+from kpi_logic import formatting as fmt
+from ui import data, state, widgets
+
+state.restore({**state.SHARED, "objective": state.OKRS_OBJECTIVE, "kr": state.OKRS_KEY_RESULT})
+st.title("Objectives and key results")
+
+left, right = st.columns([3, 1])
+with left:
+    department = widgets.department_picker(data.cached("departments"), allow_all=True)
+with right:
+    as_of = widgets.as_of_picker()
+
+try:
+    okrs = data.cached("okr_report", department=department, as_of=as_of)
+except Exception as exc:
+    widgets.show_error(exc)
+    st.stop()
+objectives = okrs["objectives"]
+state.publish({"department": department, "as_of": as_of})
+
+if not objectives:
+    st.info("No objectives here yet: add key results on 'Import and define' "
+            "(a key_results file or sheet).")
+    st.stop()
+
+st.caption(f"As of {fmt.human_date(as_of)}. Progress = (current − start) / (target − start), "
+           "shown 0–100%; the expected progress is the share of the key result's time "
+           "window that has passed.")
+st.altair_chart(charts.objective_progress_chart(objectives, width=700), width="stretch")
+st.caption("Bars: progress of each objective (mean of its key results). Black tick: where it "
+           "should be today if progress were even.")
+
+for objective in objectives:
+    with st.container(border=True):
+        st.markdown(f"#### {objective['objective']}")
+        st.caption(f"{objective.get('department') or 'No department'} · progress "
+                   f"{fmt.format_progress(objective['progress'])} · expected by now "
+                   f"{fmt.format_progress(objective.get('expected'))}")
+        rows = pd.DataFrame([{
+            "Key result": kr["title"],
+            "Progress": None if kr["progress"] is None else round(kr["progress"] * 100),
+            "Expected": round(kr["expected"] * 100),
+            "Status": fmt.status_badge(kr["status"]),
+            "Now": fmt.format_value(kr["current"], kr.get("unit", "number")),
+            "Owner": kr.get("owner") or "—",
+            "Deadline": fmt.human_date(kr["deadline"]),
+        } for kr in objective["key_results"]])
+        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+            "Key result": st.column_config.TextColumn("Key result", width="large"),
+            "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
+                                                        format="%d%%"),
+            "Expected": st.column_config.NumberColumn("Expected by now", format="%d%%"),
+        })
+
+st.subheader("Key result detail")
+choices = [(o["objective"], kr["title"]) for o in objectives for kr in o["key_results"]]
+labels = [f"{title} ({objective})" for objective, title in choices]
+wanted = st.session_state.get(state.OKRS_KEY_RESULT)
+index = next((i for i, (_, title) in enumerate(choices) if title == wanted), 0)
+picked = st.selectbox("Key result", range(len(choices)), index=index,
+                      format_func=lambda i: labels[i], key="okrs_kr_index")
+objective_name, kr_title = choices[picked]
+st.session_state[state.OKRS_KEY_RESULT] = kr_title
+kr = next(k for o in objectives if o["objective"] == objective_name
+          for k in o["key_results"] if k["title"] == kr_title)
+history = kr.get("history") or None
+st.altair_chart(charts.kr_pace_chart(kr, history, as_of=as_of.isoformat(),
+                                     unit=kr.get("unit", "number"), width=800),
+                width="stretch")
+raw = kr.get("progress_raw")
+st.caption(f"{fmt.status_badge(kr['status'])} · raw progress {fmt.format_progress(raw)}"
+           + (" (overshot the target)" if raw is not None and raw > 1 else "")
+           + (" (moved away from the target)" if raw is not None and raw < 0 else "")
+           + ". Dashed line: the even pace from start to target; dotted: the trend so far, "
+             "extended to the deadline.")
+state.publish({"objective": objective_name, "kr": kr_title})
+
+widgets.png_download(lambda: report.render_report("okrs", okrs),
+                     f"okrs-{department or 'all'}-{as_of.isoformat()}.png".replace(" ", "_"),
+                     key="okrs_png")

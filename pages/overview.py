@@ -1,0 +1,66 @@
+"""The executive overview: company health at a glance and what needs attention."""
+from __future__ import annotations
+
+import streamlit as st
+
+from kpi_logic import charts, report
+from kpi_logic import formatting as fmt
+from ui import data, state, widgets
+
+state.restore({"as_of": state.SHARED["as_of"]})
+title, picker = st.columns([4, 1])
+with picker:
+    as_of = widgets.as_of_picker()
+with title:
+    st.title("Company overview")
+
+try:
+    view = data.cached("overview", as_of=as_of)
+except Exception as exc:
+    widgets.show_error(exc)
+    st.stop()
+state.publish({"as_of": as_of})
+
+through = view["data_through"]
+if through is None:
+    st.info("No metric history yet: import your files on 'Import and define'.")
+    st.stop()
+age = (as_of - fmt.period_bounds(through)[0]).days
+st.caption(f"As of {fmt.human_date(as_of)} · data through {fmt.human_date(through)}"
+           + (" (up to date)" if age <= 1 else f" ({age} days old)"))
+
+with st.container():
+    st.subheader("KPI health by department")
+    if view["departments"]:
+        st.altair_chart(charts.department_health_chart(view["departments"], width=640),
+                        width="stretch")
+        for row in view["departments"]:
+            st.page_link("pages/scorecard.py", label=(
+                f"{row['department']}: {row['healthy']} healthy, {row['at_risk']} at risk, "
+                f"{row['unhealthy']} unhealthy" + (f", {row['no_data']} without data" if row["no_data"] else "")),
+                icon=":material/dashboard:", query_params={"department": row["department"]})
+    else:
+        st.caption("No KPIs defined yet.")
+with st.container():
+    st.subheader("Objectives")
+    if view["objectives"]:
+        st.altair_chart(charts.objective_progress_chart(view["objectives"], width=640), width="stretch")
+        st.caption("Bar: progress. Black tick: progress expected today.")
+    else:
+        st.caption("No objectives defined yet.")
+
+st.subheader("Needs attention")
+alerts = view["alerts"]
+if not alerts:
+    st.success("Nothing needs attention: every KPI is on target and every key result on pace.")
+icons = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:]",
+         "low": ":green[:material/check_circle:]"}
+for alert in alerts[:15]:
+    st.markdown(f"{icons[alert['severity']]} {alert['text']}")
+if len(alerts) > 15:
+    with st.expander(f"{len(alerts) - 15} more"):
+        for alert in alerts[15:]:
+            st.markdown(f"{icons[alert['severity']]} {alert['text']}")
+
+widgets.png_download(lambda: report.render_report("overview", view),
+                     f"overview-{as_of.isoformat()}.png", key="overview_png")

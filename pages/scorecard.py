@@ -1,0 +1,127 @@
+"""Department scorecard: one card per KPI, its trend against target, and the
+department's plain metrics."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_logic import charts, report
+from kpi_logic import formatting as fmt
+from ui import data, state, widgets
+
+state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
+st.title("Department scorecard")
+
+departments = data.cached("departments")
+if not departments:
+    st.info("No departments yet: import metric history and definitions on 'Import and define'.")
+    st.stop()
+
+left, middle, right = st.columns([2, 2, 1])
+with left:
+    department = widgets.department_picker(departments)
+with right:
+    as_of = widgets.as_of_picker()
+with middle:
+    period = widgets.period_picker(as_of)
+
+try:
+    card = data.cached("scorecard", department, period=period, as_of=as_of)
+except Exception as exc:  # a refused period or a failure: say it, keep the page
+    widgets.show_error(exc)
+    st.stop()
+
+kpis = card["kpis"]
+state.publish({"department": department, "period": period, "as_of": as_of})
+
+st.caption(
+    f"{card['department']} · {fmt.human_period(card['period'])}"
+    + (" (in progress: compared like-for-like with the same days before)" if card["partial"] else "")
+    + f" · as of {fmt.human_date(as_of)}")
+
+if card.get("too_many_kpis"):
+    st.warning(f"{card['department']} watches {card['kpi_count']} KPIs. More than 7 stop being "
+               "key: consider making some of them plain metrics.", icon=":material/balance:")
+for kpi in kpis:
+    if kpi["review"]:
+        st.warning(f"**Review this target:** {kpi['title']} has missed it "
+                   f"{kpi['missed_in_a_row']} periods in a row: either the target is badly set "
+                   "or the KPI is truly failing.", icon=":material/search:")
+
+if not kpis:
+    st.info(f"{card['department']} has no KPIs yet. Pick a metric on the Metrics catalogue "
+            "page and make it a KPI.")
+
+
+def kpi_card(kpi: dict) -> None:
+    unit = kpi["unit"]
+    previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
+    with st.container(border=True):
+        st.metric(
+            f"{fmt.status_icon(kpi['status'])} {kpi['title']}",
+            fmt.format_value(kpi["value"], unit),
+            delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
+            delta_color="inverse" if kpi["direction"] == "down" else "normal",
+            delta_description=fmt.comparison_label(previous["label"]) or None,
+            chart_data=[h["value"] for h in kpi["history"] if h["value"] is not None] or None,
+            help=f"Period judged: {fmt.human_period(kpi['period'])}",
+        )
+        tone = fmt.change_tone(last_year["abs"], kpi["direction"])
+        st.markdown(
+            f"**{fmt.status_badge(kpi['status'])}** · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
+            f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
+            f"{fmt.format_change(last_year, unit)}"
+            + (f" ({'good' if tone == 'good' else 'bad' if tone == 'bad' else 'no'} news)" if last_year["abs"] else ""))
+        with st.popover("Definition", icon=":material/info:"):
+            definition = kpi["definition"]
+            st.markdown(f"**{kpi['title']}** measures `{kpi['metric']}`")
+            if definition.get("formula"):
+                st.markdown(f"Formula: `{definition['formula']}` (computed from the period's summed parts)")
+            st.markdown(f"Aggregation to the period: **{definition['aggregation']}** · "
+                        f"judged per **{fmt.human_period(kpi['period'])}** period · "
+                        f"{'lower' if kpi['direction'] == 'down' else 'higher'} is better")
+            st.markdown(f"Tolerance for *at risk*: {kpi['tolerance']:.0%} of the target")
+            st.markdown(f"Compared with {fmt.human_period(previous['label'])} and "
+                        f"{fmt.human_period(last_year['label'])}"
+                        + (", like-for-like days" if kpi.get("partial") else ""))
+            if definition.get("description"):
+                st.caption(definition["description"])
+            if kpi.get("owner"):
+                st.caption(f"Owner: {kpi['owner']}")
+
+
+for start in range(0, len(kpis), 3):
+    for column, kpi in zip(st.columns(3), kpis[start:start + 3]):
+        with column:
+            kpi_card(kpi)
+
+if kpis:
+    st.subheader("Trend against target")
+    titles = [k["title"] for k in kpis]
+    if st.session_state.get(state.SCORECARD_METRIC) not in titles:
+        st.session_state[state.SCORECARD_METRIC] = titles[0]
+    chosen = st.selectbox("KPI", titles, key=state.SCORECARD_METRIC)
+    kpi = next(k for k in kpis if k["title"] == chosen)
+    st.altair_chart(charts.kpi_trend_chart(kpi, width=900, height=280), width="stretch")
+    st.caption("Dashed line: the target (steps where it changes per period); shaded band: "
+               f"within {kpi['tolerance']:.0%} of the target (at risk).")
+    state.publish({"kpi": chosen})
+
+st.subheader("Plain metrics")
+st.caption("Context and early warnings: these metrics are not steering any KPI or key result.")
+if card["metrics"]:
+    table = pd.DataFrame([{
+        "Metric": m["metric"],
+        "Value": fmt.format_value(m["value"], m["unit"]),
+        "vs previous": fmt.format_change(m["vs_previous"], m["unit"]),
+        "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),
+        "Trend": [h["value"] for h in m["history"] if h["value"] is not None],
+    } for m in card["metrics"]])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"Trend": st.column_config.LineChartColumn("Trend (13 periods)")})
+else:
+    st.caption("None: every metric of this department serves a KPI or key result.")
+
+widgets.png_download(lambda: report.render_report("scorecard", card),
+                     f"scorecard-{card['department']}-{card['period']}.png".replace(" ", "_"),
+                     key="scorecard_png")

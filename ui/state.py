@@ -1,0 +1,67 @@
+"""Session-state keys, their defaults, and their mirror in the URL.
+
+Every view-defining choice (department, period, as-of date, objective...)
+lives in st.session_state under a page-prefixed key AND in the URL query
+parameters, so a copied link opens exactly the same view in a new browser.
+Pages call `restore(...)` before drawing their widgets and `publish(...)`
+after, and every page also runs on its own (defaults here, not in app.py).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+# query parameter name -> session-state key (page-prefixed where page-specific)
+SHARED = {
+    "department": "shared_department",
+    "period": "shared_period",
+    "as_of": "shared_as_of",
+}
+SCORECARD_METRIC = "scorecard_metric"
+OKRS_OBJECTIVE = "okrs_objective"
+OKRS_KEY_RESULT = "okrs_key_result"
+METRICS_SEARCH = "metrics_search"
+LAUNCH_NAME = "launch_name"
+EDITOR_UNLOCKED = "editor_unlocked"
+NOTICE = "app_notice"
+
+
+def restore(mapping: dict[str, str]) -> None:
+    """Copy query parameters into session state when the URL brings news.
+
+    `mapping` is {query parameter: session key}. A fresh session takes the
+    URL's values; later, a URL value that differs from the one this session
+    last saw (a page link, an edited address) wins over the widget's value.
+    """
+    for param, key in mapping.items():
+        if param not in st.query_params:
+            continue
+        value = st.query_params[param]
+        seen = f"_url_{param}"
+        if key not in st.session_state or st.session_state.get(seen) != value:
+            st.session_state[key] = value
+        st.session_state[seen] = value
+
+
+def publish(values: dict[str, object]) -> None:
+    """Write the current view into the URL (None or "" removes the parameter)."""
+    for param, value in values.items():
+        if value is None or value == "":
+            if param in st.query_params:
+                del st.query_params[param]
+        else:
+            text = value.isoformat() if isinstance(value, date) else str(value)
+            if st.query_params.get(param) != text:
+                st.query_params[param] = text
+            st.session_state[f"_url_{param}"] = text
+
+
+def parse_date(text: object) -> date | None:
+    """A date from a query parameter, or None when absent or not a date."""
+    if isinstance(text, date):
+        return text
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None

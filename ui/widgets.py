@@ -1,0 +1,74 @@
+"""Controls shared by several pages; each keeps its value in the URL (ui.state)."""
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from kpi_logic import formatting as fmt
+from ui import data, state
+
+LATEST = ""   # the period option meaning "latest complete period"
+
+
+def department_picker(departments: list[str], *, label: str = "Department",
+                      allow_all: bool = False) -> str | None:
+    """A department selectbox bound to ?department=; None means all (when allowed)."""
+    key = state.SHARED["department"]
+    options = ([""] if allow_all else []) + list(departments)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0] if options else None
+    choice = st.selectbox(label, options, key=key,
+                          format_func=lambda d: "All departments" if d == "" else d)
+    return choice or None
+
+
+def recent_periods(as_of: date, months: int = 24) -> list[str]:
+    """Period labels to choose from: recent months, quarters and years, newest first."""
+    labels, year, month = [], as_of.year, as_of.month
+    for _ in range(months):
+        labels.append(f"{year}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    quarters = []
+    y, q = as_of.year, (as_of.month - 1) // 3 + 1
+    for _ in range(8):
+        quarters.append(f"{y}-Q{q}")
+        q -= 1
+        if q == 0:
+            y, q = y - 1, 4
+    years = [str(as_of.year - i) for i in range(3)]
+    return labels + quarters + years
+
+
+def period_picker(as_of: date) -> str | None:
+    """A period selectbox bound to ?period=; None means the latest complete period."""
+    key = state.SHARED["period"]
+    options = [LATEST] + recent_periods(as_of)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = LATEST
+    choice = st.selectbox("Period", options, key=key,
+                          format_func=lambda p: "Latest complete period" if p == LATEST
+                          else fmt.human_period(p))
+    return choice or None
+
+
+def as_of_picker() -> date:
+    """The day the dashboard looks from, bound to ?as_of= (default today)."""
+    key = state.SHARED["as_of"]
+    current = state.parse_date(st.session_state.get(key)) or data.today()
+    st.session_state[key] = current
+    return st.date_input("As of", key=key, format="YYYY-MM-DD",
+                         help="Numbers are computed as they stood on this day.")
+
+
+def png_download(render, file_name: str, key: str, label: str = "Download PNG report") -> None:
+    """One button that draws the PNG report when clicked (deferred: not on every rerun)."""
+    st.download_button(label, render, file_name=file_name, mime="image/png", key=key,
+                       on_click="ignore", icon=":material/image:")
+
+
+def show_error(exc: Exception) -> None:
+    """A refusal or failure as a readable message, never a traceback."""
+    st.error(str(exc), icon=":material/block:")
