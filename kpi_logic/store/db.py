@@ -212,6 +212,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         if read_only and not db.exists():
             read_only = False
     con = _open(db, read_only, wait)
+    _quiet(con)
     try:
         if not read_only:
             ensure_schema(con)
@@ -223,8 +224,15 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
 def memory_connection() -> duckdb.DuckDBPyConnection:
     """An in-memory database with the current schema (tests, previews)."""
     con = duckdb.connect(":memory:")
+    _quiet(con)
     ensure_schema(con)
     return con
+
+
+def _quiet(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB draws a progress bar on stdout for long queries; the CLI's output
+    # (tables, JSON lines) must stay clean.
+    con.execute("set enable_progress_bar = false")
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -1,0 +1,652 @@
+"""Reading uploaded CSV and Excel files into all-text staging tables.
+
+`read_tables` finds each table's header row, checks the file is readable
+(encoding, quoting, ragged rows, size) and leaves the rows in DuckDB as text;
+the importer parses numbers and dates with the SQL in store.staging. A CSV
+never passes through pandas: Python looks at the first 64 KB to find the
+encoding, delimiter and header, DuckDB's read_csv (strict) loads the rest.
+
+Decisions users can rely on:
+- "" and an empty field are the same: missing. Rows with every cell empty are
+  left out; blank-header columns are dropped when empty and refused otherwise.
+- "_line" is the CSV line as an editor shows it while no record spans lines
+  and no blank line sits between data rows (after one, it counts records).
+- UTF-8 (with or without BOM) and UTF-16 with BOM are read; anything else is
+  refused, never decoded with replacement characters.
+- A workbook is all or nothing: one sheet that is neither history nor a
+  definition stops it (the error lists every sheet); --sheet picks one.
+  Hidden sheets are skipped with a note, chart sheets and empty sheets skipped.
+- Excel error cells arrive as their text ("#DIV/0!"): an error, not a gap.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import io
+import os
+import re
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import duckdb
+import pandas
+import python_calamine
+
+from . import vocabulary
+from .errors import InputError
+from .store import staging
+
+MAX_FILE_BYTES = 2 * 1024 ** 3
+MAX_ROWS = 20_000_000
+SNIFF_BYTES = 64 * 1024
+HEADER_SEARCH_ROWS = 30
+DELIMITERS = (",", ";", "\t", "|")
+CSV_HELP = "save it from your spreadsheet as 'CSV UTF-8' and upload it again"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    file: str                 # file name as given
+    sheet: str | None         # None for CSV
+    table: str                # temp table/view in `con`: "_line" + one VARCHAR column per name in `columns`
+    columns: tuple[str, ...]  # normalised header names (vocabulary.normalise_header)
+    headers: tuple[str, ...]  # header cells as written
+    header_row: int           # user-visible row number of the header
+    n_rows: int
+    decimal_comma: bool       # values use "," as decimal mark ("." groups thousands)
+    source: str               # "csv" | "xlsx"
+    sha256: str               # of the whole file
+    notes: tuple[str, ...] = ()
+    kind: str = "unknown"     # vocabulary.classify_columns of the header
+
+
+@dataclass(frozen=True)
+class _Header:
+    index: int                # 0-based row index among the rows searched
+    cells: tuple[str, ...]    # the whole row as written (leading blanks included)
+    kind: str
+
+
+def read_tables(con, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
+                sheet: str | None = None) -> list[RawTable]:
+    """One RawTable per recognised table in the file (one for a CSV, one per sheet).
+
+    Refuses (InputError naming the file, sheet, row, column) empty, binary,
+    non-UTF-8, gzip, password-protected, ragged or badly quoted files, files
+    without a recognisable header, duplicate headers and files over the caps.
+    A workbook with any sheet that is neither history nor a definition is
+    refused as a whole, listing its sheets, unless `sheet=` picks one.
+    """
+    with _local_copy(data, name) as (path, sha256):
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+        if head.startswith(b"PK\x03\x04"):
+            return _read_workbook(con, path, name, sha256, sheet)
+        _refuse_non_csv(head, name)
+        if sheet:
+            raise InputError(f"--sheet '{sheet}' was given, but this is a CSV file, which has no "
+                             "sheets", file=name)
+        return [_read_csv(con, path, name, sha256, head)]
+
+
+@contextmanager
+def _local_copy(data, name: str) -> Iterator[tuple[str, Callable[[], str]]]:
+    """(path on disk, sha256 getter) for the upload; a temporary copy is deleted afterwards."""
+    # Only a real open file may be read from its path: an upload object's .name is
+    # just the user's file name and may match an unrelated file in the working folder.
+    is_open_file = isinstance(data, (io.BufferedReader, io.FileIO)) and _at_start(data)
+    source = data if isinstance(data, (str, os.PathLike)) else \
+        getattr(data, "name", None) if is_open_file else None
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+        size = Path(source).stat().st_size
+        _check_size(size, name)
+        # Hash in a thread while DuckDB loads the file: both release the GIL.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(_file_sha256, str(source))
+            yield str(source), digest.result
+        return
+    if isinstance(data, (str, os.PathLike)):
+        raise InputError("there is no such file; check the path", file=name)
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    digest = hashlib.sha256()
+    fd, temp = tempfile.mkstemp(prefix="lodestar_upload_", suffix=Path(name).suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            written = 0
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                _check_size(written, name)
+                digest.update(chunk)
+                out.write(chunk)
+        yield temp, digest.hexdigest
+    finally:
+        os.unlink(temp)
+
+
+def _at_start(handle) -> bool:
+    try:
+        return handle.tell() == 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"the file is larger than {MAX_FILE_BYTES // 1024 ** 3} GB, the most "
+                         "Lodestar imports at once; split it into smaller files", file=name)
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _refuse_non_csv(head: bytes, name: str) -> None:
+    if name.lower().endswith((".xlsx", ".xlsm")) and not head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError("file is empty or not an Excel workbook; save it again as .xlsx",
+                         file=name)
+    if not head:
+        raise InputError("the file is empty; export it again with a header row and data", file=name)
+    if head.startswith(b"\x1f\x8b"):
+        raise InputError("this is a compressed (.gz) file; unzip it and upload the CSV inside",
+                         file=name)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        if name.lower().endswith((".xlsx", ".xlsm")):
+            raise InputError("workbook is password-protected; remove the password and upload again",
+                             file=name)
+        raise InputError("this is an old Excel (.xls) workbook or a protected file; open it in "
+                         "Excel and save it as .xlsx (without a password) or as CSV UTF-8", file=name)
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"this is not a text (CSV) file; {CSV_HELP}", file=name)
+
+
+def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes) -> RawTable:
+    with _utf8_file(path, name, head) as (utf8_path, text):
+        delimiter, header, end_line = _csv_header(text, name)
+        width = len(header.cells)
+        lead = _leading_blanks(header.cells)
+        headers, keep = _kept_columns(header.cells, lead, name, None, header_row=end_line)
+        table = staging.new_table_name()
+        try:
+            n_rows = staging.load_csv(con, utf8_path, table=table, delimiter=delimiter,
+                                      skip=end_line, width=width, keep=keep, first_line=end_line + 1)
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            staging.drop_table(con, table)
+            raise _csv_error(exc, utf8_path, name, delimiter) from None
+    raw = RawTable(file=name, sheet=None, table=table, columns=tuple(n for _, n in keep),
+                   headers=headers, header_row=end_line, n_rows=n_rows, decimal_comma=False,
+                   source="csv", sha256=sha256(), kind=header.kind)
+    try:
+        _check_rows(raw)
+        _check_blank_columns(con, raw, header.cells)
+        if delimiter != ",":
+            raw = _with_decimal_mark(con, raw)
+    except InputError:
+        staging.drop_table(con, table)
+        raise
+    return raw
+
+
+@contextmanager
+def _utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
+    """(path of a UTF-8 version of the file, decoded text of its first 64 KB)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text": DuckDB reads only UTF-8, so re-encode a copy.
+        try:
+            text = Path(path).read_bytes().decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"the file says it is UTF-16 but is damaged; {CSV_HELP}",
+                             file=name) from None
+        fd, temp = tempfile.mkstemp(prefix="lodestar_utf8_", suffix=".csv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+            yield temp, text[:SNIFF_BYTES]
+        finally:
+            os.unlink(temp)
+        return
+    complete = len(head) < SNIFF_BYTES
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
+    except UnicodeDecodeError as exc:
+        line = head[:exc.start].count(b"\n") + 1
+        raise InputError(f"file is not UTF-8; save it as CSV UTF-8 (the first character that is "
+                         f"not UTF-8 is on this line)", file=name, row=line) from None
+    if not complete:
+        text = text[:max(text.rfind("\n"), 0)]
+    yield path, text
+
+
+def _csv_header(text: str, name: str) -> tuple[str, _Header, int]:
+    """(delimiter, header, last physical line of the header) found in the sniffed text."""
+    found, damage = [], {}
+    for delimiter in DELIMITERS:
+        rows, ends, damage[delimiter] = _sniffed_rows(text, delimiter)
+        header = _header_in(rows, name)
+        if header:
+            found.append((header.index, -len([c for c in header.cells if c.strip()]),
+                          DELIMITERS.index(delimiter), delimiter, header, ends[header.index]))
+    if found:
+        _, _, _, delimiter, header, end_line = min(found)
+        return delimiter, header, end_line
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    likely = max(DELIMITERS, key=first_line.count)
+    if damage[likely]:
+        line, problem = damage[likely]
+        raise InputError(f"{problem}; put quotes only around whole values and double any quote "
+                         f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=line)
+    raise _no_header(_sniffed_rows(text, likely)[0], name, None)
+
+
+def _sniffed_rows(text: str, delimiter: str):
+    """(rows, last line of each row, (line, problem) of the first quoting damage or None)."""
+    rows, ends = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for row in reader:
+            rows.append(row)
+            ends.append(reader.line_num)
+            if len(rows) >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error as exc:
+        start = (ends[-1] if ends else 0) + 1
+        if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
+            return rows, ends, (start, "a quote opened on this line is never closed")
+        return rows, ends, (reader.line_num, "this line has a quote in the middle of a value")
+    return rows, ends, None
+
+
+def _header_in(rows: list[list], name: str | None) -> _Header | None:
+    """The first row within HEADER_SEARCH_ROWS that is the header of a known kind."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        cells = tuple(_header_text(c) for c in row)
+        named = [c for c in cells if c.strip()]
+        kind = vocabulary.classify_columns(named, name) if named else "unknown"
+        if kind != "unknown":
+            return _Header(index, cells, kind)
+    return None
+
+
+def _header_text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, (dt.date, dt.time)):
+        return cell.isoformat()
+    return str(cell)
+
+
+def _no_header(rows: list[list], name: str, sheet: str | None) -> InputError:
+    first = next((r for r in rows if any(str(c).strip() for c in r if c is not None)), None)
+    seen = ", ".join(str(c).strip() for c in first if str(c).strip())[:200] if first else "nothing"
+    return InputError(
+        f"no recognisable header in the first {HEADER_SEARCH_ROWS} rows (the first filled row "
+        f"has: {seen}). Expected one of: {vocabulary.describe_kinds()}",
+        file=name, sheet=sheet)
+
+
+def _leading_blanks(cells) -> int:
+    return next((i for i, c in enumerate(cells) if str(c).strip()), len(cells))
+
+
+def _kept_columns(cells, lead: int, name: str, sheet: str | None, *, header_row: int):
+    """(headers as written, [(position, normalised name)]) of the named header cells.
+
+    Refuses two cells with the same normalised name, naming both.
+    """
+    headers, keep, seen = [], [], {}
+    for position in range(lead, len(cells)):
+        written = str(cells[position]).strip()
+        if not written:
+            continue
+        normal = vocabulary.normalise_header(written)
+        if normal in seen:
+            raise InputError(
+                f"two columns have the same header: '{seen[normal][1]}' (column "
+                f"{_column_label(seen[normal][0])}) and '{written}' (column {_column_label(position)}); "
+                "rename or delete one", file=name, sheet=sheet, row=header_row, column=written)
+        seen[normal] = (position, written)
+        headers.append(written)
+        keep.append((position, normal))
+    return tuple(headers), keep
+
+
+def _column_label(position: int) -> str:
+    """Spreadsheet letters for a 0-based column position (0 -> A, 27 -> AB)."""
+    label = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        label = chr(65 + rest) + label
+    return label
+
+
+def _check_rows(raw: RawTable) -> None:
+    where = dict(file=raw.file, sheet=raw.sheet)
+    if raw.n_rows == 0:
+        raise InputError("the header is there but no data rows follow it; nothing to import",
+                         row=raw.header_row, **where)
+    if raw.n_rows > MAX_ROWS:
+        raise InputError(f"{raw.n_rows:,} rows is more than the {MAX_ROWS:,} Lodestar imports at "
+                         "once; split the file", **where)
+
+
+def _check_blank_columns(con, raw: RawTable, cells) -> None:
+    """Refuse data sitting under a blank header cell (it would be dropped silently)."""
+    blank = [i for i in range(len(cells)) if not str(cells[i]).strip()]
+    found = staging.first_filled_cell(con, raw.table, blank, raw.header_row + 1) if blank else None
+    if found:
+        raise InputError(f"column {_column_label(found[0])} has values but no header; give it a "
+                         "header or delete it", file=raw.file, row=found[1])
+
+
+def _with_decimal_mark(con, raw: RawTable) -> RawTable:
+    """`raw` with decimal_comma decided from its number cells; refuses a column mixing both marks."""
+    numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
+    comma_line, dot = staging.decimal_evidence(con, raw.table, numbers)
+    if comma_line is None:
+        return raw
+    if dot:
+        raise InputError(
+            f"numbers here use a decimal comma (such as 5,5 on line {comma_line}), but this value "
+            "has a single dot and no comma, so it could mean a decimal or a thousands separator; "
+            "write every number the same way", file=raw.file, row=dot[1], column=dot[0])
+    return RawTable(**{**raw.__dict__, "decimal_comma": True})
+
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _csv_error(exc: Exception, path: str, name: str, delimiter: str) -> InputError:
+    """The DuckDB read error `exc` worded for the person who uploaded the file."""
+    message = str(exc)
+    line = _LINE.search(message)
+    fields = _FIELDS.search(message)
+    if fields and line:
+        expected, got = fields.groups()
+        return InputError(f"this line has {got} fields but the header has {expected}; check for a "
+                          "missing or extra separator, or quote values that contain one",
+                          file=name, row=int(line.group(1)))
+    if "unicode" in message.lower():
+        return InputError("file is not UTF-8; save it as CSV UTF-8", file=name,
+                          row=int(line.group(1)) if line else None)
+    bad_line, problem = _quoting_problem(path, delimiter)
+    if bad_line:
+        return InputError(f"{problem}; put quotes only around whole values and double any quote "
+                          f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=bad_line)
+    return InputError(f"the file could not be read as CSV ({message.splitlines()[0]}); {CSV_HELP}",
+                      file=name, row=int(line.group(1)) if line else None)
+
+
+def _quoting_problem(path: str, delimiter: str) -> tuple[int | None, str]:
+    """(line, what is wrong) for the first badly quoted record, found with Python's strict reader."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        start = 1
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
+                return start, "a quote opened on this line is never closed"
+            return reader.line_num, "this line has a quote in the middle of a value"
+        except UnicodeDecodeError:
+            return None, ""
+    return None, ""
+
+
+# --- Excel ---------------------------------------------------------------------------------
+
+EXCEL_EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+LAST_SERIAL = {False: 2958465, True: 2957003}     # 9999-12-31 in each date system
+
+
+def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
+                   sheet: str | None) -> list[RawTable]:
+    """One RawTable per worksheet with a recognised header (see read_tables)."""
+    book = _open_workbook(path, name)
+    date1904, error_cells = _workbook_xml(path)
+    notes, sheets, unknown = [], [], []
+    for meta in _chosen_sheets(book, name, sheet, notes):
+        rows = _with_errors(book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
+                            error_cells.get(meta.name, {}))
+        if not any(str(c).strip() for row in rows for c in row):
+            if sheet:
+                raise InputError("this sheet is empty", file=name, sheet=meta.name)
+            notes.append(f"sheet '{meta.name}' is empty and was skipped")
+            continue
+        header = _header_in(rows, meta.name)
+        if header is None:
+            unknown.append((meta.name, rows))
+            continue
+        sheets.append((meta.name, rows, header))
+    if unknown:
+        _refuse_unknown_sheets(book, name, unknown, sheets)
+    if not sheets:
+        raise InputError("the workbook has no data in any sheet", file=name)
+    tables = []
+    try:
+        for sheet_name, rows, header in sheets:
+            merged = book.get_sheet_by_name(sheet_name).merged_cell_ranges or []
+            tables.append(_sheet_table(con, rows, header, name, sheet_name, sha256(), date1904,
+                                       tuple(notes) + _merged_notes(merged, header.index)))
+    except InputError:
+        for table in tables:
+            staging.drop_table(con, table.table)
+        raise
+    return tables
+
+
+def _with_errors(rows: list[list], errors: dict[tuple[int, int], str]) -> list[list]:
+    """`rows` with error cells put back as their text ("#DIV/0!"); a new list, input unchanged."""
+    if not errors:
+        return rows
+    rows = [list(row) for row in rows]
+    for (index, position), text in errors.items():
+        if index < len(rows) and position < len(rows[index]) and rows[index][position] in ("", None):
+            rows[index][position] = text
+    return rows
+
+
+def _open_workbook(path: str, name: str):
+    try:
+        with open(path, "rb") as handle:
+            return python_calamine.CalamineWorkbook.from_filelike(handle)
+    except python_calamine.PasswordError:
+        raise InputError("workbook is password-protected; remove the password and upload again",
+                         file=name) from None
+    except Exception:  # calamine raises several types for a damaged zip
+        raise InputError("file is empty or not an Excel workbook; save it again as .xlsx",
+                         file=name) from None
+
+
+def _chosen_sheets(book, name: str, sheet: str | None, notes: list[str]) -> list:
+    worksheets = [m for m in book.sheets_metadata
+                  if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+    if sheet is not None:
+        match = [m for m in worksheets if m.name == sheet]
+        if not match:
+            names = [m.name for m in worksheets]
+            close = difflib.get_close_matches(sheet, names, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise InputError(f"there is no sheet '{sheet}'; the sheets are: "
+                             f"{', '.join(names)}.{hint}", file=name)
+        return match
+    visible = []
+    for meta in worksheets:
+        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
+            notes.append(f"hidden sheet '{meta.name}' was skipped; name it with --sheet to import it")
+        else:
+            visible.append(meta)
+    return visible
+
+
+def _refuse_unknown_sheets(book, name: str, unknown, recognised) -> None:
+    found = [f"'{sheet}': no header found (first filled row: "
+             f"{_first_filled(rows)})" for sheet, rows in unknown]
+    found += [f"'{sheet}': {header.kind.replace('_', ' ')}" for sheet, _, header in recognised]
+    raise InputError(
+        f"sheet '{unknown[0][0]}' is neither history nor a definition table, so the workbook was "
+        "not imported. Fix or delete that sheet, or import one sheet with --sheet. Expected one of: "
+        f"{vocabulary.describe_kinds()}", file=name, sheet=unknown[0][0], problems=found)
+
+
+def _first_filled(rows) -> str:
+    row = next((r for r in rows if any(str(c).strip() for c in r)), [])
+    return ", ".join(str(c).strip() for c in row if str(c).strip())[:120] or "nothing"
+
+
+def _workbook_xml(path: str) -> tuple[bool, dict[str, dict[tuple[int, int], str]]]:
+    """(uses the 1904 date system, {sheet: {(row, col): error text}}) read from the workbook XML.
+
+    python-calamine turns error cells (#DIV/0!, #N/A) into empty strings, which
+    would make an error look like a missing value; the XML still has them.
+    """
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml")
+        props = re.search(rb"<workbookPr\b[^>]*>", workbook)
+        date1904 = bool(props and re.search(rb'date1904="(1|true)"', props.group(0)))
+        errors = {}
+        for sheet, member in _sheet_members(archive, workbook).items():
+            xml = archive.read(member) if member in archive.namelist() else b""
+            if b't="e"' in xml:
+                errors[sheet] = _error_cells(xml)
+    return date1904, errors
+
+
+def _sheet_members(archive, workbook: bytes) -> dict[str, str]:
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {m.group(1).decode(): m.group(2).decode() for m in re.finditer(
+        rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m.group(2).decode(): m.group(1).decode() for m in re.finditer(
+        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    members = {}
+    for m in re.finditer(rb"<sheet\b[^>]*>", workbook):
+        tag = m.group(0)
+        sheet_name = re.search(rb'name="([^"]*)"', tag)
+        rel = re.search(rb'r:id="([^"]*)"', tag)
+        if sheet_name and rel and rel.group(1).decode() in targets:
+            target = targets[rel.group(1).decode()].lstrip("/")
+            member = target if target.startswith("xl/") else "xl/" + target
+            members[_xml_text(sheet_name.group(1))] = member
+    return members
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
+                         ("&amp;", "&")):
+        text = text.replace(entity, char)
+    return text
+
+
+def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    cells = {}
+    for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', xml, re.S):
+        ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', m.group(1))
+        value = re.search(rb"<v>([^<]*)</v>", m.group(2))
+        if ref and value:
+            col = 0
+            for letter in ref.group(1).decode():
+                col = col * 26 + ord(letter) - 64
+            cells[(int(ref.group(2)) - 1, col - 1)] = _xml_text(value.group(1))
+    return cells
+
+
+def _merged_notes(merged, header_index: int) -> tuple[str, ...]:
+    in_data = [r for r in merged if r[1][0] > header_index]
+    if not in_data:
+        return ()
+    spans = ", ".join(f"{_column_label(a[1])}{a[0] + 1}:{_column_label(b[1])}{b[0] + 1}"
+                      for a, b in in_data[:5])
+    return (f"merged cells in the data ({spans}): only the top-left cell of each holds the value; "
+            "the other cells are read as empty",)
+
+
+def _sheet_table(con, rows, header: _Header, name: str, sheet: str, sha256: str,
+                 date1904: bool, notes: tuple[str, ...]) -> RawTable:
+    header_row = header.index + 1
+    lead = _leading_blanks(header.cells)
+    headers, keep = _kept_columns(header.cells, lead, name, sheet, header_row=header_row)
+    positions = {p for p, _ in keep}
+    records = []
+    for index in range(header.index + 1, len(rows)):
+        row = rows[index]
+        cells = [_cell_text(row[p] if p < len(row) else "", column, date1904, name, sheet, index, p)
+                 for p, column in keep]
+        stray = next((p for p, c in enumerate(row) if p not in positions and str(c).strip()), None)
+        if stray is not None:
+            raise InputError(f"cell {_column_label(stray)}{index + 1} has a value but its column has "
+                             "no header; give the column a header or delete it",
+                             file=name, sheet=sheet, row=index + 1)
+        if any(c is not None for c in cells):
+            records.append([index + 1] + cells)
+    frame = pandas.DataFrame(records, columns=["_line"] + [n for _, n in keep], dtype=object)
+    table = staging.new_table_name()
+    n_rows = staging.load_frame(con, frame, table=table)
+    raw = RawTable(file=name, sheet=sheet, table=table, columns=tuple(n for _, n in keep),
+                   headers=headers, header_row=header_row, n_rows=n_rows, decimal_comma=False,
+                   source="xlsx", sha256=sha256, notes=notes, kind=header.kind)
+    try:
+        _check_rows(raw)
+    except InputError:
+        staging.drop_table(con, table)
+        raise
+    return raw
+
+
+def _cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: int,
+               position: int) -> str | None:
+    """A cell as canonical text: numbers as repr(float) (integers bare), dates ISO."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if column in vocabulary.SERIAL_DATE_COLUMNS:
+            return _serial_date(float(value), date1904, name, sheet, index, position)
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _duration_text(value)
+    return str(value)
+
+
+def _serial_date(serial: float, date1904: bool, name: str, sheet: str, index: int,
+                 position: int) -> str:
+    if not 0 < serial <= LAST_SERIAL[date1904]:
+        raise InputError(f"cell {_column_label(position)}{index + 1} holds {serial:.10g}, which is not a "
+                         "date Excel can show (out of range); enter a real date",
+                         file=name, sheet=sheet, row=index + 1)
+    moment = EXCEL_EPOCHS[date1904] + dt.timedelta(days=serial)
+    if moment.time() == dt.time(0):
+        return moment.date().isoformat()
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _duration_text(value: dt.timedelta) -> str:
+    """255:10:10 for a 255-hour duration (never wrapped to a time of day)."""
+    total = value.total_seconds()
+    sign = "-" if total < 0 else ""
+    hours, rest = divmod(abs(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}{int(hours)}:{int(minutes):02d}:{int(seconds):02d}"
+    fraction = round(seconds - int(seconds), 6)
+    return text + (f"{fraction:.6f}".rstrip("0")[1:] if fraction else "")

@@ -1,0 +1,306 @@
+"""Staging: a file's rows as an all-text temporary table, and the SQL that
+parses its numbers and dates.
+
+Parsing stays in SQL so a 10M-row file never leaves DuckDB. The expressions
+returned here are fixed text built from constant patterns; no user text is
+ever formatted into them (identifiers come quoted by the caller).
+"""
+from __future__ import annotations
+
+import uuid
+
+import duckdb
+import pandas
+
+from ..errors import InputError
+from .db import quote_identifier
+
+NULL_TOKENS = ("", "null", "none", "n/a", "na", "-")
+_CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
+_SIGN = r"[-+−]"
+# Mantissa per mode: well-formed 3-digit groups only, so "300,0,00.40" fails.
+_DOT_MANTISSA = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
+_COMMA_MANTISSA = r"(?:[0-9]{1,3}(?:[. \x{00a0}\x{202f}][0-9]{3})+|[0-9]+)(?:,[0-9]+)?|,[0-9]+"
+
+
+def _number_pattern(mantissa: str) -> str:
+    # groups: 1 "(", 2 sign, 3 sign, 4 mantissa, 5 exponent, 6 "%", 7 ")"
+    return (rf"^(\()?\s*({_SIGN})?\s*{_CURRENCY}?\s*({_SIGN})?\s*({mantissa})"
+            rf"([eE][-+]?[0-9]+)?\s*{_CURRENCY}?\s*(%)?\s*(\))?$")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def missing_sql(column_sql: str) -> str:
+    """SQL that is true when a text cell is missing: NULL, blank or one of NULL_TOKENS.
+
+    With a parsed value already materialised, `value is null and not missing`
+    finds the invalid cells without parsing the text a second time.
+    """
+    tokens = ", ".join(_literal(x) for x in NULL_TOKENS)
+    return f"({column_sql} is null or lower(trim({column_sql})) in ({tokens}))"
+
+
+def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
+    """(value_sql, invalid_sql) for a text column: DOUBLE or NULL, and true for non-empty non-numbers.
+
+    Empty cells and NULL_TOKENS are missing (NULL, not invalid). Thousands
+    groups must be well formed; "12.5%" is 0.125; "(1,234.50)" is negative.
+    """
+    t = f"lower(trim({column_sql}))"
+    pattern = _literal(_number_pattern(_COMMA_MANTISSA if decimal_comma else _DOT_MANTISSA))
+    part = lambda n: f"regexp_extract({t}, {pattern}, {n})"  # noqa: E731
+    if decimal_comma:
+        digits = f"replace(regexp_replace({part(4)}, '[. \\x{{00a0}}\\x{{202f}}]', '', 'g'), ',', '.')"
+    else:
+        digits = f"replace({part(4)}, ',', '')"
+    minus = f"(({part(2)} in ('-', '−')) <> ({part(3)} in ('-', '−')))"
+    negative = f"(({part(1)} = '(') <> {minus})"
+    parsed = (f"(case when {negative} then -1 else 1 end) * cast({digits} || {part(5)} as double)"
+              f" * (case when {part(6)} = '%' then 0.01 else 1 end)")
+    is_null = missing_sql(column_sql)
+    matches = f"(regexp_full_match({t}, {pattern}) and ({part(1)} = '') = ({part(7)} = ''))"
+    # Plain numbers are the bulk of a large file: a cast is far cheaper than the
+    # regex. DuckDB's cast also takes "nan", "inf" and "1_000", which are not numbers here.
+    plain = f"try_cast({column_sql} as double)"
+    # With a decimal comma only dot-free cells may take the cast ("1.234" is 1234 there).
+    dots = f" and not contains({column_sql}, '.')" if decimal_comma else ""
+    fast = (f"when {plain} is not null and isfinite({plain}) and not contains({column_sql}, '_')"
+            f"{dots} then {plain} ")
+    value = f"(case when {column_sql} is null then null {fast}when {is_null} then null" \
+            f" when {matches} then {parsed} end)"
+    # Same text as `value`, so DuckDB computes it once when both are selected.
+    invalid = f"(case when {value} is not null then false else not {is_null} end)"
+    return value, invalid
+
+
+_ISO_TS = r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})[t ]([0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)\s*(z|utc|gmt|[-+][0-9]{2}:?[0-9]{2})?$"
+_DMY = r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})(?:[t ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
+_QUARTER = r"^(?:([0-9]{4})\s*[-/ ]?\s*q([1-4])|q([1-4])\s*[-/ ]?\s*([0-9]{4}))$"
+
+
+def _offset_minutes(t: str) -> str:
+    zone = f"regexp_extract({t}, {_literal(_ISO_TS)}, 3)"
+    sign = f"(case when left({zone}, 1) = '-' then -1 else 1 end)"
+    digits = f"replace(substr({zone}, 2), ':', '')"
+    return (f"(case when {zone} in ('', 'z', 'utc', 'gmt') then 0 else {sign} * "
+            f"(cast(left({digits}, 2) as integer) * 60 + cast(right({digits}, 2) as integer)) end)")
+
+
+def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False) -> tuple[str, str]:
+    """(value_sql, invalid_sql) for a text column: DATE or NULL, and true for non-empty non-dates.
+
+    Accepts ISO dates, ISO timestamps (an offset or Z/UTC is converted to the
+    UTC date; zone names such as EST are refused as ambiguous), "2025-03",
+    "2025-Q1"/"Q1 2025", d/m/yyyy or m/d/yyyy per `order`, 5-digit Excel
+    serials, and "2025" only with allow_year. Two-digit years are refused.
+    """
+    if order not in ("ymd", "dmy", "mdy"):
+        raise ValueError(f"date order must be ymd, dmy or mdy, not {order!r}")
+    t = f"lower(trim({column_sql}))"
+    ts = _literal(_ISO_TS)
+    first, second = ("2", "1") if order == "mdy" else ("1", "2")
+    dmy = _literal(_DMY)
+    q = _literal(_QUARTER)
+    day_month = [] if order == "ymd" else [
+        (f"regexp_full_match({t}, {dmy})",
+         f"try_cast(regexp_extract({t}, {dmy}, 3) || '-' || regexp_extract({t}, {dmy}, {second})"
+         f" || '-' || regexp_extract({t}, {dmy}, {first}) as date)")]
+    quarter_year = f"coalesce(nullif(regexp_extract({t}, {q}, 1), ''), regexp_extract({t}, {q}, 4))"
+    quarter_no = f"coalesce(nullif(regexp_extract({t}, {q}, 2), ''), regexp_extract({t}, {q}, 3))"
+    cases = [
+        (f"regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}')", f"try_cast({t} as date)"),
+        (f"regexp_full_match({t}, '[0-9]{{4}}/[0-9]{{1,2}}/[0-9]{{1,2}}')",
+         f"try_cast(replace({t}, '/', '-') as date)"),
+        (f"regexp_full_match({t}, {ts})",
+         f"cast(try_cast(regexp_extract({t}, {ts}, 1) || ' ' || regexp_extract({t}, {ts}, 2) as timestamp)"
+         f" - {_offset_minutes(t)} * interval 1 minute as date)"),
+        (f"regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{1,2}}')", f"try_cast({t} || '-01' as date)"),
+        (f"regexp_full_match({t}, {q})",
+         f"try_cast({quarter_year} || '-' || (cast({quarter_no} as integer) * 3 - 2) || '-01' as date)"),
+        *day_month,
+        (f"regexp_full_match({t}, '[0-9]{{5}}')",
+         f"cast(date '1899-12-30' + cast({t} as integer) as date)"),
+    ]
+    if allow_year:
+        cases.append((f"regexp_full_match({t}, '[0-9]{{4}}')", f"try_cast({t} || '-01-01' as date)"))
+    is_null = missing_sql(column_sql)
+    # ISO dates are the bulk of a large file: a cast is far cheaper than the regexes.
+    fast = (f"when length({column_sql}) = 10 and substr({column_sql}, 5, 1) = '-'"
+            f" and substr({column_sql}, 8, 1) = '-' then try_cast({column_sql} as date) ")
+    value = (f"(case when {column_sql} is null then null {fast}when {is_null} then null "
+             + " ".join(f"when {c} then {v}" for c, v in cases) + " end)")
+    invalid = f"(case when {value} is not null then false else not {is_null} end)"
+    return value, invalid
+
+
+def _column_shapes(con, table: str, column: str) -> tuple:
+    col = quote_identifier(column)
+    t = f"trim({col})"
+    dmy = _literal(_DMY)
+    first = f"try_cast(regexp_extract({t}, {dmy}, 1) as integer)"
+    second = f"try_cast(regexp_extract({t}, {dmy}, 2) as integer)"
+    return con.execute(f"""
+        with cells as (select "_line" as line, {t} as t, regexp_full_match({t}, {dmy}) as slashed,
+                              {first} as a, {second} as b
+                       from {quote_identifier(table)} where {col} is not null)
+        select max(a) filter (where slashed), max(b) filter (where slashed),
+               min(line) filter (where slashed and a > 12), min(line) filter (where slashed and b > 12),
+               min(line) filter (where slashed), min(line) filter (where not slashed
+                                                  and regexp_full_match(t, '[0-9]{{4}}-.*')),
+               count(*) filter (where slashed), count(*) filter (where not slashed
+                                                  and regexp_full_match(t, '[0-9]{{4}}-.*'))
+        from cells""").fetchall()[0]
+
+
+def date_order(con, raw, column: str, prefer: str | None = None) -> str:
+    """"ymd", "dmy" or "mdy" for a column of `raw` (a RawTable), decided over the whole column.
+
+    A first part above 12 settles day-first, a second part above 12
+    month-first. Refuses (InputError) a column holding both, a column mixing
+    ISO and d/m/y dates, and an undecidable column unless `prefer` is given.
+    """
+    max_a, max_b, line_a, line_b, first_slash, first_iso, n_slash, n_iso = _column_shapes(
+        con, raw.table, column)
+    where = dict(file=raw.file, sheet=raw.sheet, column=column)
+    if not n_slash:
+        return "ymd"
+    if n_iso:
+        row = first_slash if n_slash <= n_iso else first_iso
+        raise InputError("this column mixes ISO dates (2025-03-01) with dates written like 01/03/2025; "
+                         "write every date the same way (ISO is safest)", row=row, **where)
+    if max_a > 12 and max_b > 12:
+        raise InputError(f"this column has day-first dates (row {line_a}) and month-first dates "
+                         f"(row {line_b}); write every date the same way", row=line_b, **where)
+    decided = "dmy" if max_a > 12 else "mdy" if max_b > 12 else None
+    if decided and prefer and prefer != decided:
+        line = line_a if decided == "dmy" else line_b
+        raise InputError(f"you asked for {'day-first' if prefer == 'dmy' else 'month-first'} dates "
+                         "but this row only makes sense the other way round", row=line, **where)
+    if decided or prefer:
+        return decided or prefer
+    raise InputError("dates such as 03/04/2025 could be day-first or month-first and no day above 12 "
+                     "settles it; import again with --dayfirst or --monthfirst (or use ISO dates "
+                     "like 2025-04-03)", **where)
+
+
+def new_table_name() -> str:
+    """A fresh name for a staging table (temporary, dropped with the connection)."""
+    return f"_raw_{uuid.uuid4().hex[:12]}"
+
+
+def load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: int,
+             keep: list[tuple[int, str]], first_line: int) -> int:
+    """Load a CSV's data rows (after `skip` lines) into `table`; returns the row count.
+
+    Creates temporary `table`: "_line" plus the `keep` columns (index, name),
+    all VARCHAR. Rows whose cells are all empty are left out. Raises
+    duckdb.Error as DuckDB reports it; the caller words it for the user.
+    """
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    data = f"{table}_data"
+    con.execute(f"create temp table {quote_identifier(data)} ("
+                + ", ".join(f"c{i} varchar" for i in range(width)) + ")")
+    # insert ... select, not create ... as select: only the former takes parameters.
+    con.execute(
+        f"insert into {quote_identifier(data)} select * from read_csv(?, delim = ?,"
+        " quote = '\"', escape = '\"', header = false, skip = ?, all_varchar = true,"
+        f" strict_mode = true, auto_detect = false, null_padding = false, columns = {columns})",
+        [path, delimiter, skip]).fetchall()   # fetch: DuckDB 2 refuses other work while a result is pending
+    # rowid follows the file's order in a freshly created table: the user's line
+    # number comes for free, where row_number() over () would cost a second pass.
+    picked = ", ".join(f"c{i} as {quote_identifier(name)}" for i, name in keep)
+    # read_csv gives NULL for an empty field, so coalesce finds all-empty rows without a trim.
+    not_blank = "coalesce(" + ", ".join(f"c{i}" for i in range(width)) + ") is not null"
+    # A view cannot take parameters; first_line is an int we computed, never user text.
+    con.execute(f"create temp view {quote_identifier(table)} as select cast(rowid + {int(first_line)}"
+                f" as integer) as \"_line\", {picked} from {quote_identifier(data)} where {not_blank}")
+    return con.execute(f"select count(*) from {quote_identifier(table)}").fetchall()[0][0]
+
+
+def first_filled_cell(con, table: str, positions: list[int],
+                      first_line: int) -> tuple[int, int] | None:
+    """(position, line) of the first non-empty cell among the CSV columns at `positions`, or None.
+
+    Looks at the data table behind a `load_csv` view, which keeps every column
+    of the file, including those the view leaves out.
+    """
+    for position in positions:
+        row = con.execute(f"select min(rowid) from {quote_identifier(table + '_data')} "
+                          f"where nullif(trim(c{int(position)}), '') is not null").fetchall()[0]
+        if row[0] is not None:
+            return position, row[0] + first_line
+    return None
+
+
+def load_frame(con, frame: pandas.DataFrame, *, table: str) -> int:
+    """Copy an all-text frame ("_line" first) into temporary `table`; returns the row count."""
+    view = f"{table}_frame"
+    con.register(view, frame)
+    try:
+        casts = ", ".join(f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}"
+                          for c in frame.columns[1:])
+        con.execute(f"create temp table {quote_identifier(table)} as select cast(\"_line\" as integer)"
+                    f" as \"_line\"{', ' if casts else ''}{casts} from {quote_identifier(view)}")
+    finally:
+        con.unregister(view)
+    return len(frame)
+
+
+_COMMA_DECIMAL = r"^[^0-9,.]*[0-9 .]*[0-9],[0-9]+(?:[eE][-+]?[0-9]+)?[^0-9,.]*$"
+_COMMA_THOUSANDS = r"^[^0-9,.]*[0-9]{1,3}(?:,[0-9]{3})+[^0-9,.]*$"
+_DOT_ONLY = r"^[^0-9,]*[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?[^0-9,.]*$"
+
+
+def decimal_evidence(con, table: str, columns: list[str]) -> tuple[int | None, tuple[str, int] | None]:
+    """(line of the first decimal-comma cell, (column, line) of the first lone-dot cell).
+
+    A decimal-comma cell has a comma followed by digits that is not a valid
+    thousands group ("5,5", "1.234,5"); a lone-dot cell has a single "." and
+    no comma ("5.555"), which a decimal-comma file cannot read unambiguously.
+    """
+    first_comma, first_dot = None, None
+    for column in columns:
+        col = f"trim({quote_identifier(column)})"
+        comma, dot = con.execute(
+            f"select min(\"_line\") filter (where regexp_full_match({col}, {_literal(_COMMA_DECIMAL)})"
+            f" and not regexp_full_match({col}, {_literal(_COMMA_THOUSANDS)})),"
+            f" min(\"_line\") filter (where regexp_full_match({col}, {_literal(_DOT_ONLY)}))"
+            f" from {quote_identifier(table)}").fetchall()[0]
+        if comma is not None and (first_comma is None or comma < first_comma):
+            first_comma = comma
+        if dot is not None and (first_dot is None or dot < first_dot[1]):
+            first_dot = (column, dot)
+    return first_comma, first_dot
+
+
+def drop_table(con, table: str) -> None:
+    """Drop a staging table (and the data table behind a CSV view); quiet when already gone."""
+    views = {r[0] for r in con.execute(
+        "select view_name from duckdb_views() where view_name = ?", [table]).fetchall()}
+    if views:
+        con.execute(f"drop view {quote_identifier(table)}")
+    else:
+        con.execute(f"drop table if exists {quote_identifier(table)}")
+    con.execute(f"drop table if exists {quote_identifier(table + '_data')}")
+
+
+def _parsed(con, texts, expressions: tuple[str, str]) -> pandas.DataFrame:
+    value, invalid = expressions
+    frame = con.execute(
+        f"with cells as (select unnest(?::varchar[]) as t, unnest(range(len(?::varchar[]))) as i)"
+        f" select t as text, {value} as value, {invalid} as invalid from cells order by i",
+        [list(texts), list(texts)]).df()
+    return frame
+
+
+def parse_numbers(con, texts, decimal_comma: bool = False) -> pandas.DataFrame:
+    """DataFrame[text, value, invalid]: number_sql applied to `texts` (for tests and previews)."""
+    return _parsed(con, texts, number_sql('t', decimal_comma))
+
+
+def parse_dates(con, texts, order: str = "ymd", *, allow_year: bool = False) -> pandas.DataFrame:
+    """DataFrame[text, value, invalid]: date_sql applied to `texts` (for tests and previews)."""
+    return _parsed(con, texts, date_sql('t', order, allow_year=allow_year))

@@ -1,0 +1,133 @@
+"""Which header names mean what, for every kind of input table.
+
+Headers are matched after `normalise_header` (case, spaces, dashes and dots
+do not matter). A table's kind is recognised from its header alone; a sheet
+or file name only breaks ties, so "kpis.csv" holding history is still history.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+# Columns that hold the date of a history row; the first one found is used.
+DATE_COLUMNS = ("date", "day", "week", "month", "period", "quarter", "year")
+# Numeric Excel cells in these columns are date serials, not amounts. "year"
+# and "quarter" are left out on purpose: 2025 in a year column is a year.
+SERIAL_DATE_COLUMNS = ("date", "day", "week", "month", "period",
+                       "start_date", "deadline", "launch_date")
+DIMENSION_COLUMNS = ("channel", "region", "product", "segment", "dimension")
+
+# Synonyms map a written header (normalised) to the name the engine uses.
+SYNONYMS = {
+    "metric_name": "metric",
+    "kpi_name": "kpi",
+    "dept": "department",
+    "team": "department",
+    "amount": "value",
+    "start_value": "start",
+    "baseline": "start",
+    "target_value": "target",
+    "due_date": "deadline",
+    "due": "deadline",
+    "end_date": "deadline",
+}
+
+LONG_COLUMNS = ("metric", "value", "department", "campaign") + DIMENSION_COLUMNS
+DEFINITION_COLUMNS = {
+    "metrics": ("metric", "department", "unit", "direction", "aggregation", "formula",
+                "description"),
+    "kpis": ("title", "metric", "target", "target_kind", "period", "department", "objective",
+             "owner", "tolerance", "supporting"),
+    "targets": ("kpi", "metric", "period", "target"),
+    "key_results": ("objective", "title", "metric", "start", "target", "start_date",
+                    "deadline", "owner", "department", "weight"),
+    "launches": ("launch", "launch_date", "department", "conversion_target", "cac_target"),
+}
+# The columns whose presence identifies a definition table.
+IDENTIFYING = {
+    "launches": ({"launch", "launch_date"},),
+    "key_results": ({"objective", "metric", "start", "target"},),
+    "kpis": ({"metric", "target", "target_kind"},),
+    "targets": ({"kpi", "period", "target"}, {"metric", "period", "target"}),
+    "metrics": ({"metric", "unit"}, {"metric", "direction"}, {"metric", "aggregation"},
+                {"metric", "formula"}, {"metric", "description"}),
+}
+# Numeric columns of each definition kind (decimal-comma detection looks at these).
+DEFINITION_NUMBERS = {
+    "metrics": (),
+    "kpis": ("target", "tolerance"),
+    "targets": ("target",),
+    "key_results": ("start", "target", "weight"),
+    "launches": ("conversion_target", "cac_target"),
+}
+KINDS = ("history_long", "history_wide", "metrics", "kpis", "targets", "key_results",
+         "launches", "unknown")
+
+
+def normalise_header(text: object) -> str:
+    """The header as matched: lowercase, trimmed, spaces/dashes/dots as "_", synonyms resolved."""
+    name = str(text if text is not None else "").replace("\ufeff", "").strip().lower()
+    name = re.sub(r"[\s.\-]+", "_", name).strip("_")
+    return SYNONYMS.get(name, name)
+
+
+def date_column(columns) -> str | None:
+    """The first column naming a history date, or None."""
+    for name in DATE_COLUMNS:
+        if name in columns:
+            return name
+    return None
+
+
+def dimension_column(columns) -> str | None:
+    """The dimension column of long history (channel, region, ...), or None."""
+    return next((c for c in columns if c in DIMENSION_COLUMNS), None)
+
+
+def _definition_kinds(cols: set[str]) -> list[str]:
+    return [kind for kind, sets in IDENTIFYING.items() if any(s <= cols for s in sets)]
+
+
+def classify_columns(columns, name: str | None = None) -> str:
+    """The kind of table this header belongs to (one of KINDS).
+
+    `columns` are header cells, normalised here; `name` (file or sheet name)
+    breaks ties between definition kinds. Pure; does not mutate its input.
+    """
+    cols = {normalise_header(c) for c in columns if normalise_header(c)}
+    found = _definition_kinds(cols)
+    stem = normalise_header(PurePath(name).stem) if name else ""
+    if stem in found:
+        return stem
+    # A file or sheet named for a definition kind may leave out the optional columns.
+    if stem in DEFINITION_COLUMNS and cols <= set(DEFINITION_COLUMNS[stem]) and \
+            cols & {"metric", "kpi", "objective", "launch"}:
+        return stem
+    if found:
+        return found[0]
+    date = date_column(cols)
+    if date and {"metric", "value"} <= cols:
+        return "history_long"
+    if date and len(cols - set(DATE_COLUMNS) - set(LONG_COLUMNS)) >= 1:
+        return "history_wide"
+    return "unknown"
+
+
+def number_columns(kind: str, columns) -> tuple[str, ...]:
+    """The columns of a table of `kind` that hold numbers (normalised names)."""
+    cols = tuple(columns)
+    if kind == "history_long":
+        return tuple(c for c in cols if c == "value")
+    if kind == "history_wide":
+        text = set(DATE_COLUMNS) | set(LONG_COLUMNS)
+        return tuple(c for c in cols if c not in text)
+    return tuple(c for c in cols if c in DEFINITION_NUMBERS.get(kind, ()))
+
+
+def describe_kinds() -> str:
+    """One line per kind with the headers that identify it (for error messages)."""
+    return ("history (long): date, metric, value [, department, channel/region/product]; "
+            "history (wide): a date column (date, month, period, ...) and one column per metric; "
+            "metrics: metric, unit/direction/aggregation/formula; kpis: metric, target, target_kind; "
+            "targets: kpi or metric, period, target; key_results: objective, metric, start, target; "
+            "launches: launch, launch_date")

@@ -1,0 +1,409 @@
+"""read_tables: finding the header, loading rows as text, and refusing unreadable files."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tempfile
+
+import pandas
+import pytest
+
+from kpi_logic import reading, vocabulary
+from kpi_logic.errors import InputError
+from kpi_logic.reading import read_tables
+from kpi_logic.store import staging
+
+from .conftest import CORPUS, FIXTURES
+
+READ = FIXTURES / "read"
+
+
+def rows_of(con, raw) -> pandas.DataFrame:
+    return con.execute(f'select * from "{raw.table}" order by "_line"').df()
+
+
+def values(data: pandas.DataFrame, column) -> list:
+    """A column as a list, missing cells as None."""
+    series = data[column] if isinstance(column, str) else data.iloc[:, column]
+    return [None if pandas.isna(v) else v for v in series]
+
+
+def frame(lines, columns, rows) -> pandas.DataFrame:
+    data = pandas.DataFrame(rows, columns=list(columns), dtype="str")
+    data.insert(0, "_line", pandas.Series(lines, dtype="int32"))
+    return data
+
+
+def read_fixture(con, name, **kwargs):
+    return read_tables(con, (READ / name).read_bytes(), name, **kwargs)
+
+
+def temp_tables(con) -> set[str]:
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_name like '\\_raw\\_%' escape '\\'"
+    ).fetchall()}
+
+
+def test_long_history_is_read_as_text_with_user_line_numbers(con):
+    [raw] = read_fixture(con, "long_basic.csv")
+    assert (raw.kind, raw.source, raw.sheet, raw.header_row, raw.n_rows) == \
+        ("history_long", "csv", None, 1, 8)
+    assert raw.columns == ("date", "metric", "value", "department", "channel")
+    assert raw.sha256 == hashlib.sha256((READ / "long_basic.csv").read_bytes()).hexdigest()
+    expected = frame(range(2, 10), raw.columns, [
+        ["2025-01-01", "revenue", "$1,200", "Sales", "Search"],
+        ["2025-01-01", "revenue", "€ 3.50", "Sales", "Social"],
+        ["2025-01-02", "revenue", "(1,234.50)", "Sales", "Search"],
+        ["2025-01-02", "conversion_rate", "12.5%", "Marketing", "Search"],
+        ["2025-01-03", "conversion_rate", None, "Marketing", "Social"],
+        ["2025-01-03", "leads", "-10", "Sales", "Email"],
+        ["2025-01-04", "leads", "n/a", "Sales", "Email"],
+        ["2025-01-04", "leads", "1,000,000", "Sales", "Partners"],
+    ])
+    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+
+
+def test_header_below_title_notes_blank_rows_and_a_blank_column(con):
+    [raw] = read_fixture(con, "wide_title_rows.csv")
+    assert (raw.kind, raw.header_row, raw.headers) == ("history_wide", 5, ("Month", "Revenue", "Leads"))
+    expected = frame([6, 7, 8], ["month", "revenue", "leads"],
+                     [["2025-01", "12,000", "30"], ["2025-02", "13,500", None],
+                      ["2025-03", "9,000", "41"]])
+    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("name, kind, columns, n_rows", [
+    ("tab_separated.tsv", "history_long", ("date", "metric", "value"), 2),
+    ("pipe_separated.txt", "history_long", ("date", "metric", "value"), 2),
+    ("utf8_bom.csv", "history_long", ("date", "metric", "value"), 1),
+    # blank-header columns with nothing in them are dropped, so are all-empty rows
+    ("blank_trailing_columns.csv", "history_long", ("date", "metric", "value"), 2),
+    ("metrics.csv", "metrics", ("metric", "department", "unit", "direction", "aggregation",
+                                "formula", "description"), 3),
+    ("kpis.csv", "kpis", ("title", "metric", "target", "target_kind", "period", "department",
+                          "tolerance"), 2),
+    ("targets.csv", "targets", ("kpi", "period", "target"), 2),
+    ("key_results.csv", "key_results", ("objective", "title", "metric", "start", "target",
+                                        "start_date", "deadline", "owner"), 2),
+    ("launches.csv", "launches", ("launch", "launch_date", "department", "conversion_target",
+                                  "cac_target"), 1),
+])
+def test_delimiters_encodings_and_definition_files(con, name, kind, columns, n_rows):
+    [raw] = read_fixture(con, name)
+    assert (raw.kind, raw.columns, raw.decimal_comma, raw.n_rows) == (kind, columns, False, n_rows)
+    assert len(rows_of(con, raw)) == n_rows
+
+
+def test_quoted_separators_quotes_and_newlines_survive(con):
+    [raw] = read_fixture(con, "quoted_crlf.csv")
+    assert values(rows_of(con, raw), "department") == \
+        ['Product, "core" team', "Product\r\nand design", "Product"]
+
+
+def test_utf16_with_bom_reads_like_utf8(con):
+    text = (READ / "long_basic.csv").read_text(encoding="utf-8")
+    [utf16] = read_tables(con, text.encode("utf-16"), "unicode.txt")
+    [utf8] = read_fixture(con, "long_basic.csv")
+    pandas.testing.assert_frame_equal(rows_of(con, utf16), rows_of(con, utf8))
+
+
+def test_bytes_file_object_and_path_give_the_same_table(con):
+    path = READ / "long_basic.csv"
+    with open(path, "rb") as handle:
+        from_handle = read_tables(con, handle, "long_basic.csv")[0]
+    from_bytes = read_tables(con, io.BytesIO(path.read_bytes()), "long_basic.csv")[0]
+    from_path = read_tables(con, path, "long_basic.csv")[0]
+    assert from_handle.sha256 == from_bytes.sha256 == from_path.sha256
+    pandas.testing.assert_frame_equal(rows_of(con, from_handle), rows_of(con, from_bytes))
+    pandas.testing.assert_frame_equal(rows_of(con, from_path), rows_of(con, from_bytes))
+
+
+def test_semicolon_file_with_decimal_commas(con):
+    [raw] = read_fixture(con, "semicolon_decimal_comma.csv")
+    assert raw.decimal_comma
+    [dots] = read_fixture(con, "semicolon_decimal_dot.csv")
+    assert not dots.decimal_comma
+
+
+def test_temporary_upload_copy_is_deleted(con, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    read_fixture(con, "long_basic.csv")
+    read_tables(con, (READ / "long_basic.csv").read_text().encode("utf-16"), "u.txt")
+    with pytest.raises(InputError):
+        read_fixture(con, "ragged_too_many.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+BAD_CSV = [
+    ("empty.csv", "file is empty", None),
+    ("header_only.csv", "no data rows", 1),
+    ("ragged_too_many.csv", "4 fields but the header has 3", 5),
+    ("ragged_too_few.csv", "2 fields but the header has 3", 3),
+    ("unterminated_quote.csv", "never closed", 3),
+    ("stray_quote.csv", "quote in the middle of a value", 3),
+    ("latin1.csv", "file is not UTF-8; save it as CSV UTF-8", 2),
+    ("no_header.csv", "no recognisable header", None),
+    ("duplicate_headers.csv", "same header: 'Value' (column C) and 'value' (column D)", 1),
+    ("blank_header_with_data.csv", "column D has values but no header", 3),
+    ("semicolon_mixed_decimal.csv", "decimal comma (such as 5,5 on line 2)", 5),
+]
+
+
+@pytest.mark.parametrize("name, words, row", BAD_CSV)
+def test_unreadable_csv_refused_naming_file_and_row(con, name, words, row):
+    before = temp_tables(con)
+    with pytest.raises(InputError) as caught:
+        read_fixture(con, name)
+    assert words in str(caught.value)
+    assert str(caught.value).startswith(name)
+    assert caught.value.row == row
+    assert temp_tables(con) == before        # a refusal leaves no staging table behind
+
+
+@pytest.mark.parametrize("data, name, words", [
+    (gzip.compress(b"date,metric,value\n2025-01-01,a,1\n"), "history.csv.gz", ".gz"),
+    (b"\x00\x01\x02binary\x00junk" * 10, "history.csv", "not a text (CSV) file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "book.xlsx", "password-protected"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "book.xls", "save it as .xlsx"),
+    (b"", "book.xlsx", "file is empty or not an Excel workbook"),
+    (b"date,metric,value\n", "book.xlsx", "file is empty or not an Excel workbook"),
+    (b"PK\x03\x04 not really a zip", "book.xlsx", "file is empty or not an Excel workbook"),
+])
+def test_files_that_are_not_csv_or_xlsx(con, data, name, words):
+    with pytest.raises(InputError) as caught:
+        read_tables(con, data, name)
+    assert words in str(caught.value) and str(caught.value).startswith(name)
+
+
+def test_size_and_row_caps(con, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_ROWS", 7)
+    with pytest.raises(InputError, match="more than the 7"):
+        read_fixture(con, "long_basic.csv")
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100)
+    with pytest.raises(InputError, match="larger than"):
+        read_fixture(con, "long_basic.csv")
+
+
+def test_sheet_option_refused_for_csv(con):
+    with pytest.raises(InputError, match="CSV file, which has no sheets"):
+        read_fixture(con, "long_basic.csv", sheet="History")
+
+
+# --- Excel --------------------------------------------------------------------------------
+
+def test_workbook_sheets_below_titles_with_typed_cells_and_error_cells(con):
+    history, kpis = read_fixture(con, "history.xlsx")
+    assert (history.sheet, history.kind, history.header_row, history.source) == \
+        ("History", "history_long", 3, "xlsx")
+    assert history.headers == ("Date", "Metric", "Value", "Channel")
+    expected = frame([4, 5, 6, 7, 8, 9], history.columns, [
+        ["2025-01-01", "revenue", "1200", "Search"],
+        ["2025-01-02T10:00:00", "revenue", "1200.5", "Social"],
+        ["2025-01-03", "conversion_rate", "0.125", "Search"],
+        ["2025-01-04", "revenue", "#DIV/0!", "Search"],        # an error, never a missing value
+        ["2025-01-05", "revenue", None, "Email"],
+        ["2023-03-15", "revenue", "(1,234.50)", "Email"],      # serial 45000 in a date column
+    ])
+    pandas.testing.assert_frame_equal(rows_of(con, history), expected, check_dtype=False)
+    assert (kpis.sheet, kpis.kind, kpis.n_rows) == ("kpis", "kpis", 1)
+    assert any("hidden sheet 'Scratch' was skipped" in note for note in history.notes)
+
+
+def test_sheet_option_picks_one_sheet_and_suggests_names(con):
+    [kpis] = read_fixture(con, "history.xlsx", sheet="kpis")
+    assert kpis.sheet == "kpis"
+    with pytest.raises(InputError) as caught:
+        read_fixture(con, "history.xlsx", sheet="kpi")
+    assert "the sheets are: History, kpis, Scratch" in str(caught.value)
+    assert "Did you mean 'kpis'?" in str(caught.value)
+    with pytest.raises(InputError, match="no recognisable header|neither history"):
+        read_fixture(con, "history.xlsx", sheet="Scratch")     # hidden, named: read, and refused
+
+
+def test_1904_date_system_and_durations(con):
+    [raw] = read_fixture(con, "date1904.xlsx")
+    expected = frame([2, 3], ["month", "revenue", "handle_time"],
+                     [["2021-01-01", "15", "255:10:10"], ["2021-01-02", "16", "0:05:00"]])
+    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("serial_overflow.xlsx", "cell A2 holds 2994626"),
+    ("unknown_sheet.xlsx", "sheet 'Read me' is neither history nor a definition"),
+])
+def test_bad_workbooks(con, name, words):
+    before = temp_tables(con)
+    with pytest.raises(InputError) as caught:
+        read_fixture(con, name)
+    assert words in str(caught.value) and str(caught.value).startswith(name)
+    assert temp_tables(con) == before
+
+
+def test_unknown_sheet_error_lists_every_sheet(con):
+    with pytest.raises(InputError) as caught:
+        read_fixture(con, "unknown_sheet.xlsx")
+    assert caught.value.problems == [
+        "'Read me': no header found (first filled row: This workbook holds our numbers)",
+        "'History': history long"]
+
+
+def test_merged_cells_and_empty_sheets_are_noted(con):
+    [merged] = read_fixture(con, "merged.xlsx")
+    assert any("merged cells in the data (B2:B3)" in note for note in merged.notes)
+    assert values(rows_of(con, merged), "metric") == ["visitors", None]
+    [data] = read_fixture(con, "empty_first_sheet.xlsx")
+    assert data.sheet == "Data" and "sheet 'Empty' is empty and was skipped" in data.notes
+
+
+# --- The shared corpus: tricky files from other projects' test suites ----------------------
+
+def needs_corpus(test):
+    """Mark a test as reading ../shared/corpus, skipped with a reason when it is absent."""
+    skip = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus folder not present")
+    return pytest.mark.corpus(skip(test))
+
+
+corpus_files = sorted(p for folder in ("csv", "xlsx") for p in (CORPUS / folder).glob("*")) \
+    if CORPUS.is_dir() else []
+# What each corpus file must give: a table of this kind and row count, or a refusal.
+CORPUS_READABLE = {"derived_formula_injection_metrics.csv": ("history_long", 15)}
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", corpus_files, ids=lambda p: p.name)
+def test_corpus_file_is_read_right_or_refused_naming_it(con, path):
+    try:
+        tables = read_tables(con, path.read_bytes(), path.name)
+    except InputError as refused:
+        assert path.name not in CORPUS_READABLE, str(refused)
+        assert str(refused).startswith(path.name)
+        return
+    assert [(t.kind, t.n_rows) for t in tables] == [CORPUS_READABLE[path.name]]
+
+
+@needs_corpus
+def test_corpus_formula_injection_text_is_kept_verbatim(con):
+    [raw] = read_tables(con, (CORPUS / "csv" / "derived_formula_injection_metrics.csv").read_bytes(),
+                        "derived_formula_injection_metrics.csv")
+    data = rows_of(con, raw)
+    assert values(data, "metric")[:3] == ["value", "-10", "@value"]
+    assert values(data, "metric")[9] == '""=10+2'
+    assert values(data, "value")[-2:] == ["=1+2", "-10"]
+    assert values(data, "_line") == list(range(2, 17))
+    number, invalid = staging.number_sql('"value"')
+    parsed = con.execute(f'select "_line", {number}, {invalid} from "{raw.table}" '
+                         'where "_line" >= 15 order by 1').fetchall()
+    assert parsed == [(15, None, True), (16, -10.0, False)]   # a formula is an error; -10 a number
+
+
+@pytest.fixture
+def any_header(monkeypatch):
+    """Accept any first row as a header, to check the CSV/Excel mechanics on the corpus."""
+    monkeypatch.setattr(vocabulary, "classify_columns", lambda columns, name=None: "history_wide")
+
+
+SPECTRUM = ["comma_in_quotes", "escaped_quotes", "newlines_crlf", "quotes_and_newlines", "empty"]
+
+
+@needs_corpus
+@pytest.mark.parametrize("stem", SPECTRUM)
+def test_corpus_spectrum_content_matches_expected_json(con, any_header, stem):
+    name = f"spectrum_{stem}.csv"
+    [raw] = read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
+    expected = json.loads((CORPUS / "expected" / f"spectrum_{stem}.json").read_text())
+    got = rows_of(con, raw).drop(columns="_line").fillna("")   # "" is missing: documented
+    assert got.to_dict("records") == expected
+
+
+@needs_corpus
+@pytest.mark.parametrize("name, column, expected", [
+    ("duckdb_utf8bom.csv", "id", ["1", "2"]),
+    ("duckdb_utf16.csv", "name", None),
+    ("duckdb_leading_zeros.csv", "codgeo", ["09001", "09002", "09003", "09004", "09005", "09006"]),
+    ("duckdb_multiple_nulls.csv", "age", ["31", "null", "26"]),
+    ("duckdb_thousands_multi_column_quote.csv", "money",
+     ["100,000.00", "300,000.20", "300,000,000.40", "50", "9999999999.20"]),
+])
+def test_corpus_csv_cells_stay_as_written(con, any_header, name, column, expected):
+    [raw] = read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
+    got = values(rows_of(con, raw), column)
+    if expected is None:     # UTF-16: decoded, not garbled
+        assert got[0] == "José Álvarez" and "\ufffd" not in "".join(got)
+    else:
+        assert got == expected
+
+
+@needs_corpus
+@pytest.mark.parametrize("name, words, row", [
+    ("duckdb_error_too_many.csv", "3 fields but the header has 2", 6),
+    ("duckdb_error_too_little.csv", "1 fields but the header has 2", 7),
+    ("duckdb_unterminated.csv", "never closed", 1),
+    ("duckdb_latin1.csv", "not UTF-8", 2),
+    ("duckdb_invalid_utf.csv", "not UTF-8", 1),
+    ("duckdb_mixed_line_endings.csv", "could not be read as CSV", None),
+])
+def test_corpus_broken_csv_refused_with_line_even_with_any_header(con, any_header, name, words,
+                                                                  row):
+    with pytest.raises(InputError) as caught:
+        read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
+    assert words in str(caught.value) and caught.value.row == row
+
+
+@needs_corpus
+def test_corpus_excel_mechanics(con, any_header):
+    def read(name, **kwargs):
+        return read_tables(con, (CORPUS / "xlsx" / name).read_bytes(), name, **kwargs)
+    # 1904 date system: 2021-01-01, and a 255-hour duration not wrapped to a time of day
+    [book] = read("calamine_date_1904.xlsx")
+    assert book.headers == ("2021-01-01", "15")
+    assert values(rows_of(con, book), 1) == ["2021-01-02", "255:10:10"]
+    # error cells keep their text (python-calamine alone gives empty strings)
+    [errors] = read("calamine_errors.xlsx")
+    assert values(rows_of(con, errors), 1) == \
+        ["#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"]
+    [middle] = read("calamine_temperature-in-middle.xlsx")
+    assert (middle.header_row, middle.headers) == (4, ("label", "value"))
+    assert values(rows_of(con, middle), "value") == ["22.2222", "72"]
+    [sheet] = read("duckdbexcel_two_sheets.xlsx", sheet="My Sheet")
+    assert (sheet.header_row, values(rows_of(con, sheet), "x")) == (3, ["foo"])
+    with pytest.raises(InputError, match="Did you mean 'My Sheet'"):
+        read("duckdbexcel_two_sheets.xlsx", sheet="my sheet")
+    tables = read("pycalamine_any_sheets.xlsx")
+    assert [t.sheet for t in tables] == ["Visible"]       # hidden skipped, chart sheet excluded
+    assert len([n for n in tables[0].notes if n.startswith("hidden sheet")]) == 2
+    with pytest.raises(InputError, match="cell A2 holds 2994626"):
+        read("pycalamine_issue139.xlsx")
+    with pytest.raises(InputError, match="no data rows"):
+        read("duckdbexcel_header_only.xlsx")
+
+
+@pytest.mark.parametrize("bad_line, words", [
+    (b"2025-01-02,caf\xe9,1\n", "file is not UTF-8"),
+    (b'2025-01-02,"caf,1\n', "never closed"),
+])
+def test_damage_past_the_sniffed_start_is_found_by_duckdb_with_its_line(con, bad_line, words):
+    data = b"date,metric,value\n" + b"2025-01-01,visitors,200\n" * 4000 + bad_line
+    assert len(data) > reading.SNIFF_BYTES
+    with pytest.raises(InputError) as caught:
+        read_tables(con, data, "late.csv")
+    assert words in str(caught.value) and caught.value.row == 4002
+
+
+def test_reading_leaves_no_pending_result_on_the_connection(con):
+    # DuckDB 2 refuses register()/sql() while an execute() result is unfetched.
+    read_fixture(con, "semicolon_decimal_comma.csv")
+    read_fixture(con, "blank_trailing_columns.csv")
+    assert [t.sheet for t in read_fixture(con, "history.xlsx")] == ["History", "kpis"]
+    assert con.sql("select 1").fetchall() == [(1,)]
+
+
+def test_an_upload_object_is_never_read_from_a_same_named_local_file(con, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kpis.csv").write_text("name,age\nx,1\n")     # unrelated file, same name
+
+    class Upload(io.BytesIO):     # like Streamlit's UploadedFile: a BytesIO with a .name
+        name = "kpis.csv"
+    [raw] = read_tables(con, Upload((READ / "kpis.csv").read_bytes()), "kpis.csv")
+    assert raw.kind == "kpis"
