@@ -1,0 +1,439 @@
+"""Importing files and edited frames into the store, and undoing an import.
+
+One run (several files, or several frames from the dashboard) is one
+transaction: any refusal rolls everything back. Files of a run are taken
+together, in the order metric definitions -> history -> KPIs -> targets ->
+key results -> launches, so a KPI file may name a metric that another file of
+the same run defines or brings history for. History stays in DuckDB from the
+raw text table to `observations`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import duckdb
+import pandas as pd
+
+from . import definitions as defs
+from .errors import InputError
+from .formulas import formula_problems
+from . import vocabulary
+from .model import Metric
+from .reading import RawTable, read_tables
+from .store import quote_identifier, staging, writes
+from .store.definitions import load_kpis, load_metrics
+
+KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
+NOTHING_CHANGED = "already imported: nothing changed"
+_DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
+_DEFAULT_SHEET = re.compile(r"^(sheet|data|history|tabelle|feuil|hoja)\s*\d*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: str
+    sheet: str | None
+    kind: str                 # history | metrics | kpis | targets | key_results | launches
+    batch: int | None         # None in a preview, or when the file changed nothing
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    notes: tuple[str, ...] = ()
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a table holds and which of its columns play which part."""
+    kind: str                            # history | metrics | kpis | ...
+    format: str | None = None            # history: long | wide
+    date: str | None = None
+    metric: str | None = None            # long history: the metric name column
+    values: tuple[str, ...] = ()         # long: ("value",); wide: one column per metric
+    dimension: str | None = None
+    department: str | None = None
+    roles: dict = field(default_factory=dict)   # definitions: field -> column
+
+
+def table_layout(columns: tuple[str, ...], name: str | None = None,
+                 kind: str | None = None) -> Layout | None:
+    """The layout of a table with these normalised columns, or None when it is
+    neither history nor definitions. `kind` forces a definition kind."""
+    found = vocabulary.classify_columns(columns, name)
+    if kind and kind != "history":
+        found = kind
+    if found in ("history_long", "history_wide"):
+        wide = found == "history_wide"
+        return Layout(
+            kind="history", format="wide" if wide else "long",
+            date=vocabulary.date_column(columns), metric=None if wide else "metric",
+            values=vocabulary.number_columns(found, columns),
+            dimension=vocabulary.dimension_column(columns),
+            department="department" if "department" in columns else None)
+    if found not in defs.COLUMNS:
+        return None
+    roles = {c: c for c in columns if c in defs.COLUMNS[found]}
+    if found == "targets" and "kpi" not in roles and "metric" in columns:
+        roles["kpi"] = "metric"
+    return Layout(kind=found, roles=roles)
+
+
+@dataclass
+class _Options:
+    department: str | None
+    date_order: str | None
+    run_id: int | None = None       # the first batch id of the run
+
+
+def import_files(con: duckdb.DuckDBPyConnection, files: list[tuple[bytes | BinaryIO, str]], *,
+                 sheet: str | None = None, department: str | None = None,
+                 date_order: str | None = None, dry_run: bool = False) -> list[ImportResult]:
+    """Import files (bytes or binary file objects, with their names) as one run.
+
+    Returns one result per file or sheet. Refuses bad input with InputError and
+    leaves the database exactly as before; dry_run validates, reports, rolls back.
+    """
+    def tables() -> list[RawTable]:
+        return _collected(con, [lambda d=d, n=n: read_tables(con, d, n, sheet=sheet)
+                                for d, n in files])
+    order = _DATE_ORDERS.get(date_order, date_order)
+    if order not in (None, "ymd", "dmy", "mdy"):
+        raise InputError(f"date order must be dayfirst or monthfirst, not '{date_order}'")
+    return _run(con, tables, None, department, order, dry_run)
+
+
+def import_frames(con: duckdb.DuckDBPyConnection,
+                  frames: list[tuple[pd.DataFrame, str, str]], *,
+                  dry_run: bool = False) -> list[ImportResult]:
+    """Import definitions edited in the dashboard: (frame, source name, kind) each,
+    with the same parsing and validation as files. Does not mutate the frames."""
+    kinds = {name: kind for _, name, kind in frames}
+
+    def tables() -> list[RawTable]:
+        return _collected(con, [lambda f=f, n=n: [_frame_table(con, f, n)]
+                                for f, n, _ in frames])
+    return _run(con, tables, kinds, None, None, dry_run)
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
+    """Put back exactly the state before a batch. Refuses an unknown or already
+    undone batch, and one whose rows a later batch still in effect replaced."""
+    with _transaction(con):
+        batch = writes.batch_row(con, batch_id)
+        if batch is None:
+            raise InputError(f"there is no batch {batch_id}; list them with `batches`")
+        if batch["undone_at"] is not None:
+            raise InputError(f"batch {batch_id} ({batch['file']}) was already undone "
+                             f"at {batch['undone_at']:%Y-%m-%d %H:%M}")
+        later = writes.superseding_batches(con, batch_id)
+        if later:
+            names = ", ".join(f"batch {i} ({f})" for i, f in later)
+            raise InputError(f"batch {batch_id} ({batch['file']}) cannot be undone: {names} "
+                             "changed the same values later; undo that first")
+        deleted, restored = writes.undo_rows(con, batch_id)
+    return {"batch": batch_id, "file": batch["file"], "sheet": batch["sheet"],
+            "kind": batch["kind"], "deleted": deleted, "restored": restored}
+
+
+def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every batch, oldest first (undone ones too, with undone_at set)."""
+    return writes.batch_list(con)
+
+
+# --- the run -------------------------------------------------------------------
+
+def _collected(con, readers: list[Callable[[], list[RawTable]]]) -> list[RawTable]:
+    """The tables of every reader; when one refuses, the others' tables are dropped."""
+    found: list[RawTable] = []
+    try:
+        for read in readers:
+            found += read()
+    except BaseException:
+        for raw in found:
+            staging.drop_table(con, raw.table)
+        raise
+    return found
+
+
+class _transaction:
+    """begin ... commit, or rollback on any error (also when `keep` is false)."""
+
+    def __init__(self, con, keep: bool = True):
+        self.con, self.keep = con, keep
+
+    def __enter__(self):
+        self.con.execute("begin transaction")
+        return self.con
+
+    def __exit__(self, kind, error, trace):
+        self.con.execute("commit" if kind is None and self.keep else "rollback")
+        return False
+
+
+def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
+         department: str | None, date_order: str | None, dry_run: bool) -> list[ImportResult]:
+    # Reading only fills temporary tables, so it runs before the transaction
+    # (a reader recovering from a DuckDB error must not find it aborted).
+    raws: list[RawTable] = []
+    try:
+        raws = tables()
+        with _transaction(con, keep=not dry_run):
+            planned = _planned(raws, kinds)
+            results = _imported(con, planned, _Options(department, date_order))
+    finally:
+        writes.drop_work_tables(con)
+        for raw in raws:
+            staging.drop_table(con, raw.table)
+    if dry_run:
+        results = [_preview(r) for r in results]
+    return results
+
+
+def _planned(raws: list[RawTable], kinds: dict | None) -> list[tuple[RawTable, Layout]]:
+    """Each table with its layout, in KIND_ORDER. Refuses a table that is
+    neither history nor a definition (read_tables normally refuses it first)."""
+    planned = []
+    for raw in raws:
+        layout = table_layout(raw.columns, raw.sheet or raw.file, (kinds or {}).get(raw.file))
+        if layout is None:
+            raise InputError(
+                "this table is neither metric history nor a definition table. Expected one of: "
+                f"{vocabulary.describe_kinds()}. Header found: {', '.join(raw.headers)}",
+                file=raw.file, sheet=raw.sheet, row=raw.header_row)
+        planned.append((raw, layout))
+    return sorted(planned, key=lambda p: KIND_ORDER.index(p[1].kind))
+
+
+def _imported(con, planned: list[tuple[RawTable, Layout]], options: _Options) -> list[ImportResult]:
+    metric_files = [raw for raw, layout in planned if layout.kind == "metrics"]
+    results, formulas_checked = [], not metric_files
+    for raw, layout in planned:
+        if layout.kind not in ("metrics", "history") and not formulas_checked:
+            _check_formulas(con, metric_files[0])
+            formulas_checked = True
+        step = _history if layout.kind == "history" else _definitions
+        results.append(step(con, raw, layout, options))
+    if not formulas_checked:
+        _check_formulas(con, metric_files[0])
+    return results
+
+
+def _check_formulas(con, source: RawTable) -> None:
+    """Formulas are checked once metrics and history of the run are in, so a
+    formula may use a metric that only a history file of the run brings.
+    Only runs with a metrics table can add a bad formula."""
+    problems = formula_problems({m.name: m.formula for m in load_metrics(con).values()})
+    if problems:
+        raise InputError("a formula cannot be computed; fix the metric definitions",
+                         file=source.file, sheet=source.sheet, column="formula",
+                         problems=problems)
+
+
+def _batch(con, raw: RawTable, kind: str, options: _Options,
+           write: Callable[[int], tuple[int, int, int, bool]]) -> tuple[int | None, tuple]:
+    """Run `write` under a new batch; forget the batch when it changed nothing.
+    Returns (batch id or None, (inserted, updated, unchanged))."""
+    batch_id = writes.open_batch(con, run_id=options.run_id, file=raw.file, sheet=raw.sheet,
+                                 kind=kind, sha256=raw.sha256, rows=raw.n_rows)
+    if options.run_id is None:
+        options.run_id = batch_id
+    inserted, updated, unchanged, extra_change = write(batch_id)
+    if inserted or updated or extra_change:
+        writes.close_batch(con, batch_id, inserted, updated, unchanged)
+        return batch_id, (inserted, updated, unchanged)
+    writes.drop_batch(con, batch_id)
+    if options.run_id == batch_id:
+        options.run_id = None      # the run is named after a batch that stays
+    return None, (inserted, updated, unchanged)
+
+
+def _result(raw: RawTable, kind: str, batch: int | None, counts: tuple, rows: int,
+            notes: tuple[str, ...] = (), details: dict | None = None) -> ImportResult:
+    if batch is None:
+        notes = notes + (NOTHING_CHANGED,)
+    return ImportResult(file=raw.file, sheet=raw.sheet, kind=kind, batch=batch, rows=rows,
+                        inserted=counts[0], updated=counts[1], unchanged=counts[2],
+                        notes=raw.notes + notes,
+                        details={"header_row": raw.header_row, **(details or {})})
+
+
+def _preview(result: ImportResult) -> ImportResult:
+    notes = tuple(n for n in result.notes if n != NOTHING_CHANGED)
+    if not (result.inserted or result.updated):
+        notes += (NOTHING_CHANGED,)
+    return ImportResult(**{**result.__dict__, "batch": None, "notes": notes})
+
+
+# --- history ---------------------------------------------------------------------
+
+def _history(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
+    order = staging.date_order(con, raw, layout.date, prefer=options.date_order)
+    date_sql = staging.date_sql(quote_identifier(layout.date), order,
+                                allow_year=layout.date == "year")[0]
+    values = [(c, None if layout.format == "long" else c) for c in layout.values]
+    parsed = writes.parsed_history(raw.table, values, date_sql=date_sql,
+                                   decimal_comma=raw.decimal_comma, metric_column=layout.metric,
+                                   dimension=layout.dimension, department=layout.department)
+    bad, clashes = writes.group_history(con, parsed)
+    if bad:
+        _refuse_bad_values(con, raw, layout, parsed)
+    if clashes:
+        _refuse_conflicts(con, raw, parsed)
+    summary = writes.history_summary(con)
+    inferred: list[Metric] = []
+
+    def write(batch_id: int):
+        inferred.extend(_inferred_metrics(con, raw, layout, options, summary["metrics"]))
+        if inferred:
+            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
+        return (*writes.upsert_observations(con, batch_id), bool(inferred))
+    batch, counts = _batch(con, raw, "history", options, write)
+    notes = ()
+    if inferred:
+        notes = (f"new metric(s) defined with default settings: "
+                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
+    details = {"format": layout.format, "date_order": order, "metrics": summary["metrics"],
+               "first_date": summary["first_date"], "last_date": summary["last_date"],
+               "dimension": layout.dimension, "values": summary["values"]}
+    return _result(raw, "history", batch, counts, raw.n_rows, notes, details)
+
+
+def _header(raw: RawTable, column: str) -> str:
+    return raw.headers[raw.columns.index(column)] if column in raw.columns else column
+
+
+def _refuse_bad_values(con, raw: RawTable, layout: Layout, parsed) -> None:
+    bad, total = writes.history_problems(con, parsed)
+    columns = [layout.date, *layout.values] + ([layout.metric] if layout.metric else [])
+    cells = writes.raw_cells(con, raw.table, sorted({b[0] for b in bad}), columns)
+    problems = []
+    for line, part, bad_date, bad_value, no_metric in bad:
+        text = dict(zip(columns, cells.get(line, ())))
+        where = f"row {line}, column"
+        if bad_date:
+            cell = (text.get(layout.date) or "").strip()
+            what = f"'{cell}' is not a date" if cell else "the date is empty"
+            problems.append(f"{where} '{_header(raw, layout.date)}': {what}")
+        if bad_value:
+            column = layout.values[part]
+            problems.append(f"{where} '{_header(raw, column)}': '{text.get(column)}' is not "
+                            "a number")
+        if no_metric:
+            problems.append(f"{where} '{_header(raw, layout.metric)}': the metric name is empty")
+    raise InputError(f"{total} cell(s) cannot be read; correct them and import again",
+                     file=raw.file, sheet=raw.sheet, problems=problems, total_problems=total)
+
+
+def _refuse_conflicts(con, raw: RawTable, parsed) -> None:
+    clashes, total = writes.conflicting_duplicates(con, parsed)
+    problems = []
+    for metric, day, dimension, line_a, value_a, line_b, value_b in clashes:
+        which = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
+        problems.append(f"rows {line_a} and {line_b} give {which} two different values "
+                        f"({value_a:g} and {value_b:g})")
+    raise InputError("the same date and metric appear twice with different values; keep one "
+                     "row for each", file=raw.file, sheet=raw.sheet, problems=problems,
+                     total_problems=total)
+
+
+def _inferred_metrics(con, raw: RawTable, layout: Layout, options: _Options,
+                      names: list[str]) -> list[Metric]:
+    """Default definitions for metrics this history brings that nobody defined."""
+    known = load_metrics(con)
+    unknown = [n for n in names if n not in known]
+    if not unknown:
+        return []
+    hints = writes.metric_hints(con)
+    fallback = options.department or _sheet_department(raw)
+    metrics = []
+    for name in unknown:
+        percent, currency, department = hints.get(name, (False, False, None))
+        unit = "percent" if percent else "currency" if currency else "number"
+        metrics.append(Metric(name=name, department=department or fallback,
+                              unit=unit, aggregation="mean" if unit == "percent" else "sum",
+                              dimension_name=layout.dimension))
+    return metrics
+
+
+def _sheet_department(raw: RawTable) -> str | None:
+    """A workbook sheet named after a team ("Sales") gives its history's department."""
+    if raw.sheet and not _DEFAULT_SHEET.match(raw.sheet.strip()):
+        return raw.sheet.strip()
+    return None
+
+
+# --- definitions -------------------------------------------------------------------
+
+def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
+    frame = _definition_frame(con, raw, layout, options)
+    source = defs.Source(raw.file, raw.sheet)
+    kind = layout.kind
+    if kind == "metrics":
+        items = defs.metric_definitions(frame, source)
+    elif kind == "kpis":
+        items = defs.kpi_definitions(frame, source, load_metrics(con))
+    elif kind == "targets":
+        items = defs.target_definitions(frame, source, load_kpis(con))
+    elif kind == "key_results":
+        items = defs.key_result_definitions(frame, source, load_metrics(con))
+    else:
+        items = defs.launch_definitions(frame, source)
+    batch, counts = _batch(con, raw, kind, options,
+                           lambda b: (*writes.upsert_definitions(con, kind, items, b), False))
+    return _result(raw, kind, batch, counts, len(frame), (), {"format": kind})
+
+
+def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> pd.DataFrame:
+    """The definition rows with numbers and dates parsed by the history rules.
+    Refuses unreadable numbers and dates, naming row and column."""
+    types = defs.COLUMNS[layout.kind]
+    selects = {}
+    for name, column in layout.roles.items():
+        q = quote_identifier(column)
+        if types.get(name) == "number":
+            selects[name] = staging.number_sql(q, raw.decimal_comma)
+        elif types.get(name) == "date":
+            order = staging.date_order(con, raw, column, prefer=options.date_order)
+            selects[name] = staging.date_sql(q, order)
+        else:
+            selects[name] = (f"nullif(trim({q}), '')", "false")
+    frame = writes.definition_rows(con, raw.table, selects)
+    problems = []
+    for name, column in layout.roles.items():
+        for line in frame.loc[frame[f"{name}__bad"], "_line"]:
+            what = "a number" if types.get(name) == "number" else "a date"
+            problems.append(f"row {line}, column '{_header(raw, column)}': "
+                            f"'{writes.raw_cells(con, raw.table, [line], [column])[line][0]}' "
+                            f"is not {what}")
+    if problems:
+        raise InputError("some cells cannot be read; correct them and import again",
+                         file=raw.file, sheet=raw.sheet, problems=sorted(problems))
+    return frame[["_line", *layout.roles]]
+
+
+def _frame_table(con, frame: pd.DataFrame, name: str) -> RawTable:
+    """A dashboard-edited frame as an all-text raw table (row 1 is the header)."""
+    table = staging.new_table_name()
+    headers = tuple(str(c) for c in frame.columns)
+    columns = tuple(vocabulary.normalise_header(h) for h in headers)
+    text = pd.DataFrame({c: [_cell_text(v) for v in frame[h]]
+                         for c, h in zip(columns, frame.columns)}, dtype=object)
+    text.insert(0, "_line", range(2, len(frame) + 2))
+    staging.load_frame(con, text, table=table)
+    return RawTable(file=name, sheet=None, table=table, columns=columns, headers=headers,
+                    header_row=1, n_rows=len(frame), decimal_comma=False, source="frame",
+                    sha256="")
+
+
+def _cell_text(value) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
