@@ -1,6 +1,7 @@
 """read_tables: finding the header, loading rows as text, and refusing unreadable files."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -10,7 +11,7 @@ import tempfile
 import pandas
 import pytest
 
-from kpi_logic import reading, vocabulary
+from kpi_logic import reading, reading_excel, vocabulary
 from kpi_logic.errors import InputError
 from kpi_logic.reading import read_tables
 from kpi_logic.store import staging
@@ -163,7 +164,7 @@ def test_unreadable_csv_refused_naming_file_and_row(con, name, words, row):
 
 
 @pytest.mark.parametrize("data, name, words", [
-    (gzip.compress(b"date,metric,value\n2025-01-01,a,1\n"), "history.csv.gz", ".gz"),
+    (gzip.compress(b"date,metric,value\n2025-01-01,a,1\n", mtime=0), "history.csv.gz", ".gz"),
     (b"\x00\x01\x02binary\x00junk" * 10, "history.csv", "not a text (CSV) file"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "book.xlsx", "password-protected"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "book.xls", "save it as .xlsx"),
@@ -231,7 +232,7 @@ def test_1904_date_system_and_durations(con):
 
 @pytest.mark.parametrize("name, words", [
     ("serial_overflow.xlsx", "cell A2 holds 2994626"),
-    ("unknown_sheet.xlsx", "sheet 'Read me' is neither history nor a definition"),
+    ("unknown_sheet.xlsx", "sheet 'Lists' is neither history nor a definition"),
 ])
 def test_bad_workbooks(con, name, words):
     before = temp_tables(con)
@@ -245,8 +246,42 @@ def test_unknown_sheet_error_lists_every_sheet(con):
     with pytest.raises(InputError) as caught:
         read_fixture(con, "unknown_sheet.xlsx")
     assert caught.value.problems == [
-        "'Read me': no header found (first filled row: This workbook holds our numbers)",
+        "'Lists': no header found (first filled row: Regions we sell in)",
         "'History': history long"]
+
+
+def test_notes_sheets_are_skipped_with_a_note_and_the_data_sheet_read(con):
+    [history] = read_fixture(con, "notes_sheets.xlsx")
+    assert (history.sheet, history.kind, history.header_row, history.n_rows) == \
+        ("History", "history_long", 3, 1)    # a title starting "Notes:" above data is no notes sheet
+    assert values(rows_of(con, history), "metric") == ["visitors"]
+    skipped = [n for n in history.notes if "holds notes or instructions and was skipped" in n]
+    assert [n.split("'")[1] for n in skipped] == ["README", "Guide"]   # by name; by first cell
+
+
+def test_a_notes_sheet_named_with_sheet_is_read(con):
+    [readme] = read_fixture(con, "notes_sheets.xlsx", sheet="README")
+    assert (readme.kind, readme.header_row, readme.n_rows) == ("history_long", 2, 1)
+    with pytest.raises(InputError, match="no recognisable header|neither history"):
+        read_fixture(con, "notes_sheets.xlsx", sheet="Guide")
+
+
+@pytest.mark.parametrize("sheet_name, notes", [
+    ("README", True), ("Read me", True), ("read-me", True), (" Instructions ", True),
+    ("Notes", True), ("About", True), ("Help", True),
+    ("Notebook", False), ("History", False), ("Helpdesk tickets", False),
+])
+def test_notes_sheet_names(sheet_name, notes):
+    assert vocabulary.is_notes_sheet(sheet_name) is notes
+
+
+@pytest.mark.parametrize("first_cell, notes", [
+    ("Instructions: fill the History sheet", True), ("Read me first", True),
+    ("How to use this workbook", True), ("NOTES", True),
+    ("Notebook sales", False), ("About 500 visitors", False), ("This workbook holds our numbers", False),
+])
+def test_notes_sheet_first_cells(first_cell, notes):
+    assert vocabulary.is_notes_text(first_cell) is notes
 
 
 def test_merged_cells_and_empty_sheets_are_noted(con):
@@ -255,6 +290,31 @@ def test_merged_cells_and_empty_sheets_are_noted(con):
     assert values(rows_of(con, merged), "metric") == ["visitors", None]
     [data] = read_fixture(con, "empty_first_sheet.xlsx")
     assert data.sheet == "Data" and "sheet 'Empty' is empty and was skipped" in data.notes
+
+
+@pytest.mark.parametrize("value, column, date1904, text", [
+    (None, "value", False, None), ("  ", "value", False, None), (True, "value", False, "true"),
+    (1200.0, "value", False, "1200"), (1200.5, "value", False, "1200.5"), (7, "value", False, "7"),
+    (0.1 + 0.2, "value", False, "0.30000000000000004"), (1e16, "value", False, "1e+16"),
+    (45000, "date", False, "2023-03-15"), (45000.5, "date", False, "2023-03-15T12:00:00"),
+    (42736, "month", True, "2021-01-02"), (2025, "year", False, "2025"),
+    (dt.date(2025, 3, 1), "date", False, "2025-03-01"),
+    (dt.datetime(2025, 3, 1, 10, 0), "date", False, "2025-03-01T10:00:00"),
+    (dt.timedelta(hours=255, minutes=10, seconds=10), "handle_time", False, "255:10:10"),
+    (dt.timedelta(seconds=-90), "handle_time", False, "-0:01:30"), (" Search ", "channel", False, " Search "),
+])
+def test_excel_cells_as_canonical_text(value, column, date1904, text):
+    assert reading_excel.cell_text(value, column, date1904, "f.xlsx", "S", 1, 0) == text
+
+
+def test_sheet_records_leave_the_rows_alone_and_skip_empty_rows():
+    rows = [["title", "", ""], ["date", "metric", "value"], [45000.0, "visitors", 10.0],
+            ["", "", ""], [45001.0, "visitors", ""]]
+    before = [list(r) for r in rows]
+    records = reading_excel.sheet_records(rows, 1, [(0, "date"), (1, "metric"), (2, "value")],
+                                          False, "f.xlsx", "S")
+    assert records == [[3, "2023-03-15", "visitors", "10"], [5, "2023-03-16", "visitors", None]]
+    assert rows == before
 
 
 # --- The shared corpus: tricky files from other projects' test suites ----------------------

@@ -1,0 +1,44 @@
+# Lodestar. `make run` opens the dashboard, `make test` runs every test.
+# The first target of either sets up .venv from the pinned requirements.txt
+# (again only when requirements.txt changes).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-requirements
+PORT := $(or $(STREAMLIT_SERVER_PORT),8501)
+PYTEST_ARGS ?= -n auto --dist loadfile
+BENCH ?= bench/bench.py
+
+.PHONY: help venv run test demo bench
+
+help:
+	@echo "make run    set up .venv, open the dashboard (port \$$STREAMLIT_SERVER_PORT or 8501)"
+	@echo "make test   set up .venv, run all tests (unit, AppTest, browser)"
+	@echo "make demo   write the demo company's files to data/demo/ and load them into the database"
+	@echo "make bench  run the import and scorecard benchmark"
+
+venv: $(STAMP)
+
+# The stamp is newer than requirements.txt once its pins are installed.
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Lodestar needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $(STAMP)
+
+# The app loads the demo company itself when the database is empty.
+# Streamlit reads STREAMLIT_SERVER_ADDRESS (and other STREAMLIT_*) from the environment.
+run: venv
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: venv
+	$(PY) data/generate_demo.py
+	$(PY) -m kpi_logic demo
+
+bench: venv
+	$(PY) $(BENCH)

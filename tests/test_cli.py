@@ -1,0 +1,271 @@
+"""The command line, run as users run it: `python -m kpi_logic` in a
+subprocess against a real DuckDB file. Fixture files: tests/fixtures/cli/."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from kpi_logic.cli import jsonable, table_text
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = Path(__file__).parent / "fixtures" / "cli"
+DEFINITIONS_AND_HISTORY = [str(CLI / n) for n in
+                           ("metrics.csv", "history.csv", "kpis.csv", "key_results.csv")]
+IMPORT_FIELDS = {"file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged"}
+
+
+def run(db, *args, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "LODESTAR_DB"}
+    environment.update({"LODESTAR_LOCK_WAIT": "2", **env})
+    command = [sys.executable, "-m", "kpi_logic"] + (["--db", str(db)] if db else []) + list(args)
+    return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True,
+                          timeout=300)
+
+
+def run_json(db, *args):
+    done = run(db, *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def snapshot(db) -> dict:
+    """Everything an import or undo can change, to compare before and after."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {table: con.execute(f"select * from {table} order by 1, 2, 3").fetchall()
+                for table in ("batches", "observations", "metrics", "kpis", "key_results")}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """A database holding the fixture definitions and history (read-only tests)."""
+    db = tmp_path_factory.mktemp("cli") / "lodestar.duckdb"
+    done = run(db, "import", *DEFINITIONS_AND_HISTORY)
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """A database file of its own, with the fixtures imported (tests that write)."""
+    db = tmp_path / "lodestar.duckdb"
+    assert run(db, "import", *DEFINITIONS_AND_HISTORY).returncode == 0
+    return db
+
+
+def test_import_prints_one_json_object_per_file_and_a_repeat_changes_nothing(tmp_path):
+    db = tmp_path / "lodestar.duckdb"
+    first = run(db, "import", *DEFINITIONS_AND_HISTORY, "--json")
+    assert first.returncode == 0, first.stderr
+    lines = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [r["kind"] for r in sorted(lines, key=lambda r: r["file"])] == [
+        "history", "key_results", "kpis", "metrics"]
+    assert all(IMPORT_FIELDS <= set(r) for r in lines)
+    history = next(r for r in lines if r["file"] == "history.csv")
+    assert (history["rows"], history["inserted"], history["updated"]) == (15, 15, 0)
+
+    again = [json.loads(line) for line in run(db, "import", *DEFINITIONS_AND_HISTORY,
+                                              "--json").stdout.splitlines()]
+    assert [r["inserted"] + r["updated"] for r in again] == [0, 0, 0, 0]
+
+
+def test_import_table_lists_each_file(tmp_path):
+    done = run(tmp_path / "x.duckdb", "import", *DEFINITIONS_AND_HISTORY)
+    assert done.returncode == 0
+    assert "history.csv" in done.stdout and "inserted" in done.stdout.splitlines()[0]
+
+
+def test_dry_run_reports_but_writes_nothing(tmp_path):
+    db = tmp_path / "lodestar.duckdb"
+    done = run(db, "import", *DEFINITIONS_AND_HISTORY, "--dry-run", "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 4
+    assert all(v == [] for v in snapshot(db).values())
+
+
+@pytest.mark.parametrize("args, says", [
+    (["import", str(CLI / "empty.csv")], "empty.csv"),
+    (["import", str(CLI / "formula_value.csv")], "formula_value.csv"),
+    (["import", str(CLI / "does_not_exist.csv")], "does_not_exist.csv"),
+    (["import", str(CLI / "correction.csv"), str(CLI / "empty.csv")], "empty.csv"),
+    (["undo", "999"], "999"),
+    (["history", "--metric", "no_such_metric"], "no_such_metric"),
+    (["scorecard", "--department", "Marketing", "--as-of", "last tuesday"], "--as-of"),
+    (["launch-optimise", "--budget", "100", "--min", "social"], "--min"),
+    (["history"], "--metric"),                       # argparse usage error
+    ([], "command"),
+])
+def test_refusals_exit_2_with_a_message_and_leave_the_database_unchanged(fresh, args, says):
+    before = snapshot(fresh)
+    done = run(fresh, *args)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert snapshot(fresh) == before
+
+
+def test_refused_file_names_row_and_column(fresh):
+    done = run(fresh, "import", str(CLI / "formula_value.csv"))
+    assert done.returncode == 2
+    assert "row 2" in done.stderr and "value" in done.stderr
+
+
+def test_correction_updates_and_undo_puts_back_the_state_before(fresh):
+    before = snapshot(fresh)
+    [result] = [json.loads(x) for x in run(fresh, "import", str(CLI / "correction.csv"),
+                                           "--json").stdout.splitlines()]
+    assert (result["inserted"], result["updated"]) == (0, 1)
+    social = run_json(fresh, "history", "--metric", "purchases", "--dimension", "social")
+    assert social[-1] == {"period": "2025-03", "value": 25.0}
+
+    undone = run(fresh, "undo", str(result["batch"]))
+    assert undone.returncode == 0, undone.stderr
+    assert snapshot(fresh)["observations"] == before["observations"]
+    assert run(fresh, "undo", str(result["batch"])).returncode == 2   # already undone
+
+
+def test_batches_json_lists_each_file_with_time_and_rows(loaded):
+    batches = run_json(loaded, "batches")
+    assert [b["file"] for b in batches] == ["metrics.csv", "history.csv", "kpis.csv",
+                                            "key_results.csv"]
+    assert {"id", "file", "sheet", "time", "rows"} <= set(batches[0])
+    assert batches[1]["rows"] == 15
+
+
+def test_history_rolls_rates_up_from_summed_parts(loaded):
+    rows = run_json(loaded, "history", "--metric", "conversion_rate")
+    assert [r["period"] for r in rows] == ["2025-01", "2025-02", "2025-03"]
+    assert [round(r["value"], 6) for r in rows] == [0.0175, 0.02, 0.025]
+    quarter = run_json(loaded, "history", "--metric", "conversion_rate", "--grain", "quarter")
+    assert [(r["period"], round(r["value"], 6)) for r in quarter] == [("2025-Q1", 0.020833)]
+
+
+def test_history_of_one_dimension_value(loaded):
+    rows = run_json(loaded, "history", "--metric", "conversion_rate", "--dimension", "social")
+    assert [round(r["value"], 6) for r in rows] == [0.01, 0.005, 0.02]
+
+
+def test_metrics_json_says_which_metrics_are_linked(loaded):
+    metrics = {m["metric"]: m for m in run_json(loaded, "metrics", "--department", "Marketing")}
+    assert {"metric", "department", "unit", "direction", "aggregation", "formula", "current",
+            "current_date", "linked"} <= set(metrics["visitors"])
+    assert metrics["page_views"]["linked"] is False
+    assert metrics["purchases"]["linked"] is True      # a component of conversion_rate
+    assert metrics["conversion_rate"]["formula"] == "purchases / visitors"
+    assert math.isclose(metrics["conversion_rate"]["current"], 0.025)
+
+
+def test_scorecard_json_judges_kpis_and_compares_with_the_previous_month(loaded):
+    card = run_json(loaded, "scorecard", "--department", "Marketing", "--period", "2025-03",
+                    "--as-of", "2025-04-10")
+    assert (card["department"], card["period"], card["partial"]) == ("Marketing", "2025-03", False)
+    kpis = {k["title"]: k for k in card["kpis"]}
+    rate = kpis["Conversion rate"]
+    assert (rate["status"], rate["missed_in_a_row"], rate["target"]) == ("unhealthy", 3, 0.03)
+    assert math.isclose(rate["value"], 0.025)
+    assert math.isclose(rate["vs_previous"]["abs"], 0.005)
+    assert math.isclose(rate["vs_previous"]["pct"], 0.25)
+    assert kpis["Product page visitors"]["status"] == "healthy"
+    assert "page_views" in [m["metric"] for m in card["metrics"]]
+
+
+def test_scorecard_table_shows_status_words(loaded):
+    done = run(loaded, "scorecard", "--department", "Marketing", "--period", "2025-03",
+               "--as-of", "2025-04-10")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("Conversion rate"))
+    assert "Unhealthy" in line and "2.5%" in line and "at least 3.0%" in line
+
+
+def test_okrs_json_has_progress_and_expected(loaded):
+    report = run_json(loaded, "okrs", "--as-of", "2025-03-31")
+    assert report["as_of"] == "2025-03-31"
+    [objective] = report["objectives"]
+    [kr] = objective["key_results"]
+    assert {"title", "metric", "start", "target", "current", "progress", "progress_raw",
+            "expected", "status", "deadline", "owner"} <= set(kr)
+    assert math.isclose(kr["progress_raw"], (125 / 6000 - 0.02) / 0.02, rel_tol=1e-6)
+    assert kr["status"] == "off_track"
+    assert kr["title"].startswith("Increase conversion rate from 2%")
+
+
+def test_database_from_environment_variable(tmp_path):
+    db = tmp_path / "from_env.duckdb"
+    done = run(None, "import", str(CLI / "metrics.csv"), LODESTAR_DB=str(db))
+    assert done.returncode == 0, done.stderr
+    assert db.exists()
+
+
+def test_busy_database_is_exit_1_with_one_line(fresh):
+    holder = duckdb.connect(str(fresh))      # another process keeps the file locked
+    try:
+        done = run(fresh, "batches", LODESTAR_LOCK_WAIT="0.3")
+    finally:
+        holder.close()
+    assert done.returncode == 1
+    assert "in use" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_unreadable_database_is_exit_1_without_traceback(tmp_path):
+    db = tmp_path / "junk.duckdb"
+    db.write_bytes(b"this is not a database" * 100)
+    done = run(db, "batches")
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_demo_command_loads_the_demo_company(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    done = run(db, "demo", "--end", "2026-11-26", "--json")
+    assert done.returncode == 0, done.stderr
+    kinds = {json.loads(x)["kind"] for x in done.stdout.splitlines()}
+    assert kinds == {"metrics", "history", "kpis", "targets", "key_results", "launches"}
+    card = run_json(db, "scorecard", "--department", "Marketing", "--as-of", "2026-11-27")
+    assert len(card["kpis"]) == 8
+
+    launch = run_json(db, "launch")
+    assert launch["launch_date"] == "2026-09-12"
+    assert {c["channel"] for c in launch["channels"]} == {"search_ads", "social", "email",
+                                                          "partners", "display"}
+    assert all(c["curve"]["model"] == "power" for c in launch["channels"])
+    best = run_json(db, "launch-optimise", "--budget", "6000", "--max", "display=500")
+    assert sum(a["spend"] for a in best["allocation"]) == pytest.approx(6000, rel=1e-3)
+    infeasible = run(db, "launch-optimise", "--budget", "100", "--min", "social=500")
+    assert infeasible.returncode == 2 and "Traceback" not in infeasible.stderr
+
+
+def test_report_writes_a_png(loaded, tmp_path):
+    out = tmp_path / "okrs.png"
+    done = run(loaded, "report", "--page", "okrs", "--as-of", "2025-03-31", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert run(loaded, "report", "--page", "scorecard", "--out", str(out)).returncode == 2
+
+
+# ---- pure helpers ---------------------------------------------------------
+
+def test_jsonable_makes_valid_json_without_mutating():
+    value = {"when": date(2025, 3, 1), "x": float("nan"), "n": np.int64(3), "items": [np.float64(0.5)]}
+    copy = dict(value)
+    assert jsonable(value) == {"when": "2025-03-01", "x": None, "n": 3, "items": [0.5]}
+    assert value == copy or math.isnan(value["x"])
+    assert value["when"] == date(2025, 3, 1)
+
+
+def test_table_text_aligns_numbers_right_and_shows_missing():
+    text = table_text([{"a": "x", "b": 5}, {"a": "long", "b": None}], ["a", "b"])
+    lines = text.splitlines()
+    assert lines[0].split() == ["a", "b"]
+    assert lines[2].endswith(" 5") and lines[3].endswith("—")
