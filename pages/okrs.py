@@ -53,10 +53,10 @@ for objective in objectives:
             "Deadline": fmt.human_date(kr["deadline"]),
         } for kr in objective["key_results"]])
         st.dataframe(rows, hide_index=True, width="stretch", column_config={
-            "Key result": st.column_config.TextColumn("Key result", width="large"),
             "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
-                                                        format="%d%%"),
-            "Expected": st.column_config.NumberColumn("Expected by now", format="%d%%"),
+                                                        format="%d%%", width="small"),
+            # "by now" is in the caption above: a short header leaves room for owner and deadline
+            "Expected": st.column_config.NumberColumn("Expected", format="%d%%"),
         })
 
 st.subheader("Key result detail")

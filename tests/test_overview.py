@@ -1,0 +1,310 @@
+"""The executive overview: KPI health counts, alerts, stale metrics, and
+overview(con) on a small two-department company."""
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from kpi_logic import overview
+from kpi_logic.model import KPI, KeyResult
+from kpi_logic.store import writes
+from tests.builders import add_batch, add_daily, add_metrics, add_observations
+
+
+# ---------------------------------------------------------------- small builders
+
+def kpi(title: str, statuses: list[str], *, review: bool = False, missed: int = 0) -> dict:
+    """A scorecard KPI entry with only what the overview reads: monthly history
+    from Jan 2025, one status per month, the last one being judged."""
+    history = [{"period": f"2025-{i + 1:02d}", "status": s} for i, s in enumerate(statuses)]
+    return {"title": title, "status": statuses[-1] if statuses else "no_data",
+            "history": history, "review": review, "missed_in_a_row": missed}
+
+
+def card(department: str, *kpis: dict, period: str = "2025-06") -> dict:
+    return {"department": department, "period": period, "kpis": list(kpis)}
+
+
+def kr(title: str, status: str, progress: float | None = 0.2, expected: float = 0.6) -> dict:
+    return {"title": title, "status": status, "progress": progress, "expected": expected}
+
+
+def fresh_frame(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
+    """metric_freshness()'s shape from (metric, last date, cadence days)."""
+    return pd.DataFrame({
+        "metric": [r[0] for r in rows],
+        "last_date": [date.fromisoformat(r[1]) for r in rows],
+        "n_dates": [10] * len(rows),
+        "cadence_days": pd.Series([r[2] for r in rows], dtype="float64"),
+    })
+
+
+# ---------------------------------------------------------------- department_health
+
+def test_department_health_counts_each_status_per_department():
+    cards = [
+        card("Marketing", kpi("Conversion", ["healthy"]), kpi("CAC", ["at_risk"]),
+             kpi("Traffic", ["healthy"]), kpi("Opens", ["no_data"])),
+        card("Sales", kpi("Leads", ["unhealthy"]), period="2025-Q2"),
+    ]
+    assert overview.department_health(cards) == [
+        {"department": "Marketing", "period": "2025-06", "kpis": 4,
+         "healthy": 2, "at_risk": 1, "unhealthy": 0, "no_data": 1},
+        {"department": "Sales", "period": "2025-Q2", "kpis": 1,
+         "healthy": 0, "at_risk": 0, "unhealthy": 1, "no_data": 0},
+    ]
+
+
+@pytest.mark.parametrize("cards, expected", [
+    ([], []),
+    ([card("HR")], [{"department": "HR", "period": "2025-06", "kpis": 0,
+                     "healthy": 0, "at_risk": 0, "unhealthy": 0, "no_data": 0}]),
+])
+def test_department_health_edge_cases(cards, expected):
+    assert overview.department_health(cards) == expected
+
+
+def test_department_health_does_not_mutate_its_input():
+    cards = [card("Marketing", kpi("Conversion", ["healthy", "at_risk"]))]
+    before = copy.deepcopy(cards)
+    overview.department_health(cards)
+    assert cards == before
+
+
+# ---------------------------------------------------------------- kpi_alerts
+
+@pytest.mark.parametrize("statuses, kind, severity, text", [
+    # crossing the target in the latest period, either way
+    (["healthy", "at_risk"], "kpi_missed", "high", "Marketing: CAC missed its target in Feb 2025"),
+    (["healthy", "healthy", "unhealthy"], "kpi_missed", "high",
+     "Marketing: CAC missed its target in Mar 2025"),
+    (["unhealthy", "healthy"], "kpi_recovered", "low", "Marketing: CAC is back on target in Feb 2025"),
+    (["at_risk", "healthy"], "kpi_recovered", "low", "Marketing: CAC is back on target in Feb 2025"),
+    # a month without data is skipped: the crossing is between the months with data
+    (["healthy", "no_data", "unhealthy"], "kpi_missed", "high",
+     "Marketing: CAC missed its target in Mar 2025"),
+])
+def test_kpi_alerts_report_a_crossing_in_the_latest_period(statuses, kind, severity, text):
+    alerts = overview.kpi_alerts([card("Marketing", kpi("CAC", statuses))])
+    assert alerts == [{"kind": kind, "severity": severity, "text": text, "department": "Marketing"}]
+
+
+@pytest.mark.parametrize("statuses", [
+    [],                                   # no history at all
+    ["unhealthy"],                        # one period: nothing to compare with
+    ["healthy", "healthy"],               # steady
+    ["unhealthy", "at_risk"],             # still missing: not a new crossing
+    ["healthy", "unhealthy", "unhealthy"],  # crossed earlier, not in the latest period
+    ["healthy", "no_data"],               # latest period without data is no evidence
+    ["at_risk", "healthy", "healthy"],    # recovered earlier
+])
+def test_kpi_alerts_stay_quiet_without_a_new_crossing(statuses):
+    assert overview.kpi_alerts([card("Marketing", kpi("CAC", statuses))]) == []
+
+
+def test_kpi_alerts_flag_a_kpi_missed_several_periods_in_a_row_for_review():
+    chat = kpi("Chat duration", ["healthy", "unhealthy", "unhealthy", "at_risk", "unhealthy"],
+               review=True, missed=4)
+    alerts = overview.kpi_alerts([card("Customer service", chat)])
+    assert alerts == [{
+        "kind": "kpi_review", "severity": "medium", "department": "Customer service",
+        "text": "Customer service: Chat duration has missed its target 4 periods in a row: "
+                "review the target or act on it"}]
+
+
+def test_kpi_alerts_cover_every_department_in_order():
+    cards = [card("Marketing", kpi("CAC", ["healthy", "at_risk"]), kpi("Traffic", ["healthy"] * 2)),
+             card("Sales", kpi("Leads", ["healthy", "unhealthy"]))]
+    alerts = overview.kpi_alerts(cards)
+    assert [(a["department"], a["text"].split(":")[1].strip()) for a in alerts] == [
+        ("Marketing", "CAC missed its target in Feb 2025"),
+        ("Sales", "Leads missed its target in Feb 2025")]
+
+
+def test_kpi_alerts_do_not_mutate_their_input():
+    cards = [card("Marketing", kpi("CAC", ["healthy", "no_data", "at_risk"], review=True, missed=3))]
+    before = copy.deepcopy(cards)
+    overview.kpi_alerts(cards)
+    assert cards == before
+
+
+# ---------------------------------------------------------------- kr_alerts
+
+def test_kr_alerts_name_off_track_key_results_with_progress_and_pace():
+    report = {"objectives": [
+        {"objective": "Grow recurring revenue", "department": "Sales", "key_results": [
+            kr("Book 1,660 demos", "off_track", progress=0.25, expected=0.63),
+            kr("Increase MRR from 562k to 656k", "on_track", progress=0.64, expected=0.63)]},
+        {"objective": "Keep customers", "department": None, "key_results": [
+            kr("Reduce churn from 8% to 5%", "off_track", progress=0.0, expected=0.5)]},
+    ]}
+    assert overview.kr_alerts(report) == [
+        {"kind": "kr_off_track", "severity": "high", "department": "Sales",
+         "text": 'Grow recurring revenue: "Book 1,660 demos" is off track (25% done, 63% expected by now)'},
+        {"kind": "kr_off_track", "severity": "high", "department": None,
+         "text": 'Keep customers: "Reduce churn from 8% to 5%" is off track (0% done, 50% expected by now)'},
+    ]
+
+
+@pytest.mark.parametrize("status, progress", [
+    ("achieved", 1.0), ("on_track", 0.5), ("at_risk", 0.4), ("no_data", None)])
+def test_kr_alerts_ignore_key_results_that_are_not_off_track(status, progress):
+    report = {"objectives": [{"objective": "O", "department": "Sales",
+                              "key_results": [kr("K", status, progress=progress)]}]}
+    assert overview.kr_alerts(report) == []
+
+
+def test_kr_alerts_on_no_objectives():
+    assert overview.kr_alerts({"objectives": []}) == []
+
+
+# ---------------------------------------------------------------- stale metrics
+
+AS_OF = date(2025, 11, 27)
+
+
+@pytest.mark.parametrize("last_date, cadence, stale", [
+    # daily data: yesterday and the day before are fine, three days without data is stale
+    ("2025-11-26", 1, False),
+    ("2025-11-25", 1, False),
+    ("2025-11-24", 1, True),
+    # a month dated the 1st covers the whole month: October is the latest complete one
+    ("2025-10-01", 31, False),
+    ("2025-09-01", 31, True),
+    # weekly: the last week dated 10 Nov covers through 16 Nov; 1.5 weeks after is 27 Nov
+    ("2025-11-10", 7, False),
+    ("2025-11-09", 7, True),
+    # a single observation has no cadence: treated as daily
+    ("2025-11-26", None, False),
+    ("2025-11-20", None, True),
+    # a cadence under a day (several rows per date cannot make it 0): at least a day
+    ("2025-11-25", 0, False),
+])
+def test_stale_metrics_waits_one_and_a_half_usual_gaps_after_the_latest_period(
+        last_date, cadence, stale):
+    result = overview.stale_metrics(fresh_frame([("leads", last_date, cadence)]), AS_OF)
+    assert list(result["metric"]) == (["leads"] if stale else [])
+
+
+def test_stale_metrics_keeps_the_stale_rows_and_adds_their_age():
+    fresh = fresh_frame([("leads", "2025-11-26", 1), ("revenue", "2025-08-01", 31),
+                         ("signups", "2025-11-01", 1)])
+    expected = fresh.iloc[[1, 2]].reset_index(drop=True).assign(age_days=[118, 26])
+    assert_frame_equal(overview.stale_metrics(fresh, AS_OF), expected)
+
+
+def test_stale_metrics_factor_is_adjustable():
+    fresh = fresh_frame([("leads", "2025-11-22", 1)])      # 5 days old
+    assert overview.stale_metrics(fresh, AS_OF, factor=4.5).empty
+    assert len(overview.stale_metrics(fresh, AS_OF, factor=3.5)) == 1
+
+
+def test_stale_metrics_on_no_history():
+    result = overview.stale_metrics(fresh_frame([]), AS_OF)
+    assert result.empty
+    assert "age_days" in result.columns
+
+
+def test_stale_metrics_does_not_mutate_its_input():
+    fresh = fresh_frame([("leads", "2025-11-01", None), ("revenue", "2025-10-01", 31)])
+    before = fresh.copy()
+    overview.stale_metrics(fresh, AS_OF)
+    assert_frame_equal(fresh, before)
+
+
+def test_stale_alerts_say_since_when_and_how_often_data_usually_arrive():
+    stale = overview.stale_metrics(fresh_frame([("revenue", "2025-08-01", 30.5),
+                                                ("signups", "2025-11-01", None)]), AS_OF)
+    assert overview.stale_alerts(stale) == [
+        {"kind": "stale", "severity": "medium", "department": None,
+         "text": "revenue: no new data since 1 Aug 2025 (118 days; it usually arrives every 30 days)"},
+        {"kind": "stale", "severity": "medium", "department": None,
+         "text": "signups: no new data since 1 Nov 2025 (26 days; it usually arrives every day)"},
+    ]
+
+
+def test_stale_alerts_on_nothing_stale():
+    assert overview.stale_alerts(overview.stale_metrics(fresh_frame([]), AS_OF)) == []
+
+
+# ---------------------------------------------------------------- overview(con)
+
+def add_definitions(con, table: str, items: list) -> None:
+    writes.upsert_definitions(con, table, items, add_batch(con, kind=table))
+
+
+def small_company(con) -> None:
+    """Marketing: conversion (formula KPI) healthy Jan-May 2025, 2% in June;
+    Sales: leads (daily, stopped on 1 July) under target since April;
+    Product: NPS with a Q2 key result only, no KPI."""
+    add_metrics(con, {
+        "visitors": {"department": "Marketing"},
+        "buyers": {"department": "Marketing"},
+        "conversion": {"department": "Marketing", "unit": "percent", "formula": "buyers / visitors"},
+        "leads": {"department": "Sales"},
+        "nps": {"department": "Product", "aggregation": "last"},
+    })
+    months = [f"2025-{m:02d}-01" for m in range(1, 7)]
+    add_observations(con, "visitors", [(m, 1000) for m in months])
+    add_observations(con, "buyers", [(m, b) for m, b in zip(months, [40, 40, 40, 40, 40, 20])])
+    # 5 leads a day in Jan-Mar (150ish a month), 2 a day from April on, the last on 1 July
+    add_daily(con, "leads", "2025-01-01", [5] * 90 + [2] * 92)
+    add_observations(con, "nps", [("2025-04-01", 20), ("2025-06-01", 22)])
+    add_definitions(con, "kpis", [
+        KPI("Conversion at least 3%", "conversion", 0.03, "min", department="Marketing"),
+        KPI("Leads at least 120", "leads", 120, "min", department="Sales"),
+    ])
+    add_definitions(con, "key_results", [
+        KeyResult("Delight customers", "Raise NPS from 20 to 40", "nps", 20, 40,
+                  date(2025, 4, 1), date(2025, 6, 30), department="Product"),
+    ])
+
+
+def test_overview_gathers_health_objectives_and_alerts(con):
+    small_company(con)
+    view = overview.overview(con, as_of=date(2025, 7, 20))
+    assert view["as_of"] == "2025-07-20"
+    assert view["data_through"] == "2025-07-01"
+    # Product has no KPI: it shows among the objectives, not in the health counts
+    assert view["departments"] == [
+        {"department": "Marketing", "period": "2025-06", "kpis": 1,
+         "healthy": 0, "at_risk": 0, "unhealthy": 1, "no_data": 0},
+        {"department": "Sales", "period": "2025-06", "kpis": 1,
+         "healthy": 0, "at_risk": 0, "unhealthy": 1, "no_data": 0},
+    ]
+    [objective] = view["objectives"]
+    assert objective["objective"] == "Delight customers"
+    assert objective["key_results"][0]["status"] == "off_track"
+    assert view["alerts"] == [
+        {"kind": "kpi_missed", "severity": "high", "department": "Marketing",
+         "text": "Marketing: Conversion at least 3% missed its target in Jun 2025"},
+        {"kind": "kr_off_track", "severity": "high", "department": "Product",
+         "text": 'Delight customers: "Raise NPS from 20 to 40" is off track '
+                 "(10% done, 100% expected by now)"},
+        {"kind": "kpi_review", "severity": "medium", "department": "Sales",
+         "text": "Sales: Leads at least 120 has missed its target 3 periods in a row: "
+                 "review the target or act on it"},
+        # monthly data dated 1 June are not stale on 20 July; daily leads stopped 1 July are
+        {"kind": "stale", "severity": "medium", "department": None,
+         "text": "leads: no new data since 1 Jul 2025 (19 days; it usually arrives every day)"},
+    ]
+
+
+def test_overview_alerts_are_sorted_high_to_low(con):
+    small_company(con)
+    add_definitions(con, "kpis", [KPI("Visitors at least 900", "visitors", 900, "min",
+                                      department="Marketing")])
+    add_observations(con, "visitors", [("2025-05-01", 800)])     # missed in May, back in June
+    severities = [a["severity"] for a in overview.overview(con, as_of=date(2025, 7, 20))["alerts"]]
+    assert "low" in severities
+    assert severities == sorted(severities, key=overview.SEVERITY_ORDER.get)
+
+
+def test_overview_of_an_empty_database(con):
+    view = overview.overview(con, as_of=date(2025, 7, 20))
+    assert view == {"as_of": "2025-07-20", "data_through": None, "departments": [],
+                    "objectives": [], "alerts": []}

@@ -1,0 +1,284 @@
+"""AppTest of the dashboard's entry point and the overview, scorecard and OKRs
+pages on the demo company: each page shows the engine's numbers for the view
+its widgets or its URL ask for."""
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from kpi_logic import demo, kpis, okrs, overview, store
+from kpi_logic import formatting as fmt
+from kpi_logic.periods import period_label, previous_period
+from ui.data import DEMO_NOTICE
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = {name: str(ROOT / "pages" / f"{name}.py") for name in ("overview", "scorecard", "okrs", "define")}
+TIMEOUT = 90     # the first run of a page imports Altair and rolls up the demo's history
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    """The demo company in a DuckDB file, loaded once for this module."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with store.connect(path) as con:
+        demo.load_demo(con)
+    return path
+
+
+@pytest.fixture
+def page_db(demo_file, tmp_path, monkeypatch) -> Path:
+    """A private copy of the demo database behind LODESTAR_DB, open mode, empty caches."""
+    path = tmp_path / "lodestar.duckdb"
+    shutil.copy(demo_file, path)
+    monkeypatch.setenv("LODESTAR_DB", str(path))
+    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def opened(script: str, **query: str) -> AppTest:
+    at = AppTest.from_file(script, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def overview_page(**query: str) -> AppTest:
+    """The overview as the app opens it: its department links need the app's navigation."""
+    at = opened(APP, **query)
+    assert texts(at.title) == ["Company overview"]
+    return at
+
+
+def engine(path: Path, fn, *args, **kwargs):
+    with store.connect(path, read_only=True) as con:
+        return fn(con, *args, **kwargs)
+
+
+def cards(at: AppTest) -> dict[str, tuple[str, str | None]]:
+    """KPI cards as {title: (value, delta)}; the label starts with the status icon."""
+    return {m.label.split(" ", 1)[1]: (m.value, m.delta) for m in at.metric}
+
+
+def expected_cards(card: dict) -> dict[str, tuple[str, str | None]]:
+    return {k["title"]: (fmt.format_value(k["value"], k["unit"]),
+                         None if k["vs_previous"]["abs"] is None
+                         else fmt.format_change(k["vs_previous"], k["unit"]))
+            for k in card["kpis"]}
+
+
+def selectbox(at: AppTest, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+# ---------------------------------------------------------------- every page
+
+@pytest.mark.parametrize("page, title", [
+    ("pages/overview.py", "Company overview"),
+    ("pages/scorecard.py", "Department scorecard"),
+    ("pages/okrs.py", "Objectives and key results"),
+    ("pages/metrics.py", None),
+    ("pages/launch.py", None),
+    ("pages/define.py", None),
+])
+def test_every_page_renders_through_the_navigation(page_db, page, title):
+    at = opened(APP)
+    assert not at.exception
+    at.switch_page(str(ROOT / page)).run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    assert at.title, "every page has a title"
+    if title:
+        assert at.title[0].value == title
+
+
+def test_app_opens_on_the_overview_with_the_demo_notice(page_db):
+    at = opened(APP)
+    assert texts(at.title) == ["Company overview"]
+    assert DEMO_NOTICE in texts(at.sidebar.info)
+    assert any("Open mode" in c for c in texts(at.sidebar.caption))
+
+
+# ---------------------------------------------------------------- scorecard
+
+def test_scorecard_department_picker_drives_the_cards(page_db):
+    at = opened(PAGES["scorecard"])
+    assert not at.exception
+    selectbox(at, "Department").set_value("Marketing").run()
+    assert not at.exception
+    expected = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
+    assert len(expected["kpis"]) >= 3
+    assert cards(at) == expected_cards(expected)
+    assert at.query_params["department"] == "Marketing"
+
+    selectbox(at, "Department").set_value("Sales").run()
+    sales = engine(page_db, kpis.scorecard, "Sales", as_of=date.today())
+    assert cards(at) == expected_cards(sales)
+    assert not set(cards(at)) & set(expected_cards(expected))
+
+
+def test_scorecard_shows_status_target_and_plain_metrics(page_db):
+    at = opened(PAGES["scorecard"], department="Marketing")
+    card = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
+    labels = [m.label for m in at.metric]
+    for kpi in card["kpis"]:
+        assert f"{fmt.status_icon(kpi['status'])} {kpi['title']}" in labels
+        rule = fmt.target_rule(kpi["target"], kpi["target_kind"], kpi["unit"])
+        assert any(fmt.status_badge(kpi["status"]) in t and rule in t for t in texts(at.markdown))
+    assert card["metrics"], "the demo's Marketing has plain metrics (likes, shares...)"
+    plain = next(d.value for d in at.dataframe if "Metric" in d.value.columns)
+    assert list(plain["Metric"]) == [m["metric"] for m in card["metrics"]]
+    assert list(plain["Value"]) == [fmt.format_value(m["value"], m["unit"]) for m in card["metrics"]]
+
+
+def test_scorecard_flags_a_department_with_too_many_kpis(page_db):
+    card = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
+    assert card["too_many_kpis"], "the demo gives Marketing 8 KPIs to show the warning"
+    at = opened(PAGES["scorecard"], department="Marketing")
+    assert any(w.startswith(f"Marketing watches {card['kpi_count']} KPIs") for w in texts(at.warning))
+    at = opened(PAGES["scorecard"], department="Sales")
+    assert not any("stop being key" in w for w in texts(at.warning))
+
+
+def test_scorecard_query_parameters_restore_the_view(page_db):
+    as_of = date.today() - timedelta(days=40)
+    month = period_label(previous_period(previous_period(as_of, "month"), "month"), "month")
+    at = opened(PAGES["scorecard"], department="Sales", period=month, as_of=as_of.isoformat())
+    assert not at.exception
+    assert selectbox(at, "Department").value == "Sales"
+    assert selectbox(at, "Period").value == month
+    assert at.date_input[0].value == as_of
+    expected = engine(page_db, kpis.scorecard, "Sales", period=month, as_of=as_of)
+    assert cards(at) == expected_cards(expected)
+    assert any(t.startswith(f"Sales · {fmt.human_period(month)}") for t in texts(at.caption))
+    # the URL still says the same view, so it can be copied on
+    assert at.query_params["department"] == "Sales"
+    assert at.query_params["period"] == month
+    assert at.query_params["as_of"] == as_of.isoformat()
+
+
+def test_scorecard_refuses_an_unknown_period_without_a_traceback(page_db):
+    at = opened(PAGES["scorecard"], department="Sales", period="2025-13")
+    assert not at.exception
+    # not one of the offered periods: the picker falls back to the latest complete one
+    assert selectbox(at, "Period").value == ""
+    assert at.metric
+
+
+# ---------------------------------------------------------------- OKRs
+
+def kr_tables(at: AppTest) -> list:
+    return [d.value for d in at.dataframe if "Key result" in d.value.columns]
+
+
+def test_okrs_lists_objectives_and_key_results_with_engine_statuses(page_db):
+    at = opened(PAGES["okrs"])
+    assert not at.exception
+    report = engine(page_db, okrs.okr_report, as_of=date.today())
+    assert len(report["objectives"]) >= 3
+    headings = [t for t in texts(at.markdown) if t.startswith("#### ")]
+    assert headings == [f"#### {o['objective']}" for o in report["objectives"]]
+    tables = kr_tables(at)
+    assert len(tables) == len(report["objectives"])
+    for table, objective in zip(tables, report["objectives"]):
+        krs = objective["key_results"]
+        assert list(table["Key result"]) == [kr["title"] for kr in krs]
+        assert list(table["Status"]) == [fmt.status_badge(kr["status"]) for kr in krs]
+        assert list(table["Progress"]) == [round(kr["progress"] * 100) for kr in krs]
+        assert list(table["Deadline"]) == [fmt.human_date(kr["deadline"]) for kr in krs]
+
+
+def test_okrs_department_in_the_url_filters_objectives(page_db):
+    report = engine(page_db, okrs.okr_report, department="Sales", as_of=date.today())
+    at = opened(PAGES["okrs"], department="Sales")
+    assert selectbox(at, "Department").value == "Sales"
+    headings = [t for t in texts(at.markdown) if t.startswith("#### ")]
+    assert headings == [f"#### {o['objective']}" for o in report["objectives"]]
+    assert all(o["department"] == "Sales" for o in report["objectives"])
+
+
+# ---------------------------------------------------------------- overview
+
+def test_overview_shows_every_department_with_kpis_and_the_alerts(page_db):
+    at = overview_page()
+    assert not at.exception
+    view = engine(page_db, overview.overview, as_of=date.today())
+    links = [p.label for p in at.page_link]
+    assert len(view["departments"]) == 6
+    for row in view["departments"]:
+        assert any(label.startswith(f"{row['department']}: {row['healthy']} healthy, "
+                                    f"{row['at_risk']} at risk, {row['unhealthy']} unhealthy")
+                   for label in links), row
+    shown = " ".join(texts(at.markdown))
+    assert view["alerts"], "the demo company has something that needs attention"
+    for alert in view["alerts"]:
+        assert alert["text"] in shown
+    assert any(t.startswith("As of ") and "data through" in t for t in texts(at.caption))
+
+
+def test_overview_as_of_in_the_url(page_db):
+    as_of = date.today() - timedelta(days=30)
+    at = overview_page(as_of=as_of.isoformat())
+    assert at.date_input[0].value == as_of
+    assert any(t.startswith(f"As of {fmt.human_date(as_of)}") for t in texts(at.caption))
+    view = engine(page_db, overview.overview, as_of=as_of)
+    links = [p.label for p in at.page_link]
+    assert len(links) == len(view["departments"])
+
+
+# ---------------------------------------------------------------- first start, viewer mode
+
+def test_app_on_an_empty_database_loads_the_demo_and_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("LODESTAR_DB", str(path))
+    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = opened(APP)
+    assert not at.exception
+    assert DEMO_NOTICE in texts(at.sidebar.info)
+    with store.connect(path, read_only=True) as con:
+        assert store.has_history(con)
+        assert overview.departments(con)
+    assert at.page_link, "the overview shows the demo's departments"
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_viewer_mode_hides_import_and_define(page_db, monkeypatch):
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", "correct horse")
+    at = opened(APP)
+    assert not at.exception
+    assert any("Viewer mode" in c for c in texts(at.sidebar.caption))
+    with pytest.raises(ValueError, match="define"):
+        at.switch_page(PAGES["define"])
+    at.switch_page(PAGES["scorecard"]).run()
+    assert not at.exception
+    assert at.metric
+
+
+def test_an_unlocked_editor_session_reaches_import_and_define(page_db, monkeypatch):
+    # AppTest reruns only the page, not app.py's sidebar, after the first run,
+    # so the session starts unlocked here; the browser test types the password.
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", "correct horse")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["editor_unlocked"] = True
+    at.run()
+    assert not at.exception
+    assert any("Editor mode" in c for c in texts(at.sidebar.caption))
+    at.switch_page(PAGES["define"]).run()
+    assert not at.exception
+    assert at.file_uploader
