@@ -1,5 +1,6 @@
-"""The marketing launch: response curves, channel KPIs, the optimiser, before/after,
-the launch summary read from the store, and saved scenarios."""
+"""The marketing launch: channel KPIs, before/after windows, the launch summary and
+optimiser read from the store, and saved scenarios (curves and the optimiser
+themselves are in test_budget.py)."""
 from __future__ import annotations
 
 import json
@@ -10,106 +11,13 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from kpi_logic import budget as B
 from kpi_logic import launch as L
 from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
-from tests.builders import add_batch, add_daily, add_observations
+from tests.builders import add_batch, add_daily
 
 LAUNCH_DAY = date(2025, 3, 1)
-
-
-def synthetic(a: float, b: float, days: int = 60, noise: float = 0.0, seed: int = 7) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    spend = rng.uniform(50, 2000, days)
-    customers = a * spend ** b * np.exp(rng.normal(0, noise, days))
-    return pd.DataFrame({"obs_date": [LAUNCH_DAY + timedelta(days=i) for i in range(days)],
-                         "spend": spend, "new_customers": customers})
-
-
-# --- response curves -------------------------------------------------------
-
-@pytest.mark.parametrize("a, b, noise", [(0.5, 0.7, 0.0), (0.5, 0.7, 0.02), (2.0, 0.4, 0.02),
-                                         (0.05, 0.95, 0.02)])
-def test_fitted_curve_recovers_a_and_b_within_5_percent(a, b, noise):
-    curve = L.fitted_curve(synthetic(a, b, noise=noise))
-    assert curve.model == "power"
-    assert curve.a == pytest.approx(a, rel=0.05)
-    assert curve.b == pytest.approx(b, rel=0.05)
-    assert curve.days == 60 and curve.r2 > 0.95
-
-
-def test_fitted_curve_does_not_mutate_its_input():
-    daily = synthetic(0.5, 0.7)
-    before = daily.copy()
-    L.fitted_curve(daily)
-    assert_frame_equal(daily, before)
-
-
-def test_fewer_than_ten_days_fall_back_to_constant_cac_from_summed_components():
-    daily = pd.DataFrame({"spend": [100.0, 300.0, 0.0], "new_customers": [4.0, 6.0, 1.0]})
-    curve = L.fitted_curve(daily, "search")
-    # The zero-spend day is left out; the rest give 10 customers for 400.
-    assert (curve.model, curve.a, curve.b, curve.r2, curve.days) == ("constant_cac", 10 / 400, 1.0, None, 2)
-    assert curve.max_spend_seen == 300.0
-    assert "only 2 day(s)" in curve.reason and "needs 10" in curve.reason
-
-
-def test_flat_spend_falls_back_to_constant_cac():
-    daily = pd.DataFrame({"spend": [50.0] * 12, "new_customers": [2.0, 3.0] * 6})
-    curve = L.fitted_curve(daily)
-    assert curve.model == "constant_cac" and curve.a == pytest.approx(30 / 600)
-    assert "barely changed" in curve.reason
-
-
-def test_increasing_returns_fall_back_to_constant_cac():
-    daily = synthetic(0.001, 1.5)
-    curve = L.fitted_curve(daily)
-    assert curve.model == "constant_cac" and curve.b == 1.0
-    assert "outside 0 < b <= 1" in curve.reason
-    assert curve.a == pytest.approx(daily["new_customers"].sum() / daily["spend"].sum())
-
-
-def test_days_without_customers_count_for_constant_cac_but_not_for_the_fit():
-    daily = synthetic(0.5, 0.7)
-    daily.loc[daily.index[:5], "new_customers"] = 0.0
-    curve = L.fitted_curve(daily)
-    assert curve.model == "power" and curve.days == 55
-    assert curve.b == pytest.approx(0.7, rel=0.01)
-
-
-def test_a_channel_with_no_customers_gets_a_curve_that_buys_none():
-    daily = pd.DataFrame({"spend": [30.0, 40.0], "new_customers": [0.0, 0.0]})
-    curve = L.fitted_curve(daily, "partners")
-    assert curve.a == 0.0 and curve.new_customers(100.0) == 0.0
-    assert curve.marginal_cac(100.0) is None
-    assert "no new customers on any of its 2 day(s) with spend" in curve.reason
-    assert L.Curve("power", 0.0, 0.5, None, 12).marginal_cac(0.0) is None
-
-
-@pytest.mark.parametrize("curve, spend, expected", [
-    (L.Curve("constant_cac", 0.05, 1.0, None, 5), 100.0, 20.0),
-    (L.Curve("power", 0.5, 0.5, 0.9, 20), 100.0, 1 / (0.25 / 10)),
-    (L.Curve("power", 0.5, 0.5, 0.9, 20), 0.0, 0.0)])
-def test_marginal_cac_is_the_cost_of_the_next_customer(curve, spend, expected):
-    assert curve.marginal_cac(spend) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize("spend, message", [
-    ([100.0, -20.0, 50.0], "spend is negative on 2025-03-02 (-20.00)"),
-    ([0.0, 0.0, 0.0], "no day with spend above zero"),
-    ([None, None, None], "no day with spend above zero"),
-])
-def test_bad_spend_is_refused_with_a_clear_message(spend, message):
-    daily = pd.DataFrame({"obs_date": [LAUNCH_DAY + timedelta(days=i) for i in range(3)],
-                          "spend": spend, "new_customers": [1.0, 2.0, 3.0]})
-    with pytest.raises(InputError, match="Channel 'search'") as refused:
-        L.fitted_curve(daily, "search")
-    assert message in str(refused.value)
-
-
-def test_missing_columns_are_refused():
-    with pytest.raises(InputError, match="no new_customers history"):
-        L.fitted_curve(pd.DataFrame({"spend": [1.0]}), "search")
 
 
 # --- channel KPIs ----------------------------------------------------------
@@ -144,154 +52,8 @@ def test_channels_above_the_cac_target_are_flagged():
 
 def test_blended_totals_never_divide_by_zero():
     kpis = L.channel_kpis(channel_rows(("partners", 100.0, 0.0, 0.0, 0.0)))
-    assert L.blended(kpis) == {"spend": 100.0, "visitors": 0.0, "purchases": 0.0,
+    assert B.blended(kpis) == {"spend": 100.0, "visitors": 0.0, "purchases": 0.0,
                                "new_customers": 0.0, "conversion_rate": None, "cac": None}
-
-
-# --- projections -----------------------------------------------------------
-
-CURVES = {"search": L.Curve("power", 0.3, 0.6, 0.9, 30),
-          "social": L.Curve("power", 0.8, 0.5, 0.8, 30),
-          "email": L.Curve("constant_cac", 0.05, 1.0, None, 30)}
-
-
-def test_projection_scales_purchases_and_visitors_from_the_actual():
-    actual = L.channel_kpis(channel_rows(("email", 300.0, 600.0, 30.0, 15.0)))
-    frame = L.projected({"email": CURVES["email"]}, {"email": 20.0}, 10, actual)
-    expected = pd.DataFrame({"channel": ["email"], "spend_per_day": [20.0], "spend": [200.0],
-                             "new_customers": [10.0], "purchases": [20.0], "visitors": [400.0],
-                             "conversion_rate": [0.05], "cac": [20.0]})
-    assert_frame_equal(frame, expected)
-
-
-def test_projection_without_actuals_leaves_purchases_unknown_and_unfunded_channels_at_zero():
-    frame = L.projected(CURVES, {"search": 100.0}, 2)
-    assert frame["channel"].tolist() == ["search", "social", "email"]
-    assert frame["spend"].tolist() == [200.0, 0.0, 0.0]
-    assert frame["new_customers"].iloc[0] == pytest.approx(2 * 0.3 * 100 ** 0.6)
-    assert frame["purchases"].isna().all() and frame["cac"].isna().tolist() == [False, True, True]
-
-
-@pytest.mark.parametrize("allocation, days, message", [
-    ({"tiktok": 5.0}, 10, "tiktok"), ({"search": -1.0}, 10, "cannot be negative"),
-    ({"search": 1.0}, 0, "at least one day")])
-def test_projection_refusals(allocation, days, message):
-    with pytest.raises(InputError, match=message):
-        L.projected(CURVES, allocation, days)
-
-
-def test_projection_vs_actual_puts_the_what_if_beside_the_actual():
-    kpis = L.channel_kpis(channel_rows(("email", 300.0, 600.0, 30.0, 15.0)))
-    plan = L.projected({"email": CURVES["email"], "social": CURVES["social"]},
-                       {"email": 20.0, "social": 100.0}, 10, kpis)
-    table = L.projection_vs_actual(kpis, plan)
-    expected = pd.DataFrame({
-        "channel": ["email", "social"], "actual_spend": [300.0, np.nan], "projected_spend": [200.0, 1000.0],
-        "actual_new_customers": [15.0, np.nan], "projected_new_customers": [10.0, 80.0],
-        "actual_cac": [20.0, np.nan], "projected_cac": [20.0, 12.5],
-        "actual_conversion_rate": [0.05, np.nan], "projected_conversion_rate": [0.05, np.nan]})
-    assert_frame_equal(table, expected)
-
-
-# --- the optimiser ---------------------------------------------------------
-
-def customers(allocation) -> float:
-    return sum(CURVES[c].new_customers(x) for c, x in allocation.items())
-
-
-@pytest.mark.parametrize("budget, minimums, maximums", [
-    (1000.0, None, None), (1000.0, None, {"email": 100.0}), (50.0, None, None),
-    (1000.0, {"search": 300.0}, {"email": 200.0}), (250.0, {"social": 250.0}, None),
-    (900.0, None, {"search": 300.0, "social": 300.0, "email": 300.0})])
-def test_optimal_allocation_beats_actual_and_equal_split_within_bounds(budget, minimums, maximums):
-    allocation = L.optimal_allocation(CURVES, budget, minimums, maximums)
-    assert sum(allocation.values()) == pytest.approx(budget)
-    for channel, spend in allocation.items():
-        assert (minimums or {}).get(channel, 0.0) - 1e-9 <= spend <= (maximums or {}).get(channel, np.inf) + 1e-9
-    equal = {c: budget / 3 for c in CURVES}
-    actual = {"search": 0.5 * budget, "social": 0.3 * budget, "email": 0.2 * budget}
-    for other in (equal, actual):
-        if all((minimums or {}).get(c, 0) <= x <= (maximums or {}).get(c, np.inf) for c, x in other.items()):
-            assert customers(allocation) >= customers(other) - 1e-9
-
-
-def test_optimal_allocation_equalises_marginal_cost_and_fills_the_cheapest_constant_channel():
-    allocation = L.optimal_allocation(CURVES, 1000.0)
-    # Power channels stop where their next customer costs what email's do (20).
-    assert CURVES["search"].marginal_cac(allocation["search"]) == pytest.approx(20.0)
-    assert CURVES["social"].marginal_cac(allocation["social"]) == pytest.approx(20.0)
-    assert allocation["social"] == pytest.approx(64.0)
-    assert allocation["email"] == pytest.approx(1000.0 - 64.0 - allocation["search"])
-
-
-def test_optimal_allocation_is_at_least_as_good_as_any_point_on_a_grid():
-    two = {"search": CURVES["search"], "social": CURVES["social"]}
-    best = L.optimal_allocation(two, 500.0)
-    grid = max(two["search"].new_customers(x) + two["social"].new_customers(500.0 - x)
-               for x in np.linspace(0, 500, 2001))
-    assert sum(two[c].new_customers(x) for c, x in best.items()) >= grid - 1e-9
-
-
-def test_optimal_allocation_spends_the_budget_even_where_curves_buy_nothing():
-    dead = {"a": L.Curve("constant_cac", 0.0, 1.0, None, 3), "b": L.Curve("power", 0.0, 0.5, None, 3)}
-    allocation = L.optimal_allocation(dead, 100.0, maximums={"a": 30.0})
-    assert sum(allocation.values()) == pytest.approx(100.0) and allocation["a"] <= 30.0
-
-
-@pytest.mark.parametrize("budget, minimums, maximums, message", [
-    (100.0, {"search": 80.0, "social": 40.0}, None,
-     "The minimums add up to 120.00 per day, more than the daily budget of 100.00"),
-    (100.0, None, {"search": 10.0, "social": 10.0, "email": 10.0},
-     "The maximums add up to 30.00 per day, less than the daily budget of 100.00"),
-    (100.0, {"search": 50.0}, {"search": 20.0}, "Channel 'search': its minimum \\(50.00\\) is above"),
-    (100.0, {"tiktok": 5.0}, None, "The minimums names channel\\(s\\) tiktok"),
-    (-5.0, None, None, "must be 0 or more"),
-    (100.0, {"search": -1.0}, None, "must be 0 or more")])
-def test_infeasible_bounds_are_refused(budget, minimums, maximums, message):
-    with pytest.raises(InputError, match=message):
-        L.optimal_allocation(CURVES, budget, minimums, maximums)
-
-
-def test_minimise_spend_for_finds_the_cheapest_split_reaching_the_goal():
-    allocation = L.minimise_spend_for(CURVES, 20.0)
-    total = sum(allocation.values())
-    assert customers(allocation) == pytest.approx(20.0, rel=1e-6)
-    assert customers(L.optimal_allocation(CURVES, total * 0.99)) < 20.0
-    assert total == pytest.approx(64.0 + allocation["search"] + allocation["email"])
-
-
-def test_minimise_spend_for_respects_minimums_already_enough():
-    allocation = L.minimise_spend_for(CURVES, 1.0, minimums={"social": 100.0})
-    assert allocation["social"] == pytest.approx(100.0) and sum(allocation.values()) == pytest.approx(100.0)
-
-
-@pytest.mark.parametrize("goal, maximums, message", [
-    (500.0, {"search": 10.0, "social": 10.0, "email": 10.0}, "out of reach: at most"),
-    (0.0, None, "must be above 0")])
-def test_unreachable_goals_are_refused(goal, maximums, message):
-    with pytest.raises(InputError, match=message):
-        L.minimise_spend_for(CURVES, goal, maximums=maximums)
-
-
-def test_moves_explained_says_what_moved_where():
-    before = {"search": 400.0, "social": 300.0, "email": 300.0}
-    changes = L.allocation_changes(CURVES, before, L.optimal_allocation(CURVES, 1000.0))
-    sentences = L.moves_explained(changes)
-    assert sentences[0].startswith("Cut search from 400.00 to 24.59 per day (its next customer cost 61.03)")
-    assert sentences[-2].startswith("Raised email from 300.00 to 911.41")
-    assert sentences[-1].startswith("In total: +14.2 new customers per day")
-    same = L.allocation_changes(CURVES, before, before)
-    assert L.moves_explained(same) == ["Nothing moved: the new split is the same as the current one."]
-
-
-def test_allocations_far_beyond_the_spend_seen_are_warned_about():
-    curves = {"email": L.Curve("power", 0.1, 0.9, 0.5, 30, "", 200.0),
-              "search": L.Curve("power", 0.3, 0.6, 0.5, 30, "", 1000.0),
-              "old": L.Curve("power", 0.3, 0.6, 0.5, 30)}
-    warnings = L.extrapolation_warnings(curves, {"email": 900.0, "search": 1400.0, "old": 5000.0})
-    assert warnings == ["email: 900.00 per day is 4.5 times the most it has spent in a day (200.00), "
-                        "so its projection extrapolates the curve. Treat it with care, or set a "
-                        "maximum for the channel."]
 
 
 # --- before and after ------------------------------------------------------
@@ -466,15 +228,13 @@ def test_optimised_launch_beats_the_actual_split(con):
 # --- scenarios ---------------------------------------------------------------
 
 def test_scenarios_round_trip(con):
-    launch_store.ensure_scenarios_table(con)
-    launch_store.ensure_scenarios_table(con)          # idempotent
     add_launch(con)
     add_launch_history(con)
     found = L.launch_analysis(con)
-    plan = L.projected(found.curves, {"search": 300.0, "social": 10.0}, found.days, found.kpis)
+    plan = B.projected(found.curves, {"search": 300.0, "social": 10.0}, found.days, found.kpis)
     launch_store.save_scenario(con, "Aurora", " More search ", found.days, plan)
     launch_store.save_scenario(con, "Aurora", "Even", found.days,
-                               L.projected(found.curves, {c: 100.0 for c in found.curves}, found.days))
+                               B.projected(found.curves, {c: 100.0 for c in found.curves}, found.days))
     days, stored = launch_store.load_scenario(con, "Aurora", "More search")
     assert days == 12
     assert_frame_equal(stored, plan[["channel", "spend_per_day", "new_customers", "purchases", "visitors"]]
@@ -517,13 +277,50 @@ def test_scenarios_round_trip(con):
 
 @pytest.mark.parametrize("name", ["", "   ", None])
 def test_scenarios_need_a_name(con, name):
-    launch_store.ensure_scenarios_table(con)
     with pytest.raises(InputError, match="Give the scenario a name"):
         launch_store.save_scenario(con, "Aurora", name, 1, pd.DataFrame())
 
 
-@pytest.mark.parametrize("count", [0, 5])
-def test_comparing_needs_one_to_four_scenarios(count):
-    actual = L.channel_kpis(channel_rows(("search", 1.0, 1.0, 1.0, 1.0)))
-    with pytest.raises(InputError, match="Pick 1 to 4 scenarios"):
-        L.scenario_comparison(actual, {f"s{i}": actual for i in range(count)})
+def test_launch_kpis_and_actual_split(con):
+    add_launch(con, cac_target=60.0, conversion_target=0.5)
+    add_launch_history(con)
+    found = L.launch_analysis(con)
+    total = L.launch_kpis(found)
+    assert (total["cac_status"], total["conversion_status"]) == ("healthy", "unhealthy")
+    assert total["cac"] == pytest.approx(total["spend"] / total["new_customers"])
+    # email has no spend, so no curve and no place in the split
+    assert L.actual_split(found) == pytest.approx(
+        {"partners": 30.0, "search": sum(SEARCH_SPEND) / 12, "social": 50.0})
+
+
+def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(con):
+    add_launch(con)
+    add_launch_history(con)
+    found = L.launch_analysis(con)
+    actual = L.actual_split(found)
+    same = L.what_if(found, actual)
+    totals = same["totals"].set_index("scenario")
+    assert totals.index.tolist() == ["Actual", "Actual split, projected", "What-if"]
+    # over the channels with a curve only: email's visitors are not in the actual
+    assert totals.loc["Actual", "visitors"] == pytest.approx(sum(SEARCH_SPEND) / 2 + 1200 + 120)
+    assert_frame_equal(totals.loc[["What-if"]].reset_index(drop=True),
+                       totals.loc[["Actual split, projected"]].reset_index(drop=True))
+    more = L.what_if(found, {**actual, "search": 3000.0})
+    assert more["channels"].set_index("channel").loc["search", "projected_spend"] == 3000.0 * 12
+    assert more["warnings"] and more["warnings"][0].startswith("search: 3,000.00 per day")
+    with pytest.raises(InputError, match="names channel\\(s\\) email"):
+        L.what_if(found, {"email": 10.0})
+
+
+def test_saved_scenario_stores_the_projection_of_a_daily_split(con):
+    add_launch(con)
+    add_launch_history(con)
+    L.saved_scenario(con, "Aurora", "Search only", {"search": 400.0})
+    days, stored = launch_store.load_scenario(con, "Aurora", "Search only")
+    assert days == 12 and stored["channel"].tolist() == ["partners", "search", "social"]
+    assert stored["spend_per_day"].tolist() == [0.0, 400.0, 0.0]
+    assert stored["new_customers"].iloc[1] == pytest.approx(12 * 0.5 * 400 ** 0.7, rel=1e-6)
+    with pytest.raises(InputError, match="already exists"):
+        L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0})
+    L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0}, replace=True)
+    assert launch_store.load_scenario(con, "Aurora", "Search only")[1]["spend_per_day"].sum() == 10.0

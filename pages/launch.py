@@ -1,0 +1,373 @@
+"""Marketing launch: the team's four steps (measure, analyse, adjust, improve) and
+saved budget scenarios compared with the actual."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_logic import budget, launch, launch_report
+from kpi_logic import formatting as fmt
+from kpi_logic.errors import InputError
+from kpi_logic.store import launches as launch_store
+from ui import auth, data, state, widgets
+
+# Page state keys (to move into ui/state.py beside LAUNCH_NAME).
+STEP = "launch_step"
+COMPARED = "launch_compared"            # comma-separated names, mirrored in ?compare=
+COMPARE_PICKER = "launch_compare_picker"
+SPLIT = "launch_split"                  # the what-if's daily budget per channel, kept across steps
+SPLIT_FOR = "launch_split_for"
+BUDGET = "launch_budget_"               # + channel: one slider each
+KEEP_TOTAL = "launch_keep_total"
+OPTIMISED = "launch_optimised"
+PROMOTION = "launch_promotion"
+STEPS = ("Measure", "Analyse", "Adjust", "Improve", "Scenarios")
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Projected counts as whole numbers (a projection has no decimals worth reading)."""
+    counts = [c for c in frame.columns if c.endswith(("visitors", "purchases", "customers"))]
+    return frame.round({c: 0 for c in counts})
+
+
+def number_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> dict:
+    """Column formats by name: money for spend and CAC, percent for rates and shares."""
+    config = {}
+    for column in frame.columns:
+        label = (labels or {}).get(column, column.replace("_", " ").capitalize())
+        if column.endswith(("spend", "cac", "spend_per_day", "seen")):
+            config[column] = st.column_config.NumberColumn(label, format="dollar")
+        elif column.endswith(("rate", "share", "relative_change")):
+            config[column] = st.column_config.NumberColumn(label, format="percent")
+        elif pd.api.types.is_float_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(label, format="localized")
+        else:
+            config[column] = label
+    return config
+
+
+state.restore({"launch": state.LAUNCH_NAME, "step": STEP, "compare": COMPARED})
+st.title("Marketing launch")
+
+launches = data.cached("load_launches")
+if not launches:
+    st.info("No launch is defined yet: import a launches file or sheet (launch, launch_date, "
+            "cac_target, conversion_target) and the channel history on 'Import and define'.")
+    st.stop()
+names = [item.launch for item in launches]
+if st.session_state.get(state.LAUNCH_NAME) not in names:
+    st.session_state[state.LAUNCH_NAME] = launch.chosen_launch(launches).launch
+if st.session_state.get(STEP) not in STEPS:
+    st.session_state[STEP] = STEPS[0]
+left, right = st.columns([2, 3])
+name = left.selectbox("Launch", names, key=state.LAUNCH_NAME)
+with right:
+    step = st.segmented_control("Step", STEPS, key=STEP) or STEPS[0]
+
+try:
+    found = data.run(launch.launch_analysis, name)
+except Exception as exc:  # a refused launch or a busy database: say it, keep the page
+    widgets.show_error(exc)
+    st.stop()
+spec = found.launch
+st.caption(f"Launched {fmt.human_date(spec.launch_date)} · {found.days} days of channel data "
+           f"since, through {fmt.human_date(max(found.since['obs_date']))} · "
+           f"CAC target {fmt.target_rule(spec.cac_target, 'max', 'currency')} · conversion target "
+           f"{fmt.target_rule(spec.conversion_target, 'min', 'percent')}")
+totals = launch.daily_totals(found.daily)
+
+
+def measure() -> None:
+    uplift = launch.traffic_uplift(found.daily, spec.launch_date)
+    st.subheader("Product-page traffic by day")
+    st.altair_chart(launch_report.traffic_chart(totals, spec.launch_date, start=uplift.before_start,
+                                                width=900), width="stretch")
+    if not uplift.days:
+        st.info(uplift.reason)
+        return
+    row = uplift.table.iloc[0]
+    before, after = st.columns(2)
+    before.metric("Visitors per day before the launch", fmt.format_value(row["before"]))
+    after.metric("Visitors per day since the launch", fmt.format_value(row["after"]),
+                 delta=fmt.format_change({"abs": row["change"], "pct": row["relative_change"]}))
+    st.caption(f"Compared: {uplift.windows_text()}. Equal windows either side of the launch, "
+               "all channels together; a day without data is left out, not counted as zero.")
+
+
+def cac_words(above, cac) -> str:
+    if fmt.is_missing(cac):
+        return "— no CAC (no new customers)"
+    if above is None:
+        return "no target"
+    return "⚠ above target" if above else "✔ within target"
+
+
+def analyse() -> None:
+    total = launch.launch_kpis(found)
+    cards = st.columns(4)
+    for card, (label, value, unit, status, rule, why) in zip(cards[:2], [
+            ("Conversion rate", total["conversion_rate"], "percent", total["conversion_status"],
+             fmt.target_rule(spec.conversion_target, "min", "percent"), "purchases / visitors"),
+            ("CAC", total["cac"], "currency", total["cac_status"],
+             fmt.target_rule(spec.cac_target, "max", "currency"), "spend / new customers")]):
+        card.metric(label, fmt.format_value(value, unit),
+                    help=f"{why}, from the summed days since the launch")
+        card.markdown(f"**{fmt.status_badge(status)}** · target {rule}")
+    cards[2].metric("Spend since launch", fmt.format_value(total["spend"], "currency"))
+    cards[3].metric("New customers since launch", fmt.format_value(total["new_customers"]))
+    kpis = found.kpis
+    for r in kpis[kpis["above_cac_target"] == True].itertuples(index=False):  # noqa: E712
+        target = fmt.format_value(spec.cac_target, "currency")
+        st.warning(f"**{r.channel}** buys new customers at {fmt.format_value(r.cac, 'currency')} "
+                   f"each, above the CAC target of {target}: "
+                   f"{fmt.format_progress(r.budget_share)} of the budget for "
+                   f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
+                   "budget to cheaper channels on the Adjust step.", icon="💸")
+    words = [cac_words(a, c) for a, c in zip(kpis["above_cac_target"], kpis["cac"])]
+    table = kpis.drop(columns="above_cac_target")
+    table.insert(1, "cac_vs_target", words)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=number_columns(
+        table, {"cac": "CAC", "budget_share": "Share of budget",
+                "customer_share": "Share of new customers", "cac_vs_target": "CAC vs target"}))
+    st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
+    st.altair_chart(launch_report.share_chart(kpis), width="stretch")
+
+
+def keep_split(allocation: dict) -> None:
+    st.session_state[SPLIT] = dict(allocation)
+    for channel, spend in allocation.items():
+        st.session_state[BUDGET + channel] = float(spend)
+
+
+def rebalance(channel: str) -> None:
+    """Slider callback: with the total kept, the other channels make room."""
+    seen = dict(st.session_state.get(SPLIT) or {})
+    spend = st.session_state[BUDGET + channel]
+    if st.session_state.get(KEEP_TOTAL) and channel in seen:
+        keep_split(budget.rebalanced(seen, channel, spend))
+    else:
+        keep_split({**seen, channel: spend})
+
+
+def optimise(actual: dict) -> None:
+    """Button callback: the best split within the bounds goes into the sliders."""
+    channels = list(found.curves)
+    low = {c: st.session_state.get(f"launch_min_{c}") or 0.0 for c in channels}
+    high = {c: st.session_state[f"launch_max_{c}"] for c in channels
+            if st.session_state.get(f"launch_max_{c}") is not None}
+    goal_mode = st.session_state.get("launch_opt_mode") == "goal"
+    try:
+        best = budget.optimised_split(
+            found.curves, actual, minimums=low, maximums=high,
+            budget=None if goal_mode else st.session_state["launch_opt_budget"],
+            goal=st.session_state["launch_opt_goal"] if goal_mode else None)
+    except InputError as exc:
+        st.session_state[OPTIMISED] = {"error": str(exc)}
+        return
+    keep_split(best["allocation"])
+    st.session_state[OPTIMISED] = {"allocation": best["allocation"], "moves": best["moves"],
+                                   "warnings": best["warnings"]}
+
+
+def budget_sliders(actual: dict) -> dict:
+    if st.session_state.get(SPLIT_FOR) != name:
+        st.session_state[SPLIT_FOR] = name
+        st.session_state[SPLIT] = dict(actual)
+        st.session_state.pop(OPTIMISED, None)
+    split = st.session_state[SPLIT]
+    toggle, reset = st.columns([3, 1])
+    toggle.toggle("Keep the total fixed: moving one channel moves the others", value=True,
+                  key=KEEP_TOTAL)
+    reset.button("Back to the actual split", key="launch_reset", on_click=keep_split,
+                 args=(actual,))
+    columns = st.columns(min(len(actual), 3))
+    for index, (channel, spend) in enumerate(actual.items()):
+        key = BUDGET + channel
+        st.session_state[key] = float(split.get(channel, spend))
+        seen = found.curves[channel].max_spend_seen or 0.0
+        top = max(2 * spend, 1.5 * seen, st.session_state[key], 100.0)
+        columns[index % len(columns)].slider(
+            f"{channel}: $ per day (actual {fmt.format_value(spend, 'currency')})", 0.0,
+            float(round(top, -2) + 100), step=1.0, format="$%.0f", key=key, on_change=rebalance,
+            args=(channel,))
+    return {c: st.session_state[BUDGET + c] for c in actual}
+
+
+def adjust() -> None:
+    if found.curve_problems:
+        for channel, why in found.curve_problems.items():
+            st.info(f"{channel} is left out of the what-if: {why}")
+    actual = launch.actual_split(found)
+    if not actual:
+        st.warning("No channel has a response curve, so there is nothing to project.")
+        return
+    st.subheader("What if the daily budget were split differently?")
+    allocation = budget_sliders(actual)
+    result = launch.what_if(found, allocation)
+    whatif = result["totals"].set_index("scenario")
+    cards = st.columns(4)
+    for card, (label, column, unit, colour) in zip(cards, [
+            ("Projected new customers", "new_customers", "number", "normal"),
+            ("Projected purchases", "purchases", "number", "normal"),
+            ("Projected blended CAC", "cac", "currency", "inverse"),
+            ("Projected conversion", "conversion_rate", "percent", "normal")]):
+        # Against the actual split run through the same curves: moving nothing
+        # shows no change; the actual itself is in the table below.
+        now, then = whatif.loc["Actual split, projected", column], whatif.loc["What-if", column]
+        card.metric(label, fmt.format_value(then, unit), delta_color=colour,
+                    delta=None if fmt.is_missing(then) or fmt.is_missing(now)
+                    else f"{fmt.format_delta(then - now, unit)} vs the actual split",
+                    help=f"Actual: {fmt.format_value(whatif.loc['Actual', column], unit)}")
+    st.caption(f"Budgets are per day, projected over the same {found.days} days as the actual, "
+               "so the numbers compare directly. 'Actual split, projected' runs the actual "
+               "budgets through the curves: the like-for-like baseline for the changes above.")
+    st.dataframe(rounded(result["totals"]), hide_index=True, width="stretch",
+                 column_config=number_columns(result["totals"], {"scenario": "Totals",
+                                                                 "cac": "CAC"}))
+    channels = result["channels"]
+    st.dataframe(rounded(channels), hide_index=True, width="stretch", column_config=number_columns(
+        channels, {"actual_cac": "Actual CAC", "projected_cac": "Projected CAC"}))
+    for warning in result["warnings"]:
+        st.warning(warning, icon="📈")
+    fits()
+    optimise_controls(actual, allocation)
+    save_controls(allocation)
+
+
+def fits() -> None:
+    st.markdown("**Response curves** (daily new customers = a × daily spend ^ b)")
+    table = budget.curve_fits(found.curves, found.curve_problems)
+    table["model"] = table["model"].map({"power": "fitted curve",
+                                         "constant_cac": "constant CAC"}).fillna("none")
+    table = table.drop(columns=["a"])
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        **number_columns(table, {"max_spend_seen": "Most spent in a day", "days": "Days fitted",
+                                 "note": "Why constant CAC"}),
+        "r2": st.column_config.NumberColumn("R²", format="%.2f"),
+        "b": st.column_config.NumberColumn("b", format="%.2f")})
+
+
+def optimise_controls(actual: dict, allocation: dict) -> None:
+    st.subheader("Optimise")
+    mode = st.radio("Find", ["budget", "goal"], horizontal=True, key="launch_opt_mode",
+                    format_func=lambda m: "the most new customers for a daily budget"
+                    if m == "budget" else "the least spend for a daily customer goal")
+    if mode == "budget":
+        st.number_input("Daily budget ($)", min_value=0.0, step=100.0, key="launch_opt_budget",
+                        value=float(round(sum(allocation.values()), 2)))
+    else:
+        customers = found.kpis["new_customers"].sum() / found.days
+        st.number_input("New customers per day", min_value=0.1, step=1.0, key="launch_opt_goal",
+                        value=float(round(customers, 1)))
+    with st.expander("Per-channel minimum and maximum ($ per day)"):
+        for channel in actual:
+            low, high = st.columns(2)
+            low.number_input(f"{channel} minimum", min_value=0.0, value=0.0, step=50.0,
+                             key=f"launch_min_{channel}")
+            high.number_input(f"{channel} maximum (empty: none)", min_value=0.0, value=None,
+                              step=50.0, key=f"launch_max_{channel}")
+    st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key="launch_optimise")
+    outcome = st.session_state.get(OPTIMISED)
+    if outcome and "error" in outcome:
+        st.error(outcome["error"], icon="🚫")
+    elif outcome and outcome["allocation"] == allocation:
+        st.success("The sliders now hold the optimised split. Compared with the actual split:")
+        st.markdown("\n".join(f"- {line}" for line in outcome["moves"]))
+        for warning in outcome["warnings"]:
+            st.warning(warning, icon="📈")
+
+
+def save_controls(allocation: dict) -> None:
+    if not auth.can_edit():
+        st.caption("Viewer mode: sign in as an editor to save scenarios.")
+        return
+    text, button = st.columns([3, 1], vertical_alignment="bottom")
+    scenario = text.text_input("Scenario name", key="launch_scenario_name",
+                               placeholder="e.g. Less display, more search")
+    if button.button("Save this split", key="launch_save"):
+        try:
+            data.run(launch.saved_scenario, name, scenario, allocation)
+            st.success(f"Saved '{scenario.strip()}'. Compare it on the Scenarios step.")
+        except InputError as exc:
+            widgets.show_error(exc)
+
+
+def improve() -> None:
+    if st.session_state.get(PROMOTION) is None:
+        st.session_state[PROMOTION] = spec.launch_date
+    promotion = st.date_input("Social promotion started on", key=PROMOTION, format="YYYY-MM-DD",
+                              help="The launch definition has no promotion date: pick it "
+                                   "(default: the launch date).")
+    change = launch.engagement_change(found.daily, promotion)
+    start = change.before_start or spec.launch_date
+    st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start, width=900),
+                    width="stretch")
+    st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start,
+                                                   per_visitor=True, width=900), width="stretch")
+    if not change.days:
+        st.info(change.reason)
+        return
+    st.caption(f"Per product-page visitor: {change.windows_text()}.")
+    st.dataframe(change.table, hide_index=True, width="stretch", column_config={
+        **number_columns(change.table, {"measure": "Per visitor"}),
+        **{c: st.column_config.NumberColumn(c.capitalize(), format="%.4f")
+           for c in ("before", "after", "change")}})
+
+
+def scenarios() -> pd.DataFrame | None:
+    listed = data.run(launch_store.list_scenarios, name)
+    if listed.empty:
+        st.info("No scenarios saved yet: set a split on the Adjust step and save it.")
+        return None
+    shown = listed[["name", "spend_per_day", "new_customers", "cac", "days", "created_at"]]
+    st.dataframe(rounded(shown), hide_index=True, width="stretch", column_config=number_columns(
+        shown, {"name": "Scenario", "cac": "CAC", "days": "Days projected", "created_at": "Saved"}))
+    if auth.can_edit():
+        manage(listed["name"].tolist())
+    options = listed["name"].tolist()
+    wanted = [n for n in str(st.session_state.get(COMPARED) or "").split(",") if n in options]
+    if st.session_state.get(COMPARE_PICKER) != wanted:
+        st.session_state[COMPARE_PICKER] = wanted
+    picked = st.multiselect("Compare with the actual (2 to 4)", options, key=COMPARE_PICKER,
+                            max_selections=budget.MAX_SCENARIOS,
+                            on_change=lambda: st.session_state.update(
+                                {COMPARED: ",".join(st.session_state[COMPARE_PICKER])}))
+    if not picked:
+        return None
+    comparison = data.run(launch.compared_scenarios, picked, name)
+    st.dataframe(rounded(comparison), hide_index=True, width="stretch",
+                 column_config=number_columns(comparison, {"cac": "CAC"}))
+    st.altair_chart(launch_report.scenario_chart(comparison, width=220))
+    st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
+               "day, so one saved earlier is scaled to today's days.")
+    return comparison
+
+
+def manage(options: list[str]) -> None:
+    with st.expander("Rename or delete a scenario"):
+        chosen = st.selectbox("Scenario", options, key="launch_manage_pick")
+        new_name = st.text_input("New name", key="launch_manage_name")
+        rename, delete = st.columns(2)
+        try:
+            if rename.button("Rename", key="launch_rename"):
+                data.run(launch_store.rename_scenario, name, chosen, new_name)
+                st.rerun()
+            if delete.button("Delete", key="launch_delete"):
+                data.run(launch_store.delete_scenario, name, chosen)
+                st.rerun()
+        except InputError as exc:
+            widgets.show_error(exc)
+
+
+comparison = None
+try:
+    if step == "Scenarios":
+        comparison = scenarios()
+    else:
+        {"Measure": measure, "Analyse": analyse, "Adjust": adjust, "Improve": improve}[step]()
+except Exception as exc:  # never a traceback: the rest of the page still works
+    widgets.show_error(exc)
+state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED)})
+
+widgets.png_download(lambda: launch_report.render_launch_report(found, comparison),
+                     f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key="launch_png")

@@ -1,0 +1,106 @@
+"""The launch page's PNG report and the charts it shares with the page."""
+from __future__ import annotations
+
+import json
+import struct
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from kpi_logic import launch, launch_report
+from kpi_logic.importing import import_files
+
+LAUNCH_DAY = date(2025, 3, 1)
+# channel: (daily spend around launch, customers per unit of spend ** 0.7, visitors per unit)
+CHANNELS = {"search": (400.0, 0.4, 2.0), "social": (200.0, 0.3, 3.0), "display": (600.0, 0.1, 1.5)}
+
+
+def history_csv(spend_scale: float = 1.0) -> bytes:
+    """A launch as an analyst would upload it: 10 days of site traffic before the
+    launch and 20 days of channel history from it (long format, channel column)."""
+    rng = np.random.default_rng(3)
+    lines = ["date,channel,metric,value"]
+    for i in range(10):
+        day = LAUNCH_DAY - timedelta(days=10 - i)
+        lines.append(f"{day},search,visitors,{300 + 10 * i}")
+    for i in range(20):
+        day = LAUNCH_DAY + timedelta(days=i)
+        for channel, (spend, a, per_visit) in CHANNELS.items():
+            x = round(spend * spend_scale * rng.uniform(0.4, 1.6), 2)
+            customers = round(a * x ** 0.7)
+            lines += [f"{day},{channel},spend,{x}", f"{day},{channel},visitors,{round(x * per_visit)}",
+                      f"{day},{channel},purchases,{round(customers * 1.2)}",
+                      f"{day},{channel},new_customers,{customers}",
+                      f"{day},{channel},likes,{round(x / 10)}"]
+    return "\n".join(lines).encode()
+
+
+LAUNCHES = b"launch,launch_date,cac_target,conversion_target\nTest launch,2025-03-01,$40,2%\n"
+
+
+@pytest.fixture
+def found(con):
+    import_files(con, [(history_csv(), "history.csv"), (LAUNCHES, "launches.csv")])
+    return launch.launch_analysis(con)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_report_is_a_png_of_sensible_size(found):
+    width, height = png_size(launch_report.render_launch_report(found, scale=1.0))
+    # the drawing plus its padding (strokes may spill a pixel or two), no axis pushing it wider
+    assert launch_report.WIDTH + 2 * 36 <= width <= launch_report.WIDTH + 2 * 36 + 4
+    assert 900 < height < 2500
+
+
+def test_the_report_differs_with_the_data_and_grows_with_a_comparison(found, con):
+    plain = launch_report.render_launch_report(found, scale=1.0)
+    comparison = pd.DataFrame({"scenario": ["Actual", "More search"], "spend": [1e4, 1e4],
+                               "visitors": [np.nan] * 2, "purchases": [np.nan] * 2,
+                               "new_customers": [300.0, 340.0], "conversion_rate": [0.02, 0.021],
+                               "cac": [33.3, 29.4]})
+    compared = launch_report.render_launch_report(found, comparison, scale=1.0)
+    assert png_size(compared)[1] > png_size(plain)[1] + 150
+    import_files(con, [(history_csv(spend_scale=3.0), "history.csv")])   # new spend, same days
+    assert launch_report.render_launch_report(launch.launch_analysis(con), scale=1.0) != plain
+
+
+def chart_text(chart) -> str:
+    return json.dumps(chart.to_dict(), ensure_ascii=False)
+
+
+def test_the_report_says_in_words_which_channel_is_above_the_cac_target(found):
+    flagged = found.kpis.set_index("channel")["above_cac_target"]
+    assert flagged.to_dict() == {"display": True, "search": False, "social": False}
+    text = chart_text(launch_report.launch_report_chart(found))
+    assert text.count(launch_report.ABOVE_TARGET) == 1
+    assert "above the CAC target of $40: display." in text
+    assert "Test launch: marketing launch" in text and "1 Mar 2025" in text
+
+
+def test_share_frame_puts_budget_and_customer_shares_side_by_side():
+    kpis = pd.DataFrame({"channel": ["display", "email"], "budget_share": [0.8, 0.2],
+                         "customer_share": [0.4, 0.6],
+                         "above_cac_target": pd.Series([True, None], dtype=object)})
+    before = kpis.copy()
+    expected = pd.DataFrame({
+        "channel": ["display  ⚠ CAC above target", "email"] * 2,
+        "of": ["share of budget"] * 2 + ["share of new customers"] * 2,
+        "share": [0.8, 0.2, 0.4, 0.6]})
+    assert_frame_equal(launch_report.share_frame(kpis), expected)
+    assert_frame_equal(kpis, before)
+
+
+def test_traffic_chart_starts_where_asked_and_marks_the_launch(found):
+    totals = launch.daily_totals(found.daily)
+    chart = launch_report.traffic_chart(totals, LAUNCH_DAY, start=LAUNCH_DAY - timedelta(days=3))
+    spec = chart.to_dict()
+    rows = [r for data in spec["datasets"].values() for r in data if "visitors" in r]
+    assert min(r["obs_date"] for r in rows).startswith("2025-02-26")
+    assert "Launch 1 Mar 2025" in chart_text(chart)

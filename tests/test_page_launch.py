@@ -1,0 +1,244 @@
+"""AppTest of the Marketing launch page on the demo company (kpi_logic.demo: one
+launch, five channels, display clearly dearer than the CAC target)."""
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from kpi_logic import demo, launch, store
+from kpi_logic import formatting as fmt
+from kpi_logic.importing import import_files
+from kpi_logic.store import launches as launch_store
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "launch.py")
+CHANNELS = ["display", "email", "partners", "search_ads", "social"]
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    """The demo company, imported once (it takes a while) and copied per test."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with store.connect(path) as con:
+        demo.load_demo(con)
+    return path
+
+
+@pytest.fixture
+def page_db(demo_file, tmp_path, monkeypatch):
+    path = tmp_path / "lodestar.duckdb"
+    shutil.copy(demo_file, path)
+    monkeypatch.setenv("LODESTAR_DB", str(path))
+    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def opened(**query) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def number(text: str) -> float:
+    """'9,237' / '11.6k' / '$51.00' as a float."""
+    text = text.replace("$", "").replace(",", "")
+    scale = {"k": 1e3, "M": 1e6}.get(text[-1], 1)
+    return float(text.rstrip("kM")) * scale
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def split(at: AppTest) -> dict[str, float]:
+    return {s.key.removeprefix("launch_budget_"): s.value for s in at.slider}
+
+
+def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
+    at = opened(step="Analyse")
+    table = table_with(at, "cac_vs_target").set_index("channel")
+    assert sorted(table.index) == CHANNELS
+    assert table.loc["display", "cac_vs_target"] == "⚠ above target"
+    assert set(table.drop(index="display")["cac_vs_target"]) == {"✔ within target"}
+    assert table.loc["display", "cac"] > 55 > table["cac"].drop("display").max()
+    assert len(at.warning) == 1 and "**display**" in at.warning[0].value
+    assert "above the CAC target of $55" in at.warning[0].value
+    with store.connect(page_db) as con:
+        total = launch.launch_kpis(launch.launch_analysis(con))
+    assert number(metric(at, "New customers since launch")) == total["new_customers"]
+    badges = [m.value for m in at.markdown if "· target" in m.value]
+    assert badges == [f"**{fmt.status_badge(total['conversion_status'])}** · target at least 2.2%; "
+                      "met when equal",
+                      f"**{fmt.status_badge(total['cac_status'])}** · target at most $55; met when equal"]
+
+
+def test_measure_states_the_comparison_windows(page_db):
+    at = opened()
+    assert at.segmented_control(key="launch_step").value == "Measure"
+    assert number(metric(at, "Visitors per day since")) > number(metric(at, "Visitors per day before"))
+    assert any(re.search(r"\d+ day\(s\) before \(\d{4}-\d\d-\d\d to", c.value) for c in at.caption)
+    at.segmented_control(key="launch_step").set_value("Adjust").run()
+    assert at.query_params["step"] == "Adjust" and at.query_params["launch"] == "Pathfinder launch"
+    assert at.slider
+
+
+def test_moving_a_slider_changes_the_projection_and_keeps_the_total(page_db):
+    at = opened(step="Adjust")
+    before = split(at)
+    projected = number(metric(at, "Projected new customers"))
+    at.slider(key="launch_budget_display").set_value(500.0).run()
+    after = split(at)
+    assert after["display"] == 500.0
+    assert sum(after.values()) == pytest.approx(sum(before.values()))
+    assert after["search_ads"] > before["search_ads"]          # display's money went elsewhere
+    assert number(metric(at, "Projected new customers")) > projected
+    totals = table_with(at, "scenario").set_index("scenario")
+    assert totals.loc["What-if", "spend"] == pytest.approx(totals.loc["Actual", "spend"])
+
+
+def test_without_a_fixed_total_only_the_moved_channel_changes(page_db):
+    at = opened(step="Adjust")
+    before = split(at)
+    at.toggle(key="launch_keep_total").set_value(False).run()
+    at.slider(key="launch_budget_display").set_value(0.0).run()
+    after = split(at)
+    assert after == {**before, "display": 0.0}
+    totals = table_with(at, "scenario").set_index("scenario")
+    assert totals.loc["What-if", "spend"] < totals.loc["Actual", "spend"]
+    at.button(key="launch_reset").click().run()
+    assert split(at) == before
+
+
+def test_optimise_is_at_least_as_good_as_the_actual_and_says_what_moved(page_db):
+    at = opened(step="Adjust")
+    total = sum(split(at).values())
+    at.button(key="launch_optimise").click().run()
+    assert not at.exception and not at.error
+    assert sum(split(at).values()) == pytest.approx(total)
+    totals = table_with(at, "scenario").set_index("scenario")
+    assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual split, projected", "new_customers"]
+    assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual", "new_customers"]
+    moves = " ".join(m.value for m in at.markdown)
+    assert "Cut display from" in moves and "In total: +" in moves
+
+
+def test_optimise_respects_bounds_and_refuses_impossible_ones(page_db):
+    at = opened(step="Adjust")
+    at.number_input(key="launch_max_display").set_value(1000.0).run()
+    at.button(key="launch_optimise").click().run()
+    assert split(at)["display"] <= 1000.0 + 1e-6
+    at.number_input(key="launch_min_email").set_value(1e6).run()
+    at.button(key="launch_optimise").click().run()
+    assert not at.exception
+    assert "minimums add up to" in at.error[0].value
+
+
+def test_goal_mode_finds_the_least_spend_for_the_customers(page_db):
+    at = opened(step="Adjust")
+    total = sum(split(at).values())
+    at.radio(key="launch_opt_mode").set_value("goal").run()
+    goal = at.number_input(key="launch_opt_goal").value
+    at.button(key="launch_optimise").click().run()
+    assert sum(split(at).values()) < total              # the actual customers, cheaper
+    projected = table_with(at, "scenario").set_index("scenario").loc["What-if", "new_customers"]
+    with store.connect(page_db) as con:
+        days = launch.launch_analysis(con).days
+    assert projected / days == pytest.approx(goal, rel=1e-3)
+
+
+def save(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="launch_scenario_name").input(name).run()
+    return at.button(key="launch_save").click().run()
+
+
+def test_saving_two_scenarios_and_comparing_them_with_the_actual(page_db):
+    at = opened(step="Adjust")
+    save(at, "Actual split")
+    assert "Saved 'Actual split'" in at.success[0].value
+    at.slider(key="launch_budget_display").set_value(300.0).run()
+    save(at, "Less display")
+    save(at, "Less display")
+    assert "already exists" in at.error[0].value
+
+    at = opened(step="Scenarios", compare="Actual split,Less display")
+    comparison = table_with(at, "scenario")
+    assert comparison["scenario"].tolist() == ["Actual", "Actual split, projected",
+                                               "Actual split", "Less display"]
+    rows = comparison.set_index("scenario")
+    assert rows.loc["Less display", "new_customers"] > rows.loc["Actual split", "new_customers"]
+    assert rows.loc["Less display", "cac"] < rows.loc["Actual", "cac"]
+    assert len(at.get("vega_lite_chart")) == 1
+    at.multiselect(key="launch_compare_picker").unselect("Actual split").run()
+    assert at.query_params["compare"] == "Less display"
+    with store.connect(page_db) as con:
+        assert launch_store.list_scenarios(con)["name"].tolist() == ["Actual split", "Less display"]
+
+
+def test_rename_and_delete_a_scenario(page_db):
+    save(opened(step="Adjust"), "Plan A")
+    at = opened(step="Scenarios")
+    at.text_input(key="launch_manage_name").input("Plan B").run()
+    at.button(key="launch_rename").click().run()
+    assert table_with(at, "spend_per_day")["name"].tolist() == ["Plan B"]
+    at.button(key="launch_delete").click().run()
+    assert "No scenarios saved yet" in at.info[0].value
+
+
+def test_viewer_mode_cannot_save_rename_or_delete(page_db, monkeypatch):
+    save(opened(step="Adjust"), "Plan A")
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", "secret")
+    at = opened(step="Adjust")
+    assert not [b for b in at.button if b.key in ("launch_save",)]
+    assert any("Viewer mode" in c.value for c in at.caption)
+    at = opened(step="Scenarios", compare="Plan A")
+    assert not [b for b in at.button if b.key in ("launch_rename", "launch_delete")]
+    assert table_with(at, "scenario")["scenario"].tolist()[-1] == "Plan A"
+
+
+def test_improve_compares_engagement_around_the_promotion(page_db):
+    at = opened(step="Improve")
+    launch_day = at.date_input(key="launch_promotion").value
+    at.date_input(key="launch_promotion").set_value(launch_day + timedelta(days=21)).run()
+    table = table_with(at, "measure").set_index("measure")
+    # the demo's social promotion runs from day 21 to 42 and triples engagement
+    assert table.loc["engagement", "after"] > table.loc["engagement", "before"]
+    assert any("Per product-page visitor" in c.value for c in at.caption)
+
+
+def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
+    path = tmp_path / "empty.duckdb"
+    with store.connect(path):
+        pass
+    monkeypatch.setenv("LODESTAR_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = opened()
+    assert "No launch is defined yet" in at.info[0].value
+
+
+def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "launch_only.duckdb"
+    with store.connect(path) as con:
+        import_files(con, [(b"launch,launch_date\nAutumn,2025-09-01\n", "launches.csv")])
+    monkeypatch.setenv("LODESTAR_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = opened(step="Adjust")
+    assert "no channel history from its launch date 2025-09-01" in at.error[0].value
