@@ -10,14 +10,14 @@ st.set_page_config(page_title="Lodestar", page_icon="🧭", layout="wide")
 data.ensure_demo_on_first_start()
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/explore:", url_path="overview", default=True),
-    st.Page("pages/scorecard.py", title="Department scorecard", icon=":material/dashboard:", url_path="scorecard"),
-    st.Page("pages/okrs.py", title="OKRs", icon=":material/flag:", url_path="okrs"),
-    st.Page("pages/metrics.py", title="Metrics catalogue", icon=":material/menu_book:", url_path="metrics"),
-    st.Page("pages/launch.py", title="Marketing launch", icon=":material/rocket_launch:", url_path="launch"),
+    st.Page("views/overview.py", title="Overview", icon=":material/explore:", url_path="overview", default=True),
+    st.Page("views/scorecard.py", title="Department scorecard", icon=":material/dashboard:", url_path="scorecard"),
+    st.Page("views/okrs.py", title="OKRs", icon=":material/flag:", url_path="okrs"),
+    st.Page("views/metrics.py", title="Metrics catalogue", icon=":material/menu_book:", url_path="metrics"),
+    st.Page("views/launch.py", title="Marketing launch", icon=":material/rocket_launch:", url_path="launch"),
 ]
 if auth.can_edit():
-    pages.append(st.Page("pages/define.py", title="Import and define", icon=":material/upload_file:", url_path="define"))
+    pages.append(st.Page("views/define.py", title="Import and define", icon=":material/upload_file:", url_path="define"))
 
 page = st.navigation(pages)
 auth.sidebar_mode()

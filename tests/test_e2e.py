@@ -187,10 +187,6 @@ def test_every_page_renders_in_the_browser(server, new_page, name, path, text):
     assert "Traceback" not in page.content()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Streamlit runs a pages/ folder as a v1 multipage app until some session has run "
-    "app.py's st.navigation, so the first shared link after a restart shows file names in "
-    "the sidebar, no mode caption and no wide layout; fix: rename pages/ (see the report)"))
 def test_the_first_visit_after_a_restart_through_a_shared_link_gets_the_apps_navigation(
         demo_db, tmp_path, new_page):
     fresh = tmp_path / "fresh.duckdb"

@@ -16,7 +16,7 @@ from kpi_logic.store.definitions import load_kpis, load_metrics, load_targets
 from kpi_logic.store.writes import VERSIONED_TABLES
 from tests.conftest import FIXTURES
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "define.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "define.py")
 UPLOADS = FIXTURES / "define_page"
 WRITE_BUTTONS = {"Check files", "Import", "Undo batch", "Save", "Start from an empty database"}
 

@@ -17,7 +17,7 @@ from kpi_logic import formatting as fmt
 from kpi_logic.importing import import_files
 from kpi_logic.store import launches as launch_store
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "launch.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "launch.py")
 CHANNELS = ["display", "email", "partners", "search_ads", "social"]
 
 

@@ -16,7 +16,7 @@ from kpi_logic.importing import import_files, undo_batch
 from kpi_logic.store.definitions import load_kpis, load_metrics
 from tests.conftest import FIXTURES
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "metrics.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "metrics.py")
 COMPANY = FIXTURES / "metrics_page"
 
 

@@ -18,7 +18,7 @@ from ui.data import DEMO_NOTICE
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-PAGES = {name: str(ROOT / "pages" / f"{name}.py") for name in ("overview", "scorecard", "okrs", "define")}
+PAGES = {name: str(ROOT / "views" / f"{name}.py") for name in ("overview", "scorecard", "okrs", "define")}
 TIMEOUT = 90     # the first run of a page imports Altair and rolls up the demo's history
 
 
@@ -87,12 +87,12 @@ def texts(elements) -> list[str]:
 # ---------------------------------------------------------------- every page
 
 @pytest.mark.parametrize("page, title", [
-    ("pages/overview.py", "Company overview"),
-    ("pages/scorecard.py", "Department scorecard"),
-    ("pages/okrs.py", "Objectives and key results"),
-    ("pages/metrics.py", None),
-    ("pages/launch.py", None),
-    ("pages/define.py", None),
+    ("views/overview.py", "Company overview"),
+    ("views/scorecard.py", "Department scorecard"),
+    ("views/okrs.py", "Objectives and key results"),
+    ("views/metrics.py", None),
+    ("views/launch.py", None),
+    ("views/define.py", None),
 ])
 def test_every_page_renders_through_the_navigation(page_db, page, title):
     at = opened(APP)

@@ -70,11 +70,12 @@ def cached(fn_name: str, *args, **kwargs):
 
 
 def _engine_functions() -> dict:
-    from kpi_logic import catalogue, kpis, okrs, overview, rollups
+    from kpi_logic import catalogue, kpis, launch, okrs, overview, rollups
     from kpi_logic.store import definitions
     return {
         "scorecard": kpis.scorecard,
         "okr_report": okrs.okr_report,
+        "launch_analysis": launch.launch_analysis,
         "kr_history": okrs.kr_history,
         "overview": overview.overview,
         "metric_catalogue": catalogue.metric_catalogue,

@@ -65,7 +65,7 @@ with right:
     step = st.segmented_control("Step", STEPS, key=STEP) or STEPS[0]
 
 try:
-    found = data.run(launch.launch_analysis, name)
+    found = data.cached("launch_analysis", name)
 except Exception as exc:  # a refused launch or a busy database: say it, keep the page
     widgets.show_error(exc)
     st.stop()

@@ -35,7 +35,7 @@ with st.container():
         st.altair_chart(charts.department_health_chart(view["departments"], width=640),
                         width="stretch")
         for row in view["departments"]:
-            st.page_link("pages/scorecard.py", label=(
+            st.page_link("views/scorecard.py", label=(
                 f"{row['department']}: {row['healthy']} healthy, {row['at_risk']} at risk, "
                 f"{row['unhealthy']} unhealthy" + (f", {row['no_data']} without data" if row["no_data"] else "")),
                 icon=":material/dashboard:", query_params={"department": row["department"]})
