@@ -26,10 +26,10 @@ st.title("Import and define")
 if not auth.can_edit():
     # Also reached by URL: nothing below (no upload, no write) runs for a viewer.
     st.info("Viewer mode: this page imports and changes data. Sign in as an editor in the "
-            "sidebar to use it.", icon="👁️")
+            "sidebar to use it.", icon=":material/visibility:")
     st.stop()
 if message := st.session_state.pop(DONE, None):
-    st.success(message, icon="✅")
+    st.success(message, icon=":material/check_circle:")
 
 
 def settled(fn):
@@ -105,7 +105,7 @@ def import_section() -> None:
             st.session_state[CHECKED] = None
             changed = sum(r.inserted + r.updated for r in results)
             st.success(f"Imported {len(results)} table(s): {changed} value(s) or definition(s) "
-                       "new or changed. Undo any of them under 'Import history'.", icon="✅")
+                       "new or changed. Undo any of them under 'Import history'.", icon=":material/check_circle:")
             st.dataframe(results_table(results), hide_index=True, key="define_imported")
 
 
@@ -215,7 +215,7 @@ def start_section() -> None:
     st.download_button("Download the template workbook", template_bytes(),
                        file_name=template.FILE_NAME, key="define_template", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       icon="📄")
+                       icon=":material/description:")
     st.caption("One sheet per kind of input (history, metrics, kpis, targets, key_results, "
                "launches) with a worked example that imports as is; hover a column name for "
                "what to write. Delete the sheets you do not need.")

@@ -122,7 +122,7 @@ def analyse() -> None:
                    f"each, above the CAC target of {target}: "
                    f"{fmt.format_progress(r.budget_share)} of the budget for "
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
-                   "budget to cheaper channels on the Adjust step.", icon="💸")
+                   "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
     words = [cac_words(a, c) for a, c in zip(kpis["above_cac_target"], kpis["cac"])]
     table = kpis.drop(columns="above_cac_target")
     table.insert(1, "cac_vs_target", words)
@@ -228,7 +228,7 @@ def adjust() -> None:
     st.dataframe(rounded(channels), hide_index=True, width="stretch", column_config=number_columns(
         channels, {"actual_cac": "Actual CAC", "projected_cac": "Projected CAC"}))
     for warning in result["warnings"]:
-        st.warning(warning, icon="📈")
+        st.warning(warning, icon=":material/trending_up:")
     fits()
     optimise_controls(actual, allocation)
     save_controls(allocation)
@@ -269,12 +269,12 @@ def optimise_controls(actual: dict, allocation: dict) -> None:
     st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key="launch_optimise")
     outcome = st.session_state.get(OPTIMISED)
     if outcome and "error" in outcome:
-        st.error(outcome["error"], icon="🚫")
+        st.error(outcome["error"], icon=":material/block:")
     elif outcome and outcome["allocation"] == allocation:
         st.success("The sliders now hold the optimised split. Compared with the actual split:")
         st.markdown("\n".join(f"- {line}" for line in outcome["moves"]))
         for warning in outcome["warnings"]:
-            st.warning(warning, icon="📈")
+            st.warning(warning, icon=":material/trending_up:")
 
 
 def save_controls(allocation: dict) -> None:

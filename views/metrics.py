@@ -23,7 +23,7 @@ st.title("Metrics catalogue")
 st.caption("Every metric with how it is calculated, where it stands and which goal it serves. "
            "A plain metric steers nothing: it gives context or an early warning.")
 if message := st.session_state.pop(SAVED, None):
-    st.success(message, icon="✅")
+    st.success(message, icon=":material/check_circle:")
 
 departments = data.cached("departments")
 left, right = st.columns([1, 2])
@@ -81,7 +81,7 @@ else:
     if vanity:
         st.warning(f"Vanity candidates: {', '.join(vanity)}. They read like engagement counts "
                    "and are not linked to any goal: link them to a KPI or key result, or read "
-                   "them as context only.", icon="🪞")
+                   "them as context only.", icon=":material/visibility:")
 
 
 def history_table(history: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -227,5 +227,5 @@ def show_library() -> None:
                  "" if entry["formula"] else ": import its history to see values"))
 
 
-with st.expander("Start from the KPI library", icon="📖"):
+with st.expander("Start from the KPI library", icon=":material/menu_book:"):
     show_library()
