@@ -257,3 +257,17 @@ def comparison_label(label: object) -> str:
         return ""
     text = str(label).strip()
     return text if text.lower().startswith("vs") else f"vs {human_period(text)}"
+
+
+_ACRONYMS = {"nps", "cac", "mrr", "arr", "roi", "ebit", "ebitda", "csat", "dau", "mau", "ltv",
+             "cpa", "cpc", "ctr", "kpi", "hr", "aov", "sla"}
+
+
+def metric_label(name: object) -> str:
+    """A metric's stored name as people read it: "page_views" -> "Page views",
+    "paid_cac" -> "Paid CAC"; "—" when missing."""
+    words = str(name or "").replace("_", " ").split()
+    if not words:
+        return MISSING
+    words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
+    return " ".join([words[0][:1].upper() + words[0][1:]] + words[1:])

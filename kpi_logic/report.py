@@ -231,7 +231,7 @@ def metric_table(metrics: list[dict]) -> alt.LayerChart:
     for index, metric in enumerate(metrics, start=1):
         unit, direction = metric.get("unit", "number"), metric.get("direction", "up")
         y = 16 + index * row
-        canvas.text(0, y, metric.get("metric", ""), size=14, limit=370)
+        canvas.text(0, y, fmt.metric_label(metric.get("metric")), size=14, limit=370)
         canvas.text(380, y, fmt.format_value(metric.get("value", metric.get("current")), unit),
                     size=14, weight="bold")
         for x, key in ((540, "vs_previous"), (850, "vs_last_year")):

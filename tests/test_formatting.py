@@ -192,3 +192,14 @@ def test_streamlit_delta_colour_follows_direction(direction, expected):
 def test_streamlit_metric_delta(change, expected):
     from ui.format import metric_delta
     assert metric_delta(change, "currency") == expected
+
+
+@pytest.mark.parametrize("name, label", [
+    ("page_views", "Page views"),
+    ("nps", "NPS"),
+    ("paid_cac", "Paid CAC"),
+    ("", "—"),
+    (None, "—"),
+])
+def test_metric_label_reads_like_words(name, label):
+    assert fmt.metric_label(name) == label

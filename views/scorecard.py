@@ -111,7 +111,7 @@ st.subheader("Plain metrics")
 st.caption("Context and early warnings: these metrics are not steering any KPI or key result.")
 if card["metrics"]:
     table = pd.DataFrame([{
-        "Metric": m["metric"],
+        "Metric": fmt.metric_label(m["metric"]),
         "Value": fmt.format_value(m["value"], m["unit"]),
         "vs previous": fmt.format_change(m["vs_previous"], m["unit"]),
         "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),
