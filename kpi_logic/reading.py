@@ -15,21 +15,21 @@ Decisions users can rely on:
   refused, never decoded with replacement characters.
 - A workbook is all or nothing: one sheet that is neither history nor a
   definition stops it (the error lists every sheet); --sheet picks one.
-  Hidden sheets are skipped with a note, chart sheets and empty sheets skipped.
+  Hidden sheets, empty sheets and notes sheets (README, Instructions, ...)
+  are skipped with a note, chart sheets skipped.
 - Excel error cells arrive as their text ("#DIV/0!"): an error, not a gap.
+  The workbook mechanics (sheets, 1904 dates, cell text) live in reading_excel.
 """
 from __future__ import annotations
 
 import codecs
 import csv
 import datetime as dt
-import difflib
 import hashlib
 import io
 import os
 import re
 import tempfile
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,10 +38,10 @@ from typing import BinaryIO, Callable, Iterator
 
 import duckdb
 import pandas
-import python_calamine
 
-from . import vocabulary
+from . import reading_excel, vocabulary
 from .errors import InputError
+from .reading_excel import column_label as _column_label
 from .store import staging
 
 MAX_FILE_BYTES = 2 * 1024 ** 3
@@ -83,7 +83,8 @@ def read_tables(con, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
     non-UTF-8, gzip, password-protected, ragged or badly quoted files, files
     without a recognisable header, duplicate headers and files over the caps.
     A workbook with any sheet that is neither history nor a definition is
-    refused as a whole, listing its sheets, unless `sheet=` picks one.
+    refused as a whole, listing its sheets, unless `sheet=` picks one; notes
+    sheets (README, Instructions, ...) are skipped with a note instead.
     """
     with _local_copy(data, name) as (path, sha256):
         with open(path, "rb") as handle:
@@ -323,16 +324,6 @@ def _kept_columns(cells, lead: int, name: str, sheet: str | None, *, header_row:
     return tuple(headers), keep
 
 
-def _column_label(position: int) -> str:
-    """Spreadsheet letters for a 0-based column position (0 -> A, 27 -> AB)."""
-    label = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        label = chr(65 + rest) + label
-    return label
-
-
 def _check_rows(raw: RawTable) -> None:
     where = dict(file=raw.file, sheet=raw.sheet)
     if raw.n_rows == 0:
@@ -408,41 +399,32 @@ def _quoting_problem(path: str, delimiter: str) -> tuple[int | None, str]:
     return None, ""
 
 
-# --- Excel ---------------------------------------------------------------------------------
-
-EXCEL_EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
-LAST_SERIAL = {False: 2958465, True: 2957003}     # 9999-12-31 in each date system
-
+# --- Excel (the workbook mechanics are in reading_excel) ---------------------------------
 
 def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
                    sheet: str | None) -> list[RawTable]:
     """One RawTable per worksheet with a recognised header (see read_tables)."""
-    book = _open_workbook(path, name)
-    date1904, error_cells = _workbook_xml(path)
-    notes, sheets, unknown = [], [], []
-    for meta in _chosen_sheets(book, name, sheet, notes):
-        rows = _with_errors(book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False),
-                            error_cells.get(meta.name, {}))
-        if not any(str(c).strip() for row in rows for c in row):
-            if sheet:
-                raise InputError("this sheet is empty", file=name, sheet=meta.name)
-            notes.append(f"sheet '{meta.name}' is empty and was skipped")
-            continue
-        header = _header_in(rows, meta.name)
-        if header is None:
-            unknown.append((meta.name, rows))
-            continue
-        sheets.append((meta.name, rows, header))
+    book = reading_excel.workbook_sheets(path, name, sheet)
+    notes, found, unknown = list(book.notes), [], []
+    for each in book.sheets:
+        header = _header_in(each.rows, each.name)
+        skipped = reading_excel.notes_note(each) if header is None and sheet is None else None
+        if skipped:
+            notes.append(skipped)
+        elif header is None:
+            unknown.append(each)
+        else:
+            found.append((each, header))
     if unknown:
-        _refuse_unknown_sheets(book, name, unknown, sheets)
-    if not sheets:
+        reading_excel.refuse_unknown_sheets(name, unknown, [(s.name, h.kind) for s, h in found])
+    if not found:
         raise InputError("the workbook has no data in any sheet", file=name)
     tables = []
     try:
-        for sheet_name, rows, header in sheets:
-            merged = book.get_sheet_by_name(sheet_name).merged_cell_ranges or []
-            tables.append(_sheet_table(con, rows, header, name, sheet_name, sha256(), date1904,
-                                       tuple(notes) + _merged_notes(merged, header.index)))
+        for each, header in found:
+            tables.append(_sheet_table(con, each, header, name, sha256(), book.date1904,
+                                       tuple(notes) + reading_excel.merged_notes(each.merged,
+                                                                                 header.index)))
     except InputError:
         for table in tables:
             staging.drop_table(con, table.table)
@@ -450,154 +432,17 @@ def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
     return tables
 
 
-def _with_errors(rows: list[list], errors: dict[tuple[int, int], str]) -> list[list]:
-    """`rows` with error cells put back as their text ("#DIV/0!"); a new list, input unchanged."""
-    if not errors:
-        return rows
-    rows = [list(row) for row in rows]
-    for (index, position), text in errors.items():
-        if index < len(rows) and position < len(rows[index]) and rows[index][position] in ("", None):
-            rows[index][position] = text
-    return rows
-
-
-def _open_workbook(path: str, name: str):
-    try:
-        with open(path, "rb") as handle:
-            return python_calamine.CalamineWorkbook.from_filelike(handle)
-    except python_calamine.PasswordError:
-        raise InputError("workbook is password-protected; remove the password and upload again",
-                         file=name) from None
-    except Exception:  # calamine raises several types for a damaged zip
-        raise InputError("file is empty or not an Excel workbook; save it again as .xlsx",
-                         file=name) from None
-
-
-def _chosen_sheets(book, name: str, sheet: str | None, notes: list[str]) -> list:
-    worksheets = [m for m in book.sheets_metadata
-                  if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
-    if sheet is not None:
-        match = [m for m in worksheets if m.name == sheet]
-        if not match:
-            names = [m.name for m in worksheets]
-            close = difflib.get_close_matches(sheet, names, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"there is no sheet '{sheet}'; the sheets are: "
-                             f"{', '.join(names)}.{hint}", file=name)
-        return match
-    visible = []
-    for meta in worksheets:
-        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
-            notes.append(f"hidden sheet '{meta.name}' was skipped; name it with --sheet to import it")
-        else:
-            visible.append(meta)
-    return visible
-
-
-def _refuse_unknown_sheets(book, name: str, unknown, recognised) -> None:
-    found = [f"'{sheet}': no header found (first filled row: "
-             f"{_first_filled(rows)})" for sheet, rows in unknown]
-    found += [f"'{sheet}': {header.kind.replace('_', ' ')}" for sheet, _, header in recognised]
-    raise InputError(
-        f"sheet '{unknown[0][0]}' is neither history nor a definition table, so the workbook was "
-        "not imported. Fix or delete that sheet, or import one sheet with --sheet. Expected one of: "
-        f"{vocabulary.describe_kinds()}", file=name, sheet=unknown[0][0], problems=found)
-
-
-def _first_filled(rows) -> str:
-    row = next((r for r in rows if any(str(c).strip() for c in r)), [])
-    return ", ".join(str(c).strip() for c in row if str(c).strip())[:120] or "nothing"
-
-
-def _workbook_xml(path: str) -> tuple[bool, dict[str, dict[tuple[int, int], str]]]:
-    """(uses the 1904 date system, {sheet: {(row, col): error text}}) read from the workbook XML.
-
-    python-calamine turns error cells (#DIV/0!, #N/A) into empty strings, which
-    would make an error look like a missing value; the XML still has them.
-    """
-    with zipfile.ZipFile(path) as archive:
-        workbook = archive.read("xl/workbook.xml")
-        props = re.search(rb"<workbookPr\b[^>]*>", workbook)
-        date1904 = bool(props and re.search(rb'date1904="(1|true)"', props.group(0)))
-        errors = {}
-        for sheet, member in _sheet_members(archive, workbook).items():
-            xml = archive.read(member) if member in archive.namelist() else b""
-            if b't="e"' in xml:
-                errors[sheet] = _error_cells(xml)
-    return date1904, errors
-
-
-def _sheet_members(archive, workbook: bytes) -> dict[str, str]:
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = {m.group(1).decode(): m.group(2).decode() for m in re.finditer(
-        rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets.update({m.group(2).decode(): m.group(1).decode() for m in re.finditer(
-        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    members = {}
-    for m in re.finditer(rb"<sheet\b[^>]*>", workbook):
-        tag = m.group(0)
-        sheet_name = re.search(rb'name="([^"]*)"', tag)
-        rel = re.search(rb'r:id="([^"]*)"', tag)
-        if sheet_name and rel and rel.group(1).decode() in targets:
-            target = targets[rel.group(1).decode()].lstrip("/")
-            member = target if target.startswith("xl/") else "xl/" + target
-            members[_xml_text(sheet_name.group(1))] = member
-    return members
-
-
-def _xml_text(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
-                         ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return text
-
-
-def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
-    cells = {}
-    for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', xml, re.S):
-        ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', m.group(1))
-        value = re.search(rb"<v>([^<]*)</v>", m.group(2))
-        if ref and value:
-            col = 0
-            for letter in ref.group(1).decode():
-                col = col * 26 + ord(letter) - 64
-            cells[(int(ref.group(2)) - 1, col - 1)] = _xml_text(value.group(1))
-    return cells
-
-
-def _merged_notes(merged, header_index: int) -> tuple[str, ...]:
-    in_data = [r for r in merged if r[1][0] > header_index]
-    if not in_data:
-        return ()
-    spans = ", ".join(f"{_column_label(a[1])}{a[0] + 1}:{_column_label(b[1])}{b[0] + 1}"
-                      for a, b in in_data[:5])
-    return (f"merged cells in the data ({spans}): only the top-left cell of each holds the value; "
-            "the other cells are read as empty",)
-
-
-def _sheet_table(con, rows, header: _Header, name: str, sheet: str, sha256: str,
+def _sheet_table(con, sheet: reading_excel.Sheet, header: _Header, name: str, sha256: str,
                  date1904: bool, notes: tuple[str, ...]) -> RawTable:
     header_row = header.index + 1
     lead = _leading_blanks(header.cells)
-    headers, keep = _kept_columns(header.cells, lead, name, sheet, header_row=header_row)
-    positions = {p for p, _ in keep}
-    records = []
-    for index in range(header.index + 1, len(rows)):
-        row = rows[index]
-        cells = [_cell_text(row[p] if p < len(row) else "", column, date1904, name, sheet, index, p)
-                 for p, column in keep]
-        stray = next((p for p, c in enumerate(row) if p not in positions and str(c).strip()), None)
-        if stray is not None:
-            raise InputError(f"cell {_column_label(stray)}{index + 1} has a value but its column has "
-                             "no header; give the column a header or delete it",
-                             file=name, sheet=sheet, row=index + 1)
-        if any(c is not None for c in cells):
-            records.append([index + 1] + cells)
+    headers, keep = _kept_columns(header.cells, lead, name, sheet.name, header_row=header_row)
+    records = reading_excel.sheet_records(sheet.rows, header.index, keep, date1904, name,
+                                          sheet.name)
     frame = pandas.DataFrame(records, columns=["_line"] + [n for _, n in keep], dtype=object)
     table = staging.new_table_name()
     n_rows = staging.load_frame(con, frame, table=table)
-    raw = RawTable(file=name, sheet=sheet, table=table, columns=tuple(n for _, n in keep),
+    raw = RawTable(file=name, sheet=sheet.name, table=table, columns=tuple(n for _, n in keep),
                    headers=headers, header_row=header_row, n_rows=n_rows, decimal_comma=False,
                    source="xlsx", sha256=sha256, notes=notes, kind=header.kind)
     try:
@@ -606,47 +451,3 @@ def _sheet_table(con, rows, header: _Header, name: str, sheet: str, sha256: str,
         staging.drop_table(con, table)
         raise
     return raw
-
-
-def _cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: int,
-               position: int) -> str | None:
-    """A cell as canonical text: numbers as repr(float) (integers bare), dates ISO."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        if column in vocabulary.SERIAL_DATE_COLUMNS:
-            return _serial_date(float(value), date1904, name, sheet, index, position)
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return _duration_text(value)
-    return str(value)
-
-
-def _serial_date(serial: float, date1904: bool, name: str, sheet: str, index: int,
-                 position: int) -> str:
-    if not 0 < serial <= LAST_SERIAL[date1904]:
-        raise InputError(f"cell {_column_label(position)}{index + 1} holds {serial:.10g}, which is not a "
-                         "date Excel can show (out of range); enter a real date",
-                         file=name, sheet=sheet, row=index + 1)
-    moment = EXCEL_EPOCHS[date1904] + dt.timedelta(days=serial)
-    if moment.time() == dt.time(0):
-        return moment.date().isoformat()
-    return moment.replace(microsecond=0).isoformat()
-
-
-def _duration_text(value: dt.timedelta) -> str:
-    """255:10:10 for a 255-hour duration (never wrapped to a time of day)."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    hours, rest = divmod(abs(total), 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{sign}{int(hours)}:{int(minutes):02d}:{int(seconds):02d}"
-    fraction = round(seconds - int(seconds), 6)
-    return text + (f"{fraction:.6f}".rstrip("0")[1:] if fraction else "")

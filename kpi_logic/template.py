@@ -157,7 +157,7 @@ def readme_rows() -> list[tuple[str, str, str, str]]:
             for sheet, (_, described) in SHEETS.items() for column, text in described.items()]
 
 
-def template_workbook(*, readme: bool = False) -> bytes:
+def template_workbook(*, readme: bool = True) -> bytes:
     """The template as xlsx bytes: each example sheet with a purpose line, the
     header on HEADER_ROW (cells commented) and the example rows. `readme` adds
     a README sheet listing every column (first); see the module note."""

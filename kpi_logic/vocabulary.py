@@ -60,6 +60,11 @@ DEFINITION_NUMBERS = {
     "key_results": ("start", "target", "weight"),
     "launches": ("conversion_target", "cac_target"),
 }
+# Sheets of explanation rather than data: skipped with a note, never refused.
+NOTES_SHEETS = ("readme", "read_me", "notes", "instructions", "about", "help")
+# A headerless sheet whose first filled cell starts with one of these is notes too.
+# ("about" and "help" open ordinary sentences too often to count here.)
+NOTES_OPENINGS = ("readme", "read_me", "notes", "note", "instructions", "how_to")
 KINDS = ("history_long", "history_wide", "metrics", "kpis", "targets", "key_results",
          "launches", "unknown")
 
@@ -69,6 +74,18 @@ def normalise_header(text: object) -> str:
     name = str(text if text is not None else "").replace("\ufeff", "").strip().lower()
     name = re.sub(r"[\s.\-]+", "_", name).strip("_")
     return SYNONYMS.get(name, name)
+
+
+def is_notes_sheet(sheet_name: str) -> bool:
+    """True for a sheet named as notes (README, Read me, Instructions, Help, ...)."""
+    return normalise_header(sheet_name) in NOTES_SHEETS
+
+
+def is_notes_text(first_cell: str) -> bool:
+    """True when a sheet's first filled cell says the sheet is instructions ("Read me: ...")."""
+    words = normalise_header(first_cell)
+    return any(words == w or words.startswith(w + "_") or words.startswith(w + ":")
+               for w in NOTES_OPENINGS)
 
 
 def date_column(columns) -> str | None:

@@ -143,6 +143,7 @@ def test_dates_that_parse(text, order, value):
     ("01/03/2025", "ymd"),                    # undecided order: the column's order is needed
     ("2021-05-25 04:55:03 EST", "ymd"),       # zone names are ambiguous: refused
     ("2025", "ymd"), ("March 2025", "ymd"), ("=TODAY()", "ymd"), ("2025-Q5", "ymd"),
+    ("-025-01-01", "ymd"), (" 025-01-01", "ymd"),   # DuckDB's cast alone reads 26 BC and year 25
 ])
 def test_invalid_dates(text, order):
     assert one_date(text, order) == (None, True)
@@ -194,6 +195,64 @@ def test_date_order_refusals(con, name, prefer, words, row):
     assert words in str(caught.value)
     assert caught.value.file == name and caught.value.column == "date"
     assert caught.value.row == row
+
+
+@pytest.mark.parametrize("cells, prefer, order", [
+    ([" 13/01/2025", "01/02/2025"], None, "dmy"),        # a leading space hides no d/m/y date
+    (["01/13/2025 ", "02/01/2025"], None, "mdy"),
+    (["2025-01-13", "45000", "n/a", ""], None, "ymd"),  # no d/m/y cells: no question to settle
+    (["1.2.2025", "13.2.2025"], None, "dmy"),
+    (["1-2-2025", "2-13-2025"], None, "mdy"),
+])
+def test_date_order_of_small_columns(con, cells, prefer, order):
+    data = ("date,metric,value\n" + "".join(f"{c},visitors,1\n" for c in cells)).encode()
+    [raw] = read_tables(con, data, "dates.csv")
+    assert staging.date_order(con, raw, "date", prefer) == order
+
+
+def test_date_order_finds_iso_mixed_with_slashes_behind_spaces(con):
+    data = b"date,metric,value\n01/02/2025,visitors,1\n 2025-02-13,visitors,2\n13/02/2025,visitors,3\n"
+    [raw] = read_tables(con, data, "dates.csv")
+    with pytest.raises(InputError, match="mixes ISO dates") as caught:
+        staging.date_order(con, raw, "date")
+    assert caught.value.row == 3
+
+
+NUMBER_TEXTS = ["3", " 42 ", None, "", "  ", "n/a", "-", "x", "=1+2", "#DIV/0!", "1,000", "12.5%",
+                "(1,234.50)", "nan", "1_000", "5,5"]
+
+
+@pytest.mark.parametrize("decimal_comma", [False, True])
+def test_invalid_from_a_stored_value_agrees_with_invalid_sql(decimal_comma):
+    value, invalid = staging.number_sql("t", decimal_comma)
+    cheap = staging.invalid_from_value_sql("v", "t")
+    rows = SHARED.execute(
+        f"select t, {invalid}, {cheap} from (select t, {value} as v from "
+        "(select unnest(?::varchar[]) as t))", [NUMBER_TEXTS]).fetchall()
+    assert [r[1] for r in rows] == [r[2] for r in rows]
+    assert any(r[1] for r in rows) and not all(r[1] for r in rows)
+
+
+@pytest.mark.parametrize("text", [" a", "a ", "  a b  ", "a", "", " ", None, "\ta", "%_ x _%"])
+def test_trimmed_sql_is_trim(text):
+    assert SHARED.execute(f"select {staging.trimmed_sql('t')} is not distinct from trim(t), "
+                          f"{staging.trimmed_sql('t')} from (select ?::varchar as t)",
+                          [text]).fetchone() == (True, None if text is None else text.strip(" "))
+
+
+@pytest.mark.parametrize("cells, expected", [
+    ({"z": ["1.5", "2.5"], "b": ["3", "4"]}, (None, None)),          # dots alone: no question
+    ({"z": ["1,234", "2"], "b": ["3", "4"]}, (None, None)),          # a thousands group
+    ({"z": ["1", "5,5"], "b": ["3.5", "4"]}, (3, ("b", 2))),
+    ({"z": ["1", "5,5"], "b": ["3", "4.25"]}, (3, ("b", 3))),
+    ({"z": ["1.5", "5,5"], "b": ["3.5", "4"]}, (3, ("z", 2))),       # same line: the first column
+    ({"z": [" 5,5 ", "1"], "b": ["2", "3"]}, (2, None)),
+])
+def test_decimal_evidence(con, cells, expected):
+    # Comma-separated and quoted, so read_tables itself does not look for decimal commas.
+    rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"])))
+    [raw] = read_tables(con, ("date,z,b\n" + rows).encode(), "wide.csv")
+    assert staging.decimal_evidence(con, raw.table, ["z", "b"]) == expected
 
 
 @pytest.mark.parametrize("written, normal", [

@@ -35,7 +35,9 @@ def test_every_sheet_imports_cleanly_into_an_empty_database(imported):
         ("metrics", "metrics", 7, 0), ("history", "history", 30, 0), ("kpis", "kpis", 2, 0),
         ("targets", "targets", 2, 0), ("key_results", "key_results", 2, 0),
         ("launches", "launches", 1, 0)]
-    assert all(r.batch is not None and not r.notes for r in results)
+    # The README sheet is the one thing skipped, and it says so.
+    assert all(r.batch is not None and len(r.notes) == 1 and "'README'" in r.notes[0]
+               for r in results)
     assert results[1].details["header_row"] == template.HEADER_ROW
 
 
@@ -75,7 +77,7 @@ def test_the_worked_example_gives_the_numbers_a_reader_can_check_by_hand(importe
 
 def test_the_workbook_shows_the_example_frames(imported):
     book = load_workbook(io.BytesIO(template.template_workbook()))
-    assert book.sheetnames == list(template.SHEETS)
+    assert book.sheetnames == [template.README_SHEET, *template.SHEETS]
     for name, expected in template.template_frames().items():
         shown = sheet_frame(book, name)
         for column in shown.columns:   # Excel gives datetimes back for dates
@@ -111,11 +113,18 @@ def test_template_frames_are_new_each_call():
     assert template.template_frames()["kpis"].loc[0, "target"] == 0.03
 
 
-@pytest.mark.xfail(strict=True, reason="the importer does not skip a README sheet yet "
-                   "(reading._read_workbook); when it does, make readme=True the default")
-def test_a_readme_sheet_is_skipped_by_the_importer(con):
+def test_a_readme_sheet_is_skipped_by_the_importer_with_a_note(con):
     results = import_files(con, [(template.template_workbook(readme=True), template.FILE_NAME)])
     assert template.README_SHEET not in {r.sheet for r in results}
+    readme_note = f"sheet '{template.README_SHEET}' holds notes or instructions and was skipped"
+    assert all(any(n.startswith(readme_note) for n in r.notes) for r in results)
+    assert sum(r.inserted for r in results) == 7 + 30 + 2 + 2 + 2 + 1
+
+
+def test_the_readme_sheet_can_be_left_out(con):
+    data = template.template_workbook(readme=False)
+    assert load_workbook(io.BytesIO(data)).sheetnames == list(template.SHEETS)
+    assert all(not r.notes for r in import_files(con, [(data, template.FILE_NAME)]))
 
 
 LOADERS = {"metrics": lambda con: list(load_metrics(con).values()), "kpis": load_kpis,

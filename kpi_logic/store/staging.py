@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-import duckdb
 import pandas
 
 from ..errors import InputError
@@ -43,6 +42,25 @@ def missing_sql(column_sql: str) -> str:
     return f"({column_sql} is null or lower(trim({column_sql})) in ({tokens}))"
 
 
+def invalid_from_value_sql(value_sql: str, column_sql: str) -> str:
+    """SQL true for a cell whose parsed value (already stored in `value_sql`) is NULL
+    although its text `column_sql` is not missing: the cheap form of invalid_sql.
+
+    The CASE runs missing_sql only on the rows without a value; `value is null
+    and <invalid_sql>` would parse every cell's text a second time.
+    """
+    return f"(case when {value_sql} is null then not {missing_sql(column_sql)} else false end)"
+
+
+def trimmed_sql(column_sql: str) -> str:
+    """SQL for trim(column) that copies only the cells with a space at either end.
+
+    Same result as trim(); on a million clean cells it costs a LIKE, not a copy.
+    """
+    return (f"(case when {column_sql} like ' %' or {column_sql} like '% ' "
+            f"then trim({column_sql}) else {column_sql} end)")
+
+
 def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
     """(value_sql, invalid_sql) for a text column: DOUBLE or NULL, and true for non-empty non-numbers.
 
@@ -67,8 +85,8 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
     plain = f"try_cast({column_sql} as double)"
     # With a decimal comma only dot-free cells may take the cast ("1.234" is 1234 there).
     dots = f" and not contains({column_sql}, '.')" if decimal_comma else ""
-    fast = (f"when {plain} is not null and isfinite({plain}) and not contains({column_sql}, '_')"
-            f"{dots} then {plain} ")
+    # isfinite(NULL) is NULL, so it also stands for "the cast worked" (one test fewer per row).
+    fast = f"when isfinite({plain}) and not contains({column_sql}, '_'){dots} then {plain} "
     value = f"(case when {column_sql} is null then null {fast}when {is_null} then null" \
             f" when {matches} then {parsed} end)"
     # Same text as `value`, so DuckDB computes it once when both are selected.
@@ -127,32 +145,45 @@ def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False) -
     if allow_year:
         cases.append((f"regexp_full_match({t}, '[0-9]{{4}}')", f"try_cast({t} || '-01-01' as date)"))
     is_null = missing_sql(column_sql)
-    # ISO dates are the bulk of a large file: a cast is far cheaper than the regexes.
-    fast = (f"when length({column_sql}) = 10 and substr({column_sql}, 5, 1) = '-'"
-            f" and substr({column_sql}, 8, 1) = '-' then try_cast({column_sql} as date) ")
+    # ISO dates are the bulk of a large file: a cast is far cheaper than the regexes
+    # (and LIKE than length + substr). A leading digit keeps out what the cast
+    # alone would take but the patterns refuse: "-025-01-01" (26 BC), " 025-01-01".
+    fast = (f"when {column_sql} like '____-__-__' and substr({column_sql}, 1, 1) between '0' and '9'"
+            f" then try_cast({column_sql} as date) ")
     value = (f"(case when {column_sql} is null then null {fast}when {is_null} then null "
              + " ".join(f"when {c} then {v}" for c, v in cases) + " end)")
     invalid = f"(case when {value} is not null then false else not {is_null} end)"
     return value, invalid
 
 
-def _column_shapes(con, table: str, column: str) -> tuple:
+def _slash_shapes(con, table: str, column: str) -> tuple:
+    """(max first part, max second part, first line with first > 12, with second > 12,
+    first slashed line, slashed count) over the d/m/y-shaped cells of a column."""
     col = quote_identifier(column)
     t = f"trim({col})"
     dmy = _literal(_DMY)
-    first = f"try_cast(regexp_extract({t}, {dmy}, 1) as integer)"
-    second = f"try_cast(regexp_extract({t}, {dmy}, 2) as integer)"
+    # A d/m/y date has its first separator 2nd or 3rd: the bulk of a column
+    # (ISO dates, numbers, words) is ruled out without the regex, and without
+    # trim (which copies every string), since trim only removes spaces.
+    maybe = " or ".join(f"substr({col}, {i}, 1) in ('/', '.', '-')" for i in (2, 3)) + \
+        f" or starts_with({col}, ' ')"
+    part = lambda n: f"try_cast(regexp_extract(t, {dmy}, {n}) as integer)"  # noqa: E731
     return con.execute(f"""
-        with cells as (select "_line" as line, {t} as t, regexp_full_match({t}, {dmy}) as slashed,
-                              {first} as a, {second} as b
-                       from {quote_identifier(table)} where {col} is not null)
-        select max(a) filter (where slashed), max(b) filter (where slashed),
-               min(line) filter (where slashed and a > 12), min(line) filter (where slashed and b > 12),
-               min(line) filter (where slashed), min(line) filter (where not slashed
-                                                  and regexp_full_match(t, '[0-9]{{4}}-.*')),
-               count(*) filter (where slashed), count(*) filter (where not slashed
-                                                  and regexp_full_match(t, '[0-9]{{4}}-.*'))
-        from cells""").fetchall()[0]
+        with cells as (select "_line" as line, {t} as t from {quote_identifier(table)}
+                       where {col} is not null and ({maybe})),
+        slashed as (select line, {part(1)} as a, {part(2)} as b from cells
+                    where regexp_full_match(t, {dmy}))
+        select max(a), max(b), min(line) filter (where a > 12), min(line) filter (where b > 12),
+               min(line), count(*)
+        from slashed""").fetchall()[0]
+
+
+def _iso_shapes(con, table: str, column: str) -> tuple[int | None, int]:
+    """(first line, count) of the cells of a column starting like an ISO date (yyyy-)."""
+    col = quote_identifier(column)
+    return con.execute(f"""
+        select min("_line"), count(*) from {quote_identifier(table)}
+        where {col} is not null and regexp_full_match(trim({col}), '[0-9]{{4}}-.*')""").fetchall()[0]
 
 
 def date_order(con, raw, column: str, prefer: str | None = None) -> str:
@@ -162,11 +193,11 @@ def date_order(con, raw, column: str, prefer: str | None = None) -> str:
     month-first. Refuses (InputError) a column holding both, a column mixing
     ISO and d/m/y dates, and an undecidable column unless `prefer` is given.
     """
-    max_a, max_b, line_a, line_b, first_slash, first_iso, n_slash, n_iso = _column_shapes(
-        con, raw.table, column)
+    max_a, max_b, line_a, line_b, first_slash, n_slash = _slash_shapes(con, raw.table, column)
     where = dict(file=raw.file, sheet=raw.sheet, column=column)
     if not n_slash:
         return "ymd"
+    first_iso, n_iso = _iso_shapes(con, raw.table, column)
     if n_iso:
         row = first_slash if n_slash <= n_iso else first_iso
         raise InputError("this column mixes ISO dates (2025-03-01) with dates written like 01/03/2025; "
@@ -260,20 +291,33 @@ def decimal_evidence(con, table: str, columns: list[str]) -> tuple[int | None, t
     A decimal-comma cell has a comma followed by digits that is not a valid
     thousands group ("5,5", "1.234,5"); a lone-dot cell has a single "." and
     no comma ("5.555"), which a decimal-comma file cannot read unambiguously.
+    Lone dots are looked for only once a decimal comma was found: (None, None)
+    when there is none.
     """
-    first_comma, first_dot = None, None
-    for column in columns:
-        col = f"trim({quote_identifier(column)})"
-        comma, dot = con.execute(
-            f"select min(\"_line\") filter (where regexp_full_match({col}, {_literal(_COMMA_DECIMAL)})"
-            f" and not regexp_full_match({col}, {_literal(_COMMA_THOUSANDS)})),"
-            f" min(\"_line\") filter (where regexp_full_match({col}, {_literal(_DOT_ONLY)}))"
-            f" from {quote_identifier(table)}").fetchall()[0]
-        if comma is not None and (first_comma is None or comma < first_comma):
-            first_comma = comma
-        if dot is not None and (first_dot is None or dot < first_dot[1]):
-            first_dot = (column, dot)
-    return first_comma, first_dot
+    if not columns:
+        return None, None
+    # No trim: each pattern's outer [^0-9,.]* takes surrounding spaces. The
+    # contains() guards keep the regexes off cells that cannot match.
+    commas = [f"case when contains({c}, ',') then regexp_full_match({c}, {_literal(_COMMA_DECIMAL)})"
+              f" and not regexp_full_match({c}, {_literal(_COMMA_THOUSANDS)}) else false end"
+              for c in map(quote_identifier, columns)]
+    first_comma = _first_lines(con, table, commas)
+    if all(line is None for line in first_comma):
+        return None, None
+    dots = [f"case when contains({c}, '.') and not contains({c}, ',') then "
+            f"regexp_full_match({c}, {_literal(_DOT_ONLY)}) else false end"
+            for c in map(quote_identifier, columns)]
+    found = [(line, column) for line, column in zip(_first_lines(con, table, dots), columns)
+             if line is not None]
+    first_dot = min(found, key=lambda f: f[0]) if found else None   # ties: the first column
+    return min(line for line in first_comma if line is not None), \
+        (first_dot[1], first_dot[0]) if first_dot else None
+
+
+def _first_lines(con, table: str, conditions: list[str]) -> list[int | None]:
+    """The first "_line" where each condition holds (None where it never does), in one pass."""
+    picks = ", ".join(f"min(\"_line\") filter (where {c})" for c in conditions)
+    return list(con.execute(f"select {picks} from {quote_identifier(table)}").fetchall()[0])
 
 
 def drop_table(con, table: str) -> None:
