@@ -10,7 +10,7 @@ st.set_page_config(page_title="Lodestar", page_icon="🧭", layout="wide")
 data.ensure_demo_on_first_start()
 
 pages = [
-    st.Page("views/overview.py", title="Overview", icon=":material/explore:", url_path="overview", default=True),
+    st.Page("views/overview.py", title="Overview", icon=":material/explore:", default=True),
     st.Page("views/scorecard.py", title="Department scorecard", icon=":material/dashboard:", url_path="scorecard"),
     st.Page("views/okrs.py", title="OKRs", icon=":material/flag:", url_path="okrs"),
     st.Page("views/metrics.py", title="Metrics catalogue", icon=":material/menu_book:", url_path="metrics"),

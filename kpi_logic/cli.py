@@ -190,10 +190,27 @@ def cmd_metrics(args) -> int:
 def cmd_history(args) -> int:
     from .rollups import rolled_up
     with store.connect(args.db, read_only=True) as con:
-        frame = rolled_up(con, args.metric, args.grain, dimension=args.dimension)
+        metric = _known_metric(con, args.metric)
+        frame = rolled_up(con, metric.name, args.grain, dimension=args.dimension)
+        if args.dimension and frame.empty:
+            raise InputError(f"metric '{metric.name}' has no history for dimension value "
+                             f"'{args.dimension}'", column="dimension")
     rows = [{"period": r["label"], "value": r["value"]}
             for r in jsonable(frame.to_dict("records"))]
-    return _emit(args, rows, lambda: table_text(rows, ("period", "value")))
+    shown = [{**r, "value": format_value(r["value"], metric.unit)} for r in rows]
+    return _emit(args, rows, lambda: table_text(shown, ("period", "value")))
+
+
+def _known_metric(con, name: str):
+    """The metric's definition; refuses a name no metric has (InputError)."""
+    from .store.definitions import load_metrics
+    metrics = load_metrics(con)
+    wanted = name.strip().lower().replace(" ", "_")
+    if wanted not in metrics:
+        close = ", ".join(sorted(m for m in metrics if wanted[:3] in m)[:5])
+        raise InputError(f"no metric named '{name}'" + (f"; did you mean: {close}?" if close else
+                         "; `metrics` lists them"), column="metric")
+    return metrics[wanted]
 
 
 def cmd_scorecard(args) -> int:
@@ -209,15 +226,16 @@ def scorecard_text(card: dict) -> str:
     for k in card.get("kpis", []):
         unit = k.get("unit") or "number"
         rule = "at least" if k.get("target_kind") == "min" else "at most"
-        rows.append({"kpi": k.get("title"), "value": format_value(k.get("value"), unit),
+        rows.append({"kpi": k.get("title"), "period": k.get("period"),
+                     "value": format_value(k.get("value"), unit),
                      "target": f"{rule} {format_value(k.get('target'), unit)}",
                      "status": status_word(k.get("status")),
                      "missed": k.get("missed_in_a_row"),
                      "vs previous": format_change(k.get("vs_previous"), unit),
                      "vs last year": format_change(k.get("vs_last_year"), unit)})
     out = [f"{card.get('department')} scorecard, {card.get('period')}{partial}", "",
-           table_text(rows, ("kpi", "value", "target", "status", "missed", "vs previous",
-                             "vs last year"))]
+           table_text(rows, ("kpi", "period", "value", "target", "status", "missed",
+                             "vs previous", "vs last year"))]
     metrics = [{"metric": m.get("metric"),
                 "value": format_value(m.get("value"), m.get("unit") or "number"),
                 "vs previous": format_change(m.get("vs_previous"), m.get("unit") or "number")}

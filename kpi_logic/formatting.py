@@ -106,7 +106,13 @@ def format_value(value: object, unit: str = "number") -> str:
 
 def format_progress(value: object) -> str:
     """A progress or share as a whole percent: 0.55 -> "55%"; "—" when missing."""
-    return MISSING if is_missing(value) else f"{float(value) * 100:,.0f}%"
+    if is_missing(value):
+        return MISSING
+    percent = float(value) * 100
+    # 99.7% must not read as done: only a reached target shows 100%
+    if 99.5 <= percent < 100:
+        return "99%"
+    return f"{percent:,.0f}%"
 
 
 def format_delta(value: object, unit: str = "number") -> str:

@@ -203,3 +203,8 @@ def test_streamlit_metric_delta(change, expected):
 ])
 def test_metric_label_reads_like_words(name, label):
     assert fmt.metric_label(name) == label
+
+
+@pytest.mark.parametrize("value, text", [(0.997, "99%"), (1.0, "100%"), (0.555, "56%"), (1.17, "117%")])
+def test_progress_below_the_target_never_reads_as_done(value, text):
+    assert fmt.format_progress(value) == text
