@@ -156,6 +156,23 @@ def test_history_of_one_dimension_value(loaded):
     assert [round(r["value"], 6) for r in rows] == [0.01, 0.005, 0.02]
 
 
+def test_history_table_shows_rates_as_percent(loaded):
+    done = run(loaded, "history", "--metric", "conversion_rate")
+    assert done.returncode == 0, done.stderr
+    assert "2025-03  2.5%" in done.stdout
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--metric", "conversion"), "no metric named 'conversion'"),
+    (("--metric", "conversion_rate", "--dimension", "carrier_pigeon"),
+     "no history for dimension value 'carrier_pigeon'"),
+])
+def test_history_refuses_unknown_metric_or_dimension(loaded, args, says):
+    done = run(loaded, "history", *args)
+    assert done.returncode == 2
+    assert says in done.stderr and "Traceback" not in done.stderr
+
+
 def test_metrics_json_says_which_metrics_are_linked(loaded):
     metrics = {m["metric"]: m for m in run_json(loaded, "metrics", "--department", "Marketing")}
     assert {"metric", "department", "unit", "direction", "aggregation", "formula", "current",
