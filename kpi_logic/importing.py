@@ -1,15 +1,16 @@
-"""Importing files and edited frames into the store, and undoing an import.
+"""Importing files and edited frames into the store; undoing a batch, a run
+or everything; removing definitions.
 
 One run (several files, or several frames from the dashboard) is one
 transaction: any refusal rolls everything back. Files of a run are taken
 together, in the order metric definitions -> history -> KPIs -> targets ->
 key results -> launches, so a KPI file may name a metric that another file of
 the same run defines or brings history for. History stays in DuckDB from the
-raw text table to `observations`.
+raw text table to `observations` (import_history.py). Undo and removal are
+batches too, so what one does the other can take back.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -18,18 +19,17 @@ import duckdb
 import pandas as pd
 
 from . import definitions as defs
-from .errors import InputError
-from .formulas import formula_problems
 from . import vocabulary
-from .model import Metric
+from .errors import InputError
+from .formulas import formula_metrics, formula_problems, parse_formula
+from .import_history import header, import_history
 from .reading import RawTable, read_tables
-from .store import quote_identifier, staging, writes
+from .store import quote_identifier, staging, writes, writes_history
 from .store.definitions import load_kpis, load_metrics
 
 KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
 NOTHING_CHANGED = "already imported: nothing changed"
 _DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
-_DEFAULT_SHEET = re.compile(r"^(sheet|data|history|tabelle|feuil|hoja)\s*\d*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -119,24 +119,136 @@ def import_frames(con: duckdb.DuckDBPyConnection,
     return _run(con, tables, kinds, None, None, dry_run)
 
 
+def run_of(results: list[ImportResult]) -> int | None:
+    """The run id of an import's results (its first batch that changed
+    something), or None when nothing changed or it was a preview."""
+    return min((r.batch for r in results if r.batch is not None), default=None)
+
+
+# --- undo and removal ---------------------------------------------------------------
+
 def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
     """Put back exactly the state before a batch. Refuses an unknown or already
-    undone batch, and one whose rows a later batch still in effect replaced."""
+    undone batch, one whose rows a later batch still in effect replaced, and
+    one whose metrics (defined by it) other batches in effect still use."""
     with _transaction(con):
-        batch = writes.batch_row(con, batch_id)
-        if batch is None:
-            raise InputError(f"there is no batch {batch_id}; list them with `batches`")
-        if batch["undone_at"] is not None:
-            raise InputError(f"batch {batch_id} ({batch['file']}) was already undone "
-                             f"at {batch['undone_at']:%Y-%m-%d %H:%M}")
-        later = writes.superseding_batches(con, batch_id)
-        if later:
-            names = ", ".join(f"batch {i} ({f})" for i, f in later)
-            raise InputError(f"batch {batch_id} ({batch['file']}) cannot be undone: {names} "
-                             "changed the same values later; undo that first")
-        deleted, restored = writes.undo_rows(con, batch_id)
+        return _undone(con, batch_id)
+
+
+def undo_run(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:
+    """Undo every batch of one run still in effect, newest first, all or
+    nothing; returns undo_batch's result per batch. Refuses an unknown run, a
+    run already undone, and what undo_batch refuses."""
+    with _transaction(con):
+        batches = writes.batches_in_effect(con, run_id)
+        if not batches:
+            known = writes.batch_row(con, run_id)
+            raise InputError(f"run {run_id} was already undone" if known else
+                             f"there is no run {run_id}; list the batches with `batches`")
+        return [_undone(con, b) for b in batches]
+
+
+def undo_all(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Undo every batch in effect, newest first, all or nothing (a fresh start;
+    the batches stay listed as undone). Returns undo_batch's result per batch."""
+    with _transaction(con):
+        return [_undone(con, b) for b in writes.batches_in_effect(con)]
+
+
+def _undone(con, batch_id: int) -> dict:
+    batch = writes.batch_row(con, batch_id)
+    if batch is None:
+        raise InputError(f"there is no batch {batch_id}; list them with `batches`")
+    if batch["undone_at"] is not None:
+        raise InputError(f"batch {batch_id} ({batch['file']}) was already undone "
+                         f"at {batch['undone_at']:%Y-%m-%d %H:%M}")
+    later = writes.superseding_batches(con, batch_id)
+    if later:
+        names = ", ".join(f"batch {i} ({f})" for i, f in later)
+        raise InputError(f"batch {batch_id} ({batch['file']}) cannot be undone: {names} "
+                         "changed the same values later; undo that first")
+    _refuse_orphans(con, batch_id, batch["file"])
+    deleted, restored = writes.undo_rows(con, batch_id)
     return {"batch": batch_id, "file": batch["file"], "sheet": batch["sheet"],
             "kind": batch["kind"], "deleted": deleted, "restored": restored}
+
+
+def _refuse_orphans(con, batch_id: int, file: str) -> None:
+    """Undoing a batch that defined a metric would leave history, KPIs, key
+    results or formulas of other batches pointing at nothing: refuse, naming them."""
+    names = writes.metrics_only_in(con, batch_id)
+    users = _metric_users(con, names, exclude_batch=batch_id) if names else []
+    if not users:
+        return
+    files = dict(writes.batch_list(con)[["id", "file"]].itertuples(index=False))
+    problems = [f"{metric}: {_use_text(what, title)} (batch {b}, {files.get(b, '?')})"
+                for metric, what, title, b in users]
+    later = sorted({b for *_, b in users}, reverse=True)
+    raise InputError(f"batch {batch_id} ({file}) cannot be undone: it defines metric(s) that "
+                     f"batch(es) {', '.join(map(str, later))} still use; undo those first",
+                     problems=problems)
+
+
+def _use_text(what: str, title: str | None) -> str:
+    return "its history" if what == "history" else f"{what} '{title}'"
+
+
+def _metric_users(con, names: list[str], exclude_batch: int | None = None) -> list[tuple]:
+    """(metric, "KPI" | "key result" | "formula of" | "history", title, batch id) of
+    current definitions and history using these metrics, outside one batch."""
+    users = list(writes.metric_users(con, names, exclude_batch))
+    wanted = set(names)
+    for name, formula, batch in writes.formula_rows(con):
+        if batch != exclude_batch and name not in wanted:
+            for used in sorted(formula_metrics(parse_formula(formula)) & wanted):
+                users.append((used, "formula of", name, batch))
+    return sorted(users, key=lambda u: (u[0], u[3]))
+
+
+def remove_definitions(con: duckdb.DuckDBPyConnection, kind: str, keys: list,
+                       source: str = "dashboard") -> ImportResult:
+    """Remove current definitions by key (a metric name, KPI title, launch name;
+    (kpi, period) or (objective, title) pairs, or their "a / b" text as
+    template.removed_keys gives it) as one batch that undo_batch reverses.
+    Removing a KPI removes its per-period targets too. Refuses unknown keys and
+    a metric still used by a KPI, key result or formula (naming them); the
+    removed count is in `updated` and details["removed"]."""
+    if kind not in writes.DEFINITION_TABLES:
+        raise InputError(f"cannot remove '{kind}'; choose one of "
+                         f"{', '.join(writes.DEFINITION_TABLES)}", file=source)
+    texts = list(dict.fromkeys(k if isinstance(k, str) else " / ".join(map(str, k))
+                               for k in keys))
+    if not texts:
+        return ImportResult(file=source, sheet=None, kind=kind, batch=None, rows=0, inserted=0,
+                            updated=0, unchanged=0, notes=(NOTHING_CHANGED,))
+    with _transaction(con):
+        _check_removable(con, kind, texts, source)
+        batch = writes.open_batch(con, run_id=None, file=source, sheet=None, kind=kind,
+                                  sha256=None, rows=len(texts))
+        removed = writes.supersede_keys(con, kind, texts, batch)
+        notes = [f"removed: {', '.join(texts)}"]
+        if kind == "kpis":
+            targets = writes.supersede_targets_of(con, texts, batch)
+            if targets:
+                notes.append(f"and {targets} per-period target(s) of these KPIs")
+        writes.close_batch(con, batch, 0, removed, 0)
+    return ImportResult(file=source, sheet=None, kind=kind, batch=batch, rows=len(texts),
+                        inserted=0, updated=removed, unchanged=0, notes=tuple(notes),
+                        details={"removed": texts})
+
+
+def _check_removable(con, kind: str, texts: list[str], source: str) -> None:
+    unknown = [t for t in texts if t not in writes.current_keys(con, kind)]
+    if unknown:
+        raise InputError(f"there is nothing to remove called {', '.join(map(repr, unknown))} "
+                         f"among the current {kind}", file=source)
+    if kind != "metrics":
+        return
+    users = [u for u in _metric_users(con, texts) if u[1] != "history"]
+    if users:
+        raise InputError("a metric still in use cannot be removed; remove or change what uses "
+                         "it first", file=source,
+                         problems=[f"{m}: used by {_use_text(w, t)}" for m, w, t, _ in users])
 
 
 def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -186,11 +298,21 @@ def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
             results = _imported(con, planned, _Options(department, date_order))
     finally:
         writes.drop_work_tables(con)
+        writes_history.drop_work_tables(con)
         for raw in raws:
             staging.drop_table(con, raw.table)
     if dry_run:
         results = [_preview(r) for r in results]
     return results
+
+
+def _history(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
+    def in_batch(write):
+        return _batch(con, raw, "history", options, write)
+    outcome = import_history(con, raw, layout, department=options.department,
+                             date_order=options.date_order, in_batch=in_batch)
+    return _result(raw, "history", outcome.batch, outcome.counts, raw.n_rows, outcome.notes,
+                   outcome.details)
 
 
 def _planned(raws: list[RawTable], kinds: dict | None) -> list[tuple[RawTable, Layout]]:
@@ -268,104 +390,6 @@ def _preview(result: ImportResult) -> ImportResult:
     return ImportResult(**{**result.__dict__, "batch": None, "notes": notes})
 
 
-# --- history ---------------------------------------------------------------------
-
-def _history(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
-    order = staging.date_order(con, raw, layout.date, prefer=options.date_order)
-    date_sql = staging.date_sql(quote_identifier(layout.date), order,
-                                allow_year=layout.date == "year")[0]
-    values = [(c, None if layout.format == "long" else c) for c in layout.values]
-    parsed = writes.parsed_history(raw.table, values, date_sql=date_sql,
-                                   decimal_comma=raw.decimal_comma, metric_column=layout.metric,
-                                   dimension=layout.dimension, department=layout.department)
-    bad, clashes = writes.group_history(con, parsed)
-    if bad:
-        _refuse_bad_values(con, raw, layout, parsed)
-    if clashes:
-        _refuse_conflicts(con, raw, parsed)
-    summary = writes.history_summary(con)
-    inferred: list[Metric] = []
-
-    def write(batch_id: int):
-        inferred.extend(_inferred_metrics(con, raw, layout, options, summary["metrics"]))
-        if inferred:
-            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
-        return (*writes.upsert_observations(con, batch_id), bool(inferred))
-    batch, counts = _batch(con, raw, "history", options, write)
-    notes = ()
-    if inferred:
-        notes = (f"new metric(s) defined with default settings: "
-                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
-    details = {"format": layout.format, "date_order": order, "metrics": summary["metrics"],
-               "first_date": summary["first_date"], "last_date": summary["last_date"],
-               "dimension": layout.dimension, "values": summary["values"]}
-    return _result(raw, "history", batch, counts, raw.n_rows, notes, details)
-
-
-def _header(raw: RawTable, column: str) -> str:
-    return raw.headers[raw.columns.index(column)] if column in raw.columns else column
-
-
-def _refuse_bad_values(con, raw: RawTable, layout: Layout, parsed) -> None:
-    bad, total = writes.history_problems(con, parsed)
-    columns = [layout.date, *layout.values] + ([layout.metric] if layout.metric else [])
-    cells = writes.raw_cells(con, raw.table, sorted({b[0] for b in bad}), columns)
-    problems = []
-    for line, part, bad_date, bad_value, no_metric in bad:
-        text = dict(zip(columns, cells.get(line, ())))
-        where = f"row {line}, column"
-        if bad_date:
-            cell = (text.get(layout.date) or "").strip()
-            what = f"'{cell}' is not a date" if cell else "the date is empty"
-            problems.append(f"{where} '{_header(raw, layout.date)}': {what}")
-        if bad_value:
-            column = layout.values[part]
-            problems.append(f"{where} '{_header(raw, column)}': '{text.get(column)}' is not "
-                            "a number")
-        if no_metric:
-            problems.append(f"{where} '{_header(raw, layout.metric)}': the metric name is empty")
-    raise InputError(f"{total} cell(s) cannot be read; correct them and import again",
-                     file=raw.file, sheet=raw.sheet, problems=problems, total_problems=total)
-
-
-def _refuse_conflicts(con, raw: RawTable, parsed) -> None:
-    clashes, total = writes.conflicting_duplicates(con, parsed)
-    problems = []
-    for metric, day, dimension, line_a, value_a, line_b, value_b in clashes:
-        which = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
-        problems.append(f"rows {line_a} and {line_b} give {which} two different values "
-                        f"({value_a:g} and {value_b:g})")
-    raise InputError("the same date and metric appear twice with different values; keep one "
-                     "row for each", file=raw.file, sheet=raw.sheet, problems=problems,
-                     total_problems=total)
-
-
-def _inferred_metrics(con, raw: RawTable, layout: Layout, options: _Options,
-                      names: list[str]) -> list[Metric]:
-    """Default definitions for metrics this history brings that nobody defined."""
-    known = load_metrics(con)
-    unknown = [n for n in names if n not in known]
-    if not unknown:
-        return []
-    hints = writes.metric_hints(con)
-    fallback = options.department or _sheet_department(raw)
-    metrics = []
-    for name in unknown:
-        percent, currency, department = hints.get(name, (False, False, None))
-        unit = "percent" if percent else "currency" if currency else "number"
-        metrics.append(Metric(name=name, department=department or fallback,
-                              unit=unit, aggregation="mean" if unit == "percent" else "sum",
-                              dimension_name=layout.dimension))
-    return metrics
-
-
-def _sheet_department(raw: RawTable) -> str | None:
-    """A workbook sheet named after a team ("Sales") gives its history's department."""
-    if raw.sheet and not _DEFAULT_SHEET.match(raw.sheet.strip()):
-        return raw.sheet.strip()
-    return None
-
-
 # --- definitions -------------------------------------------------------------------
 
 def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
@@ -382,9 +406,16 @@ def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> Impor
         items = defs.key_result_definitions(frame, source, load_metrics(con))
     else:
         items = defs.launch_definitions(frame, source)
-    batch, counts = _batch(con, raw, kind, options,
-                           lambda b: (*writes.upsert_definitions(con, kind, items, b), False))
-    return _result(raw, kind, batch, counts, len(frame), (), {"format": kind})
+    confirmed = []
+
+    def write(batch_id: int):
+        counts = writes.upsert_definitions(con, kind, items, batch_id)
+        confirmed.append(counts.confirmed)
+        return (*counts[:3], counts.confirmed > 0)
+    batch, counts = _batch(con, raw, kind, options, write)
+    notes = (f"{confirmed[0]} metric(s) inferred from history are now confirmed as defined",) \
+        if confirmed and confirmed[0] and batch is not None else ()
+    return _result(raw, kind, batch, counts, len(frame), notes, {"format": kind})
 
 
 def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> pd.DataFrame:
@@ -406,7 +437,7 @@ def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> 
     for name, column in layout.roles.items():
         for line in frame.loc[frame[f"{name}__bad"], "_line"]:
             what = "a number" if types.get(name) == "number" else "a date"
-            problems.append(f"row {line}, column '{_header(raw, column)}': "
+            problems.append(f"row {line}, column '{header(raw, column)}': "
                             f"'{writes.raw_cells(con, raw.table, [line], [column])[line][0]}' "
                             f"is not {what}")
     if problems:

@@ -418,3 +418,70 @@ def test_no_working_tables_are_left_behind(con, names, folder):
     left += con.execute("select count(*) from duckdb_views() where temporary and not internal")\
         .fetchone()[0]
     assert left == 0
+
+
+# --- saving inferred metrics from the dashboard ------------------------------------------
+
+def inferred_flags(con) -> dict[str, bool]:
+    return dict(con.execute("select name, inferred from metrics where superseded_by is null")
+                .fetchall())
+
+
+def test_saving_inferred_metrics_unchanged_confirms_them_without_a_change(con):
+    from kpi_logic import template
+    from kpi_logic.importing import undo_batch
+    import_files(con, files("history_wide.csv"), department="Finance")
+    table = template.editable_frame("metrics", load_metrics(con).values())
+    [saved] = import_frames(con, [(table, "Edited metrics", "metrics")])
+    assert (saved.inserted, saved.updated, saved.unchanged) == (0, 0, 3)
+    assert "3 metric(s) inferred from history are now confirmed" in " ".join(saved.notes)
+    assert set(inferred_flags(con).values()) == {False}
+    [again] = import_frames(con, [(table, "Edited metrics", "metrics")])
+    assert (again.batch, again.updated) == (None, 0)
+    undo_batch(con, saved.batch)
+    assert set(inferred_flags(con).values()) == {True}
+
+
+def test_a_real_change_to_an_inferred_metric_counts_as_updated(con):
+    import_files(con, files("history_wide.csv"))
+    frame = pd.DataFrame({"metric": ["leads"], "department": ["Sales"]})
+    [saved] = import_frames(con, [(frame, "Edited metrics", "metrics")])
+    assert (saved.updated, saved.unchanged) == (1, 0)
+    assert inferred_flags(con) == {"leads": False, "revenue": True, "churn_rate": True}
+
+
+# --- the fast path and the diff path give the same answers --------------------------------
+
+def test_names_written_differently_are_one_metric(con):
+    text = (b"date,metric,value\n2025-03-01,Website Visitors,10\n2025-03-02,website-visitors,12\n"
+            b"2025-03-03, website.visitors ,14\n")
+    [result] = import_files(con, [(text, "names.csv")])
+    assert result.details["metrics"] == ["website_visitors"]
+    assert con.execute("select count(*) from observations where metric = 'website_visitors'")\
+        .fetchone()[0] == 3
+
+
+def test_a_clash_between_names_written_differently_is_refused(con):
+    text = b"date,metric,value\n2025-03-01,Leads,10\n2025-03-01,leads,12\n"
+    with pytest.raises(InputError, match="rows 2 and 3 give leads on 2025-03-01 two different "
+                                         r"values \(10 and 12\)"):
+        import_files(con, [(text, "clash.csv")])
+
+
+def test_a_file_mixing_stored_and_new_metrics_is_diffed_per_value(seeded):
+    text = (b"date,metric,value,channel\n2025-03-01,website_visitors,1200,search\n"
+            b"2025-03-01,website_visitors,900,social\n2025-03-01,signups,7,search\n"
+            b"2025-03-01,signups,7,search\n")
+    [result] = import_files(seeded, [(text, "mixed.csv")])
+    # search visitors unchanged, social visitors corrected, signups new (its repeat collapses).
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 1)
+    assert result.details["values"] == 3
+    current = current_observations(seeded)
+    social = current[(current.metric == "website_visitors") & (current.dimension == "social")]
+    assert social["value"].tolist() == [900.0]
+
+
+def test_an_empty_value_with_a_bad_date_is_skipped_like_any_empty_value(con):
+    text = b"date,metric,value\n2025-03-01,leads,5\nnot a date,leads,\n"
+    [result] = import_files(con, [(text, "gaps.csv")])
+    assert (result.inserted, result.details["values"]) == (1, 1)

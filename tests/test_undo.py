@@ -1,12 +1,15 @@
-"""Undo puts back exactly the state before a batch, or refuses and changes nothing."""
+"""Undo (of a batch, a run, everything) puts back exactly the state before,
+or refuses and changes nothing; removing definitions is a batch undo reverses."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files, import_frames, list_batches, undo_batch
-from kpi_logic.store.definitions import data_version, load_kpis, load_metrics
+from kpi_logic.importing import (import_files, import_frames, list_batches, remove_definitions,
+                                 run_of, undo_all, undo_batch, undo_run)
+from kpi_logic.store.definitions import data_version, load_kpis, load_metrics, load_targets
+from kpi_logic.store.writes import VERSIONED_TABLES
 
 from .test_importing import assert_same_database, dump, files
 
@@ -90,3 +93,139 @@ def test_undo_removes_metrics_the_batch_inferred_and_changes_the_data_version(co
     assert "revenue" not in load_metrics(con)
     assert "churn_rate" in load_metrics(con)   # defined by metrics.csv, untouched
     assert data_version(con) != version
+
+
+# --- a metric's definition is not undone from under history, KPIs or formulas -----------
+
+def test_undoing_a_definition_that_later_history_uses_is_refused(con):
+    metrics, history = import_files(con, files("metrics.csv", "history_long.csv"))
+    before = dump(con)
+    with pytest.raises(InputError) as refused:
+        undo_batch(con, metrics.batch)
+    message = str(refused.value)
+    assert f"batch(es) {history.batch} still use; undo those first" in message
+    assert f"website_visitors: its history (batch {history.batch}, history_long.csv)" in message
+    assert_same_database(before, dump(con))
+    undo_batch(con, history.batch)
+    undo_batch(con, metrics.batch)
+    assert load_metrics(con) == {}
+
+
+def test_undoing_a_definition_a_later_kpi_uses_names_the_kpi(con):
+    [metrics] = import_files(con, files("metrics.csv"))
+    import_files(con, files("history_wide.csv", "kpis.csv"))
+    with pytest.raises(InputError, match="conversion_rate: KPI 'Conversion at least 3%'"):
+        undo_batch(con, metrics.batch)
+
+
+def test_undoing_a_metric_redefinition_restores_the_inferred_one(con):
+    import_files(con, files("history_long.csv"))
+    [metrics] = import_files(con, files("metrics.csv"))
+    undo_batch(con, metrics.batch)
+    assert load_metrics(con)["purchases"].department is None
+    assert "nps" not in load_metrics(con)
+
+
+# --- whole runs and a fresh start ------------------------------------------------------
+
+def test_undo_run_puts_back_the_state_before_the_run(con):
+    import_files(con, files("history_wide.csv"))
+    before = dump(con)
+    results = import_files(con, files("metrics.csv", "history_wide_corrected.csv", "kpis.csv",
+                                      "targets.csv"))
+    run = list_batches(con).set_index("id").loc[results[0].batch, "run_id"]
+    undone = undo_run(con, int(run))
+    assert [u["batch"] for u in undone] == sorted((r.batch for r in results), reverse=True)
+    assert_same_database(without_batches(before), without_batches(dump(con)))
+    with pytest.raises(InputError, match=f"run {run} was already undone"):
+        undo_run(con, int(run))
+    with pytest.raises(InputError, match="there is no run 999"):
+        undo_run(con, 999)
+
+
+def test_undo_run_is_all_or_nothing(con):
+    [first] = import_files(con, files("history_wide.csv"))
+    import_files(con, files("history_wide_corrected.csv"))
+    before = dump(con)
+    with pytest.raises(InputError, match="history_wide_corrected.csv"):
+        undo_run(con, first.batch)
+    assert_same_database(before, dump(con))
+
+
+def test_undo_all_empties_every_table_newest_first(con):
+    import_files(con, files("metrics.csv", "history_long.csv"))
+    import_files(con, files("history_wide.csv", "kpis.csv", "key_results.csv"))
+    live = list_batches(con)["id"].tolist()
+    undone = undo_all(con)
+    assert [u["batch"] for u in undone] == sorted(live, reverse=True)
+    for table in VERSIONED_TABLES:
+        assert con.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
+    assert list_batches(con)["undone_at"].notna().all()
+    assert undo_all(con) == []
+
+
+# --- removing definitions --------------------------------------------------------------
+
+@pytest.fixture
+def defined(con):
+    import_files(con, files("metrics.csv", "history_wide.csv", "kpis.csv", "targets.csv",
+                            "key_results.csv"))
+    return con
+
+
+def test_removing_a_kpi_takes_its_targets_and_undo_brings_both_back(defined):
+    before = dump(defined)
+    result = remove_definitions(defined, "kpis", ["Conversion at least 3%"])
+    assert (result.kind, result.updated, result.inserted) == ("kpis", 1, 0)
+    assert result.details["removed"] == ["Conversion at least 3%"]
+    assert "Conversion at least 3%" not in {k.title for k in load_kpis(defined)}
+    assert {t.kpi for t in load_targets(defined)} == {"Churn under 5%"}
+    assert "1 per-period target(s)" in " ".join(result.notes)
+    undo_batch(defined, result.batch)
+    assert_same_database(without_batches(before), without_batches(dump(defined)))
+
+
+@pytest.mark.parametrize("key", [("Churn under 5%", "2025-Q2"), "Churn under 5% / 2025-Q2"])
+def test_a_two_part_key_is_a_pair_or_its_text(defined, key):
+    remove_definitions(defined, "targets", [key])
+    assert {(t.kpi, t.period) for t in load_targets(defined)} == {
+        ("Conversion at least 3%", "2025-03")}
+
+
+@pytest.mark.parametrize("metric, user", [
+    ("churn_rate", "KPI 'Churn under 5%'"),
+    ("nps", "key result 'Increase NPS from 20 to 40'"),
+    ("purchases", "formula of 'conversion_rate'"),
+])
+def test_removing_a_metric_in_use_is_refused_naming_the_user(defined, metric, user):
+    before = dump(defined)
+    with pytest.raises(InputError) as refused:
+        remove_definitions(defined, "metrics", [metric])
+    assert f"{metric}: used by {user}" in str(refused.value)
+    assert_same_database(before, dump(defined))
+
+
+def test_removing_an_unused_metric_keeps_its_history(con):
+    import_files(con, files("metrics.csv", "history_long.csv"))
+    remove_definitions(con, "metrics", ["conversion_rate"])    # its formula used visitors
+    result = remove_definitions(con, "metrics", ["website_visitors"], source="Metric editor")
+    assert "website_visitors" not in load_metrics(con)
+    assert list_batches(con).iloc[-1]["file"] == "Metric editor"
+    assert con.execute("select count(*) from observations where metric = 'website_visitors' "
+                       "and superseded_by is null").fetchone()[0] == 3
+    undo_batch(con, result.batch)
+    assert "website_visitors" in load_metrics(con)
+
+
+def test_removing_an_unknown_key_is_refused_and_nothing_is_a_no_op(defined):
+    before = dump(defined)
+    with pytest.raises(InputError, match="nothing to remove called 'No such KPI'"):
+        remove_definitions(defined, "kpis", ["Churn under 5%", "No such KPI"])
+    assert remove_definitions(defined, "kpis", []).batch is None
+    assert_same_database(before, dump(defined))
+
+
+def test_run_of_names_the_run_undo_run_takes(con):
+    results = import_files(con, files("metrics.csv", "history_long.csv"))
+    assert [u["batch"] for u in undo_run(con, run_of(results))] == [r.batch for r in results][::-1]
+    assert run_of(import_files(con, files("metrics.csv"), dry_run=True)) is None

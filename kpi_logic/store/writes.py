@@ -1,28 +1,24 @@
-"""Writing: batches, the set-based versioned upsert of history and
-definitions, and undo.
+"""Writing: batches, the set-based versioned upsert and removal of
+definitions, and undo. Metric history has its own module, writes_history.
 
 Versioned tables keep every value ever imported: a changed row is marked
 superseded_by=<new batch> and the new row inserted, so undoing a batch is
-"delete its rows, clear the marks it set". History never leaves DuckDB: a
-file's rows go from its all-text staging table to a parsed temp table to
-`observations` in a handful of set-based statements.
+"delete its rows, clear the marks it set". A removal only sets the marks.
 """
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from datetime import datetime
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
 
 from ..model import KPI, KeyResult, Launch, Metric, Target
-from . import staging
 from .db import quote_identifier
 
 _DIFF = "_lodestar_diff"
 _INCOMING = "_lodestar_incoming"
-_KEYS = "_lodestar_keys"
-_CURRENCY_SIGNS = ("$", "€", "£", "¥", "USD", "EUR", "GBP", "usd", "eur", "gbp")
 
 # Whitelist of versioned definition tables: key columns, then every data column.
 DEFINITION_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -78,97 +74,7 @@ def batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict | None:
     return dict(zip([d[0] for d in cursor.description], row)) if row else None
 
 
-# --- history -----------------------------------------------------------------
-
-def metric_name_sql(column_sql: str) -> str:
-    """SQL for definitions.metric_key: lowercase, trimmed, spaces/dashes/dots as "_"."""
-    return f"trim(regexp_replace(lower(trim({column_sql})), '[\\s.\\-]+', '_', 'g'), '_')"
-
-
-@dataclass(frozen=True)
-class ParsedHistory:
-    """A select over a raw table giving one parsed row per (line, value column):
-    line, part, metric, dimension, obs_date, value, bad_value, bad_date,
-    no_metric, percent, currency, department. Empty values are left out."""
-    sql: str
-    params: tuple
-
-
-def parsed_history(table: str, values: list[tuple[str, str | None]], *, date_sql: str,
-                   decimal_comma: bool, metric_column: str | None, dimension: str | None,
-                   department: str | None) -> ParsedHistory:
-    """The parsing select of a history table (nothing runs here).
-
-    `values` lists (value column, metric name) per value column; the name is
-    None in long tables, where it comes from metric_column. percent/currency
-    mark values written with % or a currency sign (the unit of a new metric).
-    """
-    dim = f"coalesce(trim({quote_identifier(dimension)}), '')" if dimension else "''"
-    dept = f"nullif(trim({quote_identifier(department)}), '')" if department else "null"
-    selects, params = [], []
-    for number, (column, name) in enumerate(values):
-        if name is None:
-            metric = _metric_name_fast(quote_identifier(metric_column))
-        else:
-            metric = "cast(? as varchar)"
-            params.append(name)
-        value_sql, _ = staging.number_sql(quote_identifier(column), decimal_comma)
-        selects.append(
-            f"select _line as line, {number} as part, {metric} as metric, {dim} as dimension, "
-            f"{date_sql} as obs_date, {value_sql} as value, {quote_identifier(column)} as text, "
-            f"cast({dept} as varchar) as department from {quote_identifier(table)}")
-    _, invalid_sql = staging.number_sql("text", decimal_comma)
-    signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
-    unusual = "try_cast(text as double) is null"   # plain numbers skip the sign checks
-    # The invalid test (a full regex) runs only where no number came out.
-    sql = f"""
-        select line, part, coalesce(metric, '') as metric, dimension, obs_date, value,
-               value is null and {invalid_sql} as bad_value, obs_date is null as bad_date,
-               coalesce(metric, '') = '' as no_metric,
-               {unusual} and strpos(text, '%') > 0 as percent,
-               {unusual} and ({signs}) as currency, department
-        from ({' union all '.join(selects)}) as cells
-        where value is not null or {invalid_sql}"""
-    return ParsedHistory(sql, tuple(params))
-
-
-def _metric_name_fast(column_sql: str) -> str:
-    # Most names are already lowercase words: skip the regex rewrite for them.
-    return (f"case when regexp_full_match({column_sql}, '[a-z0-9_]+') then {column_sql} "
-            f"else {metric_name_sql(column_sql)} end")
-
-
-def group_history(con: duckdb.DuckDBPyConnection, parsed: ParsedHistory) -> tuple[int, int]:
-    """Parse and group the history by key in one pass (identical duplicates
-    collapse): (rows with a bad date, value or metric, keys with two different
-    values). The grouped rows feed upsert_observations and metric_hints."""
-    con.execute(f"drop table if exists {_KEYS}")
-    con.execute(f"""
-        create temp table {_KEYS} as
-        select metric, obs_date, dimension, min(value) as value, max(value) as other_value,
-               bool_or(percent) as percent, bool_or(currency) as currency,
-               min(department) as department,
-               count(*) filter (where bad_value or bad_date or no_metric) as bad
-        from ({parsed.sql}) as parsed
-        group by metric, obs_date, dimension""", list(parsed.params))
-    bad, clashes = con.execute(f"select coalesce(sum(bad), 0), "
-                               f"count(*) filter (where value <> other_value) "
-                               f"from {_KEYS}").fetchone()
-    return int(bad), int(clashes)
-
-
-def history_problems(con: duckdb.DuckDBPyConnection, parsed: ParsedHistory,
-                     limit: int = 20) -> tuple[list[tuple], int]:
-    """The first `limit` rows with a bad date, value or metric, and how many
-    there are. Each row is (line, part, bad_date, bad_value, no_metric)."""
-    rows = con.execute(f"""
-        select line, part, bad_date, bad_value, no_metric, count(*) over () as total
-        from ({parsed.sql}) as parsed
-        where bad_date or bad_value or no_metric
-        order by line, part
-        limit ?""", [*parsed.params, limit]).fetchall()
-    return [r[:5] for r in rows], (rows[0][5] if rows else 0)
-
+# --- raw cells (for refusal messages) -----------------------------------------
 
 def raw_cells(con: duckdb.DuckDBPyConnection, table: str, lines: list[int],
               columns: list[str]) -> dict[int, tuple]:
@@ -180,99 +86,6 @@ def raw_cells(con: duckdb.DuckDBPyConnection, table: str, lines: list[int],
     rows = con.execute(f"select _line, {cols} from {quote_identifier(table)} "
                        f"where _line in ({marks})", lines).fetchall()
     return {r[0]: r[1:] for r in rows}
-
-
-def conflicting_duplicates(con: duckdb.DuckDBPyConnection, parsed: ParsedHistory,
-                           limit: int = 20) -> tuple[list[tuple], int]:
-    """Keys given two different values: (metric, date, dimension, first line,
-    first value, other line, other value), and how many keys."""
-    rows = con.execute(f"""
-        with parsed as ({parsed.sql}),
-        clashing as (
-            select p.metric, p.obs_date, p.dimension, min(p.line) as first_line
-            from {_KEYS} k join parsed p
-              on p.metric = k.metric and p.obs_date = k.obs_date and p.dimension = k.dimension
-            where k.value <> k.other_value
-            group by p.metric, p.obs_date, p.dimension
-        ),
-        firsts as (
-            select c.*, p.value as first_value
-            from clashing c join parsed p
-              on p.line = c.first_line and p.metric = c.metric
-             and p.obs_date = c.obs_date and p.dimension = c.dimension
-        ),
-        others as (
-            select f.metric, f.obs_date, f.dimension, f.first_line, f.first_value,
-                   min(p.line) as other_line
-            from firsts f join parsed p
-              on p.metric = f.metric and p.obs_date = f.obs_date
-             and p.dimension = f.dimension and p.value <> f.first_value
-            group by f.metric, f.obs_date, f.dimension, f.first_line, f.first_value
-        )
-        select o.metric, o.obs_date, o.dimension, o.first_line, o.first_value, o.other_line,
-               p.value as other_value, count(*) over () as total
-        from others o join parsed p
-          on p.line = o.other_line and p.metric = o.metric
-         and p.obs_date = o.obs_date and p.dimension = o.dimension
-        order by o.first_line
-        limit ?""", [*parsed.params, limit]).fetchall()
-    return [r[:7] for r in rows], (rows[0][7] if rows else 0)
-
-
-def history_summary(con: duckdb.DuckDBPyConnection) -> dict:
-    """Metrics, date range and number of values of the grouped history (for previews)."""
-    first, last, n = con.execute(
-        f"select min(obs_date), max(obs_date), count(*) from {_KEYS}").fetchone()
-    metrics = [r[0] for r in con.execute(
-        f"select distinct metric from {_KEYS} order by metric").fetchall()]
-    return {"metrics": metrics, "first_date": first, "last_date": last, "values": n}
-
-
-def upsert_observations(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[int, int, int]:
-    """Versioned upsert of the grouped history (group_history): (inserted,
-    updated, unchanged). A changed value supersedes the current row."""
-    con.execute(f"drop table if exists {_DIFF}")
-    con.execute(f"""
-        create temp table {_DIFF} as
-        select i.metric, i.obs_date, i.dimension, i.value, o.value as old_value
-        from {_KEYS} i
-        left join observations o
-          on o.superseded_by is null and o.metric = i.metric
-         and o.obs_date = i.obs_date and o.dimension = i.dimension""")
-    inserted, updated, unchanged = con.execute(f"""
-        select count(*) filter (where old_value is null),
-               count(*) filter (where old_value <> value),
-               count(*) filter (where old_value = value)
-        from {_DIFF}""").fetchone()
-    if updated:
-        con.execute(f"""
-            update observations set superseded_by = ?
-            from {_DIFF} d
-            where observations.superseded_by is null and observations.metric = d.metric
-              and observations.obs_date = d.obs_date and observations.dimension = d.dimension
-              and d.old_value <> d.value""", [batch_id])
-    if inserted or updated:
-        con.execute(f"""
-            insert into observations (metric, obs_date, dimension, value, batch_id, superseded_by)
-            select metric, obs_date, dimension, value, ?, null
-            from {_DIFF}
-            where old_value is null or old_value <> value""", [batch_id])
-    con.execute(f"drop table {_DIFF}")
-    return int(inserted), int(updated), int(unchanged)
-
-
-def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temp tables of the importer (after a refusal they may be left)."""
-    for table in (_DIFF, _INCOMING, _KEYS):
-        con.execute(f"drop table if exists {table}")
-
-
-def metric_hints(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[bool, bool, str | None]]:
-    """Per metric of the grouped history: (written with %, written with a
-    currency sign, the first department named)."""
-    rows = con.execute(f"select metric, bool_or(percent), bool_or(currency), min(department) "
-                       f"from {_KEYS} group by metric").fetchall()
-    return {r[0]: (bool(r[1]), bool(r[2]), r[3]) for r in rows}
 
 
 # --- definitions ---------------------------------------------------------------
@@ -289,6 +102,14 @@ def definition_rows(con: duckdb.DuckDBPyConnection, table: str,
     return con.execute(f"select _line, {parts} from {quote_identifier(table)} "
                        f"where not ({blank}) order by _line").df()
 
+
+
+def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the definition work tables (after a refusal they may be left)."""
+    for table in (_DIFF, _INCOMING):
+        con.execute(f"drop table if exists {table}")
+
+
 def _definition_row(item, inferred: bool = False) -> tuple:
     if isinstance(item, Metric):
         return (*astuple(item), inferred)
@@ -300,11 +121,19 @@ def _definition_row(item, inferred: bool = False) -> tuple:
     raise TypeError(f"not a definition: {item!r}")
 
 
-def upsert_definitions(con: duckdb.DuckDBPyConnection, table: str, items: list,
-                       batch_id: int, *, inferred: bool = False) -> tuple[int, int, int]:
-    """Versioned upsert of definitions by key: (inserted, updated, unchanged).
+class DefinitionCounts(NamedTuple):
+    inserted: int
+    updated: int
+    unchanged: int
+    confirmed: int    # inferred metrics now described by someone, otherwise unchanged
 
-    Current rows the items do not mention are kept."""
+
+def upsert_definitions(con: duckdb.DuckDBPyConnection, table: str, items: list,
+                       batch_id: int, *, inferred: bool = False) -> DefinitionCounts:
+    """Versioned upsert of definitions by key. Current rows the items do not
+    mention are kept. A metric inferred from history that comes back with the
+    same settings is not a change: its row is rewritten as confirmed
+    (inferred = false) and counted as unchanged and confirmed."""
     keys, columns = DEFINITION_TABLES[table]
     cols = ", ".join(columns)
     con.execute(f"drop table if exists {_INCOMING}")
@@ -314,25 +143,87 @@ def upsert_definitions(con: duckdb.DuckDBPyConnection, table: str, items: list,
         con.executemany(f"insert into {_INCOMING} values ({marks})",
                         [_definition_row(i, inferred) for i in items])
     on = " and ".join(f"c.{k} = i.{k}" for k in keys)
-    same = " and ".join(f"c.{c} is not distinct from i.{c}" for c in columns)
+    same = " and ".join(f"c.{c} is not distinct from i.{c}" for c in columns if c != "inferred")
+    flag = "c.inferred and not i.inferred" if table == "metrics" else "false"
     con.execute(f"drop table if exists {_DIFF}")
     con.execute(f"""
         create temp table {_DIFF} as
-        select i.*, c.{keys[0]} is not null as existed, coalesce({same}, false) as same
+        select i.*, c.{keys[0]} is not null as existed, coalesce({same}, false) as same,
+               coalesce({same} and {flag}, false) as confirms
         from {_INCOMING} i
         left join (select * from {table} where superseded_by is null) c on {on}""")
-    inserted, updated, unchanged = con.execute(
+    counts = DefinitionCounts(*con.execute(
         f"select count(*) filter (where not existed), count(*) filter (where existed and not same), "
-        f"count(*) filter (where same) from {_DIFF}").fetchone()
+        f"count(*) filter (where same), count(*) filter (where confirms) from {_DIFF}").fetchone())
     match = " and ".join(f"{table}.{k} = d.{k}" for k in keys)
+    written = "(not d.same or d.confirms)"
     con.execute(f"update {table} set superseded_by = ? from {_DIFF} d "
-                f"where {table}.superseded_by is null and {match} and d.existed and not d.same",
+                f"where {table}.superseded_by is null and {match} and d.existed and {written}",
                 [batch_id])
     con.execute(f"insert into {table} ({cols}, batch_id, superseded_by) "
-                f"select {cols}, ?, null from {_DIFF} where not same", [batch_id])
-    con.execute(f"drop table {_DIFF}")
-    con.execute(f"drop table {_INCOMING}")
-    return int(inserted), int(updated), int(unchanged)
+                f"select {cols}, ?, null from {_DIFF} d where {written}", [batch_id])
+    drop_work_tables(con)
+    return DefinitionCounts(*(int(n) for n in counts))
+
+
+def key_texts(table: str) -> str:
+    """SQL for a definition row's key as text ("objective / title" for two parts)."""
+    keys = DEFINITION_TABLES[table][0]
+    return " || ' / ' || ".join(f"cast({k} as varchar)" for k in keys)
+
+
+def current_keys(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The key texts (key_texts) of the current rows of a definition table."""
+    return {r[0] for r in con.execute(
+        f"select {key_texts(table)} from {table} where superseded_by is null").fetchall()}
+
+
+def supersede_keys(con: duckdb.DuckDBPyConnection, table: str, keys: list[str],
+                   batch_id: int) -> int:
+    """Mark the current rows with these key texts superseded by the batch (a
+    removal: no new row); returns how many."""
+    return int(con.execute(
+        f"update {table} set superseded_by = ? where superseded_by is null "
+        f"and {key_texts(table)} in (select unnest(?::varchar[]))", [batch_id, keys]
+    ).fetchall()[0][0])
+
+
+def metric_users(con: duckdb.DuckDBPyConnection, names: list[str],
+                 exclude_batch: int | None = None) -> list[tuple[str, str, str | None, int]]:
+    """Current KPIs (metric or supporting), key results and history that use
+    these metrics, outside one batch: (metric, "KPI" | "key result" |
+    "history", title or None, batch id). Formulas are the caller's (parsed)."""
+    skip = "and batch_id <> ?" if exclude_batch is not None else ""
+    extra = [exclude_batch] if exclude_batch is not None else []
+    wanted = "(select unnest(?::varchar[]) as name)"
+    # supporting is "a, b": metric names have no spaces, so compare ",a,b," with ",a,".
+    supporting = "strpos(',' || replace(coalesce(k.supporting, ''), ' ', '') || ',', " \
+        "',' || m.name || ',') > 0"
+    return con.execute(f"""
+        select m.name, 'KPI', k.title, k.batch_id from kpis k join {wanted} m
+          on k.metric = m.name or {supporting}
+        where k.superseded_by is null {skip}
+        union all
+        select m.name, 'key result', r.title, r.batch_id from key_results r join {wanted} m
+          on r.metric = m.name where r.superseded_by is null {skip}
+        union all
+        select metric, 'history', null, min(batch_id) from observations
+        where superseded_by is null and metric in (select unnest(?::varchar[])) {skip}
+        group by metric
+        order by 1, 4""", [names, *extra] * 3).fetchall()
+
+
+def supersede_targets_of(con: duckdb.DuckDBPyConnection, kpis: list[str], batch_id: int) -> int:
+    """Mark the current per-period targets of these KPI titles superseded; how many."""
+    return int(con.execute("update targets set superseded_by = ? where superseded_by is null "
+                           "and kpi in (select unnest(?::varchar[]))", [batch_id, kpis]
+                           ).fetchall()[0][0])
+
+
+def formula_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(name, formula, batch id) of the current formula metrics."""
+    return con.execute("select name, formula, batch_id from metrics where superseded_by is null "
+                       "and formula is not null order by name").fetchall()
 
 
 # --- undo ----------------------------------------------------------------------
@@ -346,17 +237,31 @@ def superseding_batches(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[t
                        "order by b.id", [batch_id] * len(VERSIONED_TABLES)).fetchall()
 
 
+def metrics_only_in(con: duckdb.DuckDBPyConnection, batch_id: int) -> list[str]:
+    """Metrics a batch defined that undoing it would leave undefined (it
+    added them, rather than replacing an older definition)."""
+    return [r[0] for r in con.execute(
+        "select name from metrics where batch_id = ? and superseded_by is null "
+        "and name not in (select name from metrics where superseded_by = ?) order by name",
+        [batch_id, batch_id]).fetchall()]
+
+
+def batches_in_effect(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> list[int]:
+    """Ids of the batches not undone (of one run, or all), newest first."""
+    run = "and run_id = ?" if run_id is not None else ""
+    return [r[0] for r in con.execute(
+        f"select id from batches where undone_at is null {run} order by id desc",
+        [run_id] if run_id is not None else []).fetchall()]
+
+
 def undo_rows(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[int, int]:
     """Delete the batch's rows, restore the rows it superseded, mark it undone:
     (deleted, restored)."""
     deleted = restored = 0
     for table in VERSIONED_TABLES:
-        deleted += con.execute(f"select count(*) from {table} where batch_id = ?",
-                               [batch_id]).fetchone()[0]
-        restored += con.execute(f"select count(*) from {table} where superseded_by = ?",
-                                [batch_id]).fetchone()[0]
-        con.execute(f"delete from {table} where batch_id = ?", [batch_id])
-        con.execute(f"update {table} set superseded_by = null where superseded_by = ?",
-                    [batch_id])
+        deleted += con.execute(f"delete from {table} where batch_id = ?",
+                               [batch_id]).fetchall()[0][0]
+        restored += con.execute(f"update {table} set superseded_by = null "
+                                f"where superseded_by = ?", [batch_id]).fetchall()[0][0]
     con.execute("update batches set undone_at = ? where id = ?", [datetime.now(), batch_id])
     return int(deleted), int(restored)

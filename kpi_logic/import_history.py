@@ -1,0 +1,148 @@
+"""Importing one table of metric history (long or wide) into `observations`.
+
+The run around it (transaction, batches, order of files) is in importing.py.
+The raw text is parsed once in DuckDB; the checks, the duplicate search and
+the versioned upsert read the parsed rows. Refusals read the raw table again
+to name rows and columns.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from .errors import InputError
+from .model import Metric
+from .reading import RawTable
+from .store import quote_identifier, staging
+from .store import writes, writes_history
+from .store.definitions import load_metrics
+from .store.writes_history import HistorySource
+
+if TYPE_CHECKING:
+    from .importing import Layout
+
+_DEFAULT_SHEET = re.compile(r"^(sheet|data|history|tabelle|feuil|hoja)\s*\d*$", re.IGNORECASE)
+
+# (write under a batch id -> (inserted, updated, unchanged, changed anything else))
+# -> (batch id or None, (inserted, updated, unchanged)); the run's _batch.
+BatchWriter = Callable[[Callable[[int], tuple[int, int, int, bool]]], tuple[int | None, tuple]]
+
+
+@dataclass(frozen=True)
+class HistoryOutcome:
+    batch: int | None
+    counts: tuple[int, int, int]
+    notes: tuple[str, ...]
+    details: dict
+
+
+def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout, *,
+                   department: str | None, date_order: str | None,
+                   in_batch: BatchWriter) -> HistoryOutcome:
+    """Check and store one history table; metrics nobody defined are defined
+    with defaults. Refuses (InputError) bad dates, values and metric names and
+    a date and metric given two different values, naming rows and columns."""
+    order = staging.date_order(con, raw, layout.date, prefer=date_order)
+    source = _source(raw, layout, order)
+    writes_history.stage_history(con, source)
+    checks = writes_history.history_checks(con, long=layout.format == "long")
+    if checks["bad"]:
+        _refuse_bad_values(con, raw, layout, source)
+    repeated, clashes = writes_history.duplicate_keys(con, checks["rows"])
+    if clashes:
+        _refuse_conflicts(con, raw, source)
+    inferred: list[Metric] = []
+
+    def write(batch_id: int):
+        inferred.extend(_inferred_metrics(con, raw, layout, source, department, checks["metrics"]))
+        if inferred:
+            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
+        counts = writes_history.upsert_observations(con, batch_id, checks["metrics"])
+        return (*counts, bool(inferred))
+    batch, counts = in_batch(write)
+    notes = ()
+    if inferred:
+        notes = (f"new metric(s) defined with default settings: "
+                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
+    details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
+               "first_date": checks["first_date"], "last_date": checks["last_date"],
+               "dimension": layout.dimension, "values": checks["rows"] - repeated}
+    return HistoryOutcome(batch, counts, notes, details)
+
+
+def _source(raw: RawTable, layout: Layout, order: str) -> HistorySource:
+    date_sql = staging.date_sql(quote_identifier(layout.date), order,
+                                allow_year=layout.date == "year")[0]
+    values = tuple((c, None if layout.format == "long" else c) for c in layout.values)
+    return HistorySource(table=raw.table, values=values, date_sql=date_sql,
+                         decimal_comma=raw.decimal_comma, metric_column=layout.metric,
+                         dimension=layout.dimension, department=layout.department)
+
+
+def header(raw: RawTable, column: str) -> str:
+    """A column's header as the user wrote it."""
+    return raw.headers[raw.columns.index(column)] if column in raw.columns else column
+
+
+def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource) -> None:
+    bad, total = writes_history.history_problems(con, source)
+    columns = [layout.date, *layout.values] + ([layout.metric] if layout.metric else [])
+    cells = writes.raw_cells(con, raw.table, sorted({b[0] for b in bad}), columns)
+    problems = []
+    for line, part, bad_date, bad_value, no_metric in bad:
+        text = dict(zip(columns, cells.get(line, ())))
+        where = f"row {line}, column"
+        if bad_date:
+            cell = (text.get(layout.date) or "").strip()
+            what = f"'{cell}' is not a date" if cell else "the date is empty"
+            problems.append(f"{where} '{header(raw, layout.date)}': {what}")
+        if bad_value:
+            column = layout.values[part]
+            problems.append(f"{where} '{header(raw, column)}': '{text.get(column)}' is not "
+                            "a number")
+        if no_metric:
+            problems.append(f"{where} '{header(raw, layout.metric)}': the metric name is empty")
+    raise InputError(f"{total} cell(s) cannot be read; correct them and import again",
+                     file=raw.file, sheet=raw.sheet, problems=problems, total_problems=total)
+
+
+def _refuse_conflicts(con, raw: RawTable, source: HistorySource) -> None:
+    clashes, total = writes_history.conflicting_duplicates(con, source)
+    problems = []
+    for metric, day, dimension, line_a, value_a, line_b, value_b in clashes:
+        which = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
+        problems.append(f"rows {line_a} and {line_b} give {which} two different values "
+                        f"({value_a:g} and {value_b:g})")
+    raise InputError("the same date and metric appear twice with different values; keep one "
+                     "row for each", file=raw.file, sheet=raw.sheet, problems=problems,
+                     total_problems=total)
+
+
+def _inferred_metrics(con, raw: RawTable, layout: Layout, source: HistorySource,
+                      department: str | None, names: list[str]) -> list[Metric]:
+    """Default definitions for metrics this history brings that nobody defined."""
+    known = load_metrics(con)
+    unknown = [n for n in names if n not in known]
+    if not unknown:
+        return []
+    hints = writes_history.metric_hints(con, source, unknown)
+    fallback = department or _sheet_department(raw)
+    metrics = []
+    for name in unknown:
+        percent, currency, named = hints.get(name, (False, False, None))
+        unit = "percent" if percent else "currency" if currency else "number"
+        metrics.append(Metric(name=name, department=named or fallback,
+                              unit=unit, aggregation="mean" if unit == "percent" else "sum",
+                              dimension_name=layout.dimension))
+    return metrics
+
+
+def _sheet_department(raw: RawTable) -> str | None:
+    """A workbook sheet named after a team ("Sales") gives its history's department."""
+    if raw.sheet and not _DEFAULT_SHEET.match(raw.sheet.strip()):
+        return raw.sheet.strip()
+    return None

@@ -1,0 +1,280 @@
+"""Writing metric history: the parsed rows of a file, their checks, and the
+versioned upsert into `observations`.
+
+The happy path touches the raw text once: one statement parses every cell
+into `_lodestar_parsed` (metric, dimension, obs_date, value, bad_value), and
+every later step (bad cells, duplicates, the diff, the insert) reads that
+narrow table. Line numbers are not kept there: only a refusal needs them, and
+the refusal path parses the raw table again with `parsed_history`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from . import staging
+from .db import quote_identifier
+
+PARSED = "_lodestar_parsed"
+_KEYS = "_lodestar_keys"
+_DIFF = "_lodestar_history_diff"
+WORK_TABLES = (PARSED, _KEYS, _DIFF)
+_CURRENCY_SIGNS = ("$", "€", "£", "¥", "USD", "EUR", "GBP", "usd", "eur", "gbp")
+
+
+@dataclass(frozen=True)
+class HistorySource:
+    """Where a history table's parts are: `values` lists (value column, metric
+    name) per value column; the name is None in long tables, where it comes
+    from `metric_column`."""
+    table: str
+    values: tuple[tuple[str, str | None], ...]
+    date_sql: str
+    decimal_comma: bool
+    metric_column: str | None = None
+    dimension: str | None = None
+    department: str | None = None
+
+
+def metric_name_sql(column_sql: str) -> str:
+    """SQL for definitions.metric_key: lowercase, trimmed, spaces/dashes/dots as "_"."""
+    return f"trim(regexp_replace(lower(trim({column_sql})), '[\\s.\\-]+', '_', 'g'), '_')"
+
+
+def _dimension_sql(source: HistorySource) -> str:
+    if not source.dimension:
+        return "''"
+    d = quote_identifier(source.dimension)
+    # trim copies every string; most cells have nothing to trim.
+    return f"coalesce(case when starts_with({d}, ' ') or ends_with({d}, ' ') then trim({d}) " \
+           f"else {d} end, '')"
+
+
+def _metric_sql(source: HistorySource, name: str | None, params: list) -> str:
+    if name is None:
+        return quote_identifier(source.metric_column)   # normalised later, per distinct name
+    params.append(name)
+    return "cast(? as varchar)"
+
+
+def stage_history(con: duckdb.DuckDBPyConnection, source: HistorySource) -> None:
+    """Parse every value cell once into the work table PARSED (nothing is checked
+    yet). Empty cells stay as rows with value null and bad_value false."""
+    selects, params = [], []
+    for column, name in source.values:
+        metric = _metric_sql(source, name, params)
+        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
+        selects.append(f"select {metric} as metric, {_dimension_sql(source)} as dimension, "
+                       f"{source.date_sql} as obs_date, {value_sql} as value, "
+                       f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
+    con.execute(f"drop table if exists {PARSED}")
+    con.execute(f"create temp table {PARSED} as {' union all '.join(selects)}", params)
+
+
+def history_checks(con: duckdb.DuckDBPyConnection, long: bool) -> dict:
+    """Facts about the staged history, names from a long table's metric
+    column made keys first (a wide table's come from its headers): bad
+    (cells with a bad date, value or metric), metrics (names with values,
+    sorted), first_date, last_date, rows (cells with a value)."""
+    rows = _per_metric(con)
+    names = [r[0] for r in rows if r[0] is not None and long]
+    # Names are few: find those written differently from their key
+    # ("Website visitors") and rewrite only their rows.
+    odd = [r[0] for r in con.execute(
+        f"select name from (select unnest(?::varchar[]) as name) as names "
+        f"where name <> {metric_name_sql('name')}", [names]).fetchall()]
+    if odd:
+        con.execute(f"update {PARSED} set metric = {metric_name_sql('metric')} "
+                    f"where metric in (select unnest(?::varchar[]))", [odd])
+        rows = _per_metric(con)
+    named = [r for r in rows if r[3] and r[0]]
+    return {"bad": sum(r[4] for r in rows),
+            "metrics": sorted(r[0] for r in named),
+            "first_date": min((r[1] for r in named), default=None),
+            "last_date": max((r[2] for r in named), default=None),
+            "rows": sum(r[3] for r in rows)}
+
+
+def _per_metric(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(f"""
+        select metric, min(obs_date), max(obs_date), count(value),
+               count(*) filter (where bad_value or (value is not null
+                                and (obs_date is null or coalesce(metric, '') = '')))
+        from {PARSED} group by metric""").fetchall()
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, rows: int) -> tuple[int, int]:
+    """(keys given twice, keys given two different values) among `rows` staged
+    values. Identical repeats are collapsed in PARSED so each key is stored once."""
+    # A 64-bit hash per key is far cheaper to count than the strings; only
+    # when it finds fewer keys than rows does the exact check run.
+    distinct = con.execute(f"select count(distinct hash(metric, obs_date, dimension)) "
+                           f"from {PARSED} where value is not null").fetchall()[0][0]
+    if distinct == rows:
+        return 0, 0
+    con.execute(f"drop table if exists {_KEYS}")
+    con.execute(f"""
+        create temp table {_KEYS} as
+        select metric, obs_date, dimension, min(value) as value, max(value) as other_value
+        from {PARSED} where value is not null
+        group by metric, obs_date, dimension having count(*) > 1""")
+    repeated, clashes = con.execute(
+        f"select count(*), count(*) filter (where value <> other_value) from {_KEYS}").fetchall()[0]
+    if repeated and not clashes:
+        con.execute(f"create or replace temp table {PARSED} as select distinct metric, dimension, "
+                    f"obs_date, value, false as bad_value from {PARSED} where value is not null")
+    return int(repeated), int(clashes)
+
+
+def upsert_observations(con: duckdb.DuckDBPyConnection, batch_id: int,
+                        metrics: list[str]) -> tuple[int, int, int]:
+    """Versioned upsert of the staged, checked history: (inserted, updated,
+    unchanged). A changed value supersedes the current row. When none of
+    `metrics` has a current row (a first import) every value is simply new."""
+    existing = con.execute("select count(*) from (select 1 from observations where superseded_by "
+                           "is null and metric in (select unnest(?::varchar[])) limit 1) as one",
+                           [metrics]).fetchall()[0][0]
+    if not existing:
+        inserted = con.execute(f"insert into observations (metric, obs_date, dimension, value, "
+                               f"batch_id, superseded_by) select metric, obs_date, dimension, "
+                               f"value, ?, null from {PARSED} where value is not null",
+                               [batch_id]).fetchall()[0][0]
+        return int(inserted), 0, 0
+    return _upsert_changes(con, batch_id)
+
+
+def _upsert_changes(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[int, int, int]:
+    con.execute(f"drop table if exists {_DIFF}")
+    # Only new and changed values are kept: a re-import of the same file is
+    # one join that leaves an empty table.
+    con.execute(f"""
+        create temp table {_DIFF} as
+        select p.metric, p.obs_date, p.dimension, p.value, o.value as old_value
+        from {PARSED} p
+        left join observations o
+          on o.superseded_by is null and o.metric = p.metric
+         and o.obs_date = p.obs_date and o.dimension = p.dimension
+        where p.value is not null and (o.value is null or o.value <> p.value)""")
+    total = con.execute(f"select count(value) from {PARSED}").fetchall()[0][0]
+    inserted, updated = con.execute(f"select count(*) filter (where old_value is null), "
+                                    f"count(old_value) from {_DIFF}").fetchall()[0]
+    if updated:
+        con.execute(f"""
+            update observations set superseded_by = ?
+            from {_DIFF} d
+            where observations.superseded_by is null and observations.metric = d.metric
+              and observations.obs_date = d.obs_date and observations.dimension = d.dimension
+              and d.old_value is not null""", [batch_id])
+    if inserted or updated:
+        con.execute(f"insert into observations (metric, obs_date, dimension, value, batch_id, "
+                    f"superseded_by) select metric, obs_date, dimension, value, ?, null "
+                    f"from {_DIFF}", [batch_id])
+    return int(inserted), int(updated), int(total - inserted - updated)
+
+
+def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the history work tables (after a refusal they may be left)."""
+    for table in WORK_TABLES:
+        con.execute(f"drop table if exists {table}")
+
+
+def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
+                 names: list[str]) -> dict[str, tuple[bool, bool, str | None]]:
+    """Per metric among `names`: (some value written with %, some with a
+    currency sign, the first department named). Reads the raw text again, so
+    it runs only when a history file brings metrics nobody defined."""
+    dept = quote_identifier(source.department) if source.department else "null"
+    selects, params = [], []
+    for column, name in source.values:
+        metric = _metric_sql(source, name, params)
+        if name is None:
+            metric = metric_name_sql(metric)
+        text = quote_identifier(column)
+        selects.append(f"select {metric} as metric, {text} as text, nullif(trim({dept}), '') "
+                       f"as department from {quote_identifier(source.table)} "
+                       f"where not {staging.missing_sql(text)}")
+    signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
+    odd = "try_cast(text as double) is null"   # plain numbers skip the sign checks
+    rows = con.execute(f"""
+        select metric, bool_or({odd} and strpos(text, '%') > 0), bool_or({odd} and ({signs})),
+               min(department)
+        from ({' union all '.join(selects)}) as cells
+        where metric in (select unnest(?::varchar[]))
+        group by metric""", [*params, names]).fetchall()
+    return {r[0]: (bool(r[1]), bool(r[2]), r[3]) for r in rows}
+
+
+# --- the refusal path: rows again, with their line numbers ---------------------------------
+
+def _located_sql(source: HistorySource) -> tuple[str, list]:
+    """A select of every value cell with its line and value column number:
+    line, part, metric, dimension, obs_date, value, bad_value, bad_date,
+    no_metric. Empty value cells are left out."""
+    selects, params = [], []
+    for number, (column, name) in enumerate(source.values):
+        metric = _metric_sql(source, name, params)
+        if name is None:
+            metric = metric_name_sql(metric)
+        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
+        selects.append(
+            f"select _line as line, {number} as part, coalesce({metric}, '') as metric, "
+            f"{_dimension_sql(source)} as dimension, {source.date_sql} as obs_date, "
+            f"{value_sql} as value, {invalid_sql} as bad_value "
+            f"from {quote_identifier(source.table)}")
+    sql = f"""
+        select line, part, metric, dimension, obs_date, value, bad_value,
+               obs_date is null as bad_date, metric = '' as no_metric
+        from ({' union all '.join(selects)}) as cells
+        where value is not null or bad_value"""
+    return sql, params
+
+
+def history_problems(con: duckdb.DuckDBPyConnection, source: HistorySource,
+                     limit: int = 20) -> tuple[list[tuple], int]:
+    """The first `limit` cells with a bad date, value or metric, and how many
+    there are. Each is (line, part, bad_date, bad_value, no_metric)."""
+    sql, params = _located_sql(source)
+    rows = con.execute(f"""
+        select line, part, bad_date, bad_value, no_metric, count(*) over () as total
+        from ({sql}) as located
+        where bad_date or bad_value or no_metric
+        order by line, part
+        limit ?""", [*params, limit]).fetchall()
+    return [r[:5] for r in rows], (rows[0][5] if rows else 0)
+
+
+def conflicting_duplicates(con: duckdb.DuckDBPyConnection, source: HistorySource,
+                           limit: int = 20) -> tuple[list[tuple], int]:
+    """Keys given two different values (duplicate_keys ran first): (metric,
+    date, dimension, first line, first value, other line, other value), and
+    how many keys."""
+    sql, params = _located_sql(source)
+    rows = con.execute(f"""
+        with located as ({sql}),
+        cells as (
+            select l.metric, l.obs_date, l.dimension, l.line, l.value
+            from located l join {_KEYS} k
+              on l.metric = k.metric and l.obs_date = k.obs_date and l.dimension = k.dimension
+            where k.value <> k.other_value
+        ),
+        firsts as (
+            select metric, obs_date, dimension, min(line) as first_line from cells
+            group by metric, obs_date, dimension
+        ),
+        paired as (
+            select f.metric, f.obs_date, f.dimension, f.first_line, a.value as first_value,
+                   min(b.line) as other_line
+            from firsts f
+            join cells a on a.line = f.first_line and a.metric = f.metric
+             and a.obs_date = f.obs_date and a.dimension = f.dimension
+            join cells b on b.metric = f.metric and b.obs_date = f.obs_date
+             and b.dimension = f.dimension and b.value <> a.value
+            group by f.metric, f.obs_date, f.dimension, f.first_line, a.value
+        )
+        select p.metric, p.obs_date, p.dimension, p.first_line, p.first_value, p.other_line,
+               c.value as other_value, count(*) over () as total
+        from paired p join cells c on c.line = p.other_line and c.metric = p.metric
+         and c.obs_date = p.obs_date and c.dimension = p.dimension
+        order by p.first_line limit ?""", [*params, limit]).fetchall()
+    return [r[:7] for r in rows], (rows[0][7] if rows else 0)
