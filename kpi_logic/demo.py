@@ -4,10 +4,12 @@ launch. It is built in memory as the files an analyst would upload (CSV and
 xlsx) and loaded through the real importer, so the demo exercises the same
 path as anyone's own files.
 
-Targets and key results are set from the generated numbers rather than fixed
-constants, so the story holds for any end date: most KPIs healthy, a few at
-risk or unhealthy, one missing for months in a row; one key result
-overshooting, one decreasing, one behind pace.
+Targets and key results are set from the generated numbers (see
+demo_history) rather than fixed constants, so the story holds for any end
+date: most KPIs healthy, a few at risk or unhealthy, only one missed for
+months in a row (flagged for review); growth KPIs follow a monthly plan; one
+key result overshooting, one decreasing, one behind pace. Every start and
+target is a number a person would write (4 -> 4.3, $40 -> $30, 2,000 demos).
 """
 from __future__ import annotations
 
@@ -15,29 +17,24 @@ import io
 import math
 import re
 import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
+from .demo_history import (LAUNCH_DAYS_AGO, complete_months, generated_history, month_window,
+                           number_texts, quarter_bounds)
 from .formulas import formula_metrics, formula_order, formula_values, parse_formula
 
 DEMO_SEED = 20261127
 LAUNCH = "Pathfinder launch"
-LAUNCH_DAYS_AGO = 75
-PROMOTION_DAYS = (21, 42)      # the social promotion, days after the launch
-BAD_MONTH_AGO = 8              # months before the end's month: a checkout outage
-# Slips in the latest complete month that put some KPIs at risk or unhealthy.
-DIPS = {"lead_to_demo": 0.65, "email_opens": 0.92, "daily_active_users": 0.9,
-        "time_to_hire": 1.1}
 
 _N, _C, _P, _D = "number", "currency", "percent", "duration"
 # metric, department, unit, direction, aggregation, formula, description, dimension.
 # Durations are hours (how the app shows them); minutes and days stay plain
 # numbers with the unit in the name.
+
 METRICS = [
     ("leads", "Sales", _N, "up", "sum", None, "New leads created in the CRM", None),
     ("calls_made", "Sales", _N, "up", "sum", None, "Outbound sales calls logged", None),
@@ -144,256 +141,6 @@ METRICS = [
 _AGGREGATION = {m[0]: m[4] for m in METRICS}
 _FORMULAS = {m[0]: m[5] for m in METRICS}
 
-
-class Channel(NamedTuple):
-    spend: float        # USD per day at launch
-    before: float       # share of that spend before the launch (0: channel starts at launch)
-    b: float            # new_customers = a * spend ** b
-    cac: float          # USD per new customer at launch spend
-    conversion: float   # purchases per product-page visitor
-    engagement: tuple[float, float, float]   # likes, shares, comments per visitor
-
-
-CHANNELS = {
-    "search_ads": Channel(1450, 0.6, 0.75, 38, 0.035, (0.01, 0.002, 0.001)),
-    "social": Channel(900, 0.55, 0.65, 45, 0.018, (0.3, 0.05, 0.03)),
-    # A small list: cheap customers, but more sends soon stop paying off.
-    "email": Channel(200, 0.75, 0.55, 12, 0.05, (0.02, 0.005, 0.002)),
-    "partners": Channel(600, 0.65, 0.7, 35, 0.03, (0.02, 0.004, 0.002)),
-    # The clearly dearer channel: display ads bought for the launch.
-    "display": Channel(2000, 0.0, 0.6, 120, 0.008, (0.01, 0.001, 0.0005)),
-}
-
-
-# ---- calendar -------------------------------------------------------------
-
-def complete_months(end: date) -> list[date]:
-    """First days of the months that have ended by `end` (history starts Jan, 2 years back)."""
-    last = (pd.Timestamp(end) + timedelta(days=1)).to_period("M").start_time
-    months = pd.date_range(date(end.year - 2, 1, 1), last, freq="MS", inclusive="left")
-    return [m.date() for m in months]
-
-
-def quarter_bounds(day: date) -> tuple[date, date]:
-    quarter = pd.Timestamp(day).to_period("Q")
-    return quarter.start_time.date(), quarter.end_time.date()
-
-
-def month_window(month: date) -> tuple[date, date]:
-    return month, (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
-
-
-def _factors(days: pd.DatetimeIndex, rng, growth: float, season: float = 0.08,
-             weekend: float = 1.0, noise: float = 0.08) -> np.ndarray:
-    """Yearly growth x seasonality x weekday pattern x noise."""
-    years = np.asarray((days - days[0]).days) / 365.25
-    seasonal = 1 + season * np.sin(2 * np.pi * (np.asarray(days.day_of_year) - 80) / 365.25)
-    weekly = np.where(np.asarray(days.day_of_week) >= 5, weekend, 1.0)
-    return (1 + growth) ** years * seasonal * weekly * rng.lognormal(0, noise, len(days))
-
-
-def _in_month(days: pd.DatetimeIndex, month: date) -> np.ndarray:
-    start, stop = month_window(month)
-    return np.asarray((days >= pd.Timestamp(start)) & (days <= pd.Timestamp(stop)))
-
-
-def _ramp(days: pd.DatetimeIndex, start: date, stop: date) -> np.ndarray:
-    """0 before `start`, rising linearly to 1 at `stop`."""
-    span = max((pd.Timestamp(stop) - pd.Timestamp(start)).days, 1)
-    return np.clip(np.asarray((days - pd.Timestamp(start)).days) / span, 0, 1)
-
-
-# ---- daily history --------------------------------------------------------
-
-def _channel_days(days, rng, name: str, ch: Channel, launch: pd.Timestamp, bad) -> pd.DataFrame:
-    after = np.asarray(days >= launch)
-    level = np.where(after, 1.0, ch.before)
-    keep = level > 0
-    # Spend varies a lot from day to day so that the response curve can be fitted.
-    spend = np.round(ch.spend * level * _factors(days, rng, 0.05, noise=0.5), 2)
-    a = (ch.spend / ch.cac) / ch.spend ** ch.b
-    conversion = ch.conversion * np.where(bad, 0.6, 1.0)
-    promo = (name == "social") & np.asarray(
-        (days >= launch + timedelta(days=PROMOTION_DAYS[0]))
-        & (days < launch + timedelta(days=PROMOTION_DAYS[1])))
-    # visitors -> purchases -> new customers, so that on average
-    # new_customers = a * spend ** b (what the launch page fits).
-    expected_visitors = a * spend ** ch.b / (ch.conversion * 0.8) * np.where(promo, 1.4, 1.0)
-    visitors = rng.poisson(expected_visitors * rng.lognormal(0, 0.1, len(days)))
-    purchases = rng.binomial(visitors, np.where(promo, 0.85, 1.0) * conversion)
-    new_customers = rng.binomial(purchases, 0.8)
-    boost = np.where(promo, 3.0, 1.0)
-    likes, shares, comments = (rng.poisson(visitors * rate * boost) for rate in ch.engagement)
-    frame = pd.DataFrame({"date": days, "channel": name, "spend": spend, "visitors": visitors,
-                          "purchases": purchases, "new_customers": new_customers,
-                          "likes": likes, "shares": shares, "comments": comments})
-    return frame[keep].reset_index(drop=True)
-
-
-def _dip(latest: np.ndarray, name: str) -> np.ndarray:
-    return np.where(latest, DIPS[name], 1.0)
-
-
-def _sales(days, rng, bad, latest) -> pd.DataFrame:
-    leads = rng.poisson(25 * _factors(days, rng, 0.3, weekend=0.3))
-    demos = rng.binomial(leads, 0.22 * _dip(latest, "lead_to_demo"))
-    deals = rng.binomial(demos, 0.2)
-    bookings = np.round(deals * 4200 * _factors(days, rng, 0.1, season=0, noise=0.15), 2)
-    churn = 0.0005 * rng.lognormal(0, 0.3, len(days)) * np.where(bad, 3.0, 1.0)
-    mrr = np.empty(len(days))
-    level = 400_000.0
-    for i in range(len(days)):
-        level = level * (1 - churn[i]) + bookings[i] / 12 * 0.9
-        mrr[i] = round(level)
-    return pd.DataFrame({"date": days, "leads": leads,
-                         "calls_made": rng.poisson(150 * _factors(days, rng, 0.15, weekend=0.05)),
-                         "demos_scheduled": demos, "deals_won": deals, "bookings": bookings,
-                         "mrr": mrr.astype(np.int64)})
-
-
-def _web(days, rng, channels: pd.DataFrame, latest) -> pd.DataFrame:
-    paid = channels.groupby("date")[["visitors", "spend"]].sum().reindex(days, fill_value=0)
-    organic = rng.poisson(1800 * _factors(days, rng, 0.3, weekend=0.7))
-    visitors = organic + paid["visitors"].to_numpy()
-    sent = rng.poisson(6000 * _factors(days, rng, 0.2, season=0, weekend=0.15, noise=0.2))
-    opens = rng.binomial(sent, 0.24 * _dip(latest, "email_opens"))
-    page_views = np.round(visitors * 2.6 * rng.lognormal(0, 0.05, len(days)))
-    tools_and_content = 350 * rng.lognormal(0, 0.05, len(days))
-    return pd.DataFrame({
-        "date": days, "website_visitors": visitors, "page_views": page_views.astype(np.int64),
-        "marketing_spend": np.round(paid["spend"].to_numpy() + tools_and_content, 2),
-        "emails_sent": sent, "email_opens": opens, "email_clicks": rng.binomial(opens, 0.14)})
-
-
-def _helpdesk(days, rng, bad, end: date) -> pd.DataFrame:
-    received = rng.poisson(110 * _factors(days, rng, 0.25, weekend=0.4) * np.where(bad, 1.6, 1.0))
-    q_start, q_end = quarter_bounds(end)
-    faster = 1 - 0.35 * _ramp(days, q_start, q_end)
-    slower_chats = 1 + 0.45 * _ramp(days, complete_months(end)[-5], end)
-    response = 6.5 * _factors(days, rng, 0.0, weekend=1.3, noise=0.1) * np.where(bad, 1.7, 1.0)
-    csat = 4.35 + rng.normal(0, 0.08, len(days)) - np.where(bad, 0.4, 0) \
-        + 0.1 * _ramp(days, q_start, q_end)
-    return pd.DataFrame({
-        "date": days, "tickets_received": received,
-        "tickets_resolved": rng.binomial(received, np.where(bad, 0.8, 0.93)),
-        "escalations": rng.binomial(received, np.where(bad, 0.07, 0.035)),
-        "first_response_hours": np.round(response * faster, 2),
-        "chat_duration_minutes": np.round(9 * slower_chats * rng.lognormal(0, 0.06, len(days)), 1),
-        "csat": np.round(np.clip(csat, 1, 5), 2)})
-
-
-def _product(days, rng, bad, latest) -> pd.DataFrame:
-    mau = 9000 * _factors(days, rng, 0.4, season=0.03, noise=0.01) * np.where(bad, 0.95, 1.0)
-    dau = mau * 0.3 * _factors(days, rng, 0.0, season=0, weekend=0.6, noise=0.05) \
-        * _dip(latest, "daily_active_users")
-    answers = rng.poisson(30 * _factors(days, rng, 0.2, season=0, noise=0.1))
-    promoters = rng.binomial(answers, np.where(bad, 0.4, 0.52))
-    detractors = rng.binomial(answers - promoters, np.where(bad, 0.5, 0.33))
-    return pd.DataFrame({
-        "date": days, "monthly_active_users": np.round(mau).astype(np.int64),
-        "daily_active_users": np.round(dau).astype(np.int64),
-        "sessions": np.round(dau * 2.2 * rng.lognormal(0, 0.05, len(days))).astype(np.int64),
-        "nps_promoters": promoters, "nps_passives": answers - promoters - detractors,
-        "nps_detractors": detractors})
-
-
-# ---- monthly history ------------------------------------------------------
-
-def _monthly_total(frame: pd.DataFrame, column: str, how: str, index: pd.DatetimeIndex) -> np.ndarray:
-    """A daily column summed (or averaged) per month, aligned with `index`."""
-    month = frame["date"].dt.to_period("M").dt.start_time
-    return frame.groupby(month)[column].agg(how).reindex(index).to_numpy()
-
-
-def _finance(index, rng, bad, sales: pd.DataFrame, web: pd.DataFrame) -> pd.DataFrame:
-    n = len(index)
-    revenue = np.round(_monthly_total(sales, "mrr", "mean", index) * 1.06
-                       * rng.lognormal(0, 0.02, n) * np.where(bad, 0.9, 1.0), 2)
-    cogs = np.round(revenue * 0.27 * rng.lognormal(0, 0.03, n) * np.where(bad, 1.2, 1.0), 2)
-    opex = np.round(150_000 * _factors(index, rng, 0.2, season=0, noise=0.04)
-                    + _monthly_total(web, "marketing_spend", "sum", index), 2)
-    cash_flow = revenue - cogs - opex + 20_000 * rng.lognormal(0, 0.3, n)  # + depreciation
-    cost = np.round(40_000 * rng.lognormal(0, 0.1, n), 2)
-    return pd.DataFrame({
-        "month": index.date, "revenue": revenue, "cost_of_goods_sold": cogs,
-        "operating_expenses": opex, "operating_cash_flow": np.round(cash_flow, 2),
-        "burn_rate": np.round((cogs + opex) * rng.lognormal(0, 0.02, n), 2),
-        "investment_return": np.round(cost * 1.3 * rng.lognormal(0, 0.08, n), 2),
-        "investment_cost": cost})
-
-
-def _hr(index, rng, bad) -> pd.DataFrame:
-    n = len(index)
-    hires, leavers = rng.poisson(3.2, n), rng.poisson(1.3, n)
-    headcount = 85 + np.cumsum(hires - leavers)
-    hiring_days = 34 * rng.lognormal(0, 0.03, n) * _dip(index == index[-1], "time_to_hire")
-    return pd.DataFrame({
-        "month": index.date, "headcount": headcount, "hires": hires, "leavers": leavers,
-        "time_to_hire_days": np.round(hiring_days, 1),
-        "engagement_score": np.round(7.6 + rng.normal(0, 0.15, n) - np.where(bad, 0.3, 0), 1),
-        "training_hours": np.round(headcount * 2.4 * rng.lognormal(0, 0.1, n)).astype(np.int64),
-        "offers_made": hires + rng.poisson(0.8, n), "offers_accepted": hires})
-
-
-def _monthly(months: list[date], rng, bad_month: date, sales: pd.DataFrame,
-             web: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The monthly workbook's history sheets (complete months only)."""
-    index = pd.DatetimeIndex(months)
-    bad = np.asarray(index == pd.Timestamp(bad_month))
-    bookings = pd.Series(_monthly_total(sales, "bookings", "sum", index))
-    due = rng.poisson(120 * _factors(index, rng, 0.3, season=0, noise=0.05))
-    churned = rng.binomial(due, np.where(bad, 0.13, 0.07))
-    return {
-        "Finance": _finance(index, rng, bad, sales, web),
-        "HR": _hr(index, rng, bad),
-        "Sales": pd.DataFrame({"month": months,
-                               "sales_growth_rate": bookings.pct_change().round(4).to_numpy()}),
-        "Product": pd.DataFrame({"month": months, "renewals_due": due,
-                                 "renewed_customers": due - churned, "churned_customers": churned}),
-    }
-
-
-@dataclass(frozen=True)
-class DemoHistory:
-    observations: pd.DataFrame               # date, metric, dimension, value (long, all history)
-    csv_files: dict[str, pd.DataFrame]       # file name -> frame
-    workbook_sheets: dict[str, pd.DataFrame] # sheet name -> frame
-    launch_date: date
-
-
-def _long(frame: pd.DataFrame, date_column: str, dimension: str | None = None) -> pd.DataFrame:
-    ids = [date_column] + ([dimension] if dimension else [])
-    out = frame.melt(id_vars=ids, var_name="metric", value_name="value").dropna(subset=["value"])
-    out["dimension"] = out[dimension] if dimension else ""
-    out["date"] = pd.to_datetime(out[date_column])
-    return out[["date", "metric", "dimension", "value"]]
-
-
-def generated_history(end: date, rng: np.random.Generator) -> DemoHistory:
-    """All the demo company's history up to `end`, drawn from `rng`."""
-    days = pd.date_range(date(end.year - 2, 1, 1), end, freq="D")
-    months = complete_months(end)
-    bad_month = (pd.Timestamp(end).to_period("M") - BAD_MONTH_AGO).start_time.date()
-    bad = _in_month(days, bad_month)
-    latest = _in_month(days, months[-1])
-    launch = pd.Timestamp(end - timedelta(days=LAUNCH_DAYS_AGO))
-    channels = pd.concat([_channel_days(days, rng, name, ch, launch, bad)
-                          for name, ch in CHANNELS.items()], ignore_index=True)
-    sales, web = _sales(days, rng, bad, latest), _web(days, rng, channels, latest)
-    daily = {"crm_daily.csv": sales, "web_and_email_daily.csv": web,
-             "helpdesk_daily.csv": _helpdesk(days, rng, bad, end),
-             "product_daily.csv": _product(days, rng, bad, latest)}
-    sheets = _monthly(months, rng, bad_month, sales, web)
-    channel_long = channels.melt(id_vars=["date", "channel"], var_name="metric")
-    channel_long = channel_long.sort_values(["date", "channel"], kind="stable")
-    channel_long["value"] = number_texts(channel_long["value"])
-    observations = pd.concat(
-        [_long(f, "date") for f in daily.values()] + [_long(channels, "date", "channel")]
-        + [_long(f, "month") for f in sheets.values()], ignore_index=True)
-    csv_files = {**daily, "marketing_channels.csv": channel_long}
-    return DemoHistory(observations, csv_files, sheets, launch.date())
-
-
 # ---- values over a window (to set targets from the data) ------------------
 
 def window_values(obs: pd.DataFrame, start: date, stop: date) -> dict[str, float]:
@@ -455,25 +202,49 @@ KPIS = [
     ("Net promoter score", "nps", "min", "month", "Product", "Keep customers for longer", "Jonas Weber", "healthy", "nps_promoters, nps_detractors"),
     ("Stickiness (DAU/MAU)", "stickiness", "min", "month", "Product", "", "Jonas Weber", "at_risk", "daily_active_users"),
 ]
-# How the latest complete period compares with the target: positive = met
-# with room to spare, negative = missed by that much. DIPS make the latest
-# month worse than the ones before, so an at-risk KPI has just slipped.
-MARGINS = {"healthy": 0.12, "at_risk": -0.05, "unhealthy": -0.25}
+# Where each design puts the target, as value / target for a floor (target /
+# value for a ceiling): met with room to spare, just missed (inside the 10%
+# tolerance: at risk), clearly missed. DIPS make the latest month worse than
+# the ones before, so an at-risk KPI has just slipped.
+BANDS = {"healthy": (1.05, 1.2), "at_risk": (0.92, 0.98), "unhealthy": (0.7, 0.82)}
+# KPIs of growing counts are judged against a monthly plan (targets.csv): a
+# fixed target set from the latest month would make every earlier month a miss.
+PLANNED = {"New customers": "new_customers", "Purchases": "purchases",
+           "Website traffic": "website_visitors"}
+PLAN_SHARE = (0.82, 0.92)     # each month's plan: this share of the 3 months before
+PLAN_AHEAD = 3                # months planned beyond the latest complete one
+PLAN_LIFT = 0.9               # share of a launch's lift the plan expects
 _WORKBOOK_KPI_DEPARTMENTS = ("Finance", "HR")   # the rest go in kpis.csv
 
 
-def nice(value: float, kind: str | None = None) -> float:
-    """`value` at 3 significant figures, as people write targets: rounded
-    down for a floor ("min"), up for a ceiling ("max"), else to nearest."""
-    if not value or not np.isfinite(value):
-        return float(value)
-    scale = 10.0 ** (math.floor(math.log10(abs(value))) - 2)
-    steps = value / scale
-    if kind == "min":
-        steps = math.floor(steps + 1e-9)
-    elif kind == "max":
-        steps = math.ceil(steps - 1e-9)
-    return float(f"{round(steps) * scale:.3g}")
+def roundest(low: float, high: float) -> float:
+    """The roundest number between `low` and `high` (either order): the one
+    with the largest step of 1, 5 or 2 times a power of ten, nearest the
+    middle when several share that step; 0 when the band holds 0."""
+    lo, hi = sorted((float(low), float(high)))
+    if lo <= 0 <= hi:
+        return 0.0
+    sign, lo, hi = (1, lo, hi) if lo > 0 else (-1, -hi, -lo)
+    middle, top = (lo + hi) / 2, math.floor(math.log10(hi)) + 1
+    for exponent in range(top, top - 12, -1):
+        for mantissa in (1, 0.5, 0.2):
+            step = mantissa * 10.0 ** exponent
+            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+            if first <= last:
+                best = min(range(first, last + 1), key=lambda n: abs(n * step - middle))
+                return sign * float(f"{best * step:.6g}")
+    return sign * float(f"{middle:.3g}")
+
+
+def _looser(value: float, kind: str, factor: float) -> float:
+    """A floor below `value` (a ceiling above it) when factor > 1, stricter
+    when factor < 1, for either sign of `value`."""
+    return value / factor if (kind == "min") == (value > 0) else value * factor
+
+
+def target_between(value: float, kind: str, band: tuple[float, float]) -> float:
+    """The roundest target that `value` meets (or misses) by a factor in `band`."""
+    return roundest(_looser(value, kind, band[0]), _looser(value, kind, band[1]))
 
 
 def latest_complete_period(end: date, grain: str) -> tuple[date, date]:
@@ -484,25 +255,48 @@ def latest_complete_period(end: date, grain: str) -> tuple[date, date]:
     return month_window(complete_months(end)[-1])
 
 
-def design_target(value, kind: str, grain: str, design: str, end: date) -> float:
-    """A KPI's target from the data; `value(window)` gives the metric's value
-    over a window. Designs: healthy, at_risk, unhealthy (the latest complete
-    period meets or misses the target by MARGINS), before_launch (the worst of
-    the 3 months before the launch, 5% looser: missed since the launch),
-    review (set 7 months ago: missed for months in a row)."""
-    months = complete_months(end)
+def recent_periods(end: date, grain: str, count: int = 12) -> list[tuple[date, date]]:
+    """Up to `count` complete months or quarters ending by `end`, newest first,
+    all inside the history."""
+    first = complete_months(end)[0]
+    periods = [latest_complete_period(end, grain)]
+    while len(periods) < count:
+        before = latest_complete_period(periods[-1][0] - timedelta(days=1), grain)
+        if before[0] < first:
+            break
+        periods.append(before)
+    return periods
 
-    def looser(v: float, f: float) -> float:
-        # A floor below the value (a ceiling above it) when f > 1, for either sign.
-        return v / f if (kind == "min") == (v > 0) else v * f
-    if design in MARGINS:
-        return nice(looser(value(latest_complete_period(end, grain)), 1 + MARGINS[design]), kind)
+
+def design_target(value, kind: str, grain: str, design: str, end: date) -> float:
+    """A KPI's round target from the data; `value(window)` gives the metric's
+    value over a window. Designs: healthy (met by the latest complete period
+    with room to spare, and by most of the year before: a target only the
+    latest months meet would make every earlier one a miss), at_risk and
+    unhealthy (the latest period against BANDS), before_launch (set on the
+    last month before the launch: missed since the launch), review (set
+    from 7 months ago: missed for months in a row)."""
+    months = complete_months(end)
+    if design == "healthy":
+        values = [value(w) for w in recent_periods(end, grain)]
+        usual = float(np.nanpercentile(values, 25 if kind == "min" else 75))
+        looser = min if kind == "min" else max
+        return looser(target_between(values[0], kind, BANDS[design]),
+                      target_between(usual, kind, (1.02, 1.1)))
+    if design in BANDS:
+        latest, before = recent_periods(end, grain, 2)
+        low, high = sorted(_looser(value(latest), kind, f) for f in BANDS[design])
+        # The period before met it: the KPI has just slipped, it is not stuck.
+        if kind == "min" and low < value(before) < high:
+            high = value(before)
+        elif kind == "max" and low < value(before) < high:
+            low = value(before)
+        return roundest(low, high)
     if design == "before_launch":
-        worst = min if kind == "min" else max
         launch = end - timedelta(days=LAUNCH_DAYS_AGO)
-        before = [m for m in months if month_window(m)[1] < launch][-3:]
-        return nice(looser(worst(value(month_window(m)) for m in before), 1.05), kind)
-    return nice(looser(value(month_window(months[-7])), 1.08), kind)
+        before = [m for m in months if month_window(m)[1] < launch][-1]
+        return target_between(value(month_window(before)), kind, (1.05, 1.15))
+    return target_between(value(month_window(months[-7])), kind, (1.04, 1.12))
 
 
 def kpi_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
@@ -523,61 +317,97 @@ def kpi_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def monthly_plan(totals: pd.Series, ahead: int = PLAN_AHEAD,
+                 launched: date | None = None) -> pd.Series:
+    """A monthly plan for a growing count, by "YYYY-MM": each month a round
+    share (PLAN_SHARE) of the average of the 3 months before it (the first
+    month from itself), `ahead` more months from the latest 3. From the first
+    month after `launched` the plan also expects most (PLAN_LIFT) of the lift
+    the launch brought. `totals` is indexed by month start; not mutated."""
+    months = list(totals.index) + [totals.index[-1] + pd.DateOffset(months=k)
+                                   for k in range(1, ahead + 1)]
+    after = np.array([launched is not None and m > pd.Timestamp(launched) for m in months])
+    values, known = totals.to_numpy(dtype=float), after[:len(totals)]
+    lift = 1.0
+    if known.any() and (~known).any():
+        lift = max(PLAN_LIFT * values[known].mean() / values[~known][-3:].mean(), 1.0)
+    basis = values / np.where(known, lift, 1.0)      # as if there had been no launch
+    plan = {}
+    for i, month in enumerate(months):
+        before = basis[max(i - 3, 0):i] if i else basis[:1]
+        expected = float(before.mean()) * (lift if after[i] else 1.0)
+        plan[month.strftime("%Y-%m")] = target_between(
+            expected, "min", (1 / PLAN_SHARE[1], 1 / PLAN_SHARE[0]))
+    return pd.Series(plan, dtype=float)
+
+
 def target_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
-    """Monthly targets for "New customers": a plan growing 3% a month, met in
-    the latest complete month, for the last 6 months and the next 3."""
-    months = complete_months(end)
-    latest = window_values(obs, *month_window(months[-1]))["new_customers"]
-    plan = latest / 1.06
-    periods = [m.strftime("%Y-%m") for m in months[-6:]] + [
-        (pd.Timestamp(months[-1]) + pd.DateOffset(months=k)).strftime("%Y-%m") for k in (1, 2, 3)]
-    return pd.DataFrame([{"kpi": "New customers", "period": label,
-                          "target": float(round(plan * 1.03 ** (i - 5)))}
-                         for i, label in enumerate(periods)])
+    """Monthly plan targets for the growth KPIs (PLANNED), for every complete
+    month of history and PLAN_AHEAD months ahead."""
+    months = pd.DatetimeIndex(complete_months(end))
+    inside = obs[(obs["date"] >= months[0]) & (obs["date"] < months[-1] + pd.DateOffset(months=1))]
+    launched = end - timedelta(days=LAUNCH_DAYS_AGO)
+    rows = []
+    for title, metric in PLANNED.items():
+        mine = inside[inside["metric"] == metric]
+        totals = mine["value"].astype(float).groupby(mine["date"].dt.to_period("M").dt.start_time).sum()
+        plan = monthly_plan(totals.reindex(months, fill_value=0.0), launched=launched)
+        rows += [{"kpi": title, "period": label, "target": target} for label, target in plan.items()]
+    return pd.DataFrame(rows)
 
 
 # objective, department, quarter (0 = the one holding `end`, -1 = the one before),
-# metric, owner, shape (up / down / count), progress design:
-# ("raw", p) = progress p at the as-of date; ("pace", f) = f x expected progress.
+# metric, owner, direction (up / down / count from 0), and the progress wanted
+# at the as-of date, (lowest, highest): raw for a finished quarter, as a share
+# of the expected progress for a running one.
 KEY_RESULTS = [
-    ("Win customers more cheaply", "Marketing", -1, "cac", "Lea Martin", "down", ("raw", 0.75)),
-    ("Win customers more cheaply", "Marketing", -1, "new_customers", "Lea Martin", "count", ("raw", 1.2)),
-    ("Win customers more cheaply", "Marketing", -1, "conversion_rate", "Tom Berg", "up", ("raw", 1.02)),
-    ("Keep customers for longer", "Product", -1, "churn_rate", "Jonas Weber", "down", ("raw", 0.9)),
-    ("Keep customers for longer", "Product", -1, "nps", "Jonas Weber", "up", ("raw", 1.05)),
-    ("Answer customers faster", "Customer service", 0, "first_response_hours", "Ines Costa", "down", ("pace", 1.1)),
-    ("Answer customers faster", "Customer service", 0, "csat", "Ravi Patel", "up", ("pace", 0.95)),
-    ("Grow recurring revenue", "Sales", 0, "mrr", "Dana Reyes", "up", ("pace", 1.05)),
-    ("Grow recurring revenue", "Sales", 0, "demos_scheduled", "Sam Okafor", "count", ("pace", 0.4)),
+    ("Win customers more cheaply", "Marketing", -1, "cac", "Lea Martin", "down", (0.5, 0.84)),
+    ("Win customers more cheaply", "Marketing", -1, "new_customers", "Lea Martin", "count", (1.1, 1.4)),
+    ("Win customers more cheaply", "Marketing", -1, "conversion_rate", "Tom Berg", "up", (1.0, 1.5)),
+    ("Keep customers for longer", "Product", -1, "churn_rate", "Jonas Weber", "down", (0.86, 0.94)),
+    ("Keep customers for longer", "Product", -1, "nps", "Jonas Weber", "up", (1.0, 1.5)),
+    ("Answer customers faster", "Customer service", 0, "first_response_hours", "Ines Costa", "down", (1.0, 1.5)),
+    ("Answer customers faster", "Customer service", 0, "csat", "Ravi Patel", "up", (1.0, 1.5)),
+    ("Grow recurring revenue", "Sales", 0, "mrr", "Dana Reyes", "up", (1.0, 1.5)),
+    ("Grow recurring revenue", "Sales", 0, "demos_scheduled", "Sam Okafor", "count", (0.2, 0.55)),
 ]
 _COUNT_TITLES = {"new_customers": "Win {:,.0f} new customers", "demos_scheduled": "Book {:,.0f} demos"}
+BASELINE_DAYS = 30            # a key result starts from the metric's value over the days before it
+START_BAND = 0.08             # the start rounds at most this far, away from the target
 
 
-def kr_start_target(current: float, progress: float, shape: str) -> tuple[float, float]:
-    """Start and target values that put `current` at `progress` of the way."""
-    if shape == "count":
-        return 0.0, nice(current / progress)
-    # The whole way from start to target is 15% of the current value.
-    span = abs(current) * 0.15
-    start = current + span * progress if shape == "down" else current - span * progress
-    target = start - span if shape == "down" else start + span
-    return nice(start), nice(target)
+def kr_start_target(baseline: float, current: float, progress: tuple[float, float],
+                    direction: str) -> tuple[float, float]:
+    """Round start and target values: the start near `baseline` (0 for a
+    count), the target putting `current` within `progress` of the way."""
+    if direction == "count":
+        return 0.0, roundest(current / progress[1], current / progress[0])
+    up = direction == "up"
+    start = roundest(baseline * (1 - START_BAND if up else 1 + START_BAND), baseline)
+    moved = current - start
+    if moved == 0 or (moved > 0) != up:
+        # The metric went the wrong way: aim 10% further than the start.
+        return start, roundest(start * (1.08 if up else 0.92), start * (1.12 if up else 0.88))
+    return start, roundest(start + moved / progress[1], start + moved / progress[0])
 
 
 def key_result_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
     """Key results of two quarters: the one holding `end` and the one before.
     Titles are left empty (the importer writes them) except for counts."""
     rows = []
-    for objective, dept, which, metric, owner, shape, (mode, factor) in KEY_RESULTS:
+    for objective, dept, which, metric, owner, direction, progress in KEY_RESULTS:
         start_date, deadline = quarter_bounds(end)
         if which < 0:
             start_date, deadline = quarter_bounds(start_date - timedelta(days=1))
         as_of = min(end, deadline)
+        baseline = window_values(obs, start_date - timedelta(days=BASELINE_DAYS),
+                                 start_date - timedelta(days=1))[metric]
         current = window_values(obs, start_date, as_of)[metric]
         elapsed = (as_of - start_date).days / max((deadline - start_date).days, 1)
-        progress = factor if mode == "raw" else max(factor * elapsed, 0.02)
-        start, target = kr_start_target(current, progress, shape)
-        title = _COUNT_TITLES[metric].format(target) if shape == "count" else ""
+        # Early in a quarter there is too little movement to aim from: aim from a fifth of it.
+        wanted = tuple(p * max(elapsed, 0.2) for p in progress)
+        start, target = kr_start_target(baseline, current, wanted, direction)
+        title = _COUNT_TITLES[metric].format(target) if direction == "count" else ""
         rows.append({"objective": objective, "title": title, "metric": metric, "start": start,
                      "target": target, "start_date": start_date.isoformat(),
                      "deadline": deadline.isoformat(), "owner": owner, "department": dept})
@@ -594,16 +424,6 @@ def launch_rows(launch_date: date) -> pd.DataFrame:
     return pd.DataFrame([{"launch": LAUNCH, "launch_date": launch_date.isoformat(),
                           "department": "Marketing", "conversion_target": 0.022,
                           "cac_target": 55}])
-
-
-# ---- files ----------------------------------------------------------------
-
-def number_texts(values: pd.Series) -> pd.Series:
-    """Numbers as people write them: whole numbers without ".0", others as is."""
-    whole = values == values.round()
-    texts = values.astype(str)
-    texts[whole] = values[whole].astype(np.int64).astype(str)
-    return texts
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -678,11 +498,18 @@ def demo_files(end: date | None = None, seed: int = DEMO_SEED) -> list[tuple[byt
 
 def load_demo(con, end: date | None = None, seed: int = DEMO_SEED) -> list:
     """Imports the demo company into `con` in one run through the importer and
-    records that the demo was loaded. Returns the ImportResults."""
-    from .importing import import_files   # imported late: the importer is the heavier module
+    records that the demo was loaded ("demo_loaded": its end date) and which
+    run holds it ("demo_run", so that run alone can be undone). A re-load that
+    changes nothing keeps the earlier run. Returns the ImportResults."""
+    from .importing import import_files, list_batches   # late: the importer is heavier
     from .store import set_setting
 
     end = end or date.today() - timedelta(days=1)
     results = import_files(con, demo_files(end, seed))
     set_setting(con, "demo_loaded", end.isoformat())
+    batches = {r.batch for r in results if r.batch is not None}
+    listed = list_batches(con)
+    runs = listed.loc[listed["id"].isin(batches), "run_id"].dropna().unique()
+    if len(runs):
+        set_setting(con, "demo_run", str(int(runs[0])))
     return results

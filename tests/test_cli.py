@@ -7,13 +7,14 @@ import math
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
 
+from kpi_logic import demo_history
 from kpi_logic.cli import jsonable, table_text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -253,7 +254,8 @@ def test_demo_command_loads_the_demo_company(tmp_path):
     assert len(card["kpis"]) == 8
 
     launch = run_json(db, "launch")
-    assert launch["launch_date"] == "2026-09-12"
+    expected = date(2026, 11, 26) - timedelta(days=demo_history.LAUNCH_DAYS_AGO)
+    assert launch["launch_date"] == expected.isoformat()
     assert {c["channel"] for c in launch["channels"]} == {"search_ads", "social", "email",
                                                           "partners", "display"}
     assert all(c["curve"]["model"] == "power" for c in launch["channels"])

@@ -5,13 +5,14 @@ through the real importer."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import demo
+from kpi_logic import demo, demo_history
 from kpi_logic.formulas import formula_metrics, formula_problems, parse_formula
 
 END = date(2026, 11, 26)                # mid-quarter: Q4 2026 is 63% through
@@ -34,7 +35,7 @@ def sheets(files) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def history():
-    return demo.generated_history(END, np.random.default_rng(demo.DEMO_SEED))
+    return demo_history.generated_history(END, np.random.default_rng(demo.DEMO_SEED))
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +105,40 @@ def test_kpis_per_department_with_one_crowded_department(all_kpis, files):
     assert set(all_kpis["target_kind"]) == {"min", "max"}
 
 
-def test_per_period_targets_belong_to_a_kpi_and_run_ahead(files, all_kpis):
+def test_growth_kpis_follow_a_monthly_plan_that_rises_and_runs_ahead(files, all_kpis):
     targets = csv(files, "targets.csv")
+    assert set(targets["kpi"]) == {"New customers", "Purchases", "Website traffic"}
     assert set(targets["kpi"]) <= set(all_kpis["title"])
-    assert "2026-10" in set(targets["period"]) and "2027-01" in set(targets["period"])
-    assert targets["target"].is_monotonic_increasing
+    months = [m.strftime("%Y-%m") for m in demo_history.complete_months(END)]
+    for _, plan in targets.groupby("kpi"):
+        assert list(plan["period"]) == months + ["2026-11", "2026-12", "2027-01"]
+        assert plan["target"].iloc[-4] > plan["target"].iloc[0]     # rises with the business
+        assert plan["target"].iloc[-1] >= plan["target"].iloc[-4]
+
+
+@pytest.mark.parametrize("totals, expected", [
+    ([100.0, 100.0, 100.0, 100.0], [90.0, 90.0, 90.0, 90.0, 90.0]),
+    ([1000.0, 1100.0, 1200.0, 1500.0], [900.0, 900.0, 900.0, 1000.0, 1100.0]),
+    ([200.0, 0.0, 200.0, 200.0], [180.0, 180.0, 90.0, 120.0, 120.0]),    # a month lost
+])
+def test_monthly_plan_is_a_round_share_of_the_three_months_before(totals, expected):
+    index = pd.date_range("2026-01-01", periods=len(totals), freq="MS")
+    series = pd.Series(totals, index=index)
+    before = series.copy()
+    plan = demo.monthly_plan(series, ahead=1)
+    assert list(plan.index) == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    assert list(plan) == expected
+    pd.testing.assert_series_equal(series, before)
+
+
+def test_monthly_plan_expects_most_of_a_launchs_lift():
+    """Launched in March: April doubled. Without the lift April's plan (90) would
+    look absurd next to 200; with it the plan asks for 90% of the lift."""
+    series = pd.Series([100.0, 100.0, 100.0, 200.0],
+                       index=pd.date_range("2026-01-01", periods=4, freq="MS"))
+    plan = demo.monthly_plan(series, ahead=1, launched=date(2026, 3, 20))
+    assert list(plan) == [90.0, 90.0, 90.0, 150.0, 160.0]
+    assert list(demo.monthly_plan(series, ahead=1)) == [90.0, 90.0, 90.0, 90.0, 120.0]
 
 
 def test_plain_metrics_are_not_used_by_any_goal(files, all_kpis):
@@ -147,27 +177,71 @@ def test_key_results_overshoot_fall_behind_and_decrease_as_designed(files, histo
     assert progress["first_response_hours"] >= expected["first_response_hours"]
 
 
-@pytest.mark.parametrize("current, progress, shape", [
-    (100.0, 0.5, "up"), (8.0, 0.75, "down"), (250.0, 1.2, "count"), (0.031, 1.02, "up")])
-def test_kr_start_target_put_current_at_the_wanted_progress(current, progress, shape):
-    start, target = demo.kr_start_target(current, progress, shape)
-    assert start != target
-    assert (current - start) / (target - start) == pytest.approx(progress, rel=0.05)
-    assert (target < start) == (shape == "down")
+@pytest.mark.parametrize("baseline, current, progress, direction, expected", [
+    (4.03, 4.2, (0.6, 0.8), "up", (4.0, 4.3)),            # CSAT: starts where it stood
+    (6.62, 6.0, (0.7, 0.9), "down", (7.0, 5.8)),          # decreasing
+    (47.1, 41.75, (0.65, 0.8), "down", (50.0, 38.0)),
+    (0.0121, 0.0142, (1.0, 1.15), "up", (0.012, 0.014)),  # a rate: 1.2% -> 1.4%
+    (0.0, 1660.0, (1.0, 1.3), "count", (0.0, 1500.0)),    # counts start at 0
+    (4.0, 3.9, (0.6, 0.8), "up", (4.0, 4.4)),             # went the wrong way: aim a bit higher
+])
+def test_kr_start_target_are_round_and_put_current_within_the_wanted_progress(
+        baseline, current, progress, direction, expected):
+    start, target = demo.kr_start_target(baseline, current, progress, direction)
+    assert (start, target) == pytest.approx(expected)
+    if current > start if direction != "down" else current < start:
+        assert progress[0] - 1e-9 <= (current - start) / (target - start) <= progress[1] + 1e-9
 
 
-@pytest.mark.parametrize("value, kind, expected", [
-    (0.031234, "min", 0.0312), (0.031299, "max", 0.0313), (38.66, "max", 38.7),
-    (552_345.0, "min", 552_000.0), (552_345.0, None, 552_000.0), (0.0, "min", 0.0)])
-def test_nice_rounds_targets_in_the_kpis_favour(value, kind, expected):
-    assert demo.nice(value, kind) == pytest.approx(expected)
+@pytest.mark.parametrize("low, high, expected", [
+    (45.7, 48.5, 48.0), (49.4, 56.4, 50.0), (6.29, 6.95, 6.5), (3.83, 4.23, 4.0),
+    (0.0854, 0.0888, 0.088), (551_000, 573_000, 560_000), (573_000, 551_000, 560_000),
+    (-48.5, -45.7, -48.0), (-1.0, 2.0, 0.0), (1.2345, 1.2345, 1.2345)])
+def test_roundest_picks_the_roundest_number_in_the_band(low, high, expected):
+    assert demo.roundest(low, high) == pytest.approx(expected)
+
+
+ROUND_NUMBER = re.compile(r"^-?[1-9]?0*\.?0*[1-9]?0*$")     # at most 2 significant digits
+
+
+def is_round(value: float) -> bool:
+    digits = f"{abs(value):.10f}".rstrip("0").rstrip(".").replace(".", "").lstrip("0")
+    return len(digits.rstrip("0")) <= 2
+
+
+@pytest.mark.parametrize("value, expected", [
+    (4.5, True), (1600.0, True), (0.012, True), (560_000.0, True), (4.67, False),
+    (6.62, False), (1660.0, False), (0.0121, False)])
+def test_is_round_counts_significant_digits(value, expected):
+    assert is_round(value) is expected
+
+
+def test_targets_and_key_results_are_round_numbers(files, all_kpis):
+    krs = csv(files, "key_results.csv")
+    targets = csv(files, "targets.csv")
+    for value in list(krs["start"]) + list(krs["target"]) + list(all_kpis["target"]) \
+            + list(targets["target"]):
+        assert is_round(value), value
+    for title in krs["title"].dropna():
+        for number in re.findall(r"[\d,.]+", title):
+            assert is_round(float(number.replace(",", ""))), title
+
+
+def test_a_key_result_starts_where_its_metric_stood(files, history):
+    """"Increase CSAT from 4 to ..." reads about 4 on its first days."""
+    krs = csv(files, "key_results.csv").set_index("metric")
+    for metric in ("csat", "first_response_hours", "mrr"):
+        start_date = date.fromisoformat(krs.loc[metric, "start_date"])
+        first_week = demo.window_values(history.observations, start_date,
+                                        start_date + timedelta(days=6))[metric]
+        assert krs.loc[metric, "start"] == pytest.approx(first_week, rel=0.12), metric
 
 
 def test_one_bad_month_shows_in_conversion(history):
-    months = demo.complete_months(END)
-    rates = {m: demo.window_values(history.observations, *demo.month_window(m))["conversion_rate"]
+    months = demo_history.complete_months(END)
+    rates = {m: demo.window_values(history.observations, *demo_history.month_window(m))["conversion_rate"]
              for m in months}
-    bad = (pd.Timestamp(END).to_period("M") - demo.BAD_MONTH_AGO).start_time.date()
+    bad = (pd.Timestamp(END).to_period("M") - demo_history.BAD_MONTH_AGO).start_time.date()
     assert rates[bad] < 0.75 * float(np.median(list(rates.values())))
     assert sorted(rates, key=rates.get)[0] == bad
 
@@ -216,21 +290,21 @@ def test_one_channel_buys_customers_much_more_dearly(channels, launch_date):
 
 def test_social_promotion_drives_engagement(channels, launch_date):
     social = channels[channels["channel"] == "social"].set_index("date")
-    start = launch_date + timedelta(days=demo.PROMOTION_DAYS[0])
-    stop = launch_date + timedelta(days=demo.PROMOTION_DAYS[1])
+    start = launch_date + timedelta(days=demo_history.PROMOTION_DAYS[0])
+    stop = launch_date + timedelta(days=demo_history.PROMOTION_DAYS[1])
     during = social.loc[start:stop - timedelta(days=1), "likes"].mean()
     before = social.loc[launch_date:start - timedelta(days=1), "likes"].mean()
     assert during > 2 * before
 
 
-@pytest.mark.parametrize("channel", list(demo.CHANNELS))
+@pytest.mark.parametrize("channel", list(demo_history.CHANNELS))
 def test_response_curves_can_be_fitted(channels, launch_date, channel):
     """new_customers ~ a * spend^b since launch: a log-log fit finds b near its design."""
     rows = channels[(channels["channel"] == channel) & (channels["date"] >= launch_date)
                     & (channels["new_customers"] > 0) & (channels["spend"] > 0)]
     b, _ = np.polyfit(np.log(rows["spend"]), np.log(rows["new_customers"]), 1)
-    assert 0.5 <= demo.CHANNELS[channel].b <= 0.9
-    assert abs(b - demo.CHANNELS[channel].b) < 0.25
+    assert 0.5 <= demo_history.CHANNELS[channel].b <= 0.9
+    assert abs(b - demo_history.CHANNELS[channel].b) < 0.25
 
 
 # ---- through the importer --------------------------------------------------
@@ -264,9 +338,36 @@ def test_loaded_demo_tells_the_story(con, end):
                 for kpi in demo.KPIS}
     assert {title: k["status"] for title, k in status.items()} == designed
     assert status["Chat duration"]["missed_in_a_row"] >= 3
+    # Only the KPI designed for it asks for its target to be reviewed.
+    assert {title for title, k in status.items() if k["review"]} == {"Chat duration"}
+    # Growth KPIs follow their plan: no month of the past year flags them.
+    for month in demo_history.complete_months(end)[-13:-1]:
+        card = scorecard(con, "Marketing", period=month.strftime("%Y-%m"), as_of=end + timedelta(days=1))
+        flagged = {k["title"] for k in card["kpis"] if k["review"]}
+        assert flagged.isdisjoint({"New customers", "Purchases", "Website traffic"}), month
     assert status["Email open rate"]["missed_in_a_row"] == 1        # it has just slipped
     krs = [kr for o in okr_report(con, as_of=end)["objectives"] for kr in o["key_results"]]
     kr_statuses = {kr["metric"]: kr["status"] for kr in krs}
     assert kr_statuses["new_customers"] == "achieved"
     assert kr_statuses["demos_scheduled"] == "off_track"
     assert kr_statuses["cac"] == "off_track"
+    assert kr_statuses["churn_rate"] == "at_risk"
+    assert {kr_statuses[m] for m in ("first_response_hours", "csat", "mrr")} == {"on_track"}
+    titles = [kr["title"] for kr in krs]
+    assert any(t.startswith("Increase CSAT from 4 to ") for t in titles)
+    for title in titles:
+        for number in re.findall(r"\d[\d,.]*", title):
+            assert is_round(float(number.replace(",", "").rstrip("."))), title
+
+
+def test_load_demo_records_its_run_so_it_alone_can_be_undone(con):
+    from kpi_logic.importing import list_batches, undo_run
+    from kpi_logic.store.definitions import load_kpis, load_metrics
+    results = demo.load_demo(con, END)
+    run = con.execute("select value from settings where key = 'demo_run'").fetchone()[0]
+    batches = list_batches(con)
+    assert set(batches.loc[batches["run_id"] == int(run), "id"]) == {r.batch for r in results}
+    demo.load_demo(con, END)                          # nothing changes: the run stays the demo's
+    assert con.execute("select value from settings where key = 'demo_run'").fetchone()[0] == run
+    undo_run(con, int(run))
+    assert load_metrics(con) == {} and load_kpis(con) == []
