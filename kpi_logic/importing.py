@@ -359,6 +359,11 @@ def _batch(con, raw: RawTable, kind: str, options: _Options,
            write: Callable[[int], tuple[int, int, int, bool]]) -> tuple[int | None, tuple]:
     """Run `write` under a new batch; forget the batch when it changed nothing.
     Returns (batch id or None, (inserted, updated, unchanged))."""
+    earlier = writes.earlier_batch(con, sha256=raw.sha256, sheet=raw.sheet, kind=kind)
+    if earlier is not None:
+        # The same bytes again change nothing, even when a later file corrected
+        # some of their values: re-sending an old export must not undo a fix.
+        return None, (0, 0, raw.n_rows)
     batch_id = writes.open_batch(con, run_id=options.run_id, file=raw.file, sheet=raw.sheet,
                                  kind=kind, sha256=raw.sha256, rows=raw.n_rows)
     if options.run_id is None:

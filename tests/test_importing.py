@@ -101,7 +101,7 @@ def test_reimport_changes_nothing_and_says_so(seeded):
     for result in results:
         assert (result.batch, result.inserted, result.updated) == (None, 0, 0)
         assert NOTHING_CHANGED in result.notes
-    assert results[1].unchanged == 5
+    assert [r.unchanged for r in results] == [r.rows for r in results]
     assert_same_database(before, dump(seeded))
 
 
@@ -114,6 +114,19 @@ def test_a_correction_updates_and_keeps_the_old_value(seeded):
         "where metric = 'revenue' and obs_date = date '2025-02-01' order by value",
         [result.batch]).fetchall()
     assert history == [(12500.5, False, result.batch), (13000.0, True, None)]
+
+
+def test_an_old_file_sent_again_does_not_undo_a_later_correction(con):
+    original = b"date,metric,value\n2025-01-02,leads,20\n2025-01-03,leads,21\n"
+    correction = b"date,metric,value\n2025-01-02,leads,25\n"
+    import_files(con, [(original, "leads.csv")])
+    import_files(con, [(correction, "leads_fixed.csv")])
+    before = dump(con)
+    [again] = import_files(con, [(original, "leads.csv")])
+    assert (again.batch, again.inserted, again.updated) == (None, 0, 0)
+    assert NOTHING_CHANGED in again.notes
+    assert_same_database(before, dump(con))
+    assert current_observations(con)["value"].tolist() == [25.0, 21.0]
 
 
 def test_identical_duplicates_collapse(con):
@@ -337,7 +350,7 @@ def test_unchanged_definitions_leave_no_batch(seeded):
 
 def test_dry_run_of_an_unchanged_file_says_nothing_would_change(seeded):
     [result] = import_files(seeded, files("history_wide.csv"), dry_run=True)
-    assert (result.batch, result.inserted, result.unchanged) == (None, 0, 8)
+    assert (result.batch, result.inserted, result.unchanged) == (None, 0, 3)  # a file imported before: all its rows unchanged
     assert result.notes.count(NOTHING_CHANGED) == 1
 
 

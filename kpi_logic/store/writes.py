@@ -50,6 +50,19 @@ def open_batch(con: duckdb.DuckDBPyConnection, *, run_id: int | None, file: str,
     return batch_id
 
 
+def earlier_batch(con: duckdb.DuckDBPyConnection, *, sha256: str | None, sheet: str | None,
+                  kind: str) -> tuple | None:
+    """(id, file, imported_at) of a batch still in effect that imported the same
+    content (same file bytes, sheet and kind), or None."""
+    if not sha256:
+        return None
+    rows = con.execute(
+        "select id, file, imported_at from batches "
+        "where sha256 = ? and kind = ? and coalesce(sheet, '') = coalesce(?, '') "
+        "and undone_at is null order by id desc limit 1", [sha256, kind, sheet]).fetchall()
+    return rows[0] if rows else None
+
+
 def close_batch(con: duckdb.DuckDBPyConnection, batch_id: int, inserted: int, updated: int,
                 unchanged: int) -> None:
     con.execute("update batches set inserted = ?, updated = ?, unchanged = ? where id = ?",
