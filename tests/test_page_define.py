@@ -147,14 +147,16 @@ def test_a_refused_edit_shows_row_and_column_and_saves_nothing(page_db):
     assert saved(page_db, load_kpis) == before
 
 
-def test_deleting_a_row_says_it_was_not_removed(page_db):
+def test_deleting_a_row_removes_that_kpi_as_an_undoable_batch(page_db):
+    before = {k.title for k in saved(page_db, load_kpis)}
     at = opened()
     at.session_state["define_editor_kpis"] = {
         "edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
     at.run()
     button(at, "define_save_kpis").click().run()
-    assert any("Not removed: CAC at most $40" in i.value for i in at.info)
-    assert len(saved(page_db, load_kpis)) == 2
+    assert not at.exception
+    assert any("removed CAC at most $40" in s.value for s in at.success)
+    assert {k.title for k in saved(page_db, load_kpis)} == before - {"CAC at most $40"}
 
 
 def test_start_from_an_empty_database_undoes_everything_and_keeps_the_demo_away(page_db):

@@ -32,17 +32,6 @@ if message := st.session_state.pop(DONE, None):
     st.success(message, icon=":material/check_circle:")
 
 
-def settled(fn):
-    """`fn` run after a read on the fresh connection data.run opens. Workaround: with
-    DuckDB 2 a just-opened connection still holds the schema check's unfinished
-    result, and the importer's register() then refuses to work (reported; drop this
-    once store.connect finishes its own results)."""
-    def call(con, *args, **kwargs):
-        definitions.load_metrics(con)
-        return fn(con, *args, **kwargs)
-    return call
-
-
 def results_table(results: list) -> pd.DataFrame:
     """One row per file or sheet of a run, as the preview and the import report show it."""
     def detail(r, key):
@@ -61,7 +50,7 @@ def results_table(results: list) -> pd.DataFrame:
 def run_import(files, options: dict, dry_run: bool):
     """The engine's results, or None after showing its refusal (nothing changed)."""
     try:
-        return data.run(settled(importing.import_files), [(f.getvalue(), f.name) for f in files],
+        return data.run(importing.import_files, [(f.getvalue(), f.name) for f in files],
                         dry_run=dry_run, **options)
     except Exception as exc:  # InputError, a busy database or a failure: a message, no traceback
         widgets.show_error(exc)
@@ -178,22 +167,33 @@ def definitions_section() -> None:
     if not st.button("Save", type="primary", key=f"define_save_{kind}"):
         return
     gone = template.removed_keys(kind, original, edited)
-    kept = (f" Not removed: {', '.join(gone)}; deleting a definition is not possible here "
-            "yet." if gone else "")
     try:
-        result = data.run(settled(importing.import_frames),
-                          [(edited, f"Edited {KINDS[kind]}", kind)])[0]
+        saved = data.run(save_definitions, kind, edited, gone)
     except Exception as exc:  # refused like a file: the engine's message, nothing saved
         widgets.show_error(exc)
         return
-    if result.batch is None:
-        st.info("Nothing changed: these definitions are already saved." + kept)
+    if not saved:
+        st.info("Nothing changed: these definitions are already saved.")
         return
-    st.session_state[DONE] = (f"Saved {KINDS[kind]}: {result.inserted} new, "
-                              f"{result.updated} changed (batch {result.batch}; undo it under "
-                              "'Import history')." + kept)
+    st.session_state[DONE] = (f"Saved {KINDS[kind]}: " + "; ".join(saved)
+                              + ". Undo under 'Import history'.")
     del st.session_state[editor]
     st.rerun()
+
+
+def save_definitions(con, kind: str, edited, gone: list[str]) -> list[str]:
+    """Saves edits, then removals (each all-or-nothing, each its own undoable
+    batch); returns what changed, in words ([] if nothing)."""
+    label = f"Edited {KINDS[kind]}"
+    done = []
+    if len(edited):
+        result = importing.import_frames(con, [(edited, label, kind)])[0]
+        if result.batch is not None:
+            done.append(f"{result.inserted} new, {result.updated} changed (batch {result.batch})")
+    if gone:
+        removed = importing.remove_definitions(con, kind, gone, source=label)
+        done.append(f"removed {', '.join(gone)} (batch {removed.batch})")
+    return done
 
 
 @st.cache_data(show_spinner=False)
@@ -202,13 +202,10 @@ def template_bytes() -> bytes:
 
 
 def clear_everything(con) -> int:
-    """Undo every batch in effect, newest first, and keep the demo from coming back."""
-    batches = importing.list_batches(con)
-    live = batches.loc[batches["undone_at"].isna(), "id"].tolist()
-    for batch in reversed(live):
-        importing.undo_batch(con, int(batch))
+    """Undo every batch in effect (one transaction) and keep the demo from coming back."""
+    undone = importing.undo_all(con)
     store.set_setting(con, "start_empty", "yes")
-    return len(live)
+    return len(undone)
 
 
 def start_section() -> None:
