@@ -203,13 +203,19 @@ def metric_label(name: str) -> str:
 
 
 def value_text(value: float, unit: str) -> str:
-    """A number as written in a title: 0.08 percent -> "8%", 100000 -> "100,000"."""
+    """A number as written in a title: 0.08 percent -> "8%", 100000 -> "100,000",
+    40 currency -> "$40", 4 duration (hours) -> "4 h"."""
     if unit == "percent":
         value = value * 100
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return text + "%" if unit == "percent" else text
+    text = f"{abs(value):,.2f}".rstrip("0").rstrip(".")
+    if text in ("0", ""):
+        return "$0" if unit == "currency" else "0%" if unit == "percent" else "0"
+    sign = "-" if value < 0 else ""
+    if unit == "currency":
+        return f"{sign}${text}"
+    if unit == "duration":
+        return f"{sign}{text} h"
+    return sign + text + ("%" if unit == "percent" else "")
 
 
 def kr_title(metric: Metric, start: float, target: float) -> str:

@@ -144,7 +144,7 @@ def test_definitions_of_a_run_are_taken_together_in_any_order(con):
     assert kpis["Conversion at least 3%"].target == pytest.approx(0.03)
     assert kpis["Churn under 5%"].target_kind == "max"
     assert kpis["Churn under 5%"].tolerance == pytest.approx(0.05)
-    assert kpis["Revenue at least 100,000"].target == 100000
+    assert kpis["Revenue at least $100,000"].target == 100000
     assert {(t.kpi, t.period) for t in load_targets(con)} == {
         ("Conversion at least 3%", "2025-03"), ("Churn under 5%", "2025-Q2")}
     titles = [kr.title for kr in load_key_results(con)]
@@ -262,8 +262,10 @@ def test_batches_remember_file_and_counts(seeded):
     (Metric("nps"), 20, 40, "Increase NPS from 20 to 40"),
     (Metric("churn_rate", unit="percent"), 0.08, 0.05, "Reduce churn rate from 8% to 5%"),
     (Metric("revenue", unit="currency"), 100000, 125000.5,
-     "Increase revenue from 100,000 to 125,000.5"),
+     "Increase revenue from $100,000 to $125,000.5"),
     (Metric("first_response_time"), 10, 4, "Reduce first response time from 10 to 4"),
+    (Metric("first_response_time", unit="duration"), 10, 4,
+     "Reduce first response time from 10 h to 4 h"),
 ])
 def test_generated_key_result_titles(metric, start, target, title):
     assert defs.kr_title(metric, start, target) == title
@@ -402,7 +404,8 @@ def test_target_periods_become_labels(written, grain, label):
 
 @pytest.mark.parametrize("value, unit, text", [
     (0.125, "percent", "12.5%"), (1234567.0, "number", "1,234,567"), (-0.0, "number", "0"),
-    (40, "currency", "40"), (0.3333333, "number", "0.33"),
+    (40, "currency", "$40"), (-12.5, "currency", "-$12.5"), (0, "currency", "$0"),
+    (3, "duration", "3 h"), (0.3333333, "number", "0.33"),
 ])
 def test_values_in_generated_titles(value, unit, text):
     assert defs.value_text(value, unit) == text
