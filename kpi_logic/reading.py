@@ -17,6 +17,9 @@ Decisions users can rely on:
   definition stops it (the error lists every sheet); --sheet picks one.
   Hidden sheets, empty sheets and notes sheets (README, Instructions, ...)
   are skipped with a note, chart sheets skipped.
+- In a ";" or tab file, decimal commas ("5,5") or dot thousands groups ("1.234")
+  make every number decimal-comma; if the file also has dot decimals ("5.5")
+  it is refused, naming a line of each. Comma-separated files use dots.
 - Excel error cells arrive as their text ("#DIV/0!"): an error, not a gap.
   The workbook mechanics (sheets, 1904 dates, cell text) live in reading_excel.
 """
@@ -192,7 +195,7 @@ def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes)
         _check_rows(raw)
         _check_blank_columns(con, raw, header.cells)
         if delimiter != ",":
-            raw = _with_decimal_mark(con, raw)
+            raw = _with_decimal_mark(con, raw, dot_groups=delimiter in (";", "\t"))
     except InputError:
         staging.drop_table(con, table)
         raise
@@ -343,17 +346,26 @@ def _check_blank_columns(con, raw: RawTable, cells) -> None:
                          "header or delete it", file=raw.file, row=found[1])
 
 
-def _with_decimal_mark(con, raw: RawTable) -> RawTable:
-    """`raw` with decimal_comma decided from its number cells; refuses a column mixing both marks."""
+def _with_decimal_mark(con, raw: RawTable, *, dot_groups: bool) -> RawTable:
+    """`raw` with decimal_comma decided from its number cells; refuses a file mixing both marks.
+
+    With `dot_groups` (";" or tab files) "1.234" is European thousands grouping,
+    evidence of a decimal comma just as "5,5" is. Does not mutate `raw`.
+    """
     numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
-    comma_line, dot = staging.decimal_evidence(con, raw.table, numbers)
-    if comma_line is None:
+    comma, dot = staging.decimal_evidence(con, raw.table, numbers, dot_groups=dot_groups)
+    if comma is None:
         return raw
     if dot:
+        _, comma_line, comma_text = comma
+        column, line, text = dot
+        mark = "a decimal comma" if "," in comma_text else "dots between thousands"
+        doubt = "can only be a decimal dot" if dot_groups else \
+            "has a single dot and no comma, so it could mean a decimal or a thousands separator"
         raise InputError(
-            f"numbers here use a decimal comma (such as 5,5 on line {comma_line}), but this value "
-            "has a single dot and no comma, so it could mean a decimal or a thousands separator; "
-            "write every number the same way", file=raw.file, row=dot[1], column=dot[0])
+            f"numbers here use {mark} ('{comma_text.strip()}' on line {comma_line}), but "
+            f"'{text.strip()}' on this line {doubt}; write every number the same way",
+            file=raw.file, row=line, column=column)
     return RawTable(**{**raw.__dict__, "decimal_comma": True})
 
 

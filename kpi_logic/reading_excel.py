@@ -3,10 +3,11 @@
 reading.read_tables stays the one entry point: it finds each sheet's header
 and stages the table. This module knows only the workbook: which sheets to
 read (hidden, chart, empty and notes sheets are skipped with a note), the
-1904 date system, error cells (python-calamine turns them into empty strings,
-so they are put back from the XML), merged cells, and the canonical text of
-a cell (numbers as repr(float), integers bare, dates ISO, serials in date
-columns resolved with the workbook's date system).
+1904 date system, error cells and formulas without a saved result
+(python-calamine turns both into empty strings, so they are put back from the
+XML as "#DIV/0!" and "=1+2": an error, never a missing value), merged cells,
+and the canonical text of a cell (numbers as repr(float), integers bare,
+dates ISO, serials in date columns resolved with the workbook's date system).
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ LAST_SERIAL = {False: 2958465, True: 2957003}     # 9999-12-31 in each date syst
 @dataclass(frozen=True)
 class Sheet:
     name: str
-    rows: list                # rows of cells as python-calamine gives them, error cells as text
+    rows: list                # rows of cells as python-calamine gives them, error cells and
+                              # formulas without a saved result as text
     merged: tuple             # merged ranges ((row, col), (row, col)), 0-based
 
 
@@ -48,15 +50,15 @@ def workbook_sheets(path: str, name: str, sheet: str | None = None) -> Workbook:
     the sheets it has), and an empty `sheet`.
     """
     book = _open_workbook(path, name)
-    date1904, error_cells = _workbook_xml(path)
+    date1904, restored = _workbook_xml(path)
     notes, sheets = [], []
     for meta in _chosen_sheets(book, name, sheet, notes):
         if sheet is None and vocabulary.is_notes_sheet(meta.name):
             notes.append(_notes_skipped(meta.name))
             continue
         calamine = book.get_sheet_by_name(meta.name)
-        rows = _with_errors(calamine.to_python(skip_empty_area=False),
-                            error_cells.get(meta.name, {}))
+        rows = _with_restored(calamine.to_python(skip_empty_area=False),
+                              restored.get(meta.name, {}))
         if not any(str(c).strip() for row in rows for c in row):
             if sheet:
                 raise InputError("this sheet is empty", file=name, sheet=meta.name)
@@ -77,13 +79,20 @@ def notes_note(sheet: Sheet) -> str | None:
     return _notes_skipped(sheet.name) if vocabulary.is_notes_text(first) else None
 
 
-def _with_errors(rows: list[list], errors: dict[tuple[int, int], str]) -> list[list]:
-    """`rows` with error cells put back as their text ("#DIV/0!"); a new list, input unchanged."""
-    if not errors:
+def _with_restored(rows: list[list], cells: dict[tuple[int, int], str]) -> list[list]:
+    """`rows` with the `cells` calamine left empty put back as text ("#DIV/0!", "=1+2").
+
+    A new list, input unchanged; grown when a restored cell lies past calamine's
+    range (a last row or column holding only such cells).
+    """
+    if not cells:
         return rows
-    rows = [list(row) for row in rows]
-    for (index, position), text in errors.items():
-        if index < len(rows) and position < len(rows[index]) and rows[index][position] in ("", None):
+    width = max([len(r) for r in rows] + [p + 1 for _, p in cells])
+    height = max(len(rows), max(i for i, _ in cells) + 1)
+    rows = [list(row) + [""] * (width - len(row)) for row in rows]
+    rows += [[""] * width for _ in range(height - len(rows))]
+    for (index, position), text in cells.items():
+        if rows[index][position] in ("", None):
             rows[index][position] = text
     return rows
 
@@ -142,21 +151,26 @@ def first_filled(rows) -> str:
 
 
 def _workbook_xml(path: str) -> tuple[bool, dict[str, dict[tuple[int, int], str]]]:
-    """(uses the 1904 date system, {sheet: {(row, col): error text}}) read from the workbook XML.
+    """(uses the 1904 date system, {sheet: {(row, col): text}}) read from the workbook XML.
 
-    python-calamine turns error cells (#DIV/0!, #N/A) into empty strings, which
-    would make an error look like a missing value; the XML still has them.
+    python-calamine turns error cells (#DIV/0!, #N/A) and formulas without a
+    saved result (workbooks written by a program, never opened in Excel) into
+    empty strings, which would make an error look like a missing value; the
+    XML still has the error text and the formula.
     """
     with zipfile.ZipFile(path) as archive:
         workbook = archive.read("xl/workbook.xml")
         props = re.search(rb"<workbookPr\b[^>]*>", workbook)
         date1904 = bool(props and re.search(rb'date1904="(1|true)"', props.group(0)))
-        errors = {}
+        restored = {}
         for sheet, member in _sheet_members(archive, workbook).items():
             xml = archive.read(member) if member in archive.namelist() else b""
-            if b't="e"' in xml:
-                errors[sheet] = _error_cells(xml)
-    return date1904, errors
+            found = _error_cells(xml) if b't="e"' in xml else {}
+            if b"<f" in xml:
+                found.update(_unsaved_formulas(xml))
+            if found:
+                restored[sheet] = found
+    return date1904, restored
 
 
 def _sheet_members(archive, workbook: bytes) -> dict[str, str]:
@@ -188,14 +202,43 @@ def _xml_text(raw: bytes) -> str:
 def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
     cells = {}
     for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', xml, re.S):
-        ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', m.group(1))
+        ref = _cell_ref(m.group(1))
         value = re.search(rb"<v>([^<]*)</v>", m.group(2))
         if ref and value:
-            col = 0
-            for letter in ref.group(1).decode():
-                col = col * 26 + ord(letter) - 64
-            cells[(int(ref.group(2)) - 1, col - 1)] = _xml_text(value.group(1))
+            cells[ref] = _xml_text(value.group(1))
     return cells
+
+
+# A formula is the first child of its cell: <c r="C2"><f>1+2</f><v>3</v></c>;
+# a shared formula's other cells hold only <f t="shared" si="0"/>.
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)(.*?)</c>', re.S)
+
+
+def _unsaved_formulas(xml: bytes) -> dict[tuple[int, int], str]:
+    """{(row, col): "=formula"} for formula cells with no saved result (no <v>, or an empty one).
+
+    An empty <v> of a string formula (t="str") is a saved empty text, not a missing result.
+    """
+    cells = {}
+    for m in _FORMULA_CELL.finditer(xml):
+        attributes, formula, rest = m.groups()
+        value = re.search(rb"<v>([^<]*)</v>", rest)
+        saved = value is not None and (value.group(1) != b"" or b't="str"' in attributes)
+        ref = _cell_ref(attributes)
+        if ref and not saved:
+            cells[ref] = "=" + (_xml_text(formula) if formula else "(shared formula)")
+    return cells
+
+
+def _cell_ref(attributes: bytes) -> tuple[int, int] | None:
+    """(row, col), 0-based, from a cell's r="C2" attribute."""
+    ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', attributes)
+    if not ref:
+        return None
+    col = 0
+    for letter in ref.group(1).decode():
+        col = col * 26 + ord(letter) - 64
+    return int(ref.group(2)) - 1, col - 1
 
 
 def column_label(position: int) -> str:

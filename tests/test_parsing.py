@@ -240,19 +240,30 @@ def test_trimmed_sql_is_trim(text):
                           [text]).fetchone() == (True, None if text is None else text.strip(" "))
 
 
-@pytest.mark.parametrize("cells, expected", [
-    ({"z": ["1.5", "2.5"], "b": ["3", "4"]}, (None, None)),          # dots alone: no question
-    ({"z": ["1,234", "2"], "b": ["3", "4"]}, (None, None)),          # a thousands group
-    ({"z": ["1", "5,5"], "b": ["3.5", "4"]}, (3, ("b", 2))),
-    ({"z": ["1", "5,5"], "b": ["3", "4.25"]}, (3, ("b", 3))),
-    ({"z": ["1.5", "5,5"], "b": ["3.5", "4"]}, (3, ("z", 2))),       # same line: the first column
-    ({"z": [" 5,5 ", "1"], "b": ["2", "3"]}, (2, None)),
+@pytest.mark.parametrize("cells, dot_groups, expected", [
+    ({"z": ["1.5", "2.5"], "b": ["3", "4"]}, False, (None, None)),   # dots alone: no question
+    ({"z": ["1.5", "2.5"], "b": ["3", "4"]}, True, (None, None)),
+    ({"z": ["1,234", "2"], "b": ["3", "4"]}, False, (None, None)),   # a thousands group
+    ({"z": ["1", "5,5"], "b": ["3.5", "4"]}, False, (("z", 3, "5,5"), ("b", 2, "3.5"))),
+    ({"z": ["1", "5,5"], "b": ["3", "4.25"]}, False, (("z", 3, "5,5"), ("b", 3, "4.25"))),
+    ({"z": ["1.5", "5,5"], "b": ["3.5", "4"]}, False, (("z", 3, "5,5"), ("z", 2, "1.5"))),  # same line: the first column
+    ({"z": [" 5,5 ", "1"], "b": ["2", "3"]}, False, (("z", 2, " 5,5 "), None)),
+    # Dot thousands groups count only with dot_groups (";" and tab files).
+    ({"z": ["1.234", "2"], "b": ["3", "4"]}, False, (None, None)),
+    ({"z": ["2", "1.234"], "b": ["3", "4"]}, True, (("z", 3, "1.234"), None)),
+    ({"z": ["2", "€ 1.234.567"], "b": ["3", "4"]}, True, (("z", 3, "€ 1.234.567"), None)),
+    ({"z": ["2", "1.234"], "b": ["5.5", "4"]}, True, (("z", 3, "1.234"), ("b", 2, "5.5"))),
+    # Not thousands groups: too many leading digits, a short group, an exponent.
+    ({"z": ["1234.567", "12.34", "1.234e5"], "b": ["3", "4", "5"]}, True, (None, None)),
+    # With dot groups, "5.555" is a thousands group, not a dot decimal.
+    ({"z": ["1", "5,5"], "b": ["5.555", "4"]}, True, (("b", 2, "5.555"), None)),
+    ({"z": ["1", "5,5"], "b": ["5.555", "4"]}, False, (("z", 3, "5,5"), ("b", 2, "5.555"))),
 ])
-def test_decimal_evidence(con, cells, expected):
+def test_decimal_evidence(con, cells, dot_groups, expected):
     # Comma-separated and quoted, so read_tables itself does not look for decimal commas.
     rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"])))
     [raw] = read_tables(con, ("date,z,b\n" + rows).encode(), "wide.csv")
-    assert staging.decimal_evidence(con, raw.table, ["z", "b"]) == expected
+    assert staging.decimal_evidence(con, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
 
 
 @pytest.mark.parametrize("written, normal", [

@@ -121,11 +121,46 @@ def test_bytes_file_object_and_path_give_the_same_table(con):
     pandas.testing.assert_frame_equal(rows_of(con, from_path), rows_of(con, from_bytes))
 
 
-def test_semicolon_file_with_decimal_commas(con):
-    [raw] = read_fixture(con, "semicolon_decimal_comma.csv")
-    assert raw.decimal_comma
-    [dots] = read_fixture(con, "semicolon_decimal_dot.csv")
-    assert not dots.decimal_comma
+def parsed_values(con, raw) -> list:
+    """The value column parsed with the decimal mark read_tables decided."""
+    value, _ = staging.number_sql('"value"', raw.decimal_comma)
+    return [r[0] for r in con.execute(f'select {value} from "{raw.table}" order by "_line"').fetchall()]
+
+
+@pytest.mark.parametrize("name, decimal_comma, numbers", [
+    ("semicolon_decimal_comma.csv", True, [1234.5, 5.5, 3.5, 1234.5, 12]),
+    ("semicolon_decimal_dot.csv", False, [1.5, 2]),
+    # Dot thousands groups alone are European evidence in a ";" or tab file...
+    ("semicolon_thousands_dots.csv", True, [1234, 2500, 12]),
+    ("tab_thousands_dots.tsv", True, [1234567, 7]),
+    # ...but a comma-separated file keeps the dot as its decimal mark.
+    ("comma_thousands_shape.csv", False, [1.234, 2.5]),
+])
+def test_decimal_mark_is_decided_from_the_whole_file(con, name, decimal_comma, numbers):
+    [raw] = read_fixture(con, name)
+    assert raw.decimal_comma is decimal_comma
+    assert parsed_values(con, raw) == numbers
+
+
+@pytest.mark.parametrize("text, row, words", [
+    ("date;metric;value\n2025-01-01;a;1.234\n2025-01-02;a;1.25\n", 3,
+     "numbers here use dots between thousands ('1.234' on line 2), but '1.25' on this line can "
+     "only be a decimal dot"),
+    # The dot decimal may come first; the evidence quoted is its own cell and line.
+    ("date;metric;value\n2025-01-01;a;3\n2025-01-02;a;0.5\n2025-01-03;a; 12.000 \n", 3,
+     "dots between thousands ('12.000' on line 4), but '0.5' on this line"),
+    ("date;metric;value\n2025-01-01;a;3\n2025-01-02;a;7,25\n2025-01-03;a;5.5\n", 4,
+     "a decimal comma ('7,25' on line 3), but '5.5' on this line can only be a decimal dot"),
+    # Pipe files take no dot groups as evidence, so "5.555" stays ambiguous there.
+    ("date|metric|value\n2025-01-01|a|3\n2025-01-02|a|7,25\n2025-01-03|a|5.555\n", 4,
+     "a decimal comma ('7,25' on line 3), but '5.555' on this line has a single dot and no "
+     "comma, so it could mean a decimal or a thousands separator"),
+])
+def test_mixed_decimal_refusal_quotes_a_real_cell_of_each_kind(con, text, row, words):
+    with pytest.raises(InputError) as caught:
+        read_tables(con, text.encode(), "eu.csv")
+    assert (caught.value.row, caught.value.column) == (row, "value")
+    assert words in str(caught.value)
 
 
 def test_temporary_upload_copy_is_deleted(con, tmp_path, monkeypatch):
@@ -148,7 +183,8 @@ BAD_CSV = [
     ("no_header.csv", "no recognisable header", None),
     ("duplicate_headers.csv", "same header: 'Value' (column C) and 'value' (column D)", 1),
     ("blank_header_with_data.csv", "column D has values but no header", 3),
-    ("semicolon_mixed_decimal.csv", "decimal comma (such as 5,5 on line 2)", 5),
+    ("semicolon_mixed_decimal.csv", "decimal comma ('5,5' on line 2)", 5),
+    ("semicolon_thousands_and_decimal_dots.csv", "('1.234' on line 2)", 4),
 ]
 
 
@@ -467,3 +503,24 @@ def test_an_upload_object_is_never_read_from_a_same_named_local_file(con, tmp_pa
         name = "kpis.csv"
     [raw] = read_tables(con, Upload((READ / "kpis.csv").read_bytes()), "kpis.csv")
     assert raw.kind == "kpis"
+
+
+def test_formula_without_a_saved_result_is_its_formula_text_never_missing(con):
+    [raw] = read_fixture(con, "formulas.xlsx")
+    expected = frame(range(2, 7), raw.columns, [
+        ["2025-01-01", "visitors", "=1+2"],
+        ["2025-01-02", "visitors", "10"],                 # a saved result stays its number
+        ["2025-01-03", "visitors", None],                 # a saved empty text stays missing
+        ["2025-01-04", "visitors", "7"],
+        [None, None, '=SUM(C2:C5)&"<"'],                  # past calamine's range, still read
+    ])
+    pandas.testing.assert_frame_equal(rows_of(con, raw), expected)
+
+
+def test_formula_without_a_saved_result_is_refused_by_the_importer(con):
+    from kpi_logic.importing import import_files
+    data = (READ / "formulas.xlsx").read_bytes()
+    with pytest.raises(InputError) as caught:
+        import_files(con, [(data, "formulas.xlsx")])
+    assert "row 2, column 'value': '=1+2' is not a number" in str(caught.value)
+    assert "row 3" not in str(caught.value) and "row 4" not in str(caught.value)

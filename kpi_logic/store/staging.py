@@ -282,36 +282,53 @@ def load_frame(con, frame: pandas.DataFrame, *, table: str) -> int:
 
 _COMMA_DECIMAL = r"^[^0-9,.]*[0-9 .]*[0-9],[0-9]+(?:[eE][-+]?[0-9]+)?[^0-9,.]*$"
 _COMMA_THOUSANDS = r"^[^0-9,.]*[0-9]{1,3}(?:,[0-9]{3})+[^0-9,.]*$"
+_DOT_THOUSANDS = r"^[^0-9,.]*[0-9]{1,3}(?:\.[0-9]{3})+[^0-9,.]*$"
 _DOT_ONLY = r"^[^0-9,]*[0-9]*\.[0-9]+(?:[eE][-+]?[0-9]+)?[^0-9,.]*$"
 
 
-def decimal_evidence(con, table: str, columns: list[str]) -> tuple[int | None, tuple[str, int] | None]:
-    """(line of the first decimal-comma cell, (column, line) of the first lone-dot cell).
+def decimal_evidence(con, table: str, columns: list[str], *, dot_groups: bool = False
+                     ) -> tuple[tuple[str, int, str] | None, tuple[str, int, str] | None]:
+    """((column, line, text) of the first decimal-comma cell, the same of the first dot-decimal cell).
 
     A decimal-comma cell has a comma followed by digits that is not a valid
-    thousands group ("5,5", "1.234,5"); a lone-dot cell has a single "." and
-    no comma ("5.555"), which a decimal-comma file cannot read unambiguously.
-    Lone dots are looked for only once a decimal comma was found: (None, None)
-    when there is none.
+    thousands group ("5,5", "1.234,5"); with `dot_groups` (files separated by
+    ";" or tab) dot thousands groups ("1.234", "2.500.000") count as well. A
+    dot-decimal cell has a single "." and no comma ("5.5"; without
+    `dot_groups` also "5.555"), which a decimal-comma file cannot read.
+    Dot-decimal cells are looked for only once decimal-comma evidence was
+    found: (None, None) when there is none. Ties on a line go to the first column.
     """
     if not columns:
         return None, None
+    quoted = [quote_identifier(c) for c in columns]
+    groups = lambda c: f"regexp_full_match({c}, {_literal(_DOT_THOUSANDS)})"  # noqa: E731
     # No trim: each pattern's outer [^0-9,.]* takes surrounding spaces. The
     # contains() guards keep the regexes off cells that cannot match.
     commas = [f"case when contains({c}, ',') then regexp_full_match({c}, {_literal(_COMMA_DECIMAL)})"
-              f" and not regexp_full_match({c}, {_literal(_COMMA_THOUSANDS)}) else false end"
-              for c in map(quote_identifier, columns)]
-    first_comma = _first_lines(con, table, commas)
-    if all(line is None for line in first_comma):
+              f" and not regexp_full_match({c}, {_literal(_COMMA_THOUSANDS)})"
+              + (f" when contains({c}, '.') then {groups(c)}" if dot_groups else "")
+              + " else false end" for c in quoted]
+    first_comma = _first_cell(con, table, columns, commas)
+    if first_comma is None:
         return None, None
     dots = [f"case when contains({c}, '.') and not contains({c}, ',') then "
-            f"regexp_full_match({c}, {_literal(_DOT_ONLY)}) else false end"
-            for c in map(quote_identifier, columns)]
-    found = [(line, column) for line, column in zip(_first_lines(con, table, dots), columns)
+            f"regexp_full_match({c}, {_literal(_DOT_ONLY)})"
+            + (f" and not {groups(c)}" if dot_groups else "") + " else false end"
+            for c in quoted]
+    return first_comma, _first_cell(con, table, columns, dots)
+
+
+def _first_cell(con, table: str, columns: list[str], conditions: list[str]
+                ) -> tuple[str, int, str] | None:
+    """(column, line, text) of the earliest cell where its column's condition holds, or None."""
+    found = [(line, index) for index, line in enumerate(_first_lines(con, table, conditions))
              if line is not None]
-    first_dot = min(found, key=lambda f: f[0]) if found else None   # ties: the first column
-    return min(line for line in first_comma if line is not None), \
-        (first_dot[1], first_dot[0]) if first_dot else None
+    if not found:
+        return None
+    line, index = min(found)
+    text = con.execute(f"select {quote_identifier(columns[index])} from {quote_identifier(table)}"
+                       " where \"_line\" = ?", [line]).fetchall()[0][0]
+    return columns[index], line, text
 
 
 def _first_lines(con, table: str, conditions: list[str]) -> list[int | None]:
