@@ -113,6 +113,16 @@ def _date(text: str | None, flag: str = "--as-of") -> date | None:
 
 
 # ---- commands -------------------------------------------------------------
+def _reading(db):
+    """Open an existing database to read; a path with no database is refused
+    (a mistyped --db must not quietly create an empty one)."""
+    path = store.database_path(db)
+    if not path.exists():
+        raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
+                         "or create it with `python -m kpi_logic demo` or `import`")
+    return store.connect(path, read_only=True)
+
+
 # Each command imports its engine module when it runs, so `--help` and the
 # light commands start fast (reports pull in Altair, imports the readers).
 
@@ -169,7 +179,7 @@ def cmd_undo(args) -> int:
 
 def cmd_batches(args) -> int:
     from .importing import list_batches
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         frame = list_batches(con)
     rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]
     columns = ("id", "file", "sheet", "kind", "time", "rows", "inserted", "updated",
@@ -179,7 +189,7 @@ def cmd_batches(args) -> int:
 
 def cmd_metrics(args) -> int:
     from .catalogue import metric_catalogue
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         frame = metric_catalogue(con, args.department)
     rows = jsonable(frame.to_dict("records"))
     shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")}
@@ -189,7 +199,7 @@ def cmd_metrics(args) -> int:
 
 def cmd_history(args) -> int:
     from .rollups import rolled_up
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         metric = _known_metric(con, args.metric)
         frame = rolled_up(con, metric.name, args.grain, dimension=args.dimension)
         if args.dimension and frame.empty:
@@ -215,7 +225,7 @@ def _known_metric(con, name: str):
 
 def cmd_scorecard(args) -> int:
     from .kpis import scorecard
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         card = scorecard(con, args.department, period=args.period, as_of=_date(args.as_of))
     return _emit(args, card, lambda: scorecard_text(jsonable(card)))
 
@@ -248,7 +258,7 @@ def scorecard_text(card: dict) -> str:
 
 def cmd_okrs(args) -> int:
     from .okrs import okr_report
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         report = okr_report(con, department=args.department, as_of=_date(args.as_of))
     return _emit(args, report, lambda: okrs_text(jsonable(report)))
 
@@ -271,7 +281,7 @@ def okrs_text(report: dict) -> str:
 
 def cmd_report(args) -> int:
     from .report import render_report
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         data = _report_data(con, args)
     png = render_report(args.page, data)
     try:
@@ -298,7 +308,7 @@ def _report_data(con, args) -> dict:
 
 def cmd_launch(args) -> int:
     from .launch import launch_summary
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         summary = launch_summary(con, args.launch)
     return _emit(args, summary, lambda: launch_text(jsonable(summary)))
 
@@ -343,7 +353,7 @@ def _bounds(pairs: Sequence[str] | None, flag: str) -> dict[str, float]:
 def cmd_launch_optimise(args) -> int:
     from .launch import optimised_launch
     minimums, maximums = _bounds(args.min, "--min"), _bounds(args.max, "--max")
-    with store.connect(args.db, read_only=True) as con:
+    with _reading(args.db) as con:
         result = optimised_launch(con, args.budget, args.launch, minimums, maximums)
     return _emit(args, result, lambda: optimise_text(jsonable(result)))
 

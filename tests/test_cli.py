@@ -288,3 +288,11 @@ def test_table_text_aligns_numbers_right_and_shows_missing():
     lines = text.splitlines()
     assert lines[0].split() == ["a", "b"]
     assert lines[2].endswith(" 5") and lines[3].endswith("—")
+
+
+def test_reading_a_database_that_does_not_exist_is_refused_and_creates_nothing(tmp_path):
+    missing = tmp_path / "typo" / "lodestar.duckdb"
+    done = run(missing, "metrics")
+    assert done.returncode == 2
+    assert "no Lodestar database" in done.stderr
+    assert not missing.parent.exists()
