@@ -140,7 +140,7 @@ def test_scorecard_shows_status_target_and_plain_metrics(page_db):
         assert any(fmt.status_badge(kpi["status"]) in t and rule in t for t in texts(at.markdown))
     assert card["metrics"], "the demo's Marketing has plain metrics (likes, shares...)"
     plain = next(d.value for d in at.dataframe if "Metric" in d.value.columns)
-    assert list(plain["Metric"]) == [m["metric"] for m in card["metrics"]]
+    assert list(plain["Metric"]) == [fmt.metric_label(m["metric"]) for m in card["metrics"]]
     assert list(plain["Value"]) == [fmt.format_value(m["value"], m["unit"]) for m in card["metrics"]]
 
 
