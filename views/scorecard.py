@@ -68,7 +68,9 @@ def kpi_card(kpi: dict) -> None:
         )
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         st.markdown(
-            f"**{fmt.status_badge(kpi['status'])}** · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
+            f"**{fmt.status_badge(kpi['status'])}**"
+            + (" *(so far: the period is not over)*" if kpi.get("partial") else "")
+            + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
             f"{fmt.format_change(last_year, unit)}"
             + (f" ({'good' if tone == 'good' else 'bad' if tone == 'bad' else 'no'} news)" if last_year["abs"] else ""))
