@@ -27,3 +27,32 @@ def db_path(tmp_path):
 
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    """The demo company in a DuckDB file, loaded once per test process; copy it
+    before writing to it."""
+    from kpi_logic import demo
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with store.connect(path) as con:
+        demo.load_demo(con)
+    return path
+
+
+@pytest.fixture
+def use_database(monkeypatch):
+    """Point the dashboard at a database file: LODESTAR_DB set, open mode (no
+    editor password), Streamlit's caches empty before and after the test."""
+    import streamlit as st
+
+    def point(path: Path) -> Path:
+        monkeypatch.setenv("LODESTAR_DB", str(path))
+        monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        return path
+
+    yield point
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -22,17 +22,11 @@ WRITE_BUTTONS = {"Check files", "Import", "Undo batch", "Save", "Start from an e
 
 
 @pytest.fixture
-def page_db(tmp_path, monkeypatch):
+def page_db(tmp_path, use_database):
     path = tmp_path / "lodestar.duckdb"
     with store.connect(path) as con:
         import_files(con, [(template.template_workbook(), template.FILE_NAME)])
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return use_database(path)
 
 
 def opened() -> AppTest:

@@ -21,26 +21,11 @@ PAGE = str(Path(__file__).resolve().parents[1] / "views" / "launch.py")
 CHANNELS = ["display", "email", "partners", "search_ads", "social"]
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    """The demo company, imported once (it takes a while) and copied per test."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with store.connect(path) as con:
-        demo.load_demo(con)
-    return path
-
-
 @pytest.fixture
-def page_db(demo_file, tmp_path, monkeypatch):
+def page_db(demo_file, tmp_path, use_database):
     path = tmp_path / "lodestar.duckdb"
     shutil.copy(demo_file, path)
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return use_database(path)
 
 
 def opened(**query) -> AppTest:

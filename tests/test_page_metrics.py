@@ -21,18 +21,12 @@ COMPANY = FIXTURES / "metrics_page"
 
 
 @pytest.fixture
-def page_db(tmp_path, monkeypatch):
+def page_db(tmp_path, use_database):
     path = tmp_path / "lodestar.duckdb"
     with store.connect(path) as con:
         import_files(con, [((COMPANY / n).read_bytes(), n)
                            for n in ("metrics.csv", "history.csv", "kpis.csv")])
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return use_database(path)
 
 
 def opened(**query) -> AppTest:

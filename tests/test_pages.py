@@ -22,27 +22,12 @@ PAGES = {name: str(ROOT / "views" / f"{name}.py") for name in ("overview", "scor
 TIMEOUT = 90     # the first run of a page imports Altair and rolls up the demo's history
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    """The demo company in a DuckDB file, loaded once for this module."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with store.connect(path) as con:
-        demo.load_demo(con)
-    return path
-
-
 @pytest.fixture
-def page_db(demo_file, tmp_path, monkeypatch) -> Path:
+def page_db(demo_file, tmp_path, use_database) -> Path:
     """A private copy of the demo database behind LODESTAR_DB, open mode, empty caches."""
     path = tmp_path / "lodestar.duckdb"
     shutil.copy(demo_file, path)
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return use_database(path)
 
 
 def opened(script: str, **query: str) -> AppTest:

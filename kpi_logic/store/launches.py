@@ -15,36 +15,7 @@ from .db import quote_identifier, transaction
 
 LAUNCH_METRICS = ("spend", "visitors", "purchases", "new_customers", "likes", "shares", "comments")
 
-# The lead folds this into db.MIGRATIONS as the next schema version.
-# No foreign key from scenario_channels: DuckDB refuses updates of a
-# referenced row's indexed columns, which renaming a scenario needs.
-SCENARIOS_SCHEMA = """
-create sequence if not exists scenario_ids start 1;
-
-create table if not exists scenarios (
-    id integer primary key,
-    launch varchar not null,
-    name varchar not null,
-    days integer not null,
-    created_at timestamp not null,
-    unique (launch, name)
-);
-
-create table if not exists scenario_channels (
-    scenario_id integer not null,
-    channel varchar not null,
-    spend_per_day double not null,
-    new_customers double not null,
-    purchases double,
-    visitors double,
-    primary key (scenario_id, channel)
-);
-"""
-
-
-def ensure_scenarios_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the scenarios tables if they are missing (idempotent)."""
-    con.execute(SCENARIOS_SCHEMA)
+# The scenarios tables are part of the versioned schema (store/db.py, SCHEMA_V3).
 
 
 def _daily_sql() -> str:
