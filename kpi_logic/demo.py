@@ -372,7 +372,6 @@ KEY_RESULTS = [
     ("Grow recurring revenue", "Sales", 0, "demos_scheduled", "Sam Okafor", "count", (0.2, 0.55)),
 ]
 _COUNT_TITLES = {"new_customers": "Win {:,.0f} new customers", "demos_scheduled": "Book {:,.0f} demos"}
-BASELINE_DAYS = 30            # a key result starts from the metric's value over the days before it
 START_BAND = 0.08             # the start rounds at most this far, away from the target
 
 
@@ -400,8 +399,9 @@ def key_result_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
         if which < 0:
             start_date, deadline = quarter_bounds(start_date - timedelta(days=1))
         as_of = min(end, deadline)
-        baseline = window_values(obs, start_date - timedelta(days=BASELINE_DAYS),
-                                 start_date - timedelta(days=1))[metric]
+        # the whole month before the start: a monthly figure dated the 1st is always in it
+        before = start_date - timedelta(days=1)
+        baseline = window_values(obs, before.replace(day=1), before)[metric]
         current = window_values(obs, start_date, as_of)[metric]
         elapsed = (as_of - start_date).days / max((deadline - start_date).days, 1)
         # Early in a quarter there is too little movement to aim from: aim from a fifth of it.

@@ -371,3 +371,13 @@ def test_load_demo_records_its_run_so_it_alone_can_be_undone(con):
     assert con.execute("select value from settings where key = 'demo_run'").fetchone()[0] == run
     undo_run(con, int(run))
     assert load_metrics(con) == {} and load_kpis(con) == []
+
+
+@pytest.mark.parametrize("end", [date(2026, 6, 30), date(2026, 3, 31), date(2026, 1, 1)])
+def test_key_results_start_from_real_values_when_the_data_ends_on_a_quarter_edge(end):
+    # Monthly figures are dated the 1st: a key result starting 1 April must
+    # still find March's value to start from (it once found none and crashed).
+    files = dict((name, data) for data, name in demo.demo_files(end))
+    krs = pd.read_csv(io.BytesIO(files["key_results.csv"]))
+    assert krs[["start", "target"]].notna().all().all()
+    assert (krs["start"] != krs["target"]).all()
