@@ -154,13 +154,18 @@ def sparkline(history: list[dict], *, width: int = 140, height: int = 36,
 def _pace_tone(progress: object, expected: object) -> str:
     if fmt.is_missing(progress):
         return "No data"
+    if float(progress) >= 1:
+        return "Target reached"
+    if not fmt.is_missing(expected) and float(expected) >= 1:
+        return "Ended short"          # the deadline has passed: no pace left to be on
     if fmt.is_missing(expected) or float(progress) >= float(expected):
         return "On pace"
     return "Behind pace"
 
 
-PACE_COLOURS = alt.Scale(domain=["On pace", "Behind pace", "No data"],
-                         range=[fmt.GOOD, fmt.WARN, fmt.NEUTRAL])
+PACE_COLOURS = alt.Scale(domain=["On pace", "Behind pace", "Target reached", "Ended short",
+                                 "No data"],
+                         range=[fmt.GOOD, fmt.WARN, fmt.ACHIEVED, fmt.BAD, fmt.NEUTRAL])
 
 
 def objective_frame(objectives: list[dict]) -> pd.DataFrame:

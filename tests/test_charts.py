@@ -133,8 +133,20 @@ def test_objective_frame_clamps_and_names_the_pace(okrs):
     assert frame["objective"].tolist()[:2] == ["Win the mid-market (Sales)",
                                                "Delight our customers (Customer service)"]
     assert frame["progress"].tolist() == [0.55, 0.5, 0.2, 1.0]
-    assert frame["pace"].tolist() == ["On pace", "On pace", "Behind pace", "On pace"]
+    assert frame["pace"].tolist() == ["On pace", "On pace", "Behind pace", "Target reached"]
     assert frame["note"].iloc[2] == "20%  ·  expected 50%"
+
+
+@pytest.mark.parametrize("progress, expected, pace", [
+    (0.93, 1.0, "Ended short"),       # past its deadline: not "behind pace" any more
+    (1.0, 1.0, "Target reached"),
+    (0.4, 0.5, "Behind pace"),
+    (0.6, 0.5, "On pace"),
+    (None, 0.5, "No data"),
+])
+def test_objective_pace_after_the_deadline_says_how_it_ended(progress, expected, pace):
+    frame = charts.objective_frame([{"objective": "O", "progress": progress, "expected": expected}])
+    assert frame["pace"].tolist() == [pace]
 
 
 def test_objective_progress_chart_marks_expected_progress(okrs):
