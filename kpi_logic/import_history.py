@@ -52,7 +52,7 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
     checks = writes_history.history_checks(con, long=layout.format == "long")
     if checks["bad"]:
         _refuse_bad_values(con, raw, layout, source)
-    repeated, clashes = writes_history.duplicate_keys(con, checks["rows"])
+    repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
     inferred: list[Metric] = []

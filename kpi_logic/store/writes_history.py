@@ -46,9 +46,9 @@ def _dimension_sql(source: HistorySource) -> str:
     if not source.dimension:
         return "''"
     d = quote_identifier(source.dimension)
-    # trim copies every string; most cells have nothing to trim.
-    return f"coalesce(case when starts_with({d}, ' ') or ends_with({d}, ' ') then trim({d}) " \
-           f"else {d} end, '')"
+    # trim copies every string; most cells have nothing to trim (and LIKE is
+    # cheaper here than starts_with/ends_with).
+    return f"(case when {d} like ' %' or {d} like '% ' then trim({d}) else coalesce({d}, '') end)"
 
 
 def _metric_sql(source: HistorySource, name: str | None, params: list) -> str:
@@ -76,7 +76,8 @@ def history_checks(con: duckdb.DuckDBPyConnection, long: bool) -> dict:
     """Facts about the staged history, names from a long table's metric
     column made keys first (a wide table's come from its headers): bad
     (cells with a bad date, value or metric), metrics (names with values,
-    sorted), first_date, last_date, rows (cells with a value)."""
+    sorted), first_date, last_date, rows (cells with a value), series
+    (metric and dimension pairs with a value)."""
     rows = _per_metric(con)
     names = [r[0] for r in rows if r[0] is not None and long]
     # Names are few: find those written differently from their key
@@ -93,25 +94,24 @@ def history_checks(con: duckdb.DuckDBPyConnection, long: bool) -> dict:
             "metrics": sorted(r[0] for r in named),
             "first_date": min((r[1] for r in named), default=None),
             "last_date": max((r[2] for r in named), default=None),
-            "rows": sum(r[3] for r in rows)}
+            "rows": sum(r[3] for r in rows),
+            "series": sum(r[5] for r in rows)}
 
 
 def _per_metric(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(f"""
         select metric, min(obs_date), max(obs_date), count(value),
                count(*) filter (where bad_value or (value is not null
-                                and (obs_date is null or coalesce(metric, '') = '')))
+                                and (obs_date is null or coalesce(metric, '') = ''))),
+               approx_count_distinct(dimension) filter (where value is not null)
         from {PARSED} group by metric""").fetchall()
 
 
-def duplicate_keys(con: duckdb.DuckDBPyConnection, rows: int) -> tuple[int, int]:
-    """(keys given twice, keys given two different values) among `rows` staged
-    values. Identical repeats are collapsed in PARSED so each key is stored once."""
-    # A 64-bit hash per key is far cheaper to count than the strings; only
-    # when it finds fewer keys than rows does the exact check run.
-    distinct = con.execute(f"select count(distinct hash(metric, obs_date, dimension)) "
-                           f"from {PARSED} where value is not null").fetchall()[0][0]
-    if distinct == rows:
+def duplicate_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> tuple[int, int]:
+    """(keys given twice, keys given two different values) among the staged
+    values `checks` (from history_checks, no bad cells) describes. Identical
+    repeats are collapsed in PARSED so each key is stored once."""
+    if _distinct_keys(con, checks) == checks["rows"]:
         return 0, 0
     con.execute(f"drop table if exists {_KEYS}")
     con.execute(f"""
@@ -125,6 +125,26 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, rows: int) -> tuple[int, int]
         con.execute(f"create or replace temp table {PARSED} as select distinct metric, dimension, "
                     f"obs_date, value, false as bad_value from {PARSED} where value is not null")
     return int(repeated), int(clashes)
+
+
+def _distinct_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> int:
+    """How many different (metric, date, dimension) keys the staged values have,
+    or fewer when a 64-bit hash collides: only then does the exact check run."""
+    rows, first, last = checks["rows"], checks["first_date"], checks["last_date"]
+    if not rows:
+        return 0
+    days = (last - first).days + 1
+    # A bitmap of days per metric and dimension counts distinct dates without a
+    # hash table of every key (several times faster); only while the bitmaps
+    # stay smaller than that table would be (8 bytes a row).
+    if checks["series"] * days <= 64 * rows:
+        return con.execute(
+            f"select sum(bit_count(days)) from (select bitstring_agg(cast(obs_date - "
+            f"cast(? as date) as integer), 0, {int(days) - 1}) as days from {PARSED} "
+            f"where value is not null group by metric, dimension) as series",
+            [first]).fetchall()[0][0]
+    return con.execute(f"select count(distinct hash(metric, obs_date, dimension)) "
+                       f"from {PARSED} where value is not null").fetchall()[0][0]
 
 
 def upsert_observations(con: duckdb.DuckDBPyConnection, batch_id: int,
