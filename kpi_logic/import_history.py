@@ -48,6 +48,42 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
     a date and metric given two different values, naming rows and columns."""
     order = staging.date_order(con, raw, layout.date, prefer=date_order)
     source = _source(raw, layout, order)
+    wide_names = None if layout.format == "long" else [name for _, name in source.values]
+    # A first import (no current rows for its metrics) goes straight into
+    # observations and is checked there: no work table of every value.
+    first = not writes_history.has_current_rows(con, wide_names)
+    found: dict = {} if first else _checked(con, raw, layout, source)
+    inferred: list[Metric] = []
+
+    def write(batch_id: int):
+        if first:
+            found.update(_stored_first(con, raw, layout, source, batch_id))
+        metrics = found["checks"]["metrics"]
+        inferred.extend(_inferred_metrics(con, raw, layout, source, department, metrics))
+        if inferred:
+            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
+        if first and not found["repeated"]:
+            counts = (found["inserted"], 0, 0)
+        else:
+            counts = writes_history.upsert_observations(con, batch_id, metrics)
+        return (*counts, bool(inferred))
+    batch, counts = in_batch(write)
+    if not found:       # the same file was imported before: checked, nothing written
+        found = _checked(con, raw, layout, source)
+    checks = found["checks"]
+    notes = ()
+    if inferred:
+        notes = (f"new metric(s) defined with default settings: "
+                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
+    details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
+               "first_date": checks["first_date"], "last_date": checks["last_date"],
+               "dimension": layout.dimension, "values": checks["rows"] - found["repeated"]}
+    return HistoryOutcome(batch, counts, notes, details)
+
+
+def _checked(con, raw: RawTable, layout: Layout, source: HistorySource) -> dict:
+    """Stage and check the history (refusing bad cells and conflicting keys):
+    {"checks": history_checks, "repeated": keys given twice}."""
     writes_history.stage_history(con, source)
     checks = writes_history.history_checks(con, long=layout.format == "long")
     if checks["bad"]:
@@ -55,23 +91,22 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
     repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
-    inferred: list[Metric] = []
+    return {"checks": checks, "repeated": repeated}
 
-    def write(batch_id: int):
-        inferred.extend(_inferred_metrics(con, raw, layout, source, department, checks["metrics"]))
-        if inferred:
-            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
-        counts = writes_history.upsert_observations(con, batch_id, checks["metrics"])
-        return (*counts, bool(inferred))
-    batch, counts = in_batch(write)
-    notes = ()
-    if inferred:
-        notes = (f"new metric(s) defined with default settings: "
-                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
-    details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
-               "first_date": checks["first_date"], "last_date": checks["last_date"],
-               "dimension": layout.dimension, "values": checks["rows"] - repeated}
-    return HistoryOutcome(batch, counts, notes, details)
+
+def _stored_first(con, raw: RawTable, layout: Layout, source: HistorySource,
+                  batch_id: int) -> dict:
+    """Insert a first import under `batch_id`, then check what was stored (a
+    refusal rolls the run back): _checked's dict and "inserted". With
+    identical repeats the rows are deleted again and PARSED holds them once."""
+    inserted = writes_history.insert_first_import(con, source, batch_id)
+    checks = writes_history.history_checks(con, layout.format == "long", batch_id)
+    if checks["bad"]:
+        _refuse_bad_values(con, raw, layout, source)
+    repeated, clashes = writes_history.duplicate_keys(con, checks)
+    if clashes:
+        _refuse_conflicts(con, raw, source)
+    return {"checks": checks, "repeated": repeated, "inserted": inserted}
 
 
 def _source(raw: RawTable, layout: Layout, order: str) -> HistorySource:

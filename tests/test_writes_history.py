@@ -81,3 +81,27 @@ def test_the_key_count_is_exact_on_both_paths(con, monkeypatch, lines, bitmaps):
     monkeypatch.setattr(writes_history, "duplicate_keys", spy)
     import_files(con, [(csv(lines), "history.csv")])
     assert seen == {"bitmaps": bitmaps, "keys": len(lines) - 1}
+
+
+def every_table(con) -> dict:
+    return {t: con.execute(f'select count(*) from "{t}"').fetchall()[0][0]
+            for t in ("observations", "batches", "metrics")}
+
+
+@pytest.mark.parametrize("lines, where", [
+    (["date,leads,visitors", "2025-03-01,5,50", "2025-03-02,abc,60"], "row 3, column 'leads'"),
+    (["date,metric,value", "2025-03-01,leads,5", "not a date,leads,6"], "row 3"),
+])
+def test_a_refused_first_import_leaves_nothing_behind(con, lines, where):
+    # a first import writes straight into observations; a refusal must roll it all back
+    with pytest.raises(InputError, match=where):
+        import_files(con, [(csv(lines), "history.csv")])
+    assert every_table(con) == {"observations": 0, "batches": 0, "metrics": 0}
+
+
+def test_a_long_file_after_other_history_counts_new_and_changed_values(con):
+    import_files(con, [(csv(["date,metric,value", "2025-03-01,visitors,100"]), "first.csv")])
+    [result] = import_files(con, [(csv(["date,metric,value", "2025-03-01,leads,5",
+                                        "2025-03-01,visitors,120"]), "second.csv")])
+    assert (result.inserted, result.updated, result.unchanged) == (1, 1, 0)
+    assert stored(con) == 2

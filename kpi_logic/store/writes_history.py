@@ -72,13 +72,23 @@ def stage_history(con: duckdb.DuckDBPyConnection, source: HistorySource) -> None
     con.execute(f"create temp table {PARSED} as {' union all '.join(selects)}", params)
 
 
-def history_checks(con: duckdb.DuckDBPyConnection, long: bool) -> dict:
-    """Facts about the staged history, names from a long table's metric
-    column made keys first (a wide table's come from its headers): bad
-    (cells with a bad date, value or metric), metrics (names with values,
-    sorted), first_date, last_date, rows (cells with a value), series
-    (metric and dimension pairs with a value)."""
-    rows = _per_metric(con)
+def batch_rows(batch_id: int | None) -> tuple[str, list]:
+    """(from-clause, params) of the rows the checks read: PARSED, or the rows
+    insert_first_import stored under `batch_id` with their marks undone."""
+    if batch_id is None:
+        return PARSED, []
+    return ("(select metric, dimension, nullif(obs_date, date '-infinity') as obs_date, "
+            "case when isnan(value) then null else value end as value, isnan(value) as bad_value "
+            "from observations where batch_id = ?) as batch_rows", [batch_id])
+
+
+def history_checks(con: duckdb.DuckDBPyConnection, long: bool, batch_id: int | None = None) -> dict:
+    """Facts about the staged history (or the rows of a first import under
+    `batch_id`), names from a long table's metric column made keys first (a
+    wide table's come from its headers): bad (cells with a bad date, value or
+    metric), metrics (names with values, sorted), first_date, last_date, rows
+    (cells with a value), series (metric and dimension pairs with a value), batch (`batch_id`)."""
+    rows = _per_metric(con, batch_rows(batch_id))
     names = [r[0] for r in rows if r[0] is not None and long]
     # Names are few: find those written differently from their key
     # ("Website visitors") and rewrite only their rows.
@@ -86,44 +96,53 @@ def history_checks(con: duckdb.DuckDBPyConnection, long: bool) -> dict:
         f"select name from (select unnest(?::varchar[]) as name) as names "
         f"where name <> {metric_name_sql('name')}", [names]).fetchall()]
     if odd:
-        con.execute(f"update {PARSED} set metric = {metric_name_sql('metric')} "
-                    f"where metric in (select unnest(?::varchar[]))", [odd])
-        rows = _per_metric(con)
+        target, where, params = ((PARSED, "", []) if batch_id is None
+                                 else ("observations", "batch_id = ? and ", [batch_id]))
+        con.execute(f"update {target} set metric = {metric_name_sql('metric')} "
+                    f"where {where}metric in (select unnest(?::varchar[]))", [*params, odd])
+        rows = _per_metric(con, batch_rows(batch_id))
     named = [r for r in rows if r[3] and r[0]]
     return {"bad": sum(r[4] for r in rows),
             "metrics": sorted(r[0] for r in named),
             "first_date": min((r[1] for r in named), default=None),
             "last_date": max((r[2] for r in named), default=None),
             "rows": sum(r[3] for r in rows),
-            "series": sum(r[5] for r in rows)}
+            "series": sum(r[5] for r in rows), "batch": batch_id}
 
 
-def _per_metric(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+def _per_metric(con: duckdb.DuckDBPyConnection, rows: tuple[str, list]) -> list[tuple]:
     return con.execute(f"""
         select metric, min(obs_date), max(obs_date), count(value),
                count(*) filter (where bad_value or (value is not null
                                 and (obs_date is null or coalesce(metric, '') = ''))),
                approx_count_distinct(dimension) filter (where value is not null)
-        from {PARSED} group by metric""").fetchall()
+        from {rows[0]} group by metric""", rows[1]).fetchall()
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> tuple[int, int]:
     """(keys given twice, keys given two different values) among the staged
-    values `checks` (from history_checks, no bad cells) describes. Identical
-    repeats are collapsed in PARSED so each key is stored once."""
+    values (or a first import's rows under checks["batch"]) `checks` (from
+    history_checks, no bad cells) describes. Identical repeats are collapsed
+    into PARSED so each key is stored once (a first import's rows are then
+    deleted: the caller stores PARSED instead)."""
+    batch_id = checks.get("batch")
+    rows = batch_rows(batch_id)
     if _distinct_keys(con, checks) == checks["rows"]:
         return 0, 0
     con.execute(f"drop table if exists {_KEYS}")
     con.execute(f"""
         create temp table {_KEYS} as
         select metric, obs_date, dimension, min(value) as value, max(value) as other_value
-        from {PARSED} where value is not null
-        group by metric, obs_date, dimension having count(*) > 1""")
+        from {rows[0]} where value is not null
+        group by metric, obs_date, dimension having count(*) > 1""", rows[1])
     repeated, clashes = con.execute(
         f"select count(*), count(*) filter (where value <> other_value) from {_KEYS}").fetchall()[0]
     if repeated and not clashes:
         con.execute(f"create or replace temp table {PARSED} as select distinct metric, dimension, "
-                    f"obs_date, value, false as bad_value from {PARSED} where value is not null")
+                    f"obs_date, value, false as bad_value from {rows[0]} where value is not null",
+                    rows[1])
+        if batch_id is not None:
+            con.execute("delete from observations where batch_id = ?", [batch_id])
     return int(repeated), int(clashes)
 
 
@@ -131,6 +150,7 @@ def _distinct_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> int:
     """How many different (metric, date, dimension) keys the staged values have,
     or fewer when a 64-bit hash collides: only then does the exact check run."""
     rows, first, last = checks["rows"], checks["first_date"], checks["last_date"]
+    source = batch_rows(checks.get("batch"))
     if not rows:
         return 0
     days = (last - first).days + 1
@@ -140,11 +160,40 @@ def _distinct_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> int:
     if checks["series"] * days <= 64 * rows:
         return con.execute(
             f"select sum(bit_count(days)) from (select bitstring_agg(cast(obs_date - "
-            f"cast(? as date) as integer), 0, {int(days) - 1}) as days from {PARSED} "
+            f"cast(? as date) as integer), 0, {int(days) - 1}) as days from {source[0]} "
             f"where value is not null group by metric, dimension) as series",
-            [first]).fetchall()[0][0]
+            [first, *source[1]]).fetchall()[0][0]
     return con.execute(f"select count(distinct hash(metric, obs_date, dimension)) "
-                       f"from {PARSED} where value is not null").fetchall()[0][0]
+                       f"from {source[0]} where value is not null", source[1]).fetchall()[0][0]
+
+
+def has_current_rows(con: duckdb.DuckDBPyConnection, metrics: list[str] | None) -> bool:
+    """Whether any of `metrics` (None: any metric at all) has a current row."""
+    where = "" if metrics is None else " and metric in (select unnest(?::varchar[]))"
+    return bool(con.execute(f"select count(*) from (select 1 from observations where "
+                            f"superseded_by is null{where} limit 1) as one",
+                            [] if metrics is None else [metrics]).fetchall()[0][0])
+
+
+def insert_first_import(con: duckdb.DuckDBPyConnection, source: HistorySource,
+                        batch_id: int) -> int:
+    """Store every value cell of `source` straight into observations under
+    `batch_id` (no work table): the rows inserted. Bad cells are stored marked
+    (date -infinity, value NaN, metric '') for history_checks(batch_id=...);
+    only for a first import, in a transaction a refusal rolls back."""
+    selects, params = [], []
+    for column, name in source.values:
+        metric = _metric_sql(source, name, params)
+        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
+        selects.append(f"select coalesce({metric}, '') as metric, {_dimension_sql(source)} as "
+                       f"dimension, {source.date_sql} as obs_date, {value_sql} as value, "
+                       f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
+    return int(con.execute(f"""
+        insert into observations (metric, obs_date, dimension, value, batch_id, superseded_by)
+        select metric, coalesce(obs_date, date '-infinity'), dimension,
+               case when bad_value then 'nan'::double else value end, cast(? as integer), null
+        from ({' union all '.join(selects)}) as cells
+        where value is not null or bad_value""", [batch_id, *params]).fetchall()[0][0])
 
 
 def upsert_observations(con: duckdb.DuckDBPyConnection, batch_id: int,
