@@ -61,6 +61,14 @@ def _metric_sql(source: HistorySource, name: str | None, params: list) -> str:
 def stage_history(con: duckdb.DuckDBPyConnection, source: HistorySource) -> None:
     """Parse every value cell once into the work table PARSED (nothing is checked
     yet). Empty cells stay as rows with value null and bad_value false."""
+    cells, params = _cells_sql(source)
+    con.execute(f"drop table if exists {PARSED}")
+    con.execute(f"create temp table {PARSED} as {cells}", params)
+
+
+def _cells_sql(source: HistorySource) -> tuple[str, list]:
+    """One row per value cell (metric, dimension, obs_date, value, bad_value),
+    every cell parsed once: the SQL and its parameters."""
     selects, params = [], []
     for column, name in source.values:
         metric = _metric_sql(source, name, params)
@@ -68,8 +76,7 @@ def stage_history(con: duckdb.DuckDBPyConnection, source: HistorySource) -> None
         selects.append(f"select {metric} as metric, {_dimension_sql(source)} as dimension, "
                        f"{source.date_sql} as obs_date, {value_sql} as value, "
                        f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
-    con.execute(f"drop table if exists {PARSED}")
-    con.execute(f"create temp table {PARSED} as {' union all '.join(selects)}", params)
+    return " union all ".join(selects), params
 
 
 def batch_rows(batch_id: int | None) -> tuple[str, list]:
@@ -181,18 +188,12 @@ def insert_first_import(con: duckdb.DuckDBPyConnection, source: HistorySource,
     `batch_id` (no work table): the rows inserted. Bad cells are stored marked
     (date -infinity, value NaN, metric '') for history_checks(batch_id=...);
     only for a first import, in a transaction a refusal rolls back."""
-    selects, params = [], []
-    for column, name in source.values:
-        metric = _metric_sql(source, name, params)
-        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
-        selects.append(f"select coalesce({metric}, '') as metric, {_dimension_sql(source)} as "
-                       f"dimension, {source.date_sql} as obs_date, {value_sql} as value, "
-                       f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
+    cells, params = _cells_sql(source)
     return int(con.execute(f"""
         insert into observations (metric, obs_date, dimension, value, batch_id, superseded_by)
-        select metric, coalesce(obs_date, date '-infinity'), dimension,
+        select coalesce(metric, ''), coalesce(obs_date, date '-infinity'), dimension,
                case when bad_value then 'nan'::double else value end, cast(? as integer), null
-        from ({' union all '.join(selects)}) as cells
+        from ({cells}) as cells
         where value is not null or bad_value""", [batch_id, *params]).fetchall()[0][0])
 
 
