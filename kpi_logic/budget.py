@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .numbers import is_missing   # launch.py imports it from here
 
 MIN_FIT_DAYS = 10            # fewer days than this: constant CAC, a curve would be a guess
 MIN_LOG_SPEND_STD = 0.05     # spend varying by less than ~5% cannot show diminishing returns
@@ -66,11 +67,6 @@ def ratio(numerator, denominator) -> float | None:
     if is_missing(numerator) or is_missing(denominator) or denominator == 0:
         return None
     return float(numerator) / float(denominator)
-
-
-def is_missing(value) -> bool:
-    """True for None, NaN and pd.NA (a value that is not known, which 0 is)."""
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 def _label(channel: str) -> str:

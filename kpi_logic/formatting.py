@@ -3,13 +3,17 @@
 Pure functions shared by the dashboard, the PNG reports and the CLI. Values
 arrive as the engine stores them: percent-unit values and relative changes
 are fractions (0.125 = 12.5%), durations are hours, money has no currency
-code (shown as $). Anything missing (None, NaN, infinite) is shown as "—".
+code (shown as $). Anything missing (numbers.is_missing: None, NaN, pd.NA,
+infinite, not a number) is shown as "—".
 """
 from __future__ import annotations
 
 import math
-import re
-from datetime import date, timedelta
+from datetime import date
+
+from .errors import InputError
+from .numbers import is_missing   # re-exported: pages and reports call fmt.is_missing
+from .periods import parse_period
 
 MISSING = "—"
 MINUS = "-"
@@ -33,17 +37,6 @@ TONE_COLOURS = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def is_missing(value: object) -> bool:
-    """True for None, NaN, infinities and anything that is not a number."""
-    if value is None or isinstance(value, bool):
-        return True
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return True
-    return not math.isfinite(number)
 
 
 def _significant(number: float) -> str:
@@ -194,34 +187,18 @@ def target_rule(target: object, target_kind: str, unit: str = "number") -> str:
     return f"{bound} {format_value(target, unit)}; met when equal"
 
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(?:(Q[1-4])|W(\d{2})|(\d{2})(?:-(\d{2}))?))?$")
-
-
 def period_bounds(label: str) -> tuple[date, date]:
     """First and last day of an engine period label ("2025-03-01", "2025-W09",
-    "2025-03", "2025-Q1", "2025"). Refuses other text with ValueError."""
-    match = _PERIOD.match(str(label).strip())
-    if not match:
-        raise ValueError(f"not a period label: {label!r}")
-    year, quarter, week, month, day = match.groups()
-    year = int(year)
-    if day:
-        start = date(year, int(month), int(day))
-        return start, start
-    if week:
-        start = date.fromisocalendar(year, int(week), 1)
-        return start, start + timedelta(days=6)
-    if quarter:
-        first = 3 * int(quarter[1]) - 2
-        return date(year, first, 1), _month_end(year, first + 2)
-    if month:
-        return date(year, int(month), 1), _month_end(year, int(month))
-    return date(year, 1, 1), date(year, 12, 31)
+    "2025-03", "2025-Q1", "2025"), read by periods.parse_period.
 
-
-def _month_end(year: int, month: int) -> date:
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return following - timedelta(days=1)
+    Refuses other text with ValueError (carrying parse_period's message), so
+    chart code can skip a period it cannot place without knowing InputError.
+    """
+    try:
+        _, start, end = parse_period(label)
+    except InputError as exc:
+        raise ValueError(str(exc)) from exc
+    return start, end
 
 
 def human_period(label: object) -> str:
@@ -230,19 +207,20 @@ def human_period(label: object) -> str:
     if label is None or label == "":
         return MISSING
     text = str(label).strip()
-    match = _PERIOD.match(text)
-    if not match:
+    try:
+        grain, start, _ = parse_period(text)
+    except InputError:
         return text
-    year, quarter, week, month, day = match.groups()
-    if day:
-        return human_date(date(int(year), int(month), int(day)))
-    if week:
-        return f"Week {int(week)}, {year}"
-    if quarter:
-        return f"{quarter} {year}"
-    if month:
-        return f"{_MONTHS[int(month) - 1]} {year}"
-    return year
+    if grain == "day":
+        return human_date(start)
+    if grain == "week":
+        year, week, _ = start.isocalendar()
+        return f"Week {week}, {year}"
+    if grain == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if grain == "month":
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    return str(start.year)
 
 
 def human_date(value: object) -> str:

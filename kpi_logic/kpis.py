@@ -6,7 +6,6 @@ query per grain and applies the rules to the result.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from .catalogue import (formula_components, kpi_department, known_departments, m
 from .changes import like_for_like, relative_change
 from .errors import InputError
 from .model import DEFAULT_TOLERANCE, KPI, KPI_PERIODS, TARGET_KINDS, TOO_MANY_KPIS, Metric, Target
+from .numbers import is_missing
 from .periods import (as_date, parse_period, period_end, period_label, period_start,
                       previous_period, same_period_last_year)
 from .rollups import data_through, rolled_up
@@ -28,11 +28,6 @@ REVIEW_AFTER_MISSES = 3     # missed this many latest periods in a row: flag the
 MISSED_STATUSES = ("at_risk", "unhealthy")
 HISTORY_PERIODS = 13        # a year of months plus the one being judged, for sparklines and vs last year
 _EPSILON = 1e-9             # float noise: 2.7 vs 3.0 with 10% tolerance must count as "within"
-
-
-def is_missing(value) -> bool:
-    """True for None and NaN (a number that is not there)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def kpi_status(value: float | None, target: float | None, target_kind: str,

@@ -6,7 +6,6 @@ values are JSON-ready: dates as ISO strings, missing numbers as None.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
@@ -18,6 +17,7 @@ from .catalogue import formula_components, known_departments, resolved_departmen
 from .errors import InputError
 from .formulas import formula_metrics, formula_values, parse_formula
 from .model import KeyResult, Metric
+from .numbers import is_missing
 from .periods import as_date, period_start
 from .rollups import rolled_up
 from .store.definitions import load_key_results, load_kpis, load_metrics
@@ -28,10 +28,6 @@ HISTORY_POINTS = 60         # a key result's line gets weekly points beyond this
 _EPSILON = 1e-9             # float noise must not turn a reached target into "not achieved"
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def kr_progress(current: float | None, start: float, target: float) -> tuple[float | None, float | None]:
     """(progress clamped to 0..1, raw progress) of a key result; (None, None) without a current value.
 
@@ -40,7 +36,7 @@ def kr_progress(current: float | None, start: float, target: float) -> tuple[flo
     if start == target:
         raise InputError(f"A key result's start value and target are both {start}: "
                          "give it a target different from where it starts.")
-    if _missing(current):
+    if is_missing(current):
         return None, None
     raw = (current - start) / (target - start)
     return min(max(raw, 0.0), 1.0), raw
@@ -62,7 +58,7 @@ def kr_status(progress_raw: float | None, expected: float) -> str:
     otherwise compared with the expected progress using ON_TRACK_SLACK and
     AT_RISK_BAND.
     """
-    if _missing(progress_raw):
+    if is_missing(progress_raw):
         return "no_data"
     if progress_raw >= 1 - _EPSILON:
         return "achieved"
@@ -87,7 +83,7 @@ def objective_progress(progress: Sequence[float | None],
         raise ValueError("objective_progress needs one weight per key result")
     if any(w < 0 for w in weights):
         raise ValueError("key result weights must be 0 or more")
-    pairs = [(min(max(p, 0.0), 1.0), w) for p, w in zip(progress, weights) if not _missing(p)]
+    pairs = [(min(max(p, 0.0), 1.0), w) for p, w in zip(progress, weights) if not is_missing(p)]
     if not pairs:
         return None
     total = sum(w for _, w in pairs)
@@ -130,7 +126,7 @@ def window_value(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[
                  start: date, end: date) -> float | None:
     """The metric over [start, end] with its aggregation (see running_values); None without data."""
     values = running_values(name, daily, metrics, start, end)
-    return None if values.empty or _missing(values.iloc[-1]) else float(values.iloc[-1])
+    return None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
 
 
 def kr_value_history(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
@@ -168,7 +164,7 @@ def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[dict])
         grouped.setdefault(kr.objective, []).append((kr, entry))
     out = []
     for objective, pairs in grouped.items():
-        weights = [kr.weight if not _missing(kr.weight) else 1.0 for kr, _ in pairs]
+        weights = [kr.weight if not is_missing(kr.weight) else 1.0 for kr, _ in pairs]
         entries = [entry for _, entry in pairs]
         departments = [kr.department for kr, _ in pairs if kr.department]
         out.append({"objective": objective, "department": departments[0] if departments else None,

@@ -5,6 +5,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kpi_logic import formatting as fmt
@@ -43,7 +44,8 @@ def test_format_value(value, unit, expected):
     assert fmt.format_value(value, unit) == expected
 
 
-@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, math.inf, -math.inf, "abc", True])
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, np.float32("nan"), pd.NA, pd.NaT,
+                                     math.inf, -math.inf, "abc", True])
 @pytest.mark.parametrize("unit", ["number", "currency", "percent", "duration"])
 def test_missing_values_show_a_dash(missing, unit):
     assert fmt.format_value(missing, unit) == "—"
@@ -139,6 +141,9 @@ def test_target_rule(target, kind, unit, expected):
     ("2025-03", "Mar 2025"), ("2025-Q1", "Q1 2025"), ("2025", "2025"),
     ("2025-W09", "Week 9, 2025"), ("2025-03-01", "1 Mar 2025"),
     ("December", "December"), (None, "—"),
+    ("2025-W01", "Week 1, 2025"),       # starts on 30 Dec 2024 but is week 1 of 2025
+    ("2025-12", "Dec 2025"), ("2025-q4", "Q4 2025"),
+    ("2025-02-30", "2025-02-30"),       # no such day: shown as written
 ])
 def test_human_period(label, expected):
     assert fmt.human_period(label) == expected
@@ -151,14 +156,17 @@ def test_human_period(label, expected):
     ("2025", date(2025, 1, 1), date(2025, 12, 31)),
     ("2025-W01", date(2024, 12, 30), date(2025, 1, 5)),         # ISO week starts in 2024
     ("2025-03-15", date(2025, 3, 15), date(2025, 3, 15)),
+    (" 2025-q1 ", date(2025, 1, 1), date(2025, 3, 31)),         # read like periods.parse_period
+    ("2025W9", date(2025, 2, 24), date(2025, 3, 2)),
 ])
 def test_period_bounds(label, start, end):
     assert fmt.period_bounds(label) == (start, end)
 
 
-@pytest.mark.parametrize("label", ["March", "2025-13", "", "2025-Q5"])
+@pytest.mark.parametrize("label", ["March", "2025-13", "", "2025-Q5", None, "2025-02-30",
+                                   "2025-W53"])       # 2025 has 52 ISO weeks
 def test_period_bounds_refuses_other_text(label):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="period"):
         fmt.period_bounds(label)
 
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from kpi_logic import kpis
@@ -41,6 +44,10 @@ from tests.builders import add_batch, add_daily, add_metric, add_metrics, add_ob
     (None, 50, "max", 0.10, "no_data"),
     (float("nan"), 50, "max", 0.10, "no_data"),
     (50, None, "max", 0.10, "no_data"),
+    (pd.NA, 50, "max", 0.10, "no_data"),
+    (np.float32("nan"), 50, "max", 0.10, "no_data"),
+    (math.inf, 50, "max", 0.10, "no_data"),      # not a measured value (was "unhealthy")
+    (50, -math.inf, "min", 0.10, "no_data"),     # (was "healthy")
 ])
 def test_kpi_status(value, target, kind, tolerance, status):
     assert kpis.kpi_status(value, target, kind, tolerance) == status
@@ -49,6 +56,12 @@ def test_kpi_status(value, target, kind, tolerance, status):
 def test_kpi_status_default_tolerance_is_ten_percent():
     assert kpis.kpi_status(54, 50, "max") == "at_risk"
     assert kpis.kpi_status(56, 50, "max") == "unhealthy"
+
+
+@pytest.mark.parametrize("tolerance", [None, float("nan"), pd.NA, math.inf])
+def test_kpi_status_without_a_usable_tolerance_uses_ten_percent(tolerance):
+    assert kpis.kpi_status(54, 50, "max", tolerance) == "at_risk"
+    assert kpis.kpi_status(56, 50, "max", tolerance) == "unhealthy"
 
 
 @pytest.mark.parametrize("kind, tolerance", [("at_least", 0.1), ("min", -0.1)])

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -34,7 +36,7 @@ def test_kr_progress_clamps_and_keeps_raw(current, start, target, clamped, raw):
     assert got_raw == pytest.approx(raw)
 
 
-@pytest.mark.parametrize("current", [None, float("nan")])
+@pytest.mark.parametrize("current", [None, float("nan"), np.float32("nan"), pd.NA, math.inf])
 def test_kr_progress_without_current_value_is_none(current):
     assert okrs.kr_progress(current, 10, 4) == (None, None)
 
@@ -86,6 +88,7 @@ def test_kr_status(raw, expected, status):
     ([1.5, -0.2], None, 0.5),           # raw values given by mistake are clamped
     ([0.2, 0.6], [0, 0], 0.4),          # all weights zero: plain mean
     ([None, None], None, None),
+    ([0.5, float("nan"), pd.NA, math.inf], None, 0.5),   # inf is no data, not a reached target
     ([], None, None),
 ])
 def test_objective_progress_is_weighted_mean_of_clamped_progress(progress, weights, expected):

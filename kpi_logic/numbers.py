@@ -1,0 +1,32 @@
+"""What counts as a missing number, in one place for the whole engine.
+
+A value is missing when it does not give a finite number: the engine never
+computes with it and the dashboard, reports and CLI show it as "—". Zero is
+a number, never missing. This module imports nothing from kpi_logic, so any
+module may use it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def is_missing(value: object) -> bool:
+    """True when `value` gives no finite number. Does not mutate.
+
+    Missing: None, NaN of any float type (float, numpy floats, Decimal),
+    pandas.NA, pandas.NaT, numpy NaT, +/-inf (the engine never produces an
+    infinity on purpose: formulas turn one into NaN), booleans, and anything
+    float() cannot read (text that is not a number, dates, arrays, Series).
+    Not missing: every finite int or float, including 0 and numpy scalars,
+    and text that reads as one ("12.5"), as the formatting always accepted.
+    """
+    # float() reads a bool as 0 or 1; a yes/no is not a measured number
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return True
+    try:
+        number = float(value)    # pandas.NA / NaT and numpy NaT raise TypeError here
+    except (TypeError, ValueError, OverflowError):    # OverflowError: an int beyond float
+        return True
+    return not math.isfinite(number)
