@@ -169,7 +169,7 @@ def _print_imports(args, results) -> int:
 
 
 def cmd_undo(args) -> int:
-    from .importing import undo_batch
+    from .undo import undo_batch
     with store.connect(args.db) as con:
         result = undo_batch(con, args.batch)
     return _emit(args, result, lambda: (
@@ -178,7 +178,7 @@ def cmd_undo(args) -> int:
 
 
 def cmd_batches(args) -> int:
-    from .importing import list_batches
+    from .undo import list_batches
     with _reading(args.db) as con:
         frame = list_batches(con)
     rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]

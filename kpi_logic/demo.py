@@ -501,7 +501,8 @@ def load_demo(con, end: date | None = None, seed: int = DEMO_SEED) -> list:
     records that the demo was loaded ("demo_loaded": its end date) and which
     run holds it ("demo_run", so that run alone can be undone). A re-load that
     changes nothing keeps the earlier run. Returns the ImportResults."""
-    from .importing import import_files, list_batches   # late: the importer is heavier
+    from .importing import import_files   # late: the importer is heavier
+    from .undo import list_batches
     from .store import set_setting
 
     end = end or date.today() - timedelta(days=1)

@@ -2,57 +2,45 @@
 
 `read_tables` finds each table's header row, checks the file is readable
 (encoding, quoting, ragged rows, size) and leaves the rows in DuckDB as text;
-the importer parses numbers and dates with the SQL in store.staging. A CSV
-never passes through pandas: Python looks at the first 64 KB to find the
-encoding, delimiter and header, DuckDB's read_csv (strict) loads the rest.
+the importer parses numbers and dates with the SQL in store.staging. The CSV
+mechanics (encoding, delimiters, DuckDB's read_csv, decimal mark) live in
+reading_csv, the workbook mechanics in reading_excel; this module finds the
+header and builds the RawTable for both.
 
 Decisions users can rely on:
 - "" and an empty field are the same: missing. Rows with every cell empty are
   left out; blank-header columns are dropped when empty and refused otherwise.
-- "_line" is the CSV line as an editor shows it while no record spans lines
-  and no blank line sits between data rows (after one, it counts records).
-- UTF-8 (with or without BOM) and UTF-16 with BOM are read; anything else is
-  refused, never decoded with replacement characters.
 - A workbook is all or nothing: one sheet that is neither history nor a
   definition stops it (the error lists every sheet); --sheet picks one.
   Hidden sheets, empty sheets and notes sheets (README, Instructions, ...)
   are skipped with a note, chart sheets skipped.
-- In a ";" or tab file, decimal commas ("5,5") or dot thousands groups ("1.234")
-  make every number decimal-comma; if the file also has dot decimals ("5.5")
-  it is refused, naming a line of each. Comma-separated files use dots.
 - Excel error cells arrive as their text ("#DIV/0!"): an error, not a gap.
-  The workbook mechanics (sheets, 1904 dates, cell text) live in reading_excel.
+- The CSV decisions (lines, encodings, decimal mark) are listed in reading_csv.
 """
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import hashlib
 import io
 import os
-import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
-import duckdb
 import pandas
 
-from . import reading_excel, vocabulary
+from . import reading_csv, reading_excel, vocabulary
 from .errors import InputError
+from .reading_csv import SNIFF_BYTES
 from .reading_excel import column_label as _column_label
 from .store import staging
 
 MAX_FILE_BYTES = 2 * 1024 ** 3
 MAX_ROWS = 20_000_000
-SNIFF_BYTES = 64 * 1024
 HEADER_SEARCH_ROWS = 30
-DELIMITERS = (",", ";", "\t", "|")
-CSV_HELP = "save it from your spreadsheet as 'CSV UTF-8' and upload it again"
 
 
 @dataclass(frozen=True)
@@ -94,7 +82,7 @@ def read_tables(con, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
             head = handle.read(SNIFF_BYTES)
         if head.startswith(b"PK\x03\x04"):
             return _read_workbook(con, path, name, sha256, sheet)
-        _refuse_non_csv(head, name)
+        reading_csv.refuse_non_csv(head, name)
         if sheet:
             raise InputError(f"--sheet '{sheet}' was given, but this is a CSV file, which has no "
                              "sheets", file=name)
@@ -156,119 +144,51 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _refuse_non_csv(head: bytes, name: str) -> None:
-    if name.lower().endswith((".xlsx", ".xlsm")) and not head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError("file is empty or not an Excel workbook; save it again as .xlsx",
-                         file=name)
-    if not head:
-        raise InputError("the file is empty; export it again with a header row and data", file=name)
-    if head.startswith(b"\x1f\x8b"):
-        raise InputError("this is a compressed (.gz) file; unzip it and upload the CSV inside",
-                         file=name)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        if name.lower().endswith((".xlsx", ".xlsm")):
-            raise InputError("workbook is password-protected; remove the password and upload again",
-                             file=name)
-        raise InputError("this is an old Excel (.xls) workbook or a protected file; open it in "
-                         "Excel and save it as .xlsx (without a password) or as CSV UTF-8", file=name)
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(f"this is not a text (CSV) file; {CSV_HELP}", file=name)
-
-
 def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes) -> RawTable:
-    with _utf8_file(path, name, head) as (utf8_path, text):
+    with reading_csv.utf8_file(path, name, head) as (utf8_path, text):
         delimiter, header, end_line = _csv_header(text, name)
-        width = len(header.cells)
         lead = _leading_blanks(header.cells)
         headers, keep = _kept_columns(header.cells, lead, name, None, header_row=end_line)
-        table = staging.new_table_name()
-        try:
-            n_rows = staging.load_csv(con, utf8_path, table=table, delimiter=delimiter,
-                                      skip=end_line, width=width, keep=keep, first_line=end_line + 1)
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            staging.drop_table(con, table)
-            raise _csv_error(exc, utf8_path, name, delimiter) from None
+        table, n_rows = reading_csv.load_csv(con, utf8_path, name, delimiter=delimiter,
+                                             skip=end_line, width=len(header.cells), keep=keep)
     raw = RawTable(file=name, sheet=None, table=table, columns=tuple(n for _, n in keep),
                    headers=headers, header_row=end_line, n_rows=n_rows, decimal_comma=False,
                    source="csv", sha256=sha256(), kind=header.kind)
     try:
         _check_rows(raw)
-        _check_blank_columns(con, raw, header.cells)
+        reading_csv.check_blank_columns(con, table, header.cells, end_line + 1, name)
         if delimiter != ",":
-            raw = _with_decimal_mark(con, raw, dot_groups=delimiter in (";", "\t"))
+            numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
+            if reading_csv.decimal_comma(con, table, numbers, dot_groups=delimiter in (";", "\t"),
+                                         name=name):
+                raw = replace(raw, decimal_comma=True)
     except InputError:
         staging.drop_table(con, table)
         raise
     return raw
 
 
-@contextmanager
-def _utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
-    """(path of a UTF-8 version of the file, decoded text of its first 64 KB)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode text": DuckDB reads only UTF-8, so re-encode a copy.
-        try:
-            text = Path(path).read_bytes().decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError(f"the file says it is UTF-16 but is damaged; {CSV_HELP}",
-                             file=name) from None
-        fd, temp = tempfile.mkstemp(prefix="lodestar_utf8_", suffix=".csv")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
-            yield temp, text[:SNIFF_BYTES]
-        finally:
-            os.unlink(temp)
-        return
-    complete = len(head) < SNIFF_BYTES
-    try:
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
-    except UnicodeDecodeError as exc:
-        line = head[:exc.start].count(b"\n") + 1
-        raise InputError(f"file is not UTF-8; save it as CSV UTF-8 (the first character that is "
-                         f"not UTF-8 is on this line)", file=name, row=line) from None
-    if not complete:
-        text = text[:max(text.rfind("\n"), 0)]
-    yield path, text
-
-
 def _csv_header(text: str, name: str) -> tuple[str, _Header, int]:
-    """(delimiter, header, last physical line of the header) found in the sniffed text."""
+    """(delimiter, header, last physical line of the header) found in the sniffed
+    text: the delimiter under which a known header comes first and widest."""
     found, damage = [], {}
-    for delimiter in DELIMITERS:
-        rows, ends, damage[delimiter] = _sniffed_rows(text, delimiter)
+    for delimiter in reading_csv.DELIMITERS:
+        rows, ends, damage[delimiter] = reading_csv.sniffed_rows(text, delimiter,
+                                                                 HEADER_SEARCH_ROWS)
         header = _header_in(rows, name)
         if header:
             found.append((header.index, -len([c for c in header.cells if c.strip()]),
-                          DELIMITERS.index(delimiter), delimiter, header, ends[header.index]))
+                          reading_csv.DELIMITERS.index(delimiter), delimiter, header,
+                          ends[header.index]))
     if found:
         _, _, _, delimiter, header, end_line = min(found)
         return delimiter, header, end_line
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    likely = max(DELIMITERS, key=first_line.count)
+    likely = max(reading_csv.DELIMITERS, key=first_line.count)
     if damage[likely]:
         line, problem = damage[likely]
-        raise InputError(f"{problem}; put quotes only around whole values and double any quote "
-                         f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=line)
-    raise _no_header(_sniffed_rows(text, likely)[0], name, None)
-
-
-def _sniffed_rows(text: str, delimiter: str):
-    """(rows, last line of each row, (line, problem) of the first quoting damage or None)."""
-    rows, ends = [], []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        for row in reader:
-            rows.append(row)
-            ends.append(reader.line_num)
-            if len(rows) >= HEADER_SEARCH_ROWS:
-                break
-    except csv.Error as exc:
-        start = (ends[-1] if ends else 0) + 1
-        if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
-            return rows, ends, (start, "a quote opened on this line is never closed")
-        return rows, ends, (reader.line_num, "this line has a quote in the middle of a value")
-    return rows, ends, None
+        raise reading_csv.quoting_error(problem, name, line)
+    raise _no_header(reading_csv.sniffed_rows(text, likely, HEADER_SEARCH_ROWS)[0], name, None)
 
 
 def _header_in(rows: list[list], name: str | None) -> _Header | None:
@@ -335,80 +255,6 @@ def _check_rows(raw: RawTable) -> None:
     if raw.n_rows > MAX_ROWS:
         raise InputError(f"{raw.n_rows:,} rows is more than the {MAX_ROWS:,} Lodestar imports at "
                          "once; split the file", **where)
-
-
-def _check_blank_columns(con, raw: RawTable, cells) -> None:
-    """Refuse data sitting under a blank header cell (it would be dropped silently)."""
-    blank = [i for i in range(len(cells)) if not str(cells[i]).strip()]
-    found = staging.first_filled_cell(con, raw.table, blank, raw.header_row + 1) if blank else None
-    if found:
-        raise InputError(f"column {_column_label(found[0])} has values but no header; give it a "
-                         "header or delete it", file=raw.file, row=found[1])
-
-
-def _with_decimal_mark(con, raw: RawTable, *, dot_groups: bool) -> RawTable:
-    """`raw` with decimal_comma decided from its number cells; refuses a file mixing both marks.
-
-    With `dot_groups` (";" or tab files) "1.234" is European thousands grouping,
-    evidence of a decimal comma just as "5,5" is. Does not mutate `raw`.
-    """
-    numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
-    comma, dot = staging.decimal_evidence(con, raw.table, numbers, dot_groups=dot_groups)
-    if comma is None:
-        return raw
-    if dot:
-        _, comma_line, comma_text = comma
-        column, line, text = dot
-        mark = "a decimal comma" if "," in comma_text else "dots between thousands"
-        doubt = "can only be a decimal dot" if dot_groups else \
-            "has a single dot and no comma, so it could mean a decimal or a thousands separator"
-        raise InputError(
-            f"numbers here use {mark} ('{comma_text.strip()}' on line {comma_line}), but "
-            f"'{text.strip()}' on this line {doubt}; write every number the same way",
-            file=raw.file, row=line, column=column)
-    return RawTable(**{**raw.__dict__, "decimal_comma": True})
-
-
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def _csv_error(exc: Exception, path: str, name: str, delimiter: str) -> InputError:
-    """The DuckDB read error `exc` worded for the person who uploaded the file."""
-    message = str(exc)
-    line = _LINE.search(message)
-    fields = _FIELDS.search(message)
-    if fields and line:
-        expected, got = fields.groups()
-        return InputError(f"this line has {got} fields but the header has {expected}; check for a "
-                          "missing or extra separator, or quote values that contain one",
-                          file=name, row=int(line.group(1)))
-    if "unicode" in message.lower():
-        return InputError("file is not UTF-8; save it as CSV UTF-8", file=name,
-                          row=int(line.group(1)) if line else None)
-    bad_line, problem = _quoting_problem(path, delimiter)
-    if bad_line:
-        return InputError(f"{problem}; put quotes only around whole values and double any quote "
-                          f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=bad_line)
-    return InputError(f"the file could not be read as CSV ({message.splitlines()[0]}); {CSV_HELP}",
-                      file=name, row=int(line.group(1)) if line else None)
-
-
-def _quoting_problem(path: str, delimiter: str) -> tuple[int | None, str]:
-    """(line, what is wrong) for the first badly quoted record, found with Python's strict reader."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
-        start = 1
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
-                return start, "a quote opened on this line is never closed"
-            return reader.line_num, "this line has a quote in the middle of a value"
-        except UnicodeDecodeError:
-            return None, ""
-    return None, ""
 
 
 # --- Excel (the workbook mechanics are in reading_excel) ---------------------------------

@@ -361,7 +361,7 @@ def test_loaded_demo_tells_the_story(con, end):
 
 
 def test_load_demo_records_its_run_so_it_alone_can_be_undone(con):
-    from kpi_logic.importing import list_batches, undo_run
+    from kpi_logic.undo import list_batches, undo_run
     from kpi_logic.store.definitions import load_kpis, load_metrics
     results = demo.load_demo(con, END)
     run = con.execute("select value from settings where key = 'demo_run'").fetchone()[0]

@@ -11,9 +11,10 @@ from pandas.testing import assert_frame_equal
 
 from kpi_logic import definitions as defs
 from kpi_logic.errors import InputError
-from kpi_logic.importing import NOTHING_CHANGED, import_files, import_frames, list_batches
+from kpi_logic.importing import NOTHING_CHANGED, import_files, import_frames
 from kpi_logic.model import KPI, Metric
 from kpi_logic.store.definitions import load_key_results, load_kpis, load_metrics, load_targets
+from kpi_logic.undo import list_batches
 
 HERE = Path(__file__).parent / "fixtures" / "import"
 BAD = HERE / "bad"
@@ -445,7 +446,7 @@ def inferred_flags(con) -> dict[str, bool]:
 
 def test_saving_inferred_metrics_unchanged_confirms_them_without_a_change(con):
     from kpi_logic import template
-    from kpi_logic.importing import undo_batch
+    from kpi_logic.undo import undo_batch
     import_files(con, files("history_wide.csv"), department="Finance")
     table = template.editable_frame("metrics", load_metrics(con).values())
     [saved] = import_frames(con, [(table, "Edited metrics", "metrics")])

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store, template
-from kpi_logic.importing import import_files, list_batches
-from kpi_logic.store.definitions import load_kpis, load_metrics, load_targets
+from kpi_logic.importing import import_files
+from kpi_logic.store.definitions import load_kpis, load_launches, load_metrics, load_targets
 from kpi_logic.store.writes import VERSIONED_TABLES
+from kpi_logic.undo import list_batches
 from tests.conftest import FIXTURES
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "define.py")

@@ -12,8 +12,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store
-from kpi_logic.importing import import_files, undo_batch
+from kpi_logic.importing import import_files
 from kpi_logic.store.definitions import load_kpis, load_metrics
+from kpi_logic.undo import undo_batch
 from tests.conftest import FIXTURES
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "metrics.py")

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from kpi_logic.errors import InputError
-from kpi_logic.importing import (import_files, import_frames, list_batches, remove_definitions,
-                                 run_of, undo_all, undo_batch, undo_run)
+from kpi_logic.importing import import_files, import_frames
 from kpi_logic.store.definitions import data_version, load_kpis, load_metrics, load_targets
 from kpi_logic.store.writes import VERSIONED_TABLES
+from kpi_logic.undo import (list_batches, remove_definitions, run_of, undo_all, undo_batch,
+                            undo_run)
 
 from .test_importing import assert_same_database, dump, files
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import importing, store, template
+from kpi_logic import importing, store, template, undo
 from kpi_logic.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
 from kpi_logic.store import definitions
 from ui import auth, data, state, widgets
@@ -110,7 +110,7 @@ def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
 
 
 def history_section() -> None:
-    batches = data.run(importing.list_batches)
+    batches = data.run(undo.list_batches)
     if batches.empty:
         st.info("Nothing imported yet.")
         return
@@ -126,7 +126,7 @@ def history_section() -> None:
                        key="define_undo_confirm")
     if st.button("Undo batch", key="define_undo", disabled=not sure):
         try:
-            undone = data.run(importing.undo_batch, chosen)
+            undone = data.run(undo.undo_batch, chosen)
         except Exception as exc:  # e.g. a later batch changed the same values
             widgets.show_error(exc)
             return
@@ -191,7 +191,7 @@ def save_definitions(con, kind: str, edited, gone: list[str]) -> list[str]:
         if result.batch is not None:
             done.append(f"{result.inserted} new, {result.updated} changed (batch {result.batch})")
     if gone:
-        removed = importing.remove_definitions(con, kind, gone, source=label)
+        removed = undo.remove_definitions(con, kind, gone, source=label)
         done.append(f"removed {', '.join(gone)} (batch {removed.batch})")
     return done
 
@@ -203,7 +203,7 @@ def template_bytes() -> bytes:
 
 def clear_everything(con) -> int:
     """Undo every batch in effect (one transaction) and keep the demo from coming back."""
-    undone = importing.undo_all(con)
+    undone = undo.undo_all(con)
     store.set_setting(con, "start_empty", "yes")
     return len(undone)
 
