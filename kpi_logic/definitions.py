@@ -34,7 +34,8 @@ COLUMNS: dict[str, dict[str, str]] = {
                     "target": "number", "start_date": "date", "deadline": "date",
                     "owner": "text", "department": "text", "weight": "number"},
     "launches": {"launch": "text", "launch_date": "date", "department": "text",
-                 "conversion_target": "number", "cac_target": "number"},
+                 "conversion_target": "number", "cac_target": "number",
+                 "promotion_date": "date"},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "metrics": ("metric",),
@@ -371,7 +372,8 @@ def launch_definitions(frame: pd.DataFrame, source: Source) -> list[Launch]:
             launch=_text(row["launch"]), launch_date=_date(row["launch_date"]),
             department=_text(row.get("department")) or "Marketing",
             conversion_target=_number(row.get("conversion_target")),
-            cac_target=_number(row.get("cac_target"))))
+            cac_target=_number(row.get("cac_target")),
+            promotion_date=_date(row.get("promotion_date"))))
         lines.append(row["_line"])
     problems.raise_if_any(source, "launches")
     _unique(launches, lambda x: x.launch, lines, "launch", source)

@@ -77,7 +77,7 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
                  f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
     details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
                "first_date": checks["first_date"], "last_date": checks["last_date"],
-               "dimension": layout.dimension, "values": checks["rows"] - found["repeated"]}
+               "dimension": layout.dimension, "campaign": layout.campaign, "values": checks["rows"] - found["repeated"]}
     return HistoryOutcome(batch, counts, notes, details)
 
 
@@ -115,7 +115,8 @@ def _source(raw: RawTable, layout: Layout, order: str) -> HistorySource:
     values = tuple((c, None if layout.format == "long" else c) for c in layout.values)
     return HistorySource(table=raw.table, values=values, date_sql=date_sql,
                          decimal_comma=raw.decimal_comma, metric_column=layout.metric,
-                         dimension=layout.dimension, department=layout.department)
+                         dimension=layout.dimension, campaign=layout.campaign,
+                         department=layout.department)
 
 
 def header(raw: RawTable, column: str) -> str:
@@ -148,8 +149,9 @@ def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource
 def _refuse_conflicts(con, raw: RawTable, source: HistorySource) -> None:
     clashes, total = writes_history.conflicting_duplicates(con, source)
     problems = []
-    for metric, day, dimension, line_a, value_a, line_b, value_b in clashes:
-        which = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
+    for metric, day, dimension, campaign, line_a, value_a, line_b, value_b in clashes:
+        within = " / ".join(part for part in (dimension, campaign) if part)
+        which = f"{metric} on {day:%Y-%m-%d}" + (f" for {within}" if within else "")
         problems.append(f"rows {line_a} and {line_b} give {which} two different values "
                         f"({value_a:g} and {value_b:g})")
     raise InputError("the same date and metric appear twice with different values; keep one "

@@ -54,6 +54,7 @@ class Layout:
     metric: str | None = None            # long history: the metric name column
     values: tuple[str, ...] = ()         # long: ("value",); wide: one column per metric
     dimension: str | None = None
+    campaign: str | None = None          # history: campaigns within the dimension
     department: str | None = None
     roles: dict = field(default_factory=dict)   # definitions: field -> column
 
@@ -72,6 +73,7 @@ def table_layout(columns: tuple[str, ...], name: str | None = None,
             date=vocabulary.date_column(columns), metric=None if wide else "metric",
             values=vocabulary.number_columns(found, columns),
             dimension=vocabulary.dimension_column(columns),
+            campaign=vocabulary.campaign_column(columns),
             department="department" if "department" in columns else None)
     if found not in defs.COLUMNS:
         return None

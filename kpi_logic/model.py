@@ -83,3 +83,4 @@ class Launch:
     department: str = "Marketing"
     conversion_target: float | None = None   # at least
     cac_target: float | None = None          # at most
+    promotion_date: date | None = None       # the social promotion's first day, if any

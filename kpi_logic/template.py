@@ -19,7 +19,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .model import KPI, KeyResult, Metric, Target
+from .model import KPI, KeyResult, Launch, Metric, Target
 
 FILE_NAME = "lodestar_template.xlsx"
 README_SHEET = "README"
@@ -98,6 +98,8 @@ SHEETS: dict[str, tuple[str, dict[str, str]]] = {
         "department": "Default Marketing.",
         "conversion_target": "The conversion rate to reach (at least), e.g. 3%.",
         "cac_target": "The customer acquisition cost to stay under (at most), e.g. 40.",
+        "promotion_date": "The first day of a social promotion, if any: engagement is "
+                          "compared before and after it.",
     }),
 }
 _PERCENT_COLUMNS = {("kpis", "target"), ("kpis", "tolerance"),
@@ -139,7 +141,8 @@ def template_frames() -> dict[str, pd.DataFrame]:
             ("Grow online sales", "Cut CAC from $50 to $35", "cac", 50, 35,
              date(2025, 4, 1), date(2025, 6, 30), "Mia", "Marketing", 1),
         ],
-        "launches": [("Spring campaign", date(2025, 3, 10), "Marketing", 0.03, 40)],
+        "launches": [("Spring campaign", date(2025, 3, 10), "Marketing", 0.03, 40,
+                      date(2025, 3, 24))],
     }
     frames["metrics"] = [row + (none,) for row in frames["metrics"]]   # no dimension
     return {sheet: rows if isinstance(rows, pd.DataFrame)
@@ -219,10 +222,10 @@ def _cell(value):
 
 # --- the current definitions as editable tables ----------------------------------
 
-EDITABLE = ("metrics", "kpis", "targets", "key_results")
+EDITABLE = ("metrics", "kpis", "targets", "key_results", "launches")
 # The columns that name a definition: a row with a new key is a new definition.
 KEYS = {"metrics": ("metric",), "kpis": ("title",), "targets": ("kpi", "period"),
-        "key_results": ("objective", "title")}
+        "key_results": ("objective", "title"), "launches": ("launch",)}
 
 
 def editable_frame(kind: str, items) -> pd.DataFrame:
@@ -231,7 +234,7 @@ def editable_frame(kind: str, items) -> pd.DataFrame:
     Dates become datetime64 (what st.data_editor edits). Does not mutate items."""
     rows = [_editable_row(item) for item in items]
     frame = pd.DataFrame(rows, columns=columns(kind))
-    for column in ("start_date", "deadline"):
+    for column in ("start_date", "deadline", "launch_date", "promotion_date"):
         if column in frame:
             frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -250,6 +253,9 @@ def _editable_row(item) -> tuple:
     if isinstance(item, KeyResult):
         return (item.objective, item.title, item.metric, item.start, item.target,
                 item.start_date, item.deadline, item.owner, item.department, item.weight)
+    if isinstance(item, Launch):
+        return (item.launch, item.launch_date, item.department, item.conversion_target,
+                item.cac_target, item.promotion_date)
     raise TypeError(f"not an editable definition: {item!r}")
 
 

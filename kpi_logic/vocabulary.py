@@ -14,8 +14,10 @@ DATE_COLUMNS = ("date", "day", "week", "month", "period", "quarter", "year")
 # Numeric Excel cells in these columns are date serials, not amounts. "year"
 # and "quarter" are left out on purpose: 2025 in a year column is a year.
 SERIAL_DATE_COLUMNS = ("date", "day", "week", "month", "period",
-                       "start_date", "deadline", "launch_date")
+                       "start_date", "deadline", "launch_date", "promotion_date")
 DIMENSION_COLUMNS = ("channel", "region", "product", "segment", "dimension")
+# A second breakdown under the dimension: campaigns within a channel.
+CAMPAIGN_COLUMNS = ("campaign",)
 
 # Synonyms map a written header (normalised) to the name the engine uses.
 SYNONYMS = {
@@ -30,9 +32,11 @@ SYNONYMS = {
     "due_date": "deadline",
     "due": "deadline",
     "end_date": "deadline",
+    "campaign_name": "campaign",
+    "ad_campaign": "campaign",
 }
 
-LONG_COLUMNS = ("metric", "value", "department", "campaign") + DIMENSION_COLUMNS
+LONG_COLUMNS = ("metric", "value", "department") + CAMPAIGN_COLUMNS + DIMENSION_COLUMNS
 DEFINITION_COLUMNS = {
     "metrics": ("metric", "department", "unit", "direction", "aggregation", "formula",
                 "description"),
@@ -41,7 +45,8 @@ DEFINITION_COLUMNS = {
     "targets": ("kpi", "metric", "period", "target"),
     "key_results": ("objective", "title", "metric", "start", "target", "start_date",
                     "deadline", "owner", "department", "weight"),
-    "launches": ("launch", "launch_date", "department", "conversion_target", "cac_target"),
+    "launches": ("launch", "launch_date", "department", "conversion_target", "cac_target",
+                 "promotion_date"),
 }
 # The columns whose presence identifies a definition table.
 IDENTIFYING = {
@@ -99,6 +104,11 @@ def date_column(columns) -> str | None:
 def dimension_column(columns) -> str | None:
     """The dimension column of long history (channel, region, ...), or None."""
     return next((c for c in columns if c in DIMENSION_COLUMNS), None)
+
+
+def campaign_column(columns) -> str | None:
+    """The campaign column of long history, or None."""
+    return next((c for c in columns if c in CAMPAIGN_COLUMNS), None)
 
 
 def _definition_kinds(cols: set[str]) -> list[str]:

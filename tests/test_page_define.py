@@ -235,3 +235,20 @@ def test_the_template_workbook_uploads_into_an_empty_database(tmp_path, monkeypa
                                                          "Conversion at least 3%"]
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def test_a_launchs_promotion_date_can_be_set_in_the_table(page_db):
+    at = opened()
+    at.segmented_control(key="define_kind").set_value("launches").run()
+    table = at.data_editor(key="define_editor_launches").value
+    assert table["launch"].tolist() == ["Spring campaign"]
+    assert table["promotion_date"].tolist() == [pd.Timestamp(2025, 3, 24)]
+    at.session_state["define_editor_launches"] = {
+        "edited_rows": {0: {"promotion_date": "2025-03-31"}}, "added_rows": [],
+        "deleted_rows": []}
+    at.run()
+    button(at, "define_save_launches").click().run()
+    assert not at.exception and not at.error
+    [launch] = saved(page_db, load_launches)
+    assert (launch.launch_date, launch.promotion_date) == (date(2025, 3, 10), date(2025, 3, 31))
+    assert launch.cac_target == 40.0

@@ -56,7 +56,7 @@ def test_the_kpis_targets_key_results_and_launch_it_shows_are_stored(imported):
         KeyResult("Grow online sales", "Cut CAC from $50 to $35", "cac", 50.0, 35.0,
                   date(2025, 4, 1), date(2025, 6, 30), "Mia", "Marketing", 1.0)]
     assert load_launches(con) == [Launch("Spring campaign", date(2025, 3, 10), "Marketing",
-                                         0.03, 40.0)]
+                                         0.03, 40.0, date(2025, 3, 24))]
     metrics = load_metrics(con)
     assert metrics["conversion_rate"].formula == "purchases / website_visitors"
     assert (metrics["cac"].unit, metrics["cac"].direction) == ("currency", "down")
@@ -128,7 +128,7 @@ def test_the_readme_sheet_can_be_left_out(con):
 
 
 LOADERS = {"metrics": lambda con: list(load_metrics(con).values()), "kpis": load_kpis,
-           "targets": load_targets, "key_results": load_key_results}
+           "targets": load_targets, "key_results": load_key_results, "launches": load_launches}
 
 
 @pytest.mark.parametrize("kind", template.EDITABLE)

@@ -17,10 +17,10 @@ DATE_ORDERS = {"auto": "Detect from the dates", "dayfirst": "Day first (31/01/20
                "monthfirst": "Month first (01/31/2025)"}
 ORDER_NAMES = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
 KINDS = {"metrics": "Metrics", "kpis": "KPIs", "targets": "Per-period targets",
-         "key_results": "Key results"}
+         "key_results": "Key results", "launches": "Launches"}
 LOADERS = {"metrics": lambda con: list(definitions.load_metrics(con).values()),
            "kpis": definitions.load_kpis, "targets": definitions.load_targets,
-           "key_results": definitions.load_key_results}
+           "key_results": definitions.load_key_results, "launches": definitions.load_launches}
 
 st.title("Import and define")
 if not auth.can_edit():
@@ -42,6 +42,7 @@ def results_table(results: list) -> pd.DataFrame:
         "Header row": detail(r, "header_row"),
         "Date order": ORDER_NAMES.get(detail(r, "date_order"), ""),
         "Metrics found": ", ".join(detail(r, "metrics") or []),
+        "Breakdown": " › ".join(c for c in (detail(r, "dimension"), detail(r, "campaign")) if c),
         "From": detail(r, "first_date"), "To": detail(r, "last_date"), "Rows": r.rows,
         "New": r.inserted, "Changed": r.updated, "Unchanged": r.unchanged,
         "Notes": "; ".join(r.notes)} for r in results])
@@ -150,6 +151,11 @@ def column_config(kind: str) -> dict:
         "targets": {"period": st.column_config.TextColumn(help="2025-03, 2025-Q1 or 2025")},
         "key_results": {"start_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
                         "deadline": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        "launches": {"launch_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                     "promotion_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                     "conversion_target": st.column_config.NumberColumn(
+                         help="at least; 0.022 = 2.2%"),
+                     "cac_target": st.column_config.NumberColumn(help="at most, in currency")},
     }
     return configs[kind]
 

@@ -19,7 +19,7 @@ import duckdb
 from ..errors import DatabaseBusyError
 
 DEFAULT_DB = Path("data") / "lodestar.duckdb"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -161,8 +161,16 @@ SCHEMA_V4 = """
 drop index if exists observations_metric_date;
 """
 
+# Campaigns within a channel (a second breakdown of history, '' when none),
+# and the date a launch's social promotion started.
+SCHEMA_V5 = """
+alter table observations add column campaign varchar not null default '';
+alter table launches add column promotion_date date;
+"""
+
 # Each entry migrates a file from version N-1 to N. Append, never edit.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4,
+                           5: SCHEMA_V5}
 
 
 def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:

@@ -22,7 +22,7 @@ select objective, title, metric, start_value, target_value, start_date, deadline
 from key_results where superseded_by is null order by objective, title
 """
 _LAUNCHES = """
-select launch, launch_date, department, conversion_target, cac_target
+select launch, launch_date, department, conversion_target, cac_target, promotion_date
 from launches where superseded_by is null order by launch_date, launch
 """
 

@@ -19,7 +19,7 @@ AGGREGATIONS = ("sum", "mean", "min", "max", "last")
 
 # Steps: direct (sum, mean, min, max: straight from the rows to the period),
 # per_dimension -> latest -> by_last (last: the value on the latest date of
-# each dimension value, then summed across dimension values) -> rolled_up.
+# each dimension value and campaign, then summed across them) -> rolled_up.
 # History is scanned once per kind of aggregation; `last` needs a second,
 # keyed look-up of the latest rows.
 _ROLLUP = """
@@ -37,17 +37,18 @@ direct as (
 ),
 per_dimension as (
     select o.metric, cast(date_trunc('{unit}', o.obs_date) as date) as period, o.dimension,
-           min(o.obs_date) as first_date, max(o.obs_date) as last_date
+           o.campaign, min(o.obs_date) as first_date, max(o.obs_date) as last_date
     from observations o
     where o.superseded_by is null
       and o.metric in (select metric from wanted where aggregation = 'last'){filters}
-    group by o.metric, cast(date_trunc('{unit}', o.obs_date) as date), o.dimension
+    group by o.metric, cast(date_trunc('{unit}', o.obs_date) as date), o.dimension, o.campaign
 ),
 latest as (
     select p.metric, p.period, p.dimension, p.first_date, p.last_date, o.value
     from per_dimension p
     join observations o
-      on o.metric = p.metric and o.dimension = p.dimension and o.obs_date = p.last_date
+      on o.metric = p.metric and o.dimension = p.dimension and o.campaign = p.campaign
+     and o.obs_date = p.last_date
     where o.superseded_by is null
       and o.metric in (select metric from wanted where aggregation = 'last'){filters}
 ),

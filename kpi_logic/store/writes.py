@@ -31,7 +31,7 @@ DEFINITION_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                     ("objective", "title", "metric", "start_value", "target_value",
                      "start_date", "deadline", "owner", "department", "weight")),
     "launches": (("launch",), ("launch", "launch_date", "department", "conversion_target",
-                               "cac_target")),
+                               "cac_target", "promotion_date")),
 }
 VERSIONED_TABLES = ("observations", *DEFINITION_TABLES)
 

@@ -2,7 +2,8 @@
 versioned upsert into `observations`.
 
 The happy path touches the raw text once: one statement parses every cell
-into `_lodestar_parsed` (metric, dimension, obs_date, value, bad_value), and
+into `_lodestar_parsed` (metric, dimension, campaign, obs_date, value,
+bad_value), and
 every later step (bad cells, duplicates, the diff, the insert) reads that
 narrow table. Line numbers are not kept there: only a refusal needs them, and
 the refusal path parses the raw table again with `parsed_history`.
@@ -34,6 +35,7 @@ class HistorySource:
     decimal_comma: bool
     metric_column: str | None = None
     dimension: str | None = None
+    campaign: str | None = None
     department: str | None = None
 
 
@@ -42,10 +44,11 @@ def metric_name_sql(column_sql: str) -> str:
     return f"trim(regexp_replace(lower(trim({column_sql})), '[\\s.\\-]+', '_', 'g'), '_')"
 
 
-def _dimension_sql(source: HistorySource) -> str:
-    if not source.dimension:
+def _key_text_sql(column: str | None) -> str:
+    """A dimension or campaign cell as stored: trimmed, '' when absent or empty."""
+    if not column:
         return "''"
-    d = quote_identifier(source.dimension)
+    d = quote_identifier(column)
     # trim copies every string; most cells have nothing to trim (and LIKE is
     # cheaper here than starts_with/ends_with).
     return f"(case when {d} like ' %' or {d} like '% ' then trim({d}) else coalesce({d}, '') end)"
@@ -67,14 +70,14 @@ def stage_history(con: duckdb.DuckDBPyConnection, source: HistorySource) -> None
 
 
 def _cells_sql(source: HistorySource) -> tuple[str, list]:
-    """One row per value cell (metric, dimension, obs_date, value, bad_value),
+    """One row per value cell (metric, dimension, campaign, obs_date, value, bad_value),
     every cell parsed once: the SQL and its parameters."""
     selects, params = [], []
     for column, name in source.values:
         metric = _metric_sql(source, name, params)
         value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
-        selects.append(f"select {metric} as metric, {_dimension_sql(source)} as dimension, "
-                       f"{source.date_sql} as obs_date, {value_sql} as value, "
+        selects.append(f"select {metric} as metric, {_key_text_sql(source.dimension)} as dimension, "
+                       f"{_key_text_sql(source.campaign)} as campaign, {source.date_sql} as obs_date, {value_sql} as value, "
                        f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
     return " union all ".join(selects), params
 
@@ -84,7 +87,7 @@ def batch_rows(batch_id: int | None) -> tuple[str, list]:
     insert_first_import stored under `batch_id` with their marks undone."""
     if batch_id is None:
         return PARSED, []
-    return ("(select metric, dimension, nullif(obs_date, date '-infinity') as obs_date, "
+    return ("(select metric, dimension, campaign, nullif(obs_date, date '-infinity') as obs_date, "
             "case when isnan(value) then null else value end as value, isnan(value) as bad_value "
             "from observations where batch_id = ?) as batch_rows", [batch_id])
 
@@ -94,7 +97,8 @@ def history_checks(con: duckdb.DuckDBPyConnection, long: bool, batch_id: int | N
     `batch_id`), names from a long table's metric column made keys first (a
     wide table's come from its headers): bad (cells with a bad date, value or
     metric), metrics (names with values, sorted), first_date, last_date, rows
-    (cells with a value), series (metric and dimension pairs with a value), batch (`batch_id`)."""
+    (cells with a value), series (metric, dimension and campaign keys with a
+    value), batch (`batch_id`)."""
     rows = _per_metric(con, batch_rows(batch_id))
     names = [r[0] for r in rows if r[0] is not None and long]
     # Names are few: find those written differently from their key
@@ -122,7 +126,9 @@ def _per_metric(con: duckdb.DuckDBPyConnection, rows: tuple[str, list]) -> list[
         select metric, min(obs_date), max(obs_date), count(value),
                count(*) filter (where bad_value or (value is not null
                                 and (obs_date is null or coalesce(metric, '') = ''))),
-               approx_count_distinct(dimension) filter (where value is not null)
+               approx_count_distinct(case when campaign = '' then dimension
+                                          else dimension || chr(31) || campaign end)
+                   filter (where value is not null)
         from {rows[0]} group by metric""", rows[1]).fetchall()
 
 
@@ -139,14 +145,15 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> tuple[int, i
     con.execute(f"drop table if exists {_KEYS}")
     con.execute(f"""
         create temp table {_KEYS} as
-        select metric, obs_date, dimension, min(value) as value, max(value) as other_value
+        select metric, obs_date, dimension, campaign, min(value) as value,
+               max(value) as other_value
         from {rows[0]} where value is not null
-        group by metric, obs_date, dimension having count(*) > 1""", rows[1])
+        group by metric, obs_date, dimension, campaign having count(*) > 1""", rows[1])
     repeated, clashes = con.execute(
         f"select count(*), count(*) filter (where value <> other_value) from {_KEYS}").fetchall()[0]
     if repeated and not clashes:
         con.execute(f"create or replace temp table {PARSED} as select distinct metric, dimension, "
-                    f"obs_date, value, false as bad_value from {rows[0]} where value is not null",
+                    f"campaign, obs_date, value, false as bad_value from {rows[0]} where value is not null",
                     rows[1])
         if batch_id is not None:
             con.execute("delete from observations where batch_id = ?", [batch_id])
@@ -154,7 +161,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> tuple[int, i
 
 
 def _distinct_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> int:
-    """How many different (metric, date, dimension) keys the staged values have,
+    """How many different (metric, date, dimension, campaign) keys the staged values have,
     or fewer when a 64-bit hash collides: only then does the exact check run."""
     rows, first, last = checks["rows"], checks["first_date"], checks["last_date"]
     source = batch_rows(checks.get("batch"))
@@ -168,9 +175,9 @@ def _distinct_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> int:
         return con.execute(
             f"select sum(bit_count(days)) from (select bitstring_agg(cast(obs_date - "
             f"cast(? as date) as integer), 0, {int(days) - 1}) as days from {source[0]} "
-            f"where value is not null group by metric, dimension) as series",
+            f"where value is not null group by metric, dimension, campaign) as series",
             [first, *source[1]]).fetchall()[0][0]
-    return con.execute(f"select count(distinct hash(metric, obs_date, dimension)) "
+    return con.execute(f"select count(distinct hash(metric, obs_date, dimension, campaign)) "
                        f"from {source[0]} where value is not null", source[1]).fetchall()[0][0]
 
 
@@ -190,8 +197,9 @@ def insert_first_import(con: duckdb.DuckDBPyConnection, source: HistorySource,
     only for a first import, in a transaction a refusal rolls back."""
     cells, params = _cells_sql(source)
     return int(con.execute(f"""
-        insert into observations (metric, obs_date, dimension, value, batch_id, superseded_by)
-        select coalesce(metric, ''), coalesce(obs_date, date '-infinity'), dimension,
+        insert into observations (metric, obs_date, dimension, campaign, value, batch_id,
+                                  superseded_by)
+        select coalesce(metric, ''), coalesce(obs_date, date '-infinity'), dimension, campaign,
                case when bad_value then 'nan'::double else value end, cast(? as integer), null
         from ({cells}) as cells
         where value is not null or bad_value""", [batch_id, *params]).fetchall()[0][0])
@@ -206,9 +214,9 @@ def upsert_observations(con: duckdb.DuckDBPyConnection, batch_id: int,
                            "is null and metric in (select unnest(?::varchar[])) limit 1) as one",
                            [metrics]).fetchall()[0][0]
     if not existing:
-        inserted = con.execute(f"insert into observations (metric, obs_date, dimension, value, "
-                               f"batch_id, superseded_by) select metric, obs_date, dimension, "
-                               f"value, ?, null from {PARSED} where value is not null",
+        inserted = con.execute(f"insert into observations (metric, obs_date, dimension, "
+                               f"campaign, value, batch_id, superseded_by) select metric, "
+                               f"obs_date, dimension, campaign, value, ?, null from {PARSED} where value is not null",
                                [batch_id]).fetchall()[0][0]
         return int(inserted), 0, 0
     return _upsert_changes(con, batch_id)
@@ -220,11 +228,12 @@ def _upsert_changes(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[int,
     # one join that leaves an empty table.
     con.execute(f"""
         create temp table {_DIFF} as
-        select p.metric, p.obs_date, p.dimension, p.value, o.value as old_value
+        select p.metric, p.obs_date, p.dimension, p.campaign, p.value, o.value as old_value
         from {PARSED} p
         left join observations o
           on o.superseded_by is null and o.metric = p.metric
          and o.obs_date = p.obs_date and o.dimension = p.dimension
+         and o.campaign = p.campaign
         where p.value is not null and (o.value is null or o.value <> p.value)""")
     total = con.execute(f"select count(value) from {PARSED}").fetchall()[0][0]
     inserted, updated = con.execute(f"select count(*) filter (where old_value is null), "
@@ -235,11 +244,12 @@ def _upsert_changes(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[int,
             from {_DIFF} d
             where observations.superseded_by is null and observations.metric = d.metric
               and observations.obs_date = d.obs_date and observations.dimension = d.dimension
+              and observations.campaign = d.campaign
               and d.old_value is not null""", [batch_id])
     if inserted or updated:
-        con.execute(f"insert into observations (metric, obs_date, dimension, value, batch_id, "
-                    f"superseded_by) select metric, obs_date, dimension, value, ?, null "
-                    f"from {_DIFF}", [batch_id])
+        con.execute(f"insert into observations (metric, obs_date, dimension, campaign, value, "
+                    f"batch_id, superseded_by) select metric, obs_date, dimension, campaign, "
+                    f"value, ?, null from {_DIFF}", [batch_id])
     return int(inserted), int(updated), int(total - inserted - updated)
 
 
@@ -279,7 +289,7 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
 
 def _located_sql(source: HistorySource) -> tuple[str, list]:
     """A select of every value cell with its line and value column number:
-    line, part, metric, dimension, obs_date, value, bad_value, bad_date,
+    line, part, metric, dimension, campaign, obs_date, value, bad_value, bad_date,
     no_metric. Empty value cells are left out."""
     selects, params = [], []
     for number, (column, name) in enumerate(source.values):
@@ -289,11 +299,12 @@ def _located_sql(source: HistorySource) -> tuple[str, list]:
         value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
         selects.append(
             f"select _line as line, {number} as part, coalesce({metric}, '') as metric, "
-            f"{_dimension_sql(source)} as dimension, {source.date_sql} as obs_date, "
+            f"{_key_text_sql(source.dimension)} as dimension, "
+            f"{_key_text_sql(source.campaign)} as campaign, {source.date_sql} as obs_date, "
             f"{value_sql} as value, {invalid_sql} as bad_value "
             f"from {quote_identifier(source.table)}")
     sql = f"""
-        select line, part, metric, dimension, obs_date, value, bad_value,
+        select line, part, metric, dimension, campaign, obs_date, value, bad_value,
                obs_date is null as bad_date, metric = '' as no_metric
         from ({' union all '.join(selects)}) as cells
         where value is not null or bad_value"""
@@ -317,34 +328,32 @@ def history_problems(con: duckdb.DuckDBPyConnection, source: HistorySource,
 def conflicting_duplicates(con: duckdb.DuckDBPyConnection, source: HistorySource,
                            limit: int = 20) -> tuple[list[tuple], int]:
     """Keys given two different values (duplicate_keys ran first): (metric,
-    date, dimension, first line, first value, other line, other value), and
-    how many keys."""
+    date, dimension, campaign, first line, first value, other line, other
+    value), and how many keys."""
     sql, params = _located_sql(source)
+    same = ("{a}.metric = {b}.metric and {a}.obs_date = {b}.obs_date "
+            "and {a}.dimension = {b}.dimension and {a}.campaign = {b}.campaign")
     rows = con.execute(f"""
         with located as ({sql}),
         cells as (
-            select l.metric, l.obs_date, l.dimension, l.line, l.value
-            from located l join {_KEYS} k
-              on l.metric = k.metric and l.obs_date = k.obs_date and l.dimension = k.dimension
+            select l.metric, l.obs_date, l.dimension, l.campaign, l.line, l.value
+            from located l join {_KEYS} k on {same.format(a='l', b='k')}
             where k.value <> k.other_value
         ),
         firsts as (
-            select metric, obs_date, dimension, min(line) as first_line from cells
-            group by metric, obs_date, dimension
+            select metric, obs_date, dimension, campaign, min(line) as first_line from cells
+            group by metric, obs_date, dimension, campaign
         ),
         paired as (
-            select f.metric, f.obs_date, f.dimension, f.first_line, a.value as first_value,
-                   min(b.line) as other_line
+            select f.metric, f.obs_date, f.dimension, f.campaign, f.first_line,
+                   a.value as first_value, min(b.line) as other_line
             from firsts f
-            join cells a on a.line = f.first_line and a.metric = f.metric
-             and a.obs_date = f.obs_date and a.dimension = f.dimension
-            join cells b on b.metric = f.metric and b.obs_date = f.obs_date
-             and b.dimension = f.dimension and b.value <> a.value
-            group by f.metric, f.obs_date, f.dimension, f.first_line, a.value
+            join cells a on a.line = f.first_line and {same.format(a='a', b='f')}
+            join cells b on {same.format(a='b', b='f')} and b.value <> a.value
+            group by f.metric, f.obs_date, f.dimension, f.campaign, f.first_line, a.value
         )
-        select p.metric, p.obs_date, p.dimension, p.first_line, p.first_value, p.other_line,
-               c.value as other_value, count(*) over () as total
-        from paired p join cells c on c.line = p.other_line and c.metric = p.metric
-         and c.obs_date = p.obs_date and c.dimension = p.dimension
+        select p.metric, p.obs_date, p.dimension, p.campaign, p.first_line, p.first_value,
+               p.other_line, c.value as other_value, count(*) over () as total
+        from paired p join cells c on c.line = p.other_line and {same.format(a='c', b='p')}
         order by p.first_line limit ?""", [*params, limit]).fetchall()
-    return [r[:7] for r in rows], (rows[0][7] if rows else 0)
+    return [r[:8] for r in rows], (rows[0][8] if rows else 0)
