@@ -314,18 +314,29 @@ def cmd_launch(args) -> int:
 
 
 def launch_text(summary: dict) -> str:
-    rows = [{**c, "conversion_rate": format_value(c.get("conversion_rate"), "percent"),
-             "cac": format_value(c.get("cac"), "currency"),
-             "curve": _curve_text(c.get("curve"))} for c in summary.get("channels", [])]
+    rows = [{**_launch_row(c), "curve": _curve_text(c.get("curve"))}
+            for c in summary.get("channels", [])]
     total = summary.get("total", {})
-    return "\n".join([
+    lines = [
         f"{summary.get('launch')} (launched {summary.get('launch_date')}), totals since launch", "",
         table_text(rows, ("channel", "spend", "visitors", "purchases", "new_customers",
-                          "conversion_rate", "cac", "curve")), "",
-        f"Total: spend {format_value(total.get('spend'), 'currency')}, "
-        f"{format_value(total.get('new_customers'))} new customers, "
-        f"conversion {format_value(total.get('conversion_rate'), 'percent')}, "
-        f"CAC {format_value(total.get('cac'), 'currency')}"])
+                          "conversion_rate", "cac", "curve")), ""]
+    campaigns = [{**_launch_row(c), "campaign": c.get("campaign") or "—"}
+                 for c in summary.get("campaigns", [])]
+    if campaigns:
+        lines += [table_text(campaigns, ("channel", "campaign", "spend", "new_customers",
+                                         "conversion_rate", "cac")), ""]
+    lines.append(f"Total: spend {format_value(total.get('spend'), 'currency')}, "
+                 f"{format_value(total.get('new_customers'))} new customers, "
+                 f"conversion {format_value(total.get('conversion_rate'), 'percent')}, "
+                 f"CAC {format_value(total.get('cac'), 'currency')}")
+    return "\n".join(lines)
+
+
+def _launch_row(row: dict) -> dict:
+    return {**row, "spend": format_value(row.get("spend"), "currency"),
+            "conversion_rate": format_value(row.get("conversion_rate"), "percent"),
+            "cac": format_value(row.get("cac"), "currency")}
 
 
 def _curve_text(curve: dict | None) -> str:

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from .demo_history import (LAUNCH_DAYS_AGO, complete_months, generated_history, month_window,
-                           number_texts, quarter_bounds)
+from .demo_history import (LAUNCH_DAYS_AGO, PROMOTION_DAYS, complete_months, generated_history,
+                           month_window, number_texts, quarter_bounds)
 from .formulas import formula_metrics, formula_order, formula_values, parse_formula
 
 DEMO_SEED = 20261127
@@ -421,9 +421,10 @@ def metric_rows() -> pd.DataFrame:
 
 
 def launch_rows(launch_date: date) -> pd.DataFrame:
+    promotion = launch_date + timedelta(days=PROMOTION_DAYS[0])
     return pd.DataFrame([{"launch": LAUNCH, "launch_date": launch_date.isoformat(),
                           "department": "Marketing", "conversion_target": 0.022,
-                          "cac_target": 55}])
+                          "cac_target": 55, "promotion_date": promotion.isoformat()}])
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -47,6 +47,28 @@ CHANNELS = {
     "display": Channel(2000, 0.0, 0.6, 120, 0.008, (0.01, 0.001, 0.0005)),
 }
 
+class Campaigns(NamedTuple):
+    """Two campaigns within a channel; `days` (after the launch) is when the
+    second one runs (None: from the launch on). Outside it, and before the
+    launch, the channel's rows all belong to the first, always-on campaign.
+    spend, visits, buyers: the first campaign's share of each while both run."""
+    first: str
+    second: str
+    spend: float
+    visits: float
+    buyers: float
+    days: tuple[int, int] | None = None
+
+
+# The launch's brand-term searches are cheap; the social promotion's creator
+# posts bring visitors and engagement but fewer buyers per visitor.
+CAMPAIGNS = {
+    "search_ads": Campaigns("Brand terms", "Pathfinder keywords", 0.3, 0.35, 0.5),
+    "social": Campaigns("Launch posts", "Creator promotion", 0.5, 0.3, 0.6, PROMOTION_DAYS),
+}
+CAMPAIGN_SEED = 20261127       # its own stream: adding campaigns moves no other number
+ENGAGEMENT = ("likes", "shares", "comments")
+
 
 # ---- calendar -------------------------------------------------------------
 
@@ -112,6 +134,45 @@ def _channel_days(days, rng, name: str, ch: Channel, launch: pd.Timestamp, bad,
                           "purchases": purchases, "new_customers": new_customers,
                           "likes": likes, "shares": shares, "comments": comments})
     return frame[keep].reset_index(drop=True)
+
+
+def _split(rows: pd.DataFrame, rng, spend: float, visits: float, buyers: float) -> pd.DataFrame:
+    """The part of each of `rows` (one channel's days) that goes to one
+    campaign: spend by share, counts drawn so that purchases still cover new
+    customers and visitors cover purchases on both sides of the split."""
+    customers = rng.binomial(rows["new_customers"].astype(np.int64), buyers)
+    purchases = customers + rng.binomial(
+        (rows["purchases"] - rows["new_customers"]).astype(np.int64), buyers)
+    visitors = purchases + rng.binomial((rows["visitors"] - rows["purchases"]).astype(np.int64),
+                                        visits)
+    part = rows.assign(spend=np.round(rows["spend"] * spend, 2), visitors=visitors,
+                       purchases=purchases, new_customers=customers)
+    for column in ENGAGEMENT:
+        part[column] = rng.binomial(rows[column].astype(np.int64), visits)
+    return part
+
+
+def campaign_days(channels: pd.DataFrame, launch: pd.Timestamp) -> pd.DataFrame:
+    """`channels` (daily rows per channel) with a campaign column: the rows of
+    channels in CAMPAIGNS split between their two campaigns while both run
+    (sums per day and channel unchanged), '' for the other channels. Pure."""
+    rng = np.random.default_rng(CAMPAIGN_SEED)
+    parts = [channels[~channels["channel"].isin(list(CAMPAIGNS))].assign(campaign="")]
+    counted = ["spend", "visitors", "purchases", "new_customers", *ENGAGEMENT]
+    for channel, c in CAMPAIGNS.items():
+        rows = channels[channels["channel"] == channel]
+        start, stop = (0, None) if c.days is None else c.days
+        both = rows["date"] >= launch + timedelta(days=start)
+        if stop is not None:
+            both &= rows["date"] < launch + timedelta(days=stop)
+        head = _split(rows[both], rng, c.spend, c.visits, c.buyers)
+        tail = rows[both].copy()
+        tail[counted] = rows.loc[both, counted].to_numpy() - head[counted].to_numpy()
+        tail["spend"] = tail["spend"].round(2)
+        parts += [rows[~both].assign(campaign=c.first), head.assign(campaign=c.first),
+                  tail.assign(campaign=c.second)]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(["date", "channel", "campaign"], kind="stable", ignore_index=True)
 
 
 def _dip(latest: np.ndarray, name: str) -> np.ndarray:
@@ -272,8 +333,9 @@ def generated_history(end: date, rng: np.random.Generator) -> DemoHistory:
              "helpdesk_daily.csv": _helpdesk(days, rng, bad, now, end),
              "product_daily.csv": _product(days, rng, bad, latest, better)}
     sheets = _monthly(months, rng, bad_month, sales, web, last_quarter)
-    channel_long = channels.melt(id_vars=["date", "channel"], var_name="metric")
-    channel_long = channel_long.sort_values(["date", "channel"], kind="stable")
+    by_campaign = campaign_days(channels, launch)
+    channel_long = by_campaign.melt(id_vars=["date", "channel", "campaign"], var_name="metric")
+    channel_long = channel_long.sort_values(["date", "channel", "campaign"], kind="stable")
     channel_long["value"] = number_texts(channel_long["value"])
     observations = pd.concat(
         [_long(f, "date") for f in daily.values()] + [_long(channels, "date", "channel")]

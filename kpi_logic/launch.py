@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
@@ -30,6 +30,7 @@ from .store.definitions import load_launches
 
 KPI_COLUMNS = ["channel", "spend", "visitors", "purchases", "new_customers", "conversion_rate",
                "cac", "budget_share", "customer_share", "above_cac_target"]
+CAMPAIGN_COLUMNS = ["channel", "campaign", *KPI_COLUMNS[1:]]
 
 
 # --- channel KPIs ----------------------------------------------------------
@@ -42,20 +43,31 @@ def channel_kpis(daily: pd.DataFrame, cac_target: float | None = None) -> pd.Dat
     null (never inf). above_cac_target is null without a target or a CAC.
     Does not mutate `daily`.
     """
-    sums = (daily.groupby("channel", sort=True)[["spend", "visitors", "purchases", "new_customers"]]
-            .sum(min_count=1).reset_index())
+    return _kpis(daily, ["channel"], cac_target)
+
+
+def campaign_kpis(totals: pd.DataFrame, cac_target: float | None = None) -> pd.DataFrame:
+    """DataFrame[CAMPAIGN_COLUMNS], one row per channel and campaign, like
+    channel_kpis (shares are of the whole launch) from rows with columns
+    channel, campaign, spend, visitors, purchases, new_customers. Does not mutate."""
+    return _kpis(totals, ["channel", "campaign"], cac_target)
+
+
+def _kpis(rows: pd.DataFrame, keys: list[str], cac_target: float | None) -> pd.DataFrame:
+    parts = ["spend", "visitors", "purchases", "new_customers"]
+    sums = rows.groupby(keys, sort=True)[parts].sum(min_count=1).reset_index()
     total_spend, total_customers = sums["spend"].sum(), sums["new_customers"].sum()
-    rows = []
-    for r in sums.itertuples(index=False):
-        cac = ratio(r.spend, r.new_customers)
-        rows.append({"channel": r.channel, "spend": r.spend, "visitors": r.visitors,
-                     "purchases": r.purchases, "new_customers": r.new_customers,
-                     "conversion_rate": ratio(r.purchases, r.visitors), "cac": cac,
-                     "budget_share": ratio(r.spend, total_spend),
-                     "customer_share": ratio(r.new_customers, total_customers),
-                     "above_cac_target": None if cac is None or is_missing(cac_target)
-                     else bool(cac > cac_target)})
-    frame = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    out = []
+    for r in sums.to_dict("records"):
+        cac = ratio(r["spend"], r["new_customers"])
+        out.append({**{k: r[k] for k in keys + parts},
+                    "conversion_rate": ratio(r["purchases"], r["visitors"]), "cac": cac,
+                    "budget_share": ratio(r["spend"], total_spend),
+                    "customer_share": ratio(r["new_customers"], total_customers),
+                    "above_cac_target": None if cac is None or is_missing(cac_target)
+                    else bool(cac > cac_target)})
+    columns = keys + KPI_COLUMNS[1:]
+    frame = pd.DataFrame(out, columns=columns)
     for column in KPI_COLUMNS[1:-1]:
         frame[column] = frame[column].astype(float)
     frame["above_cac_target"] = frame["above_cac_target"].astype(object)
@@ -177,7 +189,9 @@ def daily_totals(daily: pd.DataFrame) -> pd.DataFrame:
 class LaunchAnalysis:
     """One launch's data: `daily` is all launch history (every date, '' channel
     included), `since` the channel rows from the launch date on, `days` the
-    days those cover; curves for channels with spend, problems for the rest."""
+    days those cover; curves for channels with spend, problems for the rest;
+    `campaigns` the campaign_kpis since the launch (empty when the history
+    names no campaign)."""
     launch: Launch
     daily: pd.DataFrame
     since: pd.DataFrame
@@ -185,6 +199,7 @@ class LaunchAnalysis:
     kpis: pd.DataFrame
     curves: dict
     curve_problems: dict
+    campaigns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CAMPAIGN_COLUMNS))
 
 
 def chosen_launch(launches: list[Launch], name: str | None = None) -> Launch:
@@ -228,8 +243,13 @@ def launch_analysis(con: duckdb.DuckDBPyConnection, launch: str | None = None) -
             if (rows["spend"] < 0).any():
                 raise
             problems[channel] = refusal.message
+    campaigns = campaign_kpis(launch_store.campaign_totals(con, chosen.launch_date),
+                              chosen.cac_target)
+    # Channels without campaigns are already whole in the channel table.
+    named = campaigns.groupby("channel")["campaign"].transform(lambda c: (c != "").any())
     return LaunchAnalysis(chosen, daily, since, (last - first).days + 1,
-                          channel_kpis(since, chosen.cac_target), curves, problems)
+                          channel_kpis(since, chosen.cac_target), curves, problems,
+                          campaigns[named.astype(bool)].reset_index(drop=True))
 
 
 def actual_split(found: LaunchAnalysis) -> dict[str, float]:
@@ -264,7 +284,9 @@ def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> d
 
 def launch_summary(con: duckdb.DuckDBPyConnection, launch: str | None = None) -> dict:
     """JSON-ready summary (the `launch` command): totals since the launch date per
-    channel and blended, with KPI statuses and each channel's daily curve."""
+    channel, per campaign (when the history names campaigns) and blended, with
+    KPI statuses, each channel's daily curve, the traffic uplift and, when the
+    launch names a promotion date, engagement per visitor around it."""
     found = launch_analysis(con, launch)
     spec = found.launch
     uplift = traffic_uplift(found.daily, spec.launch_date)
@@ -278,10 +300,24 @@ def launch_summary(con: duckdb.DuckDBPyConnection, launch: str | None = None) ->
             "department": spec.department, "days": found.days,
             "data_through": max(found.since["obs_date"]).isoformat(),
             "conversion_target": spec.conversion_target, "cac_target": spec.cac_target,
+            "promotion_date": spec.promotion_date.isoformat() if spec.promotion_date else None,
             "channels": channels, "total": launch_kpis(found),
+            "campaigns": [{k: _json(v) for k, v in r.items()}
+                          for r in found.campaigns.to_dict("records")],
             "uplift": {"windows": uplift.windows_text(),
                        **{k: _json(v) for k, v in (uplift.table.to_dict("records") or [{}])[0].items()
-                          if k != "measure"}}}
+                          if k != "measure"}},
+            "engagement": _engagement_json(found)}
+
+
+def _engagement_json(found: LaunchAnalysis) -> dict | None:
+    """Engagement per visitor before and from the promotion date, or None without one."""
+    if found.launch.promotion_date is None:
+        return None
+    change = engagement_change(found.daily, found.launch.promotion_date)
+    return {"windows": change.windows_text(),
+            "per_visitor": [{k: _json(v) for k, v in r.items()}
+                            for r in change.table.to_dict("records")]}
 
 
 def _status(value, target, kind: str) -> str | None:

@@ -15,7 +15,8 @@ import vl_convert
 
 from . import charts
 from . import formatting as fmt
-from .launch import LaunchAnalysis, daily_totals, launch_kpis, traffic_uplift
+from .launch import (LaunchAnalysis, daily_totals, engagement_change, launch_kpis,
+                     traffic_uplift)
 from .report import FONT, LINE, MUTED, WIDTH, Canvas, header, note, section, tile_grid
 
 ABOVE_TARGET = "⚠ CAC above target"
@@ -175,6 +176,19 @@ def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
     return _table(rows, columns, flags=flags)
 
 
+def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
+    """Per channel and campaign (campaign_kpis rows): spend, new customers, CAC,
+    conversion, share of budget; "—" stands for rows without a campaign."""
+    columns = [(0, "Channel"), (150, "Campaign"), (370, "Spend"), (480, "New customers"),
+               (610, "CAC"), (710, "Conversion"), (820, "Budget share")]
+    rows = [[r.channel, r.campaign or "—", fmt.format_value(r.spend, "currency"),
+             fmt.format_value(r.new_customers), fmt.format_value(r.cac, "currency"),
+             fmt.format_value(r.conversion_rate, "percent"), fmt.format_progress(r.budget_share)]
+            for r in campaigns.itertuples(index=False)]
+    flags = [ABOVE_TARGET if flag is True else None for flag in campaigns["above_cac_target"]]
+    return _table(rows, columns, flags=flags)
+
+
 def comparison_table(table: pd.DataFrame) -> alt.LayerChart:
     """Scenarios beside the actual: spend, new customers, CAC, conversion."""
     columns = [(0, "Scenario"), (300, "Spend"), (460, "New customers"), (620, "CAC"),
@@ -209,6 +223,19 @@ def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
     return canvas.chart()
 
 
+def engagement_sentence(found: LaunchAnalysis) -> str:
+    """One line on engagement per visitor around the launch's promotion date."""
+    change = engagement_change(found.daily, found.launch.promotion_date)
+    when = fmt.human_date(found.launch.promotion_date)
+    if not change.days:
+        return f"Social promotion from {when}: {change.reason}"
+    row = change.table.set_index("measure").loc["engagement"]
+    change_text = fmt.format_pct_change(row["relative_change"], row["change"])
+    return (f"Social promotion from {when}: likes, shares and comments per 100 visitors "
+            f"{100 * row['before']:.1f} before, {100 * row['after']:.1f} since "
+            f"({change_text}; {change.days} days either side).")
+
+
 def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
                         title: str | None = None) -> alt.VConcatChart:
     """The launch report as one chart: header, KPI tiles, channels, traffic by day,
@@ -226,11 +253,15 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
         parts.append(note(f"⚠ Buying customers above the CAC target of "
                           f"{fmt.format_value(spec.cac_target, 'currency')}: {', '.join(above)}.",
                           colour=fmt.WARN))
+    if len(found.campaigns):
+        parts += [section("Campaigns since the launch"), campaign_table(found.campaigns)]
     uplift = traffic_uplift(found.daily, spec.launch_date)
     parts += [section("Product-page traffic by day"),
               traffic_chart(daily_totals(found.daily), spec.launch_date, width=WIDTH - 80,
                             height=220, start=uplift.before_start, axis_side="right"),
               note(f"Traffic compared: {uplift.windows_text()}.")]
+    if spec.promotion_date is not None:
+        parts.append(note(engagement_sentence(found)))
     if comparison is not None and len(comparison):
         parts += [section("Budget scenarios compared with the actual (totals over the same days)"),
                   comparison_table(comparison), comparison_bars(comparison)]

@@ -55,12 +55,13 @@ def test_the_files_an_analyst_would_upload(files):
                           "helpdesk_daily.csv", "product_daily.csv", "marketing_channels.csv",
                           "company_monthly.xlsx", "kpis.csv", "targets.csv",
                           "key_results.csv", "launches.csv"}
-    assert list(csv(files, "marketing_channels.csv").columns) == ["date", "channel", "metric",
-                                                                  "value"]
+    assert list(csv(files, "marketing_channels.csv").columns) == ["date", "channel", "campaign",
+                                                                  "metric", "value"]
     assert list(csv(files, "crm_daily.csv").columns)[0] == "date"           # wide
     assert set(sheets(files)) == {"Finance", "HR", "Sales", "Product", "kpis"}
     assert list(csv(files, "launches.csv").columns) == [
-        "launch", "launch_date", "department", "conversion_target", "cac_target"]
+        "launch", "launch_date", "department", "conversion_target", "cac_target",
+        "promotion_date"]
 
 
 def test_history_covers_two_years_of_days_ending_at_end(files):
@@ -263,7 +264,8 @@ def test_window_values_computes_rates_from_summed_parts(history):
 @pytest.fixture(scope="module")
 def channels(files) -> pd.DataFrame:
     long = csv(files, "marketing_channels.csv")
-    wide = long.pivot_table(index=["date", "channel"], columns="metric", values="value")
+    wide = long.pivot_table(index=["date", "channel"], columns="metric", values="value",
+                            aggfunc="sum")          # campaigns add up to their channel
     return wide.reset_index().assign(date=lambda f: pd.to_datetime(f["date"]))
 
 
@@ -295,6 +297,26 @@ def test_social_promotion_drives_engagement(channels, launch_date):
     during = social.loc[start:stop - timedelta(days=1), "likes"].mean()
     before = social.loc[launch_date:start - timedelta(days=1), "likes"].mean()
     assert during > 2 * before
+
+
+def test_campaigns_split_two_channels_and_add_up_to_them(files, history, launch_date):
+    long = csv(files, "marketing_channels.csv").fillna({"campaign": ""})
+    named = long[long["campaign"] != ""]
+    assert set(named["channel"]) == set(demo_history.CAMPAIGNS)
+    long["value"] = long["value"].astype(float)
+    summed = long.groupby(["date", "channel", "metric"])["value"].sum()
+    stored = history.observations[history.observations["dimension"] != ""]
+    stored = stored.assign(date=stored["date"].dt.strftime("%Y-%m-%d")).set_index(
+        ["date", "dimension", "metric"])["value"]
+    assert summed.to_numpy() == pytest.approx(stored.loc[summed.index].to_numpy(), abs=0.005)
+    assert (long["value"] >= 0).all()
+    # Creator posts run only during the social promotion, from the launch's promotion_date.
+    creator = long[long["campaign"] == "Creator promotion"]["date"]
+    promotion = pd.Timestamp(csv(files, "launches.csv")["promotion_date"][0])
+    assert pd.Timestamp(creator.min()) == promotion
+    assert promotion == launch_date + timedelta(days=demo_history.PROMOTION_DAYS[0])
+    assert (pd.to_datetime(long.loc[long["campaign"] == "Pathfinder keywords", "date"])
+            >= launch_date).all()
 
 
 @pytest.mark.parametrize("channel", list(demo_history.CHANNELS))

@@ -104,3 +104,18 @@ def test_traffic_chart_starts_where_asked_and_marks_the_launch(found):
     rows = [r for data in spec["datasets"].values() for r in data if "visitors" in r]
     assert min(r["obs_date"] for r in rows).startswith("2025-02-26")
     assert "Launch 1 Mar 2025" in chart_text(chart)
+
+
+def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, con):
+    assert "Campaigns since the launch" not in chart_text(launch_report.launch_report_chart(found))
+    assert "Social promotion" not in chart_text(launch_report.launch_report_chart(found))
+    campaigns = (b"date,channel,campaign,metric,value\n"
+                 b"2025-03-02,search,Brand,spend,10\n2025-03-02,search,Brand,new_customers,2\n"
+                 b"2025-03-02,search,Generic,spend,90\n2025-03-02,search,Generic,new_customers,1\n")
+    promoted = LAUNCHES.replace(b"conversion_target\n", b"conversion_target,promotion_date\n") \
+        .replace(b"2%\n", b"2%,2025-03-11\n")
+    import_files(con, [(campaigns, "campaigns.csv"), (promoted, "launches.csv")])
+    text = chart_text(launch_report.launch_report_chart(launch.launch_analysis(con)))
+    assert "Campaigns since the launch" in text
+    assert '"Brand"' in text and '"Generic"' in text and '"$90"' in text
+    assert "Social promotion from 11 Mar 2025: likes, shares and comments per 100 visitors" in text

@@ -74,6 +74,23 @@ def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
                       f"**{fmt.status_badge(total['cac_status'])}** · target at most $55; met when equal"]
 
 
+def test_analyse_breaks_channels_down_by_campaign(page_db):
+    at = opened(step="Analyse")
+    table = table_with(at, "campaign")
+    assert [tuple(r) for r in table[["channel", "campaign"]].to_numpy()] == [
+        ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
+        ("social", "Creator promotion"), ("social", "Launch posts")]
+    with store.connect(page_db) as con:
+        found = launch.launch_analysis(con)
+    pd.testing.assert_series_equal(table["cac"], found.campaigns["cac"], check_names=False)
+    by_campaign = table.set_index("campaign")
+    assert by_campaign.loc["Brand terms", "cac"] < by_campaign.loc["Pathfinder keywords", "cac"]
+    search = found.kpis.set_index("channel").loc["search_ads"]
+    assert by_campaign.loc[["Brand terms", "Pathfinder keywords"], "spend"].sum() == \
+        pytest.approx(search["spend"])
+    assert any(c.value.startswith("Best converting: Brand terms on search_ads") for c in at.caption)
+
+
 def test_measure_states_the_comparison_windows(page_db):
     at = opened()
     assert at.segmented_control(key="launch_step").value == "Measure"
@@ -197,14 +214,35 @@ def test_viewer_mode_cannot_save_rename_or_delete(page_db, monkeypatch):
     assert table_with(at, "scenario")["scenario"].tolist()[-1] == "Plan A"
 
 
-def test_improve_compares_engagement_around_the_promotion(page_db):
+def test_improve_compares_engagement_around_the_launchs_promotion_date(page_db):
+    with store.connect(page_db) as con:
+        spec = launch.launch_analysis(con).launch
     at = opened(step="Improve")
-    launch_day = at.date_input(key="launch_promotion").value
-    at.date_input(key="launch_promotion").set_value(launch_day + timedelta(days=21)).run()
+    assert at.date_input(key="launch_promotion").value == spec.promotion_date
     table = table_with(at, "measure").set_index("measure")
     # the demo's social promotion runs from day 21 to 42 and triples engagement
-    assert table.loc["engagement", "after"] > table.loc["engagement", "before"]
-    assert any("Per product-page visitor" in c.value for c in at.caption)
+    assert table.loc["engagement", "after"] > 1.5 * table.loc["engagement", "before"]
+    assert any("Per 100 product-page visitors" in c.value for c in at.caption)
+    with store.connect(page_db) as con:
+        found = launch.launch_analysis(con)
+    engine = launch.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
+    assert table.loc["likes", "after"] == pytest.approx(100 * engine.loc["likes", "after"])
+    assert "promo" not in at.query_params          # the definition's date needs no URL
+
+
+def test_a_picked_promotion_date_travels_in_the_link(page_db):
+    with store.connect(page_db) as con:
+        spec = launch.launch_analysis(con).launch
+    at = opened(step="Improve")
+    later = spec.promotion_date + timedelta(days=21)      # the day the promotion ended
+    at.date_input(key="launch_promotion").set_value(later).run()
+    assert at.query_params["promo"] == later.isoformat()
+    table = table_with(at, "measure").set_index("measure")
+    assert table.loc["engagement", "after"] < table.loc["engagement", "before"]
+    shared = opened(step="Improve", promo=later.isoformat())
+    assert shared.date_input(key="launch_promotion").value == later
+    ignored = opened(step="Improve", promo="not-a-date")
+    assert ignored.date_input(key="launch_promotion").value == spec.promotion_date
 
 
 def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):

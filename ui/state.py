@@ -23,6 +23,9 @@ OKRS_OBJECTIVE = "okrs_objective"
 OKRS_KEY_RESULT = "okrs_key_result"
 METRICS_SEARCH = "metrics_search"
 LAUNCH_NAME = "launch_name"
+LAUNCH_STEP = "launch_step"
+LAUNCH_COMPARED = "launch_compared"        # comma-separated scenario names
+LAUNCH_PROMOTION_URL = "launch_promotion_url"  # the promotion date as the URL has it
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"
 

@@ -11,16 +11,18 @@ from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
 from ui import auth, data, state, widgets
 
-# Page state keys (to move into ui/state.py beside LAUNCH_NAME).
-STEP = "launch_step"
-COMPARED = "launch_compared"            # comma-separated names, mirrored in ?compare=
+# Page-local state keys; the ones in the URL are in ui/state.py.
+STEP = state.LAUNCH_STEP
+COMPARED = state.LAUNCH_COMPARED        # mirrored in ?compare=
 COMPARE_PICKER = "launch_compare_picker"
 SPLIT = "launch_split"                  # the what-if's daily budget per channel, kept across steps
 SPLIT_FOR = "launch_split_for"
 BUDGET = "launch_budget_"               # + channel: one slider each
 KEEP_TOTAL = "launch_keep_total"
 OPTIMISED = "launch_optimised"
-PROMOTION = "launch_promotion"
+PROMOTION = "launch_promotion"         # the date picker's value
+PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last put into the picker
+PROMOTION_FOR = "launch_promotion_for"  # the launch whose promotion the picker holds
 STEPS = ("Measure", "Analyse", "Adjust", "Improve", "Scenarios")
 
 
@@ -46,7 +48,8 @@ def number_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None) ->
     return config
 
 
-state.restore({"launch": state.LAUNCH_NAME, "step": STEP, "compare": COMPARED})
+state.restore({"launch": state.LAUNCH_NAME, "step": STEP, "compare": COMPARED,
+               "promo": state.LAUNCH_PROMOTION_URL})
 st.title("Marketing launch")
 
 launches = data.cached("load_launches")
@@ -131,6 +134,27 @@ def analyse() -> None:
                 "customer_share": "Share of new customers", "cac_vs_target": "CAC vs target"}))
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
+    if len(found.campaigns):
+        campaigns()
+
+
+def campaigns() -> None:
+    """Campaigns within the channels that name them: which one turns visitors into buyers."""
+    st.subheader("Campaigns")
+    table = found.campaigns.drop(columns="above_cac_target")
+    table.insert(2, "cac_vs_target", [cac_words(a, c) for a, c in
+                                      zip(found.campaigns["above_cac_target"],
+                                          found.campaigns["cac"])])
+    table["campaign"] = table["campaign"].replace("", "(no campaign)")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=number_columns(
+        table, {"cac": "CAC", "budget_share": "Share of budget",
+                "customer_share": "Share of new customers", "cac_vs_target": "CAC vs target"}))
+    best = found.campaigns.dropna(subset=["conversion_rate"])
+    if len(best) > 1:
+        top = best.loc[best["conversion_rate"].idxmax()]
+        st.caption(f"Best converting: {top['campaign'] or '(no campaign)'} on {top['channel']} "
+                   f"({fmt.format_value(top['conversion_rate'], 'percent')} of visitors buy). "
+                   "Shares are of the whole launch; the Adjust step moves budget between channels.")
 
 
 def keep_split(allocation: dict) -> None:
@@ -292,12 +316,30 @@ def save_controls(allocation: dict) -> None:
             widgets.show_error(exc)
 
 
+def promotion_default() -> object:
+    """The launch's own promotion date, else its launch date."""
+    return spec.promotion_date or spec.launch_date
+
+
+def promotion_picker() -> object:
+    """The promotion date: a link's ?promo= first, else the picker's value for
+    this launch, else the launch definition's promotion date."""
+    wanted = state.parse_date(st.session_state.get(state.LAUNCH_PROMOTION_URL))
+    if wanted and st.session_state.get(PROMOTION_APPLIED) != wanted:
+        st.session_state[PROMOTION] = wanted
+        st.session_state[PROMOTION_APPLIED] = wanted
+        st.session_state[PROMOTION_FOR] = name
+    if st.session_state.get(PROMOTION_FOR) != name or st.session_state.get(PROMOTION) is None:
+        st.session_state[PROMOTION] = promotion_default()
+        st.session_state[PROMOTION_FOR] = name
+    source = ("the launch definition's promotion date" if spec.promotion_date
+              else "the launch date: add promotion_date to the launch's row to set it")
+    return st.date_input("Social promotion started on", key=PROMOTION, format="YYYY-MM-DD",
+                         help=f"Engagement is compared before and from this day. Default: {source}.")
+
+
 def improve() -> None:
-    if st.session_state.get(PROMOTION) is None:
-        st.session_state[PROMOTION] = spec.launch_date
-    promotion = st.date_input("Social promotion started on", key=PROMOTION, format="YYYY-MM-DD",
-                              help="The launch definition has no promotion date: pick it "
-                                   "(default: the launch date).")
+    promotion = promotion_picker()
     change = launch.engagement_change(found.daily, promotion)
     start = change.before_start or spec.launch_date
     st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start, width=900),
@@ -307,10 +349,12 @@ def improve() -> None:
     if not change.days:
         st.info(change.reason)
         return
-    st.caption(f"Per product-page visitor: {change.windows_text()}.")
-    st.dataframe(change.table, hide_index=True, width="stretch", column_config={
-        **number_columns(change.table, {"measure": "Per visitor"}),
-        **{c: st.column_config.NumberColumn(c.capitalize(), format="%.4f")
+    st.caption(f"Per 100 product-page visitors: {change.windows_text()}.")
+    # Per 100 visitors reads as "8.5 likes" instead of "0.085 likes per visitor".
+    table = change.table.assign(**{c: change.table[c] * 100 for c in ("before", "after", "change")})
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        **number_columns(table, {"measure": "Per 100 visitors"}),
+        **{c: st.column_config.NumberColumn(c.capitalize(), format="%.2f")
            for c in ("before", "after", "change")}})
 
 
@@ -367,7 +411,11 @@ try:
         {"Measure": measure, "Analyse": analyse, "Adjust": adjust, "Improve": improve}[step]()
 except Exception as exc:  # never a traceback: the rest of the page still works
     widgets.show_error(exc)
-state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED)})
+picked_promotion = st.session_state.get(PROMOTION) if st.session_state.get(PROMOTION_FOR) == name \
+    else None
+state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED),
+               "promo": None if picked_promotion in (None, promotion_default())
+               else picked_promotion})
 
 widgets.png_download(lambda: launch_report.render_launch_report(found, comparison),
                      f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key="launch_png")

@@ -1,11 +1,12 @@
-"""Launch history (channel in the dimension column) and saved budget scenarios.
+"""Launch history (channel in the dimension column, campaigns within a channel
+in the campaign column) and saved budget scenarios.
 
 Scenarios are the team's own what-ifs, not imported data: they are not
 versioned by batches, and undoing an import leaves them alone.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
@@ -45,6 +46,29 @@ def launch_daily(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute(_daily_sql(), [*LAUNCH_METRICS, *LAUNCH_METRICS]).df()
     frame["obs_date"] = pd.to_datetime(frame["obs_date"]).dt.date
     return frame.astype({m: float for m in LAUNCH_METRICS})
+
+
+_CAMPAIGN_COLUMNS = ("spend", "visitors", "purchases", "new_customers")
+
+
+def campaign_totals(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame:
+    """DataFrame[channel, campaign, spend, visitors, purchases, new_customers]:
+    current history from `since` on, summed per channel and campaign ('' for
+    rows without one), sorted; empty when no launch history names a campaign."""
+    columns = ", ".join(f"sum(case when metric = ? then value end) as {quote_identifier(m)}"
+                        for m in _CAMPAIGN_COLUMNS)
+    marks = ", ".join("?" for _ in _CAMPAIGN_COLUMNS)
+    frame = con.execute(f"""
+        select dimension as channel, campaign, {columns}
+        from observations
+        where superseded_by is null and metric in ({marks}) and obs_date >= ?
+          and dimension <> ''
+          and exists (select 1 from observations c where c.superseded_by is null
+                      and c.campaign <> '' and c.metric in ({marks}))
+        group by dimension, campaign
+        order by dimension, campaign""",
+                        [*_CAMPAIGN_COLUMNS, *_CAMPAIGN_COLUMNS, since, *_CAMPAIGN_COLUMNS]).df()
+    return frame.astype({m: float for m in _CAMPAIGN_COLUMNS})
 
 
 def _scenario_id(con, launch: str, name: str) -> int | None:

@@ -1,0 +1,183 @@
+"""Campaigns: a second breakdown of history under the dimension (campaigns
+within a channel), from the file through storage, roll-ups, undo and the
+launch's campaign table; and a launch's promotion date in its definition."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from kpi_logic import launch as L
+from kpi_logic import store
+from kpi_logic.errors import InputError
+from kpi_logic.importing import import_files
+from kpi_logic.rollups import rolled_up
+from kpi_logic.store import db
+from kpi_logic.store.definitions import load_launches
+from kpi_logic.undo import undo_batch
+
+from .test_importing import assert_same_database, dump
+
+LONG = b"""date,channel,campaign,metric,value
+2025-03-01,search,Brand,spend,100
+2025-03-01,search,Generic,spend,300
+2025-03-01,search,Brand,new_customers,5
+2025-03-01,search,Generic,new_customers,6
+2025-03-02,search,Brand,spend,120
+2025-03-02,search,Generic,spend,280
+2025-03-02,search,Brand,new_customers,6
+2025-03-02,search,Generic,new_customers,5
+2025-03-01,email,,spend,50
+2025-03-01,email,,new_customers,10
+2025-03-02,email,,spend,50
+2025-03-02,email,,new_customers,9
+"""
+
+
+def stored(con) -> list[tuple]:
+    return con.execute("select metric, obs_date, dimension, campaign, value from observations "
+                       "where superseded_by is null order by all").fetchall()
+
+
+def test_a_campaign_column_keeps_campaigns_apart(con):
+    [result] = import_files(con, [(LONG, "channels.csv")])
+    assert (result.inserted, result.details["campaign"]) == (12, "campaign")
+    rows = stored(con)
+    assert ("spend", date(2025, 3, 1), "search", "Brand", 100.0) in rows
+    assert ("spend", date(2025, 3, 1), "search", "Generic", 300.0) in rows
+    assert ("spend", date(2025, 3, 1), "email", "", 50.0) in rows
+    # Roll-ups add the campaigns up: a channel's day is the sum of its campaigns.
+    by_channel = rolled_up(con, "spend", "month", by_dimension=True).set_index("dimension")
+    assert by_channel.loc["search", "value"] == 800.0
+    assert rolled_up(con, "spend", "month")["value"].tolist() == [900.0]
+
+
+def test_the_same_key_with_two_values_names_channel_and_campaign(con):
+    clash = LONG + b"2025-03-01,search,Brand,spend,999\n"
+    before = dump(con)
+    with pytest.raises(InputError) as refused:
+        import_files(con, [(clash, "channels.csv")])
+    text = str(refused.value)
+    assert "rows 2 and 14 give spend on 2025-03-01 for search / Brand two different values " \
+           "(100 and 999)" in text
+    assert_same_database(before, dump(con))
+
+
+def test_an_identical_repeat_within_a_campaign_is_stored_once(con):
+    [result] = import_files(con, [(LONG + b"2025-03-01,search,Brand,spend,100\n", "c.csv")])
+    assert result.inserted == 12
+    assert con.execute("select count(*) from observations where campaign = 'Brand' "
+                       "and metric = 'spend'").fetchall() == [(2,)]
+
+
+def test_a_correction_supersedes_only_its_campaign_and_undo_restores_it(con):
+    import_files(con, [(LONG, "channels.csv")])
+    before = dump(con)["observations"]
+    corrected = LONG.replace(b"2025-03-01,search,Generic,spend,300", b"2025-03-01,search,Generic,spend,310")
+    [result] = import_files(con, [(corrected, "channels_v2.csv")])
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 11)
+    assert ("spend", date(2025, 3, 1), "search", "Generic", 310.0) in stored(con)
+    assert ("spend", date(2025, 3, 1), "search", "Brand", 100.0) in stored(con)
+    undo_batch(con, result.batch)
+    pd.testing.assert_frame_equal(dump(con)["observations"], before)
+
+
+def test_wide_history_can_carry_a_campaign_column(con):
+    wide = (b"date,channel,campaign,spend,visitors\n"
+            b"2025-03-01,social,Teaser,10,100\n2025-03-01,social,Creators,20,300\n")
+    [result] = import_files(con, [(wide, "wide.csv")])
+    assert result.details["format"] == "wide"
+    assert result.details["metrics"] == ["spend", "visitors"]
+    assert ("visitors", date(2025, 3, 1), "social", "Creators", 300.0) in stored(con)
+
+
+def test_last_takes_each_campaigns_latest_value_then_adds_them(con):
+    balances = (b"date,channel,campaign,metric,value\n"
+                b"2025-03-01,search,A,budget_left,100\n2025-03-20,search,A,budget_left,40\n"
+                b"2025-03-05,search,B,budget_left,70\n")
+    import_files(con, [(b"metric,aggregation\nbudget_left,last\n", "metrics.csv"),
+                       (balances, "balances.csv")])
+    assert rolled_up(con, "budget_left", "month")["value"].tolist() == [110.0]
+
+
+def test_a_version_4_file_gains_empty_campaigns_and_promotion_dates(db_path):
+    old = duckdb.connect(str(db_path))
+    for version in (1, 2, 3, 4):
+        old.execute(db.MIGRATIONS[version])
+    old.execute("insert into schema_version values (4)")
+    old.execute("insert into observations (metric, obs_date, dimension, value, batch_id) "
+                "values ('spend', date '2025-03-01', 'search', 5, 1)")
+    old.execute("insert into launches (launch, launch_date, batch_id) "
+                "values ('Autumn', date '2025-09-01', 2)")
+    old.close()
+    with store.connect(db_path) as con:
+        assert store.schema_version(con) == store.SCHEMA_VERSION
+        assert stored(con) == [("spend", date(2025, 3, 1), "search", "", 5.0)]
+        assert load_launches(con)[0].promotion_date is None
+
+
+# --- the launch's campaigns and promotion date ---------------------------------------
+
+LAUNCHES = b"launch,launch_date,cac_target,promotion_date\nSpring,2025-03-01,30,2025-03-02\n"
+
+
+def test_a_launch_names_its_promotion_date(con):
+    import_files(con, [(LAUNCHES, "launches.csv")])
+    assert load_launches(con)[0].promotion_date == date(2025, 3, 2)
+
+
+def test_a_promotion_date_that_is_not_a_date_is_refused_by_row_and_column(con):
+    before = dump(con)
+    bad = b"launch,launch_date,promotion_date\nSpring,2025-03-01,soon\n"
+    with pytest.raises(InputError) as refused:
+        import_files(con, [(bad, "launches.csv")])
+    assert "row 2" in str(refused.value) and "promotion_date" in str(refused.value)
+    assert_same_database(before, dump(con))
+
+
+def test_campaign_kpis_come_from_summed_parts_with_shares_of_the_whole_launch():
+    totals = pd.DataFrame({"channel": ["search", "search", "email"],
+                           "campaign": ["Brand", "Generic", ""],
+                           "spend": [200.0, 600.0, 200.0], "visitors": [100.0, 400.0, 0.0],
+                           "purchases": [10.0, 8.0, 0.0], "new_customers": [10.0, 0.0, 5.0]})
+    before = totals.copy()
+    kpis = L.campaign_kpis(totals, cac_target=30).set_index(["channel", "campaign"])
+    pd.testing.assert_frame_equal(totals, before)
+    assert kpis.loc[("search", "Brand"), "cac"] == 20.0
+    assert kpis.loc[("search", "Brand"), "conversion_rate"] == 0.1
+    assert kpis.loc[("search", "Brand"), "budget_share"] == 0.2
+    assert kpis.loc[("search", "Brand"), "above_cac_target"] is False
+    assert kpis.loc[("email", ""), "above_cac_target"] is True
+    assert pd.isna(kpis.loc[("search", "Generic"), "cac"])            # no customers: no CAC
+    assert kpis.loc[("search", "Generic"), "above_cac_target"] is None
+    assert pd.isna(kpis.loc[("email", ""), "conversion_rate"])       # no visitors: no rate
+
+
+def test_the_launch_lists_campaigns_of_the_channels_that_have_them(con):
+    import_files(con, [(LAUNCHES, "launches.csv"), (LONG, "channels.csv")])
+    found = L.launch_analysis(con)
+    assert found.campaigns[["channel", "campaign"]].values.tolist() == [
+        ["search", "Brand"], ["search", "Generic"]]
+    assert found.campaigns["cac"].tolist() == [220 / 11, 580 / 11]
+    assert found.campaigns["above_cac_target"].tolist() == [False, True]
+    # Shares are of the whole launch: email's spend counts in the denominator.
+    assert found.campaigns["budget_share"].tolist() == pytest.approx([220 / 900, 580 / 900])
+    summary = L.launch_summary(con)
+    json.dumps(summary, allow_nan=False)
+    assert summary["promotion_date"] == "2025-03-02"
+    assert [c["campaign"] for c in summary["campaigns"]] == ["Brand", "Generic"]
+    assert summary["engagement"]["windows"].startswith("No visitors data")
+
+
+def test_history_without_campaigns_has_an_empty_campaign_table(con):
+    plain = (b"date,channel,metric,value\n2025-03-01,search,spend,100\n"
+             b"2025-03-02,search,spend,120\n2025-03-01,search,new_customers,5\n"
+             b"2025-03-02,search,new_customers,6\n")
+    import_files(con, [(LAUNCHES, "launches.csv"), (plain, "channels.csv")])
+    found = L.launch_analysis(con)
+    assert found.campaigns.empty
+    assert list(found.campaigns.columns) == L.CAMPAIGN_COLUMNS
+    assert L.launch_summary(con)["campaigns"] == []
