@@ -25,6 +25,7 @@ from openpyxl import Workbook
 
 from .demo_history import (LAUNCH_DAYS_AGO, PROMOTION_DAYS, complete_months, generated_history,
                            month_window, number_texts, quarter_bounds)
+from .errors import BreakdownClash
 from .formulas import formula_metrics, formula_order, formula_values, parse_formula
 
 DEMO_SEED = 20261127
@@ -501,13 +502,23 @@ def load_demo(con, end: date | None = None, seed: int = DEMO_SEED) -> list:
     """Imports the demo company into `con` in one run through the importer and
     records that the demo was loaded ("demo_loaded": its end date) and which
     run holds it ("demo_run", so that run alone can be undone). A re-load that
-    changes nothing keeps the earlier run. Returns the ImportResults."""
+    changes nothing keeps the earlier run. A demo an earlier release loaded
+    with another breakdown (channels without campaigns) is undone and loaded
+    again. Returns the ImportResults."""
     from .importing import import_files   # late: the importer is heavier
-    from .undo import list_batches
-    from .store import set_setting
+    from .store import set_setting, setting
+    from .undo import list_batches, undo_run
 
     end = end or date.today() - timedelta(days=1)
-    results = import_files(con, demo_files(end, seed))
+    files = demo_files(end, seed)
+    try:
+        results = import_files(con, files)
+    except BreakdownClash:
+        earlier = setting(con, "demo_run")
+        if earlier is None:
+            raise
+        undo_run(con, int(earlier))
+        results = import_files(con, files)
     set_setting(con, "demo_loaded", end.isoformat())
     batches = {r.batch for r in results if r.batch is not None}
     listed = list_batches(con)

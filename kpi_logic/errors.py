@@ -52,5 +52,11 @@ class InputError(Exception):
         return text
 
 
+class BreakdownClash(InputError):
+    """Refused history that breaks values down differently (by channel or
+    campaign) from what another batch stored for the same dates: added
+    together they would count the same amounts twice."""
+
+
 class DatabaseBusyError(Exception):
     """Another process kept the database file locked for longer than we wait."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from .errors import InputError
+from .errors import BreakdownClash, InputError
 from .model import Metric
 from .reading import RawTable
 from .store import quote_identifier, staging
@@ -45,7 +45,14 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
                    in_batch: BatchWriter) -> HistoryOutcome:
     """Check and store one history table; metrics nobody defined are defined
     with defaults. Refuses (InputError) bad dates, values and metric names and
-    a date and metric given two different values, naming rows and columns."""
+    a date and metric given two different values, naming rows and columns,
+    and a campaign column without a dimension column to belong to."""
+    if layout.campaign and not layout.dimension:
+        raise InputError(f"column '{header(raw, layout.campaign)}' holds campaigns, which are a "
+                         "breakdown within a channel: add a channel column (or region, product, "
+                         "segment, dimension), or rename the column to 'channel' if these "
+                         "campaigns are your channels", file=raw.file, sheet=raw.sheet,
+                         column=header(raw, layout.campaign))
     order = staging.date_order(con, raw, layout.date, prefer=date_order)
     source = _source(raw, layout, order)
     wide_names = None if layout.format == "long" else [name for _, name in source.values]
@@ -65,7 +72,8 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
         if first and not found["repeated"]:
             counts = (found["inserted"], 0, 0)
         else:
-            counts = writes_history.upsert_observations(con, batch_id, metrics)
+            counts = writes_history.upsert_observations(con, batch_id, metrics,
+                                                        campaign=bool(layout.campaign))
         return (*counts, bool(inferred))
     batch, counts = in_batch(write)
     if not found:       # the same file was imported before: checked, nothing written
@@ -85,12 +93,16 @@ def _checked(con, raw: RawTable, layout: Layout, source: HistorySource) -> dict:
     """Stage and check the history (refusing bad cells and conflicting keys):
     {"checks": history_checks, "repeated": keys given twice}."""
     writes_history.stage_history(con, source)
-    checks = writes_history.history_checks(con, long=layout.format == "long")
+    checks = writes_history.history_checks(con, long=layout.format == "long",
+                                           campaign=bool(layout.campaign))
     if checks["bad"]:
         _refuse_bad_values(con, raw, layout, source)
     repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
+    breakdown, total = writes_history.breakdown_clashes(con, campaign=bool(layout.campaign))
+    if breakdown:
+        _refuse_breakdown(con, raw, layout, source, breakdown, total)
     return {"checks": checks, "repeated": repeated}
 
 
@@ -100,7 +112,8 @@ def _stored_first(con, raw: RawTable, layout: Layout, source: HistorySource,
     refusal rolls the run back): _checked's dict and "inserted". With
     identical repeats the rows are deleted again and PARSED holds them once."""
     inserted = writes_history.insert_first_import(con, source, batch_id)
-    checks = writes_history.history_checks(con, layout.format == "long", batch_id)
+    checks = writes_history.history_checks(con, layout.format == "long", batch_id,
+                                           campaign=bool(layout.campaign))
     if checks["bad"]:
         _refuse_bad_values(con, raw, layout, source)
     repeated, clashes = writes_history.duplicate_keys(con, checks)
@@ -149,14 +162,41 @@ def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource
 def _refuse_conflicts(con, raw: RawTable, source: HistorySource) -> None:
     clashes, total = writes_history.conflicting_duplicates(con, source)
     problems = []
+    names = {"dimension": header(raw, source.dimension) if source.dimension else "",
+             "campaign": header(raw, source.campaign) if source.campaign else ""}
     for metric, day, dimension, campaign, line_a, value_a, line_b, value_b in clashes:
-        within = " / ".join(part for part in (dimension, campaign) if part)
+        within = ", ".join(f"{names[key]} {part}" for key, part in
+                           (("dimension", dimension), ("campaign", campaign)) if part)
         which = f"{metric} on {day:%Y-%m-%d}" + (f" for {within}" if within else "")
         problems.append(f"rows {line_a} and {line_b} give {which} two different values "
                         f"({value_a:g} and {value_b:g})")
     raise InputError("the same date and metric appear twice with different values; keep one "
                      "row for each", file=raw.file, sheet=raw.sheet, problems=problems,
                      total_problems=total)
+
+
+def _refuse_breakdown(con, raw: RawTable, layout: Layout, source: HistorySource,
+                      clashes: list[tuple], total: int) -> None:
+    """Refuse values that would count a stored total again (or the reverse)."""
+    problems = []
+    for metric, day, dimension, level, named, batch, file in clashes:
+        column = layout.dimension if level == "dimension" else layout.campaign
+        line = writes_history.first_line(con, source, metric, day,
+                                         None if level == "dimension" else dimension)
+        where = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
+        kind = "channel or region" if level == "dimension" else "campaign"
+        if named:
+            problems.append(f"row {line}, column '{header(raw, column)}': {where} is already "
+                            f"stored without a {kind} (batch {batch}, {file}); the breakdown "
+                            "would be added to that total and count it twice")
+        else:
+            problems.append(f"row {line}: {where} is stored broken down by {kind} (batch "
+                            f"{batch}, {file}); a total without one would count it twice")
+    first_batch = clashes[0][5]
+    raise BreakdownClash(f"this file breaks the history down differently from what is stored; "
+                     f"undo batch {first_batch} first and import this file again, "
+                     "or import it with the same columns as before",
+                     file=raw.file, sheet=raw.sheet, problems=problems, total_problems=total)
 
 
 def _inferred_metrics(con, raw: RawTable, layout: Layout, source: HistorySource,

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from kpi_logic import cli
 from kpi_logic import launch as L
 from kpi_logic import store
 from kpi_logic.errors import InputError
@@ -61,8 +62,18 @@ def test_the_same_key_with_two_values_names_channel_and_campaign(con):
     with pytest.raises(InputError) as refused:
         import_files(con, [(clash, "channels.csv")])
     text = str(refused.value)
-    assert "rows 2 and 14 give spend on 2025-03-01 for search / Brand two different values " \
-           "(100 and 999)" in text
+    assert ("rows 2 and 14 give spend on 2025-03-01 for channel search, campaign Brand two "
+            "different values (100 and 999)") in text
+    assert_same_database(before, dump(con))
+
+
+def test_campaigns_without_a_channel_column_are_refused_by_column(con):
+    before = dump(con)
+    only = b"date,Campaign,metric,value\n2025-03-01,Brand,spend,10\n"
+    with pytest.raises(InputError) as refused:
+        import_files(con, [(only, "ads.csv")])
+    assert refused.value.column == "Campaign" and refused.value.file == "ads.csv"
+    assert "rename the column to 'channel'" in refused.value.message
     assert_same_database(before, dump(con))
 
 
@@ -85,6 +96,41 @@ def test_a_correction_supersedes_only_its_campaign_and_undo_restores_it(con):
     pd.testing.assert_frame_equal(dump(con)["observations"], before)
 
 
+TOTALS = b"date,channel,metric,value\n2025-03-01,search,spend,400\n2025-03-02,search,spend,400\n"
+
+
+def test_a_breakdown_over_a_stored_total_is_refused_until_the_total_is_undone(con):
+    [total] = import_files(con, [(TOTALS, "totals.csv")])
+    before = dump(con)
+    with pytest.raises(InputError) as refused:
+        import_files(con, [(LONG, "channels.csv")])
+    text = str(refused.value)
+    assert f"undo batch {total.batch} first" in text
+    assert (f"row 2, column 'campaign': spend on 2025-03-01 for search is already stored without "
+            f"a campaign (batch {total.batch}, totals.csv)") in text
+    assert_same_database(before, dump(con))
+    undo_batch(con, total.batch)
+    import_files(con, [(LONG, "channels.csv")])
+    assert rolled_up(con, "spend", "day", dimension="search")["value"].tolist() == [400.0, 400.0]
+
+
+def test_a_total_over_a_stored_channel_breakdown_is_refused(con):
+    import_files(con, [(TOTALS, "totals.csv")])
+    before = dump(con)
+    with pytest.raises(InputError, match="row 2: spend on 2025-03-01 is stored broken down by "
+                                         "channel or region"):
+        import_files(con, [(b"date,metric,value\n2025-03-01,spend,400\n", "total.csv")])
+    assert_same_database(before, dump(con))
+
+
+def test_a_file_mixing_rows_with_and_without_campaigns_can_be_corrected(con):
+    mixed = LONG + b"2025-03-01,search,,spend,25\n"
+    import_files(con, [(mixed, "mixed.csv")])
+    [again] = import_files(con, [(mixed.replace(b",,spend,25", b",,spend,30"), "mixed_v2.csv")])
+    assert (again.inserted, again.updated) == (0, 1)
+    assert rolled_up(con, "spend", "day", dimension="search")["value"].tolist() == [430.0, 400.0]
+
+
 def test_wide_history_can_carry_a_campaign_column(con):
     wide = (b"date,channel,campaign,spend,visitors\n"
             b"2025-03-01,social,Teaser,10,100\n2025-03-01,social,Creators,20,300\n")
@@ -103,20 +149,33 @@ def test_last_takes_each_campaigns_latest_value_then_adds_them(con):
     assert rolled_up(con, "budget_left", "month")["value"].tolist() == [110.0]
 
 
-def test_a_version_4_file_gains_empty_campaigns_and_promotion_dates(db_path):
-    old = duckdb.connect(str(db_path))
+def version_4_file(path) -> None:
+    old = duckdb.connect(str(path))
     for version in (1, 2, 3, 4):
         old.execute(db.MIGRATIONS[version])
     old.execute("insert into schema_version values (4)")
     old.execute("insert into observations (metric, obs_date, dimension, value, batch_id) "
                 "values ('spend', date '2025-03-01', 'search', 5, 1)")
+    old.execute("insert into metrics (name, batch_id) values ('spend', 1)")
     old.execute("insert into launches (launch, launch_date, batch_id) "
                 "values ('Autumn', date '2025-09-01', 2)")
     old.close()
-    with store.connect(db_path) as con:
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_version_4_file_gains_empty_campaigns_and_promotion_dates(db_path, read_only):
+    version_4_file(db_path)
+    with store.connect(db_path, read_only=read_only) as con:
         assert store.schema_version(con) == store.SCHEMA_VERSION
         assert stored(con) == [("spend", date(2025, 3, 1), "search", "", 5.0)]
         assert load_launches(con)[0].promotion_date is None
+
+
+def test_the_cli_reads_a_version_4_file(db_path, capsys):
+    version_4_file(db_path)
+    assert cli.main(["--db", str(db_path), "history", "--metric", "spend", "--grain", "day",
+                     "--json"]) == 0
+    assert '"value": 5.0' in capsys.readouterr().out
 
 
 # --- the launch's campaigns and promotion date ---------------------------------------

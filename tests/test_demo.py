@@ -403,3 +403,28 @@ def test_key_results_start_from_real_values_when_the_data_ends_on_a_quarter_edge
     krs = pd.read_csv(io.BytesIO(files["key_results.csv"]))
     assert krs[["start", "target"]].notna().all().all()
     assert (krs["start"] != krs["target"]).all()
+
+
+def test_a_demo_loaded_without_campaigns_is_replaced_by_the_current_one(con):
+    """A database from a release whose demo had no campaign column: re-loading
+    the demo undoes that run instead of counting channel totals twice."""
+    from kpi_logic.importing import import_files
+    from kpi_logic.store import set_setting
+    from kpi_logic.undo import run_of
+    old = []
+    for content, name in demo.demo_files(END):
+        if name == "marketing_channels.csv":
+            long = pd.read_csv(io.BytesIO(content))
+            content = long.groupby(["date", "channel", "metric"], as_index=False)["value"].sum() \
+                .to_csv(index=False).encode()
+        old.append((content, name))
+    set_setting(con, "demo_run", str(run_of(import_files(con, old))))
+    demo.load_demo(con, END)
+    campaigns = con.execute("select count(distinct campaign) from observations "
+                            "where superseded_by is null").fetchall()[0][0]
+    assert campaigns == 5          # '' and the four campaigns of search and social
+    spend = con.execute("select sum(value) from observations where superseded_by is null "
+                        "and metric = 'spend'").fetchall()[0][0]
+    expected = pd.read_csv(io.BytesIO(dict((n, c) for c, n in demo.demo_files(END))[
+        "marketing_channels.csv"])).query("metric == 'spend'")["value"].sum()
+    assert spend == pytest.approx(expected)

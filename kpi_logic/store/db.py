@@ -230,6 +230,15 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
     try:
         if not read_only:
             ensure_schema(con)
+        elif schema_version(con) != SCHEMA_VERSION:
+            # An older file is migrated once, writably, before the read (a
+            # newer one is refused by ensure_schema either way).
+            con.close()
+            con = _open(db, False, wait)
+            ensure_schema(con)
+            con.close()
+            con = _open(db, True, wait)
+            _quiet(con)
         yield con
     finally:
         con.close()
