@@ -280,16 +280,31 @@ def okrs_text(report: dict) -> str:
 
 
 def cmd_report(args) -> int:
-    from .report import render_report
-    with _reading(args.db) as con:
-        data = _report_data(con, args)
-    png = render_report(args.page, data)
+    if args.page == "launch":
+        png = _launch_png(args)
+    else:
+        from .report import render_report
+        with _reading(args.db) as con:
+            data = _report_data(con, args)
+        png = render_report(args.page, data)
     try:
         Path(args.out).write_bytes(png)
     except OSError as exc:
         raise Refused(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"Wrote {args.out} ({len(png):,} bytes).")
     return EXIT_OK
+
+
+def _launch_png(args) -> bytes:
+    """The launch page's report: the launch, and saved scenarios compared with the actual."""
+    from .launch import compared_scenarios, launch_analysis
+    from .launch_report import render_launch_report
+    promotion = _date(args.promotion, "--promotion")
+    names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
+    with _reading(args.db) as con:
+        found = launch_analysis(con, args.launch)
+        comparison = compared_scenarios(con, names, args.launch) if names else None
+    return render_launch_report(found, comparison, promotion=promotion)
 
 
 def _report_data(con, args) -> dict:
@@ -428,10 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department")
     p.add_argument("--as-of", help="YYYY-MM-DD (default today)")
     p = command("report", cmd_report, "write a PNG report", json_flag=False)
-    p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs"))
+    p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs", "launch"))
     p.add_argument("--department")
     p.add_argument("--period")
     p.add_argument("--as-of")
+    p.add_argument("--launch", help="launch page: the launch (default: the latest)")
+    p.add_argument("--compare", metavar="A,B", help="launch page: saved scenarios to compare")
+    p.add_argument("--promotion", metavar="YYYY-MM-DD",
+                   help="launch page: the promotion date (default: the launch's own)")
     p.add_argument("--out", required=True, metavar="FILE.png")
     p = command("launch", cmd_launch, "a marketing launch per channel since its launch date")
     p.add_argument("--launch", help="launch name (default: the latest)")

@@ -223,13 +223,17 @@ def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
     return canvas.chart()
 
 
-def engagement_sentence(found: LaunchAnalysis) -> str:
-    """One line on engagement per visitor around the launch's promotion date."""
-    change = engagement_change(found.daily, found.launch.promotion_date)
-    when = fmt.human_date(found.launch.promotion_date)
+def engagement_sentence(found: LaunchAnalysis, promotion: date) -> str:
+    """One line on engagement per visitor before and from `promotion`."""
+    change = engagement_change(found.daily, promotion)
+    when = fmt.human_date(promotion)
     if not change.days:
         return f"Social promotion from {when}: {change.reason}"
     row = change.table.set_index("measure").loc["engagement"]
+    if fmt.is_missing(row["before"]) or fmt.is_missing(row["after"]):
+        return (f"Social promotion from {when}: no likes, shares or comments recorded "
+                f"{'before it' if fmt.is_missing(row['before']) else 'since'}, so engagement "
+                "cannot be compared.")
     change_text = fmt.format_pct_change(row["relative_change"], row["change"])
     return (f"Social promotion from {when}: likes, shares and comments per 100 visitors "
             f"{100 * row['before']:.1f} before, {100 * row['after']:.1f} since "
@@ -237,9 +241,12 @@ def engagement_sentence(found: LaunchAnalysis) -> str:
 
 
 def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
-                        title: str | None = None) -> alt.VConcatChart:
-    """The launch report as one chart: header, KPI tiles, channels, traffic by day,
-    and the scenarios compared with the actual when `comparison` is given."""
+                        title: str | None = None,
+                        promotion: date | None = None) -> alt.VConcatChart:
+    """The launch report as one chart: header, KPI tiles, channels (and campaigns),
+    traffic by day, engagement around `promotion` (default: the launch's
+    promotion date; none without one), and the scenarios compared with the
+    actual when `comparison` is given."""
     spec = found.launch
     facts = [("Launch date", fmt.human_date(spec.launch_date)),
              ("Days since launch", str(found.days)),
@@ -260,8 +267,9 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
               traffic_chart(daily_totals(found.daily), spec.launch_date, width=WIDTH - 80,
                             height=220, start=uplift.before_start, axis_side="right"),
               note(f"Traffic compared: {uplift.windows_text()}.")]
-    if spec.promotion_date is not None:
-        parts.append(note(engagement_sentence(found)))
+    promotion = promotion or spec.promotion_date
+    if promotion is not None:
+        parts.append(note(engagement_sentence(found, promotion)))
     if comparison is not None and len(comparison):
         parts += [section("Budget scenarios compared with the actual (totals over the same days)"),
                   comparison_table(comparison), comparison_bars(comparison)]
@@ -275,7 +283,8 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
 
 
 def render_launch_report(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
-                         title: str | None = None, scale: float = 2.0) -> bytes:
-    """The launch report as PNG bytes. Does not mutate its inputs."""
-    spec = launch_report_chart(found, comparison, title=title).to_dict()
+                         title: str | None = None, scale: float = 2.0,
+                         promotion: date | None = None) -> bytes:
+    """The launch report as PNG bytes (launch_report_chart). Does not mutate its inputs."""
+    spec = launch_report_chart(found, comparison, title=title, promotion=promotion).to_dict()
     return vl_convert.vegalite_to_png(spec, scale=scale)

@@ -14,7 +14,10 @@ import pandas as pd
 from . import formatting as fmt
 from . import kpis as kpi_rules
 from . import okrs as okr_rules
+from .catalogue import kpi_department
+from .model import KPI, Metric
 from .store import freshness
+from .store.definitions import load_kpis, load_metrics
 
 STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps
 MISSED = ("at_risk", "unhealthy")
@@ -98,6 +101,26 @@ def stale_alerts(stale: pd.DataFrame) -> list[dict]:
             for row in stale.itertuples()]
 
 
+def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]:
+    """A low alert for KPIs and for metrics that belong to no department: no
+    scorecard shows them. KPIs take their metric's department when they have
+    none. Pure."""
+    names = {"KPIs": [k.title for k in kpis if not kpi_department(k, metrics)],
+             "metrics": sorted(m.name for m in metrics.values() if not m.department)}
+    alerts = []
+    for what, missing in names.items():
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more"
+                                              if len(missing) > 5 else "")
+            alerts.append(_alert("unassigned", "low",
+                                 f"{len(missing)} {what if len(missing) > 1 else what[:-1]} "
+                                 f"belong{'' if len(missing) > 1 else 's'} to no department, so "
+                                 f"no scorecard shows {'them' if len(missing) > 1 else 'it'}: "
+                                 f"{shown}. Give {'them' if len(missing) > 1 else 'it'} a "
+                                 "department on Import and define.", None))
+    return alerts
+
+
 def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
     """{as_of, data_through, departments, objectives, alerts} for the home page."""
     fresh = freshness.metric_freshness(con)
@@ -109,7 +132,8 @@ def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
         if card["kpis"]:
             cards.append(card)
     report = okr_rules.okr_report(con, as_of=as_of)
-    alerts = kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(fresh, as_of))
+    alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(fresh, as_of))
+              + unassigned_alerts(load_metrics(con), load_kpis(con)))
     alerts.sort(key=lambda a: SEVERITY_ORDER[a["severity"]])
     return {
         "as_of": as_of.isoformat(),

@@ -263,6 +263,20 @@ def test_demo_command_loads_the_demo_company(tmp_path):
     assert sum(a["spend"] for a in best["allocation"]) == pytest.approx(6000, rel=1e-3)
     infeasible = run(db, "launch-optimise", "--budget", "100", "--min", "social=500")
     assert infeasible.returncode == 2 and "Traceback" not in infeasible.stderr
+    assert {(c["channel"], c["campaign"]) for c in launch["campaigns"]} == {
+        ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
+        ("social", "Creator promotion"), ("social", "Launch posts")}
+    assert launch["promotion_date"] == (expected + timedelta(days=21)).isoformat()
+    assert launch["engagement"]["per_visitor"][-1]["measure"] == "engagement"
+    text = run(db, "launch").stdout
+    assert "Pathfinder keywords" in text and "$" in text.splitlines()[4]
+
+    out = tmp_path / "launch.png"
+    done = run(db, "report", "--page", "launch", "--promotion", "2026-10-01", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    unknown = run(db, "report", "--page", "launch", "--compare", "Plan Z", "--out", str(out))
+    assert unknown.returncode == 2 and "No scenario named 'Plan Z'" in unknown.stderr
 
 
 def test_report_writes_a_png(loaded, tmp_path):

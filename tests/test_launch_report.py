@@ -110,8 +110,8 @@ def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, c
     assert "Campaigns since the launch" not in chart_text(launch_report.launch_report_chart(found))
     assert "Social promotion" not in chart_text(launch_report.launch_report_chart(found))
     campaigns = (b"date,channel,campaign,metric,value\n"
-                 b"2025-03-02,search,Brand,spend,10\n2025-03-02,search,Brand,new_customers,2\n"
-                 b"2025-03-02,search,Generic,spend,90\n2025-03-02,search,Generic,new_customers,1\n")
+                 b"2025-03-02,email,Brand,spend,10\n2025-03-02,email,Brand,new_customers,2\n"
+                 b"2025-03-02,email,Generic,spend,90\n2025-03-02,email,Generic,new_customers,1\n")
     promoted = LAUNCHES.replace(b"conversion_target\n", b"conversion_target,promotion_date\n") \
         .replace(b"2%\n", b"2%,2025-03-11\n")
     import_files(con, [(campaigns, "campaigns.csv"), (promoted, "launches.csv")])
@@ -119,3 +119,20 @@ def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, c
     assert "Campaigns since the launch" in text
     assert '"Brand"' in text and '"Generic"' in text and '"$90"' in text
     assert "Social promotion from 11 Mar 2025: likes, shares and comments per 100 visitors" in text
+
+
+def test_engagement_without_likes_shares_or_comments_is_said_in_words(con):
+    plain = "\n".join(line for line in history_csv().decode().splitlines()
+                      if ",likes," not in line).encode()
+    import_files(con, [(plain, "history.csv"), (LAUNCHES, "launches.csv")])
+    found = launch.launch_analysis(con)
+    sentence = launch_report.engagement_sentence(found, LAUNCH_DAY + timedelta(days=10))
+    assert "nan" not in sentence
+    assert sentence == ("Social promotion from 11 Mar 2025: no likes, shares or comments "
+                        "recorded before it, so engagement cannot be compared.")
+
+
+def test_the_report_uses_the_promotion_date_it_is_given(found):
+    picked = LAUNCH_DAY + timedelta(days=5)
+    text = chart_text(launch_report.launch_report_chart(found, promotion=picked))
+    assert "Social promotion from 6 Mar 2025" in text

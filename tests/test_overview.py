@@ -10,7 +10,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from kpi_logic import overview
-from kpi_logic.model import KPI, KeyResult
+from kpi_logic.model import KPI, KeyResult, Metric
 from kpi_logic.store import writes
 from tests.builders import add_batch, add_daily, add_metrics, add_observations
 
@@ -308,3 +308,17 @@ def test_overview_of_an_empty_database(con):
     view = overview.overview(con, as_of=date(2025, 7, 20))
     assert view == {"as_of": "2025-07-20", "data_through": None, "departments": [],
                     "objectives": [], "alerts": []}
+
+
+def test_kpis_and_metrics_without_a_department_are_named_in_one_low_alert_each():
+    metrics = {"visits": Metric("visits"), "mrr": Metric("mrr", department="Finance"),
+               **{f"m{i}": Metric(f"m{i}") for i in range(6)}}
+    kpis = [KPI("Visits up", "visits", 10, "min"), KPI("MRR up", "mrr", 10, "min"),
+            KPI("Visits for Sales", "visits", 10, "min", department="Sales")]
+    kpi_alert, metric_alert = overview.unassigned_alerts(metrics, kpis)
+    assert kpi_alert["severity"] == "low" and kpi_alert["kind"] == "unassigned"
+    assert kpi_alert["text"].startswith("1 KPI belongs to no department, so no scorecard shows "
+                                        "it: Visits up.")
+    assert metric_alert["text"].startswith("7 metrics belong to no department, so no scorecard "
+                                           "shows them: m0, m1, m2, m3, m4 and 2 more.")
+    assert overview.unassigned_alerts({"mrr": metrics["mrr"]}, kpis[1:]) == []

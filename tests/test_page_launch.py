@@ -245,6 +245,26 @@ def test_a_picked_promotion_date_travels_in_the_link(page_db):
     assert ignored.date_input(key="launch_promotion").value == spec.promotion_date
 
 
+def test_the_picked_promotion_date_survives_other_steps_until_the_definition_changes(page_db):
+    with store.connect(page_db) as con:
+        spec = launch.launch_analysis(con).launch
+    at = opened(step="Improve")
+    picked = spec.promotion_date + timedelta(days=3)
+    at.date_input(key="launch_promotion").set_value(picked).run()
+    at.segmented_control(key="launch_step").set_value("Analyse").run()
+    assert at.query_params["promo"] == picked.isoformat()     # a link copied here keeps it
+    at.segmented_control(key="launch_step").set_value("Improve").run()
+    assert at.date_input(key="launch_promotion").value == picked
+    moved = spec.promotion_date + timedelta(days=7)
+    with store.connect(page_db) as con:          # the analyst corrects the launch definition
+        import_files(con, [(f"launch,launch_date,cac_target,conversion_target,promotion_date\n"
+                            f"{spec.launch},{spec.launch_date},55,2.2%,{moved}\n".encode(),
+                            "launches.csv")])
+    at.run()
+    assert at.date_input(key="launch_promotion").value == moved
+    assert "promo" not in at.query_params
+
+
 def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
     path = tmp_path / "empty.duckdb"
     with store.connect(path):

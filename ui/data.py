@@ -68,8 +68,12 @@ def _run_token() -> object | None:
 
 def _remember(value: str) -> None:
     token = _run_token()
-    if token is not None:
-        st.session_state[VERSION_THIS_RUN] = (weakref.ref(token), str(database().path), value)
+    try:
+        reference = weakref.ref(token) if token is not None else None
+    except TypeError:       # a run token that cannot be weakly referenced: no memo
+        reference = None
+    if reference is not None:
+        st.session_state[VERSION_THIS_RUN] = (reference, str(database().path), value)
 
 
 def forget_version() -> None:

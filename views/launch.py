@@ -20,9 +20,11 @@ SPLIT_FOR = "launch_split_for"
 BUDGET = "launch_budget_"               # + channel: one slider each
 KEEP_TOTAL = "launch_keep_total"
 OPTIMISED = "launch_optimised"
-PROMOTION = "launch_promotion"         # the date picker's value
-PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last put into the picker
-PROMOTION_FOR = "launch_promotion_for"  # the launch whose promotion the picker holds
+PROMOTION = "launch_promotion"         # the date picker (only while Improve shows it)
+PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last taken
+# (launch, its definition's promotion date, the date picked): kept across steps,
+# and forgotten when the launch or its definition's date changes.
+PROMOTION_CHOSEN = "launch_promotion_chosen"
 STEPS = ("Measure", "Analyse", "Adjust", "Improve", "Scenarios")
 
 
@@ -321,20 +323,30 @@ def promotion_default() -> object:
     return spec.promotion_date or spec.launch_date
 
 
-def promotion_picker() -> object:
-    """The promotion date: a link's ?promo= first, else the picker's value for
-    this launch, else the launch definition's promotion date."""
+def promotion_date() -> object:
+    """The promotion date in effect: a link's ?promo= when it brings news, else
+    the date picked for this launch, else promotion_default()."""
     wanted = state.parse_date(st.session_state.get(state.LAUNCH_PROMOTION_URL))
     if wanted and st.session_state.get(PROMOTION_APPLIED) != wanted:
-        st.session_state[PROMOTION] = wanted
         st.session_state[PROMOTION_APPLIED] = wanted
-        st.session_state[PROMOTION_FOR] = name
-    if st.session_state.get(PROMOTION_FOR) != name or st.session_state.get(PROMOTION) is None:
-        st.session_state[PROMOTION] = promotion_default()
-        st.session_state[PROMOTION_FOR] = name
+        st.session_state[PROMOTION_CHOSEN] = (name, spec.promotion_date, wanted)
+    chosen = st.session_state.get(PROMOTION_CHOSEN)
+    if chosen and chosen[:2] == (name, spec.promotion_date):
+        return chosen[2]
+    return promotion_default()
+
+
+def keep_promotion() -> None:
+    """Picker callback: remember the date across steps and reruns."""
+    st.session_state[PROMOTION_CHOSEN] = (name, spec.promotion_date, st.session_state[PROMOTION])
+
+
+def promotion_picker() -> object:
+    st.session_state[PROMOTION] = promotion_date()
     source = ("the launch definition's promotion date" if spec.promotion_date
               else "the launch date: add promotion_date to the launch's row to set it")
     return st.date_input("Social promotion started on", key=PROMOTION, format="YYYY-MM-DD",
+                         on_change=keep_promotion,
                          help=f"Engagement is compared before and from this day. Default: {source}.")
 
 
@@ -411,11 +423,10 @@ try:
         {"Measure": measure, "Analyse": analyse, "Adjust": adjust, "Improve": improve}[step]()
 except Exception as exc:  # never a traceback: the rest of the page still works
     widgets.show_error(exc)
-picked_promotion = st.session_state.get(PROMOTION) if st.session_state.get(PROMOTION_FOR) == name \
-    else None
+promotion = promotion_date()
 state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED),
-               "promo": None if picked_promotion in (None, promotion_default())
-               else picked_promotion})
+               "promo": None if promotion == promotion_default() else promotion})
 
-widgets.png_download(lambda: launch_report.render_launch_report(found, comparison),
+widgets.png_download(lambda: launch_report.render_launch_report(found, comparison,
+                                                                promotion=promotion),
                      f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key="launch_png")
