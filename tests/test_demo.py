@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import demo, demo_history
+from kpi_logic import demo, demo_history, demo_plans
 from kpi_logic.formulas import formula_metrics, formula_problems, parse_formula
 
 END = date(2026, 11, 26)                # mid-quarter: Q4 2026 is 63% through
@@ -126,7 +126,7 @@ def test_monthly_plan_is_a_round_share_of_the_three_months_before(totals, expect
     index = pd.date_range("2026-01-01", periods=len(totals), freq="MS")
     series = pd.Series(totals, index=index)
     before = series.copy()
-    plan = demo.monthly_plan(series, ahead=1)
+    plan = demo_plans.monthly_plan(series, ahead=1)
     assert list(plan.index) == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
     assert list(plan) == expected
     pd.testing.assert_series_equal(series, before)
@@ -137,9 +137,9 @@ def test_monthly_plan_expects_most_of_a_launchs_lift():
     look absurd next to 200; with it the plan asks for 90% of the lift."""
     series = pd.Series([100.0, 100.0, 100.0, 200.0],
                        index=pd.date_range("2026-01-01", periods=4, freq="MS"))
-    plan = demo.monthly_plan(series, ahead=1, launched=date(2026, 3, 20))
+    plan = demo_plans.monthly_plan(series, ahead=1, launched=date(2026, 3, 20))
     assert list(plan) == [90.0, 90.0, 90.0, 150.0, 160.0]
-    assert list(demo.monthly_plan(series, ahead=1)) == [90.0, 90.0, 90.0, 90.0, 120.0]
+    assert list(demo_plans.monthly_plan(series, ahead=1)) == [90.0, 90.0, 90.0, 90.0, 120.0]
 
 
 def test_plain_metrics_are_not_used_by_any_goal(files, all_kpis):
@@ -169,7 +169,7 @@ def test_key_results_overshoot_fall_behind_and_decrease_as_designed(files, histo
     for kr in krs.itertuples():
         start, deadline = date.fromisoformat(kr.start_date), date.fromisoformat(kr.deadline)
         as_of = min(END, deadline)
-        current = demo.window_values(history.observations, start, as_of)[kr.metric]
+        current = demo_plans.window_values(history.observations, start, as_of)[kr.metric]
         progress[kr.metric] = (current - kr.start) / (kr.target - kr.start)
         expected[kr.metric] = (as_of - start).days / (deadline - start).days
     assert progress["new_customers"] > 1.1                       # overshooting
@@ -188,7 +188,7 @@ def test_key_results_overshoot_fall_behind_and_decrease_as_designed(files, histo
 ])
 def test_kr_start_target_are_round_and_put_current_within_the_wanted_progress(
         baseline, current, progress, direction, expected):
-    start, target = demo.kr_start_target(baseline, current, progress, direction)
+    start, target = demo_plans.kr_start_target(baseline, current, progress, direction)
     assert (start, target) == pytest.approx(expected)
     if current > start if direction != "down" else current < start:
         assert progress[0] - 1e-9 <= (current - start) / (target - start) <= progress[1] + 1e-9
@@ -199,7 +199,7 @@ def test_kr_start_target_are_round_and_put_current_within_the_wanted_progress(
     (0.0854, 0.0888, 0.088), (551_000, 573_000, 560_000), (573_000, 551_000, 560_000),
     (-48.5, -45.7, -48.0), (-1.0, 2.0, 0.0), (1.2345, 1.2345, 1.2345)])
 def test_roundest_picks_the_roundest_number_in_the_band(low, high, expected):
-    assert demo.roundest(low, high) == pytest.approx(expected)
+    assert demo_plans.roundest(low, high) == pytest.approx(expected)
 
 
 ROUND_NUMBER = re.compile(r"^-?[1-9]?0*\.?0*[1-9]?0*$")     # at most 2 significant digits
@@ -233,14 +233,14 @@ def test_a_key_result_starts_where_its_metric_stood(files, history):
     krs = csv(files, "key_results.csv").set_index("metric")
     for metric in ("csat", "first_response_hours", "mrr"):
         start_date = date.fromisoformat(krs.loc[metric, "start_date"])
-        first_week = demo.window_values(history.observations, start_date,
+        first_week = demo_plans.window_values(history.observations, start_date,
                                         start_date + timedelta(days=6))[metric]
         assert krs.loc[metric, "start"] == pytest.approx(first_week, rel=0.12), metric
 
 
 def test_one_bad_month_shows_in_conversion(history):
     months = demo_history.complete_months(END)
-    rates = {m: demo.window_values(history.observations, *demo_history.month_window(m))["conversion_rate"]
+    rates = {m: demo_plans.window_values(history.observations, *demo_history.month_window(m))["conversion_rate"]
              for m in months}
     bad = (pd.Timestamp(END).to_period("M") - demo_history.BAD_MONTH_AGO).start_time.date()
     assert rates[bad] < 0.75 * float(np.median(list(rates.values())))
@@ -249,12 +249,12 @@ def test_one_bad_month_shows_in_conversion(history):
 
 def test_window_values_does_not_mutate_its_input(history):
     before = history.observations.copy()
-    demo.window_values(history.observations, date(2026, 1, 1), date(2026, 3, 31))
+    demo_plans.window_values(history.observations, date(2026, 1, 1), date(2026, 3, 31))
     pd.testing.assert_frame_equal(history.observations, before)
 
 
 def test_window_values_computes_rates_from_summed_parts(history):
-    v = demo.window_values(history.observations, date(2026, 1, 1), date(2026, 3, 31))
+    v = demo_plans.window_values(history.observations, date(2026, 1, 1), date(2026, 3, 31))
     assert v["conversion_rate"] == pytest.approx(v["purchases"] / v["website_visitors"])
     assert v["cac"] == pytest.approx(v["marketing_spend"] / v["new_customers"])
 
@@ -357,7 +357,7 @@ def test_loaded_demo_tells_the_story(con, end):
     cards = {d: scorecard(con, d, as_of=end + timedelta(days=1)) for d in DEPARTMENTS}
     status = {k["title"]: k for card in cards.values() for k in card["kpis"]}
     designed = {kpi[0]: {"before_launch": "unhealthy", "review": "unhealthy"}.get(kpi[7], kpi[7])
-                for kpi in demo.KPIS}
+                for kpi in demo_plans.KPIS}
     assert {title: k["status"] for title, k in status.items()} == designed
     assert status["Chat duration"]["missed_in_a_row"] >= 3
     # Only the KPI designed for it asks for its target to be reviewed.
