@@ -18,7 +18,7 @@ from .errors import BreakdownClash, InputError
 from .model import Metric
 from .reading import RawTable
 from .store import quote_identifier, staging
-from .store import writes, writes_history
+from .store import history_refusals, writes, writes_history
 from .store.definitions import load_metrics
 from .store.writes_history import HistorySource
 
@@ -100,7 +100,7 @@ def _checked(con, raw: RawTable, layout: Layout, source: HistorySource) -> dict:
     repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
-    breakdown, total = writes_history.breakdown_clashes(con, campaign=bool(layout.campaign))
+    breakdown, total = history_refusals.breakdown_clashes(con, campaign=bool(layout.campaign))
     if breakdown:
         _refuse_breakdown(con, raw, layout, source, breakdown, total)
     return {"checks": checks, "repeated": repeated}
@@ -138,7 +138,7 @@ def header(raw: RawTable, column: str) -> str:
 
 
 def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource) -> None:
-    bad, total = writes_history.history_problems(con, source)
+    bad, total = history_refusals.history_problems(con, source)
     columns = [layout.date, *layout.values] + ([layout.metric] if layout.metric else [])
     cells = writes.raw_cells(con, raw.table, sorted({b[0] for b in bad}), columns)
     problems = []
@@ -160,7 +160,7 @@ def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource
 
 
 def _refuse_conflicts(con, raw: RawTable, source: HistorySource) -> None:
-    clashes, total = writes_history.conflicting_duplicates(con, source)
+    clashes, total = history_refusals.conflicting_duplicates(con, source)
     problems = []
     names = {"dimension": header(raw, source.dimension) if source.dimension else "",
              "campaign": header(raw, source.campaign) if source.campaign else ""}
@@ -181,7 +181,7 @@ def _refuse_breakdown(con, raw: RawTable, layout: Layout, source: HistorySource,
     problems = []
     for metric, day, dimension, level, named, batch, file in clashes:
         column = layout.dimension if level == "dimension" else layout.campaign
-        line = writes_history.first_line(con, source, metric, day,
+        line = history_refusals.first_line(con, source, metric, day,
                                          None if level == "dimension" else dimension)
         where = f"{metric} on {day:%Y-%m-%d}" + (f" for {dimension}" if dimension else "")
         kind = "channel or region" if level == "dimension" else "campaign"

@@ -2,11 +2,11 @@
 versioned upsert into `observations`.
 
 The happy path touches the raw text once: one statement parses every cell
-into `_lodestar_parsed` (metric, dimension, campaign, obs_date, value,
-bad_value), and
-every later step (bad cells, duplicates, the diff, the insert) reads that
-narrow table. Line numbers are not kept there: only a refusal needs them, and
-the refusal path parses the raw table again with `parsed_history`.
+into `_lodestar_parsed` (metric, dimension, [campaign,] obs_date, value,
+bad_value), and every later step (bad cells, duplicates, the diff, the
+insert) reads that narrow table. Line numbers are not kept there: only a
+refusal needs them, and the refusal path (store/history_refusals.py) parses
+the raw table again.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from . import staging
 from .db import quote_identifier
 
 PARSED = "_lodestar_parsed"
-_KEYS = "_lodestar_keys"
+KEYS = "_lodestar_keys"
 _DIFF = "_lodestar_history_diff"
-WORK_TABLES = (PARSED, _KEYS, _DIFF)
+WORK_TABLES = (PARSED, KEYS, _DIFF)
 _CURRENCY_SIGNS = ("$", "€", "£", "¥", "USD", "EUR", "GBP", "usd", "eur", "gbp")
 
 
@@ -52,7 +52,7 @@ def _keys(campaign: bool) -> str:
     return "dimension, campaign" if campaign else "dimension"
 
 
-def _key_text_sql(column: str | None) -> str:
+def key_text_sql(column: str | None) -> str:
     """A dimension or campaign cell as stored: trimmed, '' when absent or empty."""
     if not column:
         return "''"
@@ -62,7 +62,7 @@ def _key_text_sql(column: str | None) -> str:
     return f"(case when {d} like ' %' or {d} like '% ' then trim({d}) else coalesce({d}, '') end)"
 
 
-def _metric_sql(source: HistorySource, name: str | None, params: list) -> str:
+def metric_sql(source: HistorySource, name: str | None, params: list) -> str:
     if name is None:
         return quote_identifier(source.metric_column)   # normalised later, per distinct name
     params.append(name)
@@ -81,11 +81,11 @@ def _cells_sql(source: HistorySource) -> tuple[str, list]:
     """One row per value cell (metric, dimension, [campaign,] obs_date, value,
     bad_value), every cell parsed once: the SQL and its parameters."""
     selects, params = [], []
-    campaign = (f"{_key_text_sql(source.campaign)} as campaign, " if source.campaign else "")
+    campaign = (f"{key_text_sql(source.campaign)} as campaign, " if source.campaign else "")
     for column, name in source.values:
-        metric = _metric_sql(source, name, params)
+        metric = metric_sql(source, name, params)
         value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
-        selects.append(f"select {metric} as metric, {_key_text_sql(source.dimension)} as "
+        selects.append(f"select {metric} as metric, {key_text_sql(source.dimension)} as "
                        f"dimension, {campaign}{source.date_sql} as obs_date, {value_sql} as value, "
                        f"{invalid_sql} as bad_value from {quote_identifier(source.table)}")
     return " union all ".join(selects), params
@@ -154,16 +154,16 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, checks: dict) -> tuple[int, i
     rows, keys = batch_rows(batch_id, campaign), _keys(campaign)
     if _distinct_keys(con, checks) == checks["rows"]:
         return 0, 0
-    con.execute(f"drop table if exists {_KEYS}")
-    # _KEYS always has a campaign column: the refusal path joins it by campaign.
+    con.execute(f"drop table if exists {KEYS}")
+    # KEYS always has a campaign column: the refusal path joins it by campaign.
     con.execute(f"""
-        create temp table {_KEYS} as
+        create temp table {KEYS} as
         select metric, obs_date, dimension, {"campaign" if campaign else "'' as campaign"},
                min(value) as value, max(value) as other_value
         from {rows[0]} where value is not null
         group by metric, obs_date, {keys} having count(*) > 1""", rows[1])
     repeated, clashes = con.execute(
-        f"select count(*), count(*) filter (where value <> other_value) from {_KEYS}").fetchall()[0]
+        f"select count(*), count(*) filter (where value <> other_value) from {KEYS}").fetchall()[0]
     if repeated and not clashes:
         con.execute(f"create or replace temp table {PARSED} as select distinct metric, {keys}, "
                     f"obs_date, value, false as bad_value from {rows[0]} where value is not null",
@@ -272,66 +272,6 @@ def _upsert_changes(con: duckdb.DuckDBPyConnection, batch_id: int,
     return int(inserted), int(updated), int(total - inserted - updated)
 
 
-def breakdown_clashes(con: duckdb.DuckDBPyConnection, campaign: bool,
-                      limit: int = 20) -> tuple[list[tuple], int]:
-    """Staged values that would be added to a total stored by another batch (or
-    a total added to a breakdown): per metric and date, the staged values
-    name only channels where the stored ones name none (or the reverse); per
-    metric, date and dimension value, the same for campaigns. Both would
-    count the same money twice. Returns (metric, obs_date, dimension, level
-    ("dimension" or "campaign"), staged breakdown named (bool), the stored
-    batch, its file) for the first `limit` keys, and how many there are."""
-    staged_campaign = "campaign" if campaign else "''"
-    rows = con.execute(f"""
-        with new as (
-            select metric, obs_date, dimension, {staged_campaign} as campaign
-            from {PARSED} where value is not null
-        ),
-        old as (
-            select metric, obs_date, dimension, campaign, batch_id from observations
-            where superseded_by is null and metric in (select distinct metric from new)
-        ),
-        new_d as (select metric, obs_date, bool_and(dimension <> '') as named,
-                         bool_and(dimension = '') as blank from new group by metric, obs_date),
-        old_d as (select metric, obs_date, bool_and(dimension <> '') as named,
-                         bool_and(dimension = '') as blank, min(batch_id) as batch
-                  from old group by metric, obs_date),
-        new_c as (select metric, obs_date, dimension, bool_and(campaign <> '') as named,
-                         bool_and(campaign = '') as blank from new
-                  group by metric, obs_date, dimension),
-        old_c as (select metric, obs_date, dimension, bool_and(campaign <> '') as named,
-                         bool_and(campaign = '') as blank, min(batch_id) as batch
-                  from old group by metric, obs_date, dimension),
-        clashes as (
-            select n.metric, n.obs_date, '' as dimension, 'dimension' as level,
-                   n.named as named, o.batch
-            from new_d n join old_d o on o.metric = n.metric and o.obs_date = n.obs_date
-            where (n.named and o.blank) or (n.blank and o.named)
-            union all
-            select n.metric, n.obs_date, n.dimension, 'campaign', n.named, o.batch
-            from new_c n join old_c o on o.metric = n.metric and o.obs_date = n.obs_date
-             and o.dimension = n.dimension
-            where (n.named and o.blank) or (n.blank and o.named)
-        )
-        select c.metric, c.obs_date, c.dimension, c.level, c.named, c.batch, b.file,
-               count(*) over () as total
-        from clashes c join batches b on b.id = c.batch
-        order by c.obs_date, c.metric, c.dimension limit ?""", [limit]).fetchall()
-    return [r[:7] for r in rows], (rows[0][7] if rows else 0)
-
-
-def first_line(con: duckdb.DuckDBPyConnection, source: HistorySource, metric: str,
-               obs_date, dimension: str | None) -> int | None:
-    """The first line of the raw table giving `metric` on `obs_date` (for
-    `dimension` when given), for a refusal message."""
-    sql, params = _located_sql(source)
-    where = "metric = ? and obs_date = ?" + ("" if dimension is None else " and dimension = ?")
-    row = con.execute(f"select min(line) from ({sql}) as located where {where}",
-                      [*params, metric, obs_date, *([] if dimension is None else [dimension])]
-                      ).fetchall()
-    return row[0][0] if row else None
-
-
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the history work tables (after a refusal they may be left)."""
     for table in WORK_TABLES:
@@ -346,7 +286,7 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
     dept = quote_identifier(source.department) if source.department else "null"
     selects, params = [], []
     for column, name in source.values:
-        metric = _metric_sql(source, name, params)
+        metric = metric_sql(source, name, params)
         if name is None:
             metric = metric_name_sql(metric)
         text = quote_identifier(column)
@@ -362,77 +302,3 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
         where metric in (select unnest(?::varchar[]))
         group by metric""", [*params, names]).fetchall()
     return {r[0]: (bool(r[1]), bool(r[2]), r[3]) for r in rows}
-
-
-# --- the refusal path: rows again, with their line numbers ---------------------------------
-
-def _located_sql(source: HistorySource) -> tuple[str, list]:
-    """A select of every value cell with its line and value column number:
-    line, part, metric, dimension, campaign, obs_date, value, bad_value, bad_date,
-    no_metric. Empty value cells are left out."""
-    selects, params = [], []
-    for number, (column, name) in enumerate(source.values):
-        metric = _metric_sql(source, name, params)
-        if name is None:
-            metric = metric_name_sql(metric)
-        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
-        selects.append(
-            f"select _line as line, {number} as part, coalesce({metric}, '') as metric, "
-            f"{_key_text_sql(source.dimension)} as dimension, "
-            f"{_key_text_sql(source.campaign)} as campaign, {source.date_sql} as obs_date, "
-            f"{value_sql} as value, {invalid_sql} as bad_value "
-            f"from {quote_identifier(source.table)}")
-    sql = f"""
-        select line, part, metric, dimension, campaign, obs_date, value, bad_value,
-               obs_date is null as bad_date, metric = '' as no_metric
-        from ({' union all '.join(selects)}) as cells
-        where value is not null or bad_value"""
-    return sql, params
-
-
-def history_problems(con: duckdb.DuckDBPyConnection, source: HistorySource,
-                     limit: int = 20) -> tuple[list[tuple], int]:
-    """The first `limit` cells with a bad date, value or metric, and how many
-    there are. Each is (line, part, bad_date, bad_value, no_metric)."""
-    sql, params = _located_sql(source)
-    rows = con.execute(f"""
-        select line, part, bad_date, bad_value, no_metric, count(*) over () as total
-        from ({sql}) as located
-        where bad_date or bad_value or no_metric
-        order by line, part
-        limit ?""", [*params, limit]).fetchall()
-    return [r[:5] for r in rows], (rows[0][5] if rows else 0)
-
-
-def conflicting_duplicates(con: duckdb.DuckDBPyConnection, source: HistorySource,
-                           limit: int = 20) -> tuple[list[tuple], int]:
-    """Keys given two different values (duplicate_keys ran first): (metric,
-    date, dimension, campaign, first line, first value, other line, other
-    value), and how many keys."""
-    sql, params = _located_sql(source)
-    same = ("{a}.metric = {b}.metric and {a}.obs_date = {b}.obs_date "
-            "and {a}.dimension = {b}.dimension and {a}.campaign = {b}.campaign")
-    rows = con.execute(f"""
-        with located as ({sql}),
-        cells as (
-            select l.metric, l.obs_date, l.dimension, l.campaign, l.line, l.value
-            from located l join {_KEYS} k on {same.format(a='l', b='k')}
-            where k.value <> k.other_value
-        ),
-        firsts as (
-            select metric, obs_date, dimension, campaign, min(line) as first_line from cells
-            group by metric, obs_date, dimension, campaign
-        ),
-        paired as (
-            select f.metric, f.obs_date, f.dimension, f.campaign, f.first_line,
-                   a.value as first_value, min(b.line) as other_line
-            from firsts f
-            join cells a on a.line = f.first_line and {same.format(a='a', b='f')}
-            join cells b on {same.format(a='b', b='f')} and b.value <> a.value
-            group by f.metric, f.obs_date, f.dimension, f.campaign, f.first_line, a.value
-        )
-        select p.metric, p.obs_date, p.dimension, p.campaign, p.first_line, p.first_value,
-               p.other_line, c.value as other_value, count(*) over () as total
-        from paired p join cells c on c.line = p.other_line and {same.format(a='c', b='p')}
-        order by p.first_line limit ?""", [*params, limit]).fetchall()
-    return [r[:8] for r in rows], (rows[0][8] if rows else 0)
