@@ -17,7 +17,7 @@ from . import charts
 from . import formatting as fmt
 from .launch import (LaunchAnalysis, daily_totals, engagement_change, launch_kpis,
                      traffic_uplift)
-from .report import FONT, LINE, MUTED, WIDTH, Canvas, header, note, section, tile_grid
+from .report_blocks import FONT, LINE, MUTED, WIDTH, Canvas, header, note, section, tile_grid
 
 ABOVE_TARGET = "⚠ CAC above target"
 _MEASURE_COLOURS = alt.Scale(domain=["likes", "shares", "comments"],

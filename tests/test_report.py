@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from kpi_logic import formatting as fmt
-from kpi_logic import report
+from kpi_logic import report, report_blocks
 from kpi_logic.errors import InputError
 from tests.conftest import FIXTURES
 
@@ -97,7 +97,7 @@ def test_custom_title_replaces_the_default():
 
 def test_kpi_tile_shows_value_status_rule_and_changes_in_direction_colours():
     cac = load("scorecard")["kpis"][1]                 # CAC rose: bad news
-    tile = report.kpi_tile(cac)
+    tile = report_blocks.kpi_tile(cac)
     assert tile["value"] == "$56.20" and tile["status"] == "unhealthy"
     texts = [text for text, _ in tile["lines"]]
     assert texts[:3] == ["Target: at most $40; met when equal",
@@ -109,13 +109,13 @@ def test_kpi_tile_shows_value_status_rule_and_changes_in_direction_colours():
 
 def test_falling_response_time_is_good_news():
     response = load("scorecard")["kpis"][3]
-    line = report.change_line(response["vs_previous"], "duration", "down")
+    line = report_blocks.change_line(response["vs_previous"], "duration", "down")
     assert line == ("▼ -1.5 h (-26.8%) vs Feb 2025", fmt.GOOD)
 
 
 def test_change_from_zero_says_new():
     partner = load("scorecard")["kpis"][4]
-    assert report.change_line(partner["vs_last_year"], "currency", "up")[0] == \
+    assert report_blocks.change_line(partner["vs_last_year"], "currency", "up")[0] == \
         "▲ +$5,000 (new) vs Mar 2024"
 
 
