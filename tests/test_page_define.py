@@ -82,6 +82,9 @@ def test_checking_then_importing_a_file_adds_its_metrics(page_db):
     history = table_with(at, "Status")
     assert history.iloc[0][["File", "Kind", "New", "Status"]].tolist() == \
         ["leads_wide.csv", "history", 6, "in effect"]
+    undo_choices = at.selectbox(key="define_undo_batch").options
+    assert undo_choices[0].endswith(": leads_wide.csv (history, 6 new, 0 changed)")
+    assert not any("nan" in choice for choice in undo_choices)   # CSV batches have no sheet
 
 
 def test_a_refused_file_shows_row_and_column_and_changes_nothing(page_db):

@@ -36,16 +36,19 @@ def results_table(results: list) -> pd.DataFrame:
     """One row per file or sheet of a run, as the preview and the import report show it."""
     def detail(r, key):
         return r.details.get(key)
+    # What the analyst checks first (counts and notes) comes first; how the
+    # file was read (format, header row, date order) after, as the table is
+    # wider than the page.
     return pd.DataFrame([{
         "File": r.file, "Sheet": r.sheet or "", "Kind": r.kind.replace("_", " "),
+        "Rows": r.rows, "New": r.inserted, "Changed": r.updated, "Unchanged": r.unchanged,
+        "Notes": "; ".join(r.notes),
+        "Metrics found": ", ".join(detail(r, "metrics") or []),
+        "From": detail(r, "first_date"), "To": detail(r, "last_date"),
+        "Breakdown": " › ".join(c for c in (detail(r, "dimension"), detail(r, "campaign")) if c),
         "Format": detail(r, "format") if r.kind == "history" else "definitions",
         "Header row": detail(r, "header_row"),
-        "Date order": ORDER_NAMES.get(detail(r, "date_order"), ""),
-        "Metrics found": ", ".join(detail(r, "metrics") or []),
-        "Breakdown": " › ".join(c for c in (detail(r, "dimension"), detail(r, "campaign")) if c),
-        "From": detail(r, "first_date"), "To": detail(r, "last_date"), "Rows": r.rows,
-        "New": r.inserted, "Changed": r.updated, "Unchanged": r.unchanged,
-        "Notes": "; ".join(r.notes)} for r in results])
+        "Date order": ORDER_NAMES.get(detail(r, "date_order"), "")} for r in results])
 
 
 def run_import(files, options: dict, dry_run: bool):
@@ -102,7 +105,7 @@ def import_section() -> None:
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Batch": batches["id"], "Run": batches["run_id"], "File": batches["file"],
-        "Sheet": batches["sheet"].fillna(""), "Kind": batches["kind"],
+        "Sheet": batches["sheet"].fillna(""), "Kind": batches["kind"].str.replace("_", " "),
         "Imported at": batches["imported_at"].dt.strftime("%Y-%m-%d %H:%M"),
         "Rows": batches["rows"], "New": batches["inserted"], "Changed": batches["updated"],
         "Unchanged": batches["unchanged"],
@@ -119,8 +122,11 @@ def history_section() -> None:
     live = batches[batches["undone_at"].isna()].iloc[::-1]
     if live.empty:
         return
-    labels = {int(b.id): f"Batch {b.id}: {b.file}" + (f" / {b.sheet}" if b.sheet else "")
-              + f" ({b.kind}, {b.inserted} new, {b.updated} changed)" for b in live.itertuples()}
+    # A CSV batch has no sheet: NaN here, which is truthy.
+    labels = {int(b.id): f"Batch {b.id}: {b.file}"
+              + (f" / {b.sheet}" if isinstance(b.sheet, str) and b.sheet else "")
+              + f" ({b.kind.replace('_', ' ')}, {b.inserted:,} new, {b.updated:,} changed)"
+              for b in live.itertuples()}
     chosen = st.selectbox("Batch to undo", list(labels), format_func=labels.get,
                           key="define_undo_batch")
     sure = st.checkbox("Yes, remove what this batch added and put back what it replaced",
