@@ -283,9 +283,13 @@ def kr_lines(kr: dict, points: pd.DataFrame, projected: float | None) -> pd.Data
     return frame
 
 
-def _kr_projected(points: pd.DataFrame, deadline: date | None, unit: str) -> float | None:
-    """The projection, only while the deadline is still ahead of the latest point."""
+def _kr_projected(points: pd.DataFrame, deadline: date | None, unit: str,
+                  as_of: object = None) -> float | None:
+    """The projection, only while the deadline is still ahead of the latest point
+    and of `as_of` (a key result that has ended has a result, not a forecast)."""
     if not len(points) or deadline is None or points["date"].iloc[-1] >= pd.Timestamp(deadline):
+        return None
+    if _day(as_of) and _day(as_of) > deadline:
         return None
     projected = kr_projection(points, deadline)
     if projected is not None and unit == "duration":
@@ -301,7 +305,7 @@ def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object 
     The y axis keeps higher values up, so a decreasing KR's pace line falls."""
     points = kr_points(kr, history, as_of)
     deadline = _day(kr.get("deadline"))
-    projected = _kr_projected(points, deadline, unit)
+    projected = _kr_projected(points, deadline, unit, as_of)
     frame = kr_lines(kr, points, projected)
     series = ["Actual", "Pace to target", "Forecast"]
     low, high = frame["value"].min(), frame["value"].max()

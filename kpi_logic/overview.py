@@ -64,14 +64,24 @@ def kpi_alerts(scorecards: list[dict]) -> list[dict]:
 
 
 def kr_alerts(report: dict) -> list[dict]:
-    """Key results that are off track."""
+    """Key results that are off track (high); those whose deadline has passed
+    short of the target are a result to note, not a pace to fix (low)."""
     alerts = []
+    as_of = report.get("as_of")
     for objective in report["objectives"]:
         for kr in objective["key_results"]:
-            if kr["status"] == "off_track":
+            if kr["status"] != "off_track":
+                continue
+            name = f"{objective['objective']}: \"{kr['title']}\""
+            if as_of and kr.get("deadline") and kr["deadline"] < as_of:
+                alerts.append(_alert("kr_ended_short", "low",
+                                     f"{name} ended short on {fmt.human_date(kr['deadline'])} "
+                                     f"({kr['progress']:.0%} of the way to its target)",
+                                     objective.get("department")))
+            else:
                 alerts.append(_alert("kr_off_track", "high",
-                                     f"{objective['objective']}: \"{kr['title']}\" is off track "
-                                     f"({kr['progress']:.0%} done, {kr['expected']:.0%} expected by now)",
+                                     f"{name} is off track ({kr['progress']:.0%} done, "
+                                     f"{kr['expected']:.0%} expected by now)",
                                      objective.get("department")))
     return alerts
 

@@ -253,6 +253,18 @@ def test_no_forecast_once_the_deadline_has_passed():
     assert not any(str(r.get("text", "")).startswith("Projected") for r in rows)
 
 
+def test_no_forecast_for_an_ended_key_result_whose_last_value_is_before_its_deadline():
+    kr = {"title": "Reduce churn from 6% to 5%", "start": 0.06, "target": 0.05, "current": 0.055,
+          "start_date": "2025-07-01", "deadline": "2025-09-30"}
+    history = [{"date": "2025-08-01", "value": 0.058}, {"date": "2025-09-22", "value": 0.055}]
+    spec = charts.kr_pace_chart(kr, history, as_of="2025-11-27", unit="percent").to_dict()
+    rows = [r for layer in spec["layer"] for r in layer_rows(spec, layer)]
+    assert not any(str(r.get("text", "")).startswith("Projected") for r in rows)
+    running = charts.kr_pace_chart(kr, history, as_of="2025-09-25", unit="percent").to_dict()
+    rows = [r for layer in running["layer"] for r in layer_rows(running, layer)]
+    assert any(str(r.get("text", "")).startswith("Projected") for r in rows)
+
+
 def test_kr_pace_chart_without_any_values_still_renders():
     kr = {"title": "k", "start": None, "target": None, "start_date": None, "deadline": None}
     assert vl_convert.vegalite_to_png(charts.kr_pace_chart(kr).to_dict())[:4] == b"\x89PNG"

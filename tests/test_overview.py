@@ -150,6 +150,22 @@ def test_kr_alerts_name_off_track_key_results_with_progress_and_pace():
     ]
 
 
+def test_a_key_result_past_its_deadline_ended_short_and_is_not_off_track():
+    ended = {**kr("Cut CAC from $40 to $30", "off_track", progress=0.8, expected=1.0),
+             "deadline": "2026-09-30"}
+    running = {**kr("Win 900 new customers", "off_track", progress=0.2, expected=0.6),
+               "deadline": "2026-12-31"}
+    report = {"as_of": "2026-11-27", "objectives": [
+        {"objective": "Win customers", "department": "Marketing", "key_results": [ended, running]}]}
+    assert overview.kr_alerts(report) == [
+        {"kind": "kr_ended_short", "severity": "low", "department": "Marketing",
+         "text": 'Win customers: "Cut CAC from $40 to $30" ended short on 30 Sep 2026 '
+                 '(80% of the way to its target)'},
+        {"kind": "kr_off_track", "severity": "high", "department": "Marketing",
+         "text": 'Win customers: "Win 900 new customers" is off track (20% done, 60% expected '
+                 'by now)'}]
+
+
 @pytest.mark.parametrize("status, progress", [
     ("achieved", 1.0), ("on_track", 0.5), ("at_risk", 0.4), ("no_data", None)])
 def test_kr_alerts_ignore_key_results_that_are_not_off_track(status, progress):
@@ -282,15 +298,16 @@ def test_overview_gathers_health_objectives_and_alerts(con):
     assert view["alerts"] == [
         {"kind": "kpi_missed", "severity": "high", "department": "Marketing",
          "text": "Marketing: Conversion at least 3% missed its target in Jun 2025"},
-        {"kind": "kr_off_track", "severity": "high", "department": "Product",
-         "text": 'Delight customers: "Raise NPS from 20 to 40" is off track '
-                 "(10% done, 100% expected by now)"},
         {"kind": "kpi_review", "severity": "medium", "department": "Sales",
          "text": "Sales: Leads at least 120 has missed its target 3 periods in a row: "
                  "review the target or act on it"},
         # monthly data dated 1 June are not stale on 20 July; daily leads stopped 1 July are
         {"kind": "stale", "severity": "medium", "department": None,
          "text": "leads: no new data since 1 Jul 2025 (19 days; it usually arrives every day)"},
+        # the Q2 key result's deadline has passed: a result, not a pace to fix
+        {"kind": "kr_ended_short", "severity": "low", "department": "Product",
+         "text": 'Delight customers: "Raise NPS from 20 to 40" ended short on 30 Jun 2025 '
+                 "(10% of the way to its target)"},
     ]
 
 
