@@ -4,9 +4,10 @@ from the store for the page and the CLI.
 Launch history is ordinary history: the channel sits in the dimension column
 and the metrics are store.launches.LAUNCH_METRICS. Rates come from summed
 components (conversion = purchases / visitors, CAC = spend / new customers),
-never from averaging daily rates. The budget what-ifs (curves, projections,
-optimiser, scenario comparison) live in kpi_logic.budget. Everything here is
-pure except the functions under "reading a launch from the store".
+never from averaging daily rates. The budget what-ifs live in kpi_logic.curves
+(response curves), kpi_logic.budget (projections, scenario comparison) and
+kpi_logic.optimiser. Everything here is pure except the functions under
+"reading a launch from the store".
 """
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .budget import (actual_allocation, blended, extrapolation_warnings, fitted_curve, is_missing,
-                     optimised_split, projected, projection_vs_actual, ratio, scenario_comparison,
-                     summed)
+from .budget import (actual_allocation, blended, extrapolation_warnings, projected,
+                     projection_vs_actual, ratio, scenario_comparison, summed)
+from .curves import fitted_curve
 from .errors import InputError
 from .kpis import kpi_status, number
 from .model import Launch
+from .numbers import is_missing
+from .optimiser import optimised_split
 from .store import launches as launch_store
 from .store.definitions import load_launches
 

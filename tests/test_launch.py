@@ -1,6 +1,6 @@
 """The marketing launch: channel KPIs, before/after windows, the launch summary and
-optimiser read from the store, and saved scenarios (curves and the optimiser
-themselves are in test_budget.py)."""
+optimiser read from the store, and saved scenarios (the curves, projections and
+optimiser themselves are in test_curves.py, test_budget.py and test_optimiser.py)."""
 from __future__ import annotations
 
 import json

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import budget, formatting, kpis, okrs
+from kpi_logic import budget, formatting, kpis, okrs, optimiser
 from kpi_logic.numbers import is_missing
 
 
@@ -47,8 +47,9 @@ def test_is_missing(value, missing):
 
 
 def test_every_module_uses_the_one_helper():
-    # pages and reports call fmt.is_missing, launch.py imports it from budget
+    # pages and reports call fmt.is_missing; the engine modules import numbers' one
     assert formatting.is_missing is is_missing
     assert budget.is_missing is is_missing
+    assert optimiser.is_missing is is_missing
     assert kpis.is_missing is is_missing
     assert okrs.is_missing is is_missing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import budget, launch, launch_report
+from kpi_logic import budget, curves, launch, launch_report, optimiser
 from kpi_logic import formatting as fmt
 from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
@@ -183,7 +183,7 @@ def optimise(actual: dict) -> None:
             if st.session_state.get(f"launch_max_{c}") is not None}
     goal_mode = st.session_state.get("launch_opt_mode") == "goal"
     try:
-        best = budget.optimised_split(
+        best = optimiser.optimised_split(
             found.curves, actual, minimums=low, maximums=high,
             budget=None if goal_mode else st.session_state["launch_opt_budget"],
             goal=st.session_state["launch_opt_goal"] if goal_mode else None)
@@ -262,7 +262,7 @@ def adjust() -> None:
 
 def fits() -> None:
     st.markdown("**Response curves** (daily new customers = a × daily spend ^ b)")
-    table = budget.curve_fits(found.curves, found.curve_problems)
+    table = curves.curve_fits(found.curves, found.curve_problems)
     table["model"] = table["model"].map({"power": "fitted curve",
                                          "constant_cac": "constant CAC"}).fillna("none")
     table = table.drop(columns=["a"])
