@@ -65,6 +65,8 @@ class Campaigns(NamedTuple):
 CAMPAIGNS = {
     "search_ads": Campaigns("Brand terms", "Pathfinder keywords", 0.3, 0.35, 0.5),
     "social": Campaigns("Launch posts", "Creator promotion", 0.5, 0.3, 0.6, PROMOTION_DAYS),
+    # Display is dear because of its launch banners; retargeting pays its way.
+    "display": Campaigns("Launch banners", "Retargeting", 0.75, 0.7, 0.5),
 }
 CAMPAIGN_SEED = 20261127       # its own stream: adding campaigns moves no other number
 ENGAGEMENT = ("likes", "shares", "comments")

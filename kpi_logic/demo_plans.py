@@ -247,8 +247,13 @@ KEY_RESULTS = [
     ("Answer customers faster", "Customer service", 0, "csat", "Ravi Patel", "up", (1.0, 1.5)),
     ("Grow recurring revenue", "Sales", 0, "mrr", "Dana Reyes", "up", (1.0, 1.5)),
     ("Grow recurring revenue", "Sales", 0, "demos_scheduled", "Sam Okafor", "count", (0.2, 0.55)),
+    ("Grow the Pathfinder launch", "Marketing", 0, "visitors", "Tom Berg", "count", (1.0, 1.25)),
+    ("Grow the Pathfinder launch", "Marketing", 0, "purchases", "Lea Martin", "count",
+     (0.75, 0.9)),
 ]
-_COUNT_TITLES = {"new_customers": "Win {:,.0f} new customers", "demos_scheduled": "Book {:,.0f} demos"}
+_COUNT_TITLES = {"new_customers": "Win {:,.0f} new customers", "demos_scheduled": "Book {:,.0f} demos",
+                 "visitors": "Bring {:,.0f} visitors to the product page",
+                 "purchases": "Reach {:,.0f} purchases"}
 START_BAND = 0.08             # the start rounds at most this far, away from the target
 
 

@@ -97,6 +97,15 @@ def format_value(value: object, unit: str = "number") -> str:
     return MINUS + body if number < 0 and not _is_zero_text(body) else body
 
 
+def format_count(value: object) -> str:
+    """A count in full, rounded to a whole number: 12,743 (never "12.7k", so a
+    column of counts reads alike); "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    text = f"{float(value):,.0f}"
+    return "0" if text == "-0" else text
+
+
 def format_progress(value: object) -> str:
     """A progress or share as a whole percent: 0.55 -> "55%"; "—" when missing."""
     if is_missing(value):
@@ -180,11 +189,12 @@ def status_badge(status: str | None) -> str:
 
 
 def target_rule(target: object, target_kind: str, unit: str = "number") -> str:
-    """The KPI's rule in words: "at least 3.0%; met when equal"."""
+    """The KPI's rule in words: "at least 3.0%", "at most $40" (a value equal to
+    the target meets it: pages say so once, not on every card)."""
     if is_missing(target):
         return "no target"
     bound = "at most" if target_kind == "max" else "at least"
-    return f"{bound} {format_value(target, unit)}; met when equal"
+    return f"{bound} {format_value(target, unit)}"
 
 
 def period_bounds(label: str) -> tuple[date, date]:

@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from . import formatting as fmt
 from .budget import (actual_allocation, blended, extrapolation_warnings, projected,
                      projection_vs_actual, ratio, scenario_comparison, summed)
 from .curves import fitted_curve
@@ -77,6 +78,31 @@ def _kpis(rows: pd.DataFrame, keys: list[str], cac_target: float | None) -> pd.D
     return frame
 
 
+def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
+                       cac_target: float | None) -> list[str]:
+    """What the campaign table says, in sentences: the best converting campaign,
+    those above the CAC target, and the channels without a campaign breakdown.
+    `campaigns` are campaign_kpis rows; `channels` every channel of the launch."""
+    name = lambda r: f"{r['campaign'] or '(no campaign)'} on {r['channel']}"  # noqa: E731
+    out = []
+    rated = campaigns.dropna(subset=["conversion_rate"])
+    if len(rated) > 1:
+        top = rated.loc[rated["conversion_rate"].idxmax()]
+        out.append(f"Best converting: {name(top)} "
+                   f"({fmt.format_value(top['conversion_rate'], 'percent')} of visitors buy).")
+    if not is_missing(cac_target):
+        dear = campaigns[campaigns["above_cac_target"] == True]  # noqa: E712
+        target = fmt.format_value(cac_target, "currency")
+        out.append(f"Above the CAC target of {target}: " + ", ".join(
+            f"{name(r)} ({fmt.format_value(r['cac'], 'currency')})"
+            for r in dear.to_dict("records")) + "." if len(dear)
+            else f"No campaign is above the CAC target of {target}.")
+    plain = sorted(set(channels) - set(campaigns["channel"]))
+    if plain:
+        out.append(f"Without a campaign breakdown: {', '.join(plain)}.")
+    return out
+
+
 # --- before and after ------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -97,8 +123,10 @@ class BeforeAfter:
     def windows_text(self) -> str:
         if not self.days:
             return self.reason
-        return (f"{self.days} day(s) before ({self.before_start} to {self.before_end}) vs "
-                f"{self.days} day(s) from ({self.after_start} to {self.after_end})")
+        days = f"{self.days} day{'s' if self.days != 1 else ''}"
+        span = lambda a, b: f"{fmt.human_date(a)} to {fmt.human_date(b)}"  # noqa: E731
+        return (f"{days} before ({span(self.before_start, self.before_end)}) vs "
+                f"{days} from ({span(self.after_start, self.after_end)})")
 
 
 def comparison_windows(dates: pd.Series, pivot: date,
@@ -366,6 +394,28 @@ def saved_scenario(con: duckdb.DuckDBPyConnection, launch: str, name: str,
     projection = projected(found.curves, allocation_per_day, found.days, found.kpis)
     return launch_store.save_scenario(con, found.launch.launch, name, found.days, projection,
                                       replace=replace)
+
+
+def split_table(splits: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """DataFrame[scenario, <one column per channel>, total]: each named daily
+    budget split ($ per day) in a row, channels in sorted order, a channel a
+    split leaves out as 0. Pure."""
+    channels = sorted({c for split in splits.values() for c in split})
+    rows = [{"scenario": name, **{c: float(split.get(c, 0.0)) for c in channels},
+             "total": float(sum(split.values()))} for name, split in splits.items()]
+    return pd.DataFrame(rows, columns=["scenario", *channels, "total"])
+
+
+def scenario_splits(con: duckdb.DuckDBPyConnection, names: list[str],
+                    launch: str | None = None) -> pd.DataFrame:
+    """split_table of the actual daily spend per channel and of saved scenarios,
+    by name. Refuses an unknown scenario (InputError)."""
+    found = launch_analysis(con, launch)
+    splits = {"Actual": actual_split(found)}
+    for name in names:
+        _, frame = launch_store.load_scenario(con, found.launch.launch, name)
+        splits[name] = dict(zip(frame["channel"], frame["spend_per_day"]))
+    return split_table(splits)
 
 
 def compared_scenarios(con: duckdb.DuckDBPyConnection, names: list[str],

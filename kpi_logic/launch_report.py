@@ -62,10 +62,12 @@ def engagement_chart(totals: pd.DataFrame, promotion_date: date, *, start: date 
     frame = _from(totals, start)
     x = alt.X("obs_date:T", title=None, axis=alt.Axis(format="%-d %b"))
     if per_visitor:
-        body = alt.Chart(frame.dropna(subset=["engagement_per_visitor"])).mark_line(
-            color="#CC79A7").encode(
-            x=x, y=alt.Y("engagement_per_visitor:Q", title="engagement per visitor",
-                         axis=alt.Axis(format=".2~f")))
+        # Per 100 visitors, as the page's table and the report's sentence say it.
+        per_100 = frame.dropna(subset=["engagement_per_visitor"]).assign(
+            per_100=lambda f: f["engagement_per_visitor"] * 100)
+        body = alt.Chart(per_100).mark_line(color="#CC79A7").encode(
+            x=x, y=alt.Y("per_100:Q", title="likes, shares, comments per 100 visitors",
+                         axis=alt.Axis(format=",.3~f")))
     else:
         long = frame.melt("obs_date", ["likes", "shares", "comments"], "measure", "count").dropna()
         body = alt.Chart(long).mark_line(strokeWidth=1.4).encode(
@@ -122,11 +124,11 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
     uplift = traffic_uplift(found.daily, spec.launch_date)
     change = {} if uplift.table.empty else uplift.table.iloc[0].to_dict()
     return [
-        {"title": "Conversion rate", "status": total["conversion_status"] or "no_data",
+        {"title": "Launch conversion", "status": total["conversion_status"] or "no_data",
          "value": fmt.format_value(total["conversion_rate"], "percent"),
          "lines": [(f"Target: {fmt.target_rule(spec.conversion_target, 'min', 'percent')}", MUTED),
                    ("purchases / product-page visitors", MUTED)]},
-        {"title": "Customer acquisition cost", "status": total["cac_status"] or "no_data",
+        {"title": "Launch CAC (customer acquisition cost)", "status": total["cac_status"] or "no_data",
          "value": fmt.format_value(total["cac"], "currency"),
          "lines": [(f"Target: {fmt.target_rule(spec.cac_target, 'max', 'currency')}", MUTED),
                    ("spend / new customers", MUTED)]},
@@ -140,7 +142,7 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
          "value": fmt.format_value(total["spend"], "currency"),
          "lines": [(f"over {found.days} days", MUTED)]},
         {"title": "New customers since launch", "colour": charts.INK,
-         "value": fmt.format_value(total["new_customers"]),
+         "value": fmt.format_count(total["new_customers"]),
          "lines": [(f"{fmt.format_value(total['purchases'])} purchases", MUTED)]},
     ]
 
@@ -167,8 +169,8 @@ def _table(rows: list[list[str]], columns: list[tuple[int, str]], *,
 def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
     """Per channel: spend, new customers, CAC, conversion, share of budget vs customers."""
     columns = [(0, "Channel"), (190, "Spend"), (310, "New customers"), (450, "CAC"),
-               (560, "Conversion"), (680, "Budget share"), (800, "Customer share")]
-    rows = [[r.channel, fmt.format_value(r.spend, "currency"), fmt.format_value(r.new_customers),
+               (560, "Conversion"), (680, "Share of budget"), (820, "Share of new customers")]
+    rows = [[r.channel, fmt.format_value(r.spend, "currency"), fmt.format_count(r.new_customers),
              fmt.format_value(r.cac, "currency"), fmt.format_value(r.conversion_rate, "percent"),
              fmt.format_progress(r.budget_share), fmt.format_progress(r.customer_share)]
             for r in kpis.itertuples(index=False)]
@@ -180,9 +182,9 @@ def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
     """Per channel and campaign (campaign_kpis rows): spend, new customers, CAC,
     conversion, share of budget; "—" stands for rows without a campaign."""
     columns = [(0, "Channel"), (150, "Campaign"), (370, "Spend"), (480, "New customers"),
-               (610, "CAC"), (710, "Conversion"), (820, "Budget share")]
+               (610, "CAC"), (710, "Conversion"), (820, "Share of budget")]
     rows = [[r.channel, r.campaign or "—", fmt.format_value(r.spend, "currency"),
-             fmt.format_value(r.new_customers), fmt.format_value(r.cac, "currency"),
+             fmt.format_count(r.new_customers), fmt.format_value(r.cac, "currency"),
              fmt.format_value(r.conversion_rate, "percent"), fmt.format_progress(r.budget_share)]
             for r in campaigns.itertuples(index=False)]
     flags = [ABOVE_TARGET if flag is True else None for flag in campaigns["above_cac_target"]]
@@ -190,13 +192,48 @@ def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
 
 
 def comparison_table(table: pd.DataFrame) -> alt.LayerChart:
-    """Scenarios beside the actual: spend, new customers, CAC, conversion."""
-    columns = [(0, "Scenario"), (300, "Spend"), (460, "New customers"), (620, "CAC"),
-               (760, "Conversion")]
-    rows = [[r.scenario, fmt.format_value(r.spend, "currency"), fmt.format_value(r.new_customers),
-             fmt.format_value(r.cac, "currency"), fmt.format_value(r.conversion_rate, "percent")]
-            for r in table.itertuples(index=False)]
+    """Scenarios beside the actual (the first row): spend, new customers and CAC
+    with their change from the actual, conversion."""
+    columns = [(0, "Scenario"), (280, "Spend"), (400, "New customers"), (540, "vs actual"),
+               (660, "CAC"), (760, "vs actual"), (880, "Conversion")]
+    first = table.iloc[0] if len(table) else None
+    rows = []
+    for index, r in enumerate(table.itertuples(index=False)):
+        change = (lambda column, unit: "" if index == 0 or first is None
+                  or fmt.is_missing(getattr(r, column)) or fmt.is_missing(first[column])
+                  else fmt.format_delta(getattr(r, column) - first[column], unit))
+        rows.append([r.scenario, fmt.format_value(r.spend, "currency"),
+                     fmt.format_count(r.new_customers), change("new_customers", "number"),
+                     fmt.format_value(r.cac, "currency"), change("cac", "currency"),
+                     fmt.format_value(r.conversion_rate, "percent")])
     return _table(rows, columns)
+
+
+def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
+    """Each scenario's daily budget per channel (rows of launch.split_table)."""
+    channels = [c for c in splits.columns if c not in ("scenario", "total")]
+    step = min(150, (WIDTH - 400) // max(len(channels), 1))
+    columns = [(0, "$ per day"), *((260 + i * step, c) for i, c in enumerate(channels)),
+               (260 + len(channels) * step, "Total")]
+    rows = [[r["scenario"], *(fmt.format_value(r[c], "currency") for c in channels),
+             fmt.format_value(r["total"], "currency")] for r in splits.to_dict("records")]
+    return _table(rows, columns)
+
+
+def whatif_parts(result: dict, allocation: dict, days: int) -> list:
+    """The Adjust step's what-if (launch.what_if's result for `allocation`, $ per
+    day, over `days`): the split beside the actual per channel, and the totals."""
+    channels = result["channels"]
+    columns = [(0, "Channel"), (240, "Actual $ per day"), (420, "What-if $ per day"),
+               (600, "Projected new customers"), (820, "Actual CAC"), (960, "Projected CAC")]
+    rows = [[r.channel, fmt.format_value(r.actual_spend / days, "currency"),
+             fmt.format_value(allocation.get(r.channel), "currency"),
+             fmt.format_count(r.projected_new_customers),
+             fmt.format_value(r.actual_cac, "currency"),
+             fmt.format_value(r.projected_cac, "currency")]
+            for r in channels.itertuples(index=False)]
+    return [section("What-if split of the daily budget (not saved), projected over the same "
+                    "days"), _table(rows, columns), comparison_table(result["totals"])]
 
 
 def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
@@ -216,8 +253,9 @@ def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
             if pd.notna(value) and value > 0:
                 colour = fmt.NEUTRAL if index == 1 else "#0072B2"
                 canvas.rect(x0, y, (span - 80) * value / top, 18, colour)
+            text = fmt.format_count(value) if unit == "number" else fmt.format_value(value, unit)
             canvas.text(x0 + (span - 80) * (0 if pd.isna(value) else value / top) + 8, y + 14,
-                        fmt.format_value(value, unit), size=13)
+                        text, size=13)
     for index, name in enumerate(table["scenario"], start=1):
         canvas.text(0, 18 + index * row, name, size=14, limit=left - 10)
     return canvas.chart()
@@ -241,12 +279,15 @@ def engagement_sentence(found: LaunchAnalysis, promotion: date) -> str:
 
 
 def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
-                        title: str | None = None,
-                        promotion: date | None = None) -> alt.VConcatChart:
+                        title: str | None = None, promotion: date | None = None,
+                        splits: pd.DataFrame | None = None,
+                        what_if: tuple[dict, dict] | None = None) -> alt.VConcatChart:
     """The launch report as one chart: header, KPI tiles, channels (and campaigns),
     traffic by day, engagement around `promotion` (default: the launch's
     promotion date; none without one), and the scenarios compared with the
-    actual when `comparison` is given."""
+    actual when `comparison` is given (with each one's daily split when `splits`
+    is given), and the what-if (launch.what_if's result, its allocation) when
+    `what_if` is given."""
     spec = found.launch
     facts = [("Launch date", fmt.human_date(spec.launch_date)),
              ("Days since launch", str(found.days)),
@@ -270,9 +311,13 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
     promotion = promotion or spec.promotion_date
     if promotion is not None:
         parts.append(note(engagement_sentence(found, promotion)))
+    if what_if is not None:
+        parts += whatif_parts(*what_if, found.days)
     if comparison is not None and len(comparison):
         parts += [section("Budget scenarios compared with the actual (totals over the same days)"),
                   comparison_table(comparison), comparison_bars(comparison)]
+        if splits is not None and len(splits):
+            parts += [note("How each scenario splits the daily budget:"), split_chart(splits)]
     return (alt.vconcat(*parts, spacing=22)
             .resolve_scale(color="independent", strokeDash="independent")
             .configure(font=FONT, background="white", padding=36)
@@ -284,7 +329,9 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
 
 def render_launch_report(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
                          title: str | None = None, scale: float = 2.0,
-                         promotion: date | None = None) -> bytes:
+                         promotion: date | None = None, splits: pd.DataFrame | None = None,
+                         what_if: tuple[dict, dict] | None = None) -> bytes:
     """The launch report as PNG bytes (launch_report_chart). Does not mutate its inputs."""
-    spec = launch_report_chart(found, comparison, title=title, promotion=promotion).to_dict()
+    spec = launch_report_chart(found, comparison, title=title, promotion=promotion,
+                               splits=splits, what_if=what_if).to_dict()
     return vl_convert.vegalite_to_png(spec, scale=scale)

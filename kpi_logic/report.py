@@ -94,7 +94,8 @@ def legend_line() -> alt.LayerChart:
     canvas.text(x + 10, 17, "- - -  target (steps where the target changes)", size=13,
                 colour=charts.INK)
     canvas.rect(x + 330, 6, 26, 14, "#F2E2CC")
-    canvas.text(x + 364, 17, "at-risk band (within tolerance)", size=13, colour=charts.INK)
+    canvas.text(x + 364, 17, "at-risk band (within tolerance); equal to the target is met",
+                size=13, colour=charts.INK)
     return canvas.chart()
 
 

@@ -264,6 +264,7 @@ def test_demo_command_loads_the_demo_company(tmp_path):
     infeasible = run(db, "launch-optimise", "--budget", "100", "--min", "social=500")
     assert infeasible.returncode == 2 and "Traceback" not in infeasible.stderr
     assert {(c["channel"], c["campaign"]) for c in launch["campaigns"]} == {
+        ("display", "Launch banners"), ("display", "Retargeting"),
         ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
         ("social", "Creator promotion"), ("social", "Launch posts")}
     assert launch["promotion_date"] == (expected + timedelta(days=21)).isoformat()

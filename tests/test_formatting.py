@@ -129,8 +129,8 @@ def test_statuses_have_distinct_colours():
 
 
 @pytest.mark.parametrize("target, kind, unit, expected", [
-    (0.03, "min", "percent", "at least 3.0%; met when equal"),
-    (40, "max", "currency", "at most $40; met when equal"),
+    (0.03, "min", "percent", "at least 3.0%"),
+    (40, "max", "currency", "at most $40"),
     (None, "min", "number", "no target"),
 ])
 def test_target_rule(target, kind, unit, expected):
@@ -216,3 +216,10 @@ def test_metric_label_reads_like_words(name, label):
 @pytest.mark.parametrize("value, text", [(0.997, "99%"), (1.0, "100%"), (0.555, "56%"), (1.17, "117%")])
 def test_progress_below_the_target_never_reads_as_done(value, text):
     assert fmt.format_progress(value) == text
+
+
+@pytest.mark.parametrize("value, expected", [
+    (12743.4, "12,743"), (9908.0, "9,908"), (0, "0"), (-0.2, "0"), (-1500, "-1,500"),
+    (None, "—"), (float("nan"), "—"), (1_250_000, "1,250,000")])
+def test_format_count_writes_counts_in_full(value, expected):
+    assert fmt.format_count(value) == expected

@@ -73,7 +73,7 @@ def test_traffic_uplift_uses_equal_windows_either_side_of_the_launch():
     assert uplift.table.iloc[0].to_dict() == {"measure": "visitors per day", "before": 10.0,
                                               "after": 110 / 3, "change": 110 / 3 - 10.0,
                                               "relative_change": (110 / 3 - 10.0) / 10.0}
-    assert "3 day(s) before (2025-02-26 to 2025-02-28)" in uplift.windows_text()
+    assert "3 days before (26 Feb 2025 to 28 Feb 2025) vs 3 days from (1 Mar 2025 to 3 Mar 2025)" in uplift.windows_text()
     assert L.traffic_uplift(daily, LAUNCH_DAY, window_days=1).before_start == date(2025, 2, 28)
 
 
@@ -324,3 +324,44 @@ def test_saved_scenario_stores_the_projection_of_a_daily_split(con):
         L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0})
     L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0}, replace=True)
     assert launch_store.load_scenario(con, "Aurora", "Search only")[1]["spend_per_day"].sum() == 10.0
+
+
+def test_split_table_puts_each_daily_split_in_a_row():
+    splits = {"Actual": {"search": 300.0, "social": 50.0}, "More search": {"search": 350.0}}
+    before = {k: dict(v) for k, v in splits.items()}
+    expected = pd.DataFrame({"scenario": ["Actual", "More search"], "search": [300.0, 350.0],
+                             "social": [50.0, 0.0], "total": [350.0, 350.0]})
+    assert_frame_equal(L.split_table(splits), expected)
+    assert splits == before
+
+
+def test_scenario_splits_read_the_saved_allocations_beside_the_actual(con):
+    add_launch(con)
+    add_launch_history(con)
+    found = L.launch_analysis(con)
+    L.saved_scenario(con, "Aurora", "All search", {"search": 400.0, "social": 0.0,
+                                                   "partners": 0.0})
+    table = L.scenario_splits(con, ["All search"]).set_index("scenario")
+    assert table.loc["All search", "search"] == 400.0
+    assert table.loc["Actual", "social"] == pytest.approx(50.0)      # 50 a day since launch
+    assert table.loc["Actual", "total"] == pytest.approx(sum(L.actual_split(found).values()))
+    with pytest.raises(InputError, match="No scenario named 'Nope'"):
+        L.scenario_splits(con, ["Nope"])
+
+
+def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_campaigns():
+    campaigns = L.campaign_kpis(pd.DataFrame({
+        "channel": ["search", "search", "display"], "campaign": ["Brand", "Generic", "Banners"],
+        "spend": [100.0, 300.0, 900.0], "visitors": [100.0, 400.0, 1000.0],
+        "purchases": [10.0, 8.0, 5.0], "new_customers": [10.0, 6.0, 5.0]}), cac_target=55)
+    assert L.campaign_sentences(campaigns, ["display", "email", "search"], 55) == [
+        "Best converting: Brand on search (10.0% of visitors buy).",
+        "Above the CAC target of $55: Banners on display ($180).",
+        "Without a campaign breakdown: email."]
+    search = L.campaign_kpis(pd.DataFrame({
+        "channel": ["search"] * 2, "campaign": ["Brand", "Generic"], "spend": [100.0, 300.0],
+        "visitors": [100.0, 400.0], "purchases": [10.0, 8.0], "new_customers": [10.0, 6.0]}),
+        cac_target=90)
+    assert L.campaign_sentences(search, ["search"], 90)[1] == \
+        "No campaign is above the CAC target of $90."
+    assert len(L.campaign_sentences(campaigns, ["search", "display"], None)) == 1

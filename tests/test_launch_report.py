@@ -136,3 +136,31 @@ def test_the_report_uses_the_promotion_date_it_is_given(found):
     picked = LAUNCH_DAY + timedelta(days=5)
     text = chart_text(launch_report.launch_report_chart(found, promotion=picked))
     assert "Social promotion from 6 Mar 2025" in text
+
+
+def test_the_adjust_report_shows_the_what_if_split_and_its_totals(found):
+    actual = launch.actual_split(found)
+    moved = {**actual, "display": 0.0, "search": actual["search"] + actual["display"]}
+    result = launch.what_if(found, moved)
+    text = chart_text(launch_report.launch_report_chart(found, what_if=(result, moved)))
+    assert "What-if split of the daily budget (not saved)" in text
+    assert f'"{fmt_money(moved["search"])}"' in text and '"$0"' in text
+    assert "Actual split, projected" in text
+    assert "What-if split" not in chart_text(launch_report.launch_report_chart(found))
+
+
+def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(found, con):
+    split = {c: 100.0 for c in found.curves}
+    launch.saved_scenario(con, None, "Even", split)
+    comparison = launch.compared_scenarios(con, ["Even"])
+    splits = launch.scenario_splits(con, ["Even"])
+    text = chart_text(launch_report.launch_report_chart(found, comparison, splits=splits))
+    assert "How each scenario splits the daily budget:" in text
+    assert '"$100"' in text and '"$300"' in text          # each channel, and the total
+    change = comparison.set_index("scenario").loc["Even", "new_customers"] - \
+        comparison["new_customers"].iloc[0]
+    assert f'"{launch_report.fmt.format_delta(change)}"' in text
+
+
+def fmt_money(value: float) -> str:
+    return launch_report.fmt.format_value(value, "currency")

@@ -69,15 +69,15 @@ def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
         total = launch.launch_kpis(launch.launch_analysis(con))
     assert number(metric(at, "New customers since launch")) == total["new_customers"]
     badges = [m.value for m in at.markdown if "· target" in m.value]
-    assert badges == [f"**{fmt.status_badge(total['conversion_status'])}** · target at least 2.2%; "
-                      "met when equal",
-                      f"**{fmt.status_badge(total['cac_status'])}** · target at most $55; met when equal"]
+    assert badges == [f"**{fmt.status_badge(total['conversion_status'])}** · target at least 2.2%",
+                      f"**{fmt.status_badge(total['cac_status'])}** · target at most $55"]
 
 
 def test_analyse_breaks_channels_down_by_campaign(page_db):
     at = opened(step="Analyse")
     table = table_with(at, "campaign")
     assert [tuple(r) for r in table[["channel", "campaign"]].to_numpy()] == [
+        ("display", "Launch banners"), ("display", "Retargeting"),
         ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
         ("social", "Creator promotion"), ("social", "Launch posts")]
     with store.connect(page_db) as con:
@@ -88,14 +88,18 @@ def test_analyse_breaks_channels_down_by_campaign(page_db):
     search = found.kpis.set_index("channel").loc["search_ads"]
     assert by_campaign.loc[["Brand terms", "Pathfinder keywords"], "spend"].sum() == \
         pytest.approx(search["spend"])
-    assert any(c.value.startswith("Best converting: Brand terms on search_ads") for c in at.caption)
+    sentence = next(c.value for c in at.caption if c.value.startswith("Best converting: "))
+    assert sentence.startswith("Best converting: Brand terms on search_ads")
+    assert "Above the CAC target of $55: Launch banners on display ($" in sentence
+    assert "Without a campaign breakdown: email, partners." in sentence
 
 
 def test_measure_states_the_comparison_windows(page_db):
     at = opened()
     assert at.segmented_control(key="launch_step").value == "Measure"
     assert number(metric(at, "Visitors per day since")) > number(metric(at, "Visitors per day before"))
-    assert any(re.search(r"\d+ day\(s\) before \(\d{4}-\d\d-\d\d to", c.value) for c in at.caption)
+    assert any(re.search(r"\d+ days before \(\d{1,2} [A-Z][a-z]{2} \d{4} to", c.value)
+               for c in at.caption)
     at.segmented_control(key="launch_step").set_value("Adjust").run()
     assert at.query_params["step"] == "Adjust" and at.query_params["launch"] == "Pathfinder launch"
     assert at.slider
@@ -187,6 +191,10 @@ def test_saving_two_scenarios_and_comparing_them_with_the_actual(page_db):
     assert rows.loc["Less display", "new_customers"] > rows.loc["Actual split", "new_customers"]
     assert rows.loc["Less display", "cac"] < rows.loc["Actual", "cac"]
     assert len(at.get("vega_lite_chart")) == 1
+    splits = table_with(at, "total").set_index("scenario")
+    assert splits.loc["Less display", "display"] == 300.0
+    assert splits.loc["Less display", "total"] == pytest.approx(splits.loc["Actual", "total"])
+    assert splits.loc["Actual split", "display"] == pytest.approx(splits.loc["Actual", "display"])
     at.multiselect(key="launch_compare_picker").unselect("Actual split").run()
     assert at.query_params["compare"] == "Less display"
     with store.connect(page_db) as con:
@@ -221,12 +229,12 @@ def test_improve_compares_engagement_around_the_launchs_promotion_date(page_db):
     assert at.date_input(key="launch_promotion").value == spec.promotion_date
     table = table_with(at, "measure").set_index("measure")
     # the demo's social promotion runs from day 21 to 42 and triples engagement
-    assert table.loc["engagement", "after"] > 1.5 * table.loc["engagement", "before"]
+    assert table.loc["All three", "after"] > 1.5 * table.loc["All three", "before"]
     assert any("Per 100 product-page visitors" in c.value for c in at.caption)
     with store.connect(page_db) as con:
         found = launch.launch_analysis(con)
     engine = launch.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
-    assert table.loc["likes", "after"] == pytest.approx(100 * engine.loc["likes", "after"])
+    assert table.loc["Likes", "after"] == pytest.approx(100 * engine.loc["likes", "after"])
     assert "promo" not in at.query_params          # the definition's date needs no URL
 
 
@@ -238,7 +246,7 @@ def test_a_picked_promotion_date_travels_in_the_link(page_db):
     at.date_input(key="launch_promotion").set_value(later).run()
     assert at.query_params["promo"] == later.isoformat()
     table = table_with(at, "measure").set_index("measure")
-    assert table.loc["engagement", "after"] < table.loc["engagement", "before"]
+    assert table.loc["All three", "after"] < table.loc["All three", "before"]
     shared = opened(step="Improve", promo=later.isoformat())
     assert shared.date_input(key="launch_promotion").value == later
     ignored = opened(step="Improve", promo="not-a-date")

@@ -100,7 +100,7 @@ def test_kpi_tile_shows_value_status_rule_and_changes_in_direction_colours():
     tile = report_blocks.kpi_tile(cac)
     assert tile["value"] == "$56.20" and tile["status"] == "unhealthy"
     texts = [text for text, _ in tile["lines"]]
-    assert texts[:3] == ["Target: at most $40; met when equal",
+    assert texts[:3] == ["Target: at most $40",
                          "▲ +$4.50 (+8.7%) vs Feb 2025",
                          "▲ +$17.10 (+43.7%) vs Mar 2024"]
     assert tile["lines"][1][1] == fmt.BAD

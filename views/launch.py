@@ -28,26 +28,42 @@ PROMOTION_CHOSEN = "launch_promotion_chosen"
 STEPS = ("Measure", "Analyse", "Adjust", "Improve", "Scenarios")
 
 
-def rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Projected counts as whole numbers (a projection has no decimals worth reading)."""
-    counts = [c for c in frame.columns if c.endswith(("visitors", "purchases", "customers"))]
-    return frame.round({c: 0 for c in counts})
+# Words for the engine's column names, the same on every table of the page.
+LABELS = {"cac": "CAC", "cac_vs_target": "CAC vs target", "budget_share": "Share of budget",
+          "customer_share": "Share of new customers", "conversion_rate": "Conversion",
+          "new_customers": "New customers", "spend_per_day": "$ per day", "scenario": "Scenario",
+          "actual_cac": "Actual CAC", "projected_cac": "Projected CAC",
+          "max_spend_seen": "Most spent in a day", "days": "Days fitted", "r2": "R²",
+          "note": "Why constant CAC"}
 
 
-def number_columns(frame: pd.DataFrame, labels: dict[str, str] | None = None) -> dict:
-    """Column formats by name: money for spend and CAC, percent for rates and shares."""
-    config = {}
-    for column in frame.columns:
-        label = (labels or {}).get(column, column.replace("_", " ").capitalize())
-        if column.endswith(("spend", "cac", "spend_per_day", "seen")):
-            config[column] = st.column_config.NumberColumn(label, format="dollar")
-        elif column.endswith(("rate", "share", "relative_change")):
-            config[column] = st.column_config.NumberColumn(label, format="percent")
-        elif pd.api.types.is_float_dtype(frame[column]):
-            config[column] = st.column_config.NumberColumn(label, format="localized")
-        else:
-            config[column] = label
-    return config
+def cell_text(column: str, value) -> str:
+    """A cell as the PNG report writes it: money, percent, counts in full, "—" when missing."""
+    if column.endswith(("spend", "cac", "spend_per_day", "seen", "total")):
+        return fmt.format_value(value, "currency")
+    if column.endswith("share"):
+        return fmt.format_progress(value)
+    if column.endswith(("rate", "relative_change")):
+        return fmt.format_value(value, "percent")
+    if column.endswith(("visitors", "purchases", "customers")):
+        return fmt.format_count(value)
+    return fmt.format_value(value)
+
+
+def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
+          money: tuple[str, ...] = (), key: str | None = None) -> None:
+    """A table of the page: numbers formatted like the report (missing as "—",
+    never "None"), sortable on the numbers underneath. `money` names columns
+    whose names do not say they hold dollars (a split's channel columns)."""
+    names = {**LABELS, **(labels or {})}
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    formats = {c: (lambda v, c=c: fmt.format_value(v, "currency") if c in money
+                   else cell_text(c, v)) for c in numeric}
+    st.dataframe(frame.style.format(formats), hide_index=True, width="stretch", key=key,
+                 column_config={c: st.column_config.Column(
+                     names.get(c, c if c in money else c.replace("_", " ").capitalize()))
+                     for c in frame.columns})
 
 
 state.restore({"launch": state.LAUNCH_NAME, "step": STEP, "compare": COMPARED,
@@ -107,19 +123,31 @@ def cac_words(above, cac) -> str:
     return "⚠ above target" if above else "✔ within target"
 
 
+# The columns an executive reads first come first; the parts after (the page is narrow).
+KPI_ORDER = ["cac_vs_target", "cac", "budget_share", "customer_share", "new_customers", "spend",
+             "conversion_rate", "visitors", "purchases"]
+
+
 def analyse() -> None:
     total = launch.launch_kpis(found)
+    since = fmt.human_date(spec.launch_date)
     cards = st.columns(4)
     for card, (label, value, unit, status, rule, why) in zip(cards[:2], [
-            ("Conversion rate", total["conversion_rate"], "percent", total["conversion_status"],
-             fmt.target_rule(spec.conversion_target, "min", "percent"), "purchases / visitors"),
-            ("CAC", total["cac"], "currency", total["cac_status"],
-             fmt.target_rule(spec.cac_target, "max", "currency"), "spend / new customers")]):
+            ("Launch conversion", total["conversion_rate"], "percent", total["conversion_status"],
+             fmt.target_rule(spec.conversion_target, "min", "percent"),
+             "purchases / product-page visitors"),
+            ("Launch CAC", total["cac"], "currency", total["cac_status"],
+             fmt.target_rule(spec.cac_target, "max", "currency"),
+             "launch channel spend / new customers")]):
         card.metric(label, fmt.format_value(value, unit),
-                    help=f"{why}, from the summed days since the launch")
+                    help=f"{why}, from the summed days since {since}")
         card.markdown(f"**{fmt.status_badge(status)}** · target {rule}")
     cards[2].metric("Spend since launch", fmt.format_value(total["spend"], "currency"))
-    cards[3].metric("New customers since launch", fmt.format_value(total["new_customers"]))
+    cards[3].metric("New customers since launch", fmt.format_count(total["new_customers"]))
+    st.caption(f"The launch's own figures since {since}, against the launch's targets (a value "
+               "equal to its target meets it). The monthly Conversion rate and CAC KPIs on the "
+               "Marketing scorecard count the whole website and all marketing spend, so they "
+               "differ.")
     kpis = found.kpis
     for r in kpis[kpis["above_cac_target"] == True].itertuples(index=False):  # noqa: E712
         target = fmt.format_value(spec.cac_target, "currency")
@@ -129,11 +157,7 @@ def analyse() -> None:
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
                    "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
     words = [cac_words(a, c) for a, c in zip(kpis["above_cac_target"], kpis["cac"])]
-    table = kpis.drop(columns="above_cac_target")
-    table.insert(1, "cac_vs_target", words)
-    st.dataframe(table, hide_index=True, width="stretch", column_config=number_columns(
-        table, {"cac": "CAC", "budget_share": "Share of budget",
-                "customer_share": "Share of new customers", "cac_vs_target": "CAC vs target"}))
+    table(kpis.assign(cac_vs_target=words)[["channel", *KPI_ORDER]], {"channel": "Channel"})
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
     if len(found.campaigns):
@@ -143,20 +167,15 @@ def analyse() -> None:
 def campaigns() -> None:
     """Campaigns within the channels that name them: which one turns visitors into buyers."""
     st.subheader("Campaigns")
-    table = found.campaigns.drop(columns="above_cac_target")
-    table.insert(2, "cac_vs_target", [cac_words(a, c) for a, c in
-                                      zip(found.campaigns["above_cac_target"],
-                                          found.campaigns["cac"])])
-    table["campaign"] = table["campaign"].replace("", "(no campaign)")
-    st.dataframe(table, hide_index=True, width="stretch", column_config=number_columns(
-        table, {"cac": "CAC", "budget_share": "Share of budget",
-                "customer_share": "Share of new customers", "cac_vs_target": "CAC vs target"}))
-    best = found.campaigns.dropna(subset=["conversion_rate"])
-    if len(best) > 1:
-        top = best.loc[best["conversion_rate"].idxmax()]
-        st.caption(f"Best converting: {top['campaign'] or '(no campaign)'} on {top['channel']} "
-                   f"({fmt.format_value(top['conversion_rate'], 'percent')} of visitors buy). "
-                   "Shares are of the whole launch; the Adjust step moves budget between channels.")
+    rows = found.campaigns
+    words = [cac_words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"])]
+    shown = rows.assign(cac_vs_target=words,
+                        campaign=rows["campaign"].replace("", "(no campaign)"))
+    table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
+                                                        "campaign": "Campaign"})
+    st.caption(" ".join(launch.campaign_sentences(rows, found.kpis["channel"].tolist(),
+                                                  spec.cac_target))
+               + " Shares are of the whole launch; the Adjust step moves budget between channels.")
 
 
 def keep_split(allocation: dict) -> None:
@@ -219,56 +238,67 @@ def budget_sliders(actual: dict) -> dict:
     return {c: st.session_state[BUDGET + c] for c in actual}
 
 
-def adjust() -> None:
+def adjust() -> tuple[dict, dict] | None:
+    """The what-if; returns (its result, the daily split) for the PNG report."""
     if found.curve_problems:
         for channel, why in found.curve_problems.items():
             st.info(f"{channel} is left out of the what-if: {why}")
     actual = launch.actual_split(found)
     if not actual:
         st.warning("No channel has a response curve, so there is nothing to project.")
-        return
+        return None
     st.subheader("What if the daily budget were split differently?")
     allocation = budget_sliders(actual)
     result = launch.what_if(found, allocation)
     whatif = result["totals"].set_index("scenario")
     cards = st.columns(4)
     for card, (label, column, unit, colour) in zip(cards, [
-            ("Projected new customers", "new_customers", "number", "normal"),
-            ("Projected purchases", "purchases", "number", "normal"),
+            ("Projected new customers", "new_customers", "count", "normal"),
+            ("Projected purchases", "purchases", "count", "normal"),
             ("Projected blended CAC", "cac", "currency", "inverse"),
             ("Projected conversion", "conversion_rate", "percent", "normal")]):
         # Against the actual split run through the same curves: moving nothing
         # shows no change; the actual itself is in the table below.
         now, then = whatif.loc["Actual split, projected", column], whatif.loc["What-if", column]
-        card.metric(label, fmt.format_value(then, unit), delta_color=colour,
-                    delta=None if fmt.is_missing(then) or fmt.is_missing(now)
-                    else f"{fmt.format_delta(then - now, unit)} vs the actual split",
-                    help=f"Actual: {fmt.format_value(whatif.loc['Actual', column], unit)}")
+        shown = (fmt.format_count if unit == "count" else lambda v: fmt.format_value(v, unit))
+        delta_unit = "number" if unit == "count" else unit
+        delta = None if fmt.is_missing(then) or fmt.is_missing(now) \
+            else fmt.format_delta(then - now, delta_unit)
+        unchanged = delta is not None and not delta.startswith(("+", "-"))   # shown as 0
+        card.metric(label, shown(then), delta=None if delta is None else
+                    f"{delta} vs the actual split", delta_color="off" if unchanged else colour,
+                    delta_arrow="off" if unchanged else "auto",
+                    help=f"Actual: {shown(whatif.loc['Actual', column])}")
     st.caption(f"Budgets are per day, projected over the same {found.days} days as the actual, "
                "so the numbers compare directly. 'Actual split, projected' runs the actual "
                "budgets through the curves: the like-for-like baseline for the changes above.")
-    st.dataframe(rounded(result["totals"]), hide_index=True, width="stretch",
-                 column_config=number_columns(result["totals"], {"scenario": "Totals",
-                                                                 "cac": "CAC"}))
+    table(result["totals"], {"scenario": "Totals"})
     channels = result["channels"]
-    st.dataframe(rounded(channels), hide_index=True, width="stretch", column_config=number_columns(
-        channels, {"actual_cac": "Actual CAC", "projected_cac": "Projected CAC"}))
+    table(channels[["channel", "actual_cac", "projected_cac", "actual_new_customers",
+                    "projected_new_customers", "actual_conversion_rate",
+                    "projected_conversion_rate", "actual_spend", "projected_spend"]],
+          {"channel": "Channel", "actual_conversion_rate": "Actual conversion",
+           "projected_conversion_rate": "Projected conversion"})
     for warning in result["warnings"]:
         st.warning(warning, icon=":material/trending_up:")
     fits()
     optimise_controls(actual, allocation)
     save_controls(allocation)
+    return result, allocation
 
 
 def fits() -> None:
     st.markdown("**Response curves** (daily new customers = a × daily spend ^ b)")
-    table = curves.curve_fits(found.curves, found.curve_problems)
-    table["model"] = table["model"].map({"power": "fitted curve",
-                                         "constant_cac": "constant CAC"}).fillna("none")
-    table = table.drop(columns=["a"])
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        **number_columns(table, {"max_spend_seen": "Most spent in a day", "days": "Days fitted",
-                                 "note": "Why constant CAC"}),
+    fitted = curves.curve_fits(found.curves, found.curve_problems)
+    fitted["model"] = fitted["model"].map({"power": "fitted curve",
+                                           "constant_cac": "constant CAC"}).fillna("none")
+    fitted = fitted.drop(columns=["a"])
+    if not fitted["note"].fillna("").astype(bool).any():
+        fitted = fitted.drop(columns=["note"])      # every channel has a fitted curve
+    st.dataframe(fitted, hide_index=True, width="stretch", column_config={
+        "channel": "Channel", "model": "Model", "days": "Days fitted",
+        "max_spend_seen": st.column_config.NumberColumn("Most spent in a day", format="dollar"),
+        "note": "Why constant CAC",
         "r2": st.column_config.NumberColumn("R²", format="%.2f"),
         "b": st.column_config.NumberColumn("b", format="%.2f")})
 
@@ -363,21 +393,25 @@ def improve() -> None:
         return
     st.caption(f"Per 100 product-page visitors: {change.windows_text()}.")
     # Per 100 visitors reads as "8.5 likes" instead of "0.085 likes per visitor".
-    table = change.table.assign(**{c: change.table[c] * 100 for c in ("before", "after", "change")})
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
-        **number_columns(table, {"measure": "Per 100 visitors"}),
+    per_100 = change.table.assign(**{c: change.table[c] * 100
+                                     for c in ("before", "after", "change")},
+                                  measure=change.table["measure"].replace(
+                                      {"engagement": "all three"}).str.capitalize())
+    st.dataframe(per_100, hide_index=True, width="stretch", column_config={
+        "measure": "Per 100 visitors",
         **{c: st.column_config.NumberColumn(c.capitalize(), format="%.2f")
-           for c in ("before", "after", "change")}})
+           for c in ("before", "after", "change")},
+        "relative_change": st.column_config.NumberColumn("Relative change", format="percent")})
 
 
-def scenarios() -> pd.DataFrame | None:
+def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Saved scenarios; returns (the comparison, the daily splits) of those picked."""
     listed = data.run(launch_store.list_scenarios, name)
     if listed.empty:
         st.info("No scenarios saved yet: set a split on the Adjust step and save it.")
         return None
     shown = listed[["name", "spend_per_day", "new_customers", "cac", "days", "created_at"]]
-    st.dataframe(rounded(shown), hide_index=True, width="stretch", column_config=number_columns(
-        shown, {"name": "Scenario", "cac": "CAC", "days": "Days projected", "created_at": "Saved"}))
+    table(shown, {"name": "Scenario", "days": "Days projected", "created_at": "Saved"})
     if auth.can_edit():
         manage(listed["name"].tolist())
     options = listed["name"].tolist()
@@ -391,12 +425,15 @@ def scenarios() -> pd.DataFrame | None:
     if not picked:
         return None
     comparison = data.run(launch.compared_scenarios, picked, name)
-    st.dataframe(rounded(comparison), hide_index=True, width="stretch",
-                 column_config=number_columns(comparison, {"cac": "CAC"}))
+    table(comparison)
     st.altair_chart(launch_report.scenario_chart(comparison, width=220))
     st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
                "day, so one saved earlier is scaled to today's days.")
-    return comparison
+    st.markdown("**How each one splits the daily budget** ($ per day)")
+    splits = data.run(launch.scenario_splits, picked, name)
+    channels = tuple(c for c in splits.columns if c not in ("scenario", "total"))
+    table(splits, {"total": "Total"}, money=channels)
+    return comparison, splits
 
 
 def manage(options: list[str]) -> None:
@@ -415,18 +452,20 @@ def manage(options: list[str]) -> None:
             widgets.show_error(exc)
 
 
-comparison = None
+comparison = splits = trial = None
 try:
     if step == "Scenarios":
-        comparison = scenarios()
+        comparison, splits = scenarios() or (None, None)
+    elif step == "Adjust":
+        trial = adjust()
     else:
-        {"Measure": measure, "Analyse": analyse, "Adjust": adjust, "Improve": improve}[step]()
+        {"Measure": measure, "Analyse": analyse, "Improve": improve}[step]()
 except Exception as exc:  # never a traceback: the rest of the page still works
     widgets.show_error(exc)
 promotion = promotion_date()
 state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED),
                "promo": None if promotion == promotion_default() else promotion})
 
-widgets.png_download(lambda: launch_report.render_launch_report(found, comparison,
-                                                                promotion=promotion),
+widgets.png_download(lambda: launch_report.render_launch_report(
+    found, comparison, promotion=promotion, splits=splits, what_if=trial),
                      f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key="launch_png")

@@ -37,7 +37,7 @@ state.publish({"department": department, "period": period, "as_of": as_of})
 st.caption(
     f"{card['department']} · {fmt.human_period(card['period'])}"
     + (" (in progress: compared like-for-like with the same days before)" if card["partial"] else "")
-    + f" · as of {fmt.human_date(as_of)}")
+    + f" · as of {fmt.human_date(as_of)} · a value equal to its target meets it")
 
 if card.get("too_many_kpis"):
     st.warning(f"{card['department']} watches {card['kpi_count']} KPIs. More than 7 stop being "
