@@ -297,14 +297,17 @@ def cmd_report(args) -> int:
 
 def _launch_png(args) -> bytes:
     """The launch page's report: the launch, and saved scenarios compared with the actual."""
-    from .launch import compared_scenarios, launch_analysis
+    from .launch import compared_scenarios, launch_analysis, scenario_splits
     from .launch_report import render_launch_report
     promotion = _date(args.promotion, "--promotion")
     names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
+    comparison = splits = None
     with _reading(args.db) as con:
         found = launch_analysis(con, args.launch)
-        comparison = compared_scenarios(con, names, args.launch) if names else None
-    return render_launch_report(found, comparison, promotion=promotion)
+        if names:
+            comparison = compared_scenarios(con, names, args.launch)
+            splits = scenario_splits(con, names, args.launch)
+    return render_launch_report(found, comparison, promotion=promotion, splits=splits)
 
 
 def _report_data(con, args) -> dict:

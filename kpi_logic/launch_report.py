@@ -128,10 +128,10 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
          "value": fmt.format_value(total["conversion_rate"], "percent"),
          "lines": [(f"Target: {fmt.target_rule(spec.conversion_target, 'min', 'percent')}", MUTED),
                    ("purchases / product-page visitors", MUTED)]},
-        {"title": "Launch CAC (customer acquisition cost)", "status": total["cac_status"] or "no_data",
+        {"title": "Launch CAC", "status": total["cac_status"] or "no_data",
          "value": fmt.format_value(total["cac"], "currency"),
          "lines": [(f"Target: {fmt.target_rule(spec.cac_target, 'max', 'currency')}", MUTED),
-                   ("spend / new customers", MUTED)]},
+                   ("customer acquisition cost: spend / new customers", MUTED)]},
         {"title": "Product-page traffic", "colour": charts.INK,
          "value": fmt.format_pct_change(change.get("relative_change"), change.get("change")),
          "lines": [(f"{fmt.format_value(change.get('before'))} -> "
@@ -201,12 +201,20 @@ def comparison_table(table: pd.DataFrame) -> alt.LayerChart:
     for index, r in enumerate(table.itertuples(index=False)):
         change = (lambda column, unit: "" if index == 0 or first is None
                   or fmt.is_missing(getattr(r, column)) or fmt.is_missing(first[column])
-                  else fmt.format_delta(getattr(r, column) - first[column], unit))
+                  else _delta(getattr(r, column) - first[column], unit))
         rows.append([r.scenario, fmt.format_value(r.spend, "currency"),
                      fmt.format_count(r.new_customers), change("new_customers", "number"),
                      fmt.format_value(r.cac, "currency"), change("cac", "currency"),
                      fmt.format_value(r.conversion_rate, "percent")])
     return _table(rows, columns)
+
+
+def _delta(change: float, unit: str) -> str:
+    """A change with its sign; counts in whole numbers ("+1,861")."""
+    if unit != "number":
+        return fmt.format_delta(change, unit)
+    text = fmt.format_count(change)
+    return text if text.startswith("-") or text == "0" else "+" + text
 
 
 def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
