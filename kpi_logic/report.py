@@ -77,7 +77,7 @@ def scorecard_parts(data: dict, title: str | None) -> list:
     if trends:
         parts += [section("Trend against target"), legend_line(), _grid(trends, 2)]
     if data.get("metrics"):
-        parts += [section("Other metrics (not linked to a KPI or key result)"),
+        parts += [section("Plain metrics (not linked to a KPI or key result)"),
                   metric_table(data["metrics"])]
     return parts
 
@@ -244,7 +244,7 @@ def _progress_bar(canvas: Canvas, x: float, y: float, kr: dict, width: float = 3
     text = fmt.format_progress(progress)
     raw = kr.get("progress_raw")
     if not fmt.is_missing(raw) and not fmt.is_missing(progress) and abs(raw - progress) > 0.005:
-        text += f" (raw {fmt.format_progress(raw)})"
+        text += f" ({fmt.format_progress(raw)} of the way)"
     if not fmt.is_missing(expected):
         text += f"  ·  expected {fmt.format_progress(expected)}"
     canvas.text(x + width + 14, y + 13, text, size=13, limit=240)

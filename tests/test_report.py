@@ -143,8 +143,8 @@ def test_too_many_kpis_are_flagged():
 
 def test_okr_report_shows_raw_progress_when_clamped():
     texts = spec_texts("okrs", load("okrs"))
-    assert "100% (raw 117%)  ·  expected 50%" in texts
-    assert "0% (raw -33%)  ·  expected 50%" in texts
+    assert "100% (117% of the way)  ·  expected 50%" in texts
+    assert "0% (-33% of the way)  ·  expected 50%" in texts
 
 
 def test_long_alert_lists_are_cut_and_counted():

@@ -66,14 +66,17 @@ def kpi_card(kpi: dict) -> None:
             chart_data=[h["value"] for h in kpi["history"] if h["value"] is not None] or None,
             help=f"Period judged: {fmt.human_period(kpi['period'])}",
         )
+        # The arrow gives the direction and the colour whether it is good news
+        # (a falling CAC is green), as on the delta above.
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
+        change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
+        colour = {"good": "green", "bad": "red"}.get(tone)
         st.markdown(
             f"**{fmt.status_badge(kpi['status'])}**"
             + (" *(so far: the period is not over)*" if kpi.get("partial") else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
-            f"{fmt.format_change(last_year, unit)}"
-            + (f" ({'good' if tone == 'good' else 'bad' if tone == 'bad' else 'no'} news)" if last_year["abs"] else ""))
+            + (f":{colour}[{change}]" if colour else change))
         with st.popover("Definition", icon=":material/info:"):
             definition = kpi["definition"]
             st.markdown(f"**{kpi['title']}** measures `{kpi['metric']}`")
