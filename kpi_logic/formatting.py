@@ -102,8 +102,16 @@ def format_count(value: object) -> str:
     column of counts reads alike); "—" when missing."""
     if is_missing(value):
         return MISSING
-    text = f"{float(value):,.0f}"
-    return "0" if text == "-0" else text
+    number = float(value)
+    # Half away from zero, as people round (Python's format rounds half to even).
+    whole = math.floor(abs(number) + 0.5)
+    return f"{'-' if number < 0 and whole else ''}{whole:,}"
+
+
+def format_count_delta(value: object) -> str:
+    """A change of a count with its sign, in whole numbers: "+1,861", "-75", "0"."""
+    text = format_count(value)
+    return text if text in (MISSING, "0") or text.startswith("-") else "+" + text
 
 
 def format_progress(value: object) -> str:

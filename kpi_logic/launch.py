@@ -81,7 +81,8 @@ def _kpis(rows: pd.DataFrame, keys: list[str], cac_target: float | None) -> pd.D
 def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
                        cac_target: float | None) -> list[str]:
     """What the campaign table says, in sentences: the best converting campaign,
-    those above the CAC target, and the channels without a campaign breakdown.
+    those above the CAC target, those that spent without winning a customer
+    (no CAC to compare), and the channels without a campaign breakdown.
     `campaigns` are campaign_kpis rows; `channels` every channel of the launch."""
     name = lambda r: f"{r['campaign'] or '(no campaign)'} on {r['channel']}"  # noqa: E731
     out = []
@@ -97,6 +98,11 @@ def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
             f"{name(r)} ({fmt.format_value(r['cac'], 'currency')})"
             for r in dear.to_dict("records")) + "." if len(dear)
             else f"No campaign is above the CAC target of {target}.")
+    spent = campaigns[(campaigns["spend"] > 0) & ~(campaigns["new_customers"] > 0)]
+    if len(spent):
+        out.append("No new customers at all: " + ", ".join(
+            f"{name(r)} ({fmt.format_value(r['spend'], 'currency')} spent)"
+            for r in spent.to_dict("records")) + ".")
     plain = sorted(set(channels) - set(campaigns["channel"]))
     if plain:
         out.append(f"Without a campaign breakdown: {', '.join(plain)}.")
@@ -305,7 +311,7 @@ def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> d
     and "What-if" over the channels with a curve (budget.scenario_comparison),
     and extrapolation warnings. Refuses what budget.projected refuses."""
     projection = projected(found.curves, allocation_per_day, found.days, found.kpis)
-    actual = found.kpis[found.kpis["channel"].isin(list(found.curves))]
+    actual = curve_channels(found)
     baseline = projected(found.curves, actual_split(found), found.days, found.kpis)
     return {"projection": projection,
             "channels": projection_vs_actual(found.kpis, projection),
@@ -399,11 +405,13 @@ def saved_scenario(con: duckdb.DuckDBPyConnection, launch: str, name: str,
 def split_table(splits: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """DataFrame[scenario, <one column per channel>, total]: each named daily
     budget split ($ per day) in a row, channels in sorted order, a channel a
-    split leaves out as 0. Pure."""
+    split leaves out as 0; a channel named "scenario" or "total" gets " (channel)"
+    added to its column. Pure."""
     channels = sorted({c for split in splits.values() for c in split})
-    rows = [{"scenario": name, **{c: float(split.get(c, 0.0)) for c in channels},
+    column = {c: f"{c} (channel)" if c in ("scenario", "total") else c for c in channels}
+    rows = [{"scenario": name, **{column[c]: float(split.get(c, 0.0)) for c in channels},
              "total": float(sum(split.values()))} for name, split in splits.items()]
-    return pd.DataFrame(rows, columns=["scenario", *channels, "total"])
+    return pd.DataFrame(rows, columns=["scenario", *column.values(), "total"])
 
 
 def scenario_splits(con: duckdb.DuckDBPyConnection, names: list[str],
@@ -420,7 +428,9 @@ def scenario_splits(con: duckdb.DuckDBPyConnection, names: list[str],
 
 def compared_scenarios(con: duckdb.DuckDBPyConnection, names: list[str],
                        launch: str | None = None) -> pd.DataFrame:
-    """scenario_comparison of the actual since launch and saved scenarios, by name."""
+    """scenario_comparison of the actual since launch and saved scenarios, by name.
+    The actual counts the channels with a response curve only, as every
+    scenario and the what-if do (the others are in found.curve_problems)."""
     found = launch_analysis(con, launch)
     frames = {}
     for name in names:
@@ -433,4 +443,9 @@ def compared_scenarios(con: duckdb.DuckDBPyConnection, names: list[str],
                                     purchases=frame["purchases"] * scale,
                                     visitors=frame["visitors"] * scale)
     baseline = projected(found.curves, actual_split(found), found.days, found.kpis)
-    return scenario_comparison(found.kpis, frames, baseline)
+    return scenario_comparison(curve_channels(found), frames, baseline)
+
+
+def curve_channels(found: LaunchAnalysis) -> pd.DataFrame:
+    """found.kpis of the channels with a response curve: what projections compare with."""
+    return found.kpis[found.kpis["channel"].isin(list(found.curves))]

@@ -143,7 +143,7 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
          "lines": [(f"over {found.days} days", MUTED)]},
         {"title": "New customers since launch", "colour": charts.INK,
          "value": fmt.format_count(total["new_customers"]),
-         "lines": [(f"{fmt.format_value(total['purchases'])} purchases", MUTED)]},
+         "lines": [(f"{fmt.format_count(total['purchases'])} purchases", MUTED)]},
     ]
 
 
@@ -191,30 +191,41 @@ def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
     return _table(rows, columns, flags=flags)
 
 
+BASELINE = "Actual split, projected"
+BASELINE_NOTE = ("Changes are against the actual split run through the same response curves "
+                 "(like for like: the curves smooth the daily ups and downs).")
+
+
 def comparison_table(table: pd.DataFrame) -> alt.LayerChart:
-    """Scenarios beside the actual (the first row): spend, new customers and CAC
-    with their change from the actual, conversion."""
-    columns = [(0, "Scenario"), (280, "Spend"), (400, "New customers"), (540, "vs actual"),
-               (660, "CAC"), (760, "vs actual"), (880, "Conversion")]
-    first = table.iloc[0] if len(table) else None
+    """Scenarios beside the actual: spend, new customers and CAC with their
+    change from the baseline, conversion. The baseline is the actual split run
+    through the same curves (BASELINE, like for like, as the page's cards), or
+    the first row when there is none; rows up to the baseline have no change."""
+    columns = [(0, "Scenario"), (280, "Spend"), (400, "New customers"), (540, "vs actual split"),
+               (680, "CAC"), (780, "vs actual split"), (920, "Conversion")]
+    names = table["scenario"].tolist()
+    at = names.index(BASELINE) if BASELINE in names else 0
+    base = table.iloc[at] if len(table) else None
+    delta = {"new_customers": fmt.format_count_delta,
+             "cac": lambda v: fmt.format_delta(v, "currency")}
     rows = []
     for index, r in enumerate(table.itertuples(index=False)):
-        change = (lambda column, unit: "" if index == 0 or first is None
-                  or fmt.is_missing(getattr(r, column)) or fmt.is_missing(first[column])
-                  else _delta(getattr(r, column) - first[column], unit))
+        change = (lambda column: "" if index <= at or base is None
+                  or fmt.is_missing(getattr(r, column)) or fmt.is_missing(base[column])
+                  else delta[column](getattr(r, column) - base[column]))
         rows.append([r.scenario, fmt.format_value(r.spend, "currency"),
-                     fmt.format_count(r.new_customers), change("new_customers", "number"),
-                     fmt.format_value(r.cac, "currency"), change("cac", "currency"),
+                     fmt.format_count(r.new_customers), change("new_customers"),
+                     fmt.format_value(r.cac, "currency"), change("cac"),
                      fmt.format_value(r.conversion_rate, "percent")])
     return _table(rows, columns)
 
 
-def _delta(change: float, unit: str) -> str:
-    """A change with its sign; counts in whole numbers ("+1,861")."""
-    if unit != "number":
-        return fmt.format_delta(change, unit)
-    text = fmt.format_count(change)
-    return text if text.startswith("-") or text == "0" else "+" + text
+def left_out(found: LaunchAnalysis) -> str:
+    """" Left out: ..." naming channels without a response curve, or ""."""
+    if not found.curve_problems:
+        return ""
+    return (f" Left out (no response curve, so no projection): "
+            f"{', '.join(sorted(found.curve_problems))}; the actual counts the other channels.")
 
 
 def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
@@ -228,9 +239,10 @@ def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
     return _table(rows, columns)
 
 
-def whatif_parts(result: dict, allocation: dict, days: int) -> list:
+def whatif_parts(result: dict, allocation: dict, found: LaunchAnalysis) -> list:
     """The Adjust step's what-if (launch.what_if's result for `allocation`, $ per
-    day, over `days`): the split beside the actual per channel, and the totals."""
+    day, over found.days): the split beside the actual per channel, and the totals."""
+    days = found.days
     channels = result["channels"]
     columns = [(0, "Channel"), (240, "Actual $ per day"), (420, "What-if $ per day"),
                (600, "Projected new customers"), (820, "Actual CAC"), (960, "Projected CAC")]
@@ -241,7 +253,8 @@ def whatif_parts(result: dict, allocation: dict, days: int) -> list:
              fmt.format_value(r.projected_cac, "currency")]
             for r in channels.itertuples(index=False)]
     return [section("What-if split of the daily budget (not saved), projected over the same "
-                    "days"), _table(rows, columns), comparison_table(result["totals"])]
+                    "days"), _table(rows, columns), comparison_table(result["totals"]),
+            note(BASELINE_NOTE + left_out(found))]
 
 
 def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
@@ -320,10 +333,11 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
     if promotion is not None:
         parts.append(note(engagement_sentence(found, promotion)))
     if what_if is not None:
-        parts += whatif_parts(*what_if, found.days)
+        parts += whatif_parts(*what_if, found)
     if comparison is not None and len(comparison):
         parts += [section("Budget scenarios compared with the actual (totals over the same days)"),
-                  comparison_table(comparison), comparison_bars(comparison)]
+                  comparison_table(comparison), note(BASELINE_NOTE + left_out(found)),
+                  comparison_bars(comparison)]
         if splits is not None and len(splits):
             parts += [note("How each scenario splits the daily budget:"), split_chart(splits)]
     return (alt.vconcat(*parts, spacing=22)

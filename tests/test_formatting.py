@@ -223,3 +223,15 @@ def test_progress_below_the_target_never_reads_as_done(value, text):
     (None, "—"), (float("nan"), "—"), (1_250_000, "1,250,000")])
 def test_format_count_writes_counts_in_full(value, expected):
     assert fmt.format_count(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0.5, "1"), (2.5, "3"), (-2.5, "-3"), (12.5, "13"), (0.49, "0")])
+def test_format_count_rounds_halves_away_from_zero(value, expected):
+    assert fmt.format_count(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1861.2, "+1,861"), (-75.4, "-75"), (0.3, "0"), (None, "—")])
+def test_format_count_delta_has_a_sign_and_whole_numbers(value, expected):
+    assert fmt.format_count_delta(value) == expected

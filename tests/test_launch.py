@@ -333,6 +333,9 @@ def test_split_table_puts_each_daily_split_in_a_row():
                              "social": [50.0, 0.0], "total": [350.0, 350.0]})
     assert_frame_equal(L.split_table(splits), expected)
     assert splits == before
+    odd = L.split_table({"Actual": {"total": 10.0, "search": 5.0}})
+    assert odd.columns.tolist() == ["scenario", "search", "total (channel)", "total"]
+    assert odd.iloc[0].tolist() == ["Actual", 5.0, 10.0, 15.0]
 
 
 def test_scenario_splits_read_the_saved_allocations_beside_the_actual(con):
@@ -365,3 +368,23 @@ def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_camp
     assert L.campaign_sentences(search, ["search"], 90)[1] == \
         "No campaign is above the CAC target of $90."
     assert len(L.campaign_sentences(campaigns, ["search", "display"], None)) == 1
+    dud = L.campaign_kpis(pd.DataFrame({
+        "channel": ["search"], "campaign": ["Dud"], "spend": [70.0], "visitors": [50.0],
+        "purchases": [0.0], "new_customers": [0.0]}), cac_target=25)
+    assert L.campaign_sentences(dud, ["search"], 25) == [
+        "No campaign is above the CAC target of $25.",
+        "No new customers at all: Dud on search ($70 spent)."]
+
+
+def test_the_actual_in_a_comparison_counts_only_channels_with_a_curve(con):
+    """Email has visitors and purchases but no spend, so no curve: no scenario can
+    hold it, and the actual it is compared with leaves it out too."""
+    add_launch(con)
+    add_launch_history(con)
+    found = L.launch_analysis(con)
+    assert "email" in found.curve_problems
+    L.saved_scenario(con, "Aurora", "Same", L.actual_split(found))
+    table = L.compared_scenarios(con, ["Same"]).set_index("scenario")
+    with_curves = found.kpis[found.kpis["channel"] != "email"]
+    assert table.loc["Actual", "visitors"] == with_curves["visitors"].sum()
+    assert table.loc["Actual", "purchases"] == pytest.approx(with_curves["purchases"].sum())

@@ -157,9 +157,28 @@ def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(fou
     text = chart_text(launch_report.launch_report_chart(found, comparison, splits=splits))
     assert "How each scenario splits the daily budget:" in text
     assert '"$100"' in text and '"$300"' in text          # each channel, and the total
-    change = comparison.set_index("scenario").loc["Even", "new_customers"] - \
-        comparison["new_customers"].iloc[0]
-    assert f'"{launch_report.fmt.format_delta(change)}"' in text
+    rows = comparison.set_index("scenario")
+    change = rows.loc["Even", "new_customers"] - rows.loc["Actual split, projected",
+                                                          "new_customers"]
+    assert f'"{launch_report.fmt.format_count_delta(change)}"' in text
+    assert "Changes are against the actual split run through the same response curves" in text
+
+
+def test_a_scenario_that_is_the_actual_split_shows_no_change(found, con):
+    launch.saved_scenario(con, None, "Same", launch.actual_split(found))
+    comparison = launch.compared_scenarios(con, ["Same"])
+    rows = chart_text(launch_report.comparison_table(comparison))
+    same = json_rows(launch_report.comparison_table(comparison))
+    line = [r["text"] for r in same if r["kind"] == "text" and r["y"] == max(
+        x["y"] for x in same if x["kind"] == "text")]
+    assert line[:4] == ["Same", fmt_money(comparison["spend"].iloc[-1]),
+                        launch_report.fmt.format_count(comparison["new_customers"].iloc[-1]), "0"]
+    assert '"vs actual split"' in rows
+
+
+def json_rows(chart) -> list[dict]:
+    spec = chart.to_dict()
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
 def fmt_money(value: float) -> str:

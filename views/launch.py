@@ -60,7 +60,10 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
                and not pd.api.types.is_bool_dtype(frame[c])]
     formats = {c: (lambda v, c=c: fmt.format_value(v, "currency") if c in money
                    else cell_text(c, v)) for c in numeric}
-    st.dataframe(frame.style.format(formats), hide_index=True, width="stretch", key=key,
+    formats.update({c: (lambda v: fmt.MISSING if pd.isna(v) else f"{v:%-d %b %Y %H:%M}")
+                    for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    styled = frame.style.format(formats, na_rep=fmt.MISSING)
+    st.dataframe(styled, hide_index=True, width="stretch", key=key,
                  column_config={c: st.column_config.Column(
                      names.get(c, c if c in money else c.replace("_", " ").capitalize()))
                      for c in frame.columns})
@@ -156,6 +159,9 @@ def analyse() -> None:
                    f"{fmt.format_progress(r.budget_share)} of the budget for "
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
                    "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
+    for r in kpis[(kpis["spend"] > 0) & ~(kpis["new_customers"] > 0)].itertuples(index=False):
+        st.warning(f"**{r.channel}** spent {fmt.format_value(r.spend, 'currency')} since the "
+                   "launch without winning a single new customer.", icon=":material/payments:")
     words = [cac_words(a, c) for a, c in zip(kpis["above_cac_target"], kpis["cac"])]
     table(kpis.assign(cac_vs_target=words)[["channel", *KPI_ORDER]], {"channel": "Channel"})
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
@@ -261,9 +267,9 @@ def adjust() -> tuple[dict, dict] | None:
         # shows no change; the actual itself is in the table below.
         now, then = whatif.loc["Actual split, projected", column], whatif.loc["What-if", column]
         shown = (fmt.format_count if unit == "count" else lambda v: fmt.format_value(v, unit))
-        delta_unit = "number" if unit == "count" else unit
-        delta = None if fmt.is_missing(then) or fmt.is_missing(now) \
-            else fmt.format_delta(then - now, delta_unit)
+        step = fmt.format_count_delta if unit == "count" else \
+            (lambda v: fmt.format_delta(v, unit))
+        delta = None if fmt.is_missing(then) or fmt.is_missing(now) else step(then - now)
         unchanged = delta is not None and not delta.startswith(("+", "-"))   # shown as 0
         card.metric(label, shown(then), delta=None if delta is None else
                     f"{delta} vs the actual split", delta_color="off" if unchanged else colour,
@@ -428,7 +434,8 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     table(comparison)
     st.altair_chart(launch_report.scenario_chart(comparison, width=220))
     st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
-               "day, so one saved earlier is scaled to today's days.")
+               "day, so one saved earlier is scaled to today's days. "
+               + launch_report.BASELINE_NOTE + launch_report.left_out(found))
     st.markdown("**How each one splits the daily budget** ($ per day)")
     splits = data.run(launch.scenario_splits, picked, name)
     channels = tuple(c for c in splits.columns if c not in ("scenario", "total"))

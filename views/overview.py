@@ -54,13 +54,22 @@ alerts = view["alerts"]
 if not alerts:
     st.success("Nothing needs attention: every KPI is on target and every key result on pace.")
 icons = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:]",
-         "low": ":green[:material/check_circle:]"}
+         "low": ":blue[:material/info:]"}
+
+
+def icon(alert: dict) -> str:
+    """By severity; a KPI back on target is good news (a green check)."""
+    if alert["kind"] == "kpi_recovered":
+        return ":green[:material/check_circle:]"
+    return icons[alert["severity"]]
+
+
 for alert in alerts[:15]:
-    st.markdown(f"{icons[alert['severity']]} {alert['text']}")
+    st.markdown(f"{icon(alert)} {alert['text']}")
 if len(alerts) > 15:
     with st.expander(f"{len(alerts) - 15} more"):
         for alert in alerts[15:]:
-            st.markdown(f"{icons[alert['severity']]} {alert['text']}")
+            st.markdown(f"{icon(alert)} {alert['text']}")
 
 widgets.png_download(lambda: report.render_report("overview", view),
                      f"overview-{as_of.isoformat()}.png", key="overview_png")
