@@ -8,119 +8,22 @@ one-line message and never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import asdict, is_dataclass
-from datetime import date
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from . import store
+from .cli_common import (EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Refused, emit, json_text, jsonable,
+                         parsed_date, reading, table_text)
+from .cli_launch import cmd_launch, cmd_launch_optimise, launch_png
 from .errors import DatabaseBusyError, InputError
 from .formatting import format_change, format_progress, format_value, status_word
 
-EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
 METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "formula",
                  "current", "current_date", "linked")
-
-
-class Refused(InputError):
-    """A bad command-line argument (exit 2), worded like any other refusal."""
-
-
-# ---- output helpers -------------------------------------------------------
-
-def jsonable(value):
-    """`value` with dates as ISO text, NaN/NaT as None and numpy/pandas scalars
-    as plain Python, so json.dumps writes valid JSON. Does not mutate it."""
-    if is_dataclass(value) and not isinstance(value, type):
-        value = asdict(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if pd.isna(value):
-        return None
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return value.date().isoformat()        # a DATE column read through pandas
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def json_text(value) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False)
-
-
-def table_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    """Rows as an aligned plain-text table under a header of the column names;
-    numbers right-aligned, missing values as "—"."""
-    headers = list(columns)
-    cells = [[_cell_text(row.get(c)) for c in columns] for row in rows]
-    numeric = [all(_is_number(row.get(c)) for row in rows if _cell_text(row.get(c)) != "—")
-               for c in columns]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-
-    def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric)).rstrip()
-    out = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    return "\n".join(out)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _cell_text(value) -> str:
-    value = jsonable(value)
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
-def _emit(args, value, text: Callable[[], str]) -> int:
-    print(json_text(value) if args.json else text())
-    return EXIT_OK
-
-
-def _date(text: str | None, flag: str = "--as-of") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"{flag} '{text}' is not a date; write it as YYYY-MM-DD") from None
-
-
-# ---- commands -------------------------------------------------------------
-def _reading(db):
-    """Open an existing database to read; a path with no database is refused
-    (a mistyped --db must not quietly create an empty one)."""
-    path = store.database_path(db)
-    if not path.exists():
-        raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
-                         "or create it with `python -m kpi_logic demo` or `import`")
-    return store.connect(path, read_only=True)
 
 
 # Each command imports its engine module when it runs, so `--help` and the
@@ -129,7 +32,7 @@ def _reading(db):
 def cmd_demo(args) -> int:
     from .demo import load_demo
     with store.connect(args.db) as con:
-        results = load_demo(con, end=_date(args.end, "--end"))
+        results = load_demo(con, end=parsed_date(args.end, "--end"))
     return _print_imports(args, results)
 
 
@@ -172,34 +75,34 @@ def cmd_undo(args) -> int:
     from .undo import undo_batch
     with store.connect(args.db) as con:
         result = undo_batch(con, args.batch)
-    return _emit(args, result, lambda: (
+    return emit(args, result, lambda: (
         f"Undid batch {result['batch']} ({result['file']}): "
         f"{result.get('deleted', 0)} rows removed, {result.get('restored', 0)} restored."))
 
 
 def cmd_batches(args) -> int:
     from .undo import list_batches
-    with _reading(args.db) as con:
+    with reading(args.db) as con:
         frame = list_batches(con)
     rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]
     columns = ("id", "file", "sheet", "kind", "time", "rows", "inserted", "updated",
                "unchanged", "undone_at")
-    return _emit(args, rows, lambda: table_text(rows, columns))
+    return emit(args, rows, lambda: table_text(rows, columns))
 
 
 def cmd_metrics(args) -> int:
     from .catalogue import metric_catalogue
-    with _reading(args.db) as con:
+    with reading(args.db) as con:
         frame = metric_catalogue(con, args.department)
     rows = jsonable(frame.to_dict("records"))
     shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")}
              for r in rows]
-    return _emit(args, rows, lambda: table_text(shown, METRIC_FIELDS))
+    return emit(args, rows, lambda: table_text(shown, METRIC_FIELDS))
 
 
 def cmd_history(args) -> int:
     from .rollups import rolled_up
-    with _reading(args.db) as con:
+    with reading(args.db) as con:
         metric = _known_metric(con, args.metric)
         frame = rolled_up(con, metric.name, args.grain, dimension=args.dimension)
         if args.dimension and frame.empty:
@@ -208,7 +111,7 @@ def cmd_history(args) -> int:
     rows = [{"period": r["label"], "value": r["value"]}
             for r in jsonable(frame.to_dict("records"))]
     shown = [{**r, "value": format_value(r["value"], metric.unit)} for r in rows]
-    return _emit(args, rows, lambda: table_text(shown, ("period", "value")))
+    return emit(args, rows, lambda: table_text(shown, ("period", "value")))
 
 
 def _known_metric(con, name: str):
@@ -225,9 +128,9 @@ def _known_metric(con, name: str):
 
 def cmd_scorecard(args) -> int:
     from .kpis import scorecard
-    with _reading(args.db) as con:
-        card = scorecard(con, args.department, period=args.period, as_of=_date(args.as_of))
-    return _emit(args, card, lambda: scorecard_text(jsonable(card)))
+    with reading(args.db) as con:
+        card = scorecard(con, args.department, period=args.period, as_of=parsed_date(args.as_of))
+    return emit(args, card, lambda: scorecard_text(jsonable(card)))
 
 
 def scorecard_text(card: dict) -> str:
@@ -258,9 +161,9 @@ def scorecard_text(card: dict) -> str:
 
 def cmd_okrs(args) -> int:
     from .okrs import okr_report
-    with _reading(args.db) as con:
-        report = okr_report(con, department=args.department, as_of=_date(args.as_of))
-    return _emit(args, report, lambda: okrs_text(jsonable(report)))
+    with reading(args.db) as con:
+        report = okr_report(con, department=args.department, as_of=parsed_date(args.as_of))
+    return emit(args, report, lambda: okrs_text(jsonable(report)))
 
 
 def okrs_text(report: dict) -> str:
@@ -281,10 +184,10 @@ def okrs_text(report: dict) -> str:
 
 def cmd_report(args) -> int:
     if args.page == "launch":
-        png = _launch_png(args)
+        png = launch_png(args)
     else:
         from .report import render_report
-        with _reading(args.db) as con:
+        with reading(args.db) as con:
             data = _report_data(con, args)
         png = render_report(args.page, data)
     try:
@@ -295,23 +198,8 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-def _launch_png(args) -> bytes:
-    """The launch page's report: the launch, and saved scenarios compared with the actual."""
-    from .launch import compared_scenarios, launch_analysis, scenario_splits
-    from .launch_report import render_launch_report
-    promotion = _date(args.promotion, "--promotion")
-    names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
-    comparison = splits = None
-    with _reading(args.db) as con:
-        found = launch_analysis(con, args.launch)
-        if names:
-            comparison = compared_scenarios(con, names, args.launch)
-            splits = scenario_splits(con, names, args.launch)
-    return render_launch_report(found, comparison, promotion=promotion, splits=splits)
-
-
 def _report_data(con, args) -> dict:
-    as_of = _date(args.as_of)
+    as_of = parsed_date(args.as_of)
     if args.page == "scorecard":
         if not args.department:
             raise Refused("the scorecard report needs --department")
@@ -322,82 +210,6 @@ def _report_data(con, args) -> dict:
         return okr_report(con, department=args.department, as_of=as_of)
     from .overview import overview
     return overview(con, as_of=as_of)
-
-
-def cmd_launch(args) -> int:
-    from .launch import launch_summary
-    with _reading(args.db) as con:
-        summary = launch_summary(con, args.launch)
-    return _emit(args, summary, lambda: launch_text(jsonable(summary)))
-
-
-def launch_text(summary: dict) -> str:
-    rows = [{**_launch_row(c), "curve": _curve_text(c.get("curve"))}
-            for c in summary.get("channels", [])]
-    total = summary.get("total", {})
-    lines = [
-        f"{summary.get('launch')} (launched {summary.get('launch_date')}), totals since launch", "",
-        table_text(rows, ("channel", "spend", "visitors", "purchases", "new_customers",
-                          "conversion_rate", "cac", "curve")), ""]
-    campaigns = [{**_launch_row(c), "campaign": c.get("campaign") or "—"}
-                 for c in summary.get("campaigns", [])]
-    if campaigns:
-        lines += [table_text(campaigns, ("channel", "campaign", "spend", "new_customers",
-                                         "conversion_rate", "cac")), ""]
-    lines.append(f"Total: spend {format_value(total.get('spend'), 'currency')}, "
-                 f"{format_value(total.get('new_customers'))} new customers, "
-                 f"conversion {format_value(total.get('conversion_rate'), 'percent')}, "
-                 f"CAC {format_value(total.get('cac'), 'currency')}")
-    return "\n".join(lines)
-
-
-def _launch_row(row: dict) -> dict:
-    return {**row, "spend": format_value(row.get("spend"), "currency"),
-            "conversion_rate": format_value(row.get("conversion_rate"), "percent"),
-            "cac": format_value(row.get("cac"), "currency")}
-
-
-def _curve_text(curve: dict | None) -> str:
-    if not curve:
-        return "—"
-    if curve.get("model") == "power":
-        return (f"{curve.get('a', 0):.3g} x spend^{curve.get('b', 0):.2f} "
-                f"(R² {curve.get('r2') or 0:.2f})")
-    return "constant CAC"
-
-
-def _bounds(pairs: Sequence[str] | None, flag: str) -> dict[str, float]:
-    out = {}
-    for pair in pairs or []:
-        channel, _, amount = pair.partition("=")
-        try:
-            out[channel.strip()] = float(amount)
-        except ValueError:
-            raise Refused(f"{flag} {pair}: write CHANNEL=AMOUNT, e.g. {flag} social=500") from None
-        if not channel.strip():
-            raise Refused(f"{flag} {pair}: the channel name is missing")
-    return out
-
-
-def cmd_launch_optimise(args) -> int:
-    from .launch import optimised_launch
-    minimums, maximums = _bounds(args.min, "--min"), _bounds(args.max, "--max")
-    with _reading(args.db) as con:
-        result = optimised_launch(con, args.budget, args.launch, minimums, maximums)
-    return _emit(args, result, lambda: optimise_text(jsonable(result)))
-
-
-def optimise_text(result: dict) -> str:
-    rows = [{**a, "spend": format_value(a.get("spend"), "currency"),
-             "actual_spend": format_value(a.get("actual_spend"), "currency")}
-            for a in result.get("allocation", [])]
-    return "\n".join(
-        [f"Best split of {format_value(result.get('budget'), 'currency')} a day for "
-         f"{result.get('launch')}", "",
-         table_text(rows, ("channel", "spend", "projected_new_customers", "actual_spend")), "",
-         f"Projected: {result.get('projected_new_customers') or 0:,.1f} new customers a day, "
-         f"CAC {format_value(result.get('projected_cac'), 'currency')}"]
-        + [f"- {m}" for m in result.get("moves", [])])
 
 
 # ---- parser ---------------------------------------------------------------

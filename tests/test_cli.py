@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kpi_logic import demo_history
-from kpi_logic.cli import jsonable, table_text
+from kpi_logic.cli_common import jsonable, table_text
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(__file__).parent / "fixtures" / "cli"
