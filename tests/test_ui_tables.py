@@ -1,0 +1,43 @@
+"""ui/tables.py: engine frames written on the page as the PNG reports write them."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.tables import cell_text
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("spend", 30870.61, "$30.9k"), ("cac", 40.03, "$40.03"), ("spend_per_day", 2532.1, "$2,532"),
+    ("budget_share", 0.4022, "40%"), ("conversion_rate", 0.0266, "2.7%"),
+    ("new_customers", 12706.6, "12,707"), ("visitors", 466822.0, "466,822"),
+    ("cac", None, "—"), ("projected_cac", np.nan, "—")])
+def test_cell_text_writes_money_shares_rates_and_counts(column, value, expected):
+    assert cell_text(column, value) == expected
+
+
+def shown_table(app) -> pd.DataFrame:
+    """What the browser shows: the Styler's display values, not the raw numbers."""
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    styler = at.dataframe[0].proto.arrow_data.styler
+    return pa.ipc.open_stream(io.BytesIO(styler.display_values)).read_pandas()
+
+
+def test_a_table_shows_dashes_for_missing_values_and_readable_dates():
+    def app():
+        import numpy as np
+        import pandas as pd
+        from ui.tables import table
+        table(pd.DataFrame({"channel": ["display", "email"], "cac": [101.2, np.nan],
+                            "new_customers": [1585.0, 12706.6],
+                            "saved": pd.to_datetime(["2026-11-27 13:23:59.8", None])}))
+    shown = shown_table(app)
+    assert shown["cac"].tolist() == ["$101", "—"]
+    assert shown["new_customers"].tolist() == ["1,585", "12,707"]
+    assert shown["saved"].tolist() == ["27 Nov 2026 13:23", "—"]

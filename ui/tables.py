@@ -1,0 +1,48 @@
+"""Tables of engine frames as the dashboard shows them: numbers written the
+way the PNG reports write them, sortable on the numbers underneath."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi_logic import formatting as fmt
+
+# Words for the engine's column names, the same on every table of the page.
+LABELS = {"cac": "CAC", "cac_vs_target": "CAC vs target", "budget_share": "Share of budget",
+          "customer_share": "Share of new customers", "conversion_rate": "Conversion",
+          "new_customers": "New customers", "spend_per_day": "$ per day", "scenario": "Scenario",
+          "actual_cac": "Actual CAC", "projected_cac": "Projected CAC",
+          "max_spend_seen": "Most spent in a day", "days": "Days fitted", "r2": "R²",
+          "note": "Why constant CAC"}
+
+
+def cell_text(column: str, value) -> str:
+    """A cell as the PNG report writes it: money, percent, counts in full, "—" when missing."""
+    if column.endswith(("spend", "cac", "spend_per_day", "seen", "total")):
+        return fmt.format_value(value, "currency")
+    if column.endswith("share"):
+        return fmt.format_progress(value)
+    if column.endswith(("rate", "relative_change")):
+        return fmt.format_value(value, "percent")
+    if column.endswith(("visitors", "purchases", "customers")):
+        return fmt.format_count(value)
+    return fmt.format_value(value)
+
+
+def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
+          money: tuple[str, ...] = (), key: str | None = None) -> None:
+    """A table of the page: numbers formatted like the report (missing as "—",
+    never "None"), sortable on the numbers underneath. `money` names columns
+    whose names do not say they hold dollars (a split's channel columns)."""
+    names = {**LABELS, **(labels or {})}
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    formats = {c: (lambda v, c=c: fmt.format_value(v, "currency") if c in money
+                   else cell_text(c, v)) for c in numeric}
+    formats.update({c: (lambda v: fmt.MISSING if pd.isna(v) else f"{v:%-d %b %Y %H:%M}")
+                    for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
+    styled = frame.style.format(formats, na_rep=fmt.MISSING)
+    st.dataframe(styled, hide_index=True, width="stretch", key=key,
+                 column_config={c: st.column_config.Column(
+                     names.get(c, c if c in money else c.replace("_", " ").capitalize()))
+                     for c in frame.columns})
