@@ -15,8 +15,8 @@ import vl_convert
 
 from . import charts
 from . import formatting as fmt
-from .launch import (LaunchAnalysis, daily_totals, engagement_change, launch_kpis,
-                     traffic_uplift)
+from .launch import LaunchAnalysis, launch_kpis
+from .launch_windows import daily_totals, engagement_change, traffic_uplift
 from .report_blocks import FONT, LINE, MUTED, WIDTH, Canvas, header, note, section, tile_grid
 
 ABOVE_TARGET = "⚠ CAC above target"

@@ -13,6 +13,7 @@ from pandas.testing import assert_frame_equal
 
 from kpi_logic import budget as B
 from kpi_logic import launch as L
+from kpi_logic import launch_windows as W
 from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
 from tests.builders import add_batch, add_daily
@@ -66,7 +67,7 @@ def traffic(start: date, values, channel: str = "") -> pd.DataFrame:
 def test_traffic_uplift_uses_equal_windows_either_side_of_the_launch():
     daily = pd.concat([traffic(date(2025, 2, 26), [10.0, 10.0, 10.0, 30.0, 30.0, 30.0, 50.0, 50.0]),
                        traffic(LAUNCH_DAY, [10.0, 10.0], "search")])
-    uplift = L.traffic_uplift(daily, LAUNCH_DAY)
+    uplift = W.traffic_uplift(daily, LAUNCH_DAY)
     assert (uplift.before_start, uplift.before_end, uplift.after_start, uplift.after_end, uplift.days) == (
         date(2025, 2, 26), date(2025, 2, 28), date(2025, 3, 1), date(2025, 3, 3), 3)
     # 30 before per day; from the launch 40 + 40 + 30 over 3 days
@@ -74,31 +75,31 @@ def test_traffic_uplift_uses_equal_windows_either_side_of_the_launch():
                                               "after": 110 / 3, "change": 110 / 3 - 10.0,
                                               "relative_change": (110 / 3 - 10.0) / 10.0}
     assert "3 days before (26 Feb 2025 to 28 Feb 2025) vs 3 days from (1 Mar 2025 to 3 Mar 2025)" in uplift.windows_text()
-    assert L.traffic_uplift(daily, LAUNCH_DAY, window_days=1).before_start == date(2025, 2, 28)
+    assert W.traffic_uplift(daily, LAUNCH_DAY, window_days=1).before_start == date(2025, 2, 28)
 
 
 def test_traffic_uplift_without_days_before_says_why():
-    uplift = L.traffic_uplift(traffic(LAUNCH_DAY, [10.0, 20.0]), LAUNCH_DAY)
+    uplift = W.traffic_uplift(traffic(LAUNCH_DAY, [10.0, 20.0]), LAUNCH_DAY)
     assert uplift.days == 0 and uplift.table.empty
     assert uplift.reason == "No visitors data before 2025-03-01: the comparison needs days on both sides."
 
 
 def test_traffic_from_zero_has_no_relative_change():
-    uplift = L.traffic_uplift(traffic(date(2025, 2, 28), [0.0, 10.0]), LAUNCH_DAY)
+    uplift = W.traffic_uplift(traffic(date(2025, 2, 28), [0.0, 10.0]), LAUNCH_DAY)
     assert uplift.table["change"].iloc[0] == 10.0 and np.isnan(uplift.table["relative_change"].iloc[0])
 
 
 @pytest.mark.parametrize("when", [None, pd.NaT])
 def test_a_missing_launch_date_is_refused(when):
     with pytest.raises(InputError, match="no launch date: add launch_date"):
-        L.traffic_uplift(traffic(LAUNCH_DAY, [1.0]), when)
+        W.traffic_uplift(traffic(LAUNCH_DAY, [1.0]), when)
 
 
 def test_engagement_per_visitor_before_and_after_a_promotion():
     daily = pd.DataFrame({"obs_date": [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 2)],
                           "visitors": [100.0, 100.0, 100.0], "likes": [2.0, 2.0, 10.0],
                           "shares": [0.0, 0.0, 5.0], "comments": [1.0, None, 5.0]})
-    change = L.engagement_change(daily, date(2025, 3, 2))
+    change = W.engagement_change(daily, date(2025, 3, 2))
     table = change.table.set_index("measure")
     assert table.loc["likes", "before"] == pytest.approx(4 / 200)
     assert table.loc["engagement", "after"] == pytest.approx(20 / 100)
@@ -110,7 +111,7 @@ def test_daily_totals_sum_channels_per_day():
     daily = pd.DataFrame({"obs_date": [LAUNCH_DAY] * 2, "spend": [10.0, 20.0], "visitors": [100.0, 300.0],
                           "purchases": [4.0, 4.0], "new_customers": [1.0, 2.0], "likes": [4.0, None],
                           "shares": [None, None], "comments": [None, None]})
-    totals = L.daily_totals(daily)
+    totals = W.daily_totals(daily)
     assert totals.iloc[0][["spend", "visitors", "conversion_rate", "engagement_per_visitor"]].tolist() == [
         30.0, 400.0, 0.02, 0.01]
 

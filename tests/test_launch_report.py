@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import launch, launch_report
+from kpi_logic import launch, launch_report, launch_windows
 from kpi_logic.importing import import_files
 
 LAUNCH_DAY = date(2025, 3, 1)
@@ -98,7 +98,7 @@ def test_share_frame_puts_budget_and_customer_shares_side_by_side():
 
 
 def test_traffic_chart_starts_where_asked_and_marks_the_launch(found):
-    totals = launch.daily_totals(found.daily)
+    totals = launch_windows.daily_totals(found.daily)
     chart = launch_report.traffic_chart(totals, LAUNCH_DAY, start=LAUNCH_DAY - timedelta(days=3))
     spec = chart.to_dict()
     rows = [r for data in spec["datasets"].values() for r in data if "visitors" in r]

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import demo, launch, store
+from kpi_logic import demo, launch, launch_windows, store
 from kpi_logic import formatting as fmt
 from kpi_logic.importing import import_files
 from kpi_logic.store import launches as launch_store
@@ -233,7 +233,7 @@ def test_improve_compares_engagement_around_the_launchs_promotion_date(page_db):
     assert any("Per 100 product-page visitors" in c.value for c in at.caption)
     with store.connect(page_db) as con:
         found = launch.launch_analysis(con)
-    engine = launch.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
+    engine = launch_windows.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
     assert table.loc["Likes", "after"] == pytest.approx(100 * engine.loc["likes", "after"])
     assert "promo" not in at.query_params          # the definition's date needs no URL
 

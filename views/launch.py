@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import budget, curves, launch, launch_report, optimiser
+from kpi_logic import budget, curves, launch, launch_report, launch_windows, optimiser
 from kpi_logic import formatting as fmt
 from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
@@ -58,11 +58,11 @@ st.caption(f"Launched {fmt.human_date(spec.launch_date)} · {found.days} days of
            f"since, through {fmt.human_date(max(found.since['obs_date']))} · "
            f"CAC target {fmt.target_rule(spec.cac_target, 'max', 'currency')} · conversion target "
            f"{fmt.target_rule(spec.conversion_target, 'min', 'percent')}")
-totals = launch.daily_totals(found.daily)
+totals = launch_windows.daily_totals(found.daily)
 
 
 def measure() -> None:
-    uplift = launch.traffic_uplift(found.daily, spec.launch_date)
+    uplift = launch_windows.traffic_uplift(found.daily, spec.launch_date)
     st.subheader("Product-page traffic by day")
     st.altair_chart(launch_report.traffic_chart(totals, spec.launch_date, start=uplift.before_start,
                                                 width=900), width="stretch")
@@ -348,7 +348,7 @@ def promotion_picker() -> object:
 
 def improve() -> None:
     promotion = promotion_picker()
-    change = launch.engagement_change(found.daily, promotion)
+    change = launch_windows.engagement_change(found.daily, promotion)
     start = change.before_start or spec.launch_date
     st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start, width=900),
                     width="stretch")
