@@ -243,26 +243,30 @@ def test_kr_lines_mark_only_the_latest_of_a_long_history():
     assert short.loc[short["series"] == "Actual", "dot"].all()
 
 
-def test_no_forecast_once_the_deadline_has_passed():
-    kr = {"title": "Reduce CAC from 44 to 38", "start": 44, "target": 38, "current": 39.5,
+CAC_KR = {"title": "Reduce CAC from 44 to 38", "start": 44, "target": 38, "current": 39.5,
           "start_date": "2025-07-01", "deadline": "2025-09-30"}
-    history = [{"date": "2025-08-01", "value": 41}, {"date": "2025-10-01", "value": 39.5}]
-    spec = charts.kr_pace_chart(kr, history, as_of="2025-11-27", unit="currency").to_dict()
-    rows = [r for layer in spec["layer"] for r in layer_rows(spec, layer)]
-    assert not any(r.get("series") == "Forecast" for r in rows)
-    assert not any(str(r.get("text", "")).startswith("Projected") for r in rows)
 
 
-def test_no_forecast_for_an_ended_key_result_whose_last_value_is_before_its_deadline():
-    kr = {"title": "Reduce churn from 6% to 5%", "start": 0.06, "target": 0.05, "current": 0.055,
-          "start_date": "2025-07-01", "deadline": "2025-09-30"}
-    history = [{"date": "2025-08-01", "value": 0.058}, {"date": "2025-09-22", "value": 0.055}]
-    spec = charts.kr_pace_chart(kr, history, as_of="2025-11-27", unit="percent").to_dict()
-    rows = [r for layer in spec["layer"] for r in layer_rows(spec, layer)]
-    assert not any(str(r.get("text", "")).startswith("Projected") for r in rows)
-    running = charts.kr_pace_chart(kr, history, as_of="2025-09-25", unit="percent").to_dict()
-    rows = [r for layer in running["layer"] for r in layer_rows(running, layer)]
-    assert any(str(r.get("text", "")).startswith("Projected") for r in rows)
+def pace_rows(history: list[dict], as_of: str) -> list[dict]:
+    spec = charts.kr_pace_chart(CAC_KR, history, as_of=as_of, unit="currency").to_dict()
+    return [r for layer in spec["layer"] for r in layer_rows(spec, layer)]
+
+
+def forecast(rows: list[dict]) -> bool:
+    return any(r.get("series") == "Forecast" or str(r.get("text", "")).startswith("Projected")
+               for r in rows)
+
+
+@pytest.mark.parametrize("last_value_on", ["2025-10-01", "2025-09-22"])
+def test_no_forecast_once_the_deadline_has_passed(last_value_on):
+    """Whether the last value falls after the deadline or just before it."""
+    history = [{"date": "2025-08-01", "value": 41}, {"date": last_value_on, "value": 39.5}]
+    assert not forecast(pace_rows(history, as_of="2025-11-27"))
+
+
+def test_a_running_key_result_is_forecast_to_its_deadline():
+    history = [{"date": "2025-08-01", "value": 41}, {"date": "2025-09-22", "value": 39.5}]
+    assert forecast(pace_rows(history, as_of="2025-09-25"))
 
 
 def test_kr_pace_chart_without_any_values_still_renders():
