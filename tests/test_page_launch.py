@@ -293,3 +293,10 @@ def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path,
     st.cache_resource.clear()
     at = opened(step="Adjust")
     assert "no channel history from its launch date 2025-09-01" in at.error[0].value
+
+
+@pytest.mark.parametrize("step", ["Measure", "Analyse", "Adjust", "Improve", "Scenarios"])
+def test_every_step_of_the_demo_launch_draws_without_an_error_box(page_db, step):
+    """A widget refusing its arguments shows as an error box, not an exception."""
+    at = opened(step=step)
+    assert not at.error, [e.value for e in at.error]

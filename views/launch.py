@@ -199,7 +199,7 @@ def budget_sliders(actual: dict) -> dict:
         top = max(2 * spend, 1.5 * seen, st.session_state[key], 100.0)
         columns[index % len(columns)].slider(
             f"{channel}: $ per day (actual {fmt.format_value(spend, 'currency')})", 0.0,
-            float(round(top, -2) + 100), step=1.0, format="$%.0f", key=key, on_change=rebalance,
+            float(round(top, -2) + 100), step=1.0, format="$%,d", key=key, on_change=rebalance,
             args=(channel,))
     return {c: st.session_state[BUDGET + c] for c in actual}
 
@@ -276,7 +276,7 @@ def optimise_controls(actual: dict, allocation: dict) -> None:
                     if m == "budget" else "the least spend for a daily customer goal")
     if mode == "budget":
         st.number_input("Daily budget ($)", min_value=0.0, step=100.0, key="launch_opt_budget",
-                        value=float(round(sum(allocation.values()), 2)))
+                        value=float(round(sum(allocation.values()), 2)), format="%.0f")
     else:
         customers = found.kpis["new_customers"].sum() / found.days
         st.number_input("New customers per day", min_value=0.1, step=1.0, key="launch_opt_goal",
