@@ -88,6 +88,8 @@ class _Options:
     department: str | None
     date_order: str | None
     run_id: int | None = None       # the first batch id of the run
+    # Tables whose bytes an earlier batch still in effect imported: id(raw) -> that batch.
+    seen: dict = field(default_factory=dict)
 
 
 def import_files(con: duckdb.DuckDBPyConnection, files: list[tuple[bytes | BinaryIO, str]], *,
@@ -175,8 +177,8 @@ def _history(con, raw: RawTable, layout: Layout, options: _Options) -> ImportRes
         return _batch(con, raw, "history", options, write)
     outcome = import_history(con, raw, layout, department=options.department,
                              date_order=options.date_order, in_batch=in_batch)
-    return _result(raw, "history", outcome.batch, outcome.counts, raw.n_rows, outcome.notes,
-                   outcome.details)
+    return _result(raw, "history", outcome.batch, outcome.counts, raw.n_rows,
+                   outcome.notes + _seen_note(raw, options), outcome.details)
 
 
 def _planned(raws: list[RawTable], kinds: dict | None) -> list[tuple[RawTable, Layout]]:
@@ -227,6 +229,7 @@ def _batch(con, raw: RawTable, kind: str, options: _Options,
     if earlier is not None:
         # The same bytes again change nothing, even when a later file corrected
         # some of their values: re-sending an old export must not undo a fix.
+        options.seen[id(raw)] = earlier
         return None, (0, 0, raw.n_rows)
     batch_id = writes.open_batch(con, run_id=options.run_id, file=raw.file, sheet=raw.sheet,
                                  kind=kind, sha256=raw.sha256, rows=raw.n_rows)
@@ -245,7 +248,7 @@ def _batch(con, raw: RawTable, kind: str, options: _Options,
 def _result(raw: RawTable, kind: str, batch: int | None, counts: tuple, rows: int,
             notes: tuple[str, ...] = (), details: dict | None = None) -> ImportResult:
     if batch is None:
-        notes = notes + (NOTHING_CHANGED,)
+        notes = (NOTHING_CHANGED,) + notes
     return ImportResult(file=raw.file, sheet=raw.sheet, kind=kind, batch=batch, rows=rows,
                         inserted=counts[0], updated=counts[1], unchanged=counts[2],
                         notes=raw.notes + notes,
@@ -284,7 +287,18 @@ def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> Impor
     batch, counts = _batch(con, raw, kind, options, write)
     notes = (f"{confirmed[0]} metric(s) inferred from history are now confirmed as defined",) \
         if confirmed and confirmed[0] and batch is not None else ()
-    return _result(raw, kind, batch, counts, len(frame), notes, {"format": kind})
+    return _result(raw, kind, batch, counts, len(frame), notes + _seen_note(raw, options),
+                   {"format": kind})
+
+
+def _seen_note(raw: RawTable, options: _Options) -> tuple[str, ...]:
+    """Where the same bytes were imported before, and how to read them anew."""
+    earlier = options.seen.get(id(raw))
+    if earlier is None:
+        return ()
+    batch, file, when = earlier
+    return (f"the same content is in batch {batch} ({file}, {when:%Y-%m-%d %H:%M}); to read "
+            f"it again with other options (e.g. --dayfirst), undo batch {batch} first",)
 
 
 def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> pd.DataFrame:

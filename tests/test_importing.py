@@ -502,3 +502,12 @@ def test_an_empty_value_with_a_bad_date_is_skipped_like_any_empty_value(con):
     text = b"date,metric,value\n2025-03-01,leads,5\nnot a date,leads,\n"
     [result] = import_files(con, [(text, "gaps.csv")])
     assert (result.inserted, result.details["values"]) == (1, 1)
+
+
+def test_the_same_file_again_says_which_batch_holds_it_and_how_to_read_it_anew(con):
+    ambiguous = b"date,metric,value\n03/04/2025,x,1\n05/04/2025,x,2\n"
+    [first] = import_files(con, [(ambiguous, "d.csv")], date_order="dayfirst")
+    [again] = import_files(con, [(ambiguous, "d.csv")], date_order="monthfirst")
+    assert again.batch is None and again.notes[0] == NOTHING_CHANGED
+    assert again.notes[1].startswith(f"the same content is in batch {first.batch} (d.csv, ")
+    assert again.notes[1].endswith(f"undo batch {first.batch} first")
