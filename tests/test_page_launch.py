@@ -139,6 +139,8 @@ def test_optimise_is_at_least_as_good_as_the_actual_and_says_what_moved(page_db)
     assert not at.exception and not at.error
     assert sum(split(at).values()) == pytest.approx(total)
     totals = table_with(at, "scenario").set_index("scenario")
+    # the same money to the cent: the budget box starts at the actual total, unrounded
+    assert totals.loc["What-if", "spend"] == pytest.approx(totals.loc["Actual", "spend"], abs=0.005)
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual split, projected", "new_customers"]
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual", "new_customers"]
     moves = " ".join(m.value for m in at.markdown)

@@ -276,7 +276,8 @@ def optimise_controls(actual: dict, allocation: dict) -> None:
                     if m == "budget" else "the least spend for a daily customer goal")
     if mode == "budget":
         st.number_input("Daily budget ($)", min_value=0.0, step=100.0, key="launch_opt_budget",
-                        value=float(round(sum(allocation.values()), 2)), format="%.0f")
+                        # unrounded: an optimised split keeps the actual total to the cent
+                        value=float(sum(allocation.values())), format="%.0f")
     else:
         customers = found.kpis["new_customers"].sum() / found.days
         st.number_input("New customers per day", min_value=0.1, step=1.0, key="launch_opt_goal",
