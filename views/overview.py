@@ -32,6 +32,11 @@ st.caption(f"As of {fmt.human_date(as_of)} · data through {fmt.human_date(throu
 with st.container():
     st.subheader("KPI health by department")
     if view["departments"]:
+        # The same counts the PNG report opens with: every department's KPIs by status.
+        tiles = st.columns(len(charts.KPI_ORDER))
+        for tile, status in zip(tiles, charts.KPI_ORDER):
+            tile.metric(fmt.status_badge(status),
+                        sum(int(d.get(status) or 0) for d in view["departments"]))
         st.altair_chart(charts.department_health_chart(view["departments"], width=640),
                         width="stretch")
         for row in view["departments"]:
