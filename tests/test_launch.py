@@ -389,3 +389,13 @@ def test_the_actual_in_a_comparison_counts_only_channels_with_a_curve(con):
     with_curves = found.kpis[found.kpis["channel"] != "email"]
     assert table.loc["Actual", "visitors"] == with_curves["visitors"].sum()
     assert table.loc["Actual", "purchases"] == pytest.approx(with_curves["purchases"].sum())
+
+
+def test_scenarios_of_a_renamed_launch_are_found_orphaned(con):
+    add_launch(con)
+    add_launch_history(con)
+    L.saved_scenario(con, "Aurora", "Plan", {"search": 300.0})
+    assert launch_store.orphaned_scenarios(con) == []
+    con.execute("update launches set superseded_by = 99")       # Aurora renamed away
+    add_launch(con, name="Aurora 2")
+    assert launch_store.orphaned_scenarios(con) == ["Aurora"]

@@ -255,3 +255,20 @@ def test_a_launchs_promotion_date_can_be_set_in_the_table(page_db):
     [launch] = saved(page_db, load_launches)
     assert (launch.launch_date, launch.promotion_date) == (date(2025, 3, 10), date(2025, 3, 31))
     assert launch.cac_target == 40.0
+
+
+def test_renaming_a_launch_says_its_saved_scenarios_are_left_behind(page_db):
+    from kpi_logic.store import launches as launch_store
+    with store.connect(page_db) as con:
+        launch_store.save_scenario(con, "Spring campaign", "Plan A", 10, pd.DataFrame({
+            "channel": ["search"], "spend_per_day": [100.0], "new_customers": [20.0],
+            "purchases": [25.0], "visitors": [900.0]}))
+    at = opened()
+    at.segmented_control(key="define_kind").set_value("launches").run()
+    at.session_state["define_editor_launches"] = {
+        "edited_rows": {0: {"launch": "Spring launch"}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    button(at, "define_save_launches").click().run()
+    assert not at.exception and not at.error
+    assert any("saved scenarios of Spring campaign now belong to no launch" in s.value
+               for s in at.success)

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi_logic import importing, store, template, undo
+from kpi_logic.store import launches as launch_store
 from kpi_logic.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
 from kpi_logic.store import definitions
 from ui import auth, data, state, widgets
@@ -205,6 +206,12 @@ def save_definitions(con, kind: str, edited, gone: list[str]) -> list[str]:
     if gone:
         removed = undo.remove_definitions(con, kind, gone, source=label)
         done.append(f"removed {', '.join(gone)} (batch {removed.batch})")
+    if kind == "launches" and done:
+        # Scenarios are saved under a launch's name: a renamed launch leaves them behind.
+        orphans = launch_store.orphaned_scenarios(con)
+        if orphans:
+            done.append(f"saved scenarios of {', '.join(orphans)} now belong to no launch (give "
+                        "the launch its old name back, or undo this batch, to see them again)")
     return done
 
 

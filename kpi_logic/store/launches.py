@@ -134,6 +134,14 @@ def list_scenarios(con: duckdb.DuckDBPyConnection, launch: str | None = None) ->
     return con.execute(_LIST, [launch, launch]).df()
 
 
+def orphaned_scenarios(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Launch names that saved scenarios belong to but no current launch has
+    (renamed or removed since), sorted."""
+    return [r[0] for r in con.execute(
+        "select distinct launch from scenarios where launch not in "
+        "(select launch from launches where superseded_by is null) order by launch").fetchall()]
+
+
 def load_scenario(con: duckdb.DuckDBPyConnection, launch: str, name: str) -> tuple[int, pd.DataFrame]:
     """(days, DataFrame[channel, spend_per_day, new_customers, purchases, visitors])."""
     row = con.execute("select id, days from scenarios where launch = ? and name = ?",
