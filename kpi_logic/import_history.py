@@ -85,7 +85,8 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
                  f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
     details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
                "first_date": checks["first_date"], "last_date": checks["last_date"],
-               "dimension": layout.dimension, "campaign": layout.campaign, "values": checks["rows"] - found["repeated"]}
+               "dimension": layout.dimension, "campaign": layout.campaign,
+               "values": checks["rows"] - found["repeated"]}
     return HistoryOutcome(batch, counts, notes, details)
 
 
@@ -93,17 +94,11 @@ def _checked(con, raw: RawTable, layout: Layout, source: HistorySource) -> dict:
     """Stage and check the history (refusing bad cells and conflicting keys):
     {"checks": history_checks, "repeated": keys given twice}."""
     writes_history.stage_history(con, source)
-    checks = writes_history.history_checks(con, long=layout.format == "long",
-                                           campaign=bool(layout.campaign))
-    if checks["bad"]:
-        _refuse_bad_values(con, raw, layout, source)
-    repeated, clashes = writes_history.duplicate_keys(con, checks)
-    if clashes:
-        _refuse_conflicts(con, raw, source)
+    found = _refused_or_checked(con, raw, layout, source, batch_id=None)
     breakdown, total = history_refusals.breakdown_clashes(con, campaign=bool(layout.campaign))
     if breakdown:
         _refuse_breakdown(con, raw, layout, source, breakdown, total)
-    return {"checks": checks, "repeated": repeated}
+    return found
 
 
 def _stored_first(con, raw: RawTable, layout: Layout, source: HistorySource,
@@ -112,6 +107,13 @@ def _stored_first(con, raw: RawTable, layout: Layout, source: HistorySource,
     refusal rolls the run back): _checked's dict and "inserted". With
     identical repeats the rows are deleted again and PARSED holds them once."""
     inserted = writes_history.insert_first_import(con, source, batch_id)
+    return {**_refused_or_checked(con, raw, layout, source, batch_id), "inserted": inserted}
+
+
+def _refused_or_checked(con, raw: RawTable, layout: Layout, source: HistorySource,
+                        batch_id: int | None) -> dict:
+    """Check the staged rows (or a first import's rows under `batch_id`),
+    refusing bad cells and keys given two values: {"checks", "repeated"}."""
     checks = writes_history.history_checks(con, layout.format == "long", batch_id,
                                            campaign=bool(layout.campaign))
     if checks["bad"]:
@@ -119,7 +121,7 @@ def _stored_first(con, raw: RawTable, layout: Layout, source: HistorySource,
     repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
-    return {"checks": checks, "repeated": repeated, "inserted": inserted}
+    return {"checks": checks, "repeated": repeated}
 
 
 def _source(raw: RawTable, layout: Layout, order: str) -> HistorySource:

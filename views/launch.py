@@ -78,12 +78,15 @@ def measure() -> None:
                "all channels together; a day without data is left out, not counted as zero.")
 
 
-def cac_words(above, cac) -> str:
-    if fmt.is_missing(cac):
-        return "— no CAC (no new customers)"
-    if above is None:
-        return "no target"
-    return "⚠ above target" if above else "✔ within target"
+def cac_words(rows: pd.DataFrame) -> list[str]:
+    """Each row's CAC against the target, in words (channel or campaign KPI rows)."""
+    def words(above, cac) -> str:
+        if fmt.is_missing(cac):
+            return "— no CAC (no new customers)"
+        if above is None:
+            return "no target"
+        return "⚠ above target" if above else "✔ within target"
+    return [words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"])]
 
 
 # The columns an executive reads first come first; the parts after (the page is narrow).
@@ -122,8 +125,7 @@ def analyse() -> None:
     for r in kpis[(kpis["spend"] > 0) & ~(kpis["new_customers"] > 0)].itertuples(index=False):
         st.warning(f"**{r.channel}** spent {fmt.format_value(r.spend, 'currency')} since the "
                    "launch without winning a single new customer.", icon=":material/payments:")
-    words = [cac_words(a, c) for a, c in zip(kpis["above_cac_target"], kpis["cac"])]
-    table(kpis.assign(cac_vs_target=words)[["channel", *KPI_ORDER]], {"channel": "Channel"})
+    table(kpis.assign(cac_vs_target=cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"})
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
     if len(found.campaigns):
@@ -134,8 +136,7 @@ def campaigns() -> None:
     """Campaigns within the channels that name them: which one turns visitors into buyers."""
     st.subheader("Campaigns")
     rows = found.campaigns
-    words = [cac_words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"])]
-    shown = rows.assign(cac_vs_target=words,
+    shown = rows.assign(cac_vs_target=cac_words(rows),
                         campaign=rows["campaign"].replace("", "(no campaign)"))
     table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
                                                         "campaign": "Campaign"})

@@ -19,12 +19,17 @@ LAUNCH_METRICS = ("spend", "visitors", "purchases", "new_customers", "likes", "s
 # The scenarios tables are part of the versioned schema (store/db.py, SCHEMA_V3).
 
 
+def _pivot_sql(metrics: tuple[str, ...]) -> tuple[str, str]:
+    """(one summed column per metric, the marks of a `metric in (...)` list).
+    The names come from this module's constants, never from user text, and
+    the metric values still travel as parameters (once per column, once per mark)."""
+    columns = ", ".join(f"sum(case when metric = ? then value end) as {quote_identifier(m)}"
+                        for m in metrics)
+    return columns, ", ".join("?" for _ in metrics)
+
+
 def _daily_sql() -> str:
-    # One column per launch metric; the names come from LAUNCH_METRICS, never
-    # from user text, and the metric values still travel as parameters.
-    columns = ",\n       ".join(f"sum(case when metric = ? then value end) as {quote_identifier(m)}"
-                               for m in LAUNCH_METRICS)
-    marks = ", ".join("?" for _ in LAUNCH_METRICS)
+    columns, marks = _pivot_sql(LAUNCH_METRICS)
     return f"""
 with launch_rows as (
     select obs_date, dimension, metric, value
@@ -55,9 +60,7 @@ def campaign_totals(con: duckdb.DuckDBPyConnection, since: date) -> pd.DataFrame
     """DataFrame[channel, campaign, spend, visitors, purchases, new_customers]:
     current history from `since` on, summed per channel and campaign ('' for
     rows without one), sorted; empty when no launch history names a campaign."""
-    columns = ", ".join(f"sum(case when metric = ? then value end) as {quote_identifier(m)}"
-                        for m in _CAMPAIGN_COLUMNS)
-    marks = ", ".join("?" for _ in _CAMPAIGN_COLUMNS)
+    columns, marks = _pivot_sql(_CAMPAIGN_COLUMNS)
     frame = con.execute(f"""
         select dimension as channel, campaign, {columns}
         from observations
