@@ -19,6 +19,11 @@ KPI_STATUSES = ("healthy", "at_risk", "unhealthy", "no_data")
 KR_STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
 DEFAULT_TOLERANCE = 0.10
 TOO_MANY_KPIS = 7                      # more than this many KPIs in a department is flagged
+# The one range of dates Lodestar accepts, in history and in definitions. No real
+# export reaches past it, and every period, comparison and chart inside it (a year
+# back, a period ahead) stays inside what Python's date and DuckDB can represent.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
