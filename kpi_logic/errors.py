@@ -59,4 +59,32 @@ class BreakdownClash(InputError):
 
 
 class DatabaseBusyError(Exception):
-    """Another process kept the database file locked for longer than we wait."""
+    """Another process kept the database file locked for longer than we wait.
+
+    `holder` names what holds it when known ("python3.11, process 4242"), for
+    a message that says what to wait for; None when the lock's owner is unknown.
+    `writing` is True when the open that gave up was a writable one (a
+    change may have been asked for, and was not made).
+    """
+
+    def __init__(self, message: str, *, holder: str | None = None, writing: bool = False):
+        self.holder, self.writing = holder, writing
+        super().__init__(message)
+
+
+class DatabaseSchemaError(RuntimeError):
+    """The file's schema is not the one this release reads.
+
+    `found` is the file's schema version (0: no file, or no Lodestar schema in
+    it), `known` this release's. A newer file is always refused; a missing or
+    older one only by an open that must not write (a viewer's read).
+    """
+
+    def __init__(self, message: str, *, found: int, known: int):
+        self.found, self.known = found, known
+        super().__init__(message)
+
+
+class ReadOnlyDatabaseError(PermissionError):
+    """A write on a connection opened read-only (a dashboard viewer's):
+    refused by DuckDB before anything was written."""

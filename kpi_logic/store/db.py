@@ -9,14 +9,15 @@ locked retries for a bounded time before giving up with DatabaseBusyError.
 from __future__ import annotations
 
 import os
+import re
 import time
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterator
 
 import duckdb
 
-from ..errors import DatabaseBusyError
+from ..errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
 
 DEFAULT_DB = Path("data") / "lodestar.duckdb"
 SCHEMA_VERSION = 5
@@ -199,29 +200,55 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                if "lock" in str(exc).lower():
-                    raise DatabaseBusyError(
-                        f"The database {path} is in use by another Lodestar process "
-                        f"and stayed locked for {wait_seconds:.0f} s. Nothing was changed; "
-                        "try again in a moment.") from None
+            if "lock" not in str(exc).lower():
                 raise
+            if time.monotonic() >= deadline:
+                holder = lock_holder(str(exc))
+                raise DatabaseBusyError(
+                    f"The database {path} is in use by another Lodestar process"
+                    + (f" ({holder})" if holder else "")
+                    + f" and stayed locked for {wait_seconds:.0f} s. Nothing was changed; "
+                    "try again in a moment.", holder=holder, writing=not read_only) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
 
+# DuckDB names the lock's owner: '... Conflicting lock is held in
+# /usr/bin/python3.11 (PID 4242) ...'.
+_HOLDER = re.compile(r"lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> str | None:
+    """'python3.11, process 4242' from DuckDB's lock error, or None when it
+    does not say. Only the program's file name: a page shows it, not paths."""
+    found = _HOLDER.search(message)
+    if not found:
+        return None
+    return f"{PurePath(found['program']).name}, process {found['pid']}"
+
+
 @contextmanager
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
-            wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+            wait_seconds: float | None = None,
+            migrate: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the database for one unit of work and close it afterwards.
 
     Creates the file and its schema on first use and migrates an older file.
     A read_only open of a file that does not exist yet falls back to a
     writable open so the schema can be created.
+
+    migrate=False (read_only only) writes nothing, ever: a missing file or
+    an older schema is refused with DatabaseSchemaError instead (the
+    dashboard's viewers must not change the file, not even to upgrade it).
+    A write on a read-only connection raises ReadOnlyDatabaseError.
     """
     db = database_path(path)
     wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    if not migrate and not read_only:
+        raise ValueError("migrate=False is for read-only opens")
     if str(db) != ":memory:":
+        if not migrate and not db.exists():
+            raise _schema_error(db, 0)
         db.parent.mkdir(parents=True, exist_ok=True)
         if read_only and not db.exists():
             read_only = False
@@ -230,9 +257,10 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
     try:
         if not read_only:
             ensure_schema(con)
-        elif schema_version(con) != SCHEMA_VERSION:
-            # An older file is migrated once, writably, before the read (a
-            # newer one is refused by ensure_schema either way).
+        elif (found := schema_version(con)) != SCHEMA_VERSION:
+            if not migrate or found > SCHEMA_VERSION:
+                raise _schema_error(db, found)
+            # An older file is migrated once, writably, before the read.
             con.close()
             con = _open(db, False, wait)
             ensure_schema(con)
@@ -240,6 +268,11 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
             con = _open(db, True, wait)
             _quiet(con)
         yield con
+    except duckdb.InvalidInputException as exc:
+        if read_only and "read-only mode" in str(exc):
+            raise ReadOnlyDatabaseError(
+                f"{db} is open read-only here: nothing was written.") from exc
+        raise
     finally:
         con.close()
 
@@ -267,13 +300,24 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0] or 0)
 
 
+def _schema_error(db: Path | str, found: int) -> DatabaseSchemaError:
+    if found > SCHEMA_VERSION:
+        text = (f"{db} was written by a newer Lodestar (schema {found}, this release "
+                f"knows {SCHEMA_VERSION}). Upgrade Lodestar to open it.")
+    elif found == 0:
+        text = f"{db} holds no Lodestar data yet: an import or the demo creates it."
+    else:
+        text = (f"{db} was written by an older Lodestar (schema {found}, this release "
+                f"reads {SCHEMA_VERSION}): it must be upgraded, which any writable open "
+                "does (an editor's dashboard, or any command of python -m kpi_logic).")
+    return DatabaseSchemaError(text, found=found, known=SCHEMA_VERSION)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create or migrate the schema to SCHEMA_VERSION, in one transaction."""
     current = schema_version(con)
     if current > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"This database was written by a newer Lodestar (schema {current}, "
-            f"this release knows {SCHEMA_VERSION}). Upgrade Lodestar to open it.")
+        raise _schema_error("This database", current)
     if current == SCHEMA_VERSION:
         return
     con.execute("begin transaction")
