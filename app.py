@@ -1,13 +1,18 @@
-"""Lodestar dashboard entry point: `streamlit run app.py` (or `make run`)."""
+"""Lodestar dashboard entry point: `streamlit run app.py` (or `make run`).
+
+Everything that reads the database runs inside errors.guarded: a busy file,
+a file a viewer cannot read, or any failure becomes a message on the page
+(the traceback goes to the server log), and the navigation and sign-in
+above it keep working.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth, data, state
+from ui import auth, data, errors, state
 
 st.set_page_config(page_title="Lodestar", page_icon="🧭", layout="wide")
-
-data.ensure_demo_on_first_start()
+errors.send_logs_to_the_server_log()
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/explore:", default=True),
@@ -21,6 +26,16 @@ if auth.can_edit():
 
 page = st.navigation(pages)
 auth.sidebar_mode()
-if notice := st.session_state.get(state.NOTICE):
-    st.sidebar.info(notice)
-page.run()
+
+
+def run_page() -> None:
+    data.ensure_demo_on_first_start()      # an editor's (or open mode's) first start only
+    if notice := st.session_state.get(state.NOTICE):
+        st.sidebar.info(notice)
+    if not auth.can_edit() and not data.has_data():
+        st.info(data.NOTHING_FOR_VIEWERS, icon=":material/visibility:")
+        return
+    page.run()
+
+
+errors.guarded(run_page)

@@ -11,9 +11,16 @@ the rest of that run (opening the file takes its lock, which a CLI import may
 be waiting for). Work done through this module leaves the version it ended
 with, so a page that writes reads its own write; the next run reads afresh,
 so a CLI import between runs is seen.
+
+Reads open the file read-only, and a viewer's session never opens it any
+other way: a viewer cannot write (a write a page forgot to hide fails
+with ReadOnlyDatabaseError), load the demo, or even migrate an older file. A page
+read waits READ_WAIT_SECONDS for a file another process holds, then raises
+DatabaseBusyError, which ui.errors shows as a message that retries by itself.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from contextlib import contextmanager
@@ -26,8 +33,26 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi_logic import store
+from kpi_logic.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
 from kpi_logic.store.definitions import data_version
-from ui import state
+from ui import auth, state
+
+log = logging.getLogger(__name__)
+
+
+# A page read gives up after 2 s: long enough to ride out a short write (an
+# edit, an undo, a small import's commit: well under a second), short enough
+# that a page held by a long import says so at once instead of showing a
+# spinner for LODESTAR_LOCK_WAIT (30 s); the message then retries by itself.
+READ_WAIT_SECONDS = 2.0
+# An editor who clicked Save or Import waits longer (under the page's
+# spinner) for someone else's short write, but never the CLI's 30 s.
+WRITE_WAIT_SECONDS = 10.0
+# The dashboard's own units of work take turns (below); another session's
+# calculation or import usually ends within seconds, so waiting for it
+# is worth more than a busy message.
+TURN_WAIT_SECONDS = 15.0
+THIS_DASHBOARD = "another request of this dashboard (an import, an edit or a long calculation)"
 
 
 @dataclass
@@ -36,15 +61,41 @@ class Database:
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @contextmanager
-    def session(self) -> Iterator:
-        """An open connection for one unit of work; app threads take turns."""
-        with self.lock, store.connect(self.path) as con:
-            yield con
+    def session(self, *, writable: bool = False, migrate: bool = True,
+                wait_seconds: float | None = None) -> Iterator:
+        """An open connection for one unit of work; the app's threads take turns
+        (DuckDB refuses a read-only and a writable connection to one file in one
+        process). Read-only unless writable; migrate=False never writes at all.
+        Raises DatabaseBusyError when the file or the turn stays taken."""
+        wait = (WRITE_WAIT_SECONDS if writable else READ_WAIT_SECONDS) \
+            if wait_seconds is None else wait_seconds
+        turn = self.lock.acquire(timeout=TURN_WAIT_SECONDS) if wait else self.lock.acquire(False)
+        if not turn:
+            raise DatabaseBusyError(f"The database is in use by {THIS_DASHBOARD}.",
+                                    holder=THIS_DASHBOARD, writing=writable)
+        try:
+            with store.connect(self.path, read_only=not writable, migrate=migrate,
+                               wait_seconds=wait) as con:
+                yield con
+        finally:
+            self.lock.release()
 
 
 @st.cache_resource
 def database() -> Database:
     return Database(store.database_path())
+
+
+def busy_now() -> DatabaseBusyError | None:
+    """None when the file can be read right now; else the error naming what
+    holds it. Does not wait, and writes nothing."""
+    try:
+        with database().session(migrate=False, wait_seconds=0):
+            return None
+    except DatabaseBusyError as exc:
+        return exc
+    except DatabaseSchemaError:     # readable, just not by a viewer
+        return None
 
 
 # Session-state key of this run's data version: (weak ref to the run token,
@@ -90,15 +141,16 @@ def version() -> str:
         memo = st.session_state.get(VERSION_THIS_RUN)
         if memo and memo[0]() is token and memo[1] == str(database().path):
             return memo[2]
-    with _work() as con:
+    # Reading the version is where an editor's session upgrades an older file.
+    with _work(writable=False, migrate=auth.can_edit()) as con:
         return data_version(con)
 
 
 @contextmanager
-def _work() -> Iterator:
+def _work(*, writable: bool, migrate: bool) -> Iterator:
     """A session whose closing data version becomes this run's (writes included)."""
     try:
-        with database().session() as con:
+        with database().session(writable=writable, migrate=migrate) as con:
             yield con
             _remember(data_version(con))
     except BaseException:
@@ -108,9 +160,18 @@ def _work() -> Iterator:
 
 
 def run(fn, *args, **kwargs):
-    """Call an engine function with a fresh connection (writes and uncached reads)."""
-    with _work() as con:
-        return fn(con, *args, **kwargs)
+    """Call an engine function with a fresh connection (writes and uncached
+    reads): writable for an editor (or in open mode), read-only for a viewer,
+    whose write attempts raise ReadOnlyDatabaseError."""
+    editor = auth.can_edit()
+    try:
+        with _work(writable=editor, migrate=editor) as con:
+            return fn(con, *args, **kwargs)
+    except ReadOnlyDatabaseError:
+        # A write path a page forgot to hide from viewers: the read-only file refused it.
+        log.warning("A viewer session tried to write (%s): refused, nothing written",
+                    getattr(fn, "__qualname__", fn))
+        raise
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -122,7 +183,9 @@ def _cached(fn_name: str, db: str, data_version_key: str, args: tuple, kwargs: t
     # holding Database.lock, and a session computing the same key (holding
     # Streamlit's per-key compute lock) would then wait for us forever.
     fn = _ENGINE[fn_name]
-    with database().session() as con:
+    # version() (called first) has created or upgraded the file if this
+    # session may: a cached read never writes.
+    with database().session(migrate=False) as con:
         return fn(con, *args, **dict(kwargs))
 
 
@@ -152,6 +215,8 @@ def _engine_functions() -> dict:
         "load_key_results": definitions.load_key_results,
         "load_targets": definitions.load_targets,
         "load_launches": definitions.load_launches,
+        "has_history": store.has_history,
+        "setting": store.setting,
     }
 
 
@@ -170,18 +235,39 @@ def today() -> date:
 
 DEMO_NOTICE = ("You are looking at the demo company (made-up data). Import your own files on "
                "'Import and define', or start from an empty database there.")
+VIEWER_DEMO_NOTICE = "You are looking at the demo company (made-up data)."
+NOTHING_FOR_VIEWERS = ("Nothing to show yet: this dashboard's database is empty. An editor must "
+                       "sign in (Editor sign-in, in the sidebar) to load the demo company or "
+                       "import files; the pages show them as soon as they are in.")
+
+
+def has_data() -> bool:
+    """True when some import is in effect; False for an empty database, a
+    missing file or one without Lodestar's schema (a viewer reads nothing
+    there, and creates nothing)."""
+    try:
+        return bool(cached("has_history"))
+    except DatabaseSchemaError as exc:
+        if exc.found == 0:
+            return False
+        raise
 
 
 def ensure_demo_on_first_start() -> None:
-    """Load the demo company into an empty database, once, unless its owner chose empty."""
-    if st.session_state.get("app_demo_checked"):
+    """Once per session and mode: for an editor (or in open mode), load the demo
+    company into an empty database unless its owner chose to start empty; then
+    set the sidebar's demo notice. A viewer's session loads nothing (it never
+    writes): on an empty database it stays unchecked, so the notice appears
+    once an editor has loaded the demo."""
+    editor = auth.can_edit()
+    if st.session_state.get(state.DEMO_CHECKED) is editor:
         return
-    from kpi_logic import demo
-    with _work() as con:
-        if not store.has_history(con) and store.setting(con, "start_empty") is None:
-            with st.spinner("First start: loading the demo company..."):
-                demo.load_demo(con)
-            st.session_state[state.NOTICE] = DEMO_NOTICE
-        elif store.setting(con, "demo_loaded") and not store.setting(con, "start_empty"):
-            st.session_state[state.NOTICE] = DEMO_NOTICE
-    st.session_state["app_demo_checked"] = True
+    if editor and not has_data() and cached("setting", "start_empty") is None:
+        from kpi_logic import demo
+        with st.spinner("First start: loading the demo company..."):
+            run(demo.load_demo)
+    if not has_data():
+        return
+    if cached("setting", "demo_loaded") and not cached("setting", "start_empty"):
+        st.session_state[state.NOTICE] = DEMO_NOTICE if editor else VIEWER_DEMO_NOTICE
+    st.session_state[state.DEMO_CHECKED] = editor

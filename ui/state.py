@@ -28,6 +28,7 @@ LAUNCH_COMPARED = "launch_compared"        # comma-separated scenario names
 LAUNCH_PROMOTION_URL = "launch_promotion_url"  # the promotion date as the URL has it
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"
+DEMO_CHECKED = "app_demo_checked"   # the mode (editor: True) the first-start check ran in
 
 
 def restore(mapping: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 import streamlit as st
 
 from kpi_logic import formatting as fmt
-from ui import data, state
+from ui import data, errors, state
 
 LATEST = ""   # the period option meaning "latest complete period"
 
@@ -70,5 +70,6 @@ def png_download(render, file_name: str, key: str, label: str = "Download PNG re
 
 
 def show_error(exc: Exception) -> None:
-    """A refusal or failure as a readable message, never a traceback."""
-    st.error(str(exc), icon=":material/block:")
+    """A refusal or failure as a readable message, never a traceback: a busy
+    database retries by itself, an unexpected error is logged (ui.errors)."""
+    errors.show(exc)

@@ -1,0 +1,117 @@
+"""What a dashboard user sees when the database is held by another process or
+something fails: one short message (never a traceback or an exception box),
+the traceback in the server log, and a page that comes back by itself once
+the file is free (the browser side of that is in test_e2e_safety.py)."""
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_concurrency import HOLDER, python
+from ui import data
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 90
+
+
+@pytest.fixture
+def page_db(demo_file, tmp_path, use_database) -> Path:
+    path = tmp_path / "lodestar.duckdb"
+    shutil.copy(demo_file, path)
+    return use_database(path)
+
+
+@pytest.fixture
+def held(page_db):
+    """Another process holding the database file open for writing, as a long
+    CLI import does; call it to let go."""
+    process = python(HOLDER, page_db, stdin=subprocess.PIPE)
+    assert process.stdout.readline().strip() == "holding"
+
+    def release():
+        if process.poll() is None:
+            process.communicate("0\n", timeout=60)
+
+    release.pid = process.pid
+    yield release
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def shown(at: AppTest) -> str:
+    """Every text a user reads on the page and in the sidebar."""
+    parts = [e.value for kind in ("title", "markdown", "caption", "info", "warning", "error",
+                                  "success", "exception")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def assert_no_traceback(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    text = shown(at)
+    for leak in ("Traceback", "File \"", "Error:", "site-packages", str(ROOT)):
+        assert leak not in text, leak
+
+
+@pytest.mark.parametrize("password", [None, "correct horse"], ids=["open mode", "viewer"])
+def test_a_held_database_is_a_short_message_and_the_page_comes_back_when_freed(
+        page_db, held, monkeypatch, password):
+    if password:
+        monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", password)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_no_traceback(at)
+    assert not at.error
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("The database is busy: another program")
+    assert f"process {held.pid}" in warning          # what holds it
+    assert "tries again every 3 seconds by itself" in warning
+    assert not at.title, "the page itself is not drawn while its data cannot be read"
+    assert any("Mode" in c or "mode" in c for c in (c.value for c in at.sidebar.caption)), \
+        "the sidebar (mode, sign-in) still works"
+
+    held()
+    at.run()
+    assert_no_traceback(at)
+    assert not at.warning
+    assert [t.value for t in at.title] == ["Company overview"]
+
+
+def test_a_file_that_is_not_a_database_is_a_message_and_a_logged_traceback(page_db, caplog):
+    page_db.write_bytes(b"this is not a DuckDB file\n" * 200)
+    before = page_db.read_bytes()
+    caplog.set_level(logging.INFO)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_no_traceback(at)
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Something went wrong")
+    assert str(page_db) not in error and "DuckDB" not in error
+    reference = re.search(r"reference ([0-9a-f]{8})", error)[1]
+    [record] = [r for r in caplog.records if r.name == "ui.errors"]
+    assert record.levelno == logging.ERROR and reference in record.getMessage()
+    assert record.exc_info and "not a valid DuckDB database file" in str(record.exc_info[1])
+    assert page_db.read_bytes() == before, "nobody wrote over the file"
+
+
+def test_a_failure_inside_a_page_leaves_the_page_with_a_message(page_db, caplog, monkeypatch):
+    def broken(con, **kwargs):
+        raise ZeroDivisionError("a bug in the overview")
+
+    data._ENGINE["overview"]                       # fills the lazy table first
+    monkeypatch.setitem(data._ENGINE, "overview", broken)
+    caplog.set_level(logging.INFO)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert_no_traceback(at)
+    assert [t.value for t in at.title] == ["Company overview"], "the page around it still draws"
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Something went wrong") and "a bug in the overview" not in error
+    [record] = [r for r in caplog.records if r.name == "ui.errors"]
+    assert isinstance(record.exc_info[1], ZeroDivisionError)
+    assert "broken" in caplog.text, "the traceback, with the failing function, is in the log"

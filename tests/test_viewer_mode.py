@@ -1,0 +1,205 @@
+"""A viewer (LODESTAR_EDITOR_PASSWORD set, not signed in) writes nothing: no
+demo load on an empty database, no migration of an older file, no write a
+page offers, and not even a write a page might forget to hide (a viewer's
+connection is read-only). "Nothing" is checked on the file's bytes."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpi_logic import demo, importing, launch, store, undo
+from kpi_logic.store import db
+from kpi_logic.store import launches as launch_store
+from kpi_logic.store.definitions import load_kpis
+from ui.data import NOTHING_FOR_VIEWERS
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = {name: str(ROOT / "views" / f"{name}.py")
+         for name in ("overview", "scorecard", "okrs", "metrics", "launch", "define")}
+TIMEOUT = 90
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def viewer_db(demo_file, tmp_path, use_database, monkeypatch) -> Path:
+    """A copy of the demo database with one saved scenario, opened by a viewer."""
+    path = tmp_path / "lodestar.duckdb"
+    shutil.copy(demo_file, path)
+    with store.connect(path) as con:
+        found = launch.launch_analysis(con)
+        launch.saved_scenario(con, found.launch.launch, "Plan A", launch.actual_split(found))
+    use_database(path)
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", PASSWORD)
+    return path
+
+
+def fingerprint(path: Path) -> tuple:
+    """The file's bytes and whatever lies beside it (a write-ahead log)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest(), sorted(p.name for p in path.parent.iterdir())
+
+
+def app(*, editor: bool = False) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if editor:
+        at.session_state["editor_unlocked"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def batches(path: Path) -> pd.DataFrame:
+    with store.connect(path, read_only=True) as con:
+        return undo.list_batches(con)
+
+
+# ---------------------------------------------------------------- first start
+
+def test_a_viewer_on_a_database_emptied_by_undo_loads_nothing(viewer_db):
+    with store.connect(viewer_db) as con:
+        undo.undo_all(con)             # emptied by undo, without choosing "start empty"
+    before, listed = fingerprint(viewer_db), batches(viewer_db)
+    at = app()
+    assert [i.value for i in at.info] == [NOTHING_FOR_VIEWERS]
+    assert not at.title, "no page pretends to have data"
+    assert fingerprint(viewer_db) == before
+    pd.testing.assert_frame_equal(batches(viewer_db), listed)
+    assert batches(viewer_db)["undone_at"].notna().all(), "the demo was not loaded"
+
+    # The same database opened by an editor gets the demo company.
+    at = app(editor=True)
+    assert [t.value for t in at.title] == ["Company overview"]
+    assert batches(viewer_db)["undone_at"].isna().any()
+
+
+def test_a_viewer_with_no_database_file_creates_none(tmp_path, use_database, monkeypatch):
+    path = use_database(tmp_path / "none" / "lodestar.duckdb")
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", PASSWORD)
+    at = app()
+    assert [i.value for i in at.info] == [NOTHING_FOR_VIEWERS]
+    assert not path.exists() and not path.parent.exists()
+
+
+def older_file(path: Path) -> None:
+    """A database as the release before campaigns left it (schema 4), with one value."""
+    con = duckdb.connect(str(path))
+    for version in range(1, 5):
+        con.execute(db.MIGRATIONS[version])
+    con.execute("insert into schema_version values (4)")
+    con.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
+                "values (1, 1, 'old.csv', 'history', current_timestamp, 1)")
+    con.execute("insert into observations (metric, obs_date, value, batch_id) "
+                "values ('revenue', date '2025-01-31', 5000, 1)")
+    con.close()
+
+
+def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, monkeypatch):
+    path = use_database(tmp_path / "old.duckdb")
+    older_file(path)
+    monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", PASSWORD)
+    before = fingerprint(path)
+    at = app()
+    [info] = [i.value for i in at.info]
+    assert "older Lodestar (schema 4; this one reads 5)" in info
+    assert "An editor must open the dashboard once" in info
+    assert fingerprint(path) == before
+    con = duckdb.connect(str(path), read_only=True)
+    assert store.schema_version(con) == 4
+    con.close()
+
+    app(editor=True)                  # an editor's first visit upgrades it
+    with store.connect(path, read_only=True, migrate=False) as con:
+        assert store.schema_version(con) == store.SCHEMA_VERSION
+
+
+# ---------------------------------------------------------------- every page, every write
+
+def test_a_viewer_touring_every_page_writes_nothing(viewer_db):
+    before = fingerprint(viewer_db)
+    at = app()
+    for name in ("scorecard", "okrs", "metrics", "launch"):
+        at.switch_page(PAGES[name]).run()
+        assert not at.exception, (name, [e.value for e in at.exception])
+        assert not at.error, (name, [e.value for e in at.error])
+    for step in ("Measure", "Analyse", "Adjust", "Improve", "Scenarios"):
+        at.query_params["step"] = step
+        at.switch_page(PAGES["launch"]).run()
+        assert not at.exception, step
+    with pytest.raises(ValueError, match="define"):
+        at.switch_page(PAGES["define"])           # not in a viewer's navigation
+    labels = {b.label for b in at.button}
+    assert not labels & {"Save this split", "Rename", "Delete", "Make it a KPI",
+                         "Add metric definition", "Import", "Undo batch", "Save"}
+    # /define typed into the address bar runs the page on its own: it stops at once.
+    page = AppTest.from_file(PAGES["define"], default_timeout=TIMEOUT).run()
+    assert any("Viewer mode" in i.value for i in page.info)
+    assert not page.file_uploader and not page.data_editor and not page.button
+    assert fingerprint(viewer_db) == before
+
+
+def _launch_name(con) -> str:
+    return launch.launch_analysis(con).launch.launch
+
+
+# Every write a page offers, as the page calls it through ui.data.run.
+WRITES = {
+    "import files": lambda con: importing.import_files(
+        con, [(b"date,revenue\n2025-01-31,1\n", "revenue.csv")]),
+    "edit definitions": lambda con: importing.import_frames(con, [(pd.DataFrame([{
+        "metric": "signups", "department": "Sales", "unit": "number", "direction": "up",
+        "aggregation": "sum"}]), "Edited Metrics", "metrics")]),
+    "remove a KPI": lambda con: undo.remove_definitions(
+        con, "kpis", [load_kpis(con)[0].title], source="Edited KPIs"),
+    "undo a batch": lambda con: undo.undo_batch(con, int(undo.list_batches(con)["id"].max())),
+    "start empty": lambda con: undo.undo_all(con),
+    "start-empty setting": lambda con: store.set_setting(con, "start_empty", "yes"),
+    "load the demo": lambda con: demo.load_demo(con),
+    "save a scenario": lambda con: launch.saved_scenario(
+        con, _launch_name(con), "Plan B", launch.actual_split(launch.launch_analysis(con))),
+    "rename a scenario": lambda con: launch_store.rename_scenario(
+        con, _launch_name(con), "Plan A", "Plan C"),
+    "delete a scenario": lambda con: launch_store.delete_scenario(con, _launch_name(con), "Plan A"),
+}
+
+
+def attempt(name: str) -> None:
+    import streamlit as st
+
+    from tests.test_viewer_mode import WRITES
+    from ui import data, widgets
+    try:
+        data.run(WRITES[name])
+    except Exception as exc:  # noqa: BLE001 - shown as the page would show it
+        widgets.show_error(exc)
+    else:
+        st.success("written")
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+def test_a_write_a_page_forgot_to_hide_is_refused_for_a_viewer(viewer_db, caplog, name,
+                                                               monkeypatch):
+    if name == "load the demo":       # onto the demo itself it would change nothing
+        with store.connect(viewer_db) as con:
+            undo.undo_all(con)
+    before = fingerprint(viewer_db)
+    caplog.set_level(logging.WARNING, logger="ui")
+    at = AppTest.from_function(attempt, args=(name,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "Viewer mode: only an editor can change data, and nothing was changed. "
+        "Sign in as an editor in the sidebar."]
+    assert fingerprint(viewer_db) == before
+    assert any("A viewer session tried to write" in r.getMessage() for r in caplog.records)
+
+    # The same call writes for an editor: the refusal above was the viewer's.
+    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD")
+    at = AppTest.from_function(attempt, args=(name,), default_timeout=TIMEOUT).run()
+    assert [s.value for s in at.success] == ["written"], [e.value for e in at.error]
+    assert fingerprint(viewer_db) != before
