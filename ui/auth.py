@@ -3,15 +3,25 @@
 When LODESTAR_EDITOR_PASSWORD is set (environment or .streamlit/secrets.toml)
 the dashboard is read-only until someone enters it; unset, everything is open
 (local single-user use). The sidebar always says which mode is on.
+
+Wrong passwords are throttled per browser session and per server (every
+session of this process shares one count): see ui/throttle.py. Each failure
+is logged (WARNING, never the text typed); the comparison takes constant time.
 """
 from __future__ import annotations
 
 import hmac
+import logging
 import os
+import time
 
 import streamlit as st
 
 from ui import state
+from ui.throttle import Throttle, wait_words
+
+log = logging.getLogger(__name__)
+SESSION_THROTTLE = "auth_throttle"   # session-state key of this session's Throttle
 
 
 def editor_password() -> str | None:
@@ -27,6 +37,52 @@ def editor_password() -> str | None:
 def can_edit() -> bool:
     """True when writes are allowed in this browser session."""
     return editor_password() is None or bool(st.session_state.get(state.EDITOR_UNLOCKED))
+
+
+@st.cache_resource
+def server_throttle() -> Throttle:
+    """The wrong-password count shared by every session of this server process."""
+    return Throttle()
+
+
+def session_throttle() -> Throttle:
+    if SESSION_THROTTLE not in st.session_state:
+        st.session_state[SESSION_THROTTLE] = Throttle()
+    return st.session_state[SESSION_THROTTLE]
+
+
+def sign_in_refusal(typed: str, password: str) -> str | None:
+    """Unlocks editing in this session when `typed` is the password and no
+    lock is running; otherwise returns the refusal to show (a lock is
+    refused without comparing, even the right password)."""
+    now = time.monotonic()
+    mine, server = session_throttle(), server_throttle()
+    left = mine.seconds_left(now)
+    if not left:
+        right, left = server.attempt(lambda: hmac.compare_digest(typed.encode(), password.encode()),
+                                     now)
+        if right:
+            mine.record(True, now)
+            st.session_state[state.EDITOR_UNLOCKED] = True
+            log.info("Editor signed in from %s", _who())
+            return None
+        if right is False:
+            left = max(left, mine.record(False, now))
+            log.warning("Wrong editor password from %s (%d in a row on this server, %d in this "
+                        "session); sign-in locked for %.0f s", _who(), server.failures,
+                        mine.failures, left)
+            return "That password is not right." + (
+                f" Too many wrong passwords: try again in {wait_words(left)}." if left else "")
+    log.info("Editor sign-in refused from %s: locked for %.0f s more", _who(), left)
+    return f"Too many wrong passwords: sign-in is locked. Try again in {wait_words(left)}."
+
+
+def _who() -> str:
+    # Only for the log; a proxy in front shows as its own address.
+    try:
+        return st.context.ip_address or "localhost"
+    except Exception:  # noqa: BLE001 - outside a browser session (tests)
+        return "an unknown address"
 
 
 def sidebar_mode() -> None:
@@ -46,8 +102,7 @@ def sidebar_mode() -> None:
         with st.popover("Editor sign-in"):
             typed = st.text_input("Editor password", type="password", key="auth_password")
             if st.button("Unlock editing", key="auth_unlock"):
-                if hmac.compare_digest(typed.encode(), password.encode()):
-                    st.session_state[state.EDITOR_UNLOCKED] = True
+                refusal = sign_in_refusal(typed, password)
+                if refusal is None:
                     st.rerun()
-                else:
-                    st.error("That password is not right.")
+                st.error(refusal)
