@@ -69,8 +69,8 @@ def sign_in_refusal(typed: str, password: str) -> str | None:
         if right is False:
             left = max(left, mine.record(False, now))
             log.warning("Wrong editor password from %s (%d in a row on this server, %d in this "
-                        "session); sign-in locked for %.0f s", _who(), server.failures,
-                        mine.failures, left)
+                        "session)%s", _who(), server.failures, mine.failures,
+                        f"; sign-in locked for {left:.0f} s" if left else "")
             return "That password is not right." + (
                 f" Too many wrong passwords: try again in {wait_words(left)}." if left else "")
     log.info("Editor sign-in refused from %s: locked for %.0f s more", _who(), left)
