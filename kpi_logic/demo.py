@@ -22,6 +22,7 @@ from .demo_definitions import launch_rows, metric_rows
 from .demo_history import generated_history, number_texts
 from .demo_plans import WORKBOOK_KPI_DEPARTMENTS, key_result_rows, kpi_rows, target_rows
 from .errors import BreakdownClash
+from .safe_text import spreadsheet_safe_workbook
 
 DEMO_SEED = 20261127
 
@@ -56,6 +57,7 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], stamp: date) -> bytes:
         sheet.append(list(frame.columns))
         for row in frame.itertuples(index=False):
             sheet.append([_cell(v) for v in row])
+    spreadsheet_safe_workbook(book)
     raw = io.BytesIO()
     book.save(raw)
     return _stable_zip(raw.getvalue(), f"{stamp.isoformat()}T00:00:00Z".encode())

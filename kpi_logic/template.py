@@ -20,6 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .model import KPI, KeyResult, Launch, Metric, Target
+from .safe_text import spreadsheet_safe_workbook
 
 FILE_NAME = "lodestar_template.xlsx"
 README_SHEET = "README"
@@ -170,6 +171,7 @@ def template_workbook(*, readme: bool = True) -> bytes:
         _readme_sheet(book)
     for sheet, frame in template_frames().items():
         _example_sheet(book, sheet, frame)
+    spreadsheet_safe_workbook(book)     # openpyxl would write text starting "=" as a formula
     raw = io.BytesIO()
     book.save(raw)
     return raw.getvalue()

@@ -17,6 +17,7 @@ from kpi_logic.store.definitions import load_kpis, load_launches, load_metrics, 
 from kpi_logic.store.writes import VERSIONED_TABLES
 from kpi_logic.undo import list_batches
 from tests.conftest import FIXTURES
+from tests.readable import shown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "define.py")
 UPLOADS = FIXTURES / "define_page"
@@ -77,7 +78,7 @@ def test_checking_then_importing_a_file_adds_its_metrics(page_db):
     assert not button(at, "define_import").disabled
     button(at, "define_import").click().run()
     assert not at.exception and not at.error
-    assert any("Imported 1 table(s): 6 value(s)" in s.value for s in at.success)
+    assert any("Imported 1 table(s): 6 value(s)" in shown(s.value) for s in at.success)
     assert {"leads", "demos"} <= set(saved(page_db, load_metrics))
     history = table_with(at, "Status")
     assert history.iloc[0][["File", "Kind", "New", "Status"]].tolist() == \
@@ -94,7 +95,7 @@ def test_a_refused_file_shows_row_and_column_and_changes_nothing(page_db):
     button(at, "define_check").click().run()
     assert not at.exception
     assert any("bad_value.csv" in e.value and "row 3, column 'value': 'lots' is not a number"
-               in e.value for e in at.error)
+               in shown(e.value) for e in at.error)
     assert button(at, "define_import").disabled
     with store.connect(page_db) as con:
         assert dump(con) == before
@@ -109,7 +110,7 @@ def test_undo_removes_a_batch_and_says_what_it_put_back(page_db):
     at.checkbox(key="define_undo_confirm").check()
     button(at.run(), "define_undo").click().run()
     assert not at.exception and not at.error
-    assert any("removed 2 row(s) it had added or changed and put back 0" in s.value
+    assert any("removed 2 row(s) it had added or changed and put back 0" in shown(s.value)
                for s in at.success)
     assert saved(page_db, load_targets) == []
     assert table_with(at, "Status").set_index("Kind").loc["targets", "Status"] \
@@ -125,7 +126,7 @@ def test_editing_a_kpi_target_in_the_table_saves_it(page_db):
     at.run()
     button(at, "define_save_kpis").click().run()
     assert not at.exception and not at.error
-    assert any("Saved KPIs: 0 new, 1 changed" in s.value for s in at.success)
+    assert any("Saved KPIs: 0 new, 1 changed" in shown(s.value) for s in at.success)
     kpi = next(k for k in saved(page_db, load_kpis) if k.title == "CAC at most $40")
     assert kpi.target == 45.0
     # The table shows the stored value afterwards, not a replay of the edit.
@@ -141,7 +142,7 @@ def test_a_refused_edit_shows_row_and_column_and_saves_nothing(page_db):
     at.run()
     button(at, "define_save_kpis").click().run()
     assert not at.exception
-    assert any("row 3, column 'target_kind': 'around' is not one of min, max" in e.value
+    assert any("row 3, column 'target_kind': 'around' is not one of min, max" in shown(e.value)
                for e in at.error)
     assert saved(page_db, load_kpis) == before
 
@@ -154,7 +155,7 @@ def test_deleting_a_row_removes_that_kpi_as_an_undoable_batch(page_db):
     at.run()
     button(at, "define_save_kpis").click().run()
     assert not at.exception
-    assert any("removed CAC at most $40" in s.value for s in at.success)
+    assert any("removed CAC at most $40" in shown(s.value) for s in at.success)
     assert {k.title for k in saved(page_db, load_kpis)} == before - {"CAC at most $40"}
 
 
@@ -166,7 +167,7 @@ def test_start_from_an_empty_database_undoes_everything_and_keeps_the_demo_away(
     at.checkbox(key="define_empty_confirm").check().run()
     button(at, "define_empty").click().run()
     assert not at.exception and not at.error
-    assert any("The database is empty: 6 import(s) undone." in s.value for s in at.success)
+    assert any("The database is empty: 6 import(s) undone." in shown(s.value) for s in at.success)
     with store.connect(page_db) as con:
         assert not store.has_history(con)
         assert store.setting(con, "start_empty") == "yes"
@@ -183,7 +184,7 @@ def test_viewer_mode_has_no_uploader_and_no_write_button(page_db, monkeypatch):
     monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", "secret")
     at = opened()
     assert not at.exception
-    assert any("Viewer mode" in i.value for i in at.info)
+    assert any("Viewer mode" in shown(i.value) for i in at.info)
     assert not at.file_uploader
     assert not at.data_editor
     assert not at.download_button
@@ -193,7 +194,7 @@ def test_viewer_mode_has_no_uploader_and_no_write_button(page_db, monkeypatch):
 def test_the_date_order_option_settles_ambiguous_dates(page_db):
     at = uploaded(opened(), "ambiguous_dates.csv")
     button(at, "define_check").click().run()
-    assert any("ambiguous_dates.csv" in e.value for e in at.error)
+    assert any("ambiguous_dates.csv" in shown(e.value) for e in at.error)
     at.selectbox(key="define_date_order").set_value("dayfirst")
     button(at.run(), "define_check").click().run()
     assert not at.error
@@ -223,7 +224,7 @@ def test_the_template_workbook_uploads_into_an_empty_database(tmp_path, monkeypa
     st.cache_data.clear()
     st.cache_resource.clear()
     at = opened()
-    assert any("Nothing imported yet." in i.value for i in at.info)
+    assert any("Nothing imported yet." in shown(i.value) for i in at.info)
     at.file_uploader(key="define_files").set_value(
         (template.FILE_NAME, template.template_workbook(), "application/octet-stream"))
     button(at.run(), "define_check").click().run()
@@ -270,5 +271,5 @@ def test_renaming_a_launch_says_its_saved_scenarios_are_left_behind(page_db):
     at.run()
     button(at, "define_save_launches").click().run()
     assert not at.exception and not at.error
-    assert any("saved scenarios of Spring campaign now belong to no launch" in s.value
+    assert any("saved scenarios of Spring campaign now belong to no launch" in shown(s.value)
                for s in at.success)

@@ -16,6 +16,7 @@ from kpi_logic import demo, launch, launch_windows, store
 from kpi_logic import formatting as fmt
 from kpi_logic.importing import import_files
 from kpi_logic.store import launches as launch_store
+from tests.readable import shown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "launch.py")
 CHANNELS = ["display", "email", "partners", "search_ads", "social"]
@@ -63,12 +64,12 @@ def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
     assert table.loc["display", "cac_vs_target"] == "⚠ above target"
     assert set(table.drop(index="display")["cac_vs_target"]) == {"✔ within target"}
     assert table.loc["display", "cac"] > 55 > table["cac"].drop("display").max()
-    assert len(at.warning) == 1 and "**display**" in at.warning[0].value
-    assert "above the CAC target of $55" in at.warning[0].value
+    assert len(at.warning) == 1 and "**display**" in shown(at.warning[0].value)
+    assert "above the CAC target of $55" in shown(at.warning[0].value)
     with store.connect(page_db) as con:
         total = launch.launch_kpis(launch.launch_analysis(con))
     assert number(metric(at, "New customers since launch")) == total["new_customers"]
-    badges = [m.value for m in at.markdown if "· target" in m.value]
+    badges = [shown(m.value) for m in at.markdown if "· target" in m.value]
     assert badges == [f"**{fmt.status_badge(total['conversion_status'])}** · target at least 2.2%",
                       f"**{fmt.status_badge(total['cac_status'])}** · target at most $55"]
 
@@ -88,7 +89,8 @@ def test_analyse_breaks_channels_down_by_campaign(page_db):
     search = found.kpis.set_index("channel").loc["search_ads"]
     assert by_campaign.loc[["Brand terms", "Pathfinder keywords"], "spend"].sum() == \
         pytest.approx(search["spend"])
-    sentence = next(c.value for c in at.caption if c.value.startswith("Best converting: "))
+    sentence = next(text for text in map(shown, (c.value for c in at.caption))
+                    if text.startswith("Best converting: "))
     assert sentence.startswith("Best converting: Brand terms on search_ads")
     assert "Above the CAC target of $55: Launch banners on display ($" in sentence
     assert "Without a campaign breakdown: email, partners." in sentence
@@ -98,7 +100,7 @@ def test_measure_states_the_comparison_windows(page_db):
     at = opened()
     assert at.segmented_control(key="launch_step").value == "Measure"
     assert number(metric(at, "Visitors per day since")) > number(metric(at, "Visitors per day before"))
-    assert any(re.search(r"\d+ days before \(\d{1,2} [A-Z][a-z]{2} \d{4} to", c.value)
+    assert any(re.search(r"\d+ days before \(\d{1,2} [A-Z][a-z]{2} \d{4} to", shown(c.value))
                for c in at.caption)
     at.segmented_control(key="launch_step").set_value("Adjust").run()
     assert at.query_params["step"] == "Adjust" and at.query_params["launch"] == "Pathfinder launch"
@@ -143,7 +145,7 @@ def test_optimise_is_at_least_as_good_as_the_actual_and_says_what_moved(page_db)
     assert totals.loc["What-if", "spend"] == pytest.approx(totals.loc["Actual", "spend"], abs=0.005)
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual split, projected", "new_customers"]
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual", "new_customers"]
-    moves = " ".join(m.value for m in at.markdown)
+    moves = " ".join(shown(m.value) for m in at.markdown)
     assert "Cut display from" in moves and "In total: +" in moves
 
 
@@ -155,7 +157,7 @@ def test_optimise_respects_bounds_and_refuses_impossible_ones(page_db):
     at.number_input(key="launch_min_email").set_value(1e6).run()
     at.button(key="launch_optimise").click().run()
     assert not at.exception
-    assert "minimums add up to" in at.error[0].value
+    assert "minimums add up to" in shown(at.error[0].value)
 
 
 def test_goal_mode_finds_the_least_spend_for_the_customers(page_db):
@@ -179,11 +181,11 @@ def save(at: AppTest, name: str) -> AppTest:
 def test_saving_two_scenarios_and_comparing_them_with_the_actual(page_db):
     at = opened(step="Adjust")
     save(at, "Actual split")
-    assert "Saved 'Actual split'" in at.success[0].value
+    assert "Saved 'Actual split'" in shown(at.success[0].value)
     at.slider(key="launch_budget_display").set_value(300.0).run()
     save(at, "Less display")
     save(at, "Less display")
-    assert "already exists" in at.error[0].value
+    assert "already exists" in shown(at.error[0].value)
 
     at = opened(step="Scenarios", compare="Actual split,Less display")
     comparison = table_with(at, "scenario")
@@ -210,7 +212,7 @@ def test_rename_and_delete_a_scenario(page_db):
     at.button(key="launch_rename").click().run()
     assert table_with(at, "spend_per_day")["name"].tolist() == ["Plan B"]
     at.button(key="launch_delete").click().run()
-    assert "No scenarios saved yet" in at.info[0].value
+    assert "No scenarios saved yet" in shown(at.info[0].value)
 
 
 def test_viewer_mode_cannot_save_rename_or_delete(page_db, monkeypatch):
@@ -218,7 +220,7 @@ def test_viewer_mode_cannot_save_rename_or_delete(page_db, monkeypatch):
     monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", "secret")
     at = opened(step="Adjust")
     assert not [b for b in at.button if b.key in ("launch_save",)]
-    assert any("Viewer mode" in c.value for c in at.caption)
+    assert any("Viewer mode" in shown(c.value) for c in at.caption)
     at = opened(step="Scenarios", compare="Plan A")
     assert not [b for b in at.button if b.key in ("launch_rename", "launch_delete")]
     assert table_with(at, "scenario")["scenario"].tolist()[-1] == "Plan A"
@@ -232,7 +234,7 @@ def test_improve_compares_engagement_around_the_launchs_promotion_date(page_db):
     table = table_with(at, "measure").set_index("measure")
     # the demo's social promotion runs from day 21 to 42 and triples engagement
     assert table.loc["All three", "after"] > 1.5 * table.loc["All three", "before"]
-    assert any("Per 100 product-page visitors" in c.value for c in at.caption)
+    assert any("Per 100 product-page visitors" in shown(c.value) for c in at.caption)
     with store.connect(page_db) as con:
         found = launch.launch_analysis(con)
     engine = launch_windows.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
@@ -283,7 +285,7 @@ def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     at = opened()
-    assert "No launch is defined yet" in at.info[0].value
+    assert "No launch is defined yet" in shown(at.info[0].value)
 
 
 def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path, monkeypatch):
@@ -294,11 +296,11 @@ def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path,
     st.cache_data.clear()
     st.cache_resource.clear()
     at = opened(step="Adjust")
-    assert "no channel history from its launch date 2025-09-01" in at.error[0].value
+    assert "no channel history from its launch date 2025-09-01" in shown(at.error[0].value)
 
 
 @pytest.mark.parametrize("step", ["Measure", "Analyse", "Adjust", "Improve", "Scenarios"])
 def test_every_step_of_the_demo_launch_draws_without_an_error_box(page_db, step):
     """A widget refusing its arguments shows as an error box, not an exception."""
     at = opened(step=step)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [shown(e.value) for e in at.error]

@@ -16,6 +16,7 @@ from kpi_logic.importing import import_files
 from kpi_logic.store.definitions import load_kpis, load_metrics
 from kpi_logic.undo import undo_batch
 from tests.conftest import FIXTURES
+from tests.readable import shown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "metrics.py")
 COMPANY = FIXTURES / "metrics_page"
@@ -72,7 +73,7 @@ def test_catalogue_shows_definitions_current_values_and_links(page_db):
     assert table.loc["leads", "Current"] == "150"
     assert table.loc["leads", "Linked to"] == "plain"
     assert table.loc["likes", "Linked to"] == "plain · vanity candidate: not linked to any goal"
-    assert any("Vanity candidates: likes." in w.value for w in at.warning)
+    assert any("Vanity candidates: likes." in shown(w.value) for w in at.warning)
 
 
 def test_department_and_search_come_from_the_url_and_filter_the_table(page_db):
@@ -97,7 +98,7 @@ def test_suggested_target_is_the_median_of_the_last_three_complete_months(page_d
     # Leads April-June: 130, 140, 150.
     assert target_input(at).value == "140"
     assert any("Median of the last 3 complete months. From Apr 2025 130, May 2025 140, "
-               "Jun 2025 150." in c.value for c in at.caption)
+               "Jun 2025 150." in shown(c.value) for c in at.caption)
     history = next(d.value for d in at.dataframe if "Used" in d.value.columns)
     assert history["Period"].tolist()[-3:] == ["Apr 2025", "May 2025", "Jun 2025"]
     assert history["Used"].tolist() == [""] * 3 + ["✔ used"] * 3
@@ -121,14 +122,14 @@ def test_making_a_kpi_saves_it_through_the_importer(page_db):
     button(at, "Make it a KPI").click().run()
     assert not at.exception
     assert not at.error
-    assert any("'leads' is now a KPI" in s.value for s in at.success)
+    assert any("'leads' is now a KPI" in shown(s.value) for s in at.success)
     kpi = next(k for k in saved(page_db, load_kpis) if k.metric == "leads")
     assert (kpi.title, kpi.target, kpi.target_kind, kpi.period, kpi.department, kpi.owner,
             kpi.tolerance) == ("Leads at least 140", 140.0, "min", "month", "Sales", "Dana", 0.1)
     table = catalogue_table(at).set_index("Metric")
     assert table.loc["leads", "Linked to"] == "KPI: Leads at least 140"
     # The message names the batch, and undoing it removes the KPI again.
-    batch = int(re.search(r"Import batch (\d+)", at.success[0].value).group(1))
+    batch = int(re.search(r"Import batch (\d+)", shown(at.success[0].value)).group(1))
     with store.connect(page_db) as con:
         undo_batch(con, batch)
     assert "leads" not in [k.metric for k in saved(page_db, load_kpis)]
@@ -141,7 +142,7 @@ def test_a_bad_target_shows_the_engines_message_and_changes_nothing(page_db):
     target_input(at).set_value("lots")
     button(at, "Make it a KPI").click().run()
     assert not at.exception
-    assert any("column 'target': 'lots' is not a number" in e.value for e in at.error)
+    assert any("column 'target': 'lots' is not a number" in shown(e.value) for e in at.error)
     assert saved(page_db, load_kpis) == before
 
 
@@ -167,7 +168,7 @@ def test_library_says_what_is_missing_and_offers_no_add(page_db):
     needs = next(d.value for d in at.dataframe if "Needs metric" in d.value.columns)
     assert needs.to_dict("list") == {"Needs metric": ["marketing_spend", "new_customers"],
                                      "In your database": ["✖ missing", "✖ missing"]}
-    assert any("import history for 'marketing_spend', 'new_customers' first" in i.value
+    assert any("import history for 'marketing_spend', 'new_customers' first" in shown(i.value)
                for i in at.info)
     assert "Add metric definition" not in [b.label for b in at.button]
 
@@ -176,7 +177,7 @@ def test_library_entry_already_defined_is_not_added_again(page_db):
     at = opened()
     at.selectbox(key="metrics_library_department").set_value("Marketing").run()
     at.selectbox(key="metrics_library_kpi").set_value("conversion_rate").run()
-    assert any("'conversion_rate' is already defined" in i.value for i in at.info)
+    assert any("'conversion_rate' is already defined" in shown(i.value) for i in at.info)
     assert any("Your database's `conversion_rate`: `purchases / website_visitors`" in c.value
                for c in at.caption)
     assert "Add metric definition" not in [b.label for b in at.button]
@@ -190,7 +191,7 @@ def test_viewer_mode_has_no_write_path(page_db, monkeypatch):
     assert "Make it a KPI" not in labels
     assert "Add metric definition" not in labels
     assert not [t for t in at.text_input if t.label.startswith("Target")]
-    assert any("Viewer mode" in c.value for c in at.caption)
+    assert any("Viewer mode" in shown(c.value) for c in at.caption)
     # Reading still works.
     assert "conversion_rate" in catalogue_table(at)["Metric"].tolist()
 
@@ -208,7 +209,7 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
     at = opened()
     at.selectbox(key="metrics_library_department").set_value("Sales").run()
     at.selectbox(key="metrics_library_kpi").set_value("mrr").run()
-    assert any("shows values once its history is imported" in c.value for c in at.caption)
+    assert any("shows values once its history is imported" in shown(c.value) for c in at.caption)
     button(at, "Add metric definition").click().run()
     assert not at.exception
     metric = saved(page_db, load_metrics)["mrr"]

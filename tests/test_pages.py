@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from kpi_logic import demo, kpis, okrs, overview, store
 from kpi_logic import formatting as fmt
 from kpi_logic.periods import period_label, previous_period
+from tests.readable import shown
 from ui.data import DEMO_NOTICE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def engine(path: Path, fn, *args, **kwargs):
 
 def cards(at: AppTest) -> dict[str, tuple[str, str | None]]:
     """KPI cards as {title: (value, delta)}; the label starts with the status icon."""
-    return {m.label.split(" ", 1)[1]: (m.value, m.delta) for m in at.metric}
+    return {shown(m.label).split(" ", 1)[1]: (m.value, m.delta) for m in at.metric}
 
 
 def expected_cards(card: dict) -> dict[str, tuple[str, str | None]]:
@@ -66,7 +67,8 @@ def selectbox(at: AppTest, label: str):
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The elements' text as it reads (data text in Markdown is escaped)."""
+    return [shown(e.value) for e in elements]
 
 
 # ---------------------------------------------------------------- every page
@@ -118,7 +120,7 @@ def test_scorecard_department_picker_drives_the_cards(page_db):
 def test_scorecard_shows_status_target_and_plain_metrics(page_db):
     at = opened(PAGES["scorecard"], department="Marketing")
     card = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
-    labels = [m.label for m in at.metric]
+    labels = [shown(m.label) for m in at.metric]
     for kpi in card["kpis"]:
         assert f"{fmt.status_icon(kpi['status'])} {kpi['title']}" in labels
         rule = fmt.target_rule(kpi["target"], kpi["target_kind"], kpi["unit"])
@@ -201,7 +203,7 @@ def test_overview_shows_every_department_with_kpis_and_the_alerts(page_db):
     at = overview_page()
     assert not at.exception
     view = engine(page_db, overview.overview, as_of=date.today())
-    links = [p.label for p in at.page_link]
+    links = [shown(p.label) for p in at.page_link]
     assert len(view["departments"]) == 6
     for row in view["departments"]:
         assert any(label.startswith(f"{row['department']}: {row['healthy']} healthy, "
@@ -210,10 +212,10 @@ def test_overview_shows_every_department_with_kpis_and_the_alerts(page_db):
     counts = {m.label: int(m.value) for m in at.metric}
     assert counts == {fmt.status_badge(s): sum(d[s] for d in view["departments"])
                       for s in ("healthy", "at_risk", "unhealthy", "no_data")}
-    shown = " ".join(texts(at.markdown))
+    alerts = " ".join(texts(at.markdown))
     assert view["alerts"], "the demo company has something that needs attention"
     for alert in view["alerts"]:
-        assert alert["text"] in shown
+        assert alert["text"] in alerts
     assert any(t.startswith("As of ") and "data through" in t for t in texts(at.caption))
 
 
@@ -223,7 +225,7 @@ def test_overview_as_of_in_the_url(page_db):
     assert at.date_input[0].value == as_of
     assert any(t.startswith(f"As of {fmt.human_date(as_of)}") for t in texts(at.caption))
     view = engine(page_db, overview.overview, as_of=as_of)
-    links = [p.label for p in at.page_link]
+    links = [shown(p.label) for p in at.page_link]
     assert len(links) == len(view["departments"])
 
 

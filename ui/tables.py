@@ -1,11 +1,19 @@
 """Tables of engine frames as the dashboard shows them: numbers written the
-way the PNG reports write them, sortable on the numbers underneath."""
+way the PNG reports write them, sortable on the numbers underneath.
+
+Every table of the dashboard goes through `dataframe` (or `table`, which
+calls it): text a spreadsheet would run as a formula gets a quote prefix
+(kpi_logic.safe_text), in the cells Streamlit's own "Download as CSV"
+writes and in the column names it writes as the header row. That download
+writes each cell's value, not its Styler text, so the values are made safe.
+"""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from kpi_logic import formatting as fmt
+from kpi_logic.safe_text import spreadsheet_safe, spreadsheet_safe_frame
 
 # Words for the engine's column names, the same on every table of the page.
 LABELS = {"cac": "CAC", "cac_vs_target": "CAC vs target", "budget_share": "Share of budget",
@@ -41,8 +49,17 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
                    else cell_text(c, v)) for c in numeric}
     formats.update({c: (lambda v: fmt.MISSING if pd.isna(v) else f"{v:%-d %b %Y %H:%M}")
                     for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
-    styled = frame.style.format(formats, na_rep=fmt.MISSING)
+    safe = spreadsheet_safe_frame(frame)
+    # The Styler formats the safe frame's columns, whose names may have changed.
+    names_of = dict(zip(frame.columns, safe.columns))
+    styled = safe.style.format({names_of[c]: f for c, f in formats.items()}, na_rep=fmt.MISSING)
     st.dataframe(styled, hide_index=True, width="stretch", key=key,
-                 column_config={c: st.column_config.Column(
-                     names.get(c, c if c in money else c.replace("_", " ").capitalize()))
+                 column_config={names_of[c]: st.column_config.Column(spreadsheet_safe(
+                     names.get(c, c if c in money else c.replace("_", " ").capitalize())))
                      for c in frame.columns})
+
+
+def dataframe(frame: pd.DataFrame, **kwargs) -> None:
+    """st.dataframe of `frame` made spreadsheet-safe (see the module note);
+    `kwargs` as st.dataframe's (hide_index, column_config, key...)."""
+    st.dataframe(spreadsheet_safe_frame(frame), **kwargs)

@@ -10,7 +10,10 @@ from kpi_logic import importing, store, template, undo
 from kpi_logic.store import launches as launch_store
 from kpi_logic.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
 from kpi_logic.store import definitions
+from kpi_logic.safe_text import spreadsheet_safe_frame, unquoted_frame
 from ui import auth, data, state, widgets
+from ui.tables import dataframe
+from ui.text import md_text
 
 DONE = "define_done"              # the last write's message, shown after the rerun it triggers
 CHECKED = "define_checked"        # the files and options the last successful check saw
@@ -30,7 +33,7 @@ if not auth.can_edit():
             "sidebar to use it.", icon=":material/visibility:")
     st.stop()
 if message := st.session_state.pop(DONE, None):
-    st.success(message, icon=":material/check_circle:")
+    st.success(md_text(message), icon=":material/check_circle:")
 
 
 def results_table(results: list) -> pd.DataFrame:
@@ -87,7 +90,7 @@ def import_section() -> None:
         st.session_state[CHECKED] = seen if preview is not None else None
         if preview is not None:
             st.markdown("**What would be imported** (nothing is saved yet):")
-            st.dataframe(results_table(preview), hide_index=True, key="define_preview")
+            dataframe(results_table(preview), hide_index=True, key="define_preview")
     ready = bool(files) and st.session_state.get(CHECKED) == seen
     if commit.button("Import", type="primary", key="define_import", disabled=not ready,
                      help=None if ready else "Check the files first."):
@@ -100,7 +103,7 @@ def import_section() -> None:
             changed = sum(r.inserted + r.updated for r in results)
             st.success(f"Imported {len(results)} table(s): {changed} value(s) or definition(s) "
                        "new or changed. Undo any of them under 'Import history'.", icon=":material/check_circle:")
-            st.dataframe(results_table(results), hide_index=True, key="define_imported")
+            dataframe(results_table(results), hide_index=True, key="define_imported")
 
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +122,7 @@ def history_section() -> None:
     if batches.empty:
         st.info("Nothing imported yet.")
         return
-    st.dataframe(batches_table(batches), hide_index=True, key="define_batches")
+    dataframe(batches_table(batches), hide_index=True, key="define_batches")
     live = batches[batches["undone_at"].isna()].iloc[::-1]
     if live.empty:
         return
@@ -173,10 +176,15 @@ def definitions_section() -> None:
     original = template.editable_frame(kind, data.run(LOADERS[kind]))
     st.caption("Add rows at the bottom; percentages as fractions (0.03 = 3%). Changing a name "
                "or title adds a new definition. Messages count rows as in a file: the header is "
-               "row 1, the first row of the table row 2.")
+               "row 1, the first row of the table row 2. Text a spreadsheet would run as a "
+               "formula (starting with = + - @) shows a leading ' as in a spreadsheet; the ' is "
+               "not saved.")
     editor = f"define_editor_{kind}"
-    edited = st.data_editor(original, num_rows="dynamic", hide_index=True, key=editor,
-                            column_config=column_config(kind), width="stretch")
+    # Quoted so the grid's own CSV download is safe to open; unquoted again
+    # before anything is compared or saved, so a round trip changes nothing.
+    edited = unquoted_frame(st.data_editor(
+        spreadsheet_safe_frame(original), num_rows="dynamic", hide_index=True, key=editor,
+        column_config=column_config(kind), width="stretch"))
     if not st.button("Save", type="primary", key=f"define_save_{kind}"):
         return
     gone = template.removed_keys(kind, original, edited)

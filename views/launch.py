@@ -10,7 +10,8 @@ from kpi_logic import formatting as fmt
 from kpi_logic.errors import InputError
 from kpi_logic.store import launches as launch_store
 from ui import auth, data, state, widgets
-from ui.tables import table
+from ui.tables import dataframe, table
+from ui.text import md_text
 
 # Page-local state keys; the ones in the URL are in ui/state.py.
 STEP = state.LAUNCH_STEP
@@ -67,15 +68,16 @@ def measure() -> None:
     st.altair_chart(launch_report.traffic_chart(totals, spec.launch_date, start=uplift.before_start,
                                                 width=900), width="stretch")
     if not uplift.days:
-        st.info(uplift.reason)
+        st.info(md_text(uplift.reason))
         return
     row = uplift.table.iloc[0]
     before, after = st.columns(2)
     before.metric("Visitors per day before the launch", fmt.format_value(row["before"]))
     after.metric("Visitors per day since the launch", fmt.format_value(row["after"]),
                  delta=fmt.format_change({"abs": row["change"], "pct": row["relative_change"]}))
-    st.caption(f"Compared: {uplift.windows_text()}. Equal windows either side of the launch, "
-               "all channels together; a day without data is left out, not counted as zero.")
+    st.caption(f"Compared: {md_text(uplift.windows_text())}. Equal windows either side of the "
+               "launch, all channels together; a day without data is left out, not counted as "
+               "zero.")
 
 
 def cac_words(rows: pd.DataFrame) -> list[str]:
@@ -117,14 +119,15 @@ def analyse() -> None:
     kpis = found.kpis
     for r in kpis[kpis["above_cac_target"] == True].itertuples(index=False):  # noqa: E712
         target = fmt.format_value(spec.cac_target, "currency")
-        st.warning(f"**{r.channel}** buys new customers at {fmt.format_value(r.cac, 'currency')} "
-                   f"each, above the CAC target of {target}: "
+        st.warning(f"**{md_text(r.channel)}** buys new customers at "
+                   f"{fmt.format_value(r.cac, 'currency')} each, above the CAC target of {target}: "
                    f"{fmt.format_progress(r.budget_share)} of the budget for "
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
                    "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
     for r in kpis[(kpis["spend"] > 0) & ~(kpis["new_customers"] > 0)].itertuples(index=False):
-        st.warning(f"**{r.channel}** spent {fmt.format_value(r.spend, 'currency')} since the "
-                   "launch without winning a single new customer.", icon=":material/payments:")
+        st.warning(f"**{md_text(r.channel)}** spent {fmt.format_value(r.spend, 'currency')} "
+                   "since the launch without winning a single new customer.",
+                   icon=":material/payments:")
     table(kpis.assign(cac_vs_target=cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"})
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
@@ -140,8 +143,8 @@ def campaigns() -> None:
                         campaign=rows["campaign"].replace("", "(no campaign)"))
     table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
                                                         "campaign": "Campaign"})
-    st.caption(" ".join(launch.campaign_sentences(rows, found.kpis["channel"].tolist(),
-                                                  spec.cac_target))
+    st.caption(md_text(" ".join(launch.campaign_sentences(rows, found.kpis["channel"].tolist(),
+                                                          spec.cac_target)))
                + " Shares are of the whole launch; the Adjust step moves budget between channels.")
 
 
@@ -199,7 +202,7 @@ def budget_sliders(actual: dict) -> dict:
         seen = found.curves[channel].max_spend_seen or 0.0
         top = max(2 * spend, 1.5 * seen, st.session_state[key], 100.0)
         columns[index % len(columns)].slider(
-            f"{channel}: $ per day (actual {fmt.format_value(spend, 'currency')})", 0.0,
+            md_text(f"{channel}: $ per day (actual {fmt.format_value(spend, 'currency')})"), 0.0,
             float(round(top, -2) + 100), step=1.0, format="$%,d", key=key, on_change=rebalance,
             args=(channel,))
     return {c: st.session_state[BUDGET + c] for c in actual}
@@ -209,7 +212,7 @@ def adjust() -> tuple[dict, dict] | None:
     """The what-if; returns (its result, the daily split) for the PNG report."""
     if found.curve_problems:
         for channel, why in found.curve_problems.items():
-            st.info(f"{channel} is left out of the what-if: {why}")
+            st.info(md_text(f"{channel} is left out of the what-if: {why}"))
     actual = launch.actual_split(found)
     if not actual:
         st.warning("No channel has a response curve, so there is nothing to project.")
@@ -247,7 +250,7 @@ def adjust() -> tuple[dict, dict] | None:
           {"channel": "Channel", "actual_conversion_rate": "Actual conversion",
            "projected_conversion_rate": "Projected conversion"})
     for warning in result["warnings"]:
-        st.warning(warning, icon=":material/trending_up:")
+        st.warning(md_text(warning), icon=":material/trending_up:")
     fits()
     optimise_controls(actual, allocation)
     save_controls(allocation)
@@ -262,7 +265,7 @@ def fits() -> None:
     fitted = fitted.drop(columns=["a"])
     if not fitted["note"].fillna("").astype(bool).any():
         fitted = fitted.drop(columns=["note"])      # every channel has a fitted curve
-    st.dataframe(fitted, hide_index=True, width="stretch", column_config={
+    dataframe(fitted, hide_index=True, width="stretch", column_config={
         "channel": "Channel", "model": "Model", "days": "Days fitted",
         "max_spend_seen": st.column_config.NumberColumn("Most spent in a day", format="dollar"),
         "note": "Why constant CAC",
@@ -286,19 +289,19 @@ def optimise_controls(actual: dict, allocation: dict) -> None:
     with st.expander("Per-channel minimum and maximum ($ per day)"):
         for channel in actual:
             low, high = st.columns(2)
-            low.number_input(f"{channel} minimum", min_value=0.0, value=0.0, step=50.0,
+            low.number_input(f"{md_text(channel)} minimum", min_value=0.0, value=0.0, step=50.0,
                              key=f"launch_min_{channel}")
-            high.number_input(f"{channel} maximum (empty: none)", min_value=0.0, value=None,
+            high.number_input(f"{md_text(channel)} maximum (empty: none)", min_value=0.0, value=None,
                               step=50.0, key=f"launch_max_{channel}")
     st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key="launch_optimise")
     outcome = st.session_state.get(OPTIMISED)
     if outcome and "error" in outcome:
-        st.error(outcome["error"], icon=":material/block:")
+        st.error(md_text(outcome["error"]), icon=":material/block:")
     elif outcome and outcome["allocation"] == allocation:
         st.success("The sliders now hold the optimised split. Compared with the actual split:")
-        st.markdown("\n".join(f"- {line}" for line in outcome["moves"]))
+        st.markdown("\n".join(f"- {md_text(line)}" for line in outcome["moves"]))
         for warning in outcome["warnings"]:
-            st.warning(warning, icon=":material/trending_up:")
+            st.warning(md_text(warning), icon=":material/trending_up:")
 
 
 def save_controls(allocation: dict) -> None:
@@ -311,7 +314,7 @@ def save_controls(allocation: dict) -> None:
     if button.button("Save this split", key="launch_save"):
         try:
             data.run(launch.saved_scenario, name, scenario, allocation)
-            st.success(f"Saved '{scenario.strip()}'. Compare it on the Scenarios step.")
+            st.success(f"Saved '{md_text(scenario)}'. Compare it on the Scenarios step.")
         except InputError as exc:
             widgets.show_error(exc)
 
@@ -357,15 +360,15 @@ def improve() -> None:
     st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start,
                                                    per_visitor=True, width=900), width="stretch")
     if not change.days:
-        st.info(change.reason)
+        st.info(md_text(change.reason))
         return
-    st.caption(f"Per 100 product-page visitors: {change.windows_text()}.")
+    st.caption(f"Per 100 product-page visitors: {md_text(change.windows_text())}.")
     # Per 100 visitors reads as "8.5 likes" instead of "0.085 likes per visitor".
     per_100 = change.table.assign(**{c: change.table[c] * 100
                                      for c in ("before", "after", "change")},
                                   measure=change.table["measure"].replace(
                                       {"engagement": "all three"}).str.capitalize())
-    st.dataframe(per_100, hide_index=True, width="stretch", column_config={
+    dataframe(per_100, hide_index=True, width="stretch", column_config={
         "measure": "Per 100 visitors",
         **{c: st.column_config.NumberColumn(c.capitalize(), format="%.2f")
            for c in ("before", "after", "change")},
@@ -397,7 +400,7 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     st.altair_chart(launch_report.scenario_chart(comparison, width=220))
     st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
                "day, so one saved earlier is scaled to today's days. "
-               + launch_report.BASELINE_NOTE + launch_report.left_out(found))
+               + md_text(launch_report.BASELINE_NOTE + launch_report.left_out(found)))
     st.markdown("**How each one splits the daily budget** ($ per day)")
     splits = data.run(launch.scenario_splits, picked, name)
     channels = tuple(c for c in splits.columns if c not in ("scenario", "total"))

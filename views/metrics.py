@@ -11,6 +11,8 @@ from kpi_logic import importing, library, suggest
 from kpi_logic.definitions import value_text
 from kpi_logic.model import KPI_PERIODS
 from ui import auth, data, state, widgets
+from ui.tables import dataframe
+from ui.text import md_code, md_text
 
 SAVED = "metrics_saved"      # the last save's message, shown after the rerun it triggers
 KINDS = {"min": "at least", "max": "at most"}
@@ -23,7 +25,7 @@ st.title("Metrics catalogue")
 st.caption("Every metric with how it is calculated, where it stands and which goal it serves. "
            "A plain metric steers nothing: it gives context or an early warning.")
 if message := st.session_state.pop(SAVED, None):
-    st.success(message, icon=":material/check_circle:")
+    st.success(md_text(message), icon=":material/check_circle:")
 
 departments = data.cached("departments")
 left, right = st.columns([1, 2])
@@ -63,7 +65,7 @@ else:
     linked = sum(1 for r in rows if r["linked"])
     st.caption(f"{len(rows)} metrics · {linked} linked to a KPI or key result · "
                f"{len(rows) - linked} plain")
-    st.dataframe(pd.DataFrame([{
+    dataframe(pd.DataFrame([{
         "Metric": r["metric"],
         "Current": fmt.format_value(r["current"], r["unit"]),
         "Period": fmt.human_period(r["current_period"]),
@@ -79,7 +81,7 @@ else:
     } for r in rows]), hide_index=True, width="stretch", key="metrics_table")
     vanity = [r["metric"] for r in rows if r["vanity_candidate"]]
     if vanity:
-        st.warning(f"Vanity candidates: {', '.join(vanity)}. They read like engagement counts "
+        st.warning(f"Vanity candidates: {md_text(', '.join(vanity))}. They read like engagement counts "
                    "and are not linked to any goal: link them to a KPI or key result, or read "
                    "them as context only.", icon=":material/visibility:")
 
@@ -138,10 +140,11 @@ def make_kpi(rows: list[dict]) -> None:
     if method == "median3" and len(table):
         used = [f"{p} {v}" for p, v, u in zip(table["Period"], table["Value"], table["Used"]) if u]
         note += f" From {', '.join(used)}."
-    st.caption(f"Suggested target: **{fmt.format_value(suggestion, row['unit'])}**. {note}")
+    st.caption(f"Suggested target: **{fmt.format_value(suggestion, row['unit'])}**. "
+               f"{md_text(note)}")
     if len(table):
         with st.expander(f"The history it came from ({len(table)} complete {period}s)"):
-            st.dataframe(table, hide_index=True, key="metrics_kpi_history")
+            dataframe(table, hide_index=True, key="metrics_kpi_history")
     with st.form("metrics_kpi_form"):
         # Keyed on the suggestion so a new suggestion refills the box.
         target = st.text_input(
@@ -196,15 +199,16 @@ def show_library() -> None:
     st.caption(f"{len(entries)} common KPIs across {len(library.DEPARTMENTS)} departments, "
                "each with its definition. Add one, then make it a KPI above.")
     entry = library_entry(entries)
-    st.markdown(f"**{entry['label']}** (`{entry['name']}`): {entry['description']}")
-    st.markdown(f"Definition: `{entry['formula']}`" if entry["formula"] else
-                f"Recorded: import its history as a metric named `{entry['name']}`.")
-    st.caption(f"Unit {entry['unit']} · {DIRECTIONS[entry['direction']]} · aggregation "
-               f"{entry['aggregation']} · usually judged with a target "
+    st.markdown(f"**{md_text(entry['label'])}** ({md_code(entry['name'])}): "
+                f"{md_text(entry['description'])}")
+    st.markdown(f"Definition: {md_code(entry['formula'])}" if entry["formula"] else
+                f"Recorded: import its history as a metric named {md_code(entry['name'])}.")
+    st.caption(f"Unit {md_text(entry['unit'])} · {DIRECTIONS[entry['direction']]} · aggregation "
+               f"{md_text(entry['aggregation'])} · usually judged with a target "
                f"{KINDS[entry['target_kind']]}")
     known = data.cached("load_metrics")
     needs = library.library_needs(entry, known)
-    st.dataframe(pd.DataFrame({"Needs metric": needs["metric"], "In your database": [
+    dataframe(pd.DataFrame({"Needs metric": needs["metric"], "In your database": [
         "✔ yes" if present else "✖ missing" for present in needs["present"]]}),
         hide_index=True, key="metrics_library_needs")
     blocker = library.addition_blocker(entry, known)
@@ -212,14 +216,14 @@ def show_library() -> None:
         st.caption("Viewer mode: sign in as an editor to add library metrics.")
         return
     if blocker:
-        st.info(blocker)
+        st.info(md_text(blocker))
         if entry["name"] in known:   # the same name may be calculated another way: show both
             formula = known[entry["name"]].formula
-            st.caption(f"Your database's `{entry['name']}`: "
-                       + (f"`{formula}`" if formula else "recorded (imported, not computed)"))
+            st.caption(f"Your database's {md_code(entry['name'])}: "
+                       + (md_code(formula) if formula else "recorded (imported, not computed)"))
         return
     if not entry["formula"]:
-        st.caption(f"Adding defines `{entry['name']}` now (unit, direction, aggregation, "
+        st.caption(f"Adding defines {md_code(entry['name'])} now (unit, direction, aggregation, "
                    "description); it shows values once its history is imported.")
     if st.button("Add metric definition", key="metrics_library_add", type="primary"):
         save(library.library_metric_frame(entry, departments), f"KPI library: {entry['name']}",

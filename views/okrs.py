@@ -7,6 +7,8 @@ import streamlit as st
 from kpi_logic import charts, report
 from kpi_logic import formatting as fmt
 from ui import data, state, widgets
+from ui.tables import dataframe
+from ui.text import md_text
 
 state.restore({**state.SHARED, "objective": state.OKRS_OBJECTIVE, "kr": state.OKRS_KEY_RESULT})
 st.title("Objectives and key results")
@@ -39,8 +41,8 @@ st.caption("Bars: progress of each objective (mean of its key results). Black ti
 
 for objective in objectives:
     with st.container(border=True):
-        st.markdown(f"#### {objective['objective']}")
-        st.caption(f"{objective.get('department') or 'No department'} · progress "
+        st.markdown(f"#### {md_text(objective['objective'])}")
+        st.caption(f"{md_text(objective.get('department')) or 'No department'} · progress "
                    f"{fmt.format_progress(objective['progress'])} · expected by now "
                    f"{fmt.format_progress(objective.get('expected'))}")
         rows = pd.DataFrame([{
@@ -52,7 +54,7 @@ for objective in objectives:
             "Owner": kr.get("owner") or "—",
             "Deadline": fmt.human_date(kr["deadline"]),
         } for kr in objective["key_results"]])
-        st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        dataframe(rows, hide_index=True, width="stretch", column_config={
             "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
                                                         format="%d%%", width="small"),
             # "by now" is in the caption above: a short header leaves room for owner and deadline

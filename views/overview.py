@@ -6,6 +6,7 @@ import streamlit as st
 from kpi_logic import charts, report
 from kpi_logic import formatting as fmt
 from ui import data, state, widgets
+from ui.text import md_text
 
 state.restore({"as_of": state.SHARED["as_of"]})
 title, picker = st.columns([4, 1])
@@ -41,7 +42,7 @@ with st.container():
                         width="stretch")
         for row in view["departments"]:
             st.page_link("views/scorecard.py", label=(
-                f"{row['department']}: {row['healthy']} healthy, {row['at_risk']} at risk, "
+                f"{md_text(row['department'])}: {row['healthy']} healthy, {row['at_risk']} at risk, "
                 f"{row['unhealthy']} unhealthy" + (f", {row['no_data']} without data" if row["no_data"] else "")),
                 icon=":material/dashboard:", query_params={"department": row["department"]})
     else:
@@ -70,11 +71,11 @@ def icon(alert: dict) -> str:
 
 
 for alert in alerts[:15]:
-    st.markdown(f"{icon(alert)} {alert['text']}")
+    st.markdown(f"{icon(alert)} {md_text(alert['text'])}")
 if len(alerts) > 15:
     with st.expander(f"{len(alerts) - 15} more"):
         for alert in alerts[15:]:
-            st.markdown(f"{icon(alert)} {alert['text']}")
+            st.markdown(f"{icon(alert)} {md_text(alert['text'])}")
 
 widgets.png_download(lambda: report.render_report("overview", view),
                      f"overview-{as_of.isoformat()}.png", key="overview_png")

@@ -8,6 +8,8 @@ import streamlit as st
 from kpi_logic import charts, report
 from kpi_logic import formatting as fmt
 from ui import data, state, widgets
+from ui.tables import dataframe
+from ui.text import md_code, md_text
 
 state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
 st.title("Department scorecard")
@@ -35,22 +37,23 @@ kpis = card["kpis"]
 state.publish({"department": department, "period": period, "as_of": as_of})
 
 st.caption(
-    f"{card['department']} · {fmt.human_period(card['period'])}"
+    f"{md_text(card['department'])} · {fmt.human_period(card['period'])}"
     + (" (in progress: compared like-for-like with the same days before)" if card["partial"] else "")
     + f" · as of {fmt.human_date(as_of)} · a value equal to its target meets it")
 
 if card.get("too_many_kpis"):
-    st.warning(f"{card['department']} watches {card['kpi_count']} KPIs. More than 7 stop being "
-               "key: consider making some of them plain metrics.", icon=":material/balance:")
+    st.warning(f"{md_text(card['department'])} watches {card['kpi_count']} KPIs. More than 7 "
+               "stop being key: consider making some of them plain metrics.",
+               icon=":material/balance:")
 for kpi in kpis:
     if kpi["review"]:
-        st.warning(f"**Review this target:** {kpi['title']} has missed it "
+        st.warning(f"**Review this target:** {md_text(kpi['title'])} has missed it "
                    f"{kpi['missed_in_a_row']} periods in a row: either the target is badly set "
                    "or the KPI is truly failing.", icon=":material/search:")
 
 if not kpis:
-    st.info(f"{card['department']} has no KPIs yet. Pick a metric on the Metrics catalogue "
-            "page and make it a KPI.")
+    st.info(f"{md_text(card['department'])} has no KPIs yet. Pick a metric on the Metrics "
+            "catalogue page and make it a KPI.")
 
 
 def kpi_card(kpi: dict) -> None:
@@ -58,7 +61,7 @@ def kpi_card(kpi: dict) -> None:
     previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
     with st.container(border=True):
         st.metric(
-            f"{fmt.status_icon(kpi['status'])} {kpi['title']}",
+            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}",
             fmt.format_value(kpi["value"], unit),
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
@@ -79,10 +82,11 @@ def kpi_card(kpi: dict) -> None:
             + (f":{colour}[{change}]" if colour else change))
         with st.popover("Definition", icon=":material/info:"):
             definition = kpi["definition"]
-            st.markdown(f"**{kpi['title']}** measures `{kpi['metric']}`")
+            st.markdown(f"**{md_text(kpi['title'])}** measures {md_code(kpi['metric'])}")
             if definition.get("formula"):
-                st.markdown(f"Formula: `{definition['formula']}` (computed from the period's summed parts)")
-            st.markdown(f"Aggregation to the period: **{definition['aggregation']}** · "
+                st.markdown(f"Formula: {md_code(definition['formula'])} (computed from the "
+                            "period's summed parts)")
+            st.markdown(f"Aggregation to the period: **{md_text(definition['aggregation'])}** · "
                         f"judged per **{fmt.human_period(kpi['period'])}** period · "
                         f"{'lower' if kpi['direction'] == 'down' else 'higher'} is better")
             st.markdown(f"Tolerance for *at risk*: {kpi['tolerance']:.0%} of the target")
@@ -90,9 +94,9 @@ def kpi_card(kpi: dict) -> None:
                         f"{fmt.human_period(last_year['label'])}"
                         + (", like-for-like days" if kpi.get("partial") else ""))
             if definition.get("description"):
-                st.caption(definition["description"])
+                st.caption(md_text(definition["description"]))
             if kpi.get("owner"):
-                st.caption(f"Owner: {kpi['owner']}")
+                st.caption(f"Owner: {md_text(kpi['owner'])}")
 
 
 for start in range(0, len(kpis), 3):
@@ -122,7 +126,7 @@ if card["metrics"]:
         "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),
         "Trend": [h["value"] for h in m["history"] if h["value"] is not None],
     } for m in card["metrics"]])
-    st.dataframe(table, hide_index=True, width="stretch",
+    dataframe(table, hide_index=True, width="stretch",
                  column_config={"Trend": st.column_config.LineChartColumn("Trend (13 periods)")})
 else:
     st.caption("None: every metric of this department serves a KPI or key result.")
