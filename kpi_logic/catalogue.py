@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 
 import duckdb
 import pandas as pd
 
+from .coverage import Coverage, cadence_words, coverages, period_coverage
 from .errors import InputError
-from .formulas import formula_metrics, metric_name, parse_formula
+from .formulas import formula_components, with_components  # noqa: F401  (re-exported)
 from .model import TOO_MANY_KPIS, KPI, KeyResult, Metric
+from .periods import as_date, parse_period
 from .rollups import rolled_up
 from .store import definitions
 
@@ -27,28 +30,9 @@ VANITY_WORDS = frozenset({
     "view", "views", "pageview", "pageviews", "reach", "engagement", "fans", "subscribers",
 })
 CATALOGUE_COLUMNS = ["metric", "department", "unit", "direction", "aggregation", "formula",
-                     "description", "current", "current_period", "current_date", "linked",
-                     "used_by", "vanity_candidate"]
-
-
-def formula_components(metrics: Mapping[str, Metric]) -> dict[str, frozenset[str]]:
-    """The metrics each formula metric is computed from directly (formula metrics only)."""
-    stored = {metric_name(n): n for n in metrics}
-    return {name: frozenset(stored.get(c, c) for c in formula_metrics(parse_formula(m.formula)))
-            for name, m in metrics.items() if m.formula}
-
-
-def with_components(name: str, components: Mapping[str, Iterable[str]]) -> list[str]:
-    """`name` and every metric it is computed from, at any depth (cycle-safe)."""
-    seen: list[str] = []
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.append(current)
-        stack.extend(sorted(components.get(current, ()), reverse=True))
-    return seen
+                     "description", "current", "current_period", "current_date", "current_partial",
+                     "data_through", "cadence", "linked", "used_by", "vanity_candidate"]
+_CURRENT = ["current", "current_period", "current_date", "current_partial", "data_through", "cadence"]
 
 
 def metric_uses(kpis: Sequence[KPI], key_results: Sequence[KeyResult],
@@ -131,12 +115,31 @@ def latest_values(rolled: pd.DataFrame) -> pd.DataFrame:
     return out[["metric", "current", "current_period", "current_date"]].reset_index(drop=True)
 
 
-def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = None) -> pd.DataFrame:
+def with_coverage(current: pd.DataFrame, covered: Mapping[str, Coverage]) -> pd.DataFrame:
+    """`current` (latest_values) plus current_partial (its data leave the month early:
+    "so far, data through 10 Mar"), data_through and cadence. Does not mutate."""
+    def partial(row) -> bool:
+        if row.metric not in covered or not isinstance(row.current_period, str):
+            return False
+        _, start, end = parse_period(row.current_period)
+        return period_coverage(start, end, covered[row.metric]).state == "partial"
+    return current.assign(
+        current_partial=[partial(r) for r in current.itertuples()],
+        data_through=[covered[m].data_through if m in covered else None for m in current["metric"]],
+        cadence=[cadence_words(covered[m].cadence, covered[m].step_days) if m in covered else None
+                 for m in current["metric"]])
+
+
+def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = None,
+                     as_of: date | None = None) -> pd.DataFrame:
     """Every metric (of one department when given) with definition, current value
-    (its latest month with data), linked, used_by and vanity_candidate.
+    (its latest month with data up to as_of, default today; partial when its data
+    leave that month early), data_through, cadence, linked, used_by and
+    vanity_candidate.
 
     Refuses an unknown department (InputError listing the known ones).
     """
+    as_of = as_date(as_of) if as_of else date.today()
     every = definitions.load_metrics(con)
     kpis, key_results = definitions.load_kpis(con), definitions.load_key_results(con)
     metrics = every
@@ -149,10 +152,13 @@ def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = No
              "linked": m.name in uses, "used_by": list(uses.get(m.name, [])),
              "vanity_candidate": is_vanity_candidate(m.name, m.name in uses)}
             for m in metrics.values()]
-    table = pd.DataFrame(rows, columns=[c for c in CATALOGUE_COLUMNS
-                                        if c not in ("current", "current_period", "current_date")])
-    current = latest_values(rolled_up(con, list(metrics), "month")) if metrics else \
-        pd.DataFrame(columns=["metric", "current", "current_period", "current_date"])
+    table = pd.DataFrame(rows, columns=[c for c in CATALOGUE_COLUMNS if c not in _CURRENT])
+    if metrics:
+        current = with_coverage(latest_values(rolled_up(con, list(metrics), "month", end=as_of)),
+                                coverages(con, list(metrics), as_of, metrics=every))
+    else:
+        current = pd.DataFrame(columns=["metric", *_CURRENT])
     out = table.merge(current, on="metric", how="left")
+    out["current_partial"] = out["current_partial"].astype("boolean").fillna(False).astype(bool)
     return out[CATALOGUE_COLUMNS].sort_values(["department", "metric"], na_position="last") \
         .reset_index(drop=True)

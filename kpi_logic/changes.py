@@ -7,38 +7,45 @@ Rules:
 - The periods compared are calendar periods (previous_period,
   same_period_last_year), not the previous row: a missing month gives no
   comparison rather than a comparison with an older month.
-- A period is partial when its data stop early: the next observation,
-  expected one usual step after the last one (a day for daily data, a month
-  for monthly data), would still fall inside the period. A partial period is
-  compared like-for-like: with the same number of elapsed days at the start
-  of the previous period and of last year's period (capped at their length),
-  never a half month with a whole one.
+- A relative change across zero (from a negative value to a positive one or
+  back) is undefined too: -48.7 points from 4.9% is not "-987%".
+- A period is partial when its data stop early (kpi_logic.coverage: a daily
+  metric through the 10th of a month, a monthly one with the last month of a
+  quarter to come). A partial period is compared like-for-like: with the
+  same number of covered days at the start of the previous period and of
+  last year's period (capped at their length), never a half month with a
+  whole one.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 import pandas as pd
 
-from .periods import (as_date, elapsed_days, parse_period, period_end, period_label,
-                      previous_period, same_period_last_year)
+from .coverage import Coverage, coverages, period_coverage
+from .periods import (as_date, parse_period, period_end, period_label, previous_period,
+                      same_period_last_year)
 from .rollups import base_metrics, rolled_up
-from .store import rollups as store_rollups
 
 CHANGE_COLUMNS = ["previous", "vs_previous_abs", "vs_previous_pct",
                   "last_year", "vs_last_year_abs", "vs_last_year_pct"]
 
 
 def relative_change(value: float | None, base: float | None) -> float:
-    """(value - base) / |base|; NaN when either is missing or base is 0."""
+    """(value - base) / |base|; NaN when either is missing, base is 0 or the two
+    lie on opposite sides of zero."""
     if value is None or base is None or pd.isna(value) or pd.isna(base) or base == 0:
+        return float("nan")
+    if (value < 0 < base) or (base < 0 < value):
         return float("nan")
     return (value - base) / abs(base)
 
 
 def _pct(value: pd.Series, base: pd.Series) -> pd.Series:
-    return (value - base) / base.abs().where(base != 0)
+    """relative_change for whole columns."""
+    crossing = ((value < 0) & (base > 0)) | ((value > 0) & (base < 0))
+    return ((value - base) / base.abs().where(base != 0)).where(~crossing)
 
 
 def changes_vs_previous(series: pd.DataFrame, grain: str) -> pd.DataFrame:
@@ -61,63 +68,28 @@ def changes_vs_previous(series: pd.DataFrame, grain: str) -> pd.DataFrame:
     return out
 
 
-def _months_after(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    year, month = index // 12, index % 12 + 1
-    last_day = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(d.day, last_day))
-
-
-def next_expected(last_date, step_days: int | None) -> date | None:
-    """When the observation after `last_date` is due, given the usual spacing
-    of the data: steps of about a month, quarter or year keep the calendar
-    (31 Jan -> 28 Feb), shorter steps add days. None when the step is unknown."""
-    if step_days is None:
-        return None
-    last_date = as_date(last_date)
-    for days, months in ((360, 12), (89, 3), (28, 1)):
-        if step_days >= days:
-            return _months_after(last_date, months)
-    return last_date + timedelta(days=max(step_days, 1))
-
-
-def period_is_partial(period, grain: str, last_date, step_days: int | None) -> bool:
-    """True when the data of the period starting `period` end early: the next
-    observation is due before the period ends. Data with an unknown step (a
-    single observation) count as complete."""
-    due = next_expected(last_date, step_days)
-    return due is not None and due <= period_end(period, grain)
-
-
 def _window_end(start: date, grain: str, days: int | None) -> date:
     """Last day compared in an earlier period: `days` in, capped at its end."""
     end = period_end(start, grain)
     return end if days is None else min(start + timedelta(days=days - 1), end)
 
 
-def _steps(con, names: list[str], since: date) -> dict[str, int | None]:
-    """Metric -> usual days between observations (a formula: its finest component)."""
-    components = {n: base_metrics(con, n) for n in names}
-    every = sorted({c for parts in components.values() for c in parts})
-    steps = store_rollups.step_days(con, every, since=since) if every else {}
-    return {n: min((steps[c] for c in parts if c in steps), default=None)
-            for n, parts in components.items()}
-
-
 def _current(con, names: list[str], grain: str, start: date, cut: date,
-             dimension: str | None) -> pd.DataFrame:
-    """One row per metric: value, through, partial and days (elapsed days compared)."""
+             dimension: str | None, covered: Mapping[str, Coverage]) -> pd.DataFrame:
+    """One row per metric: value, partial, through (its last date in the period) and
+    days (days covered from the period's start, when partial)."""
     rolled = rolled_up(con, names, grain, start=start, end=cut, dimension=dimension)
     rolled = rolled.set_index("metric").reindex(names)
-    steps = _steps(con, names, same_period_last_year(start, grain))
+    end = period_end(start, grain)
     rows = []
     for name in names:
         value, through = rolled.at[name, "value"], rolled.at[name, "last_date"]
         has_data = isinstance(through, date)
-        partial = has_data and period_is_partial(start, grain, through, steps[name])
+        judged = period_coverage(start, end, covered[name])
+        partial = has_data and judged.state == "partial"
         rows.append({"metric": name, "value": float(value), "partial": partial,
                      "through": through if has_data else None,
-                     "days": elapsed_days(start, through) if partial else None})
+                     "days": judged.days if partial else None})
     columns = ["metric", "value", "partial", "through", "days"]
     types = {"metric": "str", "value": "float64", "partial": "bool", "through": "object",
              "days": "object"}
@@ -143,22 +115,25 @@ def _earlier_values(con, current: pd.DataFrame, grain: str, start: date,
 
 
 def like_for_like(con, metrics: str | Iterable[str], period: str, *, dimension: str | None = None,
-                  through=None) -> pd.DataFrame:
+                  through=None, covered: Mapping[str, Coverage] | None = None) -> pd.DataFrame:
     """Each metric's value in `period` (a label: "2025-03", "2025-Q1", ...) with
     its changes: DataFrame[metric, period, label, value, partial, through,
     days, previous, vs_previous_abs, vs_previous_pct, last_year,
     vs_last_year_abs, vs_last_year_pct], one row per metric in the order asked.
 
-    When the period is partial (see the module rules) `days` is the number of
-    elapsed days (period start to the last observation) and previous and
+    When the period is partial (kpi_logic.coverage: the metric's data end inside
+    it) `days` is the number of days covered from its start and previous and
     last_year cover only that many days of their periods; otherwise whole
     periods are compared and `days` is empty. `through` ignores data after
-    that date (the as-of day). Refuses unknown metrics and period labels.
+    that date (the as-of day). `covered` may bring the metrics' coverage seen
+    from that day, already read. Refuses unknown metrics and period labels.
     """
     grain, start, end = parse_period(period)
     names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
+    base_metrics(con, names)        # refuses unknown names before anything else
     cut = min(end, as_date(through)) if through is not None else end
-    current = _current(con, names, grain, start, cut, dimension)
+    covered = covered if covered is not None else coverages(con, names, as_of=through)
+    current = _current(con, names, grain, start, cut, dimension, covered)
     earlier = _earlier_values(con, current, grain, start, dimension)
     out = current.merge(earlier, on="metric", how="left")
     for column in ("previous", "last_year"):

@@ -9,7 +9,7 @@ same metric. Division by zero gives NaN (undefined), never inf.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,3 +273,24 @@ def formula_problems(metrics: Mapping[str, str | None]) -> list[str]:
             f"metric '{cycle[0]}': formulas refer to each other in a circle "
             f"({' -> '.join(cycle)}), so none of them can be computed. Break the circle.")
     return problems
+
+
+def formula_components(metrics: Mapping) -> dict[str, frozenset[str]]:
+    """The metrics each formula metric is computed from directly (formula metrics only);
+    `metrics` maps name -> model.Metric."""
+    stored = {metric_name(n): n for n in metrics}
+    return {name: frozenset(stored.get(c, c) for c in formula_metrics(parse_formula(m.formula)))
+            for name, m in metrics.items() if m.formula}
+
+
+def with_components(name: str, components: Mapping[str, Iterable[str]]) -> list[str]:
+    """`name` and every metric it is computed from, at any depth (cycle-safe)."""
+    seen: list[str] = []
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        stack.extend(sorted(components.get(current, ()), reverse=True))
+    return seen

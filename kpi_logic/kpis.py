@@ -14,14 +14,15 @@ import duckdb
 import pandas as pd
 
 from .catalogue import (formula_components, kpi_department, known_departments, metric_uses,
-                        resolved_department, with_components)
+                        resolved_department)
 from .changes import like_for_like, relative_change
+from .coverage import Coverage, coverages, is_flow, period_coverage
 from .errors import InputError
 from .model import DEFAULT_TOLERANCE, KPI, KPI_PERIODS, TARGET_KINDS, TOO_MANY_KPIS, Metric, Target
 from .numbers import is_missing
 from .periods import (as_date, parse_period, period_end, period_label, period_start,
                       previous_period, same_period_last_year)
-from .rollups import data_through, rolled_up
+from .rollups import rolled_up
 from .store.definitions import load_key_results, load_kpis, load_metrics, load_targets
 
 REVIEW_AFTER_MISSES = 3     # missed this many latest periods in a row: flag the KPI for review
@@ -90,8 +91,9 @@ def target_for(kpi: KPI, period_label: str, targets: Sequence[Target]) -> float:
 # judged on its own grain: when P is complete, on the latest complete period
 # of its grain ending on or before P's end (P = 2025-03 judges a quarterly KPI
 # on 2025-Q1, P = 2025-02 on 2024-Q4); when P is still running, on its grain's
-# period holding P's latest day so far, marked partial. A period is complete
-# when it ends before as_of (data arrive through the day before).
+# period holding P's latest day so far. A period is complete on the calendar
+# when it ends before as_of (data arrive through the day before); whether the
+# data cover it is each metric's own matter (kpi_logic.coverage).
 
 def history_starts(last_start: date, grain: str, count: int = HISTORY_PERIODS) -> list[date]:
     """`count` consecutive period starts ending with `last_start`, oldest first."""
@@ -101,13 +103,10 @@ def history_starts(last_start: date, grain: str, count: int = HISTORY_PERIODS) -
     return starts[::-1]
 
 
-def default_period_start(grain: str, as_of: date, data_through: date | None) -> date:
-    """Start of the latest complete period of `grain` before as_of, but no later
-    than the period holding the latest data (so stale data still shows numbers)."""
-    latest = previous_period(as_of, grain)
-    if data_through is not None:
-        latest = min(latest, period_start(data_through, grain))
-    return latest
+def default_period_start(grain: str, as_of: date) -> date:
+    """Start of the latest period of `grain` that ended before as_of: the honest "now",
+    whatever the data reach (a KPI whose data stopped earlier is stale there)."""
+    return previous_period(as_of, grain)
 
 
 def judged_period_start(kpi_grain: str, start: date, end: date, as_of: date) -> date:
@@ -127,7 +126,7 @@ class Window:
     grain: str
     starts: tuple[date, ...]        # HISTORY_PERIODS period starts, oldest first, judged period last
     labels: tuple[str, ...]
-    partial: bool                   # the judged period is still running at as_of
+    running: bool                   # the judged period is still running at as_of
     previous_label: str
     last_year_label: str
 
@@ -136,14 +135,24 @@ def window_for(grain: str, judged_start: date, as_of: date) -> Window:
     """The history window of `grain` ending with the judged period."""
     starts = history_starts(judged_start, grain)
     return Window(grain, tuple(starts), tuple(period_label(s, grain) for s in starts),
-                  partial=period_end(judged_start, grain) >= as_of,
+                  running=period_end(judged_start, grain) >= as_of,
                   previous_label=period_label(previous_period(judged_start, grain), grain),
                   last_year_label=period_label(same_period_last_year(judged_start, grain), grain))
 
 
+@dataclass(frozen=True)
+class Judged:
+    """One metric over one window: its values and what its data make of the judged period."""
+    values: Mapping[str, float]                 # by period label
+    before: tuple[float | None, float | None]   # previous period, same period last year
+                                                # (like-for-like days when the period is partial)
+    coverage: Coverage                          # how far its data reach, seen from as_of
+    flow: bool = False                          # adds up over time: a partial period is paced
+
+
 def change(value: float | None, before: float | None, label: str | None) -> dict:
-    """{abs, pct, label} (JSON-ready): pct is None when `before` is 0 (undefined,
-    shown as "new"); the rule itself is changes.relative_change."""
+    """{abs, pct, label} (JSON-ready): pct is None when `before` is 0 or on the other
+    side of zero (undefined); the rule itself is changes.relative_change."""
     if is_missing(value) or is_missing(before):
         return {"abs": None, "pct": None, "label": label}
     return {"abs": value - before, "pct": number(relative_change(value, before)), "label": label}
@@ -154,45 +163,66 @@ def number(value) -> float | None:
     return None if is_missing(value) else float(value)
 
 
-def kpi_card(kpi: KPI, metric: Metric, window: Window, values: Mapping[str, float],
-             before: tuple[float | None, float | None], partial: bool,
+def judged_entry(label: str, start: date, grain: str, value: float | None, target: float,
+                 kpi: KPI, judged: Judged) -> dict:
+    """One period of a KPI's history: value, target, status, and whether the data
+    leave it early (partial). A partial period of a flow is judged against the
+    target pro-rated to the share its data cover ("pace")."""
+    covered = period_coverage(start, period_end(start, grain), judged.coverage)
+    partial = covered.state == "partial"
+    paced = partial and judged.flow and covered.share > 0
+    goal = target * covered.share if paced else target
+    entry = {"period": label, "value": value, "target": target,
+             "status": kpi_status(value, goal, kpi.target_kind, kpi.tolerance), "partial": partial}
+    if paced:
+        entry["pace"] = {"share": covered.share, "target": goal,
+                         "projected": None if value is None else value / covered.share}
+    return entry
+
+
+def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
              targets: Sequence[Target]) -> dict:
     """One KPI's scorecard entry (JSON-ready) from its values by period label.
 
-    `before` is (previous period, same period last year), like-for-like when
-    `partial` (the judged period's data stop early). Misses in a row count
-    complete periods only. Does not mutate its inputs.
+    The judged period is the window's last. Partial when the metric's data end
+    inside it: compared like-for-like, and for a flow judged on pace. Stale when
+    its data end before it: no value, status no_data, counted in no health total.
+    Misses in a row count complete periods only. Does not mutate its inputs.
     """
-    history = []
-    for label in window.labels:
-        value, target = number(values.get(label)), target_for(kpi, label, targets)
-        history.append({"period": label, "value": value, "target": target,
-                        "status": kpi_status(value, target, kpi.target_kind, kpi.tolerance)})
+    history = [judged_entry(label, start, window.grain, number(judged.values.get(label)),
+                            target_for(kpi, label, targets), kpi, judged)
+               for label, start in zip(window.labels, window.starts)]
     now = history[-1]
-    missed = missed_in_a_row(h["status"] for h in (history[:-1] if partial else history))
+    state = period_coverage(window.starts[-1], period_end(window.starts[-1], window.grain),
+                            judged.coverage).state
+    missed = missed_in_a_row(h["status"] for h in history if not h["partial"])
     return {
         "title": kpi.title, "metric": kpi.metric, "period": now["period"],
-        "partial": partial, "value": now["value"], "target": now["target"],
+        "partial": now["partial"], "stale": state == "stale", **judged.coverage.as_json(),
+        "value": now["value"], "target": now["target"], "pace": now.get("pace"),
         "target_kind": kpi.target_kind, "tolerance": kpi.tolerance, "status": now["status"],
         "missed_in_a_row": missed, "review": needs_review(missed),
         "unit": metric.unit, "direction": metric.direction, "owner": kpi.owner,
         "objective": kpi.objective, "supporting": list(kpi.supporting),
-        "vs_previous": change(now["value"], number(before[0]), window.previous_label),
-        "vs_last_year": change(now["value"], number(before[1]), window.last_year_label),
+        "vs_previous": change(now["value"], number(judged.before[0]), window.previous_label),
+        "vs_last_year": change(now["value"], number(judged.before[1]), window.last_year_label),
         "history": history, "definition": _definition(metric),
     }
 
 
-def metric_entry(metric: Metric, window: Window, values: Mapping[str, float],
-                 before: tuple[float | None, float | None], partial: bool) -> dict:
+def metric_entry(metric: Metric, window: Window, judged: Judged) -> dict:
     """A plain metric's scorecard row (JSON-ready): value, changes and history."""
-    history = [{"period": label, "value": number(values.get(label))} for label in window.labels]
+    history = [{"period": label, "value": number(judged.values.get(label))}
+               for label in window.labels]
+    covered = period_coverage(window.starts[-1], period_end(window.starts[-1], window.grain),
+                              judged.coverage)
     value = history[-1]["value"]
     return {
-        "metric": metric.name, "period": window.labels[-1], "partial": partial,
+        "metric": metric.name, "period": window.labels[-1], "partial": covered.state == "partial",
+        "stale": covered.state == "stale", **judged.coverage.as_json(),
         "value": value, "unit": metric.unit, "direction": metric.direction,
-        "vs_previous": change(value, number(before[0]), window.previous_label),
-        "vs_last_year": change(value, number(before[1]), window.last_year_label),
+        "vs_previous": change(value, number(judged.before[0]), window.previous_label),
+        "vs_last_year": change(value, number(judged.before[1]), window.last_year_label),
         "history": history, "definition": _definition(metric),
     }
 
@@ -209,45 +239,46 @@ def scorecard(con: duckdb.DuckDBPyConnection, department: str, period: str | Non
     """The department's scorecard as JSON-ready values (see issue 2 for the shape).
 
     `period` is a label ("2025-03", "2025-Q1", "2025"); by default the latest
-    complete period of the department's finest KPI grain. `as_of` (default
-    today) is the day we look from: data after it are ignored. Refuses an
-    unknown department, a period that is not a month/quarter/year, and a
-    period that starts after as_of (InputError).
+    period of the department's finest KPI grain that ended before as_of.
+    `as_of` (default today) is the day we look from: data after it are
+    ignored. Refuses an unknown department, a period that is not a
+    month/quarter/year, and a period that starts after as_of (InputError).
     """
     as_of = as_date(as_of) if as_of else date.today()
     metrics = load_metrics(con)
     every_kpi, key_results = load_kpis(con), load_key_results(con)
     department = resolved_department(department, known_departments(metrics, every_kpi, key_results))
     kpis = [k for k in every_kpi if kpi_department(k, metrics) == department]
-    components = formula_components(metrics)
-    uses = metric_uses(every_kpi, key_results, components)
+    uses = metric_uses(every_kpi, key_results, formula_components(metrics))
     plain = [m for m in metrics.values() if m.department == department and m.name not in uses]
-    names = sorted({k.metric for k in kpis if k.metric in metrics} | {m.name for m in plain})
-    base = sorted({c for n in names for c in with_components(n, components)})
-    through = data_through(con, base) if base else None
-    grain, start, end = _shown_period(period, kpis, as_of, through)
+    grain, start, end = _shown_period(period, kpis, as_of)
     grains = {k.period for k in kpis} | ({grain} if plain else set())
     windows = {g: window_for(g, judged_period_start(g, start, end, as_of), as_of) for g in grains}
     # A KPI over a metric that is not defined (yet) shows no data instead of failing the page.
     wanted = {g: sorted({k.metric for k in kpis if k.period == g and k.metric in metrics}
                         | ({m.name for m in plain} if g == grain else set())) for g in grains}
-    series = {g: _window_values(con, wanted[g], windows[g], as_of) for g in grains}
+    covered = coverages(con, sorted({n for names in wanted.values() for n in names}), as_of,
+                        metrics=metrics)
+    series = {g: _window_values(con, wanted[g], windows[g], as_of, covered, metrics)
+              for g in grains}
     targets = load_targets(con)
-    missing = ({}, (None, None), False)
+    nothing = Judged({}, (None, None), Coverage("", None, None, None, None))
     cards = [kpi_card(k, metrics.get(k.metric, Metric(k.metric)), windows[k.period],
-                      *series[k.period].get(k.metric, missing), targets) for k in kpis]
-    rows = [metric_entry(m, windows[grain], *series[grain].get(m.name, missing)) for m in plain]
+                      series[k.period].get(k.metric, nothing), targets) for k in kpis]
+    rows = [metric_entry(m, windows[grain], series[grain].get(m.name, nothing)) for m in plain]
+    through = [c.data_through for c in covered.values() if c.data_through]
     return {"department": department, "period": period_label(start, grain),
-            "partial": end >= as_of, "as_of": as_of.isoformat(), "kpis": cards, "metrics": rows,
+            "partial": end >= as_of or any(c["partial"] for c in cards + rows),
+            "as_of": as_of.isoformat(), "data_through": max(through).isoformat() if through else None,
+            "kpis": cards, "metrics": rows,
             "too_many_kpis": len(kpis) > TOO_MANY_KPIS, "kpi_count": len(kpis)}
 
 
-def _shown_period(period: str | None, kpis: Sequence[KPI], as_of: date,
-                  through: date | None) -> tuple[str, date, date]:
+def _shown_period(period: str | None, kpis: Sequence[KPI], as_of: date) -> tuple[str, date, date]:
     """(grain, start, end) of the period the scorecard shows; refuses bad labels."""
     if period is None:
         grain = min((k.period for k in kpis), key=KPI_PERIODS.index, default="month")
-        start = default_period_start(grain, as_of, through)
+        start = default_period_start(grain, as_of)
         return grain, start, period_end(start, grain)
     grain, start, end = parse_period(period)
     if grain not in KPI_PERIODS:
@@ -259,22 +290,28 @@ def _shown_period(period: str | None, kpis: Sequence[KPI], as_of: date,
     return grain, start, end
 
 
-def _window_values(con, names: Sequence[str], window: Window,
-                   as_of: date) -> dict[str, tuple[dict, tuple, bool]]:
-    """{metric: ({label: value}, (previous, last year), partial)} for one grain, in one
-    roll-up; a running period adds changes.like_for_like, which compares each metric's
-    days so far with the same days of the earlier periods (never a half month with a whole one)."""
+def _window_values(con, names: Sequence[str], window: Window, as_of: date,
+                   covered: Mapping[str, Coverage],
+                   metrics: Mapping[str, Metric]) -> dict[str, Judged]:
+    """{metric: Judged} for one grain, in one roll-up. Where a metric's data end
+    inside the judged period, changes.like_for_like compares its days so far with
+    the same days of the earlier periods (never a half month with a whole one)."""
     if not names:
         return {}
-    last_end = min(period_end(window.starts[-1], window.grain), as_of)
+    judged_start = window.starts[-1]
+    last_end = min(period_end(judged_start, window.grain), as_of)
     values = _by_metric(rolled_up(con, list(names), window.grain, start=window.starts[0], end=last_end))
-    if not window.partial:
-        return {n: (values.get(n, {}), (values.get(n, {}).get(window.previous_label),
-                                        values.get(n, {}).get(window.last_year_label)), False)
-                for n in names}
-    compared = like_for_like(con, list(names), window.labels[-1], through=last_end).set_index("metric")
-    return {n: (values.get(n, {}), (compared.at[n, "previous"], compared.at[n, "last_year"]),
-                bool(compared.at[n, "partial"])) for n in names}
+    partial = [n for n in names if period_coverage(
+        judged_start, period_end(judged_start, window.grain), covered[n]).state == "partial"]
+    compared = like_for_like(con, partial, window.labels[-1], through=last_end,
+                             covered=covered).set_index("metric") if partial else None
+    out = {}
+    for name in names:
+        own = values.get(name, {})
+        before = (compared.at[name, "previous"], compared.at[name, "last_year"]) if name in partial \
+            else (own.get(window.previous_label), own.get(window.last_year_label))
+        out[name] = Judged(own, before, covered[name], is_flow(name, metrics))
+    return out
 
 
 def _by_metric(rolled: pd.DataFrame) -> dict[str, dict[str, float]]:
@@ -283,5 +320,3 @@ def _by_metric(rolled: pd.DataFrame) -> dict[str, dict[str, float]]:
     for metric, label, value in rolled[["metric", "label", "value"]].itertuples(index=False):
         out.setdefault(metric, {})[label] = value
     return out
-
-

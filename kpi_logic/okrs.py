@@ -7,13 +7,14 @@ values are JSON-ready: dates as ISO strings, missing numbers as None.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
 from .catalogue import formula_components, known_departments, resolved_department, with_components
+from .coverage import Coverage, coverages, is_flow
 from .errors import InputError
 from .formulas import formula_metrics, formula_values, parse_formula
 from .model import KeyResult, Metric
@@ -22,6 +23,8 @@ from .periods import as_date, period_start
 from .rollups import rolled_up
 from .store.definitions import load_key_results, load_kpis, load_metrics
 
+TRAILING_DAYS = 28          # a rate or mean stands at its value over this many days of data
+IMPLAUSIBLE_PROGRESS = 10   # raw progress past +-1000% asks to check the metric's aggregation
 ON_TRACK_SLACK = 0.05       # up to 5 points behind expected progress still counts as on track
 AT_RISK_BAND = 0.15         # 5 to 15 points behind is at risk; further behind is off track
 HISTORY_POINTS = 60         # a key result's line gets weekly points beyond this many dates
@@ -51,17 +54,20 @@ def expected_progress(start_date: date, deadline: date, as_of: date) -> float:
     return min(max(elapsed / total, 0.0), 1.0)
 
 
-def kr_status(progress_raw: float | None, expected: float) -> str:
-    """achieved | on_track | at_risk | off_track | no_data.
+def kr_status(progress_raw: float | None, expected: float, ended: bool = False) -> str:
+    """achieved | on_track | at_risk | off_track | missed | no_data.
 
-    Achieved when the target is reached in the right direction (raw >= 1);
-    otherwise compared with the expected progress using ON_TRACK_SLACK and
-    AT_RISK_BAND.
+    Achieved when the target is reached in the right direction (raw >= 1).
+    A key result past its deadline is finished: achieved or missed, judged on
+    its value at the deadline. Before that it is compared with the expected
+    progress using ON_TRACK_SLACK and AT_RISK_BAND.
     """
     if is_missing(progress_raw):
         return "no_data"
     if progress_raw >= 1 - _EPSILON:
         return "achieved"
+    if ended:
+        return "missed"
     behind = expected - progress_raw
     if behind <= ON_TRACK_SLACK + _EPSILON:
         return "on_track"
@@ -93,67 +99,135 @@ def objective_progress(progress: Sequence[float | None],
 
 
 # ---------------------------------------------------------------- current values
+# DOMAIN: a key result on a summed metric stands at the total over its window
+# so far; on any other metric (rates, means, balances) where it stands now: its
+# value over the last TRAILING_DAYS days of data in the window, which for a
+# balance ("last") is its latest value. measure_kind says which, and the card
+# says it too.
+
+def measure_kind(name: str, metrics: Mapping[str, Metric]) -> str:
+    """total (a flow: summed, or a formula that adds up), latest (a balance) or trailing."""
+    metric = metrics.get(name) or Metric(name)
+    if is_flow(name, metrics) or (name not in metrics and metric.aggregation == "sum"):
+        return "total"
+    if not metric.formula and metric.aggregation == "last":
+        return "latest"
+    return "trailing"
+
 
 def running_values(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
-                   start: date, end: date) -> pd.Series:
-    """The metric measured over [start, d] for every date d with data in the window:
-    a float Series indexed by date, oldest first (NaN where a formula is undefined).
+                   start: date, end: date, days: int | None = None) -> pd.Series:
+    """The metric measured over [start, d] for every date d with data in the window
+    (over its last `days` days up to d when `days` is given): a float Series indexed
+    by date, oldest first (NaN where a formula is undefined).
 
-    sum adds the days so far, last is the latest day's value, mean/min/max work
-    on the daily values so far; a formula metric is computed from its
-    components' running values (a rate from summed parts, never a mean of
-    daily rates). `daily` maps metric -> DataFrame[period (date), value].
-    Does not mutate it.
+    sum adds the days, last is the latest day's value, mean/min/max work on the
+    daily values; a formula metric is computed from its components' values over
+    the same days (a rate from summed parts, never a mean of daily rates).
+    `daily` maps metric -> DataFrame[period (date), value]. Does not mutate it.
     """
     metric = metrics.get(name) or Metric(name)
     if metric.formula:
         formula = parse_formula(metric.formula)
-        parts = pd.DataFrame({c: running_values(c, daily, metrics, start, end)
+        parts = pd.DataFrame({c: running_values(c, daily, metrics, start, end, days)
                               for c in formula_metrics(formula)}).sort_index().ffill()
         return formula_values(formula, {c: parts[c] for c in parts.columns})
     rows = daily.get(name)
     if rows is None:
         return pd.Series(dtype="float64")
     inside = rows[(rows["period"] >= start) & (rows["period"] <= end) & rows["value"].notna()]
+    dates = list(inside["period"])
     values = pd.Series(inside["value"].to_numpy(dtype="float64"),
-                       index=list(inside["period"])).sort_index()
-    running = {"sum": values.cumsum, "min": values.cummin, "max": values.cummax,
-               "mean": values.expanding().mean, "last": values.copy}
-    return running[metric.aggregation]()
+                       index=pd.DatetimeIndex(pd.to_datetime(dates))).sort_index()
+    if metric.aggregation == "last":
+        measured = values.copy()
+    elif days:
+        measured = getattr(values.rolling(f"{days}D"), metric.aggregation)()
+    else:
+        measured = {"sum": values.cumsum, "min": values.cummin, "max": values.cummax,
+                    "mean": values.expanding().mean}[metric.aggregation]()
+    measured.index = [d.date() for d in measured.index]
+    return measured
+
+
+def _days_for(kind: str) -> int | None:
+    return TRAILING_DAYS if kind == "trailing" else None
 
 
 def window_value(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
                  start: date, end: date) -> float | None:
-    """The metric over [start, end] with its aggregation (see running_values); None without data."""
-    values = running_values(name, daily, metrics, start, end)
+    """The key result's value over [start, end] as measure_kind says; None without data."""
+    values = running_values(name, daily, metrics, start, end,
+                            _days_for(measure_kind(name, metrics)))
     return None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
+
+
+def measured_span(kind: str, start: date, values: pd.Series) -> dict | None:
+    """{kind, from, to} (ISO dates): the days the key result's value speaks for."""
+    values = values.dropna()
+    if values.empty:
+        return None
+    last = values.index[-1]
+    first = {"total": start, "latest": last}.get(kind, max(start, last - timedelta(TRAILING_DAYS - 1)))
+    return {"kind": kind, "from": first.isoformat(), "to": last.isoformat()}
 
 
 def kr_value_history(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
                      start: date, end: date) -> list[dict]:
-    """[{date, value}] oldest first: the key result's value measured over [start, d]
-    for each date d with data (the last date of each week when there are more than
-    HISTORY_POINTS), as the pace chart draws it. Does not mutate `daily`."""
-    values = running_values(name, daily, metrics, start, end).dropna()
+    """[{date, value}] oldest first: the key result's value as it stood at each date
+    with data (the last date of each week when there are more than HISTORY_POINTS),
+    as the pace chart draws it. Does not mutate `daily`."""
+    values = running_values(name, daily, metrics, start, end,
+                            _days_for(measure_kind(name, metrics))).dropna()
     if len(values) > HISTORY_POINTS:
         weeks = [period_start(d, "week") for d in values.index]
         values = values[~pd.Series(weeks).duplicated(keep="last").to_numpy()]
     return [{"date": d.isoformat(), "value": float(v)} for d, v in values.items()]
 
 
-def kr_entry(kr: KeyResult, metric: Metric, current: float | None, as_of: date,
-             history: list[dict]) -> dict:
+@dataclass(frozen=True)
+class Standing:
+    """Where a key result stands at as_of: its value and what the data say of it."""
+    current: float | None
+    measured: dict | None            # measured_span: the days the value speaks for
+    coverage: Coverage               # how far the metric's data reach, seen from as_of
+    history: list = field(default_factory=list)
+
+
+def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> dict:
     """One key result's report entry (JSON-ready: dates as ISO strings).
 
-    The key result's department should already be filled in (see kr_department)."""
-    progress, raw = kr_progress(current, kr.start, kr.target)
-    expected = expected_progress(kr.start_date, kr.deadline, as_of)
+    Past its deadline it is achieved or missed on its value at the deadline.
+    When the metric's data stop before the last day they could reach (the day
+    before as_of, or the deadline), the entry is partial and its pace is judged
+    on the day after the data end, not on as_of. The key result's department
+    should already be filled in (see kr_department).
+    """
+    ended = as_of > kr.deadline
+    due = min(as_of - timedelta(days=1), kr.deadline)
+    covered = standing.coverage.covered_through
+    partial = covered is not None and kr.start_date <= covered < due
+    pace_day = min(as_of, covered + timedelta(days=1)) if partial else as_of
+    progress, raw = kr_progress(standing.current, kr.start, kr.target)
+    expected = expected_progress(kr.start_date, kr.deadline, pace_day)
     return {"title": kr.title, "metric": kr.metric, "start": kr.start, "target": kr.target,
-            "current": current, "progress": progress, "progress_raw": raw,
-            "expected": expected, "status": kr_status(raw, expected),
+            "current": standing.current, "measured": standing.measured,
+            "progress": progress, "progress_raw": raw, "expected": expected,
+            "status": kr_status(raw, expected, ended), "ended": ended, "partial": partial,
+            **standing.coverage.as_json(), "warning": progress_warning(raw, metric),
             "start_date": kr.start_date.isoformat(), "deadline": kr.deadline.isoformat(),
             "owner": kr.owner, "department": kr.department, "weight": kr.weight,
-            "unit": metric.unit, "direction": metric.direction, "history": history}
+            "unit": metric.unit, "direction": metric.direction, "history": standing.history}
+
+
+def progress_warning(raw: float | None, metric: Metric) -> str | None:
+    """A note when raw progress passes +-1000%: usually the metric's aggregation is wrong
+    (twelve monthly levels summed instead of the latest taken)."""
+    if is_missing(raw) or abs(raw) <= IMPLAUSIBLE_PROGRESS:
+        return None
+    return (f"Raw progress is {raw:,.0%}: check that {metric.name}'s aggregation "
+            f"({metric.aggregation}) suits it. A level such as headcount or a balance takes "
+            "'last'; change it on Import and define.")
 
 
 def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[dict]) -> list[dict]:
@@ -192,15 +266,26 @@ def okr_report(con: duckdb.DuckDBPyConnection, department: str | None = None,
             metrics, load_kpis(con), key_results))
         key_results = [kr for kr in key_results if kr.department == department]
     daily = _daily_values(con, [kr for kr in key_results if kr.start_date <= as_of], metrics, as_of)
-    entries = []
-    for kr in key_results:
-        end = min(as_of, kr.deadline)
-        current = window_value(kr.metric, daily, metrics, kr.start_date, end) \
-            if kr.start_date <= as_of else None
-        entries.append(kr_entry(kr, metrics.get(kr.metric) or Metric(kr.metric), current, as_of,
-                                kr_value_history(kr.metric, daily, metrics, kr.start_date, end)))
+    covered = coverages(con, sorted({kr.metric for kr in key_results}), as_of, metrics=metrics)
+    entries = [kr_entry(kr, metrics.get(kr.metric) or Metric(kr.metric),
+                        standing(kr, daily, metrics, covered[kr.metric], as_of), as_of)
+               for kr in key_results]
     return {"as_of": as_of.isoformat(), "department": department,
             "objectives": objective_entries(key_results, entries)}
+
+
+def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
+             coverage: Coverage, as_of: date) -> Standing:
+    """The key result's value over its window up to as_of (cut at the deadline: a Q2
+    key result is judged on Q2), the days it speaks for, and its history."""
+    if kr.start_date > as_of:
+        return Standing(None, None, coverage)
+    end = min(as_of, kr.deadline)
+    kind = measure_kind(kr.metric, metrics)
+    values = running_values(kr.metric, daily, metrics, kr.start_date, end, _days_for(kind))
+    current = None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
+    return Standing(current, measured_span(kind, kr.start_date, values) if current is not None
+                    else None, coverage, kr_value_history(kr.metric, daily, metrics, kr.start_date, end))
 
 
 def _daily_values(con, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],

@@ -6,20 +6,21 @@ on small dicts.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import duckdb
-import pandas as pd
 
 from . import formatting as fmt
 from . import kpis as kpi_rules
 from . import okrs as okr_rules
 from .catalogue import kpi_department
+from .coverage import Coverage, cadence_words, coverages
 from .model import KPI, Metric
 from .store import freshness
 from .store.definitions import load_kpis, load_metrics
 
-STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps
+STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
 MISSED = ("at_risk", "unhealthy")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -42,7 +43,8 @@ def department_health(scorecards: list[dict]) -> list[dict]:
 
 
 def kpi_alerts(scorecards: list[dict]) -> list[dict]:
-    """KPIs that crossed their target in the latest period, and KPIs to review."""
+    """KPIs that crossed their target in the latest period (on pace, when their data
+    leave that period early), and KPIs to review."""
     alerts = []
     for card in scorecards:
         for kpi in card["kpis"]:
@@ -50,12 +52,16 @@ def kpi_alerts(scorecards: list[dict]) -> list[dict]:
             history = [h for h in kpi.get("history") or [] if h.get("status") != "no_data"]
             if len(history) >= 2:
                 before, now = history[-2]["status"], history[-1]["status"]
+                period = fmt.human_period(history[-1]["period"])
+                paced = bool(history[-1].get("partial"))
                 if before == "healthy" and now in MISSED:
-                    alerts.append(_alert("kpi_missed", "high", f"{where} missed its target in {fmt.human_period(history[-1]['period'])}",
-                                         card["department"]))
+                    alerts.append(_alert("kpi_missed", "high", (
+                        f"{where} is behind pace so far in {period}" if paced
+                        else f"{where} missed its target in {period}"), card["department"]))
                 elif before in MISSED and now == "healthy":
-                    alerts.append(_alert("kpi_recovered", "low", f"{where} is back on target in {fmt.human_period(history[-1]['period'])}",
-                                         card["department"]))
+                    alerts.append(_alert("kpi_recovered", "low", (
+                        f"{where} is back on pace so far in {period}" if paced
+                        else f"{where} is back on target in {period}"), card["department"]))
             if kpi.get("review"):
                 alerts.append(_alert("kpi_review", "medium",
                                      f"{where} has missed its target {kpi['missed_in_a_row']} periods in a row: "
@@ -64,21 +70,18 @@ def kpi_alerts(scorecards: list[dict]) -> list[dict]:
 
 
 def kr_alerts(report: dict) -> list[dict]:
-    """Key results that are off track (high); those whose deadline has passed
-    short of the target are a result to note, not a pace to fix (low)."""
+    """Key results that are off track (high); those that ended short of their target
+    are a result to note, not a pace to fix (low)."""
     alerts = []
-    as_of = report.get("as_of")
     for objective in report["objectives"]:
         for kr in objective["key_results"]:
-            if kr["status"] != "off_track":
-                continue
             name = f"{objective['objective']}: \"{kr['title']}\""
-            if as_of and kr.get("deadline") and kr["deadline"] < as_of:
-                alerts.append(_alert("kr_ended_short", "low",
-                                     f"{name} ended short on {fmt.human_date(kr['deadline'])} "
-                                     f"({kr['progress']:.0%} of the way to its target)",
+            if kr["status"] == "missed":
+                alerts.append(_alert("kr_missed", "low",
+                                     f"{name} missed its target on {fmt.human_date(kr['deadline'])} "
+                                     f"({fmt.format_progress(kr['progress'])} of the way)",
                                      objective.get("department")))
-            else:
+            elif kr["status"] == "off_track":
                 alerts.append(_alert("kr_off_track", "high",
                                      f"{name} is off track ({kr['progress']:.0%} done, "
                                      f"{kr['expected']:.0%} expected by now)",
@@ -86,29 +89,48 @@ def kr_alerts(report: dict) -> list[dict]:
     return alerts
 
 
-def stale_metrics(fresh: pd.DataFrame, as_of: date, factor: float = STALE_FACTOR) -> pd.DataFrame:
-    """Rows of `fresh` with no new data for more than `factor` usual gaps, plus
-    age_days (days since the last date). Does not mutate.
+def stale_metrics(covered: Mapping[str, Coverage], metrics: Mapping[str, Metric], as_of: date,
+                  factor: float = STALE_FACTOR) -> list[dict]:
+    """[{metric, department, data_through, days, cadence}] for metrics with no new data for
+    more than `factor` usual gaps after what their latest value covers (a month dated
+    the 1st covers the month: October is not late on 27 Nov). Oldest news first. Pure."""
+    out = []
+    for name, coverage in covered.items():
+        if coverage.data_through is None:
+            continue
+        step = max(coverage.step_days or 1, 1)
+        waiting = (as_of - coverage.covered_through).days - 1
+        if waiting > factor * step:
+            metric = metrics.get(name)
+            out.append({"metric": name, "department": metric.department if metric else None,
+                        "data_through": coverage.data_through,
+                        "days": (as_of - coverage.data_through).days,
+                        "cadence": cadence_words(coverage.cadence, coverage.step_days)})
+    return sorted(out, key=lambda row: (row["data_through"], row["metric"]))
 
-    The latest value covers one usual gap from its date (a month dated the 1st
-    covers the month), so the wait is counted from the end of that gap: October
-    dated 1 Oct is not stale on 27 Nov, when November is not over yet.
-    """
-    if fresh.empty:
-        return fresh.assign(age_days=pd.Series(dtype="int64"))
-    cadence = fresh["cadence_days"].fillna(1).clip(lower=1)
-    age = fresh["last_date"].map(lambda d: (as_of - d).days)
-    out = fresh.assign(age_days=age)
-    return out[age - cadence > factor * cadence].reset_index(drop=True)
 
-
-def stale_alerts(stale: pd.DataFrame) -> list[dict]:
-    """One medium alert per row of stale_metrics()."""
-    return [_alert("stale", "medium",
-                   f"{row.metric}: no new data since {fmt.human_date(row.last_date)} "
-                   f"({row.age_days} days; it usually arrives {_every(row.cadence_days)})",
-                   None)
-            for row in stale.itertuples()]
+def stale_alerts(stale: list[dict]) -> list[dict]:
+    """One medium alert per department (metrics without one grouped together): how many
+    metrics have had no new data, since when, and the first few names."""
+    groups: dict[str | None, list[dict]] = {}
+    for row in stale:
+        groups.setdefault(row["department"], []).append(row)
+    alerts = []
+    for department in sorted(groups, key=lambda d: (d is None, d or "")):
+        rows = groups[department]
+        dates = sorted({r["data_through"] for r in rows})
+        since = fmt.human_date(dates[-1]) + ("" if len(dates) == 1 else " or earlier")
+        where = department or "No department"
+        if len(rows) == 1:
+            row = rows[0]
+            usual = f"it usually arrives {row['cadence']}" if row["cadence"] else "its only date"
+            text = f"{where}: {row['metric']} has had no new data since {since} ({row['days']} days; {usual})"
+        else:
+            names = ", ".join(r["metric"] for r in rows[:4]) + \
+                (f" and {len(rows) - 4} more" if len(rows) > 4 else "")
+            text = f"{where}: {len(rows)} metrics have had no new data since {since} ({names})"
+        alerts.append(_alert("stale", "medium", text, department))
+    return alerts
 
 
 def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]:
@@ -132,18 +154,21 @@ def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]
 
 
 def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
-    """{as_of, data_through, departments, objectives, alerts} for the home page."""
-    fresh = freshness.metric_freshness(con)
-    data_through = max(fresh["last_date"]) if not fresh.empty else None
+    """{as_of, data_through, departments, objectives, alerts} for the home page; data
+    after as_of are ignored."""
     as_of = as_of or date.today()
+    metrics = load_metrics(con)
+    covered = coverages(con, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
+    through = [c.data_through for c in covered.values() if c.data_through]
+    data_through = max(through) if through else None
     cards = []
     for department in departments(con):
         card = kpi_rules.scorecard(con, department, as_of=as_of)
         if card["kpis"]:
             cards.append(card)
     report = okr_rules.okr_report(con, as_of=as_of)
-    alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(fresh, as_of))
-              + unassigned_alerts(load_metrics(con), load_kpis(con)))
+    alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(covered, metrics, as_of))
+              + unassigned_alerts(metrics, load_kpis(con)))
     alerts.sort(key=lambda a: SEVERITY_ORDER[a["severity"]])
     return {
         "as_of": as_of.isoformat(),
@@ -152,12 +177,6 @@ def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
         "objectives": report["objectives"],
         "alerts": alerts,
     }
-
-
-def _every(cadence_days: float | None) -> str:
-    # A metric with one date has no cadence (NaN): the stale rule treats it as daily.
-    days = 1 if pd.isna(cadence_days) else max(int(cadence_days), 1)
-    return "every day" if days == 1 else f"every {days} days"
 
 
 def _alert(kind: str, severity: str, text: str, department: str | None) -> dict:

@@ -167,8 +167,3 @@ def period_starts(start, end, grain: str) -> list[date]:
         out.append(current)
         current = next_period(current, grain)
     return out
-
-
-def elapsed_days(start, through) -> int:
-    """Days from start to through, both counted (1 when they are the same day)."""
-    return (as_date(through) - as_date(start)).days + 1

@@ -146,3 +146,23 @@ def test_metric_catalogue_refuses_unknown_department(shop):
 def test_metric_catalogue_of_an_empty_database(con):
     table = catalogue.metric_catalogue(con)
     assert table.empty and list(table.columns) == catalogue.CATALOGUE_COLUMNS
+
+
+def test_metric_catalogue_says_when_the_current_month_is_partial(con):
+    """Daily calls through 10 March: the current value is March so far, data through 10 Mar."""
+    add_metrics(con, {"calls": {"department": "Sales"}, "mrr": {"department": "Sales",
+                                                                "aggregation": "last"}})
+    add_observations(con, "calls", [(date(2025, 2, 1 + i) if i < 28 else date(2025, 3, i - 27), 50)
+                                    for i in range(38)])
+    add_observations(con, "mrr", [(f"2025-{m:02d}-01", 100 * m) for m in (1, 2, 3)])
+    rows = catalogue.metric_catalogue(con, as_of=date(2025, 6, 1)).set_index("metric")
+    assert (rows.loc["calls", "current"], rows.loc["calls", "current_period"]) == (500, "2025-03")
+    assert (rows.loc["calls", "current_partial"], rows.loc["calls", "data_through"],
+            rows.loc["calls", "cadence"]) == (True, date(2025, 3, 10), "daily")
+    assert (rows.loc["mrr", "current_partial"], rows.loc["mrr", "cadence"]) == (False, "monthly")
+
+
+def test_metric_catalogue_ignores_data_after_the_day_looked_from(shop):
+    rows = catalogue.metric_catalogue(shop, as_of=date(2025, 2, 15)).set_index("metric")
+    assert rows.loc["conversion_rate", "current_period"] == "2025-02"
+    assert rows.loc["mrr", "current"] != rows.loc["mrr", "current"]       # none yet: NaN

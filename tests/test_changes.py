@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic.changes import (changes_vs_previous, like_for_like, next_expected,
-                               period_is_partial, relative_change)
+from kpi_logic.changes import changes_vs_previous, like_for_like, relative_change
 from kpi_logic.errors import InputError
 from tests.builders import add_daily, add_metric, add_observations
 
@@ -26,12 +25,23 @@ def monthly(values: dict[str, float], metric: str | None = None) -> pd.DataFrame
     (5000.0, 0.0, NAN),        # from zero: undefined ("new"), never inf
     (0.0, 0.0, NAN),
     (-50.0, -100.0, 0.50),     # a loss halving is an improvement of 50%
+    (-0.438, 0.049, NAN),      # a rate crossing zero: -48.7 points, not "-994%"
+    (50.0, -100.0, NAN),       # a loss turned into a profit: the points say it, no percent
+    (0.0, 100.0, -1.0),        # down to zero is a 100% fall, not a crossing
     (None, 100.0, NAN),
     (100.0, NAN, NAN),
 ])
 def test_relative_change(value, base, expected):
     result = relative_change(value, base)
     assert (np.isnan(result) and np.isnan(expected)) or result == pytest.approx(expected)
+
+
+def test_crossing_zero_has_no_relative_change_in_a_series_either():
+    series = monthly({"2025-01-01": 0.049, "2025-02-01": -0.438, "2025-03-01": -0.2})
+    result = changes_vs_previous(series, "month")
+    assert np.isnan(result["vs_previous_pct"].iloc[1])
+    assert result["vs_previous_abs"].iloc[1] == pytest.approx(-0.487)
+    assert result["vs_previous_pct"].iloc[2] == pytest.approx((-0.2 + 0.438) / 0.438)
 
 
 def test_revenue_from_zero_is_new_not_infinite():
@@ -81,33 +91,6 @@ def test_changes_vs_previous_does_not_mutate_its_input():
     before = series.copy()
     changes_vs_previous(series, "month")
     assert_frame_equal(series, before)
-
-
-@pytest.mark.parametrize("last_date, step, due", [
-    ("2025-03-15", 1, "2025-03-16"),
-    ("2025-03-24", 7, "2025-03-31"),
-    ("2025-01-31", 31, "2025-02-28"),     # month-end data stay on month ends
-    ("2025-03-01", 30, "2025-04-01"),
-    ("2024-11-30", 91, "2025-02-28"),
-    ("2024-02-29", 365, "2025-02-28"),
-    ("2025-03-15", None, None),
-])
-def test_next_expected(last_date, step, due):
-    assert next_expected(D(last_date), step) == (D(due) if due else None)
-
-
-@pytest.mark.parametrize("period, grain, last_date, step, partial", [
-    ("2025-03-01", "month", "2025-03-15", 1, True),      # daily data through the 15th
-    ("2025-03-01", "month", "2025-03-31", 1, False),     # ... through the last day
-    ("2025-01-01", "quarter", "2025-03-01", 31, False),  # monthly data on the 1st: March is in
-    ("2025-01-01", "quarter", "2025-02-01", 28, True),   # ... March still to come
-    ("2025-01-01", "quarter", "2025-02-28", 30, True),   # month-end data, March missing
-    ("2025-03-01", "month", "2025-03-28", 9, False),     # MRR on the 1st, 10th and 28th
-    ("2025-03-01", "month", "2025-03-24", 7, True),      # weekly data, one week to come
-    ("2025-03-01", "month", "2025-03-10", None, False),  # one observation: cannot tell
-])
-def test_period_is_partial(period, grain, last_date, step, partial):
-    assert period_is_partial(D(period), grain, D(last_date), step) is partial
 
 
 @pytest.fixture

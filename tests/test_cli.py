@@ -187,10 +187,14 @@ def test_metrics_json_says_which_metrics_are_linked(loaded):
 def test_scorecard_json_judges_kpis_and_compares_with_the_previous_month(loaded):
     card = run_json(loaded, "scorecard", "--department", "Marketing", "--period", "2025-03",
                     "--as-of", "2025-04-10")
-    assert (card["department"], card["period"], card["partial"]) == ("Marketing", "2025-03", False)
+    # rows every 16 days or so, the last on 5 March: March's data are partial (the next row
+    # was due around the 21st), so it is compared with 1-20 February, which holds all of it
+    assert (card["department"], card["period"], card["partial"]) == ("Marketing", "2025-03", True)
     kpis = {k["title"]: k for k in card["kpis"]}
+    assert {k["data_through"] for k in card["kpis"]} == {"2025-03-05"}
     rate = kpis["Conversion rate"]
-    assert (rate["status"], rate["missed_in_a_row"], rate["target"]) == ("unhealthy", 3, 0.03)
+    # misses in a row count complete periods only: January and February
+    assert (rate["status"], rate["missed_in_a_row"], rate["target"]) == ("unhealthy", 2, 0.03)
     assert math.isclose(rate["value"], 0.025)
     assert math.isclose(rate["vs_previous"]["abs"], 0.005)
     assert math.isclose(rate["vs_previous"]["pct"], 0.25)
@@ -213,7 +217,9 @@ def test_okrs_json_has_progress_and_expected(loaded):
     [kr] = objective["key_results"]
     assert {"title", "metric", "start", "target", "current", "progress", "progress_raw",
             "expected", "status", "deadline", "owner"} <= set(kr)
-    assert math.isclose(kr["progress_raw"], (125 / 6000 - 0.02) / 0.02, rel_tol=1e-6)
+    # a rate stands at its last 28 days of data (5 March: 50 / 2000), not the window's 125 / 6000
+    assert math.isclose(kr["progress_raw"], (50 / 2000 - 0.02) / 0.02, rel_tol=1e-6)
+    assert kr["measured"] == {"kind": "trailing", "from": "2025-02-06", "to": "2025-03-05"}
     assert kr["status"] == "off_track"
     assert kr["title"].startswith("Increase conversion rate from 2%")
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from kpi_logic import kpis
+from kpi_logic.coverage import Coverage
 from kpi_logic.errors import InputError
 from kpi_logic.model import KPI, Metric, Target
 from kpi_logic.periods import parse_period
@@ -114,19 +115,17 @@ def test_target_for_prefers_the_period_target(label, targets, expected):
 D = date.fromisoformat
 
 
-@pytest.mark.parametrize("grain, as_of, through, expected", [
-    ("month", "2025-04-01", None, "2025-03-01"),          # March ended yesterday: complete
-    ("month", "2025-03-31", None, "2025-02-01"),          # 31 March's data not in yet
-    ("month", "2025-04-15", "2025-04-14", "2025-03-01"),  # April still running
-    ("month", "2025-11-27", "2025-06-15", "2025-06-01"),  # stale data: show its latest month
-    ("month", "2025-04-15", "2025-03-01", "2025-03-01"),  # monthly rows dated the 1st
-    ("quarter", "2025-05-16", None, "2025-01-01"),
-    ("quarter", "2025-04-01", None, "2025-01-01"),
-    ("year", "2025-01-01", None, "2024-01-01"),
+@pytest.mark.parametrize("grain, as_of, expected", [
+    ("month", "2025-04-01", "2025-03-01"),          # March ended yesterday: complete
+    ("month", "2025-03-31", "2025-02-01"),          # 31 March's data not in yet
+    ("month", "2025-04-15", "2025-03-01"),          # April still running
+    ("month", "2025-11-27", "2025-10-01"),          # whatever the data reach: stale KPIs say so
+    ("quarter", "2025-05-16", "2025-01-01"),
+    ("quarter", "2025-04-01", "2025-01-01"),
+    ("year", "2025-01-01", "2024-01-01"),
 ])
-def test_default_period_start_is_latest_complete_period(grain, as_of, through, expected):
-    got = kpis.default_period_start(grain, D(as_of), D(through) if through else None)
-    assert got == D(expected)
+def test_default_period_start_is_latest_complete_period(grain, as_of, expected):
+    assert kpis.default_period_start(grain, D(as_of)) == D(expected)
 
 
 @pytest.mark.parametrize("kpi_grain, shown, as_of, expected", [
@@ -153,18 +152,18 @@ def test_window_for_a_month_covers_thirteen_months():
     window = kpis.window_for("month", D("2025-03-01"), D("2025-04-01"))
     assert window.labels[0] == "2024-03" and window.labels[-1] == "2025-03"
     assert len(window.labels) == kpis.HISTORY_PERIODS
-    assert (window.previous_label, window.last_year_label, window.partial) == ("2025-02", "2024-03", False)
+    assert (window.previous_label, window.last_year_label, window.running) == ("2025-02", "2024-03", False)
 
 
-@pytest.mark.parametrize("grain, start, as_of, labels, partial", [
+@pytest.mark.parametrize("grain, start, as_of, labels, running", [
     ("quarter", "2025-01-01", "2025-04-01", ("2022-Q1", "2024-Q4", "2024-Q1", "2025-Q1"), False),
     ("quarter", "2025-04-01", "2025-05-16", ("2022-Q2", "2025-Q1", "2024-Q2", "2025-Q2"), True),
     ("year", "2024-01-01", "2025-01-01", ("2012", "2023", "2023", "2024"), False),
 ])
-def test_window_for_other_grains(grain, start, as_of, labels, partial):
+def test_window_for_other_grains(grain, start, as_of, labels, running):
     window = kpis.window_for(grain, D(start), D(as_of))
     assert (window.labels[0], window.previous_label, window.last_year_label, window.labels[-1]) == labels
-    assert window.partial is partial
+    assert window.running is running
 
 
 @pytest.mark.parametrize("value, before, expected", [
@@ -244,7 +243,8 @@ def test_scorecard_history_has_thirteen_periods_with_gaps_as_no_data(con):
                    "CAC at most $50")["history"]
     assert [h["period"] for h in history] == [f"2024-{m:02d}" for m in range(3, 13)] + \
         ["2025-01", "2025-02", "2025-03"]
-    assert history[1] == {"period": "2024-04", "value": None, "target": 50, "status": "no_data"}
+    assert history[1] == {"period": "2024-04", "value": None, "target": 50, "status": "no_data",
+                          "partial": False}
 
 
 def test_per_period_target_overrides_the_default(con):
@@ -310,7 +310,12 @@ def test_running_month_is_partial_and_compared_like_for_like(con):
     assert leads["value"] == 50
     # 10 April days against 1-10 March (40), not against all of March (124)
     assert leads["vs_previous"] == pytest.approx({"abs": 10, "pct": 0.25, "label": "2025-03"})
-    assert leads["status"] == "unhealthy" and leads["missed_in_a_row"] == 0   # March was met
+    # On pace: 50 in 10 of 30 days against 100 x 10/30 = 33.3, on course for 150 (not a miss
+    # of the whole month's target)
+    assert leads["status"] == "healthy" and leads["missed_in_a_row"] == 0   # March was met
+    assert leads["pace"] == pytest.approx({"share": 1 / 3, "target": 100 / 3, "projected": 150})
+    assert (leads["data_through"], leads["covered_through"], leads["cadence"]) == \
+        ("2025-04-10", "2025-04-10", "daily")
 
 
 def test_quarterly_kpi_is_judged_on_its_quarter(con):
@@ -375,8 +380,9 @@ def test_kpi_card_from_values_by_label_does_not_mutate_its_inputs():
     values = {"2025-01": 60.0, "2025-02": 58.0, "2025-03": 45.0}
     targets = [Target("CAC under control", "2025-03", 45)]
     before = (dict(values), list(targets))
-    entry = kpis.kpi_card(CAC, Metric("cac", unit="currency", direction="down"), window, values,
-                          (58.0, None), False, targets)
+    coverage = Coverage("cac", D("2025-03-01"), D("2025-03-31"), "month", 31)
+    entry = kpis.kpi_card(CAC, Metric("cac", unit="currency", direction="down"), window,
+                          kpis.Judged(values, (58.0, None), coverage), targets)
     assert (values, targets) == before
     assert [h["status"] for h in entry["history"][-3:]] == ["unhealthy", "unhealthy", "healthy"]
     assert (entry["value"], entry["target"], entry["status"], entry["missed_in_a_row"]) == \
@@ -392,3 +398,99 @@ def test_running_month_with_monthly_data_is_compared_whole(con):
     assert result["partial"] is True and conversion["partial"] is False
     assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02"})
     assert conversion["missed_in_a_row"] == 2
+
+
+# ---------------------------------------------------------------- coverage: partial, stale, pace
+
+@pytest.fixture
+def calls(con):
+    """DOMAIN worked example: 50 calls a day from 1 Jan 2025, stopping on 10 March;
+    KPI at least 1,000 calls a month."""
+    add_metric(con, "calls", department="Sales")
+    add_daily(con, "calls", "2025-01-01", [50] * 69)
+    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    return con
+
+
+def test_kpi_whose_data_stopped_before_the_judged_period_is_stale(calls):
+    result = kpis.scorecard(calls, "Sales", as_of=date(2025, 6, 15))
+    entry = card(result, "Calls")
+    assert result["period"] == "2025-05"
+    assert (entry["status"], entry["stale"], entry["partial"], entry["value"]) == \
+        ("no_data", True, False, None)
+    assert (entry["data_through"], entry["cadence"]) == ("2025-03-10", "daily")
+    assert entry["vs_previous"]["abs"] is None and entry["review"] is False
+
+
+def test_period_the_data_leave_early_is_partial_and_compared_like_for_like(calls):
+    entry = card(kpis.scorecard(calls, "Sales", "2025-03", as_of=date(2025, 6, 15)), "Calls")
+    assert (entry["partial"], entry["stale"], entry["value"]) == (True, False, 500)
+    # 1-10 February also 500: flat, not "-64%" against all of February
+    assert entry["vs_previous"] == {"abs": 0.0, "pct": 0.0, "label": "2025-02"}
+    assert entry["status"] == "healthy"           # 500 against 1,000 x 10/31
+    assert entry["pace"]["target"] == pytest.approx(1000 * 10 / 31)
+    assert entry["history"][-2] == {"period": "2025-02", "value": 1400, "target": 1000,
+                                    "status": "healthy", "partial": False}
+
+
+def test_running_period_is_judged_on_pace(con):
+    """DOMAIN: 10 March, data through 10 March, 350 calls so far: the pro-rated target is
+    1,000 x 10/31 = 323, so on pace, on course for about 1,085."""
+    add_metric(con, "calls", department="Sales")
+    add_daily(con, "calls", "2025-02-01", [40] * 28 + [35] * 10)
+    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    entry = card(kpis.scorecard(con, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
+    assert (entry["value"], entry["partial"], entry["status"]) == (350, True, "healthy")
+    assert entry["pace"]["target"] == pytest.approx(322.58, abs=0.01)
+    assert round(entry["pace"]["projected"]) == 1085
+    assert entry["missed_in_a_row"] == 0
+
+
+def test_running_period_behind_pace_is_a_miss_of_the_pro_rated_target(con):
+    add_metric(con, "calls", department="Sales")
+    add_daily(con, "calls", "2025-03-01", [30] * 10)            # 300 of 322.6: 7% short
+    add_daily(con, "calls", "2025-04-01", [20] * 10)            # 200 of 333.3: 40% short
+    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    march = card(kpis.scorecard(con, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
+    april = card(kpis.scorecard(con, "Sales", "2025-04", as_of=date(2025, 4, 11)), "Calls")
+    assert (march["status"], april["status"]) == ("at_risk", "unhealthy")
+
+
+def test_a_rate_in_a_partial_period_is_judged_as_it_stands_not_paced(con):
+    add_metrics(con, {"visitors": {"department": "Marketing"}, "buyers": {"department": "Marketing"},
+                      "conversion": {"department": "Marketing", "unit": "percent",
+                                     "formula": "buyers / visitors"}})
+    add_daily(con, "visitors", "2025-03-01", [100] * 10)
+    add_daily(con, "buyers", "2025-03-01", [2] * 10)
+    add_definitions(con, "kpis", [KPI("Conversion", "conversion", 0.03, "min", department="Marketing")])
+    entry = card(kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 3, 11)), "Conversion")
+    assert entry["partial"] and entry["pace"] is None
+    assert (entry["value"], entry["status"]) == (pytest.approx(0.02), "unhealthy")
+
+
+def test_stale_kpis_count_in_no_health_total_and_months_old_data_are_not_healthy(con):
+    add_metric(con, "mrr", department="Sales", aggregation="last", unit="currency")
+    add_observations(con, "mrr", [(f"2025-{m:02d}-01", 1000 + m) for m in range(1, 7)])
+    add_definitions(con, "kpis", [KPI("MRR", "mrr", 500, "min", department="Sales")])
+    fresh = card(kpis.scorecard(con, "Sales", as_of=date(2025, 7, 2)), "MRR")
+    assert (fresh["period"], fresh["status"], fresh["stale"]) == ("2025-06", "healthy", False)
+    later = card(kpis.scorecard(con, "Sales", as_of=date(2025, 12, 20)), "MRR")
+    assert (later["period"], later["status"], later["stale"], later["data_through"]) == \
+        ("2025-11", "no_data", True, "2025-06-01")
+
+
+def test_monthly_data_not_in_yet_make_the_month_stale_not_a_miss(con):
+    """Rows dated the 1st: on 5 April, March's row has not arrived."""
+    add_metric(con, "revenue", department="Finance", unit="currency")
+    add_observations(con, "revenue", [("2025-01-01", 100), ("2025-02-01", 110)])
+    add_definitions(con, "kpis", [KPI("Revenue", "revenue", 105, "min", department="Finance")])
+    entry = card(kpis.scorecard(con, "Finance", as_of=date(2025, 4, 5)), "Revenue")
+    assert (entry["period"], entry["status"], entry["stale"]) == ("2025-03", "no_data", True)
+    assert entry["history"][-2]["status"] == "healthy"
+
+
+def test_scorecard_json_carries_data_through_for_every_kpi(calls):
+    result = kpis.scorecard(calls, "Sales", "2025-03", as_of=date(2025, 6, 15))
+    assert result["data_through"] == "2025-03-10" and result["partial"] is True
+    assert all(k["data_through"] == "2025-03-10" for k in result["kpis"])
+    assert json.loads(json.dumps(result, allow_nan=False)) == result

@@ -14,7 +14,7 @@ from kpi_logic import okrs
 from kpi_logic.errors import InputError
 from kpi_logic.model import KeyResult, Metric
 from kpi_logic.store import writes
-from tests.builders import add_batch, add_metrics, add_observations
+from tests.builders import add_batch, add_daily, add_metric, add_metrics, add_observations
 
 
 @pytest.mark.parametrize("current, start, target, clamped, raw", [
@@ -60,6 +60,14 @@ def test_expected_progress_is_elapsed_share(as_of, expected):
 @pytest.mark.parametrize("as_of, expected", [(date(2025, 3, 31), 0.0), (date(2025, 4, 1), 1.0)])
 def test_expected_progress_of_a_one_day_window(as_of, expected):
     assert okrs.expected_progress(date(2025, 4, 1), date(2025, 4, 1), as_of) == expected
+
+
+@pytest.mark.parametrize("raw, ended, status", [
+    (1.0, True, "achieved"), (1.4, True, "achieved"), (0.99, True, "missed"), (-0.5, True, "missed"),
+    (None, True, "no_data"), (0.2, False, "off_track"),
+])
+def test_an_ended_key_result_is_achieved_or_missed(raw, ended, status):
+    assert okrs.kr_status(raw, 1.0, ended) == status
 
 
 @pytest.mark.parametrize("raw, expected, status", [
@@ -205,7 +213,10 @@ def test_okr_report_measures_each_kr_over_its_window(con):
         "start": 10, "target": 4, "current": 7, "progress": 0.5, "progress_raw": 0.5,
         "expected": 0.5, "status": "on_track", "start_date": "2025-04-01",
         "deadline": "2025-06-30", "owner": "Ana", "department": "Customer service", "weight": 1.0,
-        "unit": "duration", "direction": "down",
+        "unit": "duration", "direction": "down", "ended": False, "partial": False,
+        "measured": {"kind": "latest", "from": "2025-05-01", "to": "2025-05-01"},
+        "data_through": "2025-05-01", "covered_through": "2025-05-31", "cadence": "monthly",
+        "warning": None,
         "history": [{"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7}]}
     signups = objective(report, "Grow")["key_results"][1]
     assert (signups["current"], signups["progress"], signups["status"]) == (40, 0.4, "at_risk")
@@ -241,7 +252,8 @@ def test_okr_report_after_the_deadline_judges_the_window_only(con):
     support_and_growth(con)
     add_observations(con, "signups", [("2025-07-15", 500)])
     kr = objective(okrs.okr_report(con, as_of=date(2025, 8, 1)), "Grow")["key_results"][1]
-    assert (kr["current"], kr["expected"], kr["status"]) == (40, 1.0, "off_track")
+    # finished: judged on its value at the deadline, in the one vocabulary of ended key results
+    assert (kr["current"], kr["expected"], kr["status"], kr["ended"]) == (40, 1.0, "missed", True)
 
 
 def test_okr_report_for_one_department(con):
@@ -280,3 +292,67 @@ def test_kr_history_of_one_key_result(con):
         {"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7},
         {"date": "2025-05-20", "value": 3}]
     assert okrs.kr_history(con, "Answer faster", "No such key result") == []
+
+
+# ---------------------------------------------------------------- where a key result stands
+
+def test_a_mean_metric_stands_at_its_last_28_days_and_the_card_says_so(con):
+    """First response time averaged per day: 8 h in October and November, 4.9 h in December.
+    The window's mean would say 7 h; where it stands now is the last 28 days of data."""
+    add_metric(con, "first_response_hours", department="Customer service", unit="duration",
+               direction="down", aggregation="mean")
+    add_daily(con, "first_response_hours", "2025-10-01", [8.0] * 61 + [4.9] * 31)
+    add_definitions(con, "key_results", [KeyResult(
+        "Answer faster", "Cut first response to 5 h", "first_response_hours", 8, 5,
+        date(2025, 10, 1), date(2025, 12, 31))])
+    kr = okrs.okr_report(con, as_of=date(2026, 1, 1))["objectives"][0]["key_results"][0]
+    assert kr["current"] == pytest.approx(4.9)
+    assert kr["measured"] == {"kind": "trailing", "from": "2025-12-04", "to": "2025-12-31"}
+    assert kr["status"] == "achieved"
+
+
+def test_a_level_stands_at_its_latest_value_not_a_sum_of_months(con):
+    """DOMAIN: US payroll employment, a level ("last"): 140k -> 150k stands at 31%."""
+    add_metric(con, "payrolls", department="Economy", aggregation="last")
+    add_observations(con, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 12)]
+                     + [("2015-12-01", 143_093)])
+    add_definitions(con, "key_results", [KeyResult(
+        "Jobs", "Payrolls from 140k to 150k", "payrolls", 140_000, 150_000,
+        date(2015, 1, 1), date(2015, 12, 31))])
+    kr = okrs.okr_report(con, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
+    assert kr["progress_raw"] == pytest.approx(0.3093) and kr["warning"] is None
+    assert (kr["status"], kr["measured"]["kind"]) == ("missed", "latest")
+
+
+def test_progress_past_a_thousand_percent_asks_to_check_the_aggregation(con):
+    add_metric(con, "payrolls", department="Economy")       # summed by mistake
+    add_observations(con, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 13)])
+    add_definitions(con, "key_results", [KeyResult(
+        "Jobs", "Payrolls from 140k to 150k", "payrolls", 140_000, 150_000,
+        date(2015, 1, 1), date(2015, 12, 31))])
+    kr = okrs.okr_report(con, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
+    assert kr["progress_raw"] > 10
+    assert "check that payrolls's aggregation (sum) suits it" in kr["warning"]
+
+
+def test_data_that_lag_are_paced_on_the_day_after_they_end(con):
+    """Demos to 30 June, data through 31 May, looked at on 16 June: expected progress is
+    where the key result should have been on 1 June, not on 16 June."""
+    add_metric(con, "demos", department="Sales")
+    add_daily(con, "demos", "2025-04-01", [1] * 61)                      # 1 Apr .. 31 May
+    add_definitions(con, "key_results", [KeyResult(
+        "Sell", "Book 100 demos", "demos", 0, 100, date(2025, 4, 1), date(2025, 6, 30))])
+    kr = okrs.okr_report(con, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
+    assert (kr["partial"], kr["data_through"], kr["current"]) == (True, "2025-05-31", 61)
+    assert kr["expected"] == pytest.approx(61 / 90)
+    assert kr["status"] == "at_risk"          # 7 points behind; paced on 16 June: 23, off track
+    assert kr["measured"] == {"kind": "total", "from": "2025-04-01", "to": "2025-05-31"}
+
+
+def test_up_to_date_data_are_not_partial(con):
+    add_metric(con, "demos", department="Sales")
+    add_daily(con, "demos", "2025-04-01", [1] * 76)                      # through 15 June
+    add_definitions(con, "key_results", [KeyResult(
+        "Sell", "Book 100 demos", "demos", 0, 100, date(2025, 4, 1), date(2025, 6, 30))])
+    kr = okrs.okr_report(con, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
+    assert kr["partial"] is False and kr["expected"] == pytest.approx(76 / 90)

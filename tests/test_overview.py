@@ -5,11 +5,10 @@ from __future__ import annotations
 import copy
 from datetime import date
 
-import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal
 
 from kpi_logic import overview
+from kpi_logic.coverage import Coverage, coverage_from_row
 from kpi_logic.model import KPI, KeyResult, Metric
 from kpi_logic.store import writes
 from tests.builders import add_batch, add_daily, add_metrics, add_observations
@@ -33,14 +32,11 @@ def kr(title: str, status: str, progress: float | None = 0.2, expected: float = 
     return {"title": title, "status": status, "progress": progress, "expected": expected}
 
 
-def fresh_frame(rows: list[tuple[str, str, float | None]]) -> pd.DataFrame:
-    """metric_freshness()'s shape from (metric, last date, cadence days)."""
-    return pd.DataFrame({
-        "metric": [r[0] for r in rows],
-        "last_date": [date.fromisoformat(r[1]) for r in rows],
-        "n_dates": [10] * len(rows),
-        "cadence_days": pd.Series([r[2] for r in rows], dtype="float64"),
-    })
+def covered(rows: list[tuple[str, str, int | None]]) -> dict[str, Coverage]:
+    """{metric: Coverage} from (metric, last date, median gap in days), as read from a
+    history of ten or more dates with weekends among them."""
+    return {name: coverage_from_row(name, date.fromisoformat(last), 10, step, 3)
+            for name, last, step in rows}
 
 
 # ---------------------------------------------------------------- department_health
@@ -150,17 +146,17 @@ def test_kr_alerts_name_off_track_key_results_with_progress_and_pace():
     ]
 
 
-def test_a_key_result_past_its_deadline_ended_short_and_is_not_off_track():
-    ended = {**kr("Cut CAC from $40 to $30", "off_track", progress=0.8, expected=1.0),
+def test_a_key_result_that_missed_is_a_result_to_note_not_a_pace_to_fix():
+    ended = {**kr("Cut CAC from $40 to $30", "missed", progress=0.8, expected=1.0),
              "deadline": "2026-09-30"}
     running = {**kr("Win 900 new customers", "off_track", progress=0.2, expected=0.6),
                "deadline": "2026-12-31"}
     report = {"as_of": "2026-11-27", "objectives": [
         {"objective": "Win customers", "department": "Marketing", "key_results": [ended, running]}]}
     assert overview.kr_alerts(report) == [
-        {"kind": "kr_ended_short", "severity": "low", "department": "Marketing",
-         "text": 'Win customers: "Cut CAC from $40 to $30" ended short on 30 Sep 2026 '
-                 '(80% of the way to its target)'},
+        {"kind": "kr_missed", "severity": "low", "department": "Marketing",
+         "text": 'Win customers: "Cut CAC from $40 to $30" missed its target on 30 Sep 2026 '
+                 '(80% of the way)'},
         {"kind": "kr_off_track", "severity": "high", "department": "Marketing",
          "text": 'Win customers: "Win 900 new customers" is off track (20% done, 60% expected '
                  'by now)'}]
@@ -183,7 +179,7 @@ def test_kr_alerts_on_no_objectives():
 AS_OF = date(2025, 11, 27)
 
 
-@pytest.mark.parametrize("last_date, cadence, stale", [
+@pytest.mark.parametrize("last_date, step, stale", [
     # daily data: yesterday and the day before are fine, three days without data is stale
     ("2025-11-26", 1, False),
     ("2025-11-25", 1, False),
@@ -193,58 +189,66 @@ AS_OF = date(2025, 11, 27)
     ("2025-09-01", 31, True),
     # weekly: the last week dated 10 Nov covers through 16 Nov; 1.5 weeks after is 27 Nov
     ("2025-11-10", 7, False),
-    ("2025-11-09", 7, True),
+    ("2025-11-03", 7, True),
     # a single observation has no cadence: treated as daily
     ("2025-11-26", None, False),
     ("2025-11-20", None, True),
-    # a cadence under a day (several rows per date cannot make it 0): at least a day
-    ("2025-11-25", 0, False),
 ])
-def test_stale_metrics_waits_one_and_a_half_usual_gaps_after_the_latest_period(
-        last_date, cadence, stale):
-    result = overview.stale_metrics(fresh_frame([("leads", last_date, cadence)]), AS_OF)
-    assert list(result["metric"]) == (["leads"] if stale else [])
+def test_stale_metrics_waits_one_and_a_half_usual_gaps_after_what_the_data_cover(
+        last_date, step, stale):
+    result = overview.stale_metrics(covered([("leads", last_date, step)]), {}, AS_OF)
+    assert [r["metric"] for r in result] == (["leads"] if stale else [])
 
 
-def test_stale_metrics_keeps_the_stale_rows_and_adds_their_age():
-    fresh = fresh_frame([("leads", "2025-11-26", 1), ("revenue", "2025-08-01", 31),
-                         ("signups", "2025-11-01", 1)])
-    expected = fresh.iloc[[1, 2]].reset_index(drop=True).assign(age_days=[118, 26])
-    assert_frame_equal(overview.stale_metrics(fresh, AS_OF), expected)
+def test_stale_metrics_name_department_date_age_and_cadence_oldest_first():
+    metrics = {"revenue": Metric("revenue", department="Finance"), "leads": Metric("leads")}
+    result = overview.stale_metrics(covered([("leads", "2025-11-26", 1), ("revenue", "2025-08-01", 31),
+                                             ("signups", "2025-11-01", 1)]), metrics, AS_OF)
+    assert result == [
+        {"metric": "revenue", "department": "Finance", "data_through": date(2025, 8, 1),
+         "days": 118, "cadence": "monthly"},
+        {"metric": "signups", "department": None, "data_through": date(2025, 11, 1),
+         "days": 26, "cadence": "daily"}]
 
 
 def test_stale_metrics_factor_is_adjustable():
-    fresh = fresh_frame([("leads", "2025-11-22", 1)])      # 5 days old
-    assert overview.stale_metrics(fresh, AS_OF, factor=4.5).empty
-    assert len(overview.stale_metrics(fresh, AS_OF, factor=3.5)) == 1
+    five_days = covered([("leads", "2025-11-22", 1)])
+    assert overview.stale_metrics(five_days, {}, AS_OF, factor=4.5) == []
+    assert len(overview.stale_metrics(five_days, {}, AS_OF, factor=3.5)) == 1
 
 
-def test_stale_metrics_on_no_history():
-    result = overview.stale_metrics(fresh_frame([]), AS_OF)
-    assert result.empty
-    assert "age_days" in result.columns
+def test_stale_metrics_skip_metrics_without_data():
+    assert overview.stale_metrics({"x": Coverage("x", None, None, None, None)}, {}, AS_OF) == []
 
 
-def test_stale_metrics_does_not_mutate_its_input():
-    fresh = fresh_frame([("leads", "2025-11-01", None), ("revenue", "2025-10-01", 31)])
-    before = fresh.copy()
-    overview.stale_metrics(fresh, AS_OF)
-    assert_frame_equal(fresh, before)
+def test_stale_alerts_group_the_metrics_of_a_department_in_one_line():
+    """A wide import with no department: 23 metrics, one alert, not 23."""
+    names = [f"series_{i:02d}" for i in range(23)]
+    stale = overview.stale_metrics(covered([(n, "2015-12-01", 31) for n in names]), {}, AS_OF)
+    assert overview.stale_alerts(stale) == [
+        {"kind": "stale", "severity": "medium", "department": None,
+         "text": "No department: 23 metrics have had no new data since 1 Dec 2015 "
+                 "(series_00, series_01, series_02, series_03 and 19 more)"}]
 
 
 def test_stale_alerts_say_since_when_and_how_often_data_usually_arrive():
-    stale = overview.stale_metrics(fresh_frame([("revenue", "2025-08-01", 30.5),
-                                                ("signups", "2025-11-01", None)]), AS_OF)
+    metrics = {"revenue": Metric("revenue", department="Finance"),
+               "costs": Metric("costs", department="Finance"),
+               "signups": Metric("signups", department="Product")}
+    stale = overview.stale_metrics(covered([("revenue", "2025-08-01", 30), ("costs", "2025-07-01", 31),
+                                            ("signups", "2025-11-01", None)]), metrics, AS_OF)
     assert overview.stale_alerts(stale) == [
-        {"kind": "stale", "severity": "medium", "department": None,
-         "text": "revenue: no new data since 1 Aug 2025 (118 days; it usually arrives every 30 days)"},
-        {"kind": "stale", "severity": "medium", "department": None,
-         "text": "signups: no new data since 1 Nov 2025 (26 days; it usually arrives every day)"},
+        {"kind": "stale", "severity": "medium", "department": "Finance",
+         "text": "Finance: 2 metrics have had no new data since 1 Aug 2025 or earlier "
+                 "(costs, revenue)"},
+        {"kind": "stale", "severity": "medium", "department": "Product",
+         "text": "Product: signups has had no new data since 1 Nov 2025 "
+                 "(26 days; its only date)"},
     ]
 
 
 def test_stale_alerts_on_nothing_stale():
-    assert overview.stale_alerts(overview.stale_metrics(fresh_frame([]), AS_OF)) == []
+    assert overview.stale_alerts([]) == []
 
 
 # ---------------------------------------------------------------- overview(con)
@@ -294,7 +298,7 @@ def test_overview_gathers_health_objectives_and_alerts(con):
     ]
     [objective] = view["objectives"]
     assert objective["objective"] == "Delight customers"
-    assert objective["key_results"][0]["status"] == "off_track"
+    assert objective["key_results"][0]["status"] == "missed"
     assert view["alerts"] == [
         {"kind": "kpi_missed", "severity": "high", "department": "Marketing",
          "text": "Marketing: Conversion at least 3% missed its target in Jun 2025"},
@@ -302,12 +306,13 @@ def test_overview_gathers_health_objectives_and_alerts(con):
          "text": "Sales: Leads at least 120 has missed its target 3 periods in a row: "
                  "review the target or act on it"},
         # monthly data dated 1 June are not stale on 20 July; daily leads stopped 1 July are
-        {"kind": "stale", "severity": "medium", "department": None,
-         "text": "leads: no new data since 1 Jul 2025 (19 days; it usually arrives every day)"},
+        {"kind": "stale", "severity": "medium", "department": "Sales",
+         "text": "Sales: leads has had no new data since 1 Jul 2025 (19 days; it usually "
+                 "arrives daily)"},
         # the Q2 key result's deadline has passed: a result, not a pace to fix
-        {"kind": "kr_ended_short", "severity": "low", "department": "Product",
-         "text": 'Delight customers: "Raise NPS from 20 to 40" ended short on 30 Jun 2025 '
-                 "(10% of the way to its target)"},
+        {"kind": "kr_missed", "severity": "low", "department": "Product",
+         "text": 'Delight customers: "Raise NPS from 20 to 40" missed its target on 30 Jun 2025 '
+                 "(10% of the way)"},
     ]
 
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from kpi_logic.errors import InputError
-from kpi_logic.periods import (elapsed_days, parse_period, period_end, period_label,
+from kpi_logic.periods import (parse_period, period_end, period_label,
                                period_start, period_starts, previous_period,
                                same_period_last_year)
 
@@ -93,6 +93,3 @@ def test_unknown_grain_is_refused():
         period_start(date(2025, 1, 1), "fortnight")
 
 
-def test_elapsed_days_counts_both_ends():
-    assert elapsed_days(date(2025, 3, 1), date(2025, 3, 1)) == 1
-    assert elapsed_days(date(2025, 3, 1), date(2025, 3, 15)) == 15

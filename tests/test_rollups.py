@@ -7,7 +7,6 @@ from pandas.testing import assert_frame_equal
 
 from kpi_logic.errors import InputError
 from kpi_logic.rollups import data_through, rolled_up
-from kpi_logic.store.rollups import step_days
 from tests.builders import add_daily, add_metric, add_observations
 
 D = date.fromisoformat
@@ -183,13 +182,6 @@ def test_data_through(shop):
 
 def test_data_through_empty_database(con):
     assert data_through(con) is None
-
-
-def test_step_days_is_the_usual_spacing(con):
-    add_daily(con, "daily", "2025-01-01", [1] * 10)
-    add_observations(con, "monthly", [("2025-01-01", 1), ("2025-02-01", 1), ("2025-03-01", 1)])
-    add_observations(con, "once", [("2025-01-01", 1)])
-    assert step_days(con, ["daily", "monthly", "once"]) == {"daily": 1, "monthly": 28}
 
 
 def test_reads_leave_no_unfinished_result_on_the_connection(shop):

@@ -1,36 +1,58 @@
-"""How fresh each metric's history is: its last date and its usual cadence."""
+"""How far each metric's history reaches (its last date, its usual cadence),
+and the departments named anywhere. kpi_logic.coverage builds the rules on it."""
 from __future__ import annotations
 
-import duckdb
-import pandas as pd
+from datetime import date
 
-# cadence = median gap in days between consecutive distinct observation dates
-_FRESHNESS = """
+import duckdb
+
+# Steps: dates (distinct per metric, up to the day we look from) -> ranked
+# (newest first) -> recent (the latest RECENT_DATES dates and the gaps between
+# them) -> one row per metric. The cadence is read from recent dates only, so a
+# metric that moved from monthly to daily reporting reads as daily.
+RECENT_DATES = 61
+_COVERAGE = """
 with dates as (
     select distinct metric, obs_date
     from observations
-    where superseded_by is null
+    where superseded_by is null and obs_date <= ?{metric_filter}
 ),
-gaps as (
+ranked as (
+    select metric, obs_date,
+           row_number() over (partition by metric order by obs_date desc) as recency
+    from dates
+),
+recent as (
     select metric, obs_date,
            obs_date - lag(obs_date) over (partition by metric order by obs_date) as gap_days
-    from dates
+    from ranked
+    where recency <= ?
 )
 select metric,
        max(obs_date) as last_date,
-       count(*) as n_dates,
-       median(gap_days) as cadence_days
-from gaps
+       count(*) as recent_dates,
+       percentile_disc(0.5) within group (order by gap_days) as step_days,
+       sum(case when extract(isodow from obs_date) >= 6 then 1 else 0 end) as weekend_dates
+from recent
 group by metric
 order by metric
 """
 
 
-def metric_freshness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """DataFrame[metric, last_date, n_dates, cadence_days] for base metrics with history."""
-    frame = con.execute(_FRESHNESS).df()
-    frame["last_date"] = pd.to_datetime(frame["last_date"]).dt.date
-    return frame
+def coverage_rows(con: duckdb.DuckDBPyConnection, metrics: list[str] | None = None,
+                  through: date = date.max) -> list[tuple]:
+    """(metric, last_date, recent_dates, step_days, weekend_dates) per base metric with
+    history on or before `through` (of `metrics` when given): the latest date, how many
+    of the latest RECENT_DATES dates there are, the median gap between them in days
+    (None with one date) and how many of them fall on a Saturday or Sunday."""
+    params: list = [through]
+    metric_filter = ""
+    if metrics is not None:
+        metric_filter = " and metric in (select unnest(cast(? as varchar[])))"
+        params.append(list(metrics))
+    sql = _COVERAGE.format(metric_filter=metric_filter)
+    return [(m, last, int(n), None if step is None else int(step), int(weekend))
+            for m, last, n, step, weekend in con.execute(sql, params + [RECENT_DATES]).fetchall()]
 
 
 def departments(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -82,24 +82,6 @@ where superseded_by is null and metric in (select unnest(cast(? as varchar[])))
 """
 _LATEST_DATE_ALL = "select max(obs_date) from observations where superseded_by is null"
 
-# Typical spacing of a metric's observations: the median gap between its
-# distinct dates (1 for daily data, about 30 for monthly data).
-_STEP_DAYS = """
-with dates as (
-    select distinct metric, obs_date from observations
-    where superseded_by is null and metric in (select unnest(cast(? as varchar[])))
-      and obs_date >= ?
-),
-gaps as (
-    select metric,
-           obs_date - lag(obs_date) over (partition by metric order by obs_date) as gap
-    from dates
-)
-select metric, percentile_disc(0.5) within group (order by gap) as step_days
-from gaps where gap is not null group by metric
-"""
-
-
 def _filters(start: date | None, end: date | None, dimension: str | None) -> tuple[str, list]:
     """SQL conditions on `o` for the optional bounds, and their parameters."""
     sql, params = "", []
@@ -151,11 +133,3 @@ def latest_date(con: duckdb.DuckDBPyConnection, metrics: list[str] | None = None
     if metrics is None:
         return first(con, _LATEST_DATE_ALL)[0]
     return first(con, _LATEST_DATE, [list(metrics)])[0]
-
-
-def step_days(con: duckdb.DuckDBPyConnection, metrics: list[str],
-              since: date = date.min) -> dict[str, int]:
-    """Metric -> median days between its distinct observation dates from
-    `since` on (metrics with fewer than two dates there are left out)."""
-    rows = con.execute(_STEP_DAYS, [list(metrics), since]).fetchall()
-    return {metric: int(step) for metric, step in rows}
