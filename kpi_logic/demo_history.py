@@ -271,7 +271,8 @@ def _finance(index, rng, bad, sales: pd.DataFrame, web: pd.DataFrame) -> pd.Data
 
 def _hr(index, rng, bad) -> pd.DataFrame:
     n = len(index)
-    hires, leavers = rng.poisson(3.2, n), rng.poisson(1.3, n)
+    # At least two hires a month, so the offer acceptance rate is never "0 of 1".
+    hires, leavers = 2 + rng.poisson(1.2, n), rng.poisson(1.3, n)
     headcount = 85 + np.cumsum(hires - leavers)
     hiring_days = 34 * rng.lognormal(0, 0.03, n) * _dip(index == index[-1], "time_to_hire")
     return pd.DataFrame({

@@ -16,7 +16,10 @@ import pandas as pd
 
 from .demo_definitions import AGGREGATION, FORMULAS
 from .demo_history import (LAUNCH_DAYS_AGO, complete_months, month_window, quarter_bounds)
-from .formulas import formula_metrics, formula_order, formula_values, parse_formula
+from .formulas import (formula_components, formula_metrics, formula_order, formula_values,
+                       parse_formula, with_components)
+from .model import Metric
+from .okrs import TRAILING_DAYS, measure_kind
 
 # ---- values over a window (to set targets from the data) ------------------
 
@@ -37,6 +40,23 @@ def window_values(obs: pd.DataFrame, start: date, stop: date) -> dict[str, float
             columns = {m: pd.Series([values.get(m, np.nan)]) for m in formula_metrics(formula)}
             values[name] = float(formula_values(formula, columns).iloc[0])
     return values
+
+
+DEMO_METRICS = {name: Metric(name, aggregation=AGGREGATION[name] or "sum", formula=FORMULAS[name])
+                for name in AGGREGATION}
+
+
+def kr_value(obs: pd.DataFrame, metric: str, start: date, stop: date) -> float:
+    """A key result's value over [start, stop] as the engine measures it
+    (okrs.measure_kind): the total for a flow, else the value over the last
+    TRAILING_DAYS days of data (the latest value for a balance)."""
+    if measure_kind(metric, DEMO_METRICS) == "total":
+        return window_values(obs, start, stop)[metric]
+    bases = with_components(metric, formula_components(DEMO_METRICS))
+    dates = obs.loc[obs["metric"].isin(bases) & (obs["date"] >= pd.Timestamp(start))
+                    & (obs["date"] <= pd.Timestamp(stop)), "date"]
+    last = dates.max().date() if not dates.empty else stop
+    return window_values(obs, max(start, last - timedelta(days=TRAILING_DAYS - 1)), stop)[metric]
 
 
 # ---- definitions ----------------------------------------------------------
@@ -284,7 +304,7 @@ def key_result_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
         # the whole month before the start: a monthly figure dated the 1st is always in it
         before = start_date - timedelta(days=1)
         baseline = window_values(obs, before.replace(day=1), before)[metric]
-        current = window_values(obs, start_date, as_of)[metric]
+        current = kr_value(obs, metric, start_date, as_of)
         elapsed = (as_of - start_date).days / max((deadline - start_date).days, 1)
         # Early in a quarter there is too little movement to aim from: aim from a fifth of it.
         wanted = tuple(p * max(elapsed, 0.2) for p in progress)
