@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from .errors import BreakdownClash, InputError
-from .model import Metric
+from .history_definitions import FromHistory, metrics_from_history
 from .reading import RawTable
 from .store import quote_identifier, staging
 from .store import history_refusals, writes, writes_history
-from .store.definitions import load_metrics
 from .store.writes_history import HistorySource
 
 if TYPE_CHECKING:
@@ -60,34 +59,35 @@ def import_history(con: duckdb.DuckDBPyConnection, raw: RawTable, layout: Layout
     # observations and is checked there: no work table of every value.
     first = not writes_history.has_current_rows(con, wide_names)
     found: dict = {} if first else _checked(con, raw, layout, source)
-    inferred: list[Metric] = []
+    defined: list[FromHistory] = []
 
     def write(batch_id: int):
         if first:
             found.update(_stored_first(con, raw, layout, source, batch_id))
         metrics = found["checks"]["metrics"]
-        inferred.extend(_inferred_metrics(con, raw, layout, source, department, metrics))
-        if inferred:
-            writes.upsert_definitions(con, "metrics", inferred, batch_id, inferred=True)
         if first and not found["repeated"]:
             counts = (found["inserted"], 0, 0)
         else:
             counts = writes_history.upsert_observations(con, batch_id, metrics,
                                                         campaign=bool(layout.campaign))
-        return (*counts, bool(inferred))
+        # Judged on the history as stored, this file's rows included.
+        defined.append(metrics_from_history(
+            con, source, metrics, batch_id, department=department or _sheet_department(raw),
+            dimension=layout.dimension))
+        if defined[0].metrics:
+            writes.upsert_definitions(con, "metrics", defined[0].metrics, batch_id,
+                                      inferred=True)
+        return (*counts, bool(defined[0].metrics))
     batch, counts = in_batch(write)
     if not found:       # the same file was imported before: checked, nothing written
         found = _checked(con, raw, layout, source)
     checks = found["checks"]
-    notes = ()
-    if inferred:
-        notes = (f"new metric(s) defined with default settings: "
-                 f"{', '.join(m.name for m in inferred)}; describe them in a metrics file",)
+    inferred = defined[0] if defined else FromHistory()
     details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
                "first_date": checks["first_date"], "last_date": checks["last_date"],
                "dimension": layout.dimension, "campaign": layout.campaign,
-               "values": checks["rows"] - found["repeated"]}
-    return HistoryOutcome(batch, counts, notes, details)
+               "values": checks["rows"] - found["repeated"], "inferred": inferred.choices}
+    return HistoryOutcome(batch, counts, inferred.notes, details)
 
 
 def _checked(con, raw: RawTable, layout: Layout, source: HistorySource) -> dict:
@@ -199,25 +199,6 @@ def _refuse_breakdown(con, raw: RawTable, layout: Layout, source: HistorySource,
                      f"undo batch {first_batch} first and import this file again, "
                      "or import it with the same columns as before",
                      file=raw.file, sheet=raw.sheet, problems=problems, total_problems=total)
-
-
-def _inferred_metrics(con, raw: RawTable, layout: Layout, source: HistorySource,
-                      department: str | None, names: list[str]) -> list[Metric]:
-    """Default definitions for metrics this history brings that nobody defined."""
-    known = load_metrics(con)
-    unknown = [n for n in names if n not in known]
-    if not unknown:
-        return []
-    hints = writes_history.metric_hints(con, source, unknown)
-    fallback = department or _sheet_department(raw)
-    metrics = []
-    for name in unknown:
-        percent, currency, named = hints.get(name, (False, False, None))
-        unit = "percent" if percent else "currency" if currency else "number"
-        metrics.append(Metric(name=name, department=named or fallback,
-                              unit=unit, aggregation="mean" if unit == "percent" else "sum",
-                              dimension_name=layout.dimension))
-    return metrics
 
 
 def _sheet_department(raw: RawTable) -> str | None:

@@ -61,3 +61,10 @@ def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an import, edit or undo changes anything (cache key)."""
     row = first(con, "select count(*), coalesce(max(id), 0), count(undone_at) from batches")
     return f"{row[0]}-{row[1]}-{row[2]}"
+
+
+def inferred_metric_names(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
+    """Which of `names` are current metrics nobody defined (inferred from history)."""
+    return {r[0] for r in con.execute(
+        "select name from metrics where superseded_by is null and inferred "
+        "and name in (select unnest(?::varchar[]))", [list(names)]).fetchall()}

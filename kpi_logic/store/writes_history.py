@@ -279,10 +279,12 @@ def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
-                 names: list[str]) -> dict[str, tuple[bool, bool, str | None]]:
-    """Per metric among `names`: (some value written with %, some with a
-    currency sign, the first department named). Reads the raw text again, so
-    it runs only when a history file brings metrics nobody defined."""
+                 names: list[str]) -> dict[str, tuple]:
+    """Per metric among `names`: (non-empty value cells, those written with %,
+    those with a currency sign, the first (line, text) of each of the three
+    kinds (% / currency / neither) or None, the first and the last department
+    named). Reads the raw text again, so it runs only when a history file
+    brings metrics nobody defined."""
     dept = quote_identifier(source.department) if source.department else "null"
     selects, params = [], []
     for column, name in source.values:
@@ -290,15 +292,28 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
         if name is None:
             metric = metric_name_sql(metric)
         text = quote_identifier(column)
-        selects.append(f"select {metric} as metric, {text} as text, nullif(trim({dept}), '') "
-                       f"as department from {quote_identifier(source.table)} "
+        selects.append(f"select {metric} as metric, _line, {text} as text, "
+                       f"nullif(trim({dept}), '') as department "
+                       f"from {quote_identifier(source.table)} "
                        f"where not {staging.missing_sql(text)}")
     signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
     odd = "try_cast(text as double) is null"   # plain numbers skip the sign checks
     rows = con.execute(f"""
-        select metric, bool_or({odd} and strpos(text, '%') > 0), bool_or({odd} and ({signs})),
-               min(department)
-        from ({' union all '.join(selects)}) as cells
-        where metric in (select unnest(?::varchar[]))
-        group by metric""", [*params, names]).fetchall()
-    return {r[0]: (bool(r[1]), bool(r[2]), r[3]) for r in rows}
+        with cells as ({' union all '.join(selects)}),
+        marked as (
+            select metric, _line, text, department, {odd} and strpos(text, '%') > 0 as percent,
+                   {odd} and ({signs}) as currency
+            from cells where metric in (select unnest(?::varchar[]))
+        )
+        select metric, count(*), count(*) filter (where percent),
+               count(*) filter (where currency),
+               arg_min([_line::varchar, text], _line) filter (where percent),
+               arg_min([_line::varchar, text], _line) filter (where currency),
+               arg_min([_line::varchar, text], _line) filter (where not percent and not currency),
+               min(department), max(department)
+        from marked group by metric""", [*params, names]).fetchall()
+    return {r[0]: (r[1], r[2], r[3], *(_example(e) for e in r[4:7]), r[7], r[8]) for r in rows}
+
+
+def _example(pair: list | None) -> tuple[int, str] | None:
+    return (int(pair[0]), pair[1]) if pair else None

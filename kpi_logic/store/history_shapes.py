@@ -1,0 +1,69 @@
+"""Facts about the shape of metrics' stored history, in one query for all
+of them: what inference.aggregation_choice needs to tell a level (a stock)
+from a flow. Runs once per history import, only for metrics nobody defined.
+"""
+from __future__ import annotations
+
+import duckdb
+
+# Changes are measured within a series (one channel, region or campaign); a
+# metric broken down into thousands of them is judged on a few, so the sort
+# that pairs each value with the one before stays small on a 10M-row import.
+SERIES_PER_METRIC = 8
+
+# DuckDB-only on purpose: min(x, n) (the n smallest) and list_contains pick
+# the series without sorting every row; hash() names a series by its parts.
+_SHAPES = """
+with kept as (
+    select metric, dimension, campaign, obs_date, value
+    from observations
+    where superseded_by is null and metric in (select unnest(?::varchar[]))
+),
+facts as (
+    select metric, count(*) as n_values, count(distinct obs_date) as dates,
+           min(value) as low, max(value) as high,
+           count(*) filter (where value = 0) as zeros,
+           min(hash(dimension, campaign), ?) as picked
+    from kept group by metric
+),
+paired as (
+    select k.metric, k.obs_date - lag(k.obs_date) over w as gap_days,
+           abs(k.value - lag(k.value) over w) / nullif(abs(lag(k.value) over w), 0) as change
+    from kept k join facts f on k.metric = f.metric
+    where list_contains(f.picked, hash(k.dimension, k.campaign))
+    window w as (partition by k.metric, k.dimension, k.campaign order by k.obs_date)
+),
+changes as (
+    select metric, count(change) as steps,
+           percentile_cont(0.5) within group (order by change) as change,
+           percentile_cont(0.5) within group (order by gap_days) as gap_days
+    from paired where change is not null group by metric
+),
+earlier as (
+    select metric, count(distinct obs_date) as dates
+    from observations
+    where metric in (select unnest(?::varchar[])) and batch_id <> ?
+      and (superseded_by is null or superseded_by = ?)
+    group by metric
+)
+select f.metric, f.n_values, f.dates, f.low, f.high, f.zeros,
+       coalesce(c.steps, 0), c.change, c.gap_days, coalesce(e.dates, 0)
+from facts f
+left join changes c on c.metric = f.metric
+left join earlier e on e.metric = f.metric
+order by f.metric
+"""
+
+
+def history_shapes(con: duckdb.DuckDBPyConnection, metrics: list[str], batch_id: int,
+                   known: list[str] = ()) -> dict[str, tuple]:
+    """Per metric among `metrics`, from its current history (batch `batch_id`
+    included): (values, dates, lowest, highest, zeros, changes measured,
+    median change as a share of the value before it, median days between
+    consecutive dates, dates it had before the batch). The last is counted
+    only for `known` metrics (those that had history before); else 0."""
+    if not metrics:
+        return {}
+    rows = con.execute(_SHAPES, [list(metrics), SERIES_PER_METRIC, list(known),
+                                 batch_id, batch_id]).fetchall()
+    return {r[0]: tuple(r[1:]) for r in rows}
