@@ -117,7 +117,7 @@ def _rename_kpis(con) -> None:
     for old, new in numbered([r[0] for r in rows]).items():
         con.execute("update kpis set title = ? where title = ?", [new, old])
         con.execute("update targets set kpi = ? where kpi = ?", [new, old])
-    _renamed_column(con, "kpis", "owner", HOSTILE[3:] + HOSTILE[:3])
+    _renamed_column(con, "kpis", "owner", HOSTILE)         # Dana Reyes (Sales) gets IMAGE
     _renamed_column(con, "kpis", "objective", HOSTILE[5:] + HOSTILE[:5])
 
 

@@ -94,7 +94,7 @@ def test_a_refused_file_shows_row_and_column_and_changes_nothing(page_db):
     at = uploaded(opened(), "bad_value.csv")
     button(at, "define_check").click().run()
     assert not at.exception
-    assert any("bad_value.csv" in e.value and "row 3, column 'value': 'lots' is not a number"
+    assert any("bad_value.csv" in shown(e.value) and "row 3, column 'value': 'lots' is not a number"
                in shown(e.value) for e in at.error)
     assert button(at, "define_import").disabled
     with store.connect(page_db) as con:

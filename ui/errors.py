@@ -25,6 +25,7 @@ import streamlit as st
 
 from kpi_logic.errors import DatabaseBusyError, DatabaseSchemaError, InputError, ReadOnlyDatabaseError
 from ui import data
+from ui.text import md_text
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3
@@ -43,7 +44,8 @@ def show(exc: Exception) -> None:
     if isinstance(exc, DatabaseBusyError):
         busy(exc.holder, after_write=exc.writing)
     elif isinstance(exc, InputError):
-        st.error(str(exc), icon=":material/block:")
+        # The message quotes the user's cells (names, values): text, not Markdown.
+        st.error(md_text(str(exc), keep_lines=True), icon=":material/block:")
     elif isinstance(exc, DatabaseSchemaError):
         st.info(schema_message(exc), icon=":material/info:")
     elif isinstance(exc, ReadOnlyDatabaseError):
