@@ -66,6 +66,12 @@ def _print_imports(args, results) -> int:
         return EXIT_OK
     rows = [{**jsonable(r), "notes": "; ".join(r.notes)} for r in results]
     print(table_text(rows, IMPORT_FIELDS + ("notes",)))
+    for title, key in (("Metrics defined from history", "inferred"),
+                       ("Changed fields", "changes")):
+        for r in results:
+            if r.details.get(key):
+                print(f"\n{title} ({r.file}{f', sheet {r.sheet}' if r.sheet else ''}):")
+                print("\n".join(f"  {item['text']}" for item in r.details[key]))
     if getattr(args, "dry_run", False):
         print("Dry run: nothing was written.")
     return EXIT_OK

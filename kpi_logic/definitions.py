@@ -45,6 +45,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "launches": ("launch", "launch_date"),
 }
 
+# A cell that says "none": in a definition file an empty cell keeps what is
+# stored (nothing said), one of these clears it (a setting goes back to its
+# default). Any case; "na" is left out, it is also North America.
+CLEAR_MARKS = ("-", "none", "(none)", "n/a", "null")
+
 # Words people write instead of the canonical value.
 _ALIASES = {
     "unit": {"#": "number", "count": "number", "money": "currency", "%": "percent",

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import duckdb
 import pandas as pd
 
+from . import definition_merge as merge
 from . import definitions as defs
 from . import vocabulary
 from .errors import InputError
@@ -24,9 +25,14 @@ from .formulas import formula_problems
 from .import_history import header, import_history
 from .reading import RawTable, read_tables
 from .store import quote_identifier, staging, writes, writes_history
-from .store.definitions import load_kpis, load_metrics
+from .store.definitions import (load_key_results, load_kpis, load_launches, load_metrics,
+                                load_targets)
 
 KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
+MAX_CHANGE_NOTES = 10
+# The current definitions of each kind, to merge a table's rows with and diff against.
+_CURRENT = {"metrics": lambda con: load_metrics(con).values(), "kpis": load_kpis,
+            "targets": load_targets, "key_results": load_key_results, "launches": load_launches}
 NOTHING_CHANGED = "already imported: nothing changed"
 _DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
 
@@ -278,6 +284,11 @@ def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> Impor
         items = defs.key_result_definitions(frame, source, load_metrics(con))
     else:
         items = defs.launch_definitions(frame, source)
+    current = {merge.definition_key(i): i for i in _CURRENT[kind](con)}
+    stated = merge.stated_fields(kind, frame.to_dict("records"), list(layout.roles),
+                                 whole_rows=raw.source == "frame")
+    items = merge.merged_definitions(items, stated, current)
+    changes = merge.definition_changes(kind, items, current)
     confirmed = []
 
     def write(batch_id: int):
@@ -287,8 +298,26 @@ def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> Impor
     batch, counts = _batch(con, raw, kind, options, write)
     notes = (f"{confirmed[0]} metric(s) inferred from history are now confirmed as defined",) \
         if confirmed and confirmed[0] and batch is not None else ()
-    return _result(raw, kind, batch, counts, len(frame), notes + _seen_note(raw, options),
-                   {"format": kind})
+    if id(raw) in options.seen:
+        changes = []        # the same bytes again: nothing is written
+    return _result(raw, kind, batch, counts, len(frame),
+                   notes + _change_notes(changes) + _seen_note(raw, options),
+                   {"format": kind, "changes": changes})
+
+
+def _change_notes(changes: list[dict]) -> tuple[str, ...]:
+    """Which fields of which definitions change, in one note; details["changes"]
+    holds every change with its old and new value."""
+    fields: dict[str, list[str]] = {}
+    for change in changes:
+        fields.setdefault(change["definition"], []).append(change["field"])
+    if not fields:
+        return ()
+    named = [f"{key} ({', '.join(names)})" for key, names in fields.items()]
+    more = len(named) - MAX_CHANGE_NOTES
+    return ("changed fields: " + "; ".join(named[:MAX_CHANGE_NOTES])
+            + (f"; and {more} more definition(s)" if more > 0 else "")
+            + " (old and new values in the list of changes)",)
 
 
 def _seen_note(raw: RawTable, options: _Options) -> tuple[str, ...]:
@@ -309,13 +338,13 @@ def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> 
     for name, column in layout.roles.items():
         q = quote_identifier(column)
         if types.get(name) == "number":
-            selects[name] = staging.number_sql(q, raw.decimal_comma)
+            selects[name] = (*staging.number_sql(q, raw.decimal_comma), q)
         elif types.get(name) == "date":
             order = staging.date_order(con, raw, column, prefer=options.date_order)
-            selects[name] = staging.date_sql(q, order)
+            selects[name] = (*staging.date_sql(q, order), q)
         else:
-            selects[name] = (f"nullif(trim({q}), '')", "false")
-    frame = writes.definition_rows(con, raw.table, selects)
+            selects[name] = (f"nullif(trim({q}), '')", "false", q)
+    frame = writes.definition_rows(con, raw.table, selects, defs.CLEAR_MARKS)
     problems = []
     for name, column in layout.roles.items():
         for line in frame.loc[frame[f"{name}__bad"], "_line"]:
@@ -326,7 +355,7 @@ def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> 
     if problems:
         raise InputError("some cells cannot be read; correct them and import again",
                          file=raw.file, sheet=raw.sheet, problems=sorted(problems))
-    return frame[["_line", *layout.roles]]
+    return frame[["_line", *layout.roles, *(f"{name}__said" for name in layout.roles)]]
 
 
 def _frame_table(con, frame: pd.DataFrame, name: str) -> RawTable:

@@ -106,6 +106,15 @@ def _share(change: float) -> str:
     return f"{pct:.0f}%" if pct >= 10 else f"{pct:.1f}%" if pct >= 1 else f"{pct:.2f}%"
 
 
+def _span(low: float, high: float, unit: str) -> str:
+    """"139k to 143k"; in full when rounding would show one number twice."""
+    texts = [format_value(low, unit), format_value(high, unit)]
+    if texts[0] == texts[1] and low != high:
+        sign = "$" if unit == "currency" else ""
+        texts = [f"{'-' if v < 0 else ''}{sign}{abs(v):,.10g}" for v in (low, high)]
+    return " to ".join(texts)
+
+
 def aggregation_choice(name: str, unit: str, shape: Shape) -> Choice:
     """How a metric known only from its history aggregates (the module's rule)."""
     def chose(aggregation: str, kind: str, reason: str, final: bool = True) -> Choice:
@@ -116,7 +125,7 @@ def aggregation_choice(name: str, unit: str, shape: Shape) -> Choice:
         return chose("sum", "too little history",
                      f"values on {shape.dates} date{'s' if shape.dates != 1 else ''} only, too "
                      f"few to tell a level from a flow; decided when it has {MIN_DATES}", False)
-    span = f"values {format_value(shape.low, unit)} to {format_value(shape.high, unit)}"
+    span = f"values {_span(shape.low, shape.high, unit)}"
     if shape.zeros:
         verb = "is" if shape.zeros == 1 else "are"
         return chose("sum", "flow", f"{shape.zeros} of {shape.values} values {verb} 0")

@@ -104,17 +104,26 @@ def raw_cells(con: duckdb.DuckDBPyConnection, table: str, lines: list[int],
 # --- definitions ---------------------------------------------------------------
 
 def definition_rows(con: duckdb.DuckDBPyConnection, table: str,
-                    selects: dict[str, tuple[str, str]]) -> pd.DataFrame:
+                    selects: dict[str, tuple[str, str, str]],
+                    clear_marks: tuple[str, ...] = ()) -> pd.DataFrame:
     """The non-blank rows of a raw definition table, parsed: "_line", then per
-    field its value and "<field>__bad" (true when the cell cannot be read)."""
-    parts = ", ".join(f"{value} as {quote_identifier(name)}, "
-                      f"coalesce({bad}, false) as {quote_identifier(name + '__bad')}"
-                      for name, (value, bad) in selects.items())
-    blank = " and ".join(f"({value}) is null and not coalesce({bad}, false)"
-                         for value, bad in selects.values()) or "false"
-    return con.execute(f"select _line, {parts} from {quote_identifier(table)} "
-                       f"where not ({blank}) order by _line").df()
-
+    field (value SQL, bad SQL, raw column SQL) its value, "<field>__bad" (the
+    cell cannot be read) and "<field>__said" (the cell is not empty). A cell
+    holding one of `clear_marks` (any case) is said, with no value."""
+    marks = ", ".join("?" for _ in clear_marks) or "null"
+    parts, blank, params = [], [], []
+    for name, (value, bad, column) in selects.items():
+        cleared = f"coalesce(lower(trim({column})) in ({marks}), false)"
+        value, bad = (f"case when {cleared} then null else {value} end",
+                      f"case when {cleared} then false else coalesce({bad}, false) end")
+        parts.append(f"{value} as {quote_identifier(name)}, {bad} as "
+                     f"{quote_identifier(name + '__bad')}, coalesce(trim({column}), '') <> '' "
+                     f"as {quote_identifier(name + '__said')}")
+        blank.append(f"({value}) is null and not {bad}")
+        params += list(clear_marks) * 4
+    where = " and ".join(blank) or "false"
+    return con.execute(f"select _line, {', '.join(parts)} from {quote_identifier(table)} "
+                       f"where not ({where}) order by _line", params).df()
 
 
 def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
