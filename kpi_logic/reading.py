@@ -32,15 +32,16 @@ from typing import BinaryIO, Callable, Iterator
 
 import pandas
 
-from . import reading_csv, reading_excel, vocabulary
+from . import limits, reading_csv, reading_excel, vocabulary
 from .errors import InputError
-from .reading_csv import SNIFF_BYTES
+from .limits import SNIFF_BYTES
 from .reading_excel import column_label as _column_label
 from .store import staging
 
-MAX_FILE_BYTES = 2 * 1024 ** 3
-MAX_ROWS = 20_000_000
-HEADER_SEARCH_ROWS = 30
+# Module names of their own, so a test can lower them (see limits.py for all limits).
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES
+MAX_ROWS = limits.MAX_ROWS
+HEADER_SEARCH_ROWS = reading_excel.HEAD_ROWS
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def _file_sha256(path: str) -> str:
 def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes) -> RawTable:
     with reading_csv.utf8_file(path, name, head) as (utf8_path, text):
         delimiter, header, end_line = _csv_header(text, name)
+        _check_width(header.cells, name, None, end_line)
         lead = _leading_blanks(header.cells)
         headers, keep = _kept_columns(header.cells, lead, name, None, header_row=end_line)
         table, n_rows = reading_csv.load_csv(con, utf8_path, name, delimiter=delimiter,
@@ -157,6 +159,8 @@ def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes)
     try:
         _check_rows(raw)
         reading_csv.check_blank_columns(con, table, header.cells, end_line + 1, name)
+        reading_csv.check_cell_lengths(con, table, list(raw.columns),
+                                       dict(zip(raw.columns, raw.headers)), name)
         if delimiter != ",":
             numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
             if reading_csv.decimal_comma(con, table, numbers, dot_groups=delimiter in (";", "\t"),
@@ -221,6 +225,13 @@ def _no_header(rows: list[list], name: str, sheet: str | None) -> InputError:
         file=name, sheet=sheet)
 
 
+def _check_width(cells, name: str, sheet: str | None, header_row: int) -> None:
+    if len(cells) > limits.MAX_COLUMNS:
+        raise InputError(f"the header has {len(cells):,} columns; Lodestar reads at most "
+                         f"{limits.MAX_COLUMNS:,} (a wide file holds one column per metric): split "
+                         "the file", file=name, sheet=sheet, row=header_row)
+
+
 def _leading_blanks(cells) -> int:
     return next((i for i, c in enumerate(cells) if str(c).strip()), len(cells))
 
@@ -261,49 +272,58 @@ def _check_rows(raw: RawTable) -> None:
 
 def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
                    sheet: str | None) -> list[RawTable]:
-    """One RawTable per worksheet with a recognised header (see read_tables)."""
-    book = reading_excel.workbook_sheets(path, name, sheet)
-    notes, found, unknown = list(book.notes), [], []
-    for each in book.sheets:
-        header = _header_in(each.rows, each.name)
-        skipped = reading_excel.notes_note(each) if header is None and sheet is None else None
-        if skipped:
-            notes.append(skipped)
-        elif header is None:
-            unknown.append(each)
-        else:
-            found.append((each, header))
-    if unknown:
-        reading_excel.refuse_unknown_sheets(name, unknown, [(s.name, h.kind) for s, h in found])
-    if not found:
-        raise InputError("the workbook has no data in any sheet", file=name)
-    tables = []
+    """One RawTable per worksheet with a recognised header (see read_tables).
+    Sheets are loaded and staged one at a time; once one has no header, the rest
+    are only looked at for the refusal's list of sheets."""
+    book = reading_excel.open_workbook(path, name, sheet)
+    notes, found, unknown, tables = list(book.notes), [], [], []
     try:
-        for each, header in found:
-            tables.append(_sheet_table(con, each, header, name, sha256(), book.date1904,
-                                       tuple(notes) + reading_excel.merged_notes(each.merged,
-                                                                                 header.index)))
+        for each in reading_excel.loaded_sheets(book, name, sheet, notes):
+            header = _header_in(each.head, each.name)
+            skipped = reading_excel.notes_note(each) if header is None and sheet is None else None
+            if skipped:
+                notes.append(skipped)
+            elif header is None:
+                unknown.append((each.name, reading_excel.first_filled(each.rows())))
+            else:
+                found.append((each.name, header.kind))
+                if not unknown:
+                    tables.append(_sheet_table(con, each, header, name, sha256(), book.date1904))
+            del each        # one sheet's cells in memory at a time
+        if unknown:
+            reading_excel.refuse_unknown_sheets(name, unknown, found)
+        if not tables:
+            raise InputError("the workbook has no data in any sheet", file=name)
     except InputError:
         for table in tables:
             staging.drop_table(con, table.table)
         raise
-    return tables
+    finally:
+        book.book.close()
+    return [replace(t, notes=tuple(notes) + t.notes) for t in tables]
 
 
 def _sheet_table(con, sheet: reading_excel.Sheet, header: _Header, name: str, sha256: str,
-                 date1904: bool, notes: tuple[str, ...]) -> RawTable:
+                 date1904: bool) -> RawTable:
     header_row = header.index + 1
     lead = _leading_blanks(header.cells)
     headers, keep = _kept_columns(header.cells, lead, name, sheet.name, header_row=header_row)
-    records = reading_excel.sheet_records(sheet.rows, header.index, keep, date1904, name,
-                                          sheet.name)
-    frame = pandas.DataFrame(records, columns=["_line"] + [n for _, n in keep], dtype=object)
-    table = staging.new_table_name()
-    n_rows = staging.load_frame(con, frame, table=table)
-    raw = RawTable(file=name, sheet=sheet.name, table=table, columns=tuple(n for _, n in keep),
-                   headers=headers, header_row=header_row, n_rows=n_rows, decimal_comma=False,
-                   source="xlsx", sha256=sha256, notes=notes, kind=header.kind)
+    columns = ["_line"] + [n for _, n in keep]
+    table, n_rows = staging.new_table_name(), 0
     try:
+        for chunk in reading_excel.record_chunks(sheet.rows(), header.index, keep, date1904,
+                                                 name, sheet.name):
+            n_rows += staging.load_frame(con, pandas.DataFrame(chunk, columns=columns,
+                                                               dtype=object),
+                                         table=table, append=n_rows > 0)
+        if n_rows == 0:
+            staging.load_frame(con, pandas.DataFrame([], columns=columns, dtype=object),
+                               table=table)
+        raw = RawTable(file=name, sheet=sheet.name, table=table, columns=tuple(columns[1:]),
+                       headers=headers, header_row=header_row, n_rows=n_rows,
+                       decimal_comma=False, source="xlsx", sha256=sha256,
+                       notes=reading_excel.merged_notes(sheet.merged, header.index),
+                       kind=header.kind)
         _check_rows(raw)
     except InputError:
         staging.drop_table(con, table)

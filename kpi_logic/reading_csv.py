@@ -29,11 +29,12 @@ from typing import Iterator
 
 import duckdb
 
+from . import limits
 from .errors import InputError
+from .limits import SNIFF_BYTES, size_text
 from .reading_excel import column_label
 from .store import staging
 
-SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 CSV_HELP = "save it from your spreadsheet as 'CSV UTF-8' and upload it again"
 
@@ -61,20 +62,17 @@ def refuse_non_csv(head: bytes, name: str) -> None:
 
 @contextmanager
 def utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
-    """(path of a UTF-8 version of the file, decoded text of its first 64 KB).
-    Refuses a file that is neither UTF-8 nor UTF-16 with BOM, naming the line."""
+    """(path of a UTF-8 version of the file, decoded text of its first SNIFF_BYTES,
+    cut after its last whole line). Refuses a file that is neither UTF-8 nor
+    UTF-16 with BOM (naming the line), binary data, and a first line longer than
+    the sniffed start (naming the limit it passes)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode text": DuckDB reads only UTF-8, so re-encode a copy.
-        try:
-            text = Path(path).read_bytes().decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError(f"the file says it is UTF-16 but is damaged; {CSV_HELP}",
-                             file=name) from None
+        # Excel's "Unicode text": DuckDB reads only UTF-8, so re-encode a copy, as a stream.
         fd, temp = tempfile.mkstemp(prefix="lodestar_utf8_", suffix=".csv")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
-            yield temp, text[:SNIFF_BYTES]
+                text = _utf16_copied(path, out, name)
+            yield temp, _sniffed_text(text, len(text) < SNIFF_BYTES, name)
         finally:
             os.unlink(temp)
         return
@@ -85,9 +83,57 @@ def utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
         line = head[:exc.start].count(b"\n") + 1
         raise InputError(f"file is not UTF-8; save it as CSV UTF-8 (the first character that is "
                          f"not UTF-8 is on this line)", file=name, row=line) from None
-    if not complete:
-        text = text[:max(text.rfind("\n"), 0)]
-    yield path, text
+    yield path, _sniffed_text(text, complete, name)
+
+
+def _utf16_copied(path: str, out, name: str) -> str:
+    """Write the UTF-16 file at `path` to `out` as text, a megabyte at a time;
+    returns the text of its first SNIFF_BYTES."""
+    decoder, start = codecs.getincrementaldecoder("utf-16")(), ""
+    try:
+        with open(path, "rb") as source:
+            while chunk := source.read(1024 ** 2):
+                text = decoder.decode(chunk)
+                start = start or text[:SNIFF_BYTES]
+                out.write(text)
+            out.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        raise InputError(f"the file says it is UTF-16 but is damaged; {CSV_HELP}",
+                         file=name) from None
+    return start
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _sniffed_text(text: str, complete: bool, name: str) -> str:
+    """The sniffed start cut after its last whole line, refused when it holds
+    binary data or no whole line at all."""
+    controls = _CONTROL.findall(text)
+    # A text export has no control characters; one stray (a ^Z at the end) is forgiven.
+    if len(controls) > max(3, len(text) // 1000):
+        first = _CONTROL.search(text).start()
+        raise InputError(f"this is binary data, not a text (CSV) file: it holds {len(controls):,} "
+                         f"control characters in its first {size_text(SNIFF_BYTES)}, the first on "
+                         f"this line; {CSV_HELP}", file=name, row=text.count("\n", 0, first) + 1)
+    if complete:
+        return text
+    end = max(text.rfind("\n"), text.rfind("\r"))
+    if end < 0:
+        raise _first_line_too_long(text, name)
+    return text[:end]
+
+
+def _first_line_too_long(text: str, name: str) -> InputError:
+    """The refusal of a file whose first line does not end within SNIFF_BYTES."""
+    columns = max(text.count(d) for d in DELIMITERS) + 1
+    if columns > limits.MAX_COLUMNS:
+        return InputError(f"the first line has at least {columns:,} columns (it goes on past "
+                          f"the first {size_text(SNIFF_BYTES)}); Lodestar reads at most "
+                          f"{limits.MAX_COLUMNS:,} columns: split the file", file=name, row=1)
+    return InputError(f"the first line is longer than {size_text(SNIFF_BYTES)}, the most a header "
+                      "line may take; a header names columns in a few words each. Check that "
+                      "this is the right file", file=name, row=1)
 
 
 def sniffed_rows(text: str, delimiter: str, max_rows: int):
@@ -103,14 +149,21 @@ def sniffed_rows(text: str, delimiter: str, max_rows: int):
                 break
     except csv.Error as exc:
         start = (ends[-1] if ends else 0) + 1
+        if "field limit" in str(exc):
+            return rows, ends, (reader.line_num, _LONG_CELL)
         if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
             return rows, ends, (start, "a quote opened on this line is never closed")
         return rows, ends, (reader.line_num, "this line has a quote in the middle of a value")
     return rows, ends, None
 
 
+_LONG_CELL = "long cell"      # a "problem" of sniffed_rows that is no quoting problem
+
+
 def quoting_error(problem: str, name: str, line: int) -> InputError:
     """The refusal of a badly quoted record, `problem` as sniffed_rows words it."""
+    if problem == _LONG_CELL:
+        return cell_too_long(name, line)
     return InputError(f"{problem}; put quotes only around whole values and double any quote "
                       f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=line)
 
@@ -122,7 +175,8 @@ def load_csv(con, path: str, name: str, *, delimiter: str, skip: int, width: int
     table = staging.new_table_name()
     try:
         n_rows = staging.load_csv(con, path, table=table, delimiter=delimiter,
-                                  skip=skip, width=width, keep=keep, first_line=skip + 1)
+                                  skip=skip, width=width, keep=keep, first_line=skip + 1,
+                                  max_line_bytes=limits.MAX_LINE_BYTES)
     except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
         staging.drop_table(con, table)
         raise _csv_error(exc, path, name, delimiter) from None
@@ -161,7 +215,25 @@ def decimal_comma(con, table: str, numbers: list[str], *, dot_groups: bool, name
     return True
 
 
+def check_cell_lengths(con, table: str, columns: list[str], headers: dict[str, str],
+                       name: str) -> None:
+    """Refuse a cell longer than MAX_CELL_CHARS (Excel's own limit), naming it."""
+    found = staging.first_long_cell(con, table, columns, limits.MAX_CELL_CHARS)
+    if found:
+        column, line, chars = found
+        raise InputError(f"this cell holds {chars:,} characters, more than the "
+                         f"{limits.MAX_CELL_CHARS:,} a cell can hold in Excel and in Lodestar",
+                         file=name, row=line, column=headers.get(column, column))
+
+
+def cell_too_long(name: str, line: int) -> InputError:
+    """The refusal of a line holding a cell past what Python's CSV reader takes."""
+    return InputError(f"a cell on this line is longer than {limits.MAX_CELL_CHARS:,} characters, "
+                      "the most a cell can hold in Excel and in Lodestar", file=name, row=line)
+
+
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+_LINE_SIZE = re.compile(r"Maximum line size of \d+ bytes exceeded")
 _FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -175,6 +247,11 @@ def _csv_error(exc: Exception, path: str, name: str, delimiter: str) -> InputErr
         return InputError(f"this line has {got} fields but the header has {expected}; check for a "
                           "missing or extra separator, or quote values that contain one",
                           file=name, row=int(line.group(1)))
+    if _LINE_SIZE.search(message):
+        return InputError(f"this line is longer than {size_text(limits.MAX_LINE_BYTES)}, the most "
+                          f"one line may take (a cell holds at most {limits.MAX_CELL_CHARS:,} "
+                          "characters, Excel's own limit); check that this is the right file",
+                          file=name, row=int(line.group(1)) if line else None)
     if "unicode" in message.lower():
         return InputError("file is not UTF-8; save it as CSV UTF-8", file=name,
                           row=int(line.group(1)) if line else None)
@@ -194,6 +271,8 @@ def _quoting_problem(path: str, delimiter: str) -> tuple[int | None, str]:
             for _ in reader:
                 start = reader.line_num + 1
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                return reader.line_num, _LONG_CELL
             if "eof" in str(exc).lower() or "end of data" in str(exc).lower():
                 return start, "a quote opened on this line is never closed"
             return reader.line_num, "this line has a quote in the middle of a value"

@@ -8,64 +8,118 @@ read (hidden, chart, empty and notes sheets are skipped with a note), the
 XML as "#DIV/0!" and "=1+2": an error, never a missing value), merged cells,
 and the canonical text of a cell (numbers as repr(float), integers bare,
 dates ISO, serials in date columns resolved with the workbook's date system).
+
+Before python-calamine opens a workbook, workbook_scan measures it against
+limits.py (a zip bomb, a sheet spanning A1:XFD1048576, shared-string
+amplification are refused there). Sheets are then read one at a time and
+their rows streamed, so memory holds one sheet's cells, never a copy of
+them as Python lists.
 """
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import python_calamine
 
-from . import vocabulary
+from . import vocabulary, workbook_scan
 from .errors import InputError
+from .model import FIRST_DATE, LAST_DATE
 
 EXCEL_EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
-LAST_SERIAL = {False: 2958465, True: 2957003}     # 9999-12-31 in each date system
+HEAD_ROWS = 30            # rows a header is looked for in (reading.HEADER_SEARCH_ROWS)
+CHUNK_ROWS = 50_000       # rows staged at a time
 
 
 @dataclass(frozen=True)
 class Sheet:
     name: str
-    rows: list                # rows of cells as python-calamine gives them, error cells and
-                              # formulas without a saved result as text
+    head: list                # the first HEAD_ROWS rows (see rows())
     merged: tuple             # merged ranges ((row, col), (row, col)), 0-based
+    calamine: object          # python-calamine's sheet (holds its cells)
+    restored: dict            # (row, col) -> error text or "=formula", put back into rows()
+
+    def rows(self) -> Iterator[list]:
+        """Every row from row 1, cells from column A as python-calamine gives them,
+        error cells and formulas without a saved result as text. New lists."""
+        return _sheet_rows(self.calamine, self.restored)
 
 
 @dataclass(frozen=True)
 class Workbook:
-    sheets: tuple[Sheet, ...]     # the sheets to look for a header in, in workbook order
-    date1904: bool
-    notes: tuple[str, ...]        # sheets skipped, for the user
+    book: object              # python-calamine's workbook
+    names: tuple[str, ...]    # the sheets to look for a header in, in workbook order
+    scan: workbook_scan.WorkbookScan
+    notes: tuple[str, ...]    # sheets skipped, for the user
+
+    @property
+    def date1904(self) -> bool:
+        return self.scan.date1904
 
 
-def workbook_sheets(path: str, name: str, sheet: str | None = None) -> Workbook:
-    """The workbook's readable sheets (or only `sheet`), with notes on the ones skipped.
-
-    Skips hidden, chart and empty sheets, and sheets named as notes (README,
-    Instructions, ...), each with a note, unless `sheet` names it. Refuses a
-    damaged or password-protected workbook, a `sheet` it does not have (naming
-    the sheets it has), and an empty `sheet`.
-    """
+def open_workbook(path: str, name: str, sheet: str | None = None) -> Workbook:
+    """The workbook, measured (workbook_scan refuses one past limits.py) and opened,
+    with the names of its readable sheets (or only `sheet`) and notes on the ones
+    skipped: hidden, chart and notes sheets (README, Instructions, ...) unless
+    `sheet` names one. Refuses a damaged or password-protected workbook and a
+    `sheet` it does not have (naming the sheets it has)."""
+    scan = workbook_scan.scanned_workbook(path, name)
     book = _open_workbook(path, name)
-    date1904, restored = _workbook_xml(path)
-    notes, sheets = [], []
+    notes, names = [], []
     for meta in _chosen_sheets(book, name, sheet, notes):
         if sheet is None and vocabulary.is_notes_sheet(meta.name):
             notes.append(_notes_skipped(meta.name))
-            continue
-        calamine = book.get_sheet_by_name(meta.name)
-        rows = _with_restored(calamine.to_python(skip_empty_area=False),
-                              restored.get(meta.name, {}))
-        if not any(str(c).strip() for row in rows for c in row):
+        else:
+            names.append(meta.name)
+    return Workbook(book, tuple(names), scan, tuple(notes))
+
+
+def loaded_sheets(workbook: Workbook, name: str, sheet: str | None,
+                  notes: list[str]) -> Iterator[Sheet]:
+    """Each chosen sheet with cells, loaded one at a time (drop it before the next
+    to hold one sheet in memory). An empty sheet gets a note (appended to
+    `notes`), or is refused when `sheet` names it."""
+    for sheet_name in workbook.names:
+        calamine = workbook.book.get_sheet_by_name(sheet_name)
+        scanned = workbook.scan.sheets.get(sheet_name)
+        restored = scanned.restored if scanned else {}
+        loaded = Sheet(sheet_name, list(islice(_sheet_rows(calamine, restored), HEAD_ROWS)),
+                       tuple(calamine.merged_cell_ranges or ()), calamine, restored)
+        if first_filled(loaded.rows()) == "nothing":
             if sheet:
-                raise InputError("this sheet is empty", file=name, sheet=meta.name)
-            notes.append(f"sheet '{meta.name}' is empty and was skipped")
+                raise InputError("this sheet is empty", file=name, sheet=sheet_name)
+            notes.append(f"sheet '{sheet_name}' is empty and was skipped")
             continue
-        sheets.append(Sheet(meta.name, rows, tuple(calamine.merged_cell_ranges or ())))
-    return Workbook(tuple(sheets), date1904, tuple(notes))
+        yield loaded
+
+
+def _sheet_rows(calamine, restored: dict) -> Iterator[list]:
+    """Rows from row 1 and cells from column A, with the restored cells put back
+    (also past calamine's range, where a row or column holds only such cells)."""
+    by_row: dict[int, dict[int, str]] = {}
+    for (row, col), text in restored.items():
+        by_row.setdefault(row, {})[col] = text
+    # iter_rows gives rows from the first row but cells from the range's first column.
+    lead = [""] * (calamine.start[1] if calamine.start else 0)
+    index = -1
+    for index, cells in enumerate(calamine.iter_rows()):
+        cells = lead + cells if lead else cells
+        yield _put_back(cells, by_row[index]) if index in by_row else cells
+    for index in range(index + 1, max(by_row, default=-1) + 1):
+        yield _put_back([], by_row.get(index, {}))
+
+
+def _put_back(cells: list, found: dict[int, str]) -> list:
+    """`cells` with the restored texts in the cells calamine left empty (a new list)."""
+    width = max([len(cells), *(col + 1 for col in found)])
+    cells = list(cells) + [""] * (width - len(cells))
+    for col, text in found.items():
+        if cells[col] in ("", None):
+            cells[col] = text
+    return cells
 
 
 def _notes_skipped(sheet: str) -> str:
@@ -75,32 +129,15 @@ def _notes_skipped(sheet: str) -> str:
 
 def notes_note(sheet: Sheet) -> str | None:
     """The note for a sheet without a header whose first filled cell says it is instructions."""
-    first = next((str(c) for row in sheet.rows for c in row if c is not None and str(c).strip()), "")
+    first = next((str(c) for row in sheet.rows() for c in row
+                  if c is not None and str(c).strip()), "")
     return _notes_skipped(sheet.name) if vocabulary.is_notes_text(first) else None
-
-
-def _with_restored(rows: list[list], cells: dict[tuple[int, int], str]) -> list[list]:
-    """`rows` with the `cells` calamine left empty put back as text ("#DIV/0!", "=1+2").
-
-    A new list, input unchanged; grown when a restored cell lies past calamine's
-    range (a last row or column holding only such cells).
-    """
-    if not cells:
-        return rows
-    width = max([len(r) for r in rows] + [p + 1 for _, p in cells])
-    height = max(len(rows), max(i for i, _ in cells) + 1)
-    rows = [list(row) + [""] * (width - len(row)) for row in rows]
-    rows += [[""] * width for _ in range(height - len(rows))]
-    for (index, position), text in cells.items():
-        if rows[index][position] in ("", None):
-            rows[index][position] = text
-    return rows
 
 
 def _open_workbook(path: str, name: str):
     try:
-        with open(path, "rb") as handle:
-            return python_calamine.CalamineWorkbook.from_filelike(handle)
+        # From the path, so calamine reads parts from disk instead of a copy of the file.
+        return python_calamine.CalamineWorkbook.from_path(path)
     except python_calamine.PasswordError:
         raise InputError("workbook is password-protected; remove the password and upload again",
                          file=name) from None
@@ -130,115 +167,26 @@ def _chosen_sheets(book, name: str, sheet: str | None, notes: list[str]) -> list
     return visible
 
 
-def refuse_unknown_sheets(name: str, unknown: list[Sheet], recognised: list[tuple[str, str]]):
+def refuse_unknown_sheets(name: str, unknown: list[tuple[str, str]],
+                          recognised: list[tuple[str, str]]):
     """Raise the refusal of a workbook with sheets of no known kind, listing every sheet.
 
-    `recognised` lists (sheet, kind) of the sheets whose header was found.
+    `unknown` lists (sheet, its first filled row), `recognised` (sheet, kind) of
+    the sheets whose header was found.
     """
-    found = [f"'{s.name}': no header found (first filled row: {first_filled(s.rows)})"
-             for s in unknown]
+    found = [f"'{sheet}': no header found (first filled row: {first})" for sheet, first in unknown]
     found += [f"'{sheet}': {kind.replace('_', ' ')}" for sheet, kind in recognised]
     raise InputError(
-        f"sheet '{unknown[0].name}' is neither history nor a definition table, so the workbook was "
+        f"sheet '{unknown[0][0]}' is neither history nor a definition table, so the workbook was "
         "not imported. Fix or delete that sheet, or import one sheet with --sheet. Expected one of: "
-        f"{vocabulary.describe_kinds()}", file=name, sheet=unknown[0].name, problems=found)
+        f"{vocabulary.describe_kinds()}", file=name, sheet=unknown[0][0], problems=found)
 
 
 def first_filled(rows) -> str:
-    """The first row with a filled cell, its cells joined with ", " (at most 120 characters)."""
+    """The first row with a filled cell, its cells joined with ", " (at most 120
+    characters), or "nothing". Reads `rows` (any iterable) only up to that row."""
     row = next((r for r in rows if any(str(c).strip() for c in r)), [])
     return ", ".join(str(c).strip() for c in row if str(c).strip())[:120] or "nothing"
-
-
-def _workbook_xml(path: str) -> tuple[bool, dict[str, dict[tuple[int, int], str]]]:
-    """(uses the 1904 date system, {sheet: {(row, col): text}}) read from the workbook XML.
-
-    python-calamine turns error cells (#DIV/0!, #N/A) and formulas without a
-    saved result (workbooks written by a program, never opened in Excel) into
-    empty strings, which would make an error look like a missing value; the
-    XML still has the error text and the formula.
-    """
-    with zipfile.ZipFile(path) as archive:
-        workbook = archive.read("xl/workbook.xml")
-        props = re.search(rb"<workbookPr\b[^>]*>", workbook)
-        date1904 = bool(props and re.search(rb'date1904="(1|true)"', props.group(0)))
-        restored = {}
-        for sheet, member in _sheet_members(archive, workbook).items():
-            xml = archive.read(member) if member in archive.namelist() else b""
-            found = _error_cells(xml) if b't="e"' in xml else {}
-            if b"<f" in xml:
-                found.update(_unsaved_formulas(xml))
-            if found:
-                restored[sheet] = found
-    return date1904, restored
-
-
-def _sheet_members(archive, workbook: bytes) -> dict[str, str]:
-    rels = archive.read("xl/_rels/workbook.xml.rels")
-    targets = {m.group(1).decode(): m.group(2).decode() for m in re.finditer(
-        rb'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets.update({m.group(2).decode(): m.group(1).decode() for m in re.finditer(
-        rb'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
-    members = {}
-    for m in re.finditer(rb"<sheet\b[^>]*>", workbook):
-        tag = m.group(0)
-        sheet_name = re.search(rb'name="([^"]*)"', tag)
-        rel = re.search(rb'r:id="([^"]*)"', tag)
-        if sheet_name and rel and rel.group(1).decode() in targets:
-            target = targets[rel.group(1).decode()].lstrip("/")
-            member = target if target.startswith("xl/") else "xl/" + target
-            members[_xml_text(sheet_name.group(1))] = member
-    return members
-
-
-def _xml_text(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"),
-                         ("&amp;", "&")):
-        text = text.replace(entity, char)
-    return text
-
-
-def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
-    cells = {}
-    for m in re.finditer(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', xml, re.S):
-        ref = _cell_ref(m.group(1))
-        value = re.search(rb"<v>([^<]*)</v>", m.group(2))
-        if ref and value:
-            cells[ref] = _xml_text(value.group(1))
-    return cells
-
-
-# A formula is the first child of its cell: <c r="C2"><f>1+2</f><v>3</v></c>;
-# a shared formula's other cells hold only <f t="shared" si="0"/>.
-_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>\s*<f\b[^>]*?(?:/>|>(.*?)</f>)(.*?)</c>', re.S)
-
-
-def _unsaved_formulas(xml: bytes) -> dict[tuple[int, int], str]:
-    """{(row, col): "=formula"} for formula cells with no saved result (no <v>, or an empty one).
-
-    An empty <v> of a string formula (t="str") is a saved empty text, not a missing result.
-    """
-    cells = {}
-    for m in _FORMULA_CELL.finditer(xml):
-        attributes, formula, rest = m.groups()
-        value = re.search(rb"<v>([^<]*)</v>", rest)
-        saved = value is not None and (value.group(1) != b"" or b't="str"' in attributes)
-        ref = _cell_ref(attributes)
-        if ref and not saved:
-            cells[ref] = "=" + (_xml_text(formula) if formula else "(shared formula)")
-    return cells
-
-
-def _cell_ref(attributes: bytes) -> tuple[int, int] | None:
-    """(row, col), 0-based, from a cell's r="C2" attribute."""
-    ref = re.search(rb'\br="([A-Z]+)([0-9]+)"', attributes)
-    if not ref:
-        return None
-    col = 0
-    for letter in ref.group(1).decode():
-        col = col * 26 + ord(letter) - 64
-    return int(ref.group(2)) - 1, col - 1
 
 
 def column_label(position: int) -> str:
@@ -268,12 +216,21 @@ def sheet_records(rows, header_index: int, keep: list[tuple[int, str]], date1904
 
     `keep` lists (position, normalised name) of the header's named columns.
     Rows with every kept cell empty are left out. Refuses a value in a column
-    without a header and a serial date Excel cannot show. Does not mutate `rows`.
+    without a header and a serial date outside the accepted range. Does not
+    mutate `rows` (any iterable of rows from row 1).
     """
+    return [record for chunk in record_chunks(rows, header_index, keep, date1904, name, sheet)
+            for record in chunk]
+
+
+def record_chunks(rows, header_index: int, keep: list[tuple[int, str]], date1904: bool,
+                  name: str, sheet: str, size: int = CHUNK_ROWS) -> Iterator[list[list]]:
+    """sheet_records in lists of at most `size` records, reading `rows` as it goes."""
     positions = {p for p, _ in keep}
     records = []
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
+    for index, row in enumerate(rows):
+        if index <= header_index:
+            continue
         cells = [cell_text(row[p] if p < len(row) else "", column, date1904, name, sheet, index, p)
                  for p, column in keep]
         stray = next((p for p, c in enumerate(row) if p not in positions and str(c).strip()), None)
@@ -283,7 +240,11 @@ def sheet_records(rows, header_index: int, keep: list[tuple[int, str]], date1904
                              file=name, sheet=sheet, row=index + 1)
         if any(c is not None for c in cells):
             records.append([index + 1] + cells)
-    return records
+            if len(records) >= size:
+                yield records
+                records = []
+    if records:
+        yield records
 
 
 def cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: int,
@@ -307,11 +268,15 @@ def cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: 
 
 def _serial_date(serial: float, date1904: bool, name: str, sheet: str, index: int,
                  position: int) -> str:
-    if not 0 < serial <= LAST_SERIAL[date1904]:
-        raise InputError(f"cell {column_label(position)}{index + 1} holds {serial:.10g}, which is not a "
-                         "date Excel can show (out of range); enter a real date",
+    epoch = EXCEL_EPOCHS[date1904]
+    # Checked as a number first: a serial past 2958465 is past any date Python holds.
+    if not (dt.datetime.combine(FIRST_DATE, dt.time()) - epoch).days <= serial < \
+            (dt.datetime.combine(LAST_DATE, dt.time()) - epoch).days + 1:
+        raise InputError(f"cell {column_label(position)}{index + 1} holds {serial:.10g}, which as "
+                         f"a date is outside the dates Lodestar accepts ({FIRST_DATE:%Y-%m-%d} to "
+                         f"{LAST_DATE:%Y-%m-%d}); enter a real date",
                          file=name, sheet=sheet, row=index + 1)
-    moment = EXCEL_EPOCHS[date1904] + dt.timedelta(days=serial)
+    moment = epoch + dt.timedelta(days=serial)
     if moment.time() == dt.time(0):
         return moment.date().isoformat()
     return moment.replace(microsecond=0).isoformat()
