@@ -8,10 +8,12 @@ ever formatted into them (identifiers come quoted by the caller).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pandas
 
 from ..errors import InputError
+from ..model import FIRST_DATE, LAST_DATE
 from .db import quote_identifier
 
 NULL_TOKENS = ("", "null", "none", "n/a", "na", "-")
@@ -66,6 +68,7 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
 
     Empty cells and NULL_TOKENS are missing (NULL, not invalid). Thousands
     groups must be well formed; "12.5%" is 0.125; "(1,234.50)" is negative.
+    Numbers past the largest double ("1e309"), like "inf" and "nan", are invalid.
     """
     t = f"lower(trim({column_sql}))"
     pattern = _literal(_number_pattern(_COMMA_MANTISSA if decimal_comma else _DOT_MANTISSA))
@@ -76,8 +79,11 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
         digits = f"replace({part(4)}, ',', '')"
     minus = f"(({part(2)} in ('-', '−')) <> ({part(3)} in ('-', '−')))"
     negative = f"(({part(1)} = '(') <> {minus})"
-    parsed = (f"(case when {negative} then -1 else 1 end) * cast({digits} || {part(5)} as double)"
-              f" * (case when {part(6)} = '%' then 0.01 else 1 end)")
+    # A number past the largest double ("1e309") parses as inf; nullif makes it invalid
+    # like "inf" itself (isfinite would need the expression twice).
+    parsed = (f"nullif(nullif((case when {negative} then -1 else 1 end) * cast({digits} || "
+              f"{part(5)} as double) * (case when {part(6)} = '%' then 0.01 else 1 end), "
+              "'inf'::double), '-inf'::double)")
     is_null = missing_sql(column_sql)
     matches = f"(regexp_full_match({t}, {pattern}) and ({part(1)} = '') = ({part(7)} = ''))"
     # Plain numbers are the bulk of a large file: a cast is far cheaper than the
@@ -107,13 +113,15 @@ def _offset_minutes(t: str) -> str:
             f"(cast(left({digits}, 2) as integer) * 60 + cast(right({digits}, 2) as integer)) end)")
 
 
-def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False) -> tuple[str, str]:
+def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False,
+             bounded: bool = True) -> tuple[str, str]:
     """(value_sql, invalid_sql) for a text column: DATE or NULL, and true for non-empty non-dates.
 
     Accepts ISO dates, ISO timestamps (an offset or Z/UTC is converted to the
     UTC date; zone names such as EST are refused as ambiguous), "2025-03",
     "2025-Q1"/"Q1 2025", d/m/yyyy or m/d/yyyy per `order`, 5-digit Excel
-    serials, and "2025" only with allow_year. Two-digit years are refused.
+    serials, and "2025" only with allow_year. Two-digit years are refused, and
+    (unless not `bounded`) dates outside model.FIRST_DATE..LAST_DATE.
     """
     if order not in ("ymd", "dmy", "mdy"):
         raise ValueError(f"date order must be ymd, dmy or mdy, not {order!r}")
@@ -148,10 +156,19 @@ def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False) -
     # ISO dates are the bulk of a large file: a cast is far cheaper than the regexes
     # (and LIKE than length + substr). A leading digit keeps out what the cast
     # alone would take but the patterns refuse: "-025-01-01" (26 BC), " 025-01-01".
+    # ISO text compares like its date, so the range costs the fast path one string
+    # comparison; other shapes are clamped (evaluated once) and the clamps made null.
+    first, last = _literal(f"{FIRST_DATE:%Y-%m-%d}"), _literal(f"{LAST_DATE:%Y-%m-%d}")
     fast = (f"when {column_sql} like '____-__-__' and substr({column_sql}, 1, 1) between '0' and '9'"
-            f" then try_cast({column_sql} as date) ")
-    value = (f"(case when {column_sql} is null then null {fast}when {is_null} then null "
-             + " ".join(f"when {c} then {v}" for c, v in cases) + " end)")
+            + (f" and {column_sql} between {first} and {last}" if bounded else "")
+            + f" then try_cast({column_sql} as date) ")
+    slow = "(case " + " ".join(f"when {c} then {v}" for c, v in cases) + " end)"
+    if bounded:
+        before, after = _literal(f"{FIRST_DATE - timedelta(days=1):%Y-%m-%d}"), \
+            _literal(f"{LAST_DATE + timedelta(days=1):%Y-%m-%d}")
+        slow = (f"nullif(nullif(greatest(least({slow}, date {after}), date {before}), "
+                f"date {after}), date {before})")
+    value = f"(case when {column_sql} is null then null {fast}when {is_null} then null else {slow} end)"
     invalid = f"(case when {value} is not null then false else not {is_null} end)"
     return value, invalid
 
@@ -223,12 +240,14 @@ def new_table_name() -> str:
 
 
 def load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: int,
-             keep: list[tuple[int, str]], first_line: int) -> int:
+             keep: list[tuple[int, str]], first_line: int,
+             max_line_bytes: int = 2 * 1024 ** 2) -> int:
     """Load a CSV's data rows (after `skip` lines) into `table`; returns the row count.
 
     Creates temporary `table`: "_line" plus the `keep` columns (index, name),
     all VARCHAR. Rows whose cells are all empty are left out. Raises
-    duckdb.Error as DuckDB reports it; the caller words it for the user.
+    duckdb.Error as DuckDB reports it (a line past `max_line_bytes` too); the
+    caller words it for the user.
     """
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     data = f"{table}_data"
@@ -238,8 +257,9 @@ def load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: in
     con.execute(
         f"insert into {quote_identifier(data)} select * from read_csv(?, delim = ?,"
         " quote = '\"', escape = '\"', header = false, skip = ?, all_varchar = true,"
-        f" strict_mode = true, auto_detect = false, null_padding = false, columns = {columns})",
-        [path, delimiter, skip]).fetchall()   # fetch: DuckDB 2 refuses other work while a result is pending
+        " strict_mode = true, auto_detect = false, null_padding = false, max_line_size = ?,"
+        f" columns = {columns})",
+        [path, delimiter, skip, max_line_bytes]).fetchall()   # fetch: DuckDB 2 refuses other work while a result is pending
     # rowid follows the file's order in a freshly created table: the user's line
     # number comes for free, where row_number() over () would cost a second pass.
     picked = ", ".join(f"c{i} as {quote_identifier(name)}" for i, name in keep)
@@ -249,6 +269,26 @@ def load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: in
     con.execute(f"create temp view {quote_identifier(table)} as select cast(rowid + {int(first_line)}"
                 f" as integer) as \"_line\", {picked} from {quote_identifier(data)} where {not_blank}")
     return con.execute(f"select count(*) from {quote_identifier(table)}").fetchall()[0][0]
+
+
+def first_long_cell(con, table: str, columns: list[str],
+                    max_chars: int) -> tuple[str, int, int] | None:
+    """(column, line, characters) of the first cell of a staged table longer than
+    `max_chars` characters, or None. One pass over byte lengths (constant time
+    per cell); characters are counted only where the bytes are too many."""
+    if not columns:
+        return None
+    quoted = [quote_identifier(c) for c in columns]
+    longest = con.execute(f"select {', '.join(f'max(strlen({c}))' for c in quoted)} "
+                          f"from {quote_identifier(table)}").fetchall()[0]
+    found = []
+    for column, q, size in zip(columns, quoted, longest):
+        if size is not None and size > max_chars:
+            row = con.execute(f"select \"_line\", length({q}) from {quote_identifier(table)} "
+                              f"where strlen({q}) > ? and length({q}) > ? "
+                              f"order by \"_line\" limit 1", [max_chars, max_chars]).fetchall()
+            found += [(row[0][0], column, row[0][1])] if row else []
+    return None if not found else (min(found)[1], min(found)[0], min(found)[2])
 
 
 def first_filled_cell(con, table: str, positions: list[int],
@@ -266,15 +306,18 @@ def first_filled_cell(con, table: str, positions: list[int],
     return None
 
 
-def load_frame(con, frame: pandas.DataFrame, *, table: str) -> int:
-    """Copy an all-text frame ("_line" first) into temporary `table`; returns the row count."""
+def load_frame(con, frame: pandas.DataFrame, *, table: str, append: bool = False) -> int:
+    """Copy an all-text frame ("_line" first) into temporary `table` (created, or
+    added to with `append`); returns the frame's row count."""
     view = f"{table}_frame"
     con.register(view, frame)
     try:
         casts = ", ".join(f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}"
                           for c in frame.columns[1:])
-        con.execute(f"create temp table {quote_identifier(table)} as select cast(\"_line\" as integer)"
-                    f" as \"_line\"{', ' if casts else ''}{casts} from {quote_identifier(view)}")
+        into = f"insert into {quote_identifier(table)}" if append else \
+            f"create temp table {quote_identifier(table)} as"
+        con.execute(f"{into} select cast(\"_line\" as integer) as \"_line\""
+                    f"{', ' if casts else ''}{casts} from {quote_identifier(view)}")
     finally:
         con.unregister(view)
     return len(frame)
@@ -362,6 +405,36 @@ def parse_numbers(con, texts, decimal_comma: bool = False) -> pandas.DataFrame:
     return _parsed(con, texts, number_sql('t', decimal_comma))
 
 
-def parse_dates(con, texts, order: str = "ymd", *, allow_year: bool = False) -> pandas.DataFrame:
+def parse_dates(con, texts, order: str = "ymd", *, allow_year: bool = False,
+                bounded: bool = True) -> pandas.DataFrame:
     """DataFrame[text, value, invalid]: date_sql applied to `texts` (for tests and previews)."""
-    return _parsed(con, texts, date_sql('t', order, allow_year=allow_year))
+    return _parsed(con, texts, date_sql('t', order, allow_year=allow_year, bounded=bounded))
+
+
+def refused_cell(con, text: str | None, kind: str) -> str:
+    """Why a cell that failed number_sql or date_sql (`kind` "number" or "date") was
+    refused, for a message: "'abc' is not a number", "'1e309' is beyond the largest
+    number ...", "'9999-12-31' is outside the dates Lodestar accepts (...)". Long
+    text is shortened."""
+    shown = text if text is None or len(text) <= 60 else text[:57] + "..."
+    if kind == "number":
+        if text is not None and _overflows(text):
+            return (f"'{shown}' is beyond the largest number Lodestar stores (about 1.8e308); "
+                    "check the exponent")
+        return f"'{shown}' is not a number"
+    # Out of range if some date order reads it as a date once the range is lifted.
+    if text is not None and any(
+            parse_dates(con, [text], order, allow_year=True, bounded=False)["value"].notna().iloc[0]
+            for order in ("ymd", "dmy", "mdy")):
+        return (f"'{shown}' is outside the dates Lodestar accepts ({FIRST_DATE:%Y-%m-%d} to "
+                f"{LAST_DATE:%Y-%m-%d})")
+    return f"'{shown}' is not a date"
+
+
+def _overflows(text: str) -> bool:
+    """True for number text whose digits are a finite-looking number past the largest double."""
+    digits = text.strip().lower().replace(",", "").replace("%", "").strip("()$€£¥ ")
+    try:
+        return abs(float(digits)) == float("inf") and "inf" not in digits
+    except ValueError:
+        return False
