@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests import hostile as h
-from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, launch_chromium, load_demo
-from tests.test_e2e import settled
+from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, load_demo
+from tests.test_e2e import browser, settled  # noqa: F401 - the browser fixture is shared
 
 pytestmark = [
     pytest.mark.e2e,
@@ -56,16 +56,6 @@ def server(tmp_path_factory):
         app.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def visit(browser, server):
     """Opens a path in a fresh context; yields (page, the URLs it requested)."""
@@ -81,6 +71,9 @@ def visit(browser, server):
         page.set_default_timeout(WAIT_MS)
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
+        # An alert() from <img onerror=...> would open a dialog: record it as a request.
+        page.on("dialog", lambda dialog: (requested.append(f"dialog {dialog.message}"),
+                                          dialog.dismiss()))
         page.goto(server.url + path)
         settled(page, text)
         return page, requested
@@ -91,9 +84,9 @@ def visit(browser, server):
 
 def assert_nothing_live(page, requested: list[str]) -> None:
     page.wait_for_timeout(500)      # let images that markup would add start loading
-    assert not [url for url in requested if h.HOST in url]
+    assert not [url for url in requested if h.HOST in url or url.startswith("dialog")]
     main = page.locator("[data-testid=stMain], [data-testid=stSidebar]")
-    assert not main.locator(f"a[href*='{h.HOST}'], img[src*='{h.HOST}']").count()
+    assert not main.locator(f"a[href*='{h.HOST}'], img[src*='{h.HOST}'], img[src=x]").count()
     assert not main.locator(".katex").count()                   # $x^2$ stayed text
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -147,6 +140,8 @@ def test_the_scorecard_definition_popover_shows_an_image_owner_as_text(visit):
         page.keyboard.press("Escape")
         popover.wait_for(state="hidden")
     assert f"Owner: {h.IMAGE}" in text and "measures" in text
+    # Dropdown options are plain text in Streamlit: the department as typed, unescaped.
+    assert page.get_by_role("combobox", name="Department").input_value() == h.LINK
     assert not popover.locator("a, img, .katex").count()         # no link, image or LaTeX
     assert_nothing_live(page, requested)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -180,7 +175,8 @@ def test_the_definitions_editor_downloads_quoted_text(visit):
     page, _ = visit("/define", "Import and define")
     page.get_by_role("tab", name="Definitions").click()
     page.locator("[data-testid=stMain]").get_by_text("Launches", exact=True).click()
-    page.get_by_text("launch_date").first.wait_for()
+    # The grid draws on a canvas; its accessible header row says which table it is.
+    page.locator("th", has_text="launch_date").first.wait_for(state="attached")
     settled(page, "Add rows at the bottom")
     rows = downloaded_csv(page, page.locator("[data-testid=stDataFrame]:visible").last)
     assert_no_formula_cells(rows)
