@@ -55,6 +55,37 @@ def results_table(results: list) -> pd.DataFrame:
         "Date order": ORDER_NAMES.get(detail(r, "date_order"), "")} for r in results])
 
 
+def inferred_table(results: list) -> pd.DataFrame:
+    """Metrics a run defines from their history: unit, aggregation and why."""
+    return pd.DataFrame([{
+        "File": r.file, "Sheet": r.sheet or "", "Metric": c["metric"], "Unit": c["unit"],
+        "Aggregation": c["aggregation"] + ("" if c["final"] else " (for now)"),
+        "Judged as": c["shape"], "Why": c["reason"]}
+        for r in results for c in r.details.get("inferred") or []])
+
+
+def changes_table(results: list) -> pd.DataFrame:
+    """Each field a run changes in a stored definition, with its old and new value."""
+    return pd.DataFrame([{
+        "File": r.file, "Sheet": r.sheet or "", "Definition": c["definition"],
+        "Field": c["field"], "Before": c["before"], "After": c["after"]}
+        for r in results for c in r.details.get("changes") or []])
+
+
+def show_details(results: list, key: str) -> None:
+    """Below the results table: the metrics defined from history and the changed fields."""
+    inferred, changes = inferred_table(results), changes_table(results)
+    if len(inferred):
+        st.markdown("**Metrics defined from their history** (nobody defined them). To change "
+                    "one, import a metrics table with the columns `metric,aggregation` or edit "
+                    "it under *Definitions*; a later history import keeps what was chosen.")
+        dataframe(inferred, hide_index=True, key=f"{key}_inferred")
+    if len(changes):
+        st.markdown("**Changed fields** (a file changes only the columns it has; an empty "
+                    "cell keeps the stored value, `-` clears it):")
+        dataframe(changes, hide_index=True, key=f"{key}_changes")
+
+
 def run_import(files, options: dict, dry_run: bool):
     """The engine's results, or None after showing its refusal (nothing changed)."""
     try:
@@ -91,6 +122,7 @@ def import_section() -> None:
         if preview is not None:
             st.markdown("**What would be imported** (nothing is saved yet):")
             dataframe(results_table(preview), hide_index=True, key="define_preview")
+            show_details(preview, "define_preview")
     ready = bool(files) and st.session_state.get(CHECKED) == seen
     if commit.button("Import", type="primary", key="define_import", disabled=not ready,
                      help=None if ready else "Check the files first."):
@@ -104,6 +136,7 @@ def import_section() -> None:
             st.success(f"Imported {len(results)} table(s): {changed} value(s) or definition(s) "
                        "new or changed. Undo any of them under 'Import history'.", icon=":material/check_circle:")
             dataframe(results_table(results), hide_index=True, key="define_imported")
+            show_details(results, "define_imported")
 
 
 def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +243,9 @@ def save_definitions(con, kind: str, edited, gone: list[str]) -> list[str]:
     if len(edited):
         result = importing.import_frames(con, [(edited, label, kind)])[0]
         if result.batch is not None:
-            done.append(f"{result.inserted} new, {result.updated} changed (batch {result.batch})")
+            fields = "; ".join(c["text"] for c in result.details.get("changes", [])[:10])
+            done.append(f"{result.inserted} new, {result.updated} changed (batch {result.batch})"
+                        + (f": {fields}" if fields else ""))
     if gone:
         removed = undo.remove_definitions(con, kind, gone, source=label)
         done.append(f"removed {', '.join(gone)} (batch {removed.batch})")
