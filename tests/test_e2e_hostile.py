@@ -181,3 +181,21 @@ def test_the_definitions_editor_downloads_quoted_text(visit):
     rows = downloaded_csv(page, page.locator("[data-testid=stDataFrame]:visible").last)
     assert_no_formula_cells(rows)
     assert rows[1][0] == "'" + h.LAUNCH
+
+
+def test_chart_tooltips_show_department_names_as_text(visit):
+    # Streamlit's Vega tooltips escape & and < and read no Markdown: the HTML
+    # department shows as its characters. Swept with the mouse over the bars.
+    page, requested = visit("/", "Needs attention")
+    box = page.locator("[data-testid=stVegaLiteChart]").first.bounding_box()
+    tooltip = page.locator("#vg-tooltip-element.visible")
+    seen = set()
+    for step in range(1, 30):
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * step / 30)
+        page.wait_for_timeout(100)
+        if tooltip.count():
+            assert not tooltip.locator("img, a").count()
+            seen.add(h.plain(tooltip.inner_text()))
+    assert any(h.HTML in text for text in seen), seen
+    assert any(h.IMAGE in text for text in seen), seen
+    assert_nothing_live(page, requested)
