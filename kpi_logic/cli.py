@@ -19,11 +19,12 @@ from .cli_common import (EXIT_ERROR, EXIT_OK, EXIT_REFUSED, Refused, emit, json_
                          parsed_date, reading, table_text)
 from .cli_launch import cmd_launch, cmd_launch_optimise, launch_png
 from .errors import DatabaseBusyError, InputError
-from .formatting import format_change, format_progress, format_value, status_word
+from .formatting import (coverage_note, format_change, format_progress, format_value,
+                         measured_note, pace_note, status_word)
 
 IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
 METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "formula",
-                 "current", "current_date", "linked")
+                 "current", "current_date", "data_through", "cadence", "linked")
 
 
 # Each command imports its engine module when it runs, so `--help` and the
@@ -101,8 +102,8 @@ def cmd_metrics(args) -> int:
     with reading(args.db) as con:
         frame = metric_catalogue(con, args.department)
     rows = jsonable(frame.to_dict("records"))
-    shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")}
-             for r in rows]
+    shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")
+              + (" (so far)" if r.get("current_partial") else "")} for r in rows]
     return emit(args, rows, lambda: table_text(shown, METRIC_FIELDS))
 
 
@@ -140,7 +141,7 @@ def cmd_scorecard(args) -> int:
 
 
 def scorecard_text(card: dict) -> str:
-    partial = " (incomplete: compared like-for-like)" if card.get("partial") else ""
+    partial = " (incomplete: partial periods are compared like-for-like)" if card.get("partial") else ""
     rows = []
     for k in card.get("kpis", []):
         unit = k.get("unit") or "number"
@@ -149,11 +150,12 @@ def scorecard_text(card: dict) -> str:
                      "value": format_value(k.get("value"), unit),
                      "target": f"{rule} {format_value(k.get('target'), unit)}",
                      "status": status_word(k.get("status")),
+                     "data": "; ".join(n for n in (coverage_note(k), pace_note(k)) if n),
                      "missed": k.get("missed_in_a_row"),
                      "vs previous": format_change(k.get("vs_previous"), unit),
                      "vs last year": format_change(k.get("vs_last_year"), unit)})
     out = [f"{card.get('department')} scorecard, {card.get('period')}{partial}", "",
-           table_text(rows, ("kpi", "period", "value", "target", "status", "missed",
+           table_text(rows, ("kpi", "period", "value", "target", "status", "data", "missed",
                              "vs previous", "vs last year"))]
     metrics = [{"metric": m.get("metric"),
                 "value": format_value(m.get("value"), m.get("unit") or "number"),
@@ -179,12 +181,16 @@ def okrs_text(report: dict) -> str:
                     f"{format_progress(o.get('progress'))}"]
         rows = [{"key result": k.get("title"),
                  "current": format_value(k.get("current"), k.get("unit") or "number"),
-                 "progress": format_progress(k.get("progress")),
+                 "measured": measured_note(k) or "", "progress": format_progress(k.get("progress")),
                  "expected": format_progress(k.get("expected")),
-                 "status": status_word(k.get("status")), "deadline": k.get("deadline"),
-                 "owner": k.get("owner")} for k in o.get("key_results", [])]
-        out.append(table_text(rows, ("key result", "current", "progress", "expected",
+                 "status": status_word(k.get("status"))
+                 + (f" (data through {k.get('data_through')})" if k.get("partial") else ""),
+                 "deadline": k.get("deadline"), "owner": k.get("owner")}
+                for k in o.get("key_results", [])]
+        out.append(table_text(rows, ("key result", "current", "measured", "progress", "expected",
                                      "status", "deadline", "owner")))
+        out += [f"  ! {k['title']}: {k['warning']}" for k in o.get("key_results", [])
+                if k.get("warning")]
     return "\n".join(out)
 
 

@@ -32,6 +32,7 @@ _STATUS_STYLE = {
     "achieved": ("Achieved", "★", ACHIEVED),
     "on_track": ("On track", "✔", GOOD),
     "off_track": ("Off track", "✖", BAD),
+    "missed": ("Missed", "✖", BAD),
 }
 TONE_COLOURS = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
 
@@ -154,11 +155,18 @@ def format_pct_change(pct: object, abs_change: object = None) -> str:
 
 
 def format_change(change: dict | None, unit: str = "number") -> str:
-    """A change {abs, pct} as "+$1.2k (+12.5%)", "+5,000 (new)" or "—"."""
+    """A change {abs, pct[, base]} as "+$1.2k (+12.5%)", "+5,000 (new)" or "—".
+
+    When the change carries its base (the earlier value) and that is not zero, a
+    missing pct means the value crossed zero: the absolute change says it all
+    ("-48.7 pp"), with no "new" and no percentage."""
     change = change or {}
     absolute = change.get("abs")
     if is_missing(absolute):
         return MISSING
+    base = change.get("base")
+    if is_missing(change.get("pct")) and not is_missing(base) and float(base) != 0:
+        return format_delta(absolute, unit)
     return f"{format_delta(absolute, unit)} ({format_pct_change(change.get('pct'), absolute)})"
 
 
@@ -273,3 +281,49 @@ def metric_label(name: object) -> str:
         return MISSING
     words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
     return " ".join([words[0][:1].upper() + words[0][1:]] + words[1:])
+
+
+# ---------------------------------------------------------------- coverage in words
+
+def short_date(value: object) -> str:
+    """"10 Mar" (the year left out: it is the period's own); "—" when missing."""
+    text = human_date(value)
+    return text.rsplit(" ", 1)[0] if text != MISSING and text.count(" ") == 2 else text
+
+
+def coverage_note(entry: dict) -> str | None:
+    """What the data say of a scorecard entry's period, or None when it is complete:
+    "so far: data through 10 Mar" (partial), "no data since 10 Mar 2025" (stale),
+    "no data yet" (never any)."""
+    through = entry.get("data_through")
+    if entry.get("stale"):
+        return f"no data since {human_date(through)}"
+    if entry.get("partial"):
+        return f"so far: data through {short_date(through)}" if through else "so far"
+    if through is None and entry.get("status") == "no_data":
+        return "no data yet"
+    return None
+
+
+def pace_note(entry: dict) -> str | None:
+    """"on pace for 1,085 of 1,000" for a KPI judged on pace; None otherwise."""
+    pace = entry.get("pace")
+    if not pace or is_missing(pace.get("projected")):
+        return None
+    unit = entry.get("unit", "number")
+    return (f"on pace for {format_value(pace['projected'], unit)} of "
+            f"{format_value(entry.get('target'), unit)}")
+
+
+def measured_note(kr: dict) -> str | None:
+    """Which value a key result stands at: "total since 1 Oct 2026", "last 28 days to
+    5 Dec 2026", "latest, 5 Dec 2026"; None without data."""
+    measured = kr.get("measured")
+    if not measured:
+        return None
+    if measured["kind"] == "total":
+        return f"total since {human_date(measured['from'])}"
+    if measured["kind"] == "latest":
+        return f"latest, {human_date(measured['to'])}"
+    days = (date.fromisoformat(measured["to"]) - date.fromisoformat(measured["from"])).days + 1
+    return f"last {days} days to {human_date(measured['to'])}"

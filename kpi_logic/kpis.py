@@ -151,11 +151,12 @@ class Judged:
 
 
 def change(value: float | None, before: float | None, label: str | None) -> dict:
-    """{abs, pct, label} (JSON-ready): pct is None when `before` is 0 or on the other
-    side of zero (undefined); the rule itself is changes.relative_change."""
+    """{abs, pct, label, base} (JSON-ready): pct is None when `before` (the base) is 0 or
+    on the other side of zero (undefined); the rule itself is changes.relative_change."""
     if is_missing(value) or is_missing(before):
-        return {"abs": None, "pct": None, "label": label}
-    return {"abs": value - before, "pct": number(relative_change(value, before)), "label": label}
+        return {"abs": None, "pct": None, "label": label, "base": number(before)}
+    return {"abs": value - before, "pct": number(relative_change(value, before)), "label": label,
+            "base": float(before)}
 
 
 def number(value) -> float | None:

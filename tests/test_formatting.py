@@ -70,6 +70,9 @@ def test_format_delta(value, unit, expected):
     ({"abs": 1200, "pct": 0.316}, "currency", "+$1,200 (+31.6%)"),
     ({"abs": -5100, "pct": -0.027}, "number", "-5,100 (-2.7%)"),
     ({"abs": 5000, "pct": None}, "number", "+5,000 (new)"),     # from zero: undefined
+    ({"abs": 5000, "pct": None, "base": 0}, "number", "+5,000 (new)"),
+    # a rate crossing zero: the points, never "(new)" nor "-987%"
+    ({"abs": -0.487, "pct": None, "base": 0.049}, "percent", "-48.7 pp"),
     ({"abs": 0, "pct": 0.0}, "number", "0 (0.0%)"),
     ({"abs": None, "pct": None}, "number", "—"),
     (None, "number", "—"),
@@ -235,3 +238,31 @@ def test_format_count_rounds_halves_away_from_zero(value, expected):
     (1861.2, "+1,861"), (-75.4, "-75"), (0.3, "0"), (None, "—")])
 def test_format_count_delta_has_a_sign_and_whole_numbers(value, expected):
     assert fmt.format_count_delta(value) == expected
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ({"partial": True, "data_through": "2025-03-10"}, "so far: data through 10 Mar"),
+    ({"stale": True, "data_through": "2025-03-10"}, "no data since 10 Mar 2025"),
+    ({"status": "no_data", "data_through": None}, "no data yet"),
+    ({"status": "healthy", "data_through": "2025-03-31"}, None),
+])
+def test_coverage_note(entry, expected):
+    assert fmt.coverage_note(entry) == expected
+
+
+def test_pace_note_says_where_the_period_is_heading():
+    kpi = {"pace": {"share": 10 / 31, "target": 322.6, "projected": 1085.0}, "target": 1000,
+           "unit": "number"}
+    assert fmt.pace_note(kpi) == "on pace for 1,085 of 1,000"
+    assert fmt.pace_note({"pace": None}) is None
+
+
+@pytest.mark.parametrize("measured, expected", [
+    ({"kind": "total", "from": "2026-10-01", "to": "2026-12-05"}, "total since 1 Oct 2026"),
+    ({"kind": "trailing", "from": "2026-11-08", "to": "2026-12-05"}, "last 28 days to 5 Dec 2026"),
+    ({"kind": "trailing", "from": "2026-10-01", "to": "2026-10-10"}, "last 10 days to 10 Oct 2026"),
+    ({"kind": "latest", "from": "2026-12-01", "to": "2026-12-01"}, "latest, 1 Dec 2026"),
+    (None, None),
+])
+def test_measured_note(measured, expected):
+    assert fmt.measured_note({"measured": measured}) == expected

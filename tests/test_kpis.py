@@ -168,6 +168,7 @@ def test_window_for_other_grains(grain, start, as_of, labels, running):
 
 @pytest.mark.parametrize("value, before, expected", [
     (120, 100, {"abs": 20, "pct": 0.2}),
+    (-0.438, 0.049, {"abs": -0.487, "pct": None}),  # across zero: points only, no percent
     (80, 100, {"abs": -20, "pct": -0.2}),
     (5000, 0, {"abs": 5000, "pct": None}),        # DOMAIN: from 0 the relative change is undefined
     (-50, -100, {"abs": 50, "pct": 0.5}),         # better than a negative base: positive change
@@ -227,8 +228,10 @@ def test_scorecard_judges_each_kpi_on_the_month(con):
     assert conversion["value"] == pytest.approx(0.027)          # 54 / 2000 from the summed parts
     assert (conversion["target"], conversion["status"]) == (0.03, "at_risk")
     assert conversion["missed_in_a_row"] == 2 and conversion["review"] is False
-    assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02"})
-    assert conversion["vs_last_year"] == pytest.approx({"abs": 0.007, "pct": 0.35, "label": "2024-03"})
+    assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02",
+                                                        "base": 0.025})
+    assert conversion["vs_last_year"] == pytest.approx({"abs": 0.007, "pct": 0.35, "label": "2024-03",
+                                                        "base": 0.02})
     assert conversion["definition"] == {"formula": "purchases / visitors", "aggregation": "sum",
                                         "description": ""}
     cac = card(result, "CAC at most $50")
@@ -270,7 +273,8 @@ def test_scorecard_lists_plain_metrics_with_changes(con):
     assert [m["metric"] for m in result["metrics"]] == ["page_views"]   # the rest feed a KPI
     views = result["metrics"][0]
     assert (views["value"], views["period"]) == (500, "2025-03")
-    assert views["vs_previous"] == {"abs": 500, "pct": None, "label": "2025-02"}   # from 0: "new"
+    assert views["vs_previous"] == {"abs": 500, "pct": None, "label": "2025-02",
+                                   "base": 0}   # from 0: "new"
     assert views["history"][-2:] == [{"period": "2025-02", "value": 0}, {"period": "2025-03", "value": 500}]
 
 
@@ -309,7 +313,8 @@ def test_running_month_is_partial_and_compared_like_for_like(con):
     assert result["partial"] is True and leads["partial"] is True
     assert leads["value"] == 50
     # 10 April days against 1-10 March (40), not against all of March (124)
-    assert leads["vs_previous"] == pytest.approx({"abs": 10, "pct": 0.25, "label": "2025-03"})
+    assert leads["vs_previous"] == pytest.approx({"abs": 10, "pct": 0.25, "label": "2025-03",
+                                                   "base": 40})
     # On pace: 50 in 10 of 30 days against 100 x 10/30 = 33.3, on course for 150 (not a miss
     # of the whole month's target)
     assert leads["status"] == "healthy" and leads["missed_in_a_row"] == 0   # March was met
@@ -387,8 +392,9 @@ def test_kpi_card_from_values_by_label_does_not_mutate_its_inputs():
     assert [h["status"] for h in entry["history"][-3:]] == ["unhealthy", "unhealthy", "healthy"]
     assert (entry["value"], entry["target"], entry["status"], entry["missed_in_a_row"]) == \
         (45.0, 45, "healthy", 0)
-    assert entry["vs_previous"] == {"abs": -13.0, "pct": -13 / 58, "label": "2025-02"}
-    assert entry["vs_last_year"] == {"abs": None, "pct": None, "label": "2024-03"}
+    assert entry["vs_previous"] == {"abs": -13.0, "pct": -13 / 58, "label": "2025-02",
+                                   "base": 58.0}
+    assert entry["vs_last_year"] == {"abs": None, "pct": None, "label": "2024-03", "base": None}
 
 
 def test_running_month_with_monthly_data_is_compared_whole(con):
@@ -396,7 +402,8 @@ def test_running_month_with_monthly_data_is_compared_whole(con):
     result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 3, 20))
     conversion = card(result, "Conversion at least 3%")
     assert result["partial"] is True and conversion["partial"] is False
-    assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02"})
+    assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02",
+                                                        "base": 0.025})
     assert conversion["missed_in_a_row"] == 2
 
 
@@ -426,7 +433,7 @@ def test_period_the_data_leave_early_is_partial_and_compared_like_for_like(calls
     entry = card(kpis.scorecard(calls, "Sales", "2025-03", as_of=date(2025, 6, 15)), "Calls")
     assert (entry["partial"], entry["stale"], entry["value"]) == (True, False, 500)
     # 1-10 February also 500: flat, not "-64%" against all of February
-    assert entry["vs_previous"] == {"abs": 0.0, "pct": 0.0, "label": "2025-02"}
+    assert entry["vs_previous"] == {"abs": 0.0, "pct": 0.0, "label": "2025-02", "base": 500}
     assert entry["status"] == "healthy"           # 500 against 1,000 x 10/31
     assert entry["pace"]["target"] == pytest.approx(1000 * 10 / 31)
     assert entry["history"][-2] == {"period": "2025-02", "value": 1400, "target": 1000,
