@@ -115,3 +115,32 @@ def test_a_failure_inside_a_page_leaves_the_page_with_a_message(page_db, caplog,
     [record] = [r for r in caplog.records if r.name == "ui.errors"]
     assert isinstance(record.exc_info[1], ZeroDivisionError)
     assert "broken" in caplog.text, "the traceback, with the failing function, is in the log"
+
+
+def save_a_setting():
+    import streamlit as st
+
+    from kpi_logic import store
+    from ui import data, widgets
+    if st.button("Save", key="errors_save"):
+        try:
+            data.run(store.set_setting, "start_empty", "yes")
+            st.success("saved")
+        except Exception as exc:  # noqa: BLE001 - as a page shows it
+            widgets.show_error(exc)
+
+
+def test_a_write_that_finds_the_database_held_says_nothing_was_changed(page_db, held,
+                                                                      monkeypatch):
+    monkeypatch.setattr(data, "WRITE_WAIT_SECONDS", 0.5)
+    before = page_db.read_bytes()
+    at = AppTest.from_function(save_a_setting, default_timeout=TIMEOUT).run()
+    at.button(key="errors_save").click().run()
+    assert_no_traceback(at)
+    [warning] = [w.value for w in at.warning]
+    assert f"process {held.pid}" in warning
+    # Not "tries again by itself": rerunning the page would not repeat the click.
+    assert warning.endswith("Nothing was changed; this message says when to try again.")
+    assert not at.success
+    held()
+    assert page_db.read_bytes() == before

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,16 +70,30 @@ class Database:
         Raises DatabaseBusyError when the file or the turn stays taken."""
         wait = (WRITE_WAIT_SECONDS if writable else READ_WAIT_SECONDS) \
             if wait_seconds is None else wait_seconds
+        deadline = time.monotonic() + wait
+        while True:
+            self._take_turn(wait, writable)
+            opened = False
+            try:
+                with store.connect(self.path, read_only=not writable, migrate=migrate,
+                                   wait_seconds=0) as con:
+                    opened = True
+                    yield con
+                return
+            except DatabaseBusyError:
+                if opened or time.monotonic() >= deadline:
+                    raise
+            finally:
+                self.lock.release()
+            # Wait for the file without holding the turn: other sessions
+            # waiting behind us then learn who holds the file, not "us".
+            time.sleep(0.2)
+
+    def _take_turn(self, wait: float, writable: bool) -> None:
         turn = self.lock.acquire(timeout=TURN_WAIT_SECONDS) if wait else self.lock.acquire(False)
         if not turn:
             raise DatabaseBusyError(f"The database is in use by {THIS_DASHBOARD}.",
                                     holder=THIS_DASHBOARD, writing=writable)
-        try:
-            with store.connect(self.path, read_only=not writable, migrate=migrate,
-                               wait_seconds=wait) as con:
-                yield con
-        finally:
-            self.lock.release()
 
 
 @st.cache_resource
@@ -265,7 +280,11 @@ def ensure_demo_on_first_start() -> None:
     if editor and not has_data() and cached("setting", "start_empty") is None:
         from kpi_logic import demo
         with st.spinner("First start: loading the demo company..."):
-            run(demo.load_demo)
+            try:
+                run(demo.load_demo)
+            except DatabaseBusyError as exc:
+                # Nobody asked for this write: the page may retry it by itself.
+                raise DatabaseBusyError(str(exc), holder=exc.holder) from None
     if not has_data():
         return
     if cached("setting", "demo_loaded") and not cached("setting", "start_empty"):

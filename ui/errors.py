@@ -100,7 +100,8 @@ def _until_free(text: str, since: float, after_write: bool) -> None:
         st.success("The database is free again: nothing was changed, so try again now.",
                    icon=":material/check_circle:")
         return
-    now = busy_text(still.holder) if still.holder else text
+    # A probe that found another session's turn learnt nothing about the file.
+    now = text if still.holder in (None, data.THIS_DASHBOARD) else busy_text(still.holder)
     tail = ("Nothing was changed; this message says when to try again." if after_write
             else f"This page tries again every {RETRY_SECONDS} seconds by itself "
                  "and appears as soon as the file is free.")
