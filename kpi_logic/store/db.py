@@ -207,7 +207,7 @@ def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyCo
                 raise DatabaseBusyError(
                     f"The database {path} is in use by another Lodestar process"
                     + (f" ({holder})" if holder else "")
-                    + f" and stayed locked for {wait_seconds:.0f} s. Nothing was changed; "
+                    + f" and stayed locked for {wait_seconds:g} s. Nothing was changed; "
                     "try again in a moment.", holder=holder, writing=not read_only) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
