@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from .errors import BreakdownClash, InputError
+from .metric_names import check_metric_names
 from .history_definitions import FromHistory, metrics_from_history
 from .reading import RawTable
 from .store import quote_identifier, staging
@@ -118,6 +119,7 @@ def _refused_or_checked(con, raw: RawTable, layout: Layout, source: HistorySourc
                                            campaign=bool(layout.campaign))
     if checks["bad"]:
         _refuse_bad_values(con, raw, layout, source)
+    check_metric_names(con, raw, source, checks["metrics"])
     repeated, clashes = writes_history.duplicate_keys(con, checks)
     if clashes:
         _refuse_conflicts(con, raw, source)
@@ -149,12 +151,12 @@ def _refuse_bad_values(con, raw: RawTable, layout: Layout, source: HistorySource
         where = f"row {line}, column"
         if bad_date:
             cell = (text.get(layout.date) or "").strip()
-            what = f"'{cell}' is not a date" if cell else "the date is empty"
+            what = staging.refused_cell(con, cell, "date") if cell else "the date is empty"
             problems.append(f"{where} '{header(raw, layout.date)}': {what}")
         if bad_value:
             column = layout.values[part]
-            problems.append(f"{where} '{header(raw, column)}': '{text.get(column)}' is not "
-                            "a number")
+            problems.append(f"{where} '{header(raw, column)}': "
+                            f"{staging.refused_cell(con, text.get(column), 'number')}")
         if no_metric:
             problems.append(f"{where} '{header(raw, layout.metric)}': the metric name is empty")
     raise InputError(f"{total} cell(s) cannot be read; correct them and import again",

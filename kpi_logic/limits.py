@@ -13,7 +13,7 @@ MAX_FILE_BYTES = 2 * 1024 ** 3        # the CLI; the dashboard's upload cap is i
 MAX_ROWS = 20_000_000                 # data rows of one file or sheet
 MAX_COLUMNS = 2_000                   # a wide file of 1,999 metrics; Excel allows 16,384
 MAX_CELL_CHARS = 32_767               # Excel's own limit for a cell
-MAX_NEW_METRICS = 10_000              # metrics one file may define from its history
+MAX_METRICS_PER_FILE = 10_000         # different metrics in one history table
 
 # CSV. The header must lie within the first SNIFF_BYTES (2,000 columns of 128 characters).
 SNIFF_BYTES = 256 * 1024

@@ -143,3 +143,16 @@ def conflicting_duplicates(con: duckdb.DuckDBPyConnection, source: HistorySource
         from paired p join cells c on c.line = p.other_line and {same.format(a='c', b='p')}
         order by p.first_line limit ?""", [*params, limit]).fetchall()
     return [r[:8] for r in rows], (rows[0][8] if rows else 0)
+
+
+def metric_lines(con: duckdb.DuckDBPyConnection, source: HistorySource,
+                 names: list[str]) -> list[tuple[str, int, str]]:
+    """(metric key, first line, name as written) of each of `names` in a long
+    table's metric column, in line order, for a refusal message."""
+    column = quote_identifier(source.metric_column)
+    return con.execute(f"""
+        select name, min(line), arg_min(written, line) from (
+            select {metric_name_sql(column)} as name, _line as line, {column} as written
+            from {quote_identifier(source.table)}) as named
+        where name in (select unnest(?::varchar[]))
+        group by name order by 2""", [names]).fetchall()
