@@ -348,10 +348,9 @@ def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> 
     problems = []
     for name, column in layout.roles.items():
         for line in frame.loc[frame[f"{name}__bad"], "_line"]:
-            what = "a number" if types.get(name) == "number" else "a date"
+            text = writes.raw_cells(con, raw.table, [line], [column])[line][0]
             problems.append(f"row {line}, column '{header(raw, column)}': "
-                            f"'{writes.raw_cells(con, raw.table, [line], [column])[line][0]}' "
-                            f"is not {what}")
+                            f"{staging.refused_cell(con, text, types.get(name))}")
     if problems:
         raise InputError("some cells cannot be read; correct them and import again",
                          file=raw.file, sheet=raw.sheet, problems=sorted(problems))
