@@ -18,7 +18,7 @@ from .coverage import Coverage, cadence_words, coverages, period_coverage
 from .errors import InputError
 from .formulas import formula_components, with_components  # noqa: F401  (re-exported)
 from .model import TOO_MANY_KPIS, KPI, KeyResult, Metric
-from .periods import as_date, parse_period
+from .periods import as_of_or_today, parse_period
 from .rollups import rolled_up
 from .store import definitions
 
@@ -139,7 +139,7 @@ def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = No
 
     Refuses an unknown department (InputError listing the known ones).
     """
-    as_of = as_date(as_of) if as_of else date.today()
+    as_of = as_of_or_today(as_of)
     every = definitions.load_metrics(con)
     kpis, key_results = definitions.load_kpis(con), definitions.load_key_results(con)
     metrics = every

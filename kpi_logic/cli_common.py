@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import store
 from .errors import InputError
+from .model import FIRST_DATE, LAST_DATE
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 
@@ -93,9 +94,13 @@ def parsed_date(text: str | None, flag: str = "--as-of") -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Refused(f"{flag} '{text}' is not a date; write it as YYYY-MM-DD") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise Refused(f"{flag} {text} is outside the dates Lodestar works with, "
+                      f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}")
+    return day
 
 
 def reading(db):

@@ -20,7 +20,7 @@ from .coverage import Coverage, coverages, is_flow, period_coverage
 from .errors import InputError
 from .model import DEFAULT_TOLERANCE, KPI, KPI_PERIODS, TARGET_KINDS, TOO_MANY_KPIS, Metric, Target
 from .numbers import is_missing
-from .periods import (as_date, parse_period, period_end, period_label, period_start,
+from .periods import (as_of_or_today, parse_period, period_end, period_label, period_start,
                       previous_period, same_period_last_year)
 from .rollups import rolled_up
 from .store.definitions import load_key_results, load_kpis, load_metrics, load_targets
@@ -245,7 +245,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, department: str, period: str | Non
     ignored. Refuses an unknown department, a period that is not a
     month/quarter/year, and a period that starts after as_of (InputError).
     """
-    as_of = as_date(as_of) if as_of else date.today()
+    as_of = as_of_or_today(as_of)
     metrics = load_metrics(con)
     every_kpi, key_results = load_kpis(con), load_key_results(con)
     department = resolved_department(department, known_departments(metrics, every_kpi, key_results))

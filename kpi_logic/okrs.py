@@ -19,7 +19,7 @@ from .errors import InputError
 from .formulas import formula_metrics, formula_values, parse_formula
 from .model import KeyResult, Metric
 from .numbers import is_missing
-from .periods import as_date, period_start
+from .periods import as_date, as_of_or_today, period_start
 from .rollups import rolled_up
 from .store.definitions import load_key_results, load_kpis, load_metrics
 
@@ -258,7 +258,7 @@ def okr_report(con: duckdb.DuckDBPyConnection, department: str | None = None,
     result not started yet has no data. Refuses an unknown department
     (InputError listing the known ones).
     """
-    as_of = as_date(as_of) if as_of else date.today()
+    as_of = as_of_or_today(as_of)
     metrics = load_metrics(con)
     key_results = [replace(kr, department=kr_department(kr, metrics)) for kr in load_key_results(con)]
     if department is not None:

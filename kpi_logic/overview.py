@@ -17,6 +17,7 @@ from . import okrs as okr_rules
 from .catalogue import kpi_department
 from .coverage import Coverage, cadence_words, coverages
 from .model import KPI, Metric
+from .periods import as_of_or_today
 from .store import freshness
 from .store.definitions import load_kpis, load_metrics
 
@@ -156,7 +157,7 @@ def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]
 def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
     """{as_of, data_through, departments, objectives, alerts} for the home page; data
     after as_of are ignored."""
-    as_of = as_of or date.today()
+    as_of = as_of_or_today(as_of)
     metrics = load_metrics(con)
     covered = coverages(con, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
     through = [c.data_through for c in covered.values() if c.data_through]

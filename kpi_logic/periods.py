@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from .errors import InputError
-from .model import GRAINS
+from .model import FIRST_DATE, GRAINS, LAST_DATE
 
 _MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 _LABEL_FORMS = ("use 2025-03-01 (day), 2025-W09 (week), 2025-03 (month), "
@@ -35,6 +35,22 @@ def as_date(value) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def in_range(value, what: str = "the date") -> date:
+    """`value` as a date, refused (InputError) outside the one accepted range,
+    FIRST_DATE to LAST_DATE: every period, comparison and chart is defined inside it."""
+    day = as_date(value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise InputError(f"{what} {day.isoformat()}: outside the dates Lodestar works with, "
+                         f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}.")
+    return day
+
+
+def as_of_or_today(as_of=None) -> date:
+    """The day a report is looked from: `as_of` (refused outside the accepted range),
+    default today."""
+    return in_range(as_of, "the as-of date") if as_of else date.today()
 
 
 def _checked(grain: str) -> str:
@@ -155,7 +171,8 @@ def parse_period(label: str) -> tuple[str, date, date]:
                 start = _start_from(grain, tuple(int(g) for g in match.groups()))
             except ValueError as exc:
                 raise InputError(f"period '{text}' does not exist ({exc}): {_LABEL_FORMS}.") from None
-            return grain, start, period_end(start, grain)
+            in_range(start, f"period '{text}' starts on")
+            return grain, start, in_range(period_end(start, grain), f"period '{text}' ends on")
     raise InputError(f"'{text}' is not a period: {_LABEL_FORMS}.")
 
 

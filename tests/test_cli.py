@@ -317,3 +317,16 @@ def test_reading_a_database_that_does_not_exist_is_refused_and_creates_nothing(t
     assert done.returncode == 2
     assert "no Lodestar database" in done.stderr
     assert not missing.parent.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("scorecard", "--department", "Marketing", "--period", "9999-12"),
+    ("scorecard", "--department", "Marketing", "--as-of", "9999-12-31"),
+    ("okrs", "--as-of", "0001-01-01"),
+    ("report", "--page", "overview", "--as-of", "9999-12-31", "--out", "x.png"),
+])
+def test_a_far_date_on_the_command_line_is_refused_not_a_crash(loaded, args):
+    done = run(loaded, *args)
+    assert done.returncode == 2, done.stderr
+    assert "outside the dates Lodestar works with, 1900-01-01 to 2199-12-31" in done.stderr
+    assert "Traceback" not in done.stderr

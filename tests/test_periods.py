@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from kpi_logic.errors import InputError
-from kpi_logic.periods import (parse_period, period_end, period_label,
+from kpi_logic.periods import (as_of_or_today, parse_period, period_end, period_label,
                                period_start, period_starts, previous_period,
                                same_period_last_year)
 
@@ -93,3 +93,24 @@ def test_unknown_grain_is_refused():
         period_start(date(2025, 1, 1), "fortnight")
 
 
+
+
+@pytest.mark.parametrize("label", ["9999-12", "1899-12", "2200", "2200-Q1", "1899-12-31", "0001-01"])
+def test_period_outside_the_accepted_dates_is_refused(label):
+    with pytest.raises(InputError, match="outside the dates Lodestar works with, 1900-01-01 to 2199-12-31"):
+        parse_period(label)
+
+
+@pytest.mark.parametrize("label, end", [("2199-12", date(2199, 12, 31)), ("2199", date(2199, 12, 31)),
+                                        ("1900-01", date(1900, 1, 31)), ("2199-W52", date(2199, 12, 29))])
+def test_periods_at_the_edges_of_the_accepted_dates(label, end):
+    grain, start, last = parse_period(label)
+    assert last == end
+    assert previous_period(start, grain) < start and same_period_last_year(start, grain) < start
+
+
+def test_as_of_outside_the_accepted_dates_is_refused():
+    with pytest.raises(InputError, match="the as-of date 9999-12-31: outside"):
+        as_of_or_today(date(9999, 12, 31))
+    assert as_of_or_today(None) == date.today()
+    assert as_of_or_today("2199-12-31") == date(2199, 12, 31)
