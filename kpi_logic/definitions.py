@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .errors import InputError
-from .model import (AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS, KeyResult,
-                    KPI, Launch, Metric, Target)
+from .model import (AGGREGATIONS, DIRECTIONS, FIRST_DATE, KPI_PERIODS, LAST_DATE, TARGET_KINDS,
+                    UNITS, KeyResult, KPI, Launch, Metric, Target)
 
 # Column types per kind: the importer parses "number" and "date" columns in SQL
 # with the same rules as history values, so "3%" and "100,000" mean one thing.
@@ -172,6 +172,10 @@ def metric_definitions(frame: pd.DataFrame, source: Source) -> list[Metric]:
     for row in _rows(frame):
         if not _required(row, ("metric",), problems):
             continue
+        if not has_letter(_metric(row)):
+            problems.add(row["_line"], "metric", f"'{_text(row['metric'])}' is not a metric name: "
+                         f"it has no letter (it would be stored as '{_metric(row)}')")
+            continue
         metrics.append(Metric(
             name=_metric(row), department=_text(row.get("department")),
             unit=_choice(row, "unit", "number", problems),
@@ -193,6 +197,12 @@ def _known_metric(row, column: str, metrics: Mapping[str, Metric], problems: _Pr
                      "history first")
         return False
     return True
+
+
+def has_letter(name: str) -> bool:
+    """True when a metric name holds a letter (of any alphabet): "-1" or "3.5" would
+    lose their meaning as keys ("1", "3_5"), so they are no metric names."""
+    return any(character.isalpha() for character in name)
 
 
 def metric_key(text: str) -> str:
@@ -321,6 +331,10 @@ def target_definitions(frame: pd.DataFrame, source: Source, kpis: list[KPI]) -> 
             problems.add(row["_line"], "period",
                          f"'{_text(row['period'])}' is not a period like 2025-03, 2025-Q1 or 2025")
             continue
+        if not FIRST_DATE.year <= int(label[:4]) <= LAST_DATE.year:
+            problems.add(row["_line"], "period", f"'{_text(row['period'])}' is outside the years "
+                         f"Lodestar accepts ({FIRST_DATE.year} to {LAST_DATE.year})")
+            continue
         targets.append(Target(kpi=kpi.title, period=label, target=_number(row["target"])))
         lines.append(row["_line"])
     problems.raise_if_any(source, "targets")
@@ -365,13 +379,29 @@ def key_result_definitions(frame: pd.DataFrame, source: Source,
     return results
 
 
+def _launch_targets_ok(row, problems: _Problems) -> bool:
+    """A conversion target is a share above 0 and at most 1 (100%); a CAC target an
+    amount above 0. Adds a problem for each that is not."""
+    conversion, cac = _number(row.get("conversion_target")), _number(row.get("cac_target"))
+    if conversion is not None and not 0 < conversion <= 1:
+        problems.add(row["_line"], "conversion_target", "must be a share above 0% and at most "
+                     "100%, written like 3% or 0.03")
+    if cac is not None and not cac > 0:
+        problems.add(row["_line"], "cac_target", "must be an amount above 0: the most a new "
+                     "customer may cost")
+    return (conversion is None or 0 < conversion <= 1) and (cac is None or cac > 0)
+
+
 def launch_definitions(frame: pd.DataFrame, source: Source) -> list[Launch]:
-    """Marketing launches. Refuses a missing name or date and names used twice."""
+    """Marketing launches. Refuses a missing name or date, a conversion target
+    outside (0, 1], a CAC target not above 0, and names used twice."""
     _check_columns(frame, "launches", source)
     problems, launches, lines = _Problems(), [], []
     for row in _rows(frame):
         ok = _required(row, ("launch",), problems)
         if not (_required(row, ("launch_date",), problems, _date) and ok):
+            continue
+        if not _launch_targets_ok(row, problems):
             continue
         launches.append(Launch(
             launch=_text(row["launch"]), launch_date=_date(row["launch_date"]),

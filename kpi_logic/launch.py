@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -127,16 +128,22 @@ class LaunchAnalysis:
     campaigns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CAMPAIGN_COLUMNS))
 
 
-def chosen_launch(launches: list[Launch], name: str | None = None) -> Launch:
-    """The launch called `name`, else the latest by launch date. Refuses none defined
-    and an unknown name (InputError listing the known ones)."""
+def chosen_launch(launches: list[Launch], name: str | None = None,
+                  today: date | None = None) -> Launch:
+    """The launch called `name`, else the latest that has started by `today`
+    (default: today), else the soonest to come: a launch planned for years ahead
+    never hides the one running. Refuses none defined and an unknown name
+    (InputError listing the known ones)."""
     if not launches:
         raise InputError("No launch is defined yet: import a launches file or sheet with the "
                          "columns launch and launch_date (optionally department, "
                          "conversion_target, cac_target).")
     if name is None:
         dated = [l for l in launches if l.launch_date is not None]
-        return max(dated, key=lambda l: l.launch_date) if dated else launches[-1]
+        started = [l for l in dated if l.launch_date <= (today or date.today())]
+        if started:
+            return max(started, key=lambda l: l.launch_date)
+        return min(dated, key=lambda l: l.launch_date) if dated else launches[-1]
     for launch in launches:
         if launch.launch == name:
             return launch

@@ -10,16 +10,12 @@ or amounts mistaken for metric names would otherwise define each one.
 """
 from __future__ import annotations
 
+from .definitions import has_letter
 from .errors import InputError
 from .limits import MAX_METRICS_PER_FILE
 from .reading import RawTable
 from .store import history_refusals
 from .store.writes_history import HistorySource
-
-
-def has_letter(name: str) -> bool:
-    """True when a metric name holds a letter (of any alphabet)."""
-    return any(character.isalpha() for character in name)
 
 
 def check_metric_names(con, raw: RawTable, source: HistorySource, names: list[str]) -> None:
