@@ -21,6 +21,11 @@ from .errors import InputError
 # or (operator, left, right) with operator one of + - * /.
 Node = tuple
 
+# Past these a formula is refused, never computed: Python's recursion (the parser,
+# the evaluator, formula metrics built on formula metrics) stays far from its limit.
+MAX_FORMULA_DEPTH = 50        # parentheses or signs inside one another; formula metrics on formula metrics
+MAX_FORMULA_OPERATORS = 200   # + - * / in one formula
+
 _TOKEN = re.compile(r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?![\w.]))"
                     r"|(?P<name>\d*[^\W\d]\w*)|(?P<op>[-+*/()]))")
 _WORD = re.compile(r"[^\s()+\-*/]+")
@@ -57,9 +62,14 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
+def _shown(text: str) -> str:
+    """A formula for a message: at most 80 characters."""
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _syntax_error(text: str, position: int, what: str) -> InputError:
     return InputError(
-        f"formula '{text}' cannot be read at character {position}: {what}. "
+        f"formula '{_shown(text)}' cannot be read at character {position}: {what}. "
         "Use metric names, numbers, + - * / and parentheses, e.g. 'purchases / visitors'.")
 
 
@@ -71,6 +81,19 @@ class _Parser:
         self.text = text
         self.tokens = _tokens(text)
         self.at = 0
+        self.depth = 0
+        operators = sum(1 for kind, value, _ in self.tokens if kind == "op" and value in "+-*/")
+        if operators > MAX_FORMULA_OPERATORS:
+            raise InputError(f"formula '{_shown(text)}' has {operators:,} operators; Lodestar "
+                             f"computes formulas of at most {MAX_FORMULA_OPERATORS}. Build it from "
+                             "smaller formula metrics.")
+
+    def deeper(self, position: int) -> None:
+        """One more level of parentheses or signs; refuses more than MAX_FORMULA_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_FORMULA_DEPTH:
+            raise _syntax_error(self.text, position, f"parentheses and signs go more than "
+                                f"{MAX_FORMULA_DEPTH} levels deep, more than Lodestar computes")
 
     def peek(self) -> tuple[str, str, int]:
         return self.tokens[self.at]
@@ -104,8 +127,9 @@ class _Parser:
     def unary(self) -> Node:
         kind, value, _ = self.peek()
         if kind == "op" and value in ("-", "+"):
-            self.take()
+            self.deeper(self.take()[2])
             inner = self.unary()
+            self.depth -= 1
             return ("neg", inner) if value == "-" else inner
         return self.atom()
 
@@ -116,7 +140,9 @@ class _Parser:
         if kind == "name":
             return ("metric", metric_name(value))
         if kind == "op" and value == "(":
+            self.deeper(position)
             tree = self.expression()
+            self.depth -= 1
             closing = self.take()
             if closing[1] != ")":
                 raise _syntax_error(self.text, closing[2], "a ')' is missing")
@@ -229,25 +255,51 @@ def _uses(metrics: Mapping[str, str | None]) -> dict[str, frozenset[str]]:
 
 
 def _cycles(uses: Mapping[str, frozenset[str]]) -> list[list[str]]:
-    """Each distinct cycle once, as a path that starts and ends at the same name."""
+    """Each distinct cycle once, as a path that starts and ends at the same name.
+    A walk with its own stack: a chain of thousands of formula metrics is no
+    deeper for it than one."""
     found, seen, state = [], set(), {}
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = "open"
-        for used in sorted(uses.get(name, ())):
-            if state.get(used) == "open":
+    for root in sorted(uses):
+        if root in state:
+            continue
+        state[root], path = "open", [root]
+        stack = [iter(sorted(uses.get(root, ())))]
+        while stack:
+            used = next(stack[-1], None)
+            if used is None:
+                state[path.pop()] = "done"
+                stack.pop()
+            elif state.get(used) == "open":
                 cycle = path[path.index(used):] + [used]
                 if frozenset(cycle) not in seen:
                     seen.add(frozenset(cycle))
                     found.append(cycle)
             elif used not in state:
-                visit(used, path + [used])
-        state[name] = "done"
-
-    for name in sorted(uses):
-        if name not in state:
-            visit(name, [name])
+                state[used] = "open"
+                path.append(used)
+                stack.append(iter(sorted(uses.get(used, ()))))
     return found
+
+
+def _chain_depths(uses: Mapping[str, frozenset[str]]) -> dict[str, int]:
+    """How many formula metrics deep each formula metric is built (1: its formula
+    names base metrics only). Cycles are left to _cycles: a name met again on
+    the walk counts as no depth. Same explicit-stack walk as _cycles."""
+    depth: dict[str, int] = {}
+    for root in sorted(uses):
+        if root in depth:
+            continue
+        path, stack = [root], [iter(sorted(uses[root]))]
+        while stack:
+            used = next(stack[-1], None)
+            if used is None:
+                name = path.pop()
+                stack.pop()
+                depth[name] = 1 + max((depth.get(u, 0) for u in uses[name]), default=0)
+            elif used in uses and used not in depth and used not in path:
+                path.append(used)
+                stack.append(iter(sorted(uses[used])))
+    return depth
 
 
 def formula_problems(metrics: Mapping[str, str | None]) -> list[str]:
@@ -268,10 +320,21 @@ def formula_problems(metrics: Mapping[str, str | None]) -> list[str]:
             problems.append(
                 f"metric '{name}': formula '{str(text).strip()}' uses unknown metric '{unknown}'. "
                 "Define it in the metrics file or correct the name.")
-    for cycle in _cycles(_uses(metrics)):
+    uses = _uses(metrics)
+    cycles = _cycles(uses)
+    for cycle in cycles:
         problems.append(
             f"metric '{cycle[0]}': formulas refer to each other in a circle "
-            f"({' -> '.join(cycle)}), so none of them can be computed. Break the circle.")
+            f"({' -> '.join(cycle[:10])}{' -> ...' if len(cycle) > 10 else ''}), so none of them "
+            "can be computed. Break the circle.")
+    deepest = [] if cycles else sorted(
+        ((d, n) for n, d in _chain_depths(uses).items() if d > MAX_FORMULA_DEPTH), reverse=True)
+    if deepest:
+        depth, name = deepest[0]
+        problems.append(
+            f"metric '{name}': its formula builds on formula metrics {depth:,} levels deep; "
+            f"Lodestar computes at most {MAX_FORMULA_DEPTH} levels. Let formulas use base "
+            f"metrics more directly ({len(deepest):,} metric(s) are past the limit).")
     return problems
 
 
