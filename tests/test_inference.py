@@ -206,6 +206,15 @@ def test_one_currency_cell_among_plain_numbers_does_not_make_money(con):
                            "unit needs more than half of the values to carry its sign")
 
 
+def test_marks_are_counted_per_metric_however_its_name_is_written(con):
+    text = (b"date,metric,value\n2025-03-01,Signups,40\n2025-03-02,signups,$1400\n"
+            b"2025-03-03,SIGNUPS,38\n2025-03-04, signups ,45\n2025-03-05,signups,50\n")
+    [result] = import_files(con, [(text, "signups.csv")])
+    assert load_metrics(con)["signups"].unit == "number"
+    [note] = [n for n in result.notes if n.startswith("signups:")]
+    assert note.startswith("signups: 1 of 5 values carry a currency sign (row 3: '$1400')")
+
+
 @pytest.mark.parametrize("marks, unit, says", [
     (Marks(10, currency=6), "currency", None),
     (Marks(10, currency=5, currency_example=(3, "$5")), "number", "5 of 10 values carry a "

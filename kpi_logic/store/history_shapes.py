@@ -9,13 +9,14 @@ import duckdb
 # Changes are measured within a series (one channel, region or campaign); a
 # metric broken down into thousands of them is judged on a few, so the sort
 # that pairs each value with the one before stays small on a 10M-row import.
-SERIES_PER_METRIC = 8
+SERIES_PER_METRIC = 4
 
-# DuckDB-only on purpose: min(x, n) (the n smallest) and list_contains pick
-# the series without sorting every row; hash() names a series by its parts.
+# DuckDB-only on purpose: min(distinct x, n) (the n smallest) picks series without
+# sorting every row; hash() names a series by its parts. `kept` is not
+# materialized: scanning observations twice is cheaper than copying it.
 _SHAPES = """
-with kept as (
-    select metric, dimension, campaign, obs_date, value
+with kept as not materialized (
+    select metric, hash(dimension, campaign) as series, obs_date, value
     from observations
     where superseded_by is null and metric in (select unnest(?::varchar[]))
 ),
@@ -23,15 +24,15 @@ facts as (
     select metric, count(*) as n_values, count(distinct obs_date) as dates,
            min(value) as low, max(value) as high,
            count(*) filter (where value = 0) as zeros,
-           min(hash(dimension, campaign), ?) as picked
+           min(distinct series, ?) as picked
     from kept group by metric
 ),
+picked as (select metric, unnest(picked) as series from facts),
 paired as (
     select k.metric, k.obs_date - lag(k.obs_date) over w as gap_days,
            abs(k.value - lag(k.value) over w) / nullif(abs(lag(k.value) over w), 0) as change
-    from kept k join facts f on k.metric = f.metric
-    where list_contains(f.picked, hash(k.dimension, k.campaign))
-    window w as (partition by k.metric, k.dimension, k.campaign order by k.obs_date)
+    from kept k join picked p on k.metric = p.metric and k.series = p.series
+    window w as (partition by k.metric, k.series order by k.obs_date)
 ),
 changes as (
     select metric, count(change) as steps,

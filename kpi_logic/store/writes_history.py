@@ -288,32 +288,43 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
     dept = quote_identifier(source.department) if source.department else "null"
     selects, params = [], []
     for column, name in source.values:
-        metric = metric_sql(source, name, params)
-        if name is None:
-            metric = metric_name_sql(metric)
         text = quote_identifier(column)
-        selects.append(f"select {metric} as metric, _line, {text} as text, "
-                       f"nullif(trim({dept}), '') as department "
+        selects.append(f"select {metric_sql(source, name, params)} as metric, _line, "
+                       f"{text} as text, nullif(trim({dept}), '') as department "
                        f"from {quote_identifier(source.table)} "
                        f"where not {staging.missing_sql(text)}")
     signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
-    odd = "try_cast(text as double) is null"   # plain numbers skip the sign checks
+    kinds = {"percent": "strpos(text, '%') > 0", "currency": f"({signs})"}
+    firsts = ", ".join(f"min(_line) filter (where {k}) as {k}_line, "
+                       f"arg_min(text, _line) filter (where {k}) as {k}_text"
+                       for k in (*kinds, "plain"))
+    picked = ", ".join(f"min({k}_line), arg_min({k}_text, {k}_line)" for k in (*kinds, "plain"))
+    # Counted per metric cell as written, then per metric key: a long table
+    # has few distinct names, so each is normalised once, not once a row.
     rows = con.execute(f"""
         with cells as ({' union all '.join(selects)}),
         marked as (
-            select metric, _line, text, department, {odd} and strpos(text, '%') > 0 as percent,
-                   {odd} and ({signs}) as currency
-            from cells where metric in (select unnest(?::varchar[]))
+            select metric, _line, text, department,
+                   coalesce(try_cast(text as double) is null and {kinds['percent']}, false)
+                       as percent,
+                   coalesce(try_cast(text as double) is null and {kinds['currency']}, false)
+                       as currency
+            from cells
+        ),
+        written as (
+            select metric, count(*) as cells, count(*) filter (where percent) as percents,
+                   count(*) filter (where currency) as currencies, {firsts.replace(
+                       "where plain", "where not percent and not currency")},
+                   min(department) as first_department, max(department) as last_department
+            from marked group by metric
         )
-        select metric, count(*), count(*) filter (where percent),
-               count(*) filter (where currency),
-               arg_min([_line::varchar, text], _line) filter (where percent),
-               arg_min([_line::varchar, text], _line) filter (where currency),
-               arg_min([_line::varchar, text], _line) filter (where not percent and not currency),
-               min(department), max(department)
-        from marked group by metric""", [*params, names]).fetchall()
-    return {r[0]: (r[1], r[2], r[3], *(_example(e) for e in r[4:7]), r[7], r[8]) for r in rows}
+        select {metric_name_sql('metric')} as name, sum(cells), sum(percents), sum(currencies),
+               {picked}, min(first_department), max(last_department)
+        from written group by name
+        having name in (select unnest(?::varchar[]))""", [*params, names]).fetchall()
+    return {r[0]: (int(r[1]), int(r[2]), int(r[3]), *(_example(r[i], r[i + 1]) for i in (4, 6, 8)),
+                   r[10], r[11]) for r in rows}
 
 
-def _example(pair: list | None) -> tuple[int, str] | None:
-    return (int(pair[0]), pair[1]) if pair else None
+def _example(line: int | None, text: str | None) -> tuple[int, str] | None:
+    return None if line is None else (int(line), text)
