@@ -65,7 +65,16 @@ def trend_frame(kpi: dict) -> pd.DataFrame:
         margin = abs(target) * tolerance
         low, high = ((target, target + margin) if kpi.get("target_kind") == "max"
                      else (target - margin, target))
-        value = point.get("value")
+        value, unit = point.get("value"), kpi.get("unit", "number")
+        value_text = fmt.format_value(value, unit)
+        # A partial period of a flow is drawn where it is heading (its pace), not as a
+        # fall to the days so far; the tooltip gives both.
+        pace = point.get("pace") or {}
+        if not fmt.is_missing(pace.get("projected")):
+            value_text += f" so far, on pace for {fmt.format_value(pace['projected'], unit)}"
+            value = pace["projected"]
+        elif point.get("partial"):
+            value_text += " so far"
         rows.append({
             "period": point["period"], "label": fmt.human_period(point["period"]),
             "start": pd.Timestamp(start), "end": pd.Timestamp(end + timedelta(days=1)),
@@ -73,11 +82,11 @@ def trend_frame(kpi: dict) -> pd.DataFrame:
             "value": np.nan if fmt.is_missing(value) else float(value),
             "target": target, "band_low": low, "band_high": high,
             "status": fmt.status_badge(point.get("status")),
-            "value_text": fmt.format_value(value, kpi.get("unit", "number")),
-            "target_text": fmt.format_value(target, kpi.get("unit", "number")),
+            "partial": bool(point.get("partial")),
+            "value_text": value_text, "target_text": fmt.format_value(target, unit),
         })
     columns = ["period", "label", "start", "end", "mid", "value", "target", "band_low",
-               "band_high", "status", "value_text", "target_text"]
+               "band_high", "status", "partial", "value_text", "target_text"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -112,11 +121,15 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
         x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2="band_high:Q")
     target = steps.mark_line(interpolate="step-after", color=INK, strokeDash=[6, 4],
                              strokeWidth=1.5).encode(x="x:T", y="target:Q")
-    base = alt.Chart(frame).encode(x=alt.X("mid:T", axis=x_axis))
+    complete = frame[~frame["partial"]]
+    base = alt.Chart(complete).encode(x=alt.X("mid:T", axis=x_axis))
     line = base.mark_line(color="#374151", strokeWidth=2).encode(
         y=alt.Y("value:Q", axis=y, scale=alt.Scale(zero=False)))
+    # A partial period (its data end early) is a hollow point on a dashed line.
+    dashed = alt.Chart(_partial_tail(frame)).mark_line(
+        color="#374151", strokeWidth=2, strokeDash=[4, 3]).encode(x="mid:T", y="value:Q")
     kinds = list(KPI_ORDER)
-    points = base.mark_point(size=70, filled=True, opacity=1).encode(
+    encoding = dict(
         y="value:Q",
         color=alt.Color("status:N", scale=status_scale(kinds), title=None,
                         legend=alt.Legend() if legend else None),
@@ -127,13 +140,27 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
                  alt.Tooltip("value_text:N", title="Value"),
                  alt.Tooltip("target_text:N", title="Target"),
                  alt.Tooltip("status:N", title="Status")])
-    layers = [band, target, line, points]
+    points = base.mark_point(size=70, filled=True, opacity=1).encode(**encoding)
+    hollow = alt.Chart(frame[frame["partial"]]).mark_point(
+        size=70, filled=False, strokeWidth=2, opacity=1).encode(x="mid:T", **encoding)
+    layers = [band, target, line, dashed, points, hollow]
     if len(frame):
         end = target_steps(frame).iloc[[-1]].assign(text=lambda f: "Target " + f["target_text"])
         layers.append(alt.Chart(end).mark_text(align="right", dy=-7, fontSize=11, color=INK)
                       .encode(x="x:T", y="target:Q", text="text:N"))
     chart = alt.layer(*layers).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
+
+
+def _partial_tail(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last complete point with a value and the partial points after it, for the
+    dashed end of a trend line; empty when no period is partial."""
+    if not frame["partial"].any():
+        return frame.iloc[0:0]
+    first_partial = int(np.flatnonzero(frame["partial"].to_numpy())[0])
+    before = frame.iloc[:first_partial]
+    before = before[before["value"].notna()]
+    return pd.concat([before.iloc[-1:], frame.iloc[first_partial:]])
 
 
 def sparkline(history: list[dict], *, width: int = 140, height: int = 36,
@@ -157,13 +184,13 @@ def _pace_tone(progress: object, expected: object) -> str:
     if float(progress) >= 1:
         return "Target reached"
     if not fmt.is_missing(expected) and float(expected) >= 1:
-        return "Ended short"          # the deadline has passed: no pace left to be on
+        return "Missed"               # the deadline has passed: no pace left to be on
     if fmt.is_missing(expected) or float(progress) >= float(expected):
         return "On pace"
     return "Behind pace"
 
 
-PACE_COLOURS = alt.Scale(domain=["On pace", "Behind pace", "Target reached", "Ended short",
+PACE_COLOURS = alt.Scale(domain=["On pace", "Behind pace", "Target reached", "Missed",
                                  "No data"],
                          range=[fmt.GOOD, fmt.WARN, fmt.ACHIEVED, fmt.BAD, fmt.NEUTRAL])
 

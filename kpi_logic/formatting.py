@@ -323,7 +323,7 @@ def measured_note(kr: dict) -> str | None:
         return None
     if measured["kind"] == "total":
         return f"total since {human_date(measured['from'])}"
-    if measured["kind"] == "latest":
+    if measured["kind"] == "latest" or measured["from"] == measured["to"]:
         return f"latest, {human_date(measured['to'])}"
     days = (date.fromisoformat(measured["to"]) - date.fromisoformat(measured["from"])).days + 1
     return f"last {days} days to {human_date(measured['to'])}"

@@ -168,7 +168,10 @@ def measured_span(kind: str, start: date, values: pd.Series) -> dict | None:
     if values.empty:
         return None
     last = values.index[-1]
-    first = {"total": start, "latest": last}.get(kind, max(start, last - timedelta(TRAILING_DAYS - 1)))
+    if kind == "trailing":      # the first date with data in the last TRAILING_DAYS days
+        first = min(d for d in values.index if d > last - timedelta(TRAILING_DAYS))
+    else:
+        first = start if kind == "total" else last
     return {"kind": kind, "from": first.isoformat(), "to": last.isoformat()}
 
 

@@ -75,16 +75,21 @@ def scorecard_parts(data: dict, title: str | None) -> list:
                               subtitleColor=MUTED, subtitleFontSize=12))
         for k in kpis if k.get("history")]
     if trends:
-        parts += [section("Trend against target"), legend_line(), _grid(trends, 2)]
+        partial = any(h.get("partial") for k in kpis for h in k.get("history") or [])
+        parts += [section("Trend against target"), legend_line(partial), _grid(trends, 2)]
     if data.get("metrics"):
         parts += [section("Plain metrics (not linked to a KPI or key result)"),
                   metric_table(data["metrics"])]
     return parts
 
 
-def legend_line() -> alt.LayerChart:
-    """One key for all trend charts, so each chart can use its width for data."""
-    canvas = Canvas(26)
+def legend_line(partial: bool = False) -> alt.LayerChart:
+    """One key for all trend charts, so each chart can use its width for data; a
+    second line explains hollow points when a period is partial."""
+    canvas = Canvas(50 if partial else 26)
+    if partial:
+        canvas.text(0, 41, "○ ‑ ‑ so far: a period the data leave early (a summed KPI is drawn "
+                    "where its pace leads)", size=13, colour=charts.INK)
     x = 0
     for status, shape in (("healthy", "●"), ("at_risk", "▲"), ("unhealthy", "✚"),
                           ("no_data", "■")):
@@ -185,9 +190,10 @@ def okrs_parts(data: dict, title: str | None) -> list:
                     _facts(data, ("Department", department or "")))]
     results = [kr for obj in objectives for kr in obj.get("key_results") or []]
     counts = {s: sum(kr.get("status") == s for kr in results)
-              for s in ("achieved", "on_track", "at_risk", "off_track", "no_data")}
-    if not counts["no_data"]:
-        del counts["no_data"]
+              for s in ("achieved", "on_track", "at_risk", "off_track", "missed", "no_data")}
+    for rare in ("missed", "no_data"):
+        if not counts[rare]:
+            del counts[rare]
     parts.append(status_count_tiles(counts, "key results"))
     parts += _objectives_section(objectives)
     for obj in objectives:
@@ -221,10 +227,13 @@ def kr_table(objective: dict) -> alt.LayerChart:
         who = [kr.get("owner") or "no owner", f"due {fmt.human_date(kr.get('deadline'))}"]
         canvas.text(0, y + 44, "  ·  ".join(who), size=13, colour=MUTED, limit=470)
         _progress_bar(canvas, 490, y + 10, kr)
-        values = (f"now {fmt.format_value(kr.get('current'), unit)}  (from "
-                  f"{fmt.format_value(kr.get('start'), unit)} to "
-                  f"{fmt.format_value(kr.get('target'), unit)})")
-        canvas.text(490, y + 48, values, size=13, colour=MUTED, limit=300)
+        measured = fmt.measured_note(kr)
+        values = (f"{'ended at' if kr.get('ended') else 'now'} "
+                  f"{fmt.format_value(kr.get('current'), unit)}"
+                  + (f" ({measured})" if measured else "")
+                  + f"  ·  from {fmt.format_value(kr.get('start'), unit)} to "
+                  f"{fmt.format_value(kr.get('target'), unit)}")
+        canvas.text(490, y + 48, values, size=13, colour=MUTED, limit=WIDTH - 490)
         canvas.text(WIDTH, y + 22, fmt.status_badge(kr.get("status")), size=15,
                     weight="bold", colour=fmt.status_colour(kr.get("status")), align="right")
         if index < len(results) - 1:
@@ -245,7 +254,7 @@ def _progress_bar(canvas: Canvas, x: float, y: float, kr: dict, width: float = 3
     raw = kr.get("progress_raw")
     if not fmt.is_missing(raw) and not fmt.is_missing(progress) and abs(raw - progress) > 0.005:
         text += f" ({fmt.format_progress(raw)} of the way)"
-    if not fmt.is_missing(expected):
+    if not fmt.is_missing(expected) and not kr.get("ended"):
         text += f"  ·  expected {fmt.format_progress(expected)}"
     canvas.text(x + width + 14, y + 13, text, size=13, limit=240)
 

@@ -14,6 +14,7 @@ from . import formatting as fmt
 WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
 FONT = "Liberation Sans"
 MUTED, LINE, TILE = "#4B5563", "#D1D5DB", "#F9FAFB"
+MAX_TILE_LINES = 5
 _CANVAS_COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill",
                    "weight", "align", "limit"]
 
@@ -70,12 +71,12 @@ def tile_grid(tiles: list[dict], *, columns: int = 3, height: int | None = None
     """Tiles in a grid. A tile is {title, value, status, lines: [(text, colour)]},
     optionally `colour` for the strip and title when it has no status:
     a status-coloured strip, the title, the status as icon and word, the big value,
-    and up to four short lines (target rule, changes, review flag)."""
+    and up to MAX_TILE_LINES short lines (target rule, coverage, changes, review flag)."""
     gap = 16
     width = (WIDTH - gap * (columns - 1)) / columns
     if height is None:
         most = max((len(t.get("lines", [])) for t in tiles), default=0)
-        height = 78 + 18 * min(most, 4) + 12
+        height = 78 + 18 * min(most, MAX_TILE_LINES) + 12
     rows = max((len(tiles) + columns - 1) // columns, 1)
     canvas = Canvas(rows * height + (rows - 1) * gap + 4)
     for index, tile in enumerate(tiles):
@@ -91,7 +92,7 @@ def tile_grid(tiles: list[dict], *, columns: int = 3, height: int | None = None
             canvas.text(x + width - 14, y + 26, fmt.status_badge(tile["status"]), size=14,
                         colour=colour, weight="bold", align="right")
         canvas.text(x + 20, y + 66, tile["value"], size=32, weight="bold", limit=width - 30)
-        for line, (text, tone) in enumerate(tile.get("lines", [])[:4]):
+        for line, (text, tone) in enumerate(tile.get("lines", [])[:MAX_TILE_LINES]):
             canvas.text(x + 20, y + 90 + line * 18, text, size=13, colour=tone,
                         limit=width - 30)
     return canvas.chart()
@@ -112,9 +113,13 @@ def kpi_tile(kpi: dict) -> dict:
     """The tile for one KPI of the scorecard JSON."""
     unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
     lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit)}",
-              MUTED),
-             change_line(kpi.get("vs_previous"), unit, direction),
-             change_line(kpi.get("vs_last_year"), unit, direction)]
+              MUTED)]
+    coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
+    if coverage:       # a partial or stale period says so before any comparison
+        lines.append((coverage[:1].upper() + coverage[1:], MUTED))
+    if not kpi.get("stale"):      # a period without data has nothing to compare
+        lines += [change_line(kpi.get("vs_previous"), unit, direction),
+                  change_line(kpi.get("vs_last_year"), unit, direction)]
     missed = kpi.get("missed_in_a_row") or 0
     if kpi.get("review"):      # the engine decides when a streak needs a review
         lines.append((f"⚠ Missed {missed} periods in a row: review this target", fmt.WARN))

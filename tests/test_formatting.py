@@ -262,6 +262,8 @@ def test_pace_note_says_where_the_period_is_heading():
     ({"kind": "trailing", "from": "2026-11-08", "to": "2026-12-05"}, "last 28 days to 5 Dec 2026"),
     ({"kind": "trailing", "from": "2026-10-01", "to": "2026-10-10"}, "last 10 days to 10 Oct 2026"),
     ({"kind": "latest", "from": "2026-12-01", "to": "2026-12-01"}, "latest, 1 Dec 2026"),
+    # monthly data: the last 28 days hold one value, the latest
+    ({"kind": "trailing", "from": "2026-09-01", "to": "2026-09-01"}, "latest, 1 Sep 2026"),
     (None, None),
 ])
 def test_measured_note(measured, expected):

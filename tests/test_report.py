@@ -154,3 +154,17 @@ def test_long_alert_lists_are_cut_and_counted():
     texts = spec_texts("overview", data)
     assert "alert 14" in texts and "alert 15" not in texts
     assert "… and 5 more on the dashboard's overview page" in texts
+
+
+def test_stale_and_partial_kpis_say_so_on_their_tiles():
+    from kpi_logic import report_blocks
+    stale = {"title": "Calls", "status": "no_data", "stale": True, "data_through": "2025-03-10",
+             "unit": "number", "target": 1000, "target_kind": "min",
+             "vs_previous": {"abs": None, "pct": None, "label": "2025-04"}}
+    lines = [text for text, _ in report_blocks.kpi_tile(stale)["lines"]]
+    assert lines == ["Target: at least 1,000", "No data since 10 Mar 2025"]
+    partial = {**stale, "stale": False, "partial": True, "status": "healthy", "value": 350,
+               "pace": {"share": 10 / 31, "target": 322.6, "projected": 1085.0}}
+    lines = [text for text, _ in report_blocks.kpi_tile(partial)["lines"]]
+    assert lines[1] == "So far: data through 10 Mar; on pace for 1,085 of 1,000"
+    assert len(lines) == 4
