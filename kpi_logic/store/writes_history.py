@@ -288,33 +288,33 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
     dept = quote_identifier(source.department) if source.department else "null"
     selects, params = [], []
     for column, name in source.values:
-        text = quote_identifier(column)
         selects.append(f"select {metric_sql(source, name, params)} as metric, _line, "
-                       f"{text} as text, nullif(trim({dept}), '') as department "
-                       f"from {quote_identifier(source.table)} "
-                       f"where not {staging.missing_sql(text)}")
+                       f"{quote_identifier(column)} as text, nullif(trim({dept}), '') "
+                       f"as department from {quote_identifier(source.table)}")
     signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
-    kinds = {"percent": "strpos(text, '%') > 0", "currency": f"({signs})"}
-    firsts = ", ".join(f"min(_line) filter (where {k}) as {k}_line, "
-                       f"arg_min(text, _line) filter (where {k}) as {k}_text"
-                       for k in (*kinds, "plain"))
-    picked = ", ".join(f"min({k}_line), arg_min({k}_text, {k}_line)" for k in (*kinds, "plain"))
-    # Counted per metric cell as written, then per metric key: a long table
-    # has few distinct names, so each is normalised once, not once a row.
+    tokens = ", ".join(f"'{t}'" for t in staging.NULL_TOKENS)
+    kinds = {"percent": 1, "currency": 2, "plain": 0}
+    firsts = ", ".join(f"min(_line) filter (where mark = {k}) as {name}_line, "
+                       f"arg_min(text, _line) filter (where mark = {k}) as {name}_text"
+                       for name, k in kinds.items())
+    picked = ", ".join(f"min({k}_line), arg_min({k}_text, {k}_line)" for k in kinds)
+    # Most cells are plain numbers: the CASE stops at try_cast for them and
+    # looks for marks only in the rest. Cells are counted per metric as
+    # written, then per metric key: each distinct name is normalised once.
     rows = con.execute(f"""
         with cells as ({' union all '.join(selects)}),
         marked as (
             select metric, _line, text, department,
-                   coalesce(try_cast(text as double) is null and {kinds['percent']}, false)
-                       as percent,
-                   coalesce(try_cast(text as double) is null and {kinds['currency']}, false)
-                       as currency
+                   case when text is null then null
+                        when try_cast(text as double) is not null then 0
+                        when lower(trim(text)) in ({tokens}) then null
+                        when strpos(text, '%') > 0 then 1
+                        when {signs} then 2 else 0 end as mark
             from cells
         ),
         written as (
-            select metric, count(*) as cells, count(*) filter (where percent) as percents,
-                   count(*) filter (where currency) as currencies, {firsts.replace(
-                       "where plain", "where not percent and not currency")},
+            select metric, count(mark) as cells, count(*) filter (where mark = 1) as percents,
+                   count(*) filter (where mark = 2) as currencies, {firsts},
                    min(department) as first_department, max(department) as last_department
             from marked group by metric
         )
