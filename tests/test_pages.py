@@ -165,6 +165,35 @@ def test_scorecard_refuses_an_unknown_period_without_a_traceback(page_db):
     assert at.metric
 
 
+def test_scorecard_says_a_period_is_partial_and_judges_summed_kpis_on_pace(page_db):
+    """Looked at on the 16th: data through the 16th, so the month is 'so far'."""
+    as_of = previous_period(date.today(), "month") + timedelta(days=15)
+    month = period_label(as_of, "month")
+    at = opened(PAGES["scorecard"], department="Sales", period=month, as_of=as_of.isoformat())
+    assert not at.exception
+    card = engine(page_db, kpis.scorecard, "Sales", period=month, as_of=as_of)
+    paced = [k for k in card["kpis"] if k["pace"]]
+    assert paced and all(k["partial"] for k in card["kpis"])
+    notes = texts(at.markdown)
+    for kpi in paced:
+        words = f"{fmt.coverage_note(kpi)}; {fmt.pace_note(kpi)}"
+        assert words.startswith(f"so far: data through {fmt.short_date(as_of)}; on pace for ")
+        assert any(words in t for t in notes), words
+
+
+def test_scorecard_long_after_the_data_says_they_are_stale_not_healthy(page_db):
+    as_of = date.today() + timedelta(days=120)
+    at = opened(PAGES["scorecard"], department="Sales", as_of=as_of.isoformat())
+    assert not at.exception
+    card = engine(page_db, kpis.scorecard, "Sales", as_of=as_of)
+    assert {k["status"] for k in card["kpis"]} == {"no_data"} and all(k["stale"] for k in card["kpis"])
+    assert any(t.startswith(f"{len(card['kpis'])} of {len(card['kpis'])} KPIs have no data for")
+               for t in texts(at.info))
+    since = fmt.coverage_note(card["kpis"][0])
+    assert since.startswith("no data since ")
+    assert sum(since in t for t in texts(at.markdown)) == len(card["kpis"])
+
+
 # ---------------------------------------------------------------- OKRs
 
 def kr_tables(at: AppTest) -> list:
@@ -186,6 +215,18 @@ def test_okrs_lists_objectives_and_key_results_with_engine_statuses(page_db):
         assert list(table["Status"]) == [fmt.status_badge(kr["status"]) for kr in krs]
         assert list(table["Progress"]) == [round(kr["progress"] * 100) for kr in krs]
         assert list(table["Deadline"]) == [fmt.human_date(kr["deadline"]) for kr in krs]
+
+
+def test_okrs_say_which_value_a_key_result_stands_at_and_that_ended_ones_are_missed(page_db):
+    report = engine(page_db, okrs.okr_report, as_of=date.today())
+    results = [kr for o in report["objectives"] for kr in o["key_results"]]
+    assert any(kr["status"] == "missed" for kr in results), "last quarter's CAC key result"
+    at = opened(PAGES["okrs"])
+    rows = [row for table in kr_tables(at) for row in table.to_dict("records")]
+    assert [r["Status"] for r in rows] == [fmt.status_badge(kr["status"]) for kr in results]
+    assert "✖ Missed" in [r["Status"] for r in rows]
+    assert [r["Measured"] for r in rows] == [fmt.measured_note(kr) + (" (data end early)"
+                                             if kr["partial"] else "") for kr in results]
 
 
 def test_okrs_department_in_the_url_filters_objectives(page_db):

@@ -67,7 +67,8 @@ else:
                f"{len(rows) - linked} plain")
     dataframe(pd.DataFrame([{
         "Metric": r["metric"],
-        "Current": fmt.format_value(r["current"], r["unit"]),
+        "Current": fmt.format_value(r["current"], r["unit"])
+        + (" so far" if r.get("current_partial") else ""),
         "Period": fmt.human_period(r["current_period"]),
         "Linked to": linked_text(r),
         "Definition": shown(r["formula"], "recorded"),
@@ -75,7 +76,8 @@ else:
         "Direction": DIRECTIONS.get(r["direction"], r["direction"]),
         # A formula metric is computed from its parts' own aggregations.
         "Aggregation": "from its parts" if shown(r["formula"]) else r["aggregation"],
-        "Last update": fmt.human_date(r["current_date"]),
+        "Data through": fmt.human_date(r.get("data_through")),
+        "Cadence": r.get("cadence") or "—",
         "Department": shown(r["department"], "—"),
         "Description": shown(r["description"]),
     } for r in rows]), hide_index=True, width="stretch", key="metrics_table")

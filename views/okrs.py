@@ -51,6 +51,8 @@ for objective in objectives:
             "Expected": round(kr["expected"] * 100),
             "Status": fmt.status_badge(kr["status"]),
             "Now": fmt.format_value(kr["current"], kr.get("unit", "number")),
+            "Measured": (fmt.measured_note(kr) or "—")
+            + (" (data end early)" if kr.get("partial") else ""),
             "Owner": kr.get("owner") or "—",
             "Deadline": fmt.human_date(kr["deadline"]),
         } for kr in objective["key_results"]])
@@ -77,7 +79,16 @@ st.altair_chart(charts.kr_pace_chart(kr, history, as_of=as_of.isoformat(),
                                      unit=kr.get("unit", "number"), width=800),
                 width="stretch")
 raw = kr.get("progress_raw")
-st.caption(f"{fmt.status_badge(kr['status'])} · raw progress {fmt.format_progress(raw)}"
+if kr.get("warning"):
+    st.warning(md_text(kr["warning"]), icon=":material/calculate:")
+measured = fmt.measured_note(kr)
+st.caption(f"{fmt.status_badge(kr['status'])}"
+           + (f" · {'ended at' if kr.get('ended') else 'now'} "
+              f"{fmt.format_value(kr['current'], kr.get('unit', 'number'))} ({measured})"
+              if measured else "")
+           + (f" · data through {fmt.human_date(kr.get('data_through'))}: pace judged on the "
+              "day after" if kr.get("partial") else "")
+           + f" · raw progress {fmt.format_progress(raw)}"
            + (" (overshot the target)" if raw is not None and raw > 1 else "")
            + (" (moved away from the target)" if raw is not None and raw < 0 else "")
            + ". Dashed line: the even pace from start to target; dotted: the trend so far, "

@@ -38,8 +38,17 @@ state.publish({"department": department, "period": period, "as_of": as_of})
 
 st.caption(
     f"{md_text(card['department'])} · {fmt.human_period(card['period'])}"
-    + (" (in progress: compared like-for-like with the same days before)" if card["partial"] else "")
-    + f" · as of {fmt.human_date(as_of)} · a value equal to its target meets it")
+    + (" (partial periods are compared like-for-like with the same days before)"
+       if card["partial"] else "")
+    + f" · as of {fmt.human_date(as_of)} · data through {fmt.human_date(card.get('data_through'))}"
+    + " · a value equal to its target meets it")
+
+stale = [k for k in kpis if k.get("stale")]
+if stale:
+    st.info(f"{len(stale)} of {len(kpis)} KPIs have no data for "
+            f"{fmt.human_period(stale[0]['period'])}: their data stop earlier (see each card). "
+            "They count neither as healthy nor as unhealthy. Pick an earlier period or as-of "
+            "date, or import newer data.", icon=":material/hourglass_empty:")
 
 if card.get("too_many_kpis"):
     st.warning(f"{md_text(card['department'])} watches {card['kpi_count']} KPIs. More than 7 "
@@ -74,9 +83,10 @@ def kpi_card(kpi: dict) -> None:
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
         colour = {"good": "green", "bad": "red"}.get(tone)
+        coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
         st.markdown(
             f"**{fmt.status_badge(kpi['status'])}**"
-            + (" *(so far: the period is not over)*" if kpi.get("partial") else "")
+            + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
             + (f":{colour}[{change}]" if colour else change))
@@ -90,6 +100,11 @@ def kpi_card(kpi: dict) -> None:
                         f"judged per **{fmt.human_period(kpi['period'])}** period · "
                         f"{'lower' if kpi['direction'] == 'down' else 'higher'} is better")
             st.markdown(f"Tolerance for *at risk*: {kpi['tolerance']:.0%} of the target")
+            if kpi.get("data_through"):
+                st.markdown(f"Data: {kpi.get('cadence') or 'a single date'}, through "
+                            f"{fmt.human_date(kpi['data_through'])}"
+                            + (" · judged on pace: the target pro-rated to the days the data "
+                               "cover" if kpi.get("pace") else ""))
             st.markdown(f"Compared with {fmt.human_period(previous['label'])} and "
                         f"{fmt.human_period(last_year['label'])}"
                         + (", like-for-like days" if kpi.get("partial") else ""))
@@ -124,6 +139,7 @@ if card["metrics"]:
         "Value": fmt.format_value(m["value"], m["unit"]),
         "vs previous": fmt.format_change(m["vs_previous"], m["unit"]),
         "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),
+        "Data": fmt.coverage_note(m) or f"through {fmt.human_date(m.get('data_through'))}",
         "Trend": [h["value"] for h in m["history"] if h["value"] is not None],
     } for m in card["metrics"]])
     dataframe(table, hide_index=True, width="stretch",
