@@ -37,14 +37,36 @@ def metrics_from_history(con: duckdb.DuckDBPyConnection, source: HistorySource,
     that now have enough. `department` is given to metrics no row names."""
     known = load_metrics(con)
     unknown = [n for n in names if n not in known]
-    pending = sorted(n for n in inferred_metric_names(con, [n for n in names if n in known])
-                     if known[n].unit != "percent")
+    inferred = [n for n in inferred_metric_names(con, [n for n in names if n in known])
+                if known[n].unit != "percent"]
+    # Decided once: only those that had too few dates before this import are judged again.
+    pending = sorted(set(inferred) - history_shapes.dated_before(con, inferred, batch_id,
+                                                                 inference.MIN_DATES))
     if not unknown and not pending:
         return FromHistory()
-    shapes = history_shapes.history_shapes(con, unknown + pending, batch_id, known=pending)
-    hints = writes_history.metric_hints(con, source, unknown) if unknown else {}
+    shapes = history_shapes.history_shapes(con, unknown + pending)
+    metrics, choices, notes, unit_notes = _new_metrics(con, source, unknown, shapes,
+                                                       department, dimension)
+    for name in pending:
+        stored = known[name]
+        choice = inference.aggregation_choice(name, stored.unit, _shape(shapes, name))
+        if not choice.final:
+            continue        # still too short to judge
+        choices.append(choice)
+        notes.append(inference.choice_note(choice, was=stored.aggregation))
+        if choice.aggregation != stored.aggregation:
+            metrics.append(Metric(**{**asdict(stored), "aggregation": choice.aggregation}))
+    return FromHistory(metrics, _notes(choices) + _capped(unit_notes),
+                       [_choice_dict(c, text) for c, text in zip(choices, notes)])
+
+
+def _new_metrics(con, source: HistorySource, names: list[str], shapes: dict,
+                 department: str | None, dimension: str | None) -> tuple[list, ...]:
+    """(metrics, choices, choice sentences, unit and department notes) for
+    metrics nobody defined before this import."""
+    hints = writes_history.metric_hints(con, source, names) if names else {}
     metrics, choices, notes, unit_notes = [], [], [], []
-    for name in unknown:
+    for name in names:
         cells, percent, currency, *examples, first, last = hints.get(
             name, (0, 0, 0, None, None, None, None, None))
         unit, unit_note = inference.unit_choice(name, Marks(cells, percent, currency, *examples))
@@ -57,17 +79,7 @@ def metrics_from_history(con: duckdb.DuckDBPyConnection, source: HistorySource,
         if first != last:
             unit_notes.append(f"{name}: its rows name more than one department ({first} ... "
                               f"{last}); it is given {first}, the first by name")
-    for name in pending:
-        stored, shape = known[name], _shape(shapes, name)
-        choice = inference.aggregation_choice(name, stored.unit, shape)
-        if shape.dates_before >= inference.MIN_DATES or not choice.final:
-            continue        # decided by an earlier import, or still too short to judge
-        choices.append(choice)
-        notes.append(inference.choice_note(choice, was=stored.aggregation))
-        if choice.aggregation != stored.aggregation:
-            metrics.append(Metric(**{**asdict(stored), "aggregation": choice.aggregation}))
-    return FromHistory(metrics, _notes(choices) + _capped(unit_notes),
-                       [_choice_dict(c, text) for c, text in zip(choices, notes)])
+    return metrics, choices, notes, unit_notes
 
 
 def _shape(shapes: dict, name: str) -> Shape:

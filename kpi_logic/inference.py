@@ -53,7 +53,6 @@ class Shape:
     steps: int = 0                  # changes measured between consecutive dates of a series
     change: float | None = None     # their median, as a share of the value before
     gap_days: float | None = None   # median days between consecutive dates
-    dates_before: int = 0           # dates it had before this import
 
 
 @dataclass(frozen=True)

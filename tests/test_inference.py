@@ -251,7 +251,7 @@ def chosen(con, values, unit: str = "number", step_days: int = 1) -> inference.C
     name = f"m{next(_names)}"
     add_observations(con, name, [(START + timedelta(days=i * step_days), v)
                                  for i, v in enumerate(values)], define=False)
-    return inference.aggregation_choice(name, unit, Shape(*history_shapes(con, [name], -1)[name]))
+    return inference.aggregation_choice(name, unit, Shape(*history_shapes(con, [name])[name]))
 
 
 levels = st.tuples(
@@ -315,7 +315,7 @@ def test_the_choice_ignores_scale_cadence_and_row_order(shared, values, scale, d
     rows = [(START + timedelta(days=i), v) for i, v in enumerate(values)]
     random.shuffle(rows)
     add_observations(shared, name, rows, define=False)
-    shape = Shape(*history_shapes(shared, [name], -1)[name])
+    shape = Shape(*history_shapes(shared, [name])[name])
     assert inference.aggregation_choice(name, "number", shape).aggregation == alone
 
 

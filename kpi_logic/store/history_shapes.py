@@ -39,32 +39,33 @@ changes as (
            percentile_cont(0.5) within group (order by change) as change,
            percentile_cont(0.5) within group (order by gap_days) as gap_days
     from paired where change is not null group by metric
-),
-earlier as (
-    select metric, count(distinct obs_date) as dates
-    from observations
-    where metric in (select unnest(?::varchar[])) and batch_id <> ?
-      and (superseded_by is null or superseded_by = ?)
-    group by metric
 )
 select f.metric, f.n_values, f.dates, f.low, f.high, f.zeros,
-       coalesce(c.steps, 0), c.change, c.gap_days, coalesce(e.dates, 0)
+       coalesce(c.steps, 0), c.change, c.gap_days
 from facts f
 left join changes c on c.metric = f.metric
-left join earlier e on e.metric = f.metric
 order by f.metric
 """
 
 
-def history_shapes(con: duckdb.DuckDBPyConnection, metrics: list[str], batch_id: int,
-                   known: list[str] = ()) -> dict[str, tuple]:
-    """Per metric among `metrics`, from its current history (batch `batch_id`
-    included): (values, dates, lowest, highest, zeros, changes measured,
-    median change as a share of the value before it, median days between
-    consecutive dates, dates it had before the batch). The last is counted
-    only for `known` metrics (those that had history before); else 0."""
+def history_shapes(con: duckdb.DuckDBPyConnection, metrics: list[str]) -> dict[str, tuple]:
+    """Per metric among `metrics`, from its current history: (values, dates,
+    lowest, highest, zeros, changes measured, median change as a share of
+    the value before it, median days between consecutive dates)."""
     if not metrics:
         return {}
-    rows = con.execute(_SHAPES, [list(metrics), SERIES_PER_METRIC, list(known),
-                                 batch_id, batch_id]).fetchall()
+    rows = con.execute(_SHAPES, [list(metrics), SERIES_PER_METRIC]).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
+
+
+def dated_before(con: duckdb.DuckDBPyConnection, metrics: list[str], batch_id: int,
+                 at_least: int) -> set[str]:
+    """The metrics among `metrics` that had values on at least `at_least`
+    dates before batch `batch_id` (rows it superseded count, its own do not)."""
+    if not metrics:
+        return set()
+    return {r[0] for r in con.execute(
+        "select metric from observations where metric in (select unnest(?::varchar[])) "
+        "and batch_id <> ? and (superseded_by is null or superseded_by = ?) "
+        "group by metric having count(distinct obs_date) >= ?",
+        [list(metrics), batch_id, batch_id, at_least]).fetchall()}
