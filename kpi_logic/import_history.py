@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from .errors import BreakdownClash, InputError
-from .metric_names import check_metric_names
 from .history_definitions import FromHistory, metrics_from_history
+from .metric_names import check_metric_count, check_metric_names
 from .reading import RawTable
 from .store import quote_identifier, staging
 from .store import history_refusals, writes, writes_history
@@ -115,6 +115,7 @@ def _refused_or_checked(con, raw: RawTable, layout: Layout, source: HistorySourc
                         batch_id: int | None) -> dict:
     """Check the staged rows (or a first import's rows under `batch_id`),
     refusing bad cells and keys given two values: {"checks", "repeated"}."""
+    check_metric_count(con, raw, source, batch_id)
     checks = writes_history.history_checks(con, layout.format == "long", batch_id,
                                            campaign=bool(layout.campaign))
     if checks["bad"]:

@@ -14,8 +14,32 @@ from .definitions import has_letter
 from .errors import InputError
 from .limits import MAX_METRICS_PER_FILE
 from .reading import RawTable
-from .store import history_refusals
+from .store import history_refusals, writes_history
 from .store.writes_history import HistorySource
+
+
+# Grouping a table of made-up names takes a few hundred bytes a name: from this many
+# rows on, a sample is looked at first (under it the grouping stays below 100 MB).
+SAMPLE_FROM_ROWS = 250_000
+
+
+def check_metric_count(con, raw: RawTable, source: HistorySource, batch_id: int | None) -> None:
+    """Refuse, before the metrics are grouped, a long table whose sampled rows already
+    name more than MAX_METRICS_PER_FILE metrics (check_metric_names counts exactly)."""
+    if not source.metric_column or raw.n_rows < SAMPLE_FROM_ROWS:
+        return
+    found = writes_history.sampled_metric_count(con, batch_id)
+    if found > MAX_METRICS_PER_FILE:
+        raise _too_many(raw, source, f"at least {found:,}")
+
+
+def _too_many(raw: RawTable, source: HistorySource, count: str) -> InputError:
+    return InputError(
+        f"this table holds {count} different metrics; Lodestar takes at most "
+        f"{MAX_METRICS_PER_FILE:,} from one file (a dashboard tracks tens or hundreds). Check "
+        "that this column holds metric names, or split the file",
+        file=raw.file, sheet=raw.sheet,
+        column=_written(raw, source.metric_column) if source.metric_column else None)
 
 
 def check_metric_names(con, raw: RawTable, source: HistorySource, names: list[str]) -> None:
@@ -23,11 +47,7 @@ def check_metric_names(con, raw: RawTable, source: HistorySource, names: list[st
     MAX_METRICS_PER_FILE metrics and metric names without a letter."""
     column = _written(raw, source.metric_column) if source.metric_column else None
     if len(names) > MAX_METRICS_PER_FILE:
-        raise InputError(
-            f"this table holds {len(names):,} different metrics; Lodestar takes at most "
-            f"{MAX_METRICS_PER_FILE:,} from one file (a dashboard tracks tens or hundreds). Check "
-            "that this column holds metric names, or split the file",
-            file=raw.file, sheet=raw.sheet, column=column)
+        raise _too_many(raw, source, f"{len(names):,}")
     nameless = [name for name in names if not has_letter(name)]
     if not nameless:
         return
