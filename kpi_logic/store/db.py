@@ -8,6 +8,7 @@ locked retries for a bounded time before giving up with DatabaseBusyError.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -18,6 +19,8 @@ from typing import Iterator
 import duckdb
 
 from ..errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path("data") / "lodestar.duckdb"
 SCHEMA_VERSION = 5
@@ -257,6 +260,8 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
     try:
         if not read_only:
             ensure_schema(con)
+            if str(db) != ":memory:":
+                reclaim_unused_tail(con, db)
         elif (found := schema_version(con)) != SCHEMA_VERSION:
             if not migrate or found > SCHEMA_VERSION:
                 raise _schema_error(db, found)
@@ -275,6 +280,38 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         raise
     finally:
         con.close()
+
+
+# DuckDB's file: three 4 KB headers, then its blocks.
+_HEADER_BYTES = 3 * 4096
+
+
+def reclaim_unused_tail(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Give back the space a writer killed mid-import left at the end of the file;
+    returns the bytes given back.
+
+    DuckDB writes a large insert's rows to the file before it commits
+    (optimistic writes). When the process is killed, nothing refers to those
+    blocks, but the file keeps them: a kill -9 during a 4-million-row import
+    left a 3 MB database at 19 MB. DuckDB cuts the file back to the blocks it
+    accounts for whenever a checkpoint writes something, so a writable open of a
+    file longer than that makes one (a table created and dropped). Another
+    connection's transaction can make the checkpoint wait for a later open.
+    """
+    size = path.stat().st_size if path.exists() else 0
+    row = first(con, "select block_size, total_blocks from pragma_database_size() "
+                     "where database_name = current_database()")
+    if not row or size <= _HEADER_BYTES + row[0] * (row[1] + 1):
+        return 0
+    try:
+        con.execute("create table _lodestar_reclaim as select 1 as one")
+        con.execute("drop table _lodestar_reclaim")
+        con.execute("checkpoint")
+    except duckdb.Error:
+        log.warning("could not reclaim %s bytes at the end of %s; a later open will", size, path,
+                    exc_info=True)
+        return 0
+    return size - path.stat().st_size
 
 
 def memory_connection() -> duckdb.DuckDBPyConnection:
