@@ -270,6 +270,31 @@ def test_overview_as_of_in_the_url(page_db):
     assert len(links) == len(view["departments"])
 
 
+@pytest.mark.parametrize("page", ["overview", "scorecard", "okrs"])
+def test_a_link_says_latest_unless_someone_picked_a_date(page_db, page):
+    """A link shared today must not show today's view forever."""
+    at = opened(APP if page == "overview" else PAGES[page])
+    assert not at.exception
+    assert "as_of" not in at.query_params and at.date_input[0].value == date.today()
+    picked = date.today() - timedelta(days=45)
+    at.date_input[0].set_value(picked).run()
+    assert at.query_params["as_of"] == picked.isoformat()
+    at.date_input[0].set_value(date.today()).run()        # back to today: latest again
+    assert "as_of" not in at.query_params
+    shared = opened(APP if page == "overview" else PAGES[page], as_of=picked.isoformat())
+    # a link with a chosen day keeps it
+    assert shared.date_input[0].value == picked and shared.query_params["as_of"] == picked.isoformat()
+
+
+@pytest.mark.parametrize("far", ["9999-12-31", "0001-01-01", "1899-12-31"])
+def test_a_link_with_a_date_outside_the_range_opens_on_today(page_db, far):
+    for page in (APP, PAGES["scorecard"], PAGES["okrs"]):
+        at = opened(page, as_of=far)
+        assert not at.exception, (page, far)
+        assert at.date_input[0].value == date.today()
+        assert at.date_input[0].min == date(1900, 1, 1) and at.date_input[0].max == date(2199, 12, 31)
+
+
 # ---------------------------------------------------------------- first start, viewer mode
 
 def test_app_on_an_empty_database_loads_the_demo_and_says_so(tmp_path, monkeypatch):

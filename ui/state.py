@@ -12,6 +12,8 @@ from datetime import date
 
 import streamlit as st
 
+from kpi_logic.model import FIRST_DATE, LAST_DATE
+
 # query parameter name -> session-state key (page-prefixed where page-specific)
 SHARED = {
     "department": "shared_department",
@@ -26,6 +28,7 @@ LAUNCH_NAME = "launch_name"
 LAUNCH_STEP = "launch_step"
 LAUNCH_COMPARED = "launch_compared"        # comma-separated scenario names
 LAUNCH_PROMOTION_URL = "launch_promotion_url"  # the promotion date as the URL has it
+AS_OF_PICKED = "shared_as_of_picked"      # True once someone chose the as-of date
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"
 DEMO_CHECKED = "app_demo_checked"   # the mode (editor: True) the first-start check ran in
@@ -37,15 +40,23 @@ def restore(mapping: dict[str, str]) -> None:
     `mapping` is {query parameter: session key}. A fresh session takes the
     URL's values; later, a URL value that differs from the one this session
     last saw (a page link, an edited address) wins over the widget's value.
+    Whether a parameter brought news in this run is kept for url_news().
     """
     for param, key in mapping.items():
+        st.session_state[f"_url_news_{param}"] = False
         if param not in st.query_params:
             continue
         value = st.query_params[param]
         seen = f"_url_{param}"
         if key not in st.session_state or st.session_state.get(seen) != value:
             st.session_state[key] = value
+            st.session_state[f"_url_news_{param}"] = True
         st.session_state[seen] = value
+
+
+def url_news(param: str) -> bool:
+    """True when the URL brought a new value of `param` in this run (see restore)."""
+    return bool(st.session_state.get(f"_url_news_{param}"))
 
 
 def publish(values: dict[str, object]) -> None:
@@ -62,10 +73,13 @@ def publish(values: dict[str, object]) -> None:
 
 
 def parse_date(text: object) -> date | None:
-    """A date from a query parameter, or None when absent or not a date."""
+    """A date from a query parameter, or None when absent, not a date, or outside the
+    dates Lodestar works with (a link to 9999-12-31 opens on today instead)."""
     if isinstance(text, date):
-        return text
-    try:
-        return date.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
+        day = text
+    else:
+        try:
+            day = date.fromisoformat(str(text)) if text else None
+        except ValueError:
+            return None
+    return day if day is not None and FIRST_DATE <= day <= LAST_DATE else None

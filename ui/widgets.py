@@ -6,6 +6,7 @@ from datetime import date
 import streamlit as st
 
 from kpi_logic import formatting as fmt
+from kpi_logic.model import FIRST_DATE, LAST_DATE
 from ui import data, errors, state
 
 LATEST = ""   # the period option meaning "latest complete period"
@@ -55,12 +56,30 @@ def period_picker(as_of: date) -> str | None:
 
 
 def as_of_picker() -> date:
-    """The day the dashboard looks from, bound to ?as_of= (default today)."""
+    """The day the dashboard looks from, bound to ?as_of= (default today).
+
+    Until someone picks a day (here or in the link) it follows the calendar, and
+    the link says nothing: a shared link means "latest" unless a date was chosen.
+    Picking today again goes back to following the calendar."""
     key = state.SHARED["as_of"]
-    current = state.parse_date(st.session_state.get(key)) or data.today()
-    st.session_state[key] = current
-    return st.date_input("As of", key=key, format="YYYY-MM-DD",
+    if state.url_news("as_of"):
+        st.session_state[state.AS_OF_PICKED] = state.parse_date(st.query_params["as_of"]) is not None
+    picked = st.session_state.get(state.AS_OF_PICKED, False)
+    current = state.parse_date(st.session_state.get(key)) if picked else None
+    st.session_state[key] = current or data.today()
+    return st.date_input("As of", key=key, format="YYYY-MM-DD", min_value=FIRST_DATE,
+                         max_value=LAST_DATE, on_change=_as_of_changed,
                          help="Numbers are computed as they stood on this day.")
+
+
+def _as_of_changed() -> None:
+    chosen = state.parse_date(st.session_state.get(state.SHARED["as_of"]))
+    st.session_state[state.AS_OF_PICKED] = chosen is not None and chosen != data.today()
+
+
+def as_of_in_link(as_of: date) -> date | None:
+    """The as-of date for the page's link: only a day someone picked."""
+    return as_of if st.session_state.get(state.AS_OF_PICKED) else None
 
 
 def png_download(render, file_name: str, key: str, label: str = "Download PNG report") -> None:

@@ -25,7 +25,7 @@ except Exception as exc:
     widgets.show_error(exc)
     st.stop()
 objectives = okrs["objectives"]
-state.publish({"department": department, "as_of": as_of})
+state.publish({"department": department, "as_of": widgets.as_of_in_link(as_of)})
 
 if not objectives:
     st.info("No objectives here yet: add key results on 'Import and define' "

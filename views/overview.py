@@ -20,7 +20,7 @@ try:
 except Exception as exc:
     widgets.show_error(exc)
     st.stop()
-state.publish({"as_of": as_of})
+state.publish({"as_of": widgets.as_of_in_link(as_of)})
 
 through = view["data_through"]
 if through is None:

@@ -34,7 +34,8 @@ except Exception as exc:  # a refused period or a failure: say it, keep the page
     st.stop()
 
 kpis = card["kpis"]
-state.publish({"department": department, "period": period, "as_of": as_of})
+state.publish({"department": department, "period": period,
+               "as_of": widgets.as_of_in_link(as_of)})
 
 st.caption(
     f"{md_text(card['department'])} · {fmt.human_period(card['period'])}"
