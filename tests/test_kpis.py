@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 
 from kpi_logic import kpis
 from kpi_logic.coverage import Coverage
@@ -501,3 +503,40 @@ def test_scorecard_json_carries_data_through_for_every_kpi(calls):
     assert result["data_through"] == "2025-03-10" and result["partial"] is True
     assert all(k["data_through"] == "2025-03-10" for k in result["kpis"])
     assert json.loads(json.dumps(result, allow_nan=False)) == result
+
+
+@settings(max_examples=40, deadline=None)
+@given(data_end=hst.dates(date(2024, 3, 1), date(2025, 12, 20)), lag=hst.integers(1, 150),
+       per_day=hst.integers(1, 60))
+def test_the_judged_month_is_complete_partial_or_stale_as_the_data_end_says(data_end, lag, per_day):
+    """Daily data from 1 Jan 2024 to data_end, looked at lag days later: the latest
+    month that ended is complete when the data reach its end, partial (judged on pace,
+    like-for-like) when they end inside it, stale (no data) when they end before it."""
+    from kpi_logic import store
+    from kpi_logic.periods import parse_period
+    con = store.memory_connection()
+    try:
+        add_metric(con, "calls", department="Sales")
+        add_daily(con, "calls", "2024-01-01", [per_day] * ((data_end - date(2024, 1, 1)).days + 1))
+        add_definitions(con, "kpis", [KPI("Calls", "calls", 20 * per_day, "min", department="Sales")])
+        as_of = data_end + timedelta(days=lag)
+        entry = card(kpis.scorecard(con, "Sales", as_of=as_of), "Calls")
+        _, start, end = parse_period(entry["period"])
+        length = (end - start).days + 1
+        if data_end >= end:
+            assert (entry["partial"], entry["stale"], entry["value"]) == (False, False, per_day * length)
+            assert entry["status"] == "healthy" and entry["pace"] is None
+        elif data_end >= start:
+            covered = (data_end - start).days + 1
+            assert (entry["partial"], entry["stale"], entry["value"]) == (True, False, per_day * covered)
+            assert entry["pace"]["target"] == pytest.approx(20 * per_day * covered / length)
+            assert entry["status"] == kpis.kpi_status(entry["value"], entry["pace"]["target"], "min")
+            # the same days of the month before (all of it, when it is shorter)
+            before = start - timedelta(days=1)
+            assert entry["vs_previous"]["abs"] == per_day * (covered - min(covered, before.day))
+        else:
+            assert (entry["partial"], entry["stale"], entry["status"]) == (False, True, "no_data")
+            assert entry["value"] is None
+        assert entry["data_through"] == data_end.isoformat()
+    finally:
+        con.close()
