@@ -15,7 +15,7 @@ MAX_COLUMNS = 2_000                   # a wide file of 1,999 metrics; Excel allo
 MAX_CELL_CHARS = 32_767               # Excel's own limit for a cell
 MAX_METRICS_PER_FILE = 10_000         # different metrics in one history table
 
-# CSV. The header must lie within the first SNIFF_BYTES (2,000 columns of 128 characters).
+# CSV. The header must end within the first SNIFF_BYTES (2,000 columns of 128 characters).
 SNIFF_BYTES = 256 * 1024
 MAX_LINE_BYTES = 2 * 1024 ** 2        # one CSV record (DuckDB's max_line_size)
 
@@ -26,7 +26,8 @@ MAX_UNPACKED_BYTES = 1024 ** 3        # every part unpacked, together
 MAX_RATIO = 100                       # unpacked / packed size of a part past RATIO_FLOOR
 RATIO_FLOOR = 1024 ** 2               # (real sheets pack 5 to 25 times; a zip bomb 1,000)
 MAX_XML_PART_BYTES = 32 * 1024 ** 2   # workbook.xml, styles.xml, relationships: metadata
-MAX_CELLS = 5_000_000                 # each sheet's rectangle from A1 to its last filled cell
+MAX_CELLS = 4 * 1_048_576             # a full Excel sheet of four columns: each sheet's
+                                      # rectangle from A1 to its last filled cell, all sheets together
 MAX_TEXT_CHARS = 100_000_000          # text of every cell, a shared string counted at each use
 
 
