@@ -50,7 +50,12 @@ def kpi_alerts(scorecards: list[dict]) -> list[dict]:
     for card in scorecards:
         for kpi in card["kpis"]:
             where = f"{card['department']}: {kpi['title']}"
-            history = [h for h in kpi.get("history") or [] if h.get("status") != "no_data"]
+            # The judged period (the last) against the latest period before it with data;
+            # a stale KPI has crossed nothing lately.
+            history = kpi.get("history") or []
+            if history and history[-1].get("status") == "no_data":
+                history = []
+            history = [h for h in history if h.get("status") != "no_data"]
             if len(history) >= 2:
                 before, now = history[-2]["status"], history[-1]["status"]
                 period = fmt.human_period(history[-1]["period"])

@@ -96,10 +96,21 @@ def test_kpi_alerts_report_a_crossing_in_the_latest_period(statuses, kind, sever
     ["unhealthy", "at_risk"],             # still missing: not a new crossing
     ["healthy", "unhealthy", "unhealthy"],  # crossed earlier, not in the latest period
     ["healthy", "no_data"],               # latest period without data is no evidence
+    ["healthy", "unhealthy", "no_data"],  # stale now: an old crossing is not news
     ["at_risk", "healthy", "healthy"],    # recovered earlier
 ])
 def test_kpi_alerts_stay_quiet_without_a_new_crossing(statuses):
     assert overview.kpi_alerts([card("Marketing", kpi("CAC", statuses))]) == []
+
+
+def test_kpi_alerts_on_a_partial_period_speak_of_pace():
+    behind = kpi("Calls", ["healthy", "unhealthy"])
+    behind["history"][-1]["partial"] = True
+    back = kpi("Leads", ["at_risk", "healthy"])
+    back["history"][-1]["partial"] = True
+    assert [a["text"] for a in overview.kpi_alerts([card("Sales", behind, back)])] == [
+        "Sales: Calls is behind pace so far in Feb 2025",
+        "Sales: Leads is back on pace so far in Feb 2025"]
 
 
 def test_kpi_alerts_flag_a_kpi_missed_several_periods_in_a_row_for_review():
