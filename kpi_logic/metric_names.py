@@ -19,8 +19,9 @@ from .store.writes_history import HistorySource
 
 
 # Grouping a table of made-up names takes a few hundred bytes a name: from this many
-# rows on, a sample is looked at first (under it the grouping stays below 100 MB).
-SAMPLE_FROM_ROWS = 250_000
+# rows on a sample is looked at first, which refuses a table of more than about
+# 100,000 names (under it the grouping stays within some 40 MB).
+SAMPLE_FROM_ROWS = 100_000
 
 
 def check_metric_count(con, raw: RawTable, source: HistorySource, batch_id: int | None) -> None:
