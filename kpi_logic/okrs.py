@@ -180,8 +180,14 @@ def kr_value_history(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapp
     """[{date, value}] oldest first: the key result's value as it stood at each date
     with data (the last date of each week when there are more than HISTORY_POINTS),
     as the pace chart draws it. Does not mutate `daily`."""
-    values = running_values(name, daily, metrics, start, end,
-                            _days_for(measure_kind(name, metrics))).dropna()
+    return history_points(running_values(name, daily, metrics, start, end,
+                                         _days_for(measure_kind(name, metrics))))
+
+
+def history_points(values: pd.Series) -> list[dict]:
+    """[{date, value}] of a running_values series, thinned to the last date of each
+    week past HISTORY_POINTS dates."""
+    values = values.dropna()
     if len(values) > HISTORY_POINTS:
         weeks = [period_start(d, "week") for d in values.index]
         values = values[~pd.Series(weeks).duplicated(keep="last").to_numpy()]
@@ -288,7 +294,7 @@ def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[
     values = running_values(kr.metric, daily, metrics, kr.start_date, end, _days_for(kind))
     current = None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
     return Standing(current, measured_span(kind, kr.start_date, values) if current is not None
-                    else None, coverage, kr_value_history(kr.metric, daily, metrics, kr.start_date, end))
+                    else None, coverage, history_points(values))
 
 
 def _daily_values(con, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],
