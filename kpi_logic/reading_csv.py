@@ -24,7 +24,6 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
@@ -81,8 +80,8 @@ def utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
     except UnicodeDecodeError as exc:
         line = head[:exc.start].count(b"\n") + 1
-        raise InputError(f"file is not UTF-8; save it as CSV UTF-8 (the first character that is "
-                         f"not UTF-8 is on this line)", file=name, row=line) from None
+        raise InputError("file is not UTF-8; save it as CSV UTF-8 (the first character that is "
+                         "not UTF-8 is on this line)", file=name, row=line) from None
     yield path, _sniffed_text(text, complete, name)
 
 

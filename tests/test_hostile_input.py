@@ -2,14 +2,11 @@
 command line down. Every hostile file is built here, imported through the CLI
 (main(argv), in-process) into a real database file, and must be refused with
 a message naming what is wrong (the limit, the cell), leaving the database
-exactly as it was. The zip bomb also runs in a subprocess whose peak memory
-is read, and through the Import and define page."""
+exactly as it was. test_hostile_processes.py runs the zip bomb in processes
+whose peak memory is read (the CLI and the Import and define page), and what
+must hold when processes are killed or run together."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +20,6 @@ from kpi_logic.model import Launch
 from . import hostile_files as H
 from .test_importing import assert_same_database, dump, files
 
-ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 ** 2
 
 
@@ -211,7 +207,7 @@ VALUES = [
     ("far_workbook.xlsx", workbook(HEADER + '<row r="2"><c r="A2" t="inlineStr"><is><t>9999-12-31'
                                    '</t></is></c>' + H.text_cell("B2", "visitors")
                                    + H.number_cell("C2", 1) + "</row>"),
-     "sheet 'History' is neither" if False else "'9999-12-31' is outside the dates"),
+     "row 2, column 'date': '9999-12-31' is outside the dates"),
 ]
 
 
