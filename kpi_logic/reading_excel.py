@@ -92,8 +92,10 @@ def loaded_sheets(workbook: Workbook, name: str, sheet: str | None,
             if sheet:
                 raise InputError("this sheet is empty", file=name, sheet=sheet_name)
             notes.append(f"sheet '{sheet_name}' is empty and was skipped")
-            continue
-        yield loaded
+        else:
+            yield loaded
+        # Let go of this sheet's cells before calamine reads the next one.
+        del loaded, calamine
 
 
 def _sheet_rows(calamine, restored: dict) -> Iterator[list]:
