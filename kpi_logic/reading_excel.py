@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -28,6 +29,8 @@ import python_calamine
 from . import vocabulary, workbook_scan
 from .errors import InputError
 from .model import FIRST_DATE, LAST_DATE
+
+log = logging.getLogger(__name__)
 
 EXCEL_EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
 HEAD_ROWS = 30            # rows a header is looked for in (reading.HEADER_SEARCH_ROWS)
@@ -83,7 +86,7 @@ def loaded_sheets(workbook: Workbook, name: str, sheet: str | None,
     to hold one sheet in memory). An empty sheet gets a note (appended to
     `notes`), or is refused when `sheet` names it."""
     for sheet_name in workbook.names:
-        calamine = workbook.book.get_sheet_by_name(sheet_name)
+        calamine = _loaded_sheet(workbook.book, sheet_name, name)
         scanned = workbook.scan.sheets.get(sheet_name)
         restored = scanned.restored if scanned else {}
         loaded = Sheet(sheet_name, list(islice(_sheet_rows(calamine, restored), HEAD_ROWS)),
@@ -143,9 +146,24 @@ def _open_workbook(path: str, name: str):
     except python_calamine.PasswordError:
         raise InputError("workbook is password-protected; remove the password and upload again",
                          file=name) from None
-    except Exception:  # calamine raises several types for a damaged zip
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # several types for a damaged zip; a Rust panic is a BaseException
+        log.info("python-calamine could not open %s", name, exc_info=True)
         raise InputError("file is empty or not an Excel workbook; save it again as .xlsx",
                          file=name) from None
+
+
+def _loaded_sheet(book, sheet: str, name: str):
+    """python-calamine's sheet; refuses one it cannot read (a damaged part)."""
+    try:
+        return book.get_sheet_by_name(sheet)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # calamine's errors and its panics (BaseException) alike
+        log.info("python-calamine could not read sheet %r of %s", sheet, name, exc_info=True)
+        raise InputError("this sheet is damaged and cannot be read; open the workbook in Excel "
+                         "and save it again as .xlsx", file=name, sheet=sheet) from None
 
 
 def _chosen_sheets(book, name: str, sheet: str | None, notes: list[str]) -> list:

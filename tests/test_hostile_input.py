@@ -103,7 +103,22 @@ def many_parts() -> bytes:
                              for i in range(limits.MAX_PARTS)])
 
 
+def damaged() -> bytes:
+    """A sheet whose XML breaks off (calamine's error, or its panic, is no traceback)."""
+    parts = H.workbook_parts({"History": HEADER})
+    sheet = next(p for p in parts if p.name.startswith("xl/worksheets/"))
+    broken = H.deflated(sheet.name, H.sheet_xml(HEADER)[:-40] + b"<row><c r=")
+    return H.zipped([broken if p is sheet else p for p in parts])
+
+
+def missing_sheet() -> bytes:
+    return H.zipped([p for p in H.workbook_parts({"History": HEADER})
+                     if not p.name.startswith("xl/worksheets/")])
+
+
 WORKBOOKS = [
+    ("damaged.xlsx", damaged, "sheet 'History': this sheet is damaged and cannot be read"),
+    ("missing.xlsx", missing_sheet, "sheet 'History': this sheet is damaged and cannot be read"),
     ("bomb.xlsx", lambda: H.zip_bomb(3 * 1024 ** 3), "unpacks to more than 1 GB (it declares 3.0 GB)"),
     ("sparse.xlsx", sparse, "filled cell in column XFD, which makes 16,384 columns; Lodestar "
                             "reads at most 2,000"),

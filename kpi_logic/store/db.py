@@ -308,7 +308,7 @@ def reclaim_unused_tail(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         con.execute("drop table _lodestar_reclaim")
         con.execute("checkpoint")
     except duckdb.Error:
-        log.warning("could not reclaim %s bytes at the end of %s; a later open will", size, path,
+        log.info("could not reclaim %s bytes at the end of %s; a later open will", size, path,
                     exc_info=True)
         return 0
     return size - path.stat().st_size
