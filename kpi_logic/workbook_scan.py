@@ -119,21 +119,37 @@ def xml_text(raw: bytes) -> str:
 def _pieces(chunks: Iterator[bytes], starts: tuple[bytes, ...],
             too_long: Callable[[bytes], InputError]) -> Iterator[bytes]:
     """The stream cut just before the last element start of each buffer, so each
-    piece holds whole elements. Refuses (too_long(buffer)) an element longer than
-    a cell of MAX_CELL_CHARS can be."""
-    carry = b""
+    piece holds whole elements (what lies outside them, such as merged ranges
+    after the cells, passes through). Refuses (too_long(buffer)) an element
+    longer than a cell of MAX_CELL_CHARS can be."""
+    carry, keep = b"", max(map(len, starts)) - 1
     for chunk in chunks:
         buffer = carry + chunk
         cut = max(buffer.rfind(s) for s in starts)
-        if cut <= 0:
-            if len(buffer) > _CELL_XML_BYTES:
+        if cut < 0:                  # no element here: keep only a start cut in two
+            cut = max(len(buffer) - keep, 0)
+        elif cut == 0 and len(buffer) > _CELL_XML_BYTES:
+            cut = _element_end(buffer, starts)
+            if cut < 0:
                 raise too_long(buffer)
-            carry = buffer
-            continue
-        yield buffer[:cut]
+        if cut > 0:
+            yield buffer[:cut]
         carry = buffer[cut:]
     if carry:
         yield carry
+
+
+_ENDS = {b"<row": b">", b"<c ": b"</c>", b"<c>": b"</c>", b"<si>": b"</si>", b"<si ": b"</si>"}
+
+
+def _element_end(buffer: bytes, starts: tuple[bytes, ...]) -> int:
+    """Where the element starting `buffer` ends (-1 when it does not end in it)."""
+    start = next(s for s in starts if buffer.startswith(s))
+    tag_end = buffer.find(b">")
+    if start == b"<row" or buffer[tag_end - 1:tag_end] == b"/":
+        return tag_end + 1 if tag_end > 0 else -1
+    end = buffer.find(_ENDS[start])
+    return end + len(_ENDS[start]) if end >= 0 else -1
 
 
 def _cell_too_long(name: str, sheet: str | None, where: str, chars: int | None = None) -> InputError:

@@ -300,3 +300,22 @@ def test_ten_thousand_metrics_are_defined_in_one_statement(db_path):
         defined = con.execute("select count(*) from metrics where superseded_by is null "
                               "and batch_id = ?", [result.batch]).fetchall()[0][0]
     assert (result.inserted, defined) == (limits.MAX_METRICS_PER_FILE,) * 2
+
+
+def test_long_sections_around_the_cells_are_no_long_cell(db_path):
+    """Column widths before the cells and merged ranges after them can run to
+    hundreds of kilobytes in a real workbook; only a cell is held to 32,767."""
+    rows = HEADER + "".join(f'<row r="{n}">{H.number_cell(f"A{n}", 45000 + n)}'
+                            f'{H.text_cell(f"B{n}", "visitors")}{H.number_cell(f"C{n}", n)}</row>'
+                            for n in range(2, 12))
+    widths = "<cols>" + "".join(f'<col min="{i}" max="{i}" width="9"/>'
+                                for i in range(1, 16_000)) + "</cols>"
+    merged = "<mergeCells>" + "".join(f'<mergeCell ref="E{i}:F{i}"/>'
+                                      for i in range(1, 20_001)) + "</mergeCells>"
+    sheet = (f'<?xml version="1.0"?><worksheet xmlns="{H.SPREADSHEET}">{widths}<sheetData>{rows}'
+             f"</sheetData>{merged}</worksheet>").encode()
+    assert len(widths) > 8 * limits.MAX_CELL_CHARS and len(merged) > 8 * limits.MAX_CELL_CHARS
+    book = H.zipped(H.workbook_parts({"History": H.deflated("sheet", sheet)}))
+    with store.connect(db_path) as con:
+        [result] = import_files(con, [(book, "formatted.xlsx")])
+    assert (result.rows, result.inserted) == (10, 10)
