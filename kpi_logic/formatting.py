@@ -327,3 +327,15 @@ def measured_note(kr: dict) -> str | None:
         return f"latest, {human_date(measured['to'])}"
     days = (date.fromisoformat(measured["to"]) - date.fromisoformat(measured["from"])).days + 1
     return f"last {days} days to {human_date(measured['to'])}"
+
+
+def trend_values(history: list[dict]) -> list[float]:
+    """A history's values for a sparkline, oldest first, gaps left out; a partial
+    period of a summed KPI at its pace (where it is heading), as the trend chart
+    draws it, not as a fall to the days so far."""
+    values = []
+    for point in history or []:
+        value = (point.get("pace") or {}).get("projected", point.get("value"))
+        if not is_missing(value):
+            values.append(float(value))
+    return values

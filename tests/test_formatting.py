@@ -268,3 +268,13 @@ def test_pace_note_says_where_the_period_is_heading():
 ])
 def test_measured_note(measured, expected):
     assert fmt.measured_note({"measured": measured}) == expected
+
+
+def test_trend_values_draw_a_partial_summed_period_at_its_pace():
+    history = [{"period": "2026-10", "value": 4900}, {"period": "2026-11", "value": None},
+               {"period": "2026-12", "value": 801, "partial": True,
+                "pace": {"share": 6 / 31, "target": 774, "projected": 4138.5}},
+               ]
+    assert fmt.trend_values(history) == [4900.0, 4138.5]
+    assert fmt.trend_values([{"value": 0.2, "partial": True}]) == [0.2]     # a rate as it stands
+    assert fmt.trend_values(None) == []

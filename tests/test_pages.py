@@ -191,7 +191,8 @@ def test_scorecard_long_after_the_data_says_they_are_stale_not_healthy(page_db):
                for t in texts(at.info))
     since = fmt.coverage_note(card["kpis"][0])
     assert since.startswith("no data since ")
-    assert sum(since in t for t in texts(at.markdown)) == len(card["kpis"])
+    badge = f"**○ N{since[1:]}**"          # said once: "○ No data since 6 Dec 2026"
+    assert sum(t.startswith(badge) for t in texts(at.markdown)) == len(card["kpis"])
 
 
 # ---------------------------------------------------------------- OKRs

@@ -76,7 +76,7 @@ def kpi_card(kpi: dict) -> None:
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
             delta_description=fmt.comparison_label(previous["label"]) or None,
-            chart_data=[h["value"] for h in kpi["history"] if h["value"] is not None] or None,
+            chart_data=fmt.trend_values(kpi["history"]) or None,
             help=f"Period judged: {fmt.human_period(kpi['period'])}",
         )
         # The arrow gives the direction and the colour whether it is good news
@@ -85,8 +85,11 @@ def kpi_card(kpi: dict) -> None:
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
         colour = {"good": "green", "bad": "red"}.get(tone)
         coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
+        badge = fmt.status_badge(kpi["status"])
+        if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
+            badge, coverage = f"{fmt.status_icon('no_data')} {coverage[:1].upper()}{coverage[1:]}", ""
         st.markdown(
-            f"**{fmt.status_badge(kpi['status'])}**"
+            f"**{badge}**"
             + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
@@ -141,7 +144,7 @@ if card["metrics"]:
         "vs previous": fmt.format_change(m["vs_previous"], m["unit"]),
         "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),
         "Data": fmt.coverage_note(m) or f"through {fmt.human_date(m.get('data_through'))}",
-        "Trend": [h["value"] for h in m["history"] if h["value"] is not None],
+        "Trend": fmt.trend_values(m["history"]),
     } for m in card["metrics"]])
     dataframe(table, hide_index=True, width="stretch",
                  column_config={"Trend": st.column_config.LineChartColumn("Trend (13 periods)")})
