@@ -151,16 +151,18 @@ def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes)
         _check_width(header.cells, name, None, end_line)
         lead = _leading_blanks(header.cells)
         headers, keep = _kept_columns(header.cells, lead, name, None, header_row=end_line)
-        table, n_rows = reading_csv.load_csv(con, utf8_path, name, delimiter=delimiter,
-                                             skip=end_line, width=len(header.cells), keep=keep)
+        table, n_rows, long_lines = reading_csv.load_csv(
+            con, utf8_path, name, delimiter=delimiter, skip=end_line, width=len(header.cells),
+            keep=keep)
     raw = RawTable(file=name, sheet=None, table=table, columns=tuple(n for _, n in keep),
                    headers=headers, header_row=end_line, n_rows=n_rows, decimal_comma=False,
                    source="csv", sha256=sha256(), kind=header.kind)
     try:
         _check_rows(raw)
         reading_csv.check_blank_columns(con, table, header.cells, end_line + 1, name)
-        reading_csv.check_cell_lengths(con, table, list(raw.columns),
-                                       dict(zip(raw.columns, raw.headers)), name)
+        if long_lines:
+            reading_csv.check_cell_lengths(con, table, list(raw.columns),
+                                           dict(zip(raw.columns, raw.headers)), name)
         if delimiter != ",":
             numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
             if reading_csv.decimal_comma(con, table, numbers, dot_groups=delimiter in (";", "\t"),

@@ -167,19 +167,30 @@ def quoting_error(problem: str, name: str, line: int) -> InputError:
                       f"inside a quoted value (\"\"), or {CSV_HELP}", file=name, row=line)
 
 
+# A cell past MAX_CELL_CHARS makes its line longer than this, and lines of real
+# exports are far shorter: a first load allows this much, and only a file with a
+# longer line is loaded again and has its cells measured (a pass over every cell
+# costs a tenth of an import).
+SHORT_LINE_BYTES = limits.MAX_CELL_CHARS
+
+
 def load_csv(con, path: str, name: str, *, delimiter: str, skip: int, width: int,
-             keep: list[tuple[int, str]]) -> tuple[str, int]:
-    """(staging table, rows) of the UTF-8 file at `path` after its first `skip`
-    lines. Refuses ragged rows, bad quoting and bad UTF-8 (naming the line)."""
-    table = staging.new_table_name()
-    try:
-        n_rows = staging.load_csv(con, path, table=table, delimiter=delimiter,
-                                  skip=skip, width=width, keep=keep, first_line=skip + 1,
-                                  max_line_bytes=limits.MAX_LINE_BYTES)
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        staging.drop_table(con, table)
-        raise _csv_error(exc, path, name, delimiter) from None
-    return table, n_rows
+             keep: list[tuple[int, str]]) -> tuple[str, int, bool]:
+    """(staging table, rows, whether a line is longer than SHORT_LINE_BYTES) of the
+    UTF-8 file at `path` after its first `skip` lines. Refuses ragged rows, bad
+    quoting, bad UTF-8 and a line past MAX_LINE_BYTES (naming the line)."""
+    for line_bytes in (SHORT_LINE_BYTES, limits.MAX_LINE_BYTES):
+        table = staging.new_table_name()
+        try:
+            n_rows = staging.load_csv(con, path, table=table, delimiter=delimiter, skip=skip,
+                                      width=width, keep=keep, first_line=skip + 1,
+                                      max_line_bytes=line_bytes)
+            return table, n_rows, line_bytes > SHORT_LINE_BYTES
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            staging.drop_table(con, table)
+            if not (_LINE_SIZE.search(str(exc)) and line_bytes == SHORT_LINE_BYTES):
+                raise _csv_error(exc, path, name, delimiter) from None
+    raise AssertionError("unreachable: the second load returns or raises")
 
 
 def check_blank_columns(con, table: str, cells, first_line: int, name: str) -> None:
@@ -216,7 +227,8 @@ def decimal_comma(con, table: str, numbers: list[str], *, dot_groups: bool, name
 
 def check_cell_lengths(con, table: str, columns: list[str], headers: dict[str, str],
                        name: str) -> None:
-    """Refuse a cell longer than MAX_CELL_CHARS (Excel's own limit), naming it."""
+    """Refuse a cell longer than MAX_CELL_CHARS (Excel's own limit), naming it
+    (one pass over the cells: only for a file with long lines)."""
     found = staging.first_long_cell(con, table, columns, limits.MAX_CELL_CHARS)
     if found:
         column, line, chars = found

@@ -319,3 +319,16 @@ def test_long_sections_around_the_cells_are_no_long_cell(db_path):
     with store.connect(db_path) as con:
         [result] = import_files(con, [(book, "formatted.xlsx")])
     assert (result.rows, result.inserted) == (10, 10)
+
+
+def test_a_wide_file_with_long_lines_is_read_whole(db_path):
+    """1,800 metrics of 20-digit values: lines past 32 KB, read a second time and
+    their cells measured, all of them short."""
+    names = [f"metric_{i:04d}" for i in range(1_800)]
+    value = "1234567890.123456789"
+    data = csv("date," + ",".join(names), *(f"2025-01-0{d}," + ",".join([value] * 1_800)
+                                             for d in (1, 2)))
+    assert len(data.splitlines()[1]) > limits.MAX_CELL_CHARS
+    with store.connect(db_path) as con:
+        [result] = import_files(con, [(data, "wide.csv")])
+    assert result.inserted == 3_600
