@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kpi_logic import cli, limits, store
+from kpi_logic.errors import InputError
 from kpi_logic.importing import import_files
 from kpi_logic.launch import chosen_launch
 from kpi_logic.model import Launch
@@ -332,3 +333,16 @@ def test_a_wide_file_with_long_lines_is_read_whole(db_path):
     with store.connect(db_path) as con:
         [result] = import_files(con, [(data, "wide.csv")])
     assert result.inserted == 3_600
+
+
+def test_a_bad_cell_in_a_wide_file_is_named_by_row_and_column(db_path):
+    """Past UNION_UP_TO_COLUMNS value columns the cells are unnested row by row:
+    the refusal still names the cell's line and header, and nothing is stored."""
+    names = [f"metric_{i:03d}" for i in range(300)]
+    rows = [",".join(["2025-01-01", *(["7"] * 300)]),
+            ",".join(["2025-01-02", *(["7"] * 299), "seven"])]
+    with store.connect(db_path) as con:
+        with pytest.raises(InputError) as refused:
+            import_files(con, [(csv("date," + ",".join(names), *rows), "wide.csv")])
+        assert con.execute("select count(*) from observations").fetchall() == [(0,)]
+    assert "row 3, column 'metric_299': 'seven'" in str(refused.value)

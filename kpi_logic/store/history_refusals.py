@@ -10,7 +10,7 @@ import duckdb
 from . import staging
 from .db import quote_identifier
 from .writes_history import (KEYS, PARSED, HistorySource, key_text_sql, metric_name_sql,
-                             metric_sql)
+                             raw_cells_sql)
 
 
 def breakdown_clashes(con: duckdb.DuckDBPyConnection, campaign: bool,
@@ -77,22 +77,20 @@ def _located_sql(source: HistorySource) -> tuple[str, list]:
     """A select of every value cell with its line and value column number:
     line, part, metric, dimension, campaign, obs_date, value, bad_value, bad_date,
     no_metric. Empty value cells are left out."""
-    selects, params = [], []
-    for number, (column, name) in enumerate(source.values):
-        metric = metric_sql(source, name, params)
-        if name is None:
-            metric = metric_name_sql(metric)
-        value_sql, invalid_sql = staging.number_sql(quote_identifier(column), source.decimal_comma)
-        selects.append(
-            f"select _line as line, {number} as part, coalesce({metric}, '') as metric, "
-            f"{key_text_sql(source.dimension)} as dimension, "
-            f"{key_text_sql(source.campaign)} as campaign, {source.date_sql} as obs_date, "
-            f"{value_sql} as value, {invalid_sql} as bad_value "
-            f"from {quote_identifier(source.table)}")
+    params: list = []
+    raw = raw_cells_sql(source, f"_line as line, {key_text_sql(source.dimension)} as dimension, "
+                                f"{key_text_sql(source.campaign)} as campaign, "
+                                f"{source.date_sql} as obs_date", params)
+    # A long table's metric column is made a key here; a wide table's names are keys.
+    metric = metric_name_sql("metric") if any(name is None for _, name in source.values) \
+        else "metric"
+    value_sql, invalid_sql = staging.number_sql("cell", source.decimal_comma)
     sql = f"""
         select line, part, metric, dimension, campaign, obs_date, value, bad_value,
                obs_date is null as bad_date, metric = '' as no_metric
-        from ({' union all '.join(selects)}) as cells
+        from (select line, part, coalesce({metric}, '') as metric, dimension, campaign,
+                     obs_date, {value_sql} as value, {invalid_sql} as bad_value
+              from ({raw}) as raw) as cells
         where value is not null or bad_value"""
     return sql, params
 
