@@ -26,8 +26,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kpi_logic import kpis, okrs, store  # noqa: E402
-from kpi_logic.importing import import_files  # noqa: E402
+from kpi_logic import store
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.metrics import kpis, okrs
 
 DEPARTMENTS = ("Sales", "Marketing", "Finance", "Product")
 METRICS_PER_DEPARTMENT = 10

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from anywhere
 
-from kpi_logic.demo import DEMO_SEED, demo_files  # noqa: E402
+from kpi_logic.demo.company import DEMO_SEED, demo_files
 
 
 def main(argv: list[str] | None = None) -> int:

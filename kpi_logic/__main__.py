@@ -1,7 +1,7 @@
-"""`python -m kpi_logic`: the command line (see cli.py)."""
+"""`python -m kpi_logic`: the command line (see cli/main.py)."""
 import sys
 
-from .cli import main
+from kpi_logic.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,7 +33,7 @@ def fixture_bytes(name: str) -> bytes:
 def demo_file(tmp_path_factory) -> Path:
     """The demo company in a DuckDB file, loaded once per test process; copy it
     before writing to it."""
-    from kpi_logic import demo
+    from kpi_logic.demo import company as demo
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     with store.connect(path) as con:
         demo.load_demo(con)

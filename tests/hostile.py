@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kpi_logic import launch, store
-from kpi_logic.safe_text import is_plain_number
+from kpi_logic import store
+from kpi_logic.domain.safe_text import is_plain_number
+from kpi_logic.launch import analysis as launch
 from tests.readable import plain, shown  # noqa: F401 - re-exported for the hostile tests
 
 HOST = "127.0.0.1:9"
@@ -93,7 +94,7 @@ def make_hostile(con) -> None:
         con.execute("update observations set campaign = ? where campaign = ?", [new, old])
     con.execute("update launches set launch = ?", [LAUNCH])
     ids = [r[0] for r in con.execute("select id from batches order by id").fetchall()]
-    for batch, payload in zip(ids, HOSTILE):
+    for batch, payload in zip(ids, HOSTILE, strict=False):
         con.execute("update batches set file = ?, sheet = ? where id = ?", [payload, payload, batch])
     allocation = launch.actual_split(launch.launch_analysis(con, LAUNCH))
     for index, name in enumerate(SCENARIOS):

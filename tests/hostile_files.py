@@ -147,7 +147,7 @@ def workbook_parts(sheets: dict[str, Part | str], shared: list[str] | None = Non
             f'<?xml version="1.0"?><Relationships xmlns="{PACKAGE}">{relations}</Relationships>'
         ).encode()),
     ]
-    for i, (name, sheet) in enumerate(sheets.items(), 1):
+    for i, sheet in enumerate(sheets.values(), 1):
         member = f"xl/worksheets/sheet{i}.xml"
         parts.append(Part(member, sheet.packed, sheet.crc, sheet.size, sheet.method)
                      if isinstance(sheet, Part) else deflated(member, sheet_xml(sheet)))

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import budget as B
-from kpi_logic.curves import Curve
-from kpi_logic.errors import InputError
-from kpi_logic.launch import channel_kpis
+from kpi_logic.domain.errors import InputError
+from kpi_logic.launch import budget as B
+from kpi_logic.launch.analysis import channel_kpis
+from kpi_logic.launch.curves import Curve
 
 
 def channel_rows(*rows) -> pd.DataFrame:

@@ -10,15 +10,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kpi_logic import cli
-from kpi_logic import launch as L
 from kpi_logic import store
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files
-from kpi_logic.rollups import rolled_up
+from kpi_logic.cli import main as cli
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.ingest.undo import undo_batch
+from kpi_logic.launch import analysis as L
+from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import db
-from kpi_logic.store.definitions import load_launches
-from kpi_logic.undo import undo_batch
+from kpi_logic.store.current_definitions import load_launches
 
 from .test_importing import assert_same_database, dump
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic.changes import changes_vs_previous, like_for_like, relative_change
-from kpi_logic.errors import InputError
+from kpi_logic.domain.errors import InputError
+from kpi_logic.metrics.changes import changes_vs_previous, like_for_like, relative_change
 from tests.builders import add_daily, add_metric, add_observations
 
 D = date.fromisoformat
@@ -80,7 +80,7 @@ def test_changes_stay_within_each_metric():
     ("week", ["2024-02-26", "2025-02-17", "2025-02-24"], [NAN, NAN, 2.0], [NAN, NAN, 1.0]),
 ])
 def test_changes_at_other_grains(grain, periods, previous, last_year):
-    series = monthly(dict(zip(periods, [1.0, 2.0, 3.0])))
+    series = monthly(dict(zip(periods, [1.0, 2.0, 3.0], strict=True)))
     result = changes_vs_previous(series, grain)
     assert_frame_equal(result[["previous", "last_year"]],
                        pd.DataFrame({"previous": previous, "last_year": last_year}))

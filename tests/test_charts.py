@@ -10,7 +10,7 @@ import pytest
 import vl_convert
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import charts
+from kpi_logic.output import charts
 from tests.conftest import FIXTURES
 
 REPORT = FIXTURES / "report"

@@ -14,8 +14,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from kpi_logic import demo_history
-from kpi_logic.cli_common import jsonable, table_text
+from kpi_logic.cli.common import jsonable, table_text
+from kpi_logic.demo import history as demo_history
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(__file__).parent / "fixtures" / "cli"

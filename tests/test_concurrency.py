@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kpi_logic import store
-from kpi_logic.importing import import_files
+from kpi_logic.ingest.importing import import_files
 from kpi_logic.store import db
 
 from .test_importing import HERE, assert_same_database, dump, files
@@ -33,8 +33,8 @@ HOLDER = textwrap.dedent("""
 WRITER = textwrap.dedent("""
     import sys
     from kpi_logic import store
-    from kpi_logic.errors import DatabaseBusyError
-    from kpi_logic.importing import import_files
+    from kpi_logic.domain.errors import DatabaseBusyError
+    from kpi_logic.ingest.importing import import_files
     try:
         with store.connect(sys.argv[1]) as con:
             import_files(con, [(open(sys.argv[2], "rb").read(), "history_wide_corrected.csv")])

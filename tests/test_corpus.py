@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kpi_logic import store
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.importing import import_files
 
 from .conftest import CORPUS
 from .test_importing import assert_same_database, dump, files

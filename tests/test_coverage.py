@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_logic import coverage as cov
-from kpi_logic.model import Metric
-from kpi_logic.periods import period_end, period_start
+from kpi_logic.domain.model import Metric
+from kpi_logic.domain.periods import period_end, period_start
+from kpi_logic.metrics import coverage as cov
 from tests.builders import add_daily, add_metric, add_observations
 
 D = date.fromisoformat
@@ -191,7 +191,7 @@ def test_cadence_follows_the_recent_dates(con):
        count=st.integers(3, 40), first=st.dates(date(2000, 1, 1), date(2100, 1, 1)))
 def test_generated_history_reads_back_its_cadence(cadence, count, first):
     from kpi_logic import store
-    from kpi_logic.periods import next_period
+    from kpi_logic.domain.periods import next_period
     con = store.memory_connection()
     try:
         dates, current = [], period_start(first, cadence)

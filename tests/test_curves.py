@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import curves as C
-from kpi_logic.errors import InputError
+from kpi_logic.domain.errors import InputError
+from kpi_logic.launch import curves as C
 
 LAUNCH_DAY = date(2025, 3, 1)
 

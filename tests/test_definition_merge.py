@@ -10,16 +10,21 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kpi_logic import definition_merge as merge
-from kpi_logic import template
-from kpi_logic.cli import main
-from kpi_logic.importing import import_files, import_frames
-from kpi_logic.model import KPI, Metric
+from kpi_logic.cli.main import main
+from kpi_logic.domain.model import KPI, Metric
+from kpi_logic.ingest import definition_merge as merge
+from kpi_logic.ingest import template
+from kpi_logic.ingest.importing import import_files, import_frames
+from kpi_logic.ingest.undo import undo_batch
 from kpi_logic.store import connect
-from kpi_logic.store.definitions import (load_key_results, load_kpis, load_launches,
-                                         load_metrics, load_targets)
+from kpi_logic.store.current_definitions import (
+    load_key_results,
+    load_kpis,
+    load_launches,
+    load_metrics,
+    load_targets,
+)
 from kpi_logic.store.writes import DEFINITION_TABLES
-from kpi_logic.undo import undo_batch
 
 from .test_importing import files
 

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import demo, demo_history, demo_plans
-from kpi_logic.formulas import formula_metrics, formula_problems, parse_formula
+from kpi_logic.demo import company as demo
+from kpi_logic.demo import history as demo_history
+from kpi_logic.demo import plans as demo_plans
+from kpi_logic.domain.formulas import formula_metrics, formula_problems, parse_formula
 
 END = date(2026, 11, 26)                # mid-quarter: Q4 2026 is 63% through
 DEPARTMENTS = {"Sales", "Marketing", "Customer service", "Finance", "HR", "Product"}
@@ -154,7 +156,7 @@ def test_plain_metrics_are_not_used_by_any_goal(files, all_kpis):
 
 def test_key_results_span_this_quarter_and_the_previous_one(files):
     krs = csv(files, "key_results.csv")
-    assert set(zip(krs["start_date"], krs["deadline"])) == {("2026-07-01", "2026-09-30"),
+    assert set(zip(krs["start_date"], krs["deadline"], strict=True)) == {("2026-07-01", "2026-09-30"),
                                                              ("2026-10-01", "2026-12-31")}
     per_objective = krs.groupby("objective").size()
     assert per_objective.between(2, 3).all()
@@ -351,8 +353,8 @@ def test_load_demo_imports_everything_once(con):
 def test_loaded_demo_tells_the_story(con, end):
     """Through the real importer and engine: every KPI in its designed state,
     one missed for months in a row, key results overshooting and behind pace."""
-    from kpi_logic.kpis import scorecard
-    from kpi_logic.okrs import okr_report
+    from kpi_logic.metrics.kpis import scorecard
+    from kpi_logic.metrics.okrs import okr_report
     demo.load_demo(con, end)
     cards = {d: scorecard(con, d, as_of=end + timedelta(days=1)) for d in DEPARTMENTS}
     status = {k["title"]: k for card in cards.values() for k in card["kpis"]}
@@ -383,8 +385,8 @@ def test_loaded_demo_tells_the_story(con, end):
 
 
 def test_load_demo_records_its_run_so_it_alone_can_be_undone(con):
-    from kpi_logic.undo import list_batches, undo_run
-    from kpi_logic.store.definitions import load_kpis, load_metrics
+    from kpi_logic.ingest.undo import list_batches, undo_run
+    from kpi_logic.store.current_definitions import load_kpis, load_metrics
     results = demo.load_demo(con, END)
     run = con.execute("select value from settings where key = 'demo_run'").fetchone()[0]
     batches = list_batches(con)
@@ -408,9 +410,9 @@ def test_key_results_start_from_real_values_when_the_data_ends_on_a_quarter_edge
 def test_a_demo_loaded_without_campaigns_is_replaced_by_the_current_one(con):
     """A database from a release whose demo had no campaign column: re-loading
     the demo undoes that run instead of counting channel totals twice."""
-    from kpi_logic.importing import import_files
+    from kpi_logic.ingest.importing import import_files
+    from kpi_logic.ingest.undo import run_of
     from kpi_logic.store import set_setting
-    from kpi_logic.undo import run_of
     old = []
     for content, name in demo.demo_files(END):
         if name == "marketing_channels.csv":

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from kpi_logic import kpis, store
-from kpi_logic import formatting as fmt
-from kpi_logic.periods import period_label, previous_period
+from kpi_logic import store
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.periods import period_label, previous_period
+from kpi_logic.metrics import kpis
 from tests.conftest import FIXTURES
 from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, launch_chromium, load_demo, png_size
 

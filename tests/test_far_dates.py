@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store
-from kpi_logic.cli import main
-from kpi_logic.importing import import_files
+from kpi_logic.cli.main import main
+from kpi_logic.ingest.importing import import_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {name: str(ROOT / "views" / f"{name}.py")
@@ -37,7 +37,7 @@ def edge_company() -> list[tuple[bytes, str]]:
     channels = ["date,channel,metric,value"]
     for day in days(FIRST, 31) + days(date(2199, 12, 1), 31):
         for channel, values in CHANNELS.items():
-            for metric, value in zip(("spend", "visitors", "purchases", "new_customers"), values):
+            for metric, value in zip(("spend", "visitors", "purchases", "new_customers"), values, strict=True):
                 channels.append(f"{day},{channel},{metric},{value + day.day % 5}")
     files = {
         "metrics.csv": ["metric,department,unit,direction,aggregation,formula",

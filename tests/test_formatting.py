@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import formatting as fmt
+from kpi_logic.domain import formatting as fmt
 
 
 @pytest.mark.parametrize("value, unit, expected", [

@@ -3,9 +3,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_series_equal
 
-from kpi_logic.errors import InputError
-from kpi_logic.formulas import (formula_metrics, formula_order, formula_problems,
-                                formula_values, parse_formula)
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formulas import (
+    formula_metrics,
+    formula_order,
+    formula_problems,
+    formula_values,
+    parse_formula,
+)
 
 
 def values(text, **columns):

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from kpi_logic import cli, limits, store
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files
-from kpi_logic.launch import chosen_launch
-from kpi_logic.model import Launch
+from kpi_logic import store
+from kpi_logic.cli import main as cli
+from kpi_logic.domain import limits
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import Launch
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.launch.analysis import chosen_launch
 
 from . import hostile_files as H
 from .test_importing import assert_same_database, dump, files

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from kpi_logic import store
-from kpi_logic.definitions import metric_key
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.definition_rows import metric_key
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.store.current_definitions import load_metrics
 from kpi_logic.store.writes import VERSIONED_TABLES
 
 from . import hostile_files as H
@@ -126,7 +126,7 @@ def test_the_define_page_refuses_a_zip_bomb_within_bounded_memory(seeded, bomb, 
 KILLED_IMPORT = textwrap.dedent("""
     import os, signal, sys
     from kpi_logic import store
-    from kpi_logic.importing import import_files
+    from kpi_logic.ingest.importing import import_files
     from kpi_logic.store import writes
     opened, closed = writes.open_batch, writes.close_batch
     def announced(*args, **kwargs):
@@ -206,7 +206,7 @@ def test_space_past_the_blocks_duckdb_uses_is_given_back(seeded):
 ONE_IMPORT = textwrap.dedent("""
     import sys
     from kpi_logic import store
-    from kpi_logic.importing import import_files
+    from kpi_logic.ingest.importing import import_files
     with store.connect(sys.argv[1]) as con:
         [result] = import_files(con, [(open(sys.argv[2], "rb").read(), sys.argv[3])])
     print(result.inserted)
@@ -248,7 +248,7 @@ def csv_bytes(rows: list[list]) -> bytes:
 
 
 def test_text_shaped_like_sql_is_stored_as_written_and_never_run(seeded):
-    written = list(zip(INJECTIONS, reversed(INJECTIONS), INJECTIONS[2:] + INJECTIONS[:2]))
+    written = list(zip(INJECTIONS, reversed(INJECTIONS), INJECTIONS[2:] + INJECTIONS[:2], strict=True))
     history = csv_bytes([["date", "metric", "department", "channel", "value"]]
                         + [[f"2025-02-{n + 1:02d}", metric, department, channel, n]
                            for n, (metric, department, channel) in enumerate(written)])

@@ -10,7 +10,10 @@ from datetime import date
 
 import pytest
 
-from kpi_logic import kpis, launch, launch_report, okrs, overview, report, store
+from kpi_logic import store
+from kpi_logic.launch import analysis as launch
+from kpi_logic.metrics import kpis, okrs, overview
+from kpi_logic.output import launch_report, report
 from tests import hostile as h
 from tests.e2e_support import PNG_MAGIC
 

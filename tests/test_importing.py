@@ -9,12 +9,17 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import definitions as defs
-from kpi_logic.errors import InputError
-from kpi_logic.importing import NOTHING_CHANGED, import_files, import_frames
-from kpi_logic.model import KPI, Metric
-from kpi_logic.store.definitions import load_key_results, load_kpis, load_metrics, load_targets
-from kpi_logic.undo import list_batches
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import KPI, Metric
+from kpi_logic.ingest import definition_rows as defs
+from kpi_logic.ingest.importing import NOTHING_CHANGED, import_files, import_frames
+from kpi_logic.ingest.undo import list_batches
+from kpi_logic.store.current_definitions import (
+    load_key_results,
+    load_kpis,
+    load_metrics,
+    load_targets,
+)
 
 HERE = Path(__file__).parent / "fixtures" / "import"
 BAD = HERE / "bad"
@@ -257,7 +262,7 @@ def test_batches_remember_file_and_counts(seeded):
     assert list(batches["inserted"]) == [5, 5, 8, 3]
 
 
-# --- pure helpers of kpi_logic.definitions ---------------------------------------------
+# --- pure helpers of kpi_logic.ingest.definition_rows ---------------------------------------------
 
 @pytest.mark.parametrize("metric, start, target, title", [
     (Metric("nps"), 20, 40, "Increase NPS from 20 to 40"),
@@ -445,8 +450,8 @@ def inferred_flags(con) -> dict[str, bool]:
 
 
 def test_saving_inferred_metrics_unchanged_confirms_them_without_a_change(con):
-    from kpi_logic import template
-    from kpi_logic.undo import undo_batch
+    from kpi_logic.ingest import template
+    from kpi_logic.ingest.undo import undo_batch
     import_files(con, files("history_wide.csv"), department="Finance")
     table = template.editable_frame("metrics", load_metrics(con).values())
     [saved] = import_frames(con, [(table, "Edited metrics", "metrics")])

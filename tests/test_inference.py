@@ -1,4 +1,4 @@
-"""What a metric known only from its history gets (kpi_logic.inference and
+"""What a metric known only from its history gets (kpi_logic.ingest.inference and
 the import around it): a unit from how most of its values are written, and
 an aggregation from the shape of its history (level -> last, flow -> sum,
 percent -> mean), said in the result with how to change it."""
@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_logic import inference, store
-from kpi_logic.importing import import_files
-from kpi_logic.inference import Marks, Shape
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic import store
+from kpi_logic.ingest import inference
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.ingest.inference import Marks, Shape
+from kpi_logic.ingest.undo import undo_batch
+from kpi_logic.store.current_definitions import load_metrics
 from kpi_logic.store.history_shapes import history_shapes
-from kpi_logic.undo import undo_batch
 
 from .builders import add_observations
 from .test_importing import assert_same_database, dump
@@ -125,7 +126,7 @@ def test_a_payroll_key_result_is_judged_on_the_level_not_on_twelve_levels_added_
                   b"Jobs,payrolls,140000,150000,2015-01-01,2015-12-31\n")
     import_files(con, [(csv_of("payrolls", monthly(values, date(2015, 1, 1)), column="month"),
                         "payems.csv"), (key_result, "krs.csv")])
-    from kpi_logic.okrs import okr_report
+    from kpi_logic.metrics.okrs import okr_report
     [objective] = okr_report(con, as_of=date(2016, 1, 15))["objectives"]
     [kr] = objective["key_results"]
     assert kr["current"] == 143_093

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from kpi_logic import kpis
-from kpi_logic.coverage import Coverage
-from kpi_logic.errors import InputError
-from kpi_logic.model import KPI, Metric, Target
-from kpi_logic.periods import parse_period
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import KPI, Metric, Target
+from kpi_logic.domain.periods import parse_period
+from kpi_logic.metrics import kpis
+from kpi_logic.metrics.coverage import Coverage
 from kpi_logic.store import writes
 from tests.builders import add_batch, add_daily, add_metric, add_metrics, add_observations
 
@@ -208,7 +208,7 @@ def marketing(con, *, targets=()):
     for metric, values in {"visitors": [1000, 1000, 1000, 2000], "purchases": [20, 40, 25, 54],
                            "spend": [4000, 5000, 5400, 5600],
                            "new_customers": [100, 100, 100, 100]}.items():
-        add_observations(con, metric, list(zip(months, values)))
+        add_observations(con, metric, list(zip(months, values, strict=True)))
     add_observations(con, "page_views", [("2025-02-01", 0), ("2025-03-01", 500)])
     add_observations(con, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
     add_definitions(con, "kpis", [
@@ -513,7 +513,7 @@ def test_the_judged_month_is_complete_partial_or_stale_as_the_data_end_says(data
     month that ended is complete when the data reach its end, partial (judged on pace,
     like-for-like) when they end inside it, stale (no data) when they end before it."""
     from kpi_logic import store
-    from kpi_logic.periods import parse_period
+    from kpi_logic.domain.periods import parse_period
     con = store.memory_connection()
     try:
         add_metric(con, "calls", department="Sales")

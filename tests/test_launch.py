@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import budget as B
-from kpi_logic import launch as L
-from kpi_logic import launch_windows as W
-from kpi_logic.errors import InputError
+from kpi_logic.domain.errors import InputError
+from kpi_logic.launch import analysis as L
+from kpi_logic.launch import budget as B
+from kpi_logic.launch import windows as W
 from kpi_logic.store import launches as launch_store
 from tests.builders import add_batch, add_daily
 
@@ -46,7 +46,7 @@ def test_channel_kpis_come_from_summed_components():
 def test_channels_above_the_cac_target_are_flagged():
     kpis = L.channel_kpis(channel_rows(("search", 900.0, 100.0, 10.0, 10.0),
                                        ("email", 100.0, 100.0, 10.0, 10.0)), cac_target=40.0)
-    assert dict(zip(kpis["channel"], kpis["above_cac_target"])) == {"email": False, "search": True}
+    assert dict(zip(kpis["channel"], kpis["above_cac_target"], strict=True)) == {"email": False, "search": True}
     no_target = L.channel_kpis(channel_rows(("search", 900.0, 100.0, 10.0, 10.0)))
     assert no_target["above_cac_target"].tolist() == [None]
 

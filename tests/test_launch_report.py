@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import launch, launch_report, launch_windows
-from kpi_logic.importing import import_files
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.launch import analysis as launch
+from kpi_logic.launch import windows as launch_windows
+from kpi_logic.output import launch_report
 
 LAUNCH_DAY = date(2025, 3, 1)
 # channel: (daily spend around launch, customers per unit of spend ** 0.7, visitors per unit)

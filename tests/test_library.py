@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import library
-from kpi_logic.errors import InputError
-from kpi_logic.formulas import formula_metrics, parse_formula
-from kpi_logic.importing import import_frames
-from kpi_logic.model import AGGREGATIONS, DIRECTIONS, UNITS
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formulas import formula_metrics, parse_formula
+from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, UNITS
+from kpi_logic.ingest.importing import import_frames
+from kpi_logic.metrics import library
+from kpi_logic.store.current_definitions import load_metrics
 from tests.builders import add_metric
 from tests.conftest import FIXTURES
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_logic import budget, formatting, kpis, okrs, optimiser
-from kpi_logic.numbers import is_missing
+from kpi_logic.domain import formatting
+from kpi_logic.domain.numbers import is_missing
+from kpi_logic.launch import budget, optimiser
+from kpi_logic.metrics import kpis, okrs
 
 
 @pytest.mark.parametrize("value, missing", [

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic import okrs
-from kpi_logic.errors import InputError
-from kpi_logic.model import KeyResult, Metric
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import KeyResult, Metric
+from kpi_logic.metrics import okrs
 from kpi_logic.store import writes
 from tests.builders import add_batch, add_daily, add_metric, add_metrics, add_observations
 

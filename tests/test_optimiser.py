@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kpi_logic import optimiser as O
-from kpi_logic.curves import Curve
-from kpi_logic.errors import InputError
+from kpi_logic.domain.errors import InputError
+from kpi_logic.launch import optimiser as O
+from kpi_logic.launch.curves import Curve
 
 CURVES = {"search": Curve("power", 0.3, 0.6, 0.9, 30),
           "social": Curve("power", 0.8, 0.5, 0.8, 30),

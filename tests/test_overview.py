@@ -7,12 +7,11 @@ from datetime import date
 
 import pytest
 
-from kpi_logic import overview
-from kpi_logic.coverage import Coverage, coverage_from_row
-from kpi_logic.model import KPI, KeyResult, Metric
+from kpi_logic.domain.model import KPI, KeyResult, Metric
+from kpi_logic.metrics import overview
+from kpi_logic.metrics.coverage import Coverage, coverage_from_row
 from kpi_logic.store import writes
 from tests.builders import add_batch, add_daily, add_metrics, add_observations
-
 
 # ---------------------------------------------------------------- small builders
 
@@ -281,7 +280,7 @@ def small_company(con) -> None:
     })
     months = [f"2025-{m:02d}-01" for m in range(1, 7)]
     add_observations(con, "visitors", [(m, 1000) for m in months])
-    add_observations(con, "buyers", [(m, b) for m, b in zip(months, [40, 40, 40, 40, 40, 20])])
+    add_observations(con, "buyers", [(m, b) for m, b in zip(months, [40, 40, 40, 40, 40, 20], strict=True)])
     # 5 leads a day in Jan-Mar (150ish a month), 2 a day from April on, the last on 1 July
     add_daily(con, "leads", "2025-01-01", [5] * 90 + [2] * 92)
     add_observations(con, "nps", [("2025-04-01", 20), ("2025-06-01", 22)])

@@ -1,5 +1,5 @@
 """AppTest of the Import and define page, on a database holding the template
-workbook's worked example (kpi_logic.template: Marketing's conversion and CAC
+workbook's worked example (kpi_logic.ingest.template: Marketing's conversion and CAC
 KPIs, two CAC targets, two key results)."""
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store, template
-from kpi_logic.importing import import_files
-from kpi_logic.store.definitions import load_kpis, load_launches, load_metrics, load_targets
+from kpi_logic import store
+from kpi_logic.ingest import template
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.ingest.undo import list_batches
+from kpi_logic.store.current_definitions import load_kpis, load_launches, load_metrics, load_targets
 from kpi_logic.store.writes import VERSIONED_TABLES
-from kpi_logic.undo import list_batches
 from tests.conftest import FIXTURES
 from tests.readable import shown
 

@@ -4,7 +4,7 @@ definition file changes, in the preview and after the import; and that
 clearing a cell in the definitions editor clears the stored field."""
 from __future__ import annotations
 
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic.store.current_definitions import load_metrics
 from tests.readable import shown
 from tests.test_page_define import button, opened, page_db, saved, table_with  # noqa: F401
 

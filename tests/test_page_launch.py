@@ -12,9 +12,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import demo, launch, launch_windows, store
-from kpi_logic import formatting as fmt
-from kpi_logic.importing import import_files
+from kpi_logic import store
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.launch import analysis as launch
+from kpi_logic.launch import windows as launch_windows
 from kpi_logic.store import launches as launch_store
 from tests.readable import shown
 

@@ -12,9 +12,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store
-from kpi_logic.importing import import_files
-from kpi_logic.store.definitions import load_kpis, load_metrics
-from kpi_logic.undo import undo_batch
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.ingest.undo import undo_batch
+from kpi_logic.store.current_definitions import load_kpis, load_metrics
 from tests.conftest import FIXTURES
 from tests.readable import shown
 
@@ -219,7 +219,7 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
 
 
 def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(tmp_path, monkeypatch):
-    from kpi_logic import demo
+    from kpi_logic.demo import company as demo
     path = tmp_path / "demo.duckdb"
     with store.connect(path) as con:
         demo.load_demo(con)

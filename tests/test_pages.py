@@ -11,9 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import demo, kpis, okrs, overview, store
-from kpi_logic import formatting as fmt
-from kpi_logic.periods import period_label, previous_period
+from kpi_logic import store
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.periods import period_label, previous_period
+from kpi_logic.metrics import kpis, okrs, overview
 from tests.readable import shown
 from ui.data import DEMO_NOTICE
 
@@ -210,7 +211,7 @@ def test_okrs_lists_objectives_and_key_results_with_engine_statuses(page_db):
     assert headings == [f"#### {o['objective']}" for o in report["objectives"]]
     tables = kr_tables(at)
     assert len(tables) == len(report["objectives"])
-    for table, objective in zip(tables, report["objectives"]):
+    for table, objective in zip(tables, report["objectives"], strict=True):
         krs = objective["key_results"]
         assert list(table["Key result"]) == [kr["title"] for kr in krs]
         assert list(table["Status"]) == [fmt.status_badge(kr["status"]) for kr in krs]

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+
 import duckdb
 import pandas
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kpi_logic import vocabulary
-from kpi_logic.errors import InputError
-from kpi_logic.reading import read_tables
+from kpi_logic.domain import vocabulary
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.reading import read_tables
 from kpi_logic.store import staging
 
 from .conftest import FIXTURES
@@ -261,7 +263,7 @@ def test_trimmed_sql_is_trim(text):
 ])
 def test_decimal_evidence(con, cells, dot_groups, expected):
     # Comma-separated and quoted, so read_tables itself does not look for decimal commas.
-    rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"])))
+    rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"], strict=True)))
     [raw] = read_tables(con, ("date,z,b\n" + rows).encode(), "wide.csv")
     assert staging.decimal_evidence(con, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
 

@@ -3,10 +3,17 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from kpi_logic.errors import InputError
-from kpi_logic.periods import (as_of_or_today, parse_period, period_end, period_label,
-                               period_start, period_starts, previous_period,
-                               same_period_last_year)
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.periods import (
+    as_of_or_today,
+    parse_period,
+    period_end,
+    period_label,
+    period_start,
+    period_starts,
+    previous_period,
+    same_period_last_year,
+)
 
 
 @pytest.mark.parametrize("d, grain, start, end, label", [

@@ -11,9 +11,10 @@ import tempfile
 import pandas
 import pytest
 
-from kpi_logic import reading, reading_excel, vocabulary
-from kpi_logic.errors import InputError
-from kpi_logic.reading import read_tables
+from kpi_logic.domain import vocabulary
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest import reading, reading_excel
+from kpi_logic.ingest.reading import read_tables
 from kpi_logic.store import staging
 
 from .conftest import CORPUS, FIXTURES
@@ -518,7 +519,7 @@ def test_formula_without_a_saved_result_is_its_formula_text_never_missing(con):
 
 
 def test_formula_without_a_saved_result_is_refused_by_the_importer(con):
-    from kpi_logic.importing import import_files
+    from kpi_logic.ingest.importing import import_files
     data = (READ / "formulas.xlsx").read_bytes()
     with pytest.raises(InputError) as caught:
         import_files(con, [(data, "formulas.xlsx")])

@@ -7,9 +7,9 @@ import struct
 
 import pytest
 
-from kpi_logic import formatting as fmt
-from kpi_logic import report, report_blocks
-from kpi_logic.errors import InputError
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.errors import InputError
+from kpi_logic.output import report, report_blocks
 from tests.conftest import FIXTURES
 
 REPORT = FIXTURES / "report"
@@ -157,7 +157,7 @@ def test_long_alert_lists_are_cut_and_counted():
 
 
 def test_stale_and_partial_kpis_say_so_on_their_tiles():
-    from kpi_logic import report_blocks
+    from kpi_logic.output import report_blocks
     stale = {"title": "Calls", "status": "no_data", "stale": True, "data_through": "2025-03-10",
              "unit": "number", "target": 1000, "target_kind": "min",
              "vs_previous": {"abs": None, "pct": None, "label": "2025-04"}}

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic.errors import InputError
-from kpi_logic.rollups import data_through, rolled_up
+from kpi_logic.domain.errors import InputError
+from kpi_logic.metrics.rollups import data_through, rolled_up
 from tests.builders import add_daily, add_metric, add_observations
 
 D = date.fromisoformat

@@ -1,4 +1,4 @@
-"""kpi_logic.safe_text: no cell the app shows, lets people download or writes
+"""kpi_logic.domain.safe_text: no cell the app shows, lets people download or writes
 to a workbook is one a spreadsheet would run, and quoting loses nothing."""
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
-from kpi_logic import demo, template
-from kpi_logic import formatting as fmt
-from kpi_logic.importing import import_files
-from kpi_logic.safe_text import (is_formula_like, is_plain_number, spreadsheet_safe,
-                                 spreadsheet_safe_frame, spreadsheet_safe_workbook, unquoted,
-                                 unquoted_frame)
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic.demo import company as demo
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.safe_text import (
+    is_formula_like,
+    is_plain_number,
+    spreadsheet_safe,
+    spreadsheet_safe_frame,
+    spreadsheet_safe_workbook,
+    unquoted,
+    unquoted_frame,
+)
+from kpi_logic.ingest import template
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.store.current_definitions import load_metrics
 from tests.hostile import FORMULAS, HOSTILE, HYPERLINK, runs_as_formula
 
 # Texts the app writes itself that start with a sign: numbers, left alone.

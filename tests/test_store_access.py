@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from kpi_logic import store
-from kpi_logic.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
+from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
 from kpi_logic.store.db import MIGRATIONS, lock_holder
 
 from .test_concurrency import HOLDER, python

@@ -8,9 +8,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from kpi_logic.errors import InputError
-from kpi_logic.suggest import (default_percentile, rounded_target, suggested_target,
-                               suggestion_history, suggestion_note)
+from kpi_logic.domain.errors import InputError
+from kpi_logic.metrics.suggest import (
+    default_percentile,
+    rounded_target,
+    suggested_target,
+    suggestion_history,
+    suggestion_note,
+)
 
 
 @pytest.mark.parametrize("values, kind, expected", [

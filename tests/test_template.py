@@ -8,11 +8,18 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kpi_logic import definitions, kpis, okrs, template
-from kpi_logic.importing import import_files, import_frames
-from kpi_logic.model import KPI, KeyResult, Launch, Target
-from kpi_logic.store.definitions import (load_key_results, load_kpis, load_launches,
-                                         load_metrics, load_targets)
+from kpi_logic.domain.model import KPI, KeyResult, Launch, Target
+from kpi_logic.ingest import definition_rows as definitions
+from kpi_logic.ingest import template
+from kpi_logic.ingest.importing import import_files, import_frames
+from kpi_logic.metrics import kpis, okrs
+from kpi_logic.store.current_definitions import (
+    load_key_results,
+    load_kpis,
+    load_launches,
+    load_metrics,
+    load_targets,
+)
 
 AFTER_JUNE = date(2025, 7, 1)
 

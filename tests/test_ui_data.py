@@ -13,8 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store
-from kpi_logic.importing import import_files
-from kpi_logic.store.definitions import load_metrics
+from kpi_logic.ingest.importing import import_files
+from kpi_logic.store.current_definitions import load_metrics
 from tests.conftest import FIXTURES
 from ui import data
 
@@ -60,7 +60,7 @@ def five_cached_reads():
 def read_write_read():
     import streamlit as st
 
-    from kpi_logic.importing import import_files
+    from kpi_logic.ingest.importing import import_files
     from tests.test_ui_data import SIGNUPS_CSV
     from ui import data
 

@@ -33,6 +33,7 @@ def test_a_table_shows_dashes_for_missing_values_and_readable_dates():
     def app():
         import numpy as np
         import pandas as pd
+
         from ui.tables import table
         table(pd.DataFrame({"channel": ["display", "email"], "cac": [101.2, np.nan],
                             "new_customers": [1585.0, 12706.6],

@@ -5,12 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files, import_frames
-from kpi_logic.store.definitions import data_version, load_kpis, load_metrics, load_targets
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.importing import import_files, import_frames
+from kpi_logic.ingest.undo import (
+    list_batches,
+    remove_definitions,
+    run_of,
+    undo_all,
+    undo_batch,
+    undo_run,
+)
+from kpi_logic.store.current_definitions import data_version, load_kpis, load_metrics, load_targets
 from kpi_logic.store.writes import VERSIONED_TABLES
-from kpi_logic.undo import (list_batches, remove_definitions, run_of, undo_all, undo_batch,
-                            undo_run)
 
 from .test_importing import assert_same_database, dump, files
 
@@ -80,7 +86,7 @@ def test_undo_of_a_definition_edit_restores_the_old_target(con):
                          "target": ["4%"], "target_kind": ["max"], "period": ["quarter"],
                          "tolerance": [0.05], "department": ["Product"]})
     [result] = import_frames(con, [(edit, "KPI editor", "kpis")])
-    targets = lambda: {k.title: k.target for k in load_kpis(con)}  # noqa: E731
+    targets = lambda: {k.title: k.target for k in load_kpis(con)}
     assert targets()["Churn under 5%"] == pytest.approx(0.04)
     undo_batch(con, result.batch)
     assert targets()["Churn under 5%"] == pytest.approx(0.05)

@@ -14,10 +14,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import demo, importing, launch, store, undo
+from kpi_logic import store
+from kpi_logic.demo import company as demo
+from kpi_logic.ingest import importing, undo
+from kpi_logic.launch import analysis as launch
 from kpi_logic.store import db
 from kpi_logic.store import launches as launch_store
-from kpi_logic.store.definitions import load_kpis
+from kpi_logic.store.current_definitions import load_kpis
 from ui.data import NOTHING_FOR_VIEWERS
 
 ROOT = Path(__file__).resolve().parents[1]

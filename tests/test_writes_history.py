@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_logic.errors import InputError
-from kpi_logic.importing import import_files
+from kpi_logic.domain.errors import InputError
+from kpi_logic.ingest.importing import import_files
 from kpi_logic.store import writes_history
 
 

@@ -34,8 +34,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi_logic import store
-from kpi_logic.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
-from kpi_logic.store.definitions import data_version
+from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
+from kpi_logic.store.current_definitions import data_version
 from ui import auth, state
 
 log = logging.getLogger(__name__)
@@ -214,8 +214,9 @@ def cached(fn_name: str, *args, **kwargs):
 
 
 def _engine_functions() -> dict:
-    from kpi_logic import catalogue, kpis, launch, okrs, overview, rollups
-    from kpi_logic.store import definitions
+    from kpi_logic.launch import analysis as launch
+    from kpi_logic.metrics import catalogue, kpis, okrs, overview, rollups
+    from kpi_logic.store import current_definitions as definitions
     return {
         "scorecard": kpis.scorecard,
         "okr_report": okrs.okr_report,
@@ -278,7 +279,7 @@ def ensure_demo_on_first_start() -> None:
     if st.session_state.get(state.DEMO_CHECKED) is editor:
         return
     if editor and not has_data() and cached("setting", "start_empty") is None:
-        from kpi_logic import demo
+        from kpi_logic.demo import company as demo
         with st.spinner("First start: loading the demo company..."):
             try:
                 run(demo.load_demo)

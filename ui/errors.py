@@ -23,7 +23,12 @@ import uuid
 
 import streamlit as st
 
-from kpi_logic.errors import DatabaseBusyError, DatabaseSchemaError, InputError, ReadOnlyDatabaseError
+from kpi_logic.domain.errors import (
+    DatabaseBusyError,
+    DatabaseSchemaError,
+    InputError,
+    ReadOnlyDatabaseError,
+)
 from ui import data
 from ui.text import md_text
 

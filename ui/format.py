@@ -1,11 +1,11 @@
-"""Streamlit-specific wording of the engine's formatting (kpi_logic.formatting).
+"""Streamlit-specific wording of the engine's formatting (kpi_logic.domain.formatting).
 
 st.metric colours a delta by its leading sign and a `delta_color`; these two
 helpers keep every card's colour following the metric's direction.
 """
 from __future__ import annotations
 
-from kpi_logic import formatting as fmt
+from kpi_logic.domain import formatting as fmt
 
 
 def delta_color(direction: str | None) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 
 import streamlit as st
 
-from kpi_logic.model import FIRST_DATE, LAST_DATE
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 
 # query parameter name -> session-state key (page-prefixed where page-specific)
 SHARED = {

@@ -3,7 +3,7 @@ way the PNG reports write them, sortable on the numbers underneath.
 
 Every table of the dashboard goes through `dataframe` (or `table`, which
 calls it): text a spreadsheet would run as a formula gets a quote prefix
-(kpi_logic.safe_text), in the cells Streamlit's own "Download as CSV"
+(kpi_logic.domain.safe_text), in the cells Streamlit's own "Download as CSV"
 writes and in the column names it writes as the header row. That download
 writes each cell's value, not its Styler text, so the values are made safe.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import formatting as fmt
-from kpi_logic.safe_text import spreadsheet_safe, spreadsheet_safe_frame
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.safe_text import spreadsheet_safe, spreadsheet_safe_frame
 
 # Words for the engine's column names, the same on every table of the page.
 LABELS = {"cac": "CAC", "cac_vs_target": "CAC vs target", "budget_share": "Share of budget",
@@ -51,7 +51,7 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
                     for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
     safe = spreadsheet_safe_frame(frame)
     # The Styler formats the safe frame's columns, whose names may have changed.
-    names_of = dict(zip(frame.columns, safe.columns))
+    names_of = dict(zip(frame.columns, safe.columns, strict=True))
     styled = safe.style.format({names_of[c]: f for c, f in formats.items()}, na_rep=fmt.MISSING)
     st.dataframe(styled, hide_index=True, width="stretch", key=key,
                  column_config={names_of[c]: st.column_config.Column(spreadsheet_safe(

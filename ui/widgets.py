@@ -5,8 +5,8 @@ from datetime import date
 
 import streamlit as st
 
-from kpi_logic import formatting as fmt
-from kpi_logic.model import FIRST_DATE, LAST_DATE
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from ui import data, errors, state
 
 LATEST = ""   # the period option meaning "latest complete period"

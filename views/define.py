@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import importing, store, template, undo
+from kpi_logic import store
+from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
+from kpi_logic.domain.safe_text import spreadsheet_safe_frame, unquoted_frame
+from kpi_logic.ingest import importing, template, undo
+from kpi_logic.store import current_definitions as definitions
 from kpi_logic.store import launches as launch_store
-from kpi_logic.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
-from kpi_logic.store import definitions
-from kpi_logic.safe_text import spreadsheet_safe_frame, unquoted_frame
 from ui import auth, data, state, widgets
 from ui.tables import dataframe
 from ui.text import md_text

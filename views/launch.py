@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import budget, curves, launch, launch_report, launch_windows, optimiser
-from kpi_logic import formatting as fmt
-from kpi_logic.errors import InputError
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.errors import InputError
+from kpi_logic.launch import analysis as launch
+from kpi_logic.launch import budget, curves, optimiser
+from kpi_logic.launch import windows as launch_windows
+from kpi_logic.output import launch_report
 from kpi_logic.store import launches as launch_store
 from ui import auth, data, state, widgets
 from ui.tables import dataframe, table
@@ -88,7 +91,7 @@ def cac_words(rows: pd.DataFrame) -> list[str]:
         if above is None:
             return "no target"
         return "⚠ above target" if above else "✔ within target"
-    return [words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"])]
+    return [words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"], strict=True)]
 
 
 # The columns an executive reads first come first; the parts after (the page is narrow).
@@ -106,7 +109,7 @@ def analyse() -> None:
              "purchases / product-page visitors"),
             ("Launch CAC", total["cac"], "currency", total["cac_status"],
              fmt.target_rule(spec.cac_target, "max", "currency"),
-             "launch channel spend / new customers")]):
+             "launch channel spend / new customers")], strict=False):
         card.metric(label, fmt.format_value(value, unit),
                     help=f"{why}, from the summed days since {since}")
         card.markdown(f"**{fmt.status_badge(status)}** · target {rule}")
@@ -226,13 +229,13 @@ def adjust() -> tuple[dict, dict] | None:
             ("Projected new customers", "new_customers", "count", "normal"),
             ("Projected purchases", "purchases", "count", "normal"),
             ("Projected blended CAC", "cac", "currency", "inverse"),
-            ("Projected conversion", "conversion_rate", "percent", "normal")]):
+            ("Projected conversion", "conversion_rate", "percent", "normal")], strict=False):
         # Against the actual split run through the same curves: moving nothing
         # shows no change; the actual itself is in the table below.
         now, then = whatif.loc["Actual split, projected", column], whatif.loc["What-if", column]
-        shown = (fmt.format_count if unit == "count" else lambda v: fmt.format_value(v, unit))
+        shown = (fmt.format_count if unit == "count" else lambda v, unit=unit: fmt.format_value(v, unit))
         step = fmt.format_count_delta if unit == "count" else \
-            (lambda v: fmt.format_delta(v, unit))
+            (lambda v, unit=unit: fmt.format_delta(v, unit))
         delta = None if fmt.is_missing(then) or fmt.is_missing(now) else step(then - now)
         unchanged = delta is not None and not delta.startswith(("+", "-"))   # shown as 0
         card.metric(label, shown(then), delta=None if delta is None else

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import formatting as fmt
-from kpi_logic import importing, library, suggest
-from kpi_logic.definitions import value_text
-from kpi_logic.model import KPI_PERIODS
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.model import KPI_PERIODS
+from kpi_logic.ingest import importing
+from kpi_logic.ingest.definition_rows import value_text
+from kpi_logic.metrics import library, suggest
 from ui import auth, data, state, widgets
 from ui.tables import dataframe
 from ui.text import md_code, md_text
@@ -140,7 +141,7 @@ def make_kpi(rows: list[dict]) -> None:
     table = history_table(history.tail(suggest.PERCENTILE_WINDOW), row["unit"])
     note = suggest.suggestion_note(method, kind, q, int(history["used"].sum()), period)
     if method == "median3" and len(table):
-        used = [f"{p} {v}" for p, v, u in zip(table["Period"], table["Value"], table["Used"]) if u]
+        used = [f"{p} {v}" for p, v, u in zip(table["Period"], table["Value"], table["Used"], strict=True) if u]
         note += f" From {', '.join(used)}."
     st.caption(f"Suggested target: **{fmt.format_value(suggestion, row['unit'])}**. "
                f"{md_text(note)}")

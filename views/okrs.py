@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import charts, report
-from kpi_logic import formatting as fmt
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.output import charts, report
 from ui import data, state, widgets
 from ui.tables import dataframe
 from ui.text import md_text

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpi_logic import charts, report
-from kpi_logic import formatting as fmt
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.output import charts, report
 from ui import data, state, widgets
 from ui.text import md_text
 
@@ -35,7 +35,7 @@ with st.container():
     if view["departments"]:
         # The same counts the PNG report opens with: every department's KPIs by status.
         tiles = st.columns(len(charts.KPI_ORDER))
-        for tile, status in zip(tiles, charts.KPI_ORDER):
+        for tile, status in zip(tiles, charts.KPI_ORDER, strict=False):
             tile.metric(fmt.status_badge(status),
                         sum(int(d.get(status) or 0) for d in view["departments"]))
         st.altair_chart(charts.department_health_chart(view["departments"], width=640),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import charts, report
-from kpi_logic import formatting as fmt
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.output import charts, report
 from ui import data, state, widgets
 from ui.tables import dataframe
 from ui.text import md_code, md_text
@@ -119,7 +119,7 @@ def kpi_card(kpi: dict) -> None:
 
 
 for start in range(0, len(kpis), 3):
-    for column, kpi in zip(st.columns(3), kpis[start:start + 3]):
+    for column, kpi in zip(st.columns(3), kpis[start:start + 3], strict=False):
         with column:
             kpi_card(kpi)
 

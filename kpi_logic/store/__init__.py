@@ -8,9 +8,20 @@ never build SQL text themselves. Submodules by area:
 - writes: versioned upserts of observations and definitions, batches, undo
 - rollups: aggregating history to periods
 """
-from .db import (DEFAULT_DB, SCHEMA_VERSION, connect, database_path, ensure_schema, has_history,
-                 memory_connection, quote_identifier, schema_version, set_setting, setting,
-                 transaction)
+from kpi_logic.store.db import (
+                 DEFAULT_DB,
+                 SCHEMA_VERSION,
+                 connect,
+                 database_path,
+                 ensure_schema,
+                 has_history,
+                 memory_connection,
+                 quote_identifier,
+                 schema_version,
+                 set_setting,
+                 setting,
+                 transaction,
+)
 
 __all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "connect", "database_path", "ensure_schema",
            "has_history", "memory_connection", "quote_identifier", "schema_version", "set_setting",

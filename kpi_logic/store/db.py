@@ -18,7 +18,7 @@ from typing import Iterator
 
 import duckdb
 
-from ..errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
+from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """How far each metric's history reaches (its last date, its usual cadence),
-and the departments named anywhere. kpi_logic.coverage builds the rules on it."""
+and the departments named anywhere. kpi_logic.metrics.coverage builds the rules on it."""
 from __future__ import annotations
 
 from datetime import date

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import duckdb
 
-from . import staging
-from .db import quote_identifier
-from .writes_history import (KEYS, PARSED, HistorySource, key_text_sql, metric_name_sql,
-                             raw_cells_sql)
+from kpi_logic.store import staging
+from kpi_logic.store.db import quote_identifier
+from kpi_logic.store.writes_history import (
+    KEYS,
+    PARSED,
+    HistorySource,
+    key_text_sql,
+    metric_name_sql,
+    raw_cells_sql,
+)
 
 
 def breakdown_clashes(con: duckdb.DuckDBPyConnection, campaign: bool,

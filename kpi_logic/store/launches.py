@@ -11,8 +11,8 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from ..errors import InputError
-from .db import quote_identifier, transaction
+from kpi_logic.domain.errors import InputError
+from kpi_logic.store.db import quote_identifier, transaction
 
 LAUNCH_METRICS = ("spend", "visitors", "purchases", "new_customers", "likes", "shares", "comments")
 

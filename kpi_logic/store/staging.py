@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pandas
 
-from ..errors import InputError
-from ..model import FIRST_DATE, LAST_DATE
-from .db import quote_identifier
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
+from kpi_logic.store.db import quote_identifier
 
 NULL_TOKENS = ("", "null", "none", "n/a", "na", "-")
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
@@ -72,7 +72,7 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
     """
     t = f"lower(trim({column_sql}))"
     pattern = _literal(_number_pattern(_COMMA_MANTISSA if decimal_comma else _DOT_MANTISSA))
-    part = lambda n: f"regexp_extract({t}, {pattern}, {n})"  # noqa: E731
+    part = lambda n: f"regexp_extract({t}, {pattern}, {n})"
     if decimal_comma:
         digits = f"replace(regexp_replace({part(4)}, '[. \\x{{00a0}}\\x{{202f}}]', '', 'g'), ',', '.')"
     else:
@@ -184,7 +184,7 @@ def _slash_shapes(con, table: str, column: str) -> tuple:
     # trim (which copies every string), since trim only removes spaces.
     maybe = " or ".join(f"substr({col}, {i}, 1) in ('/', '.', '-')" for i in (2, 3)) + \
         f" or starts_with({col}, ' ')"
-    part = lambda n: f"try_cast(regexp_extract(t, {dmy}, {n}) as integer)"  # noqa: E731
+    part = lambda n: f"try_cast(regexp_extract(t, {dmy}, {n}) as integer)"
     return con.execute(f"""
         with cells as (select "_line" as line, {t} as t from {quote_identifier(table)}
                        where {col} is not null and ({maybe})),
@@ -282,7 +282,7 @@ def first_long_cell(con, table: str, columns: list[str],
     longest = con.execute(f"select {', '.join(f'max(strlen({c}))' for c in quoted)} "
                           f"from {quote_identifier(table)}").fetchall()[0]
     found = []
-    for column, q, size in zip(columns, quoted, longest):
+    for column, q, size in zip(columns, quoted, longest, strict=True):
         if size is not None and size > max_chars:
             row = con.execute(f"select \"_line\", length({q}) from {quote_identifier(table)} "
                               f"where strlen({q}) > ? and length({q}) > ? "
@@ -344,7 +344,7 @@ def decimal_evidence(con, table: str, columns: list[str], *, dot_groups: bool = 
     if not columns:
         return None, None
     quoted = [quote_identifier(c) for c in columns]
-    groups = lambda c: f"regexp_full_match({c}, {_literal(_DOT_THOUSANDS)})"  # noqa: E731
+    groups = lambda c: f"regexp_full_match({c}, {_literal(_DOT_THOUSANDS)})"
     # No trim: each pattern's outer [^0-9,.]* takes surrounding spaces. The
     # contains() guards keep the regexes off cells that cannot match.
     commas = [f"case when contains({c}, ',') then regexp_full_match({c}, {_literal(_COMMA_DECIMAL)})"

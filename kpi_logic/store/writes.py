@@ -14,8 +14,8 @@ from typing import NamedTuple
 import duckdb
 import pandas as pd
 
-from ..model import KPI, KeyResult, Launch, Metric, Target
-from .db import quote_identifier
+from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.store.db import quote_identifier
 
 _DIFF = "_lodestar_diff"
 _INCOMING = "_lodestar_incoming"
@@ -84,7 +84,7 @@ def batch_row(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict | None:
     cursor = con.execute("select id, run_id, file, sheet, kind, imported_at, undone_at "
                          "from batches where id = ?", [batch_id])
     row = cursor.fetchone()
-    return dict(zip([d[0] for d in cursor.description], row)) if row else None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
 
 # --- raw cells (for refusal messages) -----------------------------------------
@@ -170,7 +170,7 @@ def upsert_definitions(con: duckdb.DuckDBPyConnection, table: str, items: list,
         rows = [_definition_row(i, inferred) for i in items]
         con.execute(f"insert into {_INCOMING} select "
                     + ", ".join("unnest(?)" for _ in columns),
-                    [list(values) for values in zip(*rows)])
+                    [list(values) for values in zip(*rows, strict=True)])
     on = " and ".join(f"c.{k} = i.{k}" for k in keys)
     same = " and ".join(f"c.{c} is not distinct from i.{c}" for c in columns if c != "inferred")
     flag = "c.inferred and not i.inferred" if table == "metrics" else "false"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import staging
-from .db import quote_identifier
+from kpi_logic.store import staging
+from kpi_logic.store.db import quote_identifier
 
 PARSED = "_lodestar_parsed"
 KEYS = "_lodestar_keys"

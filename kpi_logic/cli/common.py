@@ -1,0 +1,113 @@
+"""What every command of the command line shares: refusals of arguments,
+JSON and table output, dates, and opening the database to read."""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from kpi_logic import store
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
+
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+
+
+class Refused(InputError):
+    """A bad command-line argument (exit 2), worded like any other refusal."""
+
+
+# ---- output helpers -------------------------------------------------------
+
+def jsonable(value):
+    """`value` with dates as ISO text, NaN/NaT as None and numpy/pandas scalars
+    as plain Python, so json.dumps writes valid JSON. Does not mutate it."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()        # a DATE column read through pandas
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def json_text(value) -> str:
+    return json.dumps(jsonable(value), ensure_ascii=False)
+
+
+def table_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    """Rows as an aligned plain-text table under a header of the column names;
+    numbers right-aligned, missing values as "—"."""
+    headers = list(columns)
+    cells = [[_cell_text(row.get(c)) for c in columns] for row in rows]
+    numeric = [all(_is_number(row.get(c)) for row in rows if _cell_text(row.get(c)) != "—")
+               for c in columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+    out = [line(headers), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _cell_text(value) -> str:
+    value = jsonable(value)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def emit(args, value, text: Callable[[], str]) -> int:
+    print(json_text(value) if args.json else text())
+    return EXIT_OK
+
+
+def parsed_date(text: str | None, flag: str = "--as-of") -> date | None:
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise Refused(f"{flag} '{text}' is not a date; write it as YYYY-MM-DD") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise Refused(f"{flag} {text} is outside the dates Lodestar works with, "
+                      f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}")
+    return day
+
+
+def reading(db):
+    """Open an existing database to read; a path with no database is refused
+    (a mistyped --db must not quietly create an empty one)."""
+    path = store.database_path(db)
+    if not path.exists():
+        raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
+                         "or create it with `python -m kpi_logic demo` or `import`")
+    return store.connect(path, read_only=True)

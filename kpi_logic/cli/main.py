@@ -1,0 +1,330 @@
+"""The command line: `python -m kpi_logic [--db PATH] COMMAND`.
+
+Thin on purpose: each command parses its arguments, calls one engine
+function and prints a table (or JSON with --json). Exit codes: 0 ok,
+2 refused input (the message goes to stderr), 1 anything else, always as a
+one-line message and never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from kpi_logic import store
+from kpi_logic.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_REFUSED,
+    Refused,
+    emit,
+    json_text,
+    jsonable,
+    parsed_date,
+    reading,
+    table_text,
+)
+from kpi_logic.cli.launch_commands import cmd_launch, cmd_launch_optimise, launch_png
+from kpi_logic.domain.errors import DatabaseBusyError, InputError
+from kpi_logic.domain.formatting import (
+    coverage_note,
+    format_change,
+    format_progress,
+    format_value,
+    measured_note,
+    pace_note,
+    status_word,
+)
+
+IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
+METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "formula",
+                 "current", "current_date", "data_through", "cadence", "linked")
+
+
+# Each command imports its engine module when it runs, so `--help` and the
+# light commands start fast (reports pull in Altair, imports the readers).
+
+def cmd_demo(args) -> int:
+    from kpi_logic.demo.company import load_demo
+    with store.connect(args.db) as con:
+        results = load_demo(con, end=parsed_date(args.end, "--end"))
+    return _print_imports(args, results)
+
+
+def _opened(stack: ExitStack, path: str):
+    """The file open for reading (the importer reads it from disk, not from memory)."""
+    try:
+        return stack.enter_context(open(path, "rb"))
+    except FileNotFoundError:
+        raise Refused(f"cannot find the file {path}; check the path") from None
+    except IsADirectoryError:
+        raise Refused(f"{path} is a folder; name the files to import") from None
+    except PermissionError:
+        raise Refused(f"cannot read {path}: permission denied") from None
+
+
+def cmd_import(args) -> int:
+    from kpi_logic.ingest.importing import import_files
+    order = "dmy" if args.dayfirst else "mdy" if args.monthfirst else None
+    with ExitStack() as stack:
+        files = [(_opened(stack, p), Path(p).name) for p in args.files]
+        with store.connect(args.db) as con:
+            results = import_files(con, files, sheet=args.sheet, department=args.department,
+                                   date_order=order, dry_run=args.dry_run)
+    return _print_imports(args, results)
+
+
+def _print_imports(args, results) -> int:
+    if args.json:
+        for r in results:
+            print(json_text(r))
+        return EXIT_OK
+    rows = [{**jsonable(r), "notes": "; ".join(r.notes)} for r in results]
+    print(table_text(rows, IMPORT_FIELDS + ("notes",)))
+    for title, key in (("Metrics defined from history", "inferred"),
+                       ("Changed fields", "changes")):
+        for r in results:
+            if r.details.get(key):
+                print(f"\n{title} ({r.file}{f', sheet {r.sheet}' if r.sheet else ''}):")
+                print("\n".join(f"  {item['text']}" for item in r.details[key]))
+    if getattr(args, "dry_run", False):
+        print("Dry run: nothing was written.")
+    return EXIT_OK
+
+
+def cmd_undo(args) -> int:
+    from kpi_logic.ingest.undo import undo_batch
+    with store.connect(args.db) as con:
+        result = undo_batch(con, args.batch)
+    return emit(args, result, lambda: (
+        f"Undid batch {result['batch']} ({result['file']}): "
+        f"{result.get('deleted', 0)} rows removed, {result.get('restored', 0)} restored."))
+
+
+def cmd_batches(args) -> int:
+    from kpi_logic.ingest.undo import list_batches
+    with reading(args.db) as con:
+        frame = list_batches(con)
+    rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]
+    columns = ("id", "file", "sheet", "kind", "time", "rows", "inserted", "updated",
+               "unchanged", "undone_at")
+    return emit(args, rows, lambda: table_text(rows, columns))
+
+
+def cmd_metrics(args) -> int:
+    from kpi_logic.metrics.catalogue import metric_catalogue
+    with reading(args.db) as con:
+        frame = metric_catalogue(con, args.department)
+    rows = jsonable(frame.to_dict("records"))
+    shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")
+              + (" (so far)" if r.get("current_partial") else "")} for r in rows]
+    return emit(args, rows, lambda: table_text(shown, METRIC_FIELDS))
+
+
+def cmd_history(args) -> int:
+    from kpi_logic.metrics.rollups import rolled_up
+    with reading(args.db) as con:
+        metric = _known_metric(con, args.metric)
+        frame = rolled_up(con, metric.name, args.grain, dimension=args.dimension)
+        if args.dimension and frame.empty:
+            raise InputError(f"metric '{metric.name}' has no history for dimension value "
+                             f"'{args.dimension}'", column="dimension")
+    rows = [{"period": r["label"], "value": r["value"]}
+            for r in jsonable(frame.to_dict("records"))]
+    shown = [{**r, "value": format_value(r["value"], metric.unit)} for r in rows]
+    return emit(args, rows, lambda: table_text(shown, ("period", "value")))
+
+
+def _known_metric(con, name: str):
+    """The metric's definition; refuses a name no metric has (InputError)."""
+    from kpi_logic.store.current_definitions import load_metrics
+    metrics = load_metrics(con)
+    wanted = name.strip().lower().replace(" ", "_")
+    if wanted not in metrics:
+        close = ", ".join(sorted(m for m in metrics if wanted[:3] in m)[:5])
+        raise InputError(f"no metric named '{name}'" + (f"; did you mean: {close}?" if close else
+                         "; `metrics` lists them"), column="metric")
+    return metrics[wanted]
+
+
+def cmd_scorecard(args) -> int:
+    from kpi_logic.metrics.kpis import scorecard
+    with reading(args.db) as con:
+        card = scorecard(con, args.department, period=args.period, as_of=parsed_date(args.as_of))
+    return emit(args, card, lambda: scorecard_text(jsonable(card)))
+
+
+def scorecard_text(card: dict) -> str:
+    partial = " (incomplete: partial periods are compared like-for-like)" if card.get("partial") else ""
+    rows = []
+    for k in card.get("kpis", []):
+        unit = k.get("unit") or "number"
+        rule = "at least" if k.get("target_kind") == "min" else "at most"
+        rows.append({"kpi": k.get("title"), "period": k.get("period"),
+                     "value": format_value(k.get("value"), unit),
+                     "target": f"{rule} {format_value(k.get('target'), unit)}",
+                     "status": status_word(k.get("status")),
+                     "data": "; ".join(n for n in (coverage_note(k), pace_note(k)) if n),
+                     "missed": k.get("missed_in_a_row"),
+                     "vs previous": format_change(k.get("vs_previous"), unit),
+                     "vs last year": format_change(k.get("vs_last_year"), unit)})
+    out = [f"{card.get('department')} scorecard, {card.get('period')}{partial}", "",
+           table_text(rows, ("kpi", "period", "value", "target", "status", "data", "missed",
+                             "vs previous", "vs last year"))]
+    metrics = [{"metric": m.get("metric"),
+                "value": format_value(m.get("value"), m.get("unit") or "number"),
+                "vs previous": format_change(m.get("vs_previous"), m.get("unit") or "number")}
+               for m in card.get("metrics", [])]
+    if metrics:
+        out += ["", "Plain metrics (not linked to a KPI or key result)", "",
+                table_text(metrics, ("metric", "value", "vs previous"))]
+    return "\n".join(out)
+
+
+def cmd_okrs(args) -> int:
+    from kpi_logic.metrics.okrs import okr_report
+    with reading(args.db) as con:
+        report = okr_report(con, department=args.department, as_of=parsed_date(args.as_of))
+    return emit(args, report, lambda: okrs_text(jsonable(report)))
+
+
+def okrs_text(report: dict) -> str:
+    out = [f"Objectives and key results as of {report.get('as_of')}"]
+    for o in report.get("objectives", []):
+        out += ["", f"{o.get('objective')} ({o.get('department') or 'no department'}): "
+                    f"{format_progress(o.get('progress'))}"]
+        rows = [{"key result": k.get("title"),
+                 "current": format_value(k.get("current"), k.get("unit") or "number"),
+                 "measured": measured_note(k) or "", "progress": format_progress(k.get("progress")),
+                 "expected": format_progress(k.get("expected")),
+                 "status": status_word(k.get("status"))
+                 + (f" (data through {k.get('data_through')})" if k.get("partial") else ""),
+                 "deadline": k.get("deadline"), "owner": k.get("owner")}
+                for k in o.get("key_results", [])]
+        out.append(table_text(rows, ("key result", "current", "measured", "progress", "expected",
+                                     "status", "deadline", "owner")))
+        out += [f"  ! {k['title']}: {k['warning']}" for k in o.get("key_results", [])
+                if k.get("warning")]
+    return "\n".join(out)
+
+
+def cmd_report(args) -> int:
+    if args.page == "launch":
+        png = launch_png(args)
+    else:
+        from kpi_logic.output.report import render_report
+        with reading(args.db) as con:
+            data = _report_data(con, args)
+        png = render_report(args.page, data)
+    try:
+        Path(args.out).write_bytes(png)
+    except OSError as exc:
+        raise Refused(f"cannot write {args.out}: {exc.strerror}") from None
+    print(f"Wrote {args.out} ({len(png):,} bytes).")
+    return EXIT_OK
+
+
+def _report_data(con, args) -> dict:
+    as_of = parsed_date(args.as_of)
+    if args.page == "scorecard":
+        if not args.department:
+            raise Refused("the scorecard report needs --department")
+        from kpi_logic.metrics.kpis import scorecard
+        return scorecard(con, args.department, period=args.period, as_of=as_of)
+    if args.page == "okrs":
+        from kpi_logic.metrics.okrs import okr_report
+        return okr_report(con, department=args.department, as_of=as_of)
+    from kpi_logic.metrics.overview import overview
+    return overview(con, as_of=as_of)
+
+
+# ---- parser ---------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    # argparse itself answers a usage error with exit 2 and no traceback.
+    parser = argparse.ArgumentParser(
+        prog="python -m kpi_logic",
+        description="Lodestar: metrics, KPIs and key results from your spreadsheets.")
+    parser.add_argument("--db", help="database file "
+                                     "(default: $LODESTAR_DB, else data/lodestar.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str, json_flag: bool = True):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = command("demo", cmd_demo, "load the demo company (Brightpath) into the database")
+    p.add_argument("--end", help="last day of history, YYYY-MM-DD (default yesterday)")
+    p = command("import", cmd_import, "import CSV/Excel files of history or definitions")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--sheet", help="only this sheet of a workbook")
+    p.add_argument("--department", help="department for wide history without one")
+    order = p.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    order.add_argument("--monthfirst", action="store_true", help="dates are month/day/year")
+    p.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    p = command("undo", cmd_undo, "undo one import batch")
+    p.add_argument("batch", type=int, metavar="BATCH")
+    command("batches", cmd_batches, "list import batches")
+    p = command("metrics", cmd_metrics, "the metrics catalogue")
+    p.add_argument("--department")
+    p = command("history", cmd_history, "a metric rolled up by period")
+    p.add_argument("--metric", required=True)
+    p.add_argument("--grain", default="month",
+                   choices=("day", "week", "month", "quarter", "year"))
+    p.add_argument("--dimension", help="one dimension value, e.g. a channel")
+    p = command("scorecard", cmd_scorecard, "a department's KPIs against their targets")
+    p.add_argument("--department", required=True)
+    p.add_argument("--period", help='e.g. "2025-03", "2025-Q1", "2025" (default: latest complete)')
+    p.add_argument("--as-of", help="look from this day, YYYY-MM-DD (default today)")
+    p = command("okrs", cmd_okrs, "objectives and key results with progress")
+    p.add_argument("--department")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default today)")
+    p = command("report", cmd_report, "write a PNG report", json_flag=False)
+    p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs", "launch"))
+    p.add_argument("--department")
+    p.add_argument("--period")
+    p.add_argument("--as-of")
+    p.add_argument("--launch", help="launch page: the launch (default: the latest)")
+    p.add_argument("--compare", metavar="A,B", help="launch page: saved scenarios to compare")
+    p.add_argument("--promotion", metavar="YYYY-MM-DD",
+                   help="launch page: the promotion date (default: the launch's own)")
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p = command("launch", cmd_launch, "a marketing launch per channel since its launch date")
+    p.add_argument("--launch", help="launch name (default: the latest)")
+    p = command("launch-optimise", cmd_launch_optimise,
+                "best split of a daily budget across the launch's channels")
+    p.add_argument("--budget", required=True, type=float, help="daily budget")
+    p.add_argument("--launch")
+    p.add_argument("--min", action="append", metavar="CHANNEL=AMOUNT")
+    p.add_argument("--max", action="append", metavar="CHANNEL=AMOUNT")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(f"Refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except DatabaseBusyError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) left early; silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the user gets one line, never a traceback
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"Error: {type(exc).__name__}: {first}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,2 @@
+"""The demo company, Brightpath: its history, definitions and plans, built as
+the files an analyst would import."""

@@ -1,0 +1,343 @@
+"""Numbers, changes, statuses and periods as people read them.
+
+Pure functions shared by the dashboard, the PNG reports and the CLI. Values
+arrive as the engine stores them: percent-unit values and relative changes
+are fractions (0.125 = 12.5%), durations are hours, money has no currency
+code (shown as $). Anything missing (numbers.is_missing: None, NaN, pd.NA,
+infinite, not a number) is shown as "—".
+"""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.numbers import (
+    is_missing,  # re-exported: pages and reports call fmt.is_missing
+)
+from kpi_logic.domain.periods import parse_period
+
+MISSING = "—"
+MINUS = "-"
+
+_COMPACT = ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T"))
+_COMPACT_FROM = 10_000    # 1,234 is read faster in full; 12,345 is read faster as 12.3k
+
+# Colour-blind safe (Okabe-Ito hues, darkened to be readable as text on white);
+# every status also has a word and an icon so colour is never the only signal.
+GOOD, WARN, BAD, NEUTRAL, ACHIEVED = "#0B7A5A", "#B26B00", "#C2410C", "#6B7280", "#0066A6"
+_STATUS_STYLE = {
+    "healthy": ("Healthy", "✔", GOOD),
+    "at_risk": ("At risk", "⚠", WARN),
+    "unhealthy": ("Unhealthy", "✖", BAD),
+    "no_data": ("No data", "○", NEUTRAL),
+    "achieved": ("Achieved", "★", ACHIEVED),
+    "on_track": ("On track", "✔", GOOD),
+    "off_track": ("Off track", "✖", BAD),
+    "missed": ("Missed", "✖", BAD),
+}
+TONE_COLOURS = {"good": GOOD, "bad": BAD, "neutral": NEUTRAL}
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _significant(number: float) -> str:
+    """Three significant digits, at least none after the point: 1.23, 12.3, 123."""
+    decimals = 2 if number < 10 else 1 if number < 100 else 0
+    return f"{number:,.{decimals}f}"
+
+
+def _compact(number: float) -> str:
+    """12.3k, 1.23M, 4.56B; a value that rounds up to 1,000 of a suffix takes the next one."""
+    for index, (size, suffix) in enumerate(_COMPACT):
+        bigger = _COMPACT[index + 1][0] if index + 1 < len(_COMPACT) else math.inf
+        text = _trimmed(_significant(number / size))
+        if number < bigger and (float(text.replace(",", "")) < 1000 or bigger is math.inf):
+            return text + suffix
+    return _trimmed(_significant(number / 1e12)) + "T"
+
+
+def _trimmed(text: str) -> str:
+    """Drop zeros after the point that carry no information: "60.0" -> "60"."""
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _is_zero_text(text: str) -> bool:
+    """True when a formatted value shows no non-zero digit (it rounded to zero)."""
+    return not any(ch in "123456789" for ch in text)
+
+
+def _magnitude(number: float, unit: str) -> str:
+    """The unsigned body of a formatted value (no sign, no currency symbol)."""
+    if unit == "percent":
+        pct = number * 100
+        return f"{pct:,.0f}%" if pct >= 100 else f"{pct:.1f}%"
+    if unit == "duration":
+        if 0 < number < 1:
+            return f"{number * 60:.0f} min"
+        return f"{number:,.0f} h" if number >= 100 else f"{_trimmed(f'{number:.1f}')} h"
+    if number >= _COMPACT_FROM:
+        return _compact(number)
+    if unit == "currency" and number < 100 and number != int(number):
+        return f"{number:.2f}"
+    if number == int(number) or number >= 100:
+        return f"{number:,.0f}"
+    return f"{number:.2f}" if number < 1 else f"{number:.1f}"
+
+
+def format_value(value: object, unit: str = "number") -> str:
+    """A value with its unit: "1,234", "$12.3k", "12.5%", "3.2 h"; "—" when missing.
+
+    Units outside number/currency/percent/duration are shown as numbers.
+    """
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    body = _magnitude(abs(number), unit)
+    if unit == "currency":
+        body = "$" + body
+    return MINUS + body if number < 0 and not _is_zero_text(body) else body
+
+
+def format_count(value: object) -> str:
+    """A count in full, rounded to a whole number: 12,743 (never "12.7k", so a
+    column of counts reads alike); "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    # Half away from zero, as people round (Python's format rounds half to even).
+    whole = math.floor(abs(number) + 0.5)
+    return f"{'-' if number < 0 and whole else ''}{whole:,}"
+
+
+def format_count_delta(value: object) -> str:
+    """A change of a count with its sign, in whole numbers: "+1,861", "-75", "0"."""
+    text = format_count(value)
+    return text if text in (MISSING, "0") or text.startswith("-") else "+" + text
+
+
+def format_progress(value: object) -> str:
+    """A progress or share as a whole percent: 0.55 -> "55%"; "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    percent = float(value) * 100
+    # 99.7% must not read as done: only a reached target shows 100%
+    if 99.5 <= percent < 100:
+        return "99%"
+    return f"{percent:,.0f}%"
+
+
+def format_delta(value: object, unit: str = "number") -> str:
+    """An absolute change with its sign: "+$1.2k", "-3", "+0.5 pp"; "—" when missing.
+
+    A change of a percent-unit value is in percentage points (0.005 -> "+0.5 pp").
+    """
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if unit == "percent":
+        body = f"{abs(number) * 100:.1f} pp"
+    else:
+        body = format_value(abs(number), unit)
+    if _is_zero_text(body):
+        return body      # rounds to zero: a sign would claim a direction
+    return ("+" if number > 0 else MINUS) + body
+
+
+def format_pct_change(pct: object, abs_change: object = None) -> str:
+    """A relative change with its sign: "+12.5%"; "new" when it is undefined
+    because the previous value was zero (abs_change given, pct missing); "—" otherwise."""
+    if is_missing(pct):
+        return "new" if not is_missing(abs_change) and float(abs_change) != 0 else MISSING
+    body = _magnitude(abs(float(pct)), "percent")
+    if _is_zero_text(body):
+        return body
+    return ("+" if float(pct) > 0 else MINUS) + body
+
+
+def format_change(change: dict | None, unit: str = "number") -> str:
+    """A change {abs, pct[, base]} as "+$1.2k (+12.5%)", "+5,000 (new)" or "—".
+
+    When the change carries its base (the earlier value) and that is not zero, a
+    missing pct means the value crossed zero: the absolute change says it all
+    ("-48.7 pp"), with no "new" and no percentage."""
+    change = change or {}
+    absolute = change.get("abs")
+    if is_missing(absolute):
+        return MISSING
+    base = change.get("base")
+    if is_missing(change.get("pct")) and not is_missing(base) and float(base) != 0:
+        return format_delta(absolute, unit)
+    return f"{format_delta(absolute, unit)} ({format_pct_change(change.get('pct'), absolute)})"
+
+
+def change_tone(abs_change: object, direction: str = "up") -> str:
+    """"good", "bad" or "neutral": a rise is good news only when higher is better."""
+    if is_missing(abs_change) or float(abs_change) == 0:
+        return "neutral"
+    rising = float(abs_change) > 0
+    return "good" if rising == (direction != "down") else "bad"
+
+
+def change_arrow(abs_change: object) -> str:
+    """▲ for a rise, ▼ for a fall, "" otherwise (the shape carries the sign, not colour)."""
+    if is_missing(abs_change) or float(abs_change) == 0:
+        return ""
+    return "▲" if float(abs_change) > 0 else "▼"
+
+
+def status_word(status: str | None) -> str:
+    """The status in words: "At risk", "On track"; unknown statuses are title-cased."""
+    status = status or "no_data"
+    return _STATUS_STYLE.get(status, (status.replace("_", " ").capitalize(),))[0]
+
+
+def status_icon(status: str | None) -> str:
+    return _STATUS_STYLE.get(status or "no_data", ("", "•", NEUTRAL))[1]
+
+
+def status_colour(status: str | None) -> str:
+    return _STATUS_STYLE.get(status or "no_data", ("", "", NEUTRAL))[2]
+
+
+def status_badge(status: str | None) -> str:
+    """Icon and word together, e.g. "⚠ At risk"."""
+    return f"{status_icon(status)} {status_word(status)}"
+
+
+def target_rule(target: object, target_kind: str, unit: str = "number") -> str:
+    """The KPI's rule in words: "at least 3.0%", "at most $40" (a value equal to
+    the target meets it: pages say so once, not on every card)."""
+    if is_missing(target):
+        return "no target"
+    bound = "at most" if target_kind == "max" else "at least"
+    return f"{bound} {format_value(target, unit)}"
+
+
+def period_bounds(label: str) -> tuple[date, date]:
+    """First and last day of an engine period label ("2025-03-01", "2025-W09",
+    "2025-03", "2025-Q1", "2025"), read by periods.parse_period.
+
+    Refuses other text with ValueError (carrying parse_period's message), so
+    chart code can skip a period it cannot place without knowing InputError.
+    """
+    try:
+        _, start, end = parse_period(label)
+    except InputError as exc:
+        raise ValueError(str(exc)) from exc
+    return start, end
+
+
+def human_period(label: object) -> str:
+    """"2025-03" -> "Mar 2025", "2025-Q1" -> "Q1 2025", "2025-W09" -> "Week 9, 2025",
+    "2025-03-01" -> "1 Mar 2025"; other text is returned unchanged, None as "—"."""
+    if label is None or label == "":
+        return MISSING
+    text = str(label).strip()
+    try:
+        grain, start, _ = parse_period(text)
+    except InputError:
+        return text
+    if grain == "day":
+        return human_date(start)
+    if grain == "week":
+        year, week, _ = start.isocalendar()
+        return f"Week {week}, {year}"
+    if grain == "quarter":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if grain == "month":
+        return f"{_MONTHS[start.month - 1]} {start.year}"
+    return str(start.year)
+
+
+def human_date(value: object) -> str:
+    """A date as "16 May 2025" (accepts a date or an ISO string); "—" when missing."""
+    if value is None or value == "":
+        return MISSING
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def comparison_label(label: object) -> str:
+    """"vs Mar 2025" from a period label; text that already says "vs ..." is kept."""
+    if label is None or label == "":
+        return ""
+    text = str(label).strip()
+    return text if text.lower().startswith("vs") else f"vs {human_period(text)}"
+
+
+_ACRONYMS = {"nps", "cac", "mrr", "arr", "roi", "ebit", "ebitda", "csat", "dau", "mau", "ltv",
+             "cpa", "cpc", "ctr", "kpi", "hr", "aov", "sla"}
+
+
+def metric_label(name: object) -> str:
+    """A metric's stored name as people read it: "page_views" -> "Page views",
+    "paid_cac" -> "Paid CAC"; "—" when missing."""
+    words = str(name or "").replace("_", " ").split()
+    if not words:
+        return MISSING
+    words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
+    return " ".join([words[0][:1].upper() + words[0][1:]] + words[1:])
+
+
+# ---------------------------------------------------------------- coverage in words
+
+def short_date(value: object) -> str:
+    """"10 Mar" (the year left out: it is the period's own); "—" when missing."""
+    text = human_date(value)
+    return text.rsplit(" ", 1)[0] if text != MISSING and text.count(" ") == 2 else text
+
+
+def coverage_note(entry: dict) -> str | None:
+    """What the data say of a scorecard entry's period, or None when it is complete:
+    "so far: data through 10 Mar" (partial), "no data since 10 Mar 2025" (stale),
+    "no data yet" (never any)."""
+    through = entry.get("data_through")
+    if entry.get("stale"):
+        return f"no data since {human_date(through)}"
+    if entry.get("partial"):
+        return f"so far: data through {short_date(through)}" if through else "so far"
+    if through is None and entry.get("status") == "no_data":
+        return "no data yet"
+    return None
+
+
+def pace_note(entry: dict) -> str | None:
+    """"on pace for 1,085 of 1,000" for a KPI judged on pace; None otherwise."""
+    pace = entry.get("pace")
+    if not pace or is_missing(pace.get("projected")):
+        return None
+    unit = entry.get("unit", "number")
+    return (f"on pace for {format_value(pace['projected'], unit)} of "
+            f"{format_value(entry.get('target'), unit)}")
+
+
+def measured_note(kr: dict) -> str | None:
+    """Which value a key result stands at: "total since 1 Oct 2026", "last 28 days to
+    5 Dec 2026", "latest, 5 Dec 2026"; None without data."""
+    measured = kr.get("measured")
+    if not measured:
+        return None
+    if measured["kind"] == "total":
+        return f"total since {human_date(measured['from'])}"
+    if measured["kind"] == "latest" or measured["from"] == measured["to"]:
+        return f"latest, {human_date(measured['to'])}"
+    days = (date.fromisoformat(measured["to"]) - date.fromisoformat(measured["from"])).days + 1
+    return f"last {days} days to {human_date(measured['to'])}"
+
+
+def trend_values(history: list[dict]) -> list[float]:
+    """A history's values for a sparkline, oldest first, gaps left out; a partial
+    period of a summed KPI at its pace (where it is heading), as the trend chart
+    draws it, not as a fall to the days so far."""
+    values = []
+    for point in history or []:
+        value = (point.get("pace") or {}).get("projected", point.get("value"))
+        if not is_missing(value):
+            values.append(float(value))
+    return values

@@ -1,0 +1,149 @@
+"""Metric history rolled up to days, weeks, months, quarters or years.
+
+Base metrics are aggregated in SQL (one query for all of them) with their own
+aggregation: sum, mean, min, max, or last (the latest value in the period for
+each dimension value, summed across dimension values: MRR per region adds up
+to total MRR). A formula metric is then computed in pandas from its
+components rolled up to the same periods: a month's conversion rate is
+sum(purchases) / sum(visitors), never the mean of daily rates.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formulas import (
+    formula_metrics,
+    formula_order,
+    formula_values,
+    metric_name,
+    parse_formula,
+)
+from kpi_logic.domain.model import Metric
+from kpi_logic.domain.periods import as_date, period_label
+from kpi_logic.store import aggregates as store_rollups
+from kpi_logic.store import current_definitions as store_definitions
+
+COLUMNS = ["metric", "period", "label", "value", "first_date", "last_date"]
+
+
+def _requested(metrics: str | Iterable[str], known: dict[str, Metric]) -> list[str]:
+    """Requested names as stored; refuses unknown ones."""
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    by_normal = {metric_name(n): n for n in known}
+    found = [by_normal.get(metric_name(n)) for n in names]
+    missing = [n for n, f in zip(names, found, strict=True) if f is None]
+    if missing:
+        raise InputError(f"unknown metric {', '.join(repr(m) for m in missing)}: "
+                         "check the name (see the metrics list) or import its history first.")
+    return list(dict.fromkeys(found))
+
+
+def _needed(names: list[str], known: dict[str, Metric]) -> list[str]:
+    """The requested metrics and, recursively, every component of their formulas."""
+    by_normal = {metric_name(n): n for n in known}
+    needed, todo = [], list(names)
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        needed.append(name)
+        if known[name].formula:
+            used = formula_metrics(parse_formula(known[name].formula))
+            unknown = sorted(u for u in used if u not in by_normal)
+            if unknown:
+                raise InputError(f"metric '{name}': formula '{known[name].formula}' uses unknown "
+                                 f"metric {', '.join(repr(u) for u in unknown)}. Fix its definition.")
+            todo.extend(by_normal[u] for u in used)
+    return needed
+
+
+def _formula_rows(name: str, formula: str, rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows for one formula metric from its components' rows (already in `rows`)."""
+    parsed = parse_formula(formula)
+    components = {metric_name(m): m for m in rows["metric"].unique()}
+    used = [components.get(u, u) for u in formula_metrics(parsed)]
+    parts = rows[rows["metric"].isin(used)]
+    if parts.empty or set(used) - set(parts["metric"]):
+        return rows.iloc[0:0]
+    wide = parts.pivot(index=keys, columns="metric", values="value")
+    # A period where a component has no data has no value (not a partial one).
+    wide = wide.dropna(subset=used, how="any")
+    wide.columns = [metric_name(c) for c in wide.columns]
+    dates = parts.groupby(keys).agg(first_date=("first_date", "min"), last_date=("last_date", "max"))
+    out = pd.DataFrame({"value": formula_values(parsed, wide)}, index=wide.index).join(dates)
+    return out.reset_index().assign(metric=name)
+
+
+def _with_formulas(base: pd.DataFrame, needed: list[str], known: dict[str, Metric],
+                   keys: list[str]) -> pd.DataFrame:
+    """`base` plus rows for every needed formula metric, components first."""
+    formulas = {metric_name(n): known[n].formula for n in needed}
+    by_normal = {metric_name(n): n for n in needed}
+    rows = base
+    for normal in formula_order(formulas):
+        name = by_normal[normal]
+        if known[name].formula:
+            rows = pd.concat([rows, _formula_rows(name, known[name].formula, rows, keys)],
+                             ignore_index=True)
+    return rows
+
+
+def _finished(rows: pd.DataFrame, names: list[str], grain: str, by_dimension: bool) -> pd.DataFrame:
+    """The requested metrics only, labelled, in request order then dimension then period."""
+    columns = COLUMNS[:2] + (["dimension"] if by_dimension else []) + COLUMNS[2:]
+    rows = rows[rows["metric"].isin(names)].copy()
+    labels = {p: period_label(p, grain) for p in set(rows["period"])}
+    rows["label"] = rows["period"].map(labels)
+    rows["order"] = rows["metric"].map({n: i for i, n in enumerate(names)})
+    sort = ["order"] + (["dimension"] if by_dimension else []) + ["period"]
+    rows = rows.sort_values(sort, kind="stable")[columns].reset_index(drop=True)
+    # Fixed dtypes, also when empty: text as str, dates as datetime.date objects.
+    types = {c: "str" for c in ("metric", "label", "dimension") if c in columns}
+    types.update({c: "object" for c in ("period", "first_date", "last_date")}, value="float64")
+    return rows.astype(types)
+
+
+def rolled_up(con, metrics: str | Iterable[str], grain: str, *, start=None, end=None,
+              dimension: str | None = None, by_dimension: bool = False) -> pd.DataFrame:
+    """Metrics rolled up to `grain`: DataFrame[metric, period, label, value,
+    first_date, last_date] (plus `dimension` after period when by_dimension).
+
+    period is the first day of the period (datetime.date); first_date and
+    last_date are the first and last observation dates that went into it.
+    start/end (inclusive) bound the observation dates, so an edge period only
+    holds the days inside the range. dimension='search' keeps that dimension
+    value only; by_dimension=True keeps one series per dimension value ('' for
+    rows without one). Periods without data have no row; a formula value is
+    NaN when it divides by zero. Refuses (InputError) unknown metrics and
+    broken formulas.
+    """
+    known = store_definitions.load_metrics(con)
+    names = _requested(metrics, known)
+    needed = _needed(names, known)
+    aggregations = {n: known[n].aggregation for n in needed if not known[n].formula}
+    base = store_rollups.rolled_up_rows(
+        con, aggregations, grain, start=as_date(start) if start is not None else None,
+        end=as_date(end) if end is not None else None, dimension=dimension,
+        by_dimension=by_dimension)
+    keys = ["period", "dimension"] if by_dimension else ["period"]
+    return _finished(_with_formulas(base, needed, known, keys), names, grain, by_dimension)
+
+
+def base_metrics(con, metrics: str | Iterable[str]) -> list[str]:
+    """The metrics that hold history behind `metrics`: base metrics themselves,
+    formula metrics replaced by their components (recursively). Refuses unknown names."""
+    known = store_definitions.load_metrics(con)
+    needed = _needed(_requested(metrics, known), known)
+    return sorted(n for n in needed if not known[n].formula)
+
+
+def data_through(con, metrics: str | Iterable[str] | None = None) -> date | None:
+    """The latest observation date (of `metrics` and their formula components,
+    when given); None when there is no data. Refuses unknown metrics."""
+    if metrics is None:
+        return store_rollups.latest_date(con)
+    return store_rollups.latest_date(con, base_metrics(con, metrics))

@@ -1,0 +1,421 @@
+"""Altair chart builders for the dashboard and the PNG reports (no streamlit).
+
+Each builder takes the engine's JSON shapes (dicts and lists, see issue 2)
+and returns an Altair chart; nothing here computes a KPI status or progress,
+it only draws what the engine decided. Status is always shown by shape or
+text as well as colour, so the charts survive colour blindness and
+grey-scale printing.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from kpi_logic.domain import formatting as fmt
+
+KPI_ORDER = ("healthy", "at_risk", "unhealthy", "no_data")
+_SHAPES = {"healthy": "circle", "at_risk": "triangle-up", "unhealthy": "cross",
+           "no_data": "square"}
+# d3 formats for axes, by unit: "$12k", "12.5%", "3.2" (hours in the title)
+AXIS_FORMAT = {"currency": "$,.3~s", "percent": ".1~%", "duration": ",.1~f", "number": ",.3~s"}
+TIME_FORMAT = {"month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y", "week": "%-d %b %Y",
+               "day": "%-d %b %Y"}
+# ticks on period starts, so a label never sits inside a period it does not name
+_TICKS = {"month": "month", "quarter": {"interval": "month", "step": 3}, "year": "year"}
+INK, GRID, TRACK = "#1F2937", "#E5E7EB", "#E5E7EB"
+
+
+def _unit_title(unit: str) -> str:
+    return "hours" if unit == "duration" else ""
+
+
+def _grain(label: str) -> str:
+    text = str(label)
+    if "Q" in text:
+        return "quarter"
+    if "W" in text:
+        return "week"
+    return {4: "year", 7: "month"}.get(len(text), "day")
+
+
+def status_scale(statuses=KPI_ORDER) -> alt.Scale:
+    """Colour scale over status words ("Healthy", ...) in the house colours."""
+    return alt.Scale(domain=[fmt.status_badge(s) for s in statuses],
+                     range=[fmt.status_colour(s) for s in statuses])
+
+
+def trend_frame(kpi: dict) -> pd.DataFrame:
+    """One row per history period: start, mid, end (dates), value, target, the
+    at-risk band (band_low..band_high) and the status badge. A period that is not
+    an engine label ("2025-03", "2025-Q1"...) cannot be placed in time and is left
+    out. Does not mutate `kpi`."""
+    tolerance = kpi.get("tolerance")
+    tolerance = 0.10 if fmt.is_missing(tolerance) else float(tolerance)
+    rows = []
+    for point in kpi.get("history") or []:
+        try:
+            start, end = fmt.period_bounds(point.get("period"))
+        except ValueError:
+            continue
+        target = point.get("target", kpi.get("target"))
+        target = np.nan if fmt.is_missing(target) else float(target)
+        margin = abs(target) * tolerance
+        low, high = ((target, target + margin) if kpi.get("target_kind") == "max"
+                     else (target - margin, target))
+        value, unit = point.get("value"), kpi.get("unit", "number")
+        value_text = fmt.format_value(value, unit)
+        # A partial period of a flow is drawn where it is heading (its pace), not as a
+        # fall to the days so far; the tooltip gives both.
+        pace = point.get("pace") or {}
+        if not fmt.is_missing(pace.get("projected")):
+            value_text += f" so far, on pace for {fmt.format_value(pace['projected'], unit)}"
+            value = pace["projected"]
+        elif point.get("partial"):
+            value_text += " so far"
+        rows.append({
+            "period": point["period"], "label": fmt.human_period(point["period"]),
+            "start": pd.Timestamp(start), "end": pd.Timestamp(end + timedelta(days=1)),
+            "mid": pd.Timestamp(start) + (pd.Timestamp(end) - pd.Timestamp(start)) / 2,
+            "value": np.nan if fmt.is_missing(value) else float(value),
+            "target": target, "band_low": low, "band_high": high,
+            "status": fmt.status_badge(point.get("status")),
+            "partial": bool(point.get("partial")),
+            "value_text": value_text, "target_text": fmt.format_value(target, unit),
+        })
+    columns = ["period", "label", "start", "end", "mid", "value", "target", "band_low",
+               "band_high", "status", "partial", "value_text", "target_text"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def target_steps(frame: pd.DataFrame) -> pd.DataFrame:
+    """Target and band as step points: each period's target at its start, plus
+    the end of the last period, so a stepped line spans every period exactly."""
+    steps = frame[["start", "target", "band_low", "band_high", "target_text"]]
+    steps = steps.rename(columns={"start": "x"})
+    if len(frame):
+        last = steps.iloc[[-1]].assign(x=frame["end"].iloc[-1])
+        steps = pd.concat([steps, last], ignore_index=True)
+    return steps.reset_index(drop=True)
+
+
+def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
+                    title: str | alt.TitleParams | None = None,
+                    legend: bool = True, axis_side: str = "left") -> alt.LayerChart:
+    """The KPI's values over time against its stepped per-period target line and
+    the at-risk band; points coloured and shaped by status (legend optional,
+    for reports that show one key for many charts; axis_side "right" keeps the
+    plot's left edge aligned with text above it)."""
+    unit = kpi.get("unit", "number")
+    frame = trend_frame(kpi)
+    grain = _grain(frame["period"].iloc[0]) if len(frame) else "month"
+    x_axis = alt.Axis(format=TIME_FORMAT[grain], title=None, labelAngle=0, grid=False,
+                      tickCount=_TICKS.get(grain, alt.Undefined))
+    # a fixed label width lines up the plots of charts placed side by side
+    y = alt.Axis(format=AXIS_FORMAT.get(unit, ",.3~s"), title=_unit_title(unit),
+                 orient=axis_side, minExtent=48, maxExtent=48, tickCount=5, gridColor=GRID)
+    steps = alt.Chart(target_steps(frame))
+    band = steps.mark_area(interpolate="step-after", color=fmt.WARN, opacity=0.18).encode(
+        x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2="band_high:Q")
+    target = steps.mark_line(interpolate="step-after", color=INK, strokeDash=[6, 4],
+                             strokeWidth=1.5).encode(x="x:T", y="target:Q")
+    complete = frame[~frame["partial"]]
+    base = alt.Chart(complete).encode(x=alt.X("mid:T", axis=x_axis))
+    line = base.mark_line(color="#374151", strokeWidth=2).encode(
+        y=alt.Y("value:Q", axis=y, scale=alt.Scale(zero=False)))
+    # A partial period (its data end early) is a hollow point on a dashed line.
+    dashed = alt.Chart(_partial_tail(frame)).mark_line(
+        color="#374151", strokeWidth=2, strokeDash=[4, 3]).encode(x="mid:T", y="value:Q")
+    kinds = list(KPI_ORDER)
+    encoding = dict(
+        y="value:Q",
+        color=alt.Color("status:N", scale=status_scale(kinds), title=None,
+                        legend=alt.Legend() if legend else None),
+        shape=alt.Shape("status:N", title=None, legend=alt.Legend() if legend else None,
+                        scale=alt.Scale(
+            domain=[fmt.status_badge(s) for s in kinds], range=[_SHAPES[s] for s in kinds])),
+        tooltip=[alt.Tooltip("label:N", title="Period"),
+                 alt.Tooltip("value_text:N", title="Value"),
+                 alt.Tooltip("target_text:N", title="Target"),
+                 alt.Tooltip("status:N", title="Status")])
+    points = base.mark_point(size=70, filled=True, opacity=1).encode(**encoding)
+    hollow = alt.Chart(frame[frame["partial"]]).mark_point(
+        size=70, filled=False, strokeWidth=2, opacity=1).encode(x="mid:T", **encoding)
+    layers = [band, target, line, dashed, points, hollow]
+    if len(frame):
+        end = target_steps(frame).iloc[[-1]].assign(text=lambda f: "Target " + f["target_text"])
+        layers.append(alt.Chart(end).mark_text(align="right", dy=-7, fontSize=11, color=INK)
+                      .encode(x="x:T", y="target:Q", text="text:N"))
+    chart = alt.layer(*layers).properties(width=width, height=height)
+    return chart.properties(title=title) if title else chart
+
+
+def _partial_tail(frame: pd.DataFrame) -> pd.DataFrame:
+    """The last complete point with a value and the partial points after it, for the
+    dashed end of a trend line; empty when no period is partial."""
+    if not frame["partial"].any():
+        return frame.iloc[0:0]
+    first_partial = int(np.flatnonzero(frame["partial"].to_numpy())[0])
+    before = frame.iloc[:first_partial]
+    before = before[before["value"].notna()]
+    return pd.concat([before.iloc[-1:], frame.iloc[first_partial:]])
+
+
+def sparkline(history: list[dict], *, width: int = 140, height: int = 36,
+              colour: str = "#374151") -> alt.LayerChart:
+    """A tiny line of the history values with the latest point marked; no axes."""
+    frame = pd.DataFrame([{"i": i, "value": p.get("value")}
+                          for i, p in enumerate(history or [])], columns=["i", "value"])
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    base = alt.Chart(frame).encode(
+        x=alt.X("i:Q", axis=None, scale=alt.Scale(nice=False, zero=False)),
+        y=alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False)))
+    line = base.mark_line(color=colour, strokeWidth=1.5)
+    last = base.transform_filter(f"datum.i == {max(len(frame) - 1, 0)}").mark_point(
+        filled=True, size=25, color=colour, opacity=1)
+    return alt.layer(line, last).properties(width=width, height=height)
+
+
+def _pace_tone(progress: object, expected: object) -> str:
+    if fmt.is_missing(progress):
+        return "No data"
+    if float(progress) >= 1:
+        return "Target reached"
+    if not fmt.is_missing(expected) and float(expected) >= 1:
+        return "Missed"               # the deadline has passed: no pace left to be on
+    if fmt.is_missing(expected) or float(progress) >= float(expected):
+        return "On pace"
+    return "Behind pace"
+
+
+PACE_COLOURS = alt.Scale(domain=["On pace", "Behind pace", "Target reached", "Missed",
+                                 "No data"],
+                         range=[fmt.GOOD, fmt.WARN, fmt.ACHIEVED, fmt.BAD, fmt.NEUTRAL])
+
+
+def objective_frame(objectives: list[dict]) -> pd.DataFrame:
+    """One row per objective: name (with department), progress, expected, pace,
+    and the text shown beside the bar. Does not mutate the input."""
+    rows = []
+    for obj in objectives or []:
+        progress, expected = obj.get("progress"), obj.get("expected")
+        name = obj.get("objective", "")
+        if obj.get("department"):
+            name = f"{name} ({obj['department']})"
+        note = fmt.format_progress(progress)
+        if not fmt.is_missing(expected):
+            note += f"  ·  expected {fmt.format_progress(expected)}"
+        rows.append({"objective": name, "progress": _clamped(progress),
+                     "expected": None if fmt.is_missing(expected) else _clamped(expected),
+                     "pace": _pace_tone(progress, expected), "note": note, "track": 1.0})
+    return pd.DataFrame(rows, columns=["objective", "progress", "expected", "pace",
+                                       "note", "track"])
+
+
+def _clamped(value: object) -> float:
+    return 0.0 if fmt.is_missing(value) else min(max(float(value), 0.0), 1.0)
+
+
+def objective_progress_chart(objectives: list[dict], *, width: int = 620,
+                             row_height: int = 52,
+                             label_width: int | None = None) -> alt.LayerChart:
+    """Per objective a progress bar (0..100%) with a black tick at the progress
+    expected today; the name above the bar on the left (cut at `label_width`
+    pixels, default 60% of the width), progress, expected and pace in words on
+    the right. Everything stays inside the plot, so long names never push it."""
+    frame = objective_frame(objectives)
+    frame["summary"] = frame["note"] + "  ·  " + frame["pace"].str.lower()
+    y = alt.Y("objective:N", sort=None, axis=None,
+              scale=alt.Scale(paddingInner=0, paddingOuter=0))
+    base = alt.Chart(frame).encode(y=y)
+    bar_at = dict(height=14, yOffset=9)
+    track = base.mark_bar(color=TRACK, **bar_at).encode(
+        x=alt.X("track:Q", scale=alt.Scale(domain=[0, 1], nice=False),
+                axis=alt.Axis(format="%", title=None, grid=False, values=[0, .25, .5, .75, 1])))
+    bar = base.mark_bar(**bar_at).encode(
+        x="progress:Q", color=alt.Color("pace:N", scale=PACE_COLOURS, legend=None))
+    tick = base.mark_tick(color=INK, thickness=3, size=24, yOffset=9, opacity=1).encode(
+        x="expected:Q")
+    name = base.mark_text(align="left", dy=-10, fontSize=14, fontWeight="bold", color=INK,
+                          limit=label_width or width * 0.6).encode(x=alt.value(0), text="objective:N")
+    note = base.mark_text(align="right", dy=-10, fontSize=13).encode(
+        x=alt.value(width), text="summary:N",
+        color=alt.Color("pace:N", scale=PACE_COLOURS, legend=None))
+    height = max(row_height * len(frame), row_height)
+    return alt.layer(track, bar, tick, name, note).properties(width=width, height=height)
+
+
+def _day(value: object) -> date | None:
+    if value is None or value == "" or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def kr_points(kr: dict, history: list[dict] | None = None,
+              as_of: object = None) -> pd.DataFrame:
+    """The key result's actual values over time: [date, value], starting with the
+    start value at start_date. `history` is [{date, value}] (the metric's value as
+    the engine measures it for the KR); without it the current value is placed at
+    `as_of`. Does not mutate the inputs."""
+    rows = [{"date": _day(kr.get("start_date")), "value": kr.get("start")}]
+    for point in history or []:
+        rows.append({"date": _day(point.get("date") or point.get("period")),
+                     "value": point.get("value")})
+    if not history and _day(as_of) and not fmt.is_missing(kr.get("current")):
+        rows.append({"date": _day(as_of), "value": kr.get("current")})
+    frame = pd.DataFrame(rows, columns=["date", "value"])
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    frame = frame.dropna().drop_duplicates("date", keep="last").sort_values("date")
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame.reset_index(drop=True)
+
+
+def kr_projection(points: pd.DataFrame, deadline: object) -> float | None:
+    """The value at `deadline` on the least-squares straight line through the
+    actual points; None with fewer than two dates or no deadline."""
+    end = _day(deadline)
+    if end is None or points["date"].nunique() < 2:
+        return None
+    days = (points["date"] - points["date"].iloc[0]).dt.days.to_numpy(dtype=float)
+    slope, intercept = np.polyfit(days, points["value"].to_numpy(dtype=float), 1)
+    horizon = (pd.Timestamp(end) - points["date"].iloc[0]).days
+    return float(intercept + slope * horizon)
+
+
+def kr_lines(kr: dict, points: pd.DataFrame, projected: float | None) -> pd.DataFrame:
+    """The pace chart's lines as rows [date, value, series, dot]: the pace from
+    (start_date, start) to (deadline, target), the actual points, and the forecast
+    from the latest point to the projected value at the deadline. `dot` marks the
+    actual points to draw as dots (all of them, or only the latest of a long daily
+    history, which would otherwise bury the line)."""
+    deadline = _day(kr.get("deadline"))
+    rows = [{"date": _day(kr.get("start_date")), "value": kr.get("start"),
+             "series": "Pace to target", "dot": False},
+            {"date": deadline, "value": kr.get("target"), "series": "Pace to target",
+             "dot": False}]
+    few = len(points) <= 24
+    rows += [{"date": d, "value": v, "series": "Actual", "dot": few or i == len(points) - 1}
+             for i, (d, v) in enumerate(points[["date", "value"]].itertuples(index=False))]
+    if projected is not None and len(points):
+        last = points.iloc[-1]
+        rows += [{"date": last["date"], "value": last["value"], "series": "Forecast",
+                  "dot": False},
+                 {"date": deadline, "value": projected, "series": "Forecast", "dot": False}]
+    frame = pd.DataFrame(rows, columns=["date", "value", "series", "dot"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    frame["dot"] = frame["dot"].astype(bool)
+    return frame
+
+
+def _kr_projected(points: pd.DataFrame, deadline: date | None, unit: str,
+                  as_of: object = None) -> float | None:
+    """The projection, only while the deadline is still ahead of the latest point
+    and of `as_of` (a key result that has ended has a result, not a forecast)."""
+    if not len(points) or deadline is None or points["date"].iloc[-1] >= pd.Timestamp(deadline):
+        return None
+    if _day(as_of) and _day(as_of) > deadline:
+        return None
+    projected = kr_projection(points, deadline)
+    if projected is not None and unit == "duration":
+        projected = max(projected, 0.0)     # a straight line can cross zero; time cannot
+    return projected
+
+
+def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object = None,
+                  unit: str = "number", width: int = 460, height: int = 220,
+                  axis_side: str = "left") -> alt.LayerChart:
+    """Actual values against the straight pace line from start to target, with the
+    trend so far extended to the deadline and the projected value written there.
+    The y axis keeps higher values up, so a decreasing KR's pace line falls."""
+    points = kr_points(kr, history, as_of)
+    deadline = _day(kr.get("deadline"))
+    projected = _kr_projected(points, deadline, unit, as_of)
+    frame = kr_lines(kr, points, projected)
+    series = ["Actual", "Pace to target", "Forecast"]
+    low, high = frame["value"].min(), frame["value"].max()
+    pad = max((high - low) * 0.08, 1e-9) if pd.notna(low) else 1
+    y = alt.Y("value:Q", title=_unit_title(unit),
+              scale=alt.Scale(domain=[low - pad, high + pad], nice=False)
+              if pd.notna(low) else alt.Undefined,
+              axis=alt.Axis(format=AXIS_FORMAT.get(unit, ",.3~s"), tickCount=5,
+                            orient=axis_side))
+    base = alt.Chart(frame).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%-d %b", labelAngle=0, grid=False,
+                                                     tickCount=6)), y=y)
+    line = base.mark_line(strokeWidth=2).encode(
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=series, range=[INK, "#6B7280", fmt.ACHIEVED])),
+        strokeDash=alt.StrokeDash("series:N", title=None, legend=alt.Legend(orient="top"),
+                                  scale=alt.Scale(domain=series,
+                                                  range=[[1, 0], [6, 4], [2, 3]])))
+    dots = base.transform_filter("datum.dot").mark_point(filled=True, color=INK, size=40,
+                                                          opacity=1)
+    layers = [*_kr_marks(kr, y, unit, as_of), line, dots]
+    if projected is not None:
+        label = f"Projected {fmt.format_value(projected, unit)} by {fmt.human_date(deadline)}"
+        end = pd.DataFrame({"date": [pd.Timestamp(deadline)], "value": [projected],
+                            "text": [label]})
+        layers.append(alt.Chart(end).mark_text(align="right", dy=-12, fontSize=12,
+                                               color=fmt.ACHIEVED, fontWeight="bold")
+                      .encode(x="date:T", y=y, text="text:N"))
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def _kr_marks(kr: dict, y: alt.Y, unit: str, as_of: object) -> list:
+    """The labelled target rule and, when an as-of date is given, a "Today" rule."""
+    target = pd.DataFrame({"value": [kr.get("target")],
+                           "text": [f"Target {fmt.format_value(kr.get('target'), unit)}"]})
+    goal = alt.Chart(target).encode(y=y)
+    marks = [goal.mark_rule(color=fmt.GOOD, strokeWidth=1),
+             goal.mark_text(align="left", x=4, dy=-7, fontSize=11, color=fmt.GOOD,
+                            fontWeight="bold").encode(text="text:N")]
+    if _day(as_of):
+        today = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(_day(as_of))],
+                                        "text": ["Today"]})).encode(x="date:T")
+        marks += [today.mark_rule(color="#9CA3AF", strokeDash=[2, 2]),
+                  today.mark_text(y=0, dy=-6, fontSize=11, color="#6B7280").encode(
+                      text="text:N")]
+    return marks
+
+
+def health_frame(departments: list[dict]) -> pd.DataFrame:
+    """One row per department and status with a count > 0 and its segment
+    [x0, x1) in the stacked bar. Does not mutate the input."""
+    rows = []
+    for dept in departments or []:
+        x0 = 0
+        for status in KPI_ORDER:
+            count = int(dept.get(status) or 0)
+            if count:
+                rows.append({"department": dept.get("department") or "(none)",
+                             "status": fmt.status_badge(status), "count": count,
+                             "x0": x0, "x1": x0 + count, "mid": x0 + count / 2})
+                x0 += count
+    return pd.DataFrame(rows, columns=["department", "status", "count", "x0", "x1", "mid"])
+
+
+def department_health_chart(departments: list[dict], *, width: int = 420,
+                            row_height: int = 30, label_width: int = 170) -> alt.HConcatChart:
+    """Per department a stacked bar of its KPIs by status (healthy, at risk,
+    unhealthy, no data) with the counts written in each segment; the names are
+    a column of their own, starting at the chart's left edge."""
+    frame = health_frame(departments)
+    order = [d.get("department") or "(none)" for d in departments or []]
+    y = alt.Y("department:N", sort=order, title=None, axis=None)
+    height = max(row_height * len(order), row_height)
+    names = alt.Chart(pd.DataFrame({"department": order})).mark_text(
+        align="left", fontSize=14, color=INK, limit=label_width).encode(
+        y=y, x=alt.value(0), text="department:N").properties(width=label_width, height=height)
+    base = alt.Chart(frame).encode(y=y)
+    bars = base.mark_bar(height=row_height * 0.7, stroke="white", strokeWidth=1.5).encode(
+        x=alt.X("x0:Q", title="KPIs", axis=alt.Axis(tickMinStep=1, format="d", grid=False)),
+        x2="x1:Q", color=alt.Color("status:N", scale=status_scale(), title=None,
+                                   legend=alt.Legend(orient="top")),
+        tooltip=["department:N", "status:N", "count:Q"])
+    counts = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
+        x="mid:Q", text="count:Q")
+    chart = alt.layer(bars, counts).properties(width=width, height=height)
+    return alt.hconcat(names, chart, spacing=0)

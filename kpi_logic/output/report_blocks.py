@@ -1,0 +1,143 @@
+"""The building blocks of every PNG report: a pixel canvas (rectangles and
+text at exact positions, one Vega-Lite layer chart), and the header, tiles,
+notes and section titles drawn on it. report.py and launch_report.py compose
+pages from them.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.output import charts
+
+WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
+FONT = "Liberation Sans"
+MUTED, LINE, TILE = "#4B5563", "#D1D5DB", "#F9FAFB"
+MAX_TILE_LINES = 5
+_CANVAS_COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill",
+                   "weight", "align", "limit"]
+
+
+class Canvas:
+    """Collects rectangles and text at pixel positions, then becomes one chart."""
+
+    def __init__(self, height: int, width: int = WIDTH):
+        self.width, self.height, self.items = width, height, []
+
+    def rect(self, x, y, w, h, fill, stroke=None):
+        self.items.append({"kind": "rect", "x": x, "y": y, "x2": x + w, "y2": y + h,
+                           "fill": fill, "colour": stroke or fill})
+
+    def text(self, x, y, text, *, size=13, colour=charts.INK, weight="normal", align="left",
+             limit=0):
+        self.items.append({"kind": "text", "x": x, "y": y, "text": str(text), "size": size,
+                           "colour": colour, "weight": weight, "align": align,
+                           "limit": limit})
+
+    def chart(self) -> alt.LayerChart:
+        frame = pd.DataFrame(self.items, columns=_CANVAS_COLUMNS)
+        x = alt.X("x:Q", axis=None,
+                  scale=alt.Scale(domain=[0, self.width], nice=False, zero=False))
+        y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, self.height], nice=False,
+                                                     zero=False, reverse=True))
+        rects = frame[frame["kind"] == "rect"].drop(columns=["text"])
+        layers = [alt.Chart(rects).mark_rect(strokeWidth=1).encode(
+            x=x, y=y, x2="x2:Q", y2="y2:Q", fill=alt.Fill("fill:N", scale=None),
+            stroke=alt.Stroke("colour:N", scale=None))]
+        texts = frame[frame["kind"] == "text"]
+        # weight, alignment and width limit are mark properties, not channels:
+        # one text layer per combination used
+        for (weight, align, limit), group in texts.groupby(["weight", "align", "limit"]):
+            layers.append(alt.Chart(group).mark_text(
+                baseline="alphabetic", fontWeight=weight, align=align, limit=limit).encode(
+                x=x, y=y, text="text:N", size=alt.Size("size:Q", scale=None),
+                color=alt.Color("colour:N", scale=None)))
+        return alt.layer(*layers).properties(width=self.width, height=self.height)
+
+
+def header(title: str, facts: list[tuple[str, str]]) -> alt.LayerChart:
+    """The report's title and a line of facts ("Period: Mar 2025 · As of ...")."""
+    canvas = Canvas(86)
+    canvas.text(0, 34, title, size=28, weight="bold", limit=WIDTH)
+    line = "   ·   ".join(f"{name}: {value}" for name, value in facts if value)
+    canvas.text(0, 64, line, size=15, colour=MUTED, limit=WIDTH)
+    canvas.rect(0, 80, WIDTH, 2, charts.INK)
+    return canvas.chart()
+
+
+def tile_grid(tiles: list[dict], *, columns: int = 3, height: int | None = None
+              ) -> alt.LayerChart:
+    """Tiles in a grid. A tile is {title, value, status, lines: [(text, colour)]},
+    optionally `colour` for the strip and title when it has no status:
+    a status-coloured strip, the title, the status as icon and word, the big value,
+    and up to MAX_TILE_LINES short lines (target rule, coverage, changes, review flag)."""
+    gap = 16
+    width = (WIDTH - gap * (columns - 1)) / columns
+    if height is None:
+        most = max((len(t.get("lines", [])) for t in tiles), default=0)
+        height = 78 + 18 * min(most, MAX_TILE_LINES) + 12
+    rows = max((len(tiles) + columns - 1) // columns, 1)
+    canvas = Canvas(rows * height + (rows - 1) * gap + 4)
+    for index, tile in enumerate(tiles):
+        x = (index % columns) * (width + gap)
+        y = (index // columns) * (height + gap)
+        colour = tile.get("colour") or fmt.status_colour(tile.get("status"))
+        canvas.rect(x, y, width, height, TILE, LINE)
+        canvas.rect(x, y, 7, height, colour)
+        canvas.text(x + 20, y + 26, tile["title"], size=15, weight="bold",
+                    colour=tile.get("colour") or charts.INK,
+                    limit=width - (150 if tile.get("status") else 30))
+        if tile.get("status"):
+            canvas.text(x + width - 14, y + 26, fmt.status_badge(tile["status"]), size=14,
+                        colour=colour, weight="bold", align="right")
+        canvas.text(x + 20, y + 66, tile["value"], size=32, weight="bold", limit=width - 30)
+        for line, (text, tone) in enumerate(tile.get("lines", [])[:MAX_TILE_LINES]):
+            canvas.text(x + 20, y + 90 + line * 18, text, size=13, colour=tone,
+                        limit=width - 30)
+    return canvas.chart()
+
+
+def change_line(change: dict | None, unit: str, direction: str) -> tuple[str, str]:
+    """ "▲ +$4.50 (+8.7%) vs Feb 2025" in the colour of the change's meaning."""
+    change = change or {}
+    if fmt.is_missing(change.get("abs")):
+        return f"no comparison {fmt.comparison_label(change.get('label'))}".strip(), MUTED
+    arrow = fmt.change_arrow(change["abs"])
+    tone = fmt.TONE_COLOURS[fmt.change_tone(change["abs"], direction)]
+    text = f"{arrow} {fmt.format_change(change, unit)} {fmt.comparison_label(change.get('label'))}"
+    return text.strip(), tone
+
+
+def kpi_tile(kpi: dict) -> dict:
+    """The tile for one KPI of the scorecard JSON."""
+    unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
+    lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit)}",
+              MUTED)]
+    coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
+    if coverage:       # a partial or stale period says so before any comparison
+        lines.append((coverage[:1].upper() + coverage[1:], MUTED))
+    if not kpi.get("stale"):      # a period without data has nothing to compare
+        lines += [change_line(kpi.get("vs_previous"), unit, direction),
+                  change_line(kpi.get("vs_last_year"), unit, direction)]
+    missed = kpi.get("missed_in_a_row") or 0
+    if kpi.get("review"):      # the engine decides when a streak needs a review
+        lines.append((f"⚠ Missed {missed} periods in a row: review this target", fmt.WARN))
+    elif missed >= 2:
+        lines.append((f"Missed {missed} periods in a row", MUTED))
+    return {"title": kpi.get("title") or kpi.get("metric", ""), "status": kpi.get("status"),
+            "value": fmt.format_value(kpi.get("value"), unit), "lines": lines}
+
+
+def note(text: str, *, colour: str = MUTED) -> alt.LayerChart:
+    """A one-line message (e.g. "No KPIs are defined for Marketing yet.")."""
+    canvas = Canvas(30)
+    canvas.text(0, 20, text, size=15, colour=colour, limit=WIDTH)
+    return canvas.chart()
+
+
+def section(title: str) -> alt.LayerChart:
+    canvas = Canvas(34)
+    canvas.text(0, 24, title, size=19, weight="bold", limit=WIDTH)
+    canvas.rect(0, 31, WIDTH, 1, LINE)
+    return canvas.chart()
