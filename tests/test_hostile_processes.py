@@ -19,7 +19,7 @@ import pytest
 
 from kpi_logic import store
 from kpi_logic.domain.errors import InputError
-from kpi_logic.ingest.definition_rows import metric_key
+from kpi_logic.domain.formulas import metric_name
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.store.current_definitions import load_metrics
 from kpi_logic.store.writes import VERSIONED_TABLES
@@ -272,8 +272,8 @@ def test_text_shaped_like_sql_is_stored_as_written_and_never_run(seeded):
             import_files(con, [(b"date,metric,value\n2025-03-01,visitors,1; drop table kpis\n",
                                 "value.csv")])
         assert con.execute("select count(*) from kpis").fetchall()[0][0] == after["kpis"]
-    assert stored == [(metric_key(metric), channel) for metric, _, channel in written]
-    assert [departments[metric_key(metric)] for metric, _, _ in written] == \
+    assert stored == [(metric_name(metric), channel) for metric, _, channel in written]
+    assert [departments[metric_name(metric)] for metric, _, _ in written] == \
         [department for _, department, _ in written]
     assert batches == [(file_name, None), ("book.xlsx", sheet_name)]
     assert after == {**counts, "observations": counts["observations"] + 6,

@@ -37,9 +37,24 @@ class Formula:
     tree: Node
 
 
-def metric_name(text: str) -> str:
-    """A metric name as formulas refer to it: trimmed, lowercase."""
-    return str(text).strip().lower()
+# What separates the words of a metric name: every character Python counts as
+# white space, dots and dashes. Written out (not \s) so that the store's SQL
+# (store.writes_history.metric_name_sql) can use the very same set.
+NAME_SEPARATORS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                   "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000.-")
+_SEPARATORS = re.compile("[" + re.escape(NAME_SEPARATORS) + "]+")
+# Where Python's lower() differs from DuckDB's: "\u0130" (I with a dot) becomes "i"
+# plus a combining dot, and a final capital sigma the final form "\u03c2". Taking
+# DuckDB's letters keeps the SQL twin equal to this rule for every character.
+_LOWER_AS_SQL = str.maketrans({"\u0130": "i", "\u03a3": "\u03c3"})
+
+
+def metric_name(text: object) -> str:
+    """A metric name as stored, imported, typed in the CLI and used in formulas:
+    lowercase, each run of white space, dots and dashes one "_", none at the ends
+    ("Website visitors" and "website-visitors" -> "website_visitors")."""
+    lowered = str(text).translate(_LOWER_AS_SQL).lower()
+    return _SEPARATORS.sub("_", lowered).strip("_")
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:

@@ -6,8 +6,9 @@ or file name only breaks ties, so "kpis.csv" holding history is still history.
 """
 from __future__ import annotations
 
-import re
 from pathlib import PurePath
+
+from kpi_logic.domain.formulas import metric_name
 
 # Columns that hold the date of a history row; the first one found is used.
 DATE_COLUMNS = ("date", "day", "week", "month", "period", "quarter", "year")
@@ -76,8 +77,8 @@ KINDS = ("history_long", "history_wide", "metrics", "kpis", "targets", "key_resu
 
 def normalise_header(text: object) -> str:
     """The header as matched: lowercase, trimmed, spaces/dashes/dots as "_", synonyms resolved."""
-    name = str(text if text is not None else "").replace("\ufeff", "").strip().lower()
-    name = re.sub(r"[\s.\-]+", "_", name).strip("_")
+    # A header is matched by the metric-name rule: a wide table's headers are metric names.
+    name = metric_name(str(text if text is not None else "").replace("\ufeff", ""))
     return SYNONYMS.get(name, name)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formulas import metric_name
 from kpi_logic.domain.model import (
     AGGREGATIONS,
     DIRECTIONS,
@@ -124,7 +125,7 @@ def _date(value):
 
 def _metric(row, column: str = "metric") -> str | None:
     text = _text(row.get(column))
-    return metric_key(text) if text else None
+    return metric_name(text) if text else None
 
 
 def _choice(row, column: str, default: str, problems: _Problems) -> str:
@@ -217,11 +218,6 @@ def has_letter(name: str) -> bool:
     return any(character.isalpha() for character in name)
 
 
-def metric_key(text: str) -> str:
-    """A metric name as stored and as formulas use it: "Website visitors" -> "website_visitors"."""
-    return re.sub(r"[\s.\-]+", "_", str(text).strip().lower()).strip("_")
-
-
 def metric_label(name: str) -> str:
     """A metric name as people say it: "churn_rate" -> "churn rate", "nps" -> "NPS"."""
     words = name.replace("_", " ").strip()
@@ -262,7 +258,7 @@ def kpi_title(metric: Metric, target: float, target_kind: str) -> str:
 
 
 def _supporting(row, metrics: Mapping[str, Metric], problems: _Problems) -> tuple[str, ...]:
-    names = tuple(metric_key(n) for n in (_text(row.get("supporting")) or "").split(",")
+    names = tuple(metric_name(n) for n in (_text(row.get("supporting")) or "").split(",")
                   if n.strip())
     for name in names:
         if name not in metrics:
@@ -332,7 +328,7 @@ def target_definitions(frame: pd.DataFrame, source: Source, kpis: list[KPI]) -> 
         if not ok:
             continue
         name = _text(row["kpi"])
-        watching = by_metric.get(metric_key(name), [])
+        watching = by_metric.get(metric_name(name), [])
         kpi = by_title.get(name) or (watching[0] if len(watching) == 1 else None)
         if kpi is None:
             problems.add(row["_line"], "kpi", f"'{name}' is neither a KPI title nor the metric "

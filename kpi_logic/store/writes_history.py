@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from kpi_logic.domain.formulas import NAME_SEPARATORS
 from kpi_logic.store import staging
 from kpi_logic.store.db import quote_identifier
 
@@ -39,9 +40,15 @@ class HistorySource:
     department: str | None = None
 
 
+# domain.formulas.NAME_SEPARATORS as an RE2 class, each character by its code point.
+_NAME_SEPARATORS_RE2 = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in NAME_SEPARATORS) + "]+"
+
+
 def metric_name_sql(column_sql: str) -> str:
-    """SQL for definitions.metric_key: lowercase, trimmed, spaces/dashes/dots as "_"."""
-    return f"trim(regexp_replace(lower(trim({column_sql})), '[\\s.\\-]+', '_', 'g'), '_')"
+    """SQL for domain.formulas.metric_name, the one rule (a test holds the two equal):
+    it runs inside DuckDB so that a large table's names never come out to Python."""
+    return (f"trim(regexp_replace(lower({column_sql}), '{_NAME_SEPARATORS_RE2}', '_', 'g'), "
+            "'_')")
 
 
 def _keys(campaign: bool) -> str:
