@@ -2,7 +2,9 @@
 
 When LODESTAR_EDITOR_PASSWORD is set (environment or .streamlit/secrets.toml)
 the dashboard is read-only until someone enters it; unset, everything is open
-(local single-user use). The sidebar always says which mode is on.
+(local single-user use). The sidebar always says which mode is on. A secrets
+file that exists but cannot be read locks editing (and says why in the log)
+rather than opening it to everyone.
 
 Wrong passwords are throttled per browser session and per server (every
 session of this process shares one count): see ui/throttle.py. Each failure
@@ -13,15 +15,19 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import secrets
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from ui import state
 from ui.throttle import Throttle, wait_words
 
 log = logging.getLogger(__name__)
 SESSION_THROTTLE = "auth_throttle"   # session-state key of this session's Throttle
+# The password while the secrets cannot be read: random per process, never shown.
+UNKNOWABLE_PASSWORD = secrets.token_urlsafe(32)
 
 
 def editor_password() -> str | None:
@@ -30,8 +36,16 @@ def editor_password() -> str | None:
         return value
     try:
         return st.secrets.get("LODESTAR_EDITOR_PASSWORD") or None
-    except Exception:  # no secrets file: local use
-        return None
+    except StreamlitSecretNotFoundError as exc:
+        if exc.error_id == "no-secrets-found":     # no secrets file: local use, open mode
+            return None
+        problem = exc                              # a file it cannot parse, a bad path
+    except (OSError, UnicodeDecodeError) as exc:   # a file it cannot open or decode
+        problem = exc
+    # A password is meant to be set, so editing stays locked rather than open to everyone.
+    log.error("Editing is locked: Streamlit's secrets cannot be read (%s). Fix the secrets "
+              "file or set LODESTAR_EDITOR_PASSWORD in the environment.", problem)
+    return UNKNOWABLE_PASSWORD
 
 
 def can_edit() -> bool:
@@ -81,7 +95,7 @@ def _who() -> str:
     # Only for the log; a proxy in front shows as its own address.
     try:
         return st.context.ip_address or "localhost"
-    except Exception:  # noqa: BLE001 - outside a browser session (tests)
+    except RuntimeError:  # a script run with no server behind it (AppTest): no runtime to ask
         return "an unknown address"
 
 

@@ -12,14 +12,18 @@ traceback (that goes to the server log).
 - Anything else: a short apology with a reference; the traceback is logged
   under that reference.
 
-Streamlit's control flow (st.stop, st.rerun, st.switch_page) raises
-exceptions that are not Exceptions, so `except Exception` lets them pass.
+Pages turn an exception into their message one way: `with
+message_on_failure():` around the engine call (the one `except Exception` of
+the dashboard, below). Streamlit's control flow (st.stop, st.rerun,
+st.switch_page) raises exceptions that are not Exceptions, so it passes.
 """
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -36,12 +40,30 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 3
 
 
+class Attempt:
+    """How a `message_on_failure` block ended: `failed` once its exception is shown."""
+    failed = False
+
+
+@contextmanager
+def message_on_failure(*, then_stop: bool = False) -> Iterator[Attempt]:
+    """Runs the with-block; an exception it raises becomes the page's message
+    (see show) and the page goes on after the block, or stops there with
+    then_stop. Yields an Attempt that says whether the block failed."""
+    attempt = Attempt()
+    try:
+        yield attempt
+    except Exception as exc:  # noqa: BLE001 - the page's edge: any failure is a message (show logs the unexpected), never a traceback
+        attempt.failed = True
+        show(exc)
+        if then_stop:
+            st.stop()
+
+
 def guarded(fn, *args, **kwargs) -> None:
     """Runs fn; an exception it raises becomes a message on the page (see show)."""
-    try:
+    with message_on_failure():
         fn(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the edge of the page: a message, never a traceback
-        show(exc)
 
 
 def show(exc: Exception) -> None:

@@ -92,3 +92,8 @@ def show_error(exc: Exception) -> None:
     """A refusal or failure as a readable message, never a traceback: a busy
     database retries by itself, an unexpected error is logged (ui.errors)."""
     errors.show(exc)
+
+
+# Every page catches its failures with this (`with widgets.message_on_failure():`),
+# so a failure reads the same everywhere and only ui.errors holds `except Exception`.
+message_on_failure = errors.message_on_failure

@@ -89,13 +89,11 @@ def show_details(results: list, key: str) -> None:
 
 def run_import(files, options: dict, dry_run: bool):
     """The engine's results, or None after showing its refusal (nothing changed)."""
-    try:
+    with widgets.message_on_failure():  # InputError, a busy database or a failure
         return data.run(importing.import_files, [(f.getvalue(), f.name) for f in files],
                         dry_run=dry_run, **options)
-    except Exception as exc:  # InputError, a busy database or a failure: a message, no traceback
-        widgets.show_error(exc)
-        st.caption("Nothing was imported. Correct the file and check it again.")
-        return None
+    st.caption("Nothing was imported. Correct the file and check it again.")
+    return None
 
 
 def import_section() -> None:
@@ -170,10 +168,9 @@ def history_section() -> None:
     sure = st.checkbox("Yes, remove what this batch added and put back what it replaced",
                        key="define_undo_confirm")
     if st.button("Undo batch", key="define_undo", disabled=not sure):
-        try:
+        with widgets.message_on_failure() as attempt:  # e.g. a later batch changed the same values
             undone = data.run(undo.undo_batch, chosen)
-        except Exception as exc:  # e.g. a later batch changed the same values
-            widgets.show_error(exc)
+        if attempt.failed:
             return
         st.session_state[DONE] = (
             f"Undid batch {undone['batch']} ({undone['file']}, {undone['kind']}): removed "
@@ -222,10 +219,9 @@ def definitions_section() -> None:
     if not st.button("Save", type="primary", key=f"define_save_{kind}"):
         return
     gone = template.removed_keys(kind, original, edited)
-    try:
+    with widgets.message_on_failure() as attempt:  # refused like a file: nothing saved
         saved = data.run(save_definitions, kind, edited, gone)
-    except Exception as exc:  # refused like a file: the engine's message, nothing saved
-        widgets.show_error(exc)
+    if attempt.failed:
         return
     if not saved:
         st.info("Nothing changed: these definitions are already saved.")
@@ -289,10 +285,9 @@ def start_section() -> None:
                 "listed under 'Import history'.")
     sure = st.checkbox("Yes, empty the database", key="define_empty_confirm")
     if st.button("Start from an empty database", key="define_empty", disabled=not sure):
-        try:
+        with widgets.message_on_failure() as attempt:
             count = data.run(clear_everything)
-        except Exception as exc:
-            widgets.show_error(exc)
+        if attempt.failed:
             return
         st.session_state[state.NOTICE] = None
         st.session_state[DONE] = f"The database is empty: {count} import(s) undone."

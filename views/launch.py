@@ -52,11 +52,8 @@ name = left.selectbox("Launch", names, key=state.LAUNCH_NAME)
 with right:
     step = st.segmented_control("Step", STEPS, key=STEP) or STEPS[0]
 
-try:
+with widgets.message_on_failure(then_stop=True):  # a refused launch or a busy database: say it, keep the page
     found = data.cached("launch_analysis", name)
-except Exception as exc:  # a refused launch or a busy database: say it, keep the page
-    widgets.show_error(exc)
-    st.stop()
 spec = found.launch
 st.caption(f"Launched {fmt.human_date(spec.launch_date)} · {found.days} days of channel data "
            f"since, through {fmt.human_date(max(found.since['obs_date']))} · "
@@ -428,15 +425,13 @@ def manage(options: list[str]) -> None:
 
 
 comparison = splits = trial = None
-try:
+with widgets.message_on_failure():  # never a traceback: the rest of the page still works
     if step == "Scenarios":
         comparison, splits = scenarios() or (None, None)
     elif step == "Adjust":
         trial = adjust()
     else:
         {"Measure": measure, "Analyse": analyse, "Improve": improve}[step]()
-except Exception as exc:  # never a traceback: the rest of the page still works
-    widgets.show_error(exc)
 promotion = promotion_date()
 state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED),
                "promo": None if promotion == promotion_default() else promotion})

@@ -35,11 +35,8 @@ with left:
 with right:
     search = st.text_input("Search", key=state.METRICS_SEARCH,
                            placeholder="name, formula or description")
-try:
+with widgets.message_on_failure(then_stop=True):  # a refused department or a failure: say it, keep the page
     catalogue = data.cached("metric_catalogue", department=department)
-except Exception as exc:  # a refused department or a failure: say it, keep the page
-    widgets.show_error(exc)
-    st.stop()
 state.publish({"department": department, "q": search})
 
 
@@ -98,10 +95,9 @@ def history_table(history: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def save(frame: pd.DataFrame, source: str, kind: str, done: str) -> None:
     """Import one edited frame; show a refusal as the engine's message, else rerun with `done`."""
-    try:
+    with widgets.message_on_failure() as attempt:  # InputError or a busy database
         results = data.run(importing.import_frames, [(frame, source, kind)])
-    except Exception as exc:  # InputError or a busy database: a message, never a traceback
-        widgets.show_error(exc)
+    if attempt.failed:
         return
     result = results[0]
     if result.batch is None:
@@ -130,13 +126,12 @@ def make_kpi(rows: list[dict]) -> None:
     if method == "percentile":
         q = st.slider("Percentile", 5, 95, int(suggest.default_percentile(kind) * 100), step=5,
                       key=f"metrics_kpi_q_{kind}") / 100
-    try:
+    with widgets.message_on_failure() as attempt:
         rolled = data.cached("rolled_up", [metric], period)
         history = suggest.suggestion_history(rolled, period, data.today(), method)
         suggestion = suggest.rounded_target(
             suggest.suggested_target(history["value"], kind, method, q))
-    except Exception as exc:
-        widgets.show_error(exc)
+    if attempt.failed:
         return
     table = history_table(history.tail(suggest.PERCENTILE_WINDOW), row["unit"])
     note = suggest.suggestion_note(method, kind, q, int(history["used"].sum()), period)
@@ -194,10 +189,9 @@ def library_entry(entries: list[dict]) -> dict:
 
 
 def show_library() -> None:
-    try:
+    with widgets.message_on_failure() as attempt:
         entries = library_entries()
-    except Exception as exc:
-        widgets.show_error(exc)
+    if attempt.failed:
         return
     st.caption(f"{len(entries)} common KPIs across {len(library.DEPARTMENTS)} departments, "
                "each with its definition. Add one, then make it a KPI above.")

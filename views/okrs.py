@@ -19,11 +19,8 @@ with left:
 with right:
     as_of = widgets.as_of_picker()
 
-try:
+with widgets.message_on_failure(then_stop=True):
     okrs = data.cached("okr_report", department=department, as_of=as_of)
-except Exception as exc:
-    widgets.show_error(exc)
-    st.stop()
 objectives = okrs["objectives"]
 state.publish({"department": department, "as_of": widgets.as_of_in_link(as_of)})
 

@@ -15,11 +15,8 @@ with picker:
 with title:
     st.title("Company overview")
 
-try:
+with widgets.message_on_failure(then_stop=True):
     view = data.cached("overview", as_of=as_of)
-except Exception as exc:
-    widgets.show_error(exc)
-    st.stop()
 state.publish({"as_of": widgets.as_of_in_link(as_of)})
 
 through = view["data_through"]

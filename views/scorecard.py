@@ -27,11 +27,8 @@ with right:
 with middle:
     period = widgets.period_picker(as_of)
 
-try:
+with widgets.message_on_failure(then_stop=True):  # a refused period or a failure: say it, keep the page
     card = data.cached("scorecard", department, period=period, as_of=as_of)
-except Exception as exc:  # a refused period or a failure: say it, keep the page
-    widgets.show_error(exc)
-    st.stop()
 
 kpis = card["kpis"]
 state.publish({"department": department, "period": period,
