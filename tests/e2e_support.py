@@ -6,7 +6,9 @@ installs it with apt when missing).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import io
 import os
 import signal
 import socket
@@ -32,9 +34,12 @@ def free_port() -> int:
 
 
 def load_demo(db: Path) -> None:
-    """The demo company into `db` through the CLI, as `make demo` does."""
-    subprocess.run([sys.executable, "-m", "kpi_logic", "--db", str(db), "demo"],
-                   cwd=ROOT, check=True, capture_output=True, timeout=120)
+    """The demo company into `db` through the CLI, as `make demo` does (in
+    this process: the server opens the file only after the command closed it)."""
+    from kpi_logic.cli.main import main
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(["--db", str(db), "demo"])
+    assert code == 0, f"loading the demo into {db} ended with exit code {code}"
 
 
 class StreamlitServer:

@@ -1,12 +1,19 @@
-"""The command line, run as users run it: `python -m kpi_logic` in a
-subprocess against a real DuckDB file. Fixture files: tests/fixtures/cli/."""
+"""The command line against a real DuckDB file: `main(argv)` in-process, its
+stdout and stderr captured (a command takes hundredths of a second where a
+new interpreter takes over a second); a few tests run `python -m kpi_logic`
+itself to keep the exit codes of the real process honest. Fixture files:
+tests/fixtures/cli/."""
 from __future__ import annotations
 
+import io
 import json
+import logging
 import math
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,6 +22,7 @@ import numpy as np
 import pytest
 
 from kpi_logic.cli.common import jsonable, table_text
+from kpi_logic.cli.main import main
 from kpi_logic.demo import history as demo_history
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,10 +32,36 @@ DEFINITIONS_AND_HISTORY = [str(CLI / n) for n in
 IMPORT_FIELDS = {"file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged"}
 
 
-def run(db, *args, **env):
+@dataclass
+class Done:
+    """What a command left: its exit code and what it printed."""
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(db, *args, **env) -> Done:
+    """`python -m kpi_logic [--db db] args` in this process, with `env` set
+    and LODESTAR_DB unset unless given. A plain function, not capsys, so the
+    module-scoped fixture below can use it too."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = (["--db", str(db)] if db else []) + [str(a) for a in args]
+    with pytest.MonkeyPatch.context() as patch, redirect_stdout(out), redirect_stderr(err):
+        patch.delenv("LODESTAR_DB", raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        try:
+            code = main(argv)
+        except SystemExit as exc:          # argparse's usage errors and --help
+            code = exc.code
+    return Done(code, out.getvalue(), err.getvalue())
+
+
+def run_process(db, *args, **env) -> subprocess.CompletedProcess:
+    """The real thing: `python -m kpi_logic` in a child process."""
     environment = {k: v for k, v in os.environ.items() if k != "LODESTAR_DB"}
     environment.update({"LODESTAR_LOCK_WAIT": "2", **env})
-    command = [sys.executable, "-m", "kpi_logic"] + (["--db", str(db)] if db else []) + list(args)
+    command = [sys.executable, "-m", "kpi_logic", "--db", str(db), *args]
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True,
                           timeout=300)
 
@@ -231,10 +265,12 @@ def test_database_from_environment_variable(tmp_path):
     assert db.exists()
 
 
+# ---- the real process: exit codes as a shell sees them ----------------------
+
 def test_busy_database_is_exit_1_with_one_line(fresh):
     holder = duckdb.connect(str(fresh))      # another process keeps the file locked
     try:
-        done = run(fresh, "batches", LODESTAR_LOCK_WAIT="0.3")
+        done = run_process(fresh, "batches", LODESTAR_LOCK_WAIT="0.3")
     finally:
         holder.close()
     assert done.returncode == 1
@@ -242,12 +278,73 @@ def test_busy_database_is_exit_1_with_one_line(fresh):
     assert "Traceback" not in done.stderr
 
 
-def test_unreadable_database_is_exit_1_without_traceback(tmp_path):
+def test_python_m_kpi_logic_exits_0_when_done_and_2_when_refused(fresh):
+    before = snapshot(fresh)
+    refused = run_process(fresh, "import", str(CLI / "formula_value.csv"))
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("Refused: formula_value.csv: 1 cell(s) cannot be read")
+    assert "row 2, column 'value'" in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    done = run_process(fresh, "batches", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [b["file"] for b in json.loads(done.stdout)] == [
+        "metrics.csv", "history.csv", "kpis.csv", "key_results.csv"]
+    assert snapshot(fresh) == before
+
+
+# ---- a failure: one line, and the traceback only with --debug --------------
+
+
+def test_unreadable_database_is_exit_1_with_one_line_and_the_traceback_with_debug(tmp_path):
     db = tmp_path / "junk.duckdb"
     db.write_bytes(b"this is not a database" * 100)
     done = run(db, "batches")
-    assert done.returncode == 1
-    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 1 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: IOException: ") and line.endswith("(--debug shows where)")
+
+    debug = run(db, "--debug", "batches")
+    assert debug.returncode == 1
+    lines = debug.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert any("cmd_batches" in x for x in lines), "the traceback names the failing command"
+    assert lines[-1].startswith("Error: IOException: ") and "--debug" not in lines[-1]
+
+
+def test_a_refusal_is_one_line_and_with_debug_the_import_log_says_where(fresh):
+    args = ("import", str(CLI / "formula_value.csv"))
+    plain = run(fresh, *args)
+    assert plain.returncode == 2 and plain.stderr.startswith("Refused: formula_value.csv: ")
+    assert "Traceback" not in plain.stderr
+
+    debug = run(fresh, "--debug", *args)
+    assert debug.returncode == 2
+    lines = debug.stderr.splitlines()
+    # the log says where, not what: the message quotes the cell ('=1+2')
+    [logged] = [x for x in lines if x.startswith("INFO kpi_logic.ingest.importing:")]
+    assert logged.endswith("Import refused, nothing written: formula_value.csv")
+    assert "Traceback (most recent call last):" in lines
+    assert debug.stderr.endswith(plain.stderr), "the refusal itself, as without --debug, last"
+
+
+def test_debug_shows_each_import_and_undo_in_the_log_and_leaves_logging_as_it_was(tmp_path):
+    engine = logging.getLogger("kpi_logic")
+    handlers, level = list(engine.handlers), engine.level
+    db = tmp_path / "lodestar.duckdb"
+    plain = run(db, "import", str(CLI / "metrics.csv"))
+    assert plain.returncode == 0 and plain.stderr == ""
+
+    done = run(db, "--debug", "import", *DEFINITIONS_AND_HISTORY[1:], "--json")
+    assert done.returncode == 0, done.stderr
+    history = next(json.loads(x) for x in done.stdout.splitlines() if "history.csv" in x)
+    logged = done.stderr.splitlines()
+    assert (f"INFO kpi_logic.ingest.importing: Imported history.csv as history: batch "
+            f"{history['batch']}, 15 rows, 15 inserted, 0 updated") in logged
+    undone = run(db, "--debug", "undo", str(history["batch"]))
+    assert undone.returncode == 0, undone.stderr
+    assert (f"INFO kpi_logic.ingest.undo: Undid batch {history['batch']} (history.csv): "
+            "15 rows removed, 0 restored") in undone.stderr.splitlines()
+    assert (engine.handlers, engine.level) == (handlers, level)
 
 
 def test_demo_command_loads_the_demo_company(tmp_path):

@@ -1,10 +1,17 @@
 """What every command of the command line shares: refusals of arguments,
-JSON and table output, dates, and opening the database to read."""
+JSON and table output, dates, opening the database to read, and how a
+failure ends a command (one line and an exit code; the traceback and the
+engine's log only with --debug)."""
 from __future__ import annotations
 
 import json
+import logging
 import math
-from collections.abc import Callable, Sequence
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date
 
@@ -12,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from kpi_logic import store
-from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.errors import DatabaseBusyError, InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 
-EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 130
 
 
 class Refused(InputError):
@@ -111,3 +118,49 @@ def reading(db):
         raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
                          "or create it with `python -m kpi_logic demo` or `import`")
     return store.connect(path, read_only=True)
+
+
+# ---- how a command ends ----------------------------------------------------
+
+@contextmanager
+def engine_log_on_stderr(debug: bool) -> Iterator[None]:
+    """With --debug, the engine's log records from DEBUG up go to stderr while
+    the command runs (and nowhere else is changed); without it, nothing."""
+    if not debug:
+        yield
+        return
+    engine = logging.getLogger("kpi_logic")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = engine.level
+    engine.addHandler(handler)
+    engine.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        engine.removeHandler(handler)
+        engine.setLevel(level)
+
+
+def failure_code(exc: BaseException, *, debug: bool) -> int:
+    """The exit code of a command that raised `exc`, after one line about it on
+    stderr (preceded by its traceback with --debug)."""
+    if isinstance(exc, BrokenPipeError):
+        # The reader (e.g. `| head`) left early; silence the final flush too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, InputError):
+        print(f"Refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if isinstance(exc, KeyboardInterrupt):
+        print("Stopped.", file=sys.stderr)
+        return EXIT_STOPPED
+    if isinstance(exc, DatabaseBusyError):
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    first = (str(exc).strip().splitlines() or [""])[0]
+    print(f"Error: {type(exc).__name__}: {first}" + ("" if debug else " (--debug shows where)"),
+          file=sys.stderr)
+    return EXIT_ERROR

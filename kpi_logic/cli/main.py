@@ -2,25 +2,24 @@
 
 Thin on purpose: each command parses its arguments, calls one engine
 function and prints a table (or JSON with --json). Exit codes: 0 ok,
-2 refused input (the message goes to stderr), 1 anything else, always as a
-one-line message and never a traceback.
+2 refused input (the message goes to stderr), 1 anything else, 130 stopped
+by Ctrl-C, always as a one-line message; the traceback (and the engine's
+log from DEBUG up) only with --debug.
 """
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
 from kpi_logic import store
 from kpi_logic.cli.common import (
-    EXIT_ERROR,
     EXIT_OK,
-    EXIT_REFUSED,
     Refused,
     emit,
+    engine_log_on_stderr,
+    failure_code,
     json_text,
     jsonable,
     parsed_date,
@@ -28,7 +27,7 @@ from kpi_logic.cli.common import (
     table_text,
 )
 from kpi_logic.cli.launch_commands import cmd_launch, cmd_launch_optimise, launch_png
-from kpi_logic.domain.errors import DatabaseBusyError, InputError
+from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import (
     coverage_note,
     format_change,
@@ -251,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Lodestar: metrics, KPIs and key results from your spreadsheets.")
     parser.add_argument("--db", help="database file "
                                      "(default: $LODESTAR_DB, else data/lodestar.duckdb)")
+    parser.add_argument("--debug", action="store_true",
+                        help="on a failure print the traceback; show the engine's log on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, handler, help_text: str, json_flag: bool = True):
@@ -310,22 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except InputError as exc:
-        print(f"Refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except DatabaseBusyError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("Stopped.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) left early; silence the final flush too.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the user gets one line, never a traceback
-        first = (str(exc).strip().splitlines() or [""])[0]
-        print(f"Error: {type(exc).__name__}: {first}", file=sys.stderr)
-        return EXIT_ERROR
+    with engine_log_on_stderr(args.debug):
+        try:
+            return args.handler(args)
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the command's edge: one line and an exit code, the traceback only with --debug
+            return failure_code(exc, debug=args.debug)

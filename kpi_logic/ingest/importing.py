@@ -10,6 +10,7 @@ batches, and removing definitions as a batch, are in undo.py.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -33,6 +34,7 @@ from kpi_logic.store.current_definitions import (
     load_targets,
 )
 
+log = logging.getLogger(__name__)
 KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
 MAX_CHANGE_NOTES = 10
 # The current definitions of each kind, to merge a table's rows with and diff against.
@@ -173,6 +175,10 @@ def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
         with _transaction(con, keep=not dry_run):
             planned = _planned(raws, kinds)
             results = _imported(con, planned, _Options(department, date_order))
+    except InputError as exc:
+        # Where, not what: the message quotes the person's cells.
+        log.info("Import refused, nothing written: %s", exc.location() or "the run")
+        raise
     finally:
         writes.drop_work_tables(con)
         writes_history.drop_work_tables(con)
@@ -180,6 +186,10 @@ def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
             staging.drop_table(con, raw.table)
     if dry_run:
         results = [_preview(r) for r in results]
+    for r in results:
+        log.info("%s %s%s as %s: batch %s, %d rows, %d inserted, %d updated",
+                 "Checked" if dry_run else "Imported", r.file, f" (sheet {r.sheet})" if r.sheet
+                 else "", r.kind, r.batch, r.rows, r.inserted, r.updated)
     return results
 
 

@@ -8,6 +8,8 @@ importing.py; the SQL of both is in store/writes.py.
 """
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import pandas as pd
 
@@ -15,6 +17,8 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formulas import formula_metrics, parse_formula
 from kpi_logic.ingest.importing import NOTHING_CHANGED, ImportResult
 from kpi_logic.store import transaction, writes
+
+log = logging.getLogger(__name__)
 
 
 def run_of(results: list[ImportResult]) -> int | None:
@@ -33,7 +37,10 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
     undone batch, one whose rows a later batch still in effect replaced, and
     one whose metrics (defined by it) other batches in effect still use."""
     with transaction(con):
-        return _undone(con, batch_id)
+        undone = _undone(con, batch_id)
+    log.info("Undid batch %(batch)s (%(file)s): %(deleted)s rows removed, %(restored)s restored",
+             undone)
+    return undone
 
 
 def undo_run(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:
