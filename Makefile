@@ -1,4 +1,5 @@
-# Lodestar. `make run` opens the dashboard, `make test` runs every test.
+# Lodestar. `make run` opens the dashboard, `make test` runs every test,
+# `make lint` checks the code with ruff (configured in pyproject.toml).
 # The first target of either sets up .venv from the pinned requirements.txt
 # (again only when requirements.txt changes).
 
@@ -10,11 +11,12 @@ PORT := $(or $(STREAMLIT_SERVER_PORT),8501)
 PYTEST_ARGS ?= -n auto --dist loadfile
 BENCH ?= bench/bench.py
 
-.PHONY: help venv run test demo bench
+.PHONY: help venv run test lint demo bench
 
 help:
 	@echo "make run    set up .venv, open the dashboard (port \$$STREAMLIT_SERVER_PORT or 8501)"
 	@echo "make test   set up .venv, run all tests (unit, AppTest, browser)"
+	@echo "make lint   set up .venv, check the code with ruff (pyproject.toml holds its rules)"
 	@echo "make demo   write the demo company's files to data/demo/ and load them into the database"
 	@echo "make bench  run the import and scorecard benchmark"
 
@@ -35,6 +37,9 @@ run: venv
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 demo: venv
 	$(PY) data/generate_demo.py
