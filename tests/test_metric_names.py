@@ -1,4 +1,4 @@
-"""One rule for a metric's name: domain.formulas.metric_name. The importer's SQL
+"""One rule for a metric's name (and one for its label): domain.formulas.metric_name. The importer's SQL
 twin (store.writes_history.metric_name_sql), the header matcher, the definition
 rows and the CLI's --metric all follow it."""
 from __future__ import annotations
@@ -12,8 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_logic.cli.main import main
+from kpi_logic.domain.formatting import metric_label, metric_words
 from kpi_logic.domain.formulas import NAME_SEPARATORS, metric_name
+from kpi_logic.domain.model import Metric
 from kpi_logic.domain.vocabulary import normalise_header
+from kpi_logic.ingest.definition_rows import kpi_title, kr_title
 from kpi_logic.store.writes_history import metric_name_sql
 
 CLI = Path(__file__).parent / "fixtures" / "cli"
@@ -79,3 +82,28 @@ def test_cli_history_takes_any_spelling_the_importer_takes(loaded, capsys, spell
 def test_cli_history_still_refuses_a_name_no_metric_has(loaded, capsys):
     assert main(["--db", str(loaded), "history", "--metric", "conversion-rates"]) == 2
     assert "no metric named 'conversion-rates'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- one label rule
+
+@pytest.mark.parametrize("name, words, label", [
+    ("leads", "leads", "Leads"),                  # a short word is no acronym
+    ("cost", "cost", "Cost"),
+    ("nps", "NPS", "NPS"),
+    ("paid_cac", "paid CAC", "Paid CAC"),
+    ("churn_rate", "churn rate", "Churn rate"),
+    ("arpu", "ARPU", "ARPU"),
+    ("", "—", "—"),
+])
+def test_one_label_rule_in_tables_and_in_titles(name, words, label):
+    assert metric_words(name) == words
+    assert metric_label(name) == label
+
+
+def test_a_key_results_title_and_a_kpis_title_use_the_label_rule():
+    leads = Metric("leads")
+    assert kr_title(leads, 100, 140) == "Increase leads from 100 to 140"
+    assert kpi_title(leads, 140, "min") == "Leads at least 140"
+    cac = Metric("paid_cac", unit="currency", direction="down")
+    assert kr_title(cac, 50, 40) == "Reduce paid CAC from $50 to $40"
+    assert kpi_title(cac, 40, "max") == "Paid CAC at most $40"

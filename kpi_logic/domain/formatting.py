@@ -271,18 +271,26 @@ def comparison_label(label: object) -> str:
     return text if text.lower().startswith("vs") else f"vs {human_period(text)}"
 
 
-_ACRONYMS = {"nps", "cac", "mrr", "arr", "roi", "ebit", "ebitda", "csat", "dau", "mau", "ltv",
-             "cpa", "cpc", "ctr", "kpi", "hr", "aov", "sla"}
+# Words a metric name spells as capitals. A list, not a rule of length: "leads",
+# "cost" or "sales" are short words, not acronyms.
+_ACRONYMS = {"nps", "cac", "mrr", "arr", "roi", "ebit", "ebitda", "csat", "dau", "wau", "mau",
+             "ltv", "cpa", "cpc", "cpm", "ctr", "kpi", "hr", "aov", "sla", "arpu", "gmv"}
 
 
-def metric_label(name: object) -> str:
-    """A metric's stored name as people read it: "page_views" -> "Page views",
-    "paid_cac" -> "Paid CAC"; "—" when missing."""
+def metric_words(name: object) -> str:
+    """A metric's stored name as words inside a sentence: "churn_rate" -> "churn rate",
+    "paid_cac" -> "paid CAC"; "—" when missing."""
     words = str(name or "").replace("_", " ").split()
     if not words:
         return MISSING
-    words = [w.upper() if w.lower() in _ACRONYMS else w for w in words]
-    return " ".join([words[0][:1].upper() + words[0][1:]] + words[1:])
+    return " ".join(w.upper() if w.lower() in _ACRONYMS else w for w in words)
+
+
+def metric_label(name: object) -> str:
+    """A metric's stored name as a label: metric_words with a capital first letter,
+    "page_views" -> "Page views", "nps" -> "NPS"; "—" when missing."""
+    words = metric_words(name)
+    return words[:1].upper() + words[1:]
 
 
 # ---------------------------------------------------------------- coverage in words

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formatting import metric_label, metric_words
 from kpi_logic.domain.formulas import metric_name
 from kpi_logic.domain.model import (
     AGGREGATIONS,
@@ -218,14 +219,6 @@ def has_letter(name: str) -> bool:
     return any(character.isalpha() for character in name)
 
 
-def metric_label(name: str) -> str:
-    """A metric name as people say it: "churn_rate" -> "churn rate", "nps" -> "NPS"."""
-    words = name.replace("_", " ").strip()
-    if len(words) <= 4 and words.isalpha() and words.islower():
-        return words.upper()
-    return words
-
-
 def value_text(value: float, unit: str) -> str:
     """A number as written in a title: 0.08 percent -> "8%", 100000 -> "100,000",
     40 currency -> "$40", 4 duration (hours) -> "4 h"."""
@@ -245,14 +238,13 @@ def value_text(value: float, unit: str) -> str:
 def kr_title(metric: Metric, start: float, target: float) -> str:
     """"Increase NPS from 20 to 40", "Reduce churn rate from 8% to 5%"."""
     verb = "Increase" if target > start else "Reduce"
-    return (f"{verb} {metric_label(metric.name)} from {value_text(start, metric.unit)} "
+    return (f"{verb} {metric_words(metric.name)} from {value_text(start, metric.unit)} "
             f"to {value_text(target, metric.unit)}")
 
 
 def kpi_title(metric: Metric, target: float, target_kind: str) -> str:
     """"Conversion rate at least 3%" when the KPI row has no title."""
     label = metric_label(metric.name)
-    label = label[:1].upper() + label[1:]
     bound = "at least" if target_kind == "min" else "at most"
     return f"{label} {bound} {value_text(target, metric.unit)}"
 
