@@ -107,3 +107,31 @@ def test_a_key_results_title_and_a_kpis_title_use_the_label_rule():
     cac = Metric("paid_cac", unit="currency", direction="down")
     assert kr_title(cac, 50, 40) == "Reduce paid CAC from $50 to $40"
     assert kpi_title(cac, 40, "max") == "Paid CAC at most $40"
+
+
+# ---------------------------------------------------------------- one department list, one cadence
+
+def test_the_department_list_is_the_catalogues_rule(tmp_path):
+    from kpi_logic import store
+    from kpi_logic.metrics import catalogue, overview
+    from kpi_logic.store.current_definitions import load_key_results, load_kpis, load_metrics
+    db = tmp_path / "lodestar.duckdb"
+    files = [str(CLI / n) for n in ("metrics.csv", "history.csv", "kpis.csv", "key_results.csv")]
+    assert main(["--db", str(db), "import", *files]) == 0
+    with store.connect(db, read_only=True) as con:
+        listed = overview.departments(con)
+        expected = catalogue.known_departments(load_metrics(con), load_kpis(con),
+                                               load_key_results(con))
+    assert listed == expected and listed      # the fixture names departments
+
+
+@pytest.mark.parametrize("gap_days, cadence, words", [
+    (1, "day", "day-to-day"), (7, "week", "week-to-week"), (7.4, "week", "week-to-week"),
+    (30.5, "month", "month-to-month"), (91, "quarter", "quarter-to-quarter"),
+    (365, "year", "year-to-year"), (14, "every", "date-to-date"), (3, "every", "date-to-date"),
+])
+def test_coverage_and_the_importers_note_read_one_cadence(gap_days, cadence, words):
+    from kpi_logic.ingest.inference import _cadence
+    from kpi_logic.metrics.coverage import cadence_of
+    assert cadence_of(round(gap_days), recent_dates=3, weekend_dates=1) == cadence
+    assert _cadence(gap_days) == words

@@ -184,3 +184,19 @@ def period_starts(start, end, grain: str) -> list[date]:
         out.append(current)
         current = next_period(current, grain)
     return out
+
+
+# The calendar step a typical gap between dates stands for, in days (a month runs
+# 28 to 31 days, a late or early value moves a gap by a few more).
+_CALENDAR_STEPS = (("day", 1, 1), ("week", 6, 8), ("month", 26, 35), ("quarter", 85, 95),
+                   ("year", 360, 370))
+
+
+def calendar_step(gap_days: float | None) -> str | None:
+    """"day", "week", "month", "quarter" or "year" for a typical gap of that many days
+    (rounded), None for any other gap or none. The one reading of a metric's
+    cadence: metrics.coverage builds on it, and so does the importer's level/flow note."""
+    if gap_days is None:
+        return None
+    days = round(gap_days)
+    return next((name for name, low, high in _CALENDAR_STEPS if low <= days <= high), None)

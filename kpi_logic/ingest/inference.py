@@ -21,12 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpi_logic.domain.formatting import format_value
+from kpi_logic.domain.periods import calendar_step
 
 LEVEL_CHANGE_MAX = 0.05   # a level's typical change between consecutive dates, as a share of it
 MIN_DATES = 3             # three dates give two changes: fewer cannot show what is typical
-_CADENCES = ((1.5, "day-to-day"), (5.5, None), (8.5, "week-to-week"), (26.5, None),
-             (32.5, "month-to-month"), (88.5, None), (93.5, "quarter-to-quarter"),
-             (363.5, None), (367.5, "year-to-year"))
 
 
 @dataclass(frozen=True)
@@ -94,10 +92,10 @@ def unit_choice(name: str, marks: Marks) -> tuple[str, str | None]:
 
 
 def _cadence(gap_days: float | None) -> str:
-    for bound, word in _CADENCES:
-        if gap_days is not None and gap_days < bound:
-            return word or "date-to-date"
-    return "date-to-date"
+    """"month-to-month" for monthly data (periods.calendar_step, the cadence's one rule),
+    "date-to-date" for a gap no calendar step has."""
+    step = calendar_step(gap_days)
+    return f"{step}-to-{step}" if step else "date-to-date"
 
 
 def _share(change: float) -> str:

@@ -37,13 +37,11 @@ from kpi_logic.domain.formulas import (
     with_components,
 )
 from kpi_logic.domain.model import Metric
-from kpi_logic.domain.periods import as_date, period_end
+from kpi_logic.domain.periods import as_date, calendar_step, period_end
 from kpi_logic.store import freshness
 from kpi_logic.store.current_definitions import load_metrics
 
 # Median gaps (days) read as calendar cadences; anything else is "every N days".
-_CALENDAR_STEPS = (("day", 1, 1), ("week", 6, 8), ("month", 26, 35), ("quarter", 85, 95),
-                   ("year", 360, 370))
 BUSINESS_DAYS_FROM = 10     # fewer recent dates than this cannot show a weekday-only habit
 CADENCE_WORDS = {"day": "daily", "business_day": "every business day", "week": "weekly",
                  "month": "monthly", "quarter": "quarterly", "year": "yearly"}
@@ -76,12 +74,10 @@ def cadence_of(step_days: int | None, recent_dates: int, weekend_dates: int) -> 
     """The cadence read from the median gap of the latest dates; None with one date."""
     if step_days is None:
         return None
-    for name, low, high in _CALENDAR_STEPS:
-        if low <= step_days <= high:
-            if name == "day" and weekend_dates == 0 and recent_dates >= BUSINESS_DAYS_FROM:
-                return "business_day"
-            return name
-    return "every"
+    name = calendar_step(step_days)
+    if name == "day" and weekend_dates == 0 and recent_dates >= BUSINESS_DAYS_FROM:
+        return "business_day"
+    return name or "every"
 
 
 def cadence_words(cadence: str | None, step_days: int | None = None) -> str | None:

@@ -16,10 +16,9 @@ from kpi_logic.domain.model import KPI, Metric
 from kpi_logic.domain.periods import as_of_or_today
 from kpi_logic.metrics import kpis as kpi_rules
 from kpi_logic.metrics import okrs as okr_rules
-from kpi_logic.metrics.catalogue import kpi_department
+from kpi_logic.metrics.catalogue import known_departments, kpi_department
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages
-from kpi_logic.store import freshness
-from kpi_logic.store.current_definitions import load_kpis, load_metrics
+from kpi_logic.store.current_definitions import load_key_results, load_kpis, load_metrics
 
 STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
 MISSED = ("at_risk", "unhealthy")
@@ -27,8 +26,9 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def departments(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every department that has metrics, KPIs or key results."""
-    return freshness.departments(con)
+    """Every department that has metrics, KPIs or key results (catalogue.known_departments,
+    the one list)."""
+    return known_departments(load_metrics(con), load_kpis(con), load_key_results(con))
 
 
 def department_health(scorecards: list[dict]) -> list[dict]:

@@ -1,5 +1,6 @@
-"""How far each metric's history reaches (its last date, its usual cadence),
-and the departments named anywhere. kpi_logic.metrics.coverage builds the rules on it."""
+"""How far each metric's history reaches (its last date, the gaps between its
+latest dates). kpi_logic.metrics.coverage builds the rules on it (the cadence among
+them: only there)."""
 from __future__ import annotations
 
 from datetime import date
@@ -53,16 +54,3 @@ def coverage_rows(con: duckdb.DuckDBPyConnection, metrics: list[str] | None = No
     sql = _COVERAGE.format(metric_filter=metric_filter)
     return [(m, last, int(n), None if step is None else int(step), int(weekend))
             for m, last, n, step, weekend in con.execute(sql, params + [RECENT_DATES]).fetchall()]
-
-
-def departments(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Departments named by any current metric, KPI or key result, sorted."""
-    rows = con.execute("""
-        select department from metrics where superseded_by is null and department is not null
-        union
-        select department from kpis where superseded_by is null and department is not null
-        union
-        select department from key_results where superseded_by is null and department is not null
-        order by 1
-    """).fetchall()
-    return [r[0] for r in rows]
