@@ -8,7 +8,7 @@ import streamlit as st
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.launch import analysis as launch
-from kpi_logic.launch import budget, curves, optimiser
+from kpi_logic.launch import budget, curves, optimiser, rules
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
 from kpi_logic.store import launches as launch_store
@@ -16,20 +16,18 @@ from ui import auth, data, state, widgets
 from ui.tables import dataframe, table
 from ui.text import md_text
 
-# Page-local state keys; the ones in the URL are in ui/state.py.
+# State keys: all in ui/state.py (these are short names for the page).
 STEP = state.LAUNCH_STEP
 COMPARED = state.LAUNCH_COMPARED        # mirrored in ?compare=
-COMPARE_PICKER = "launch_compare_picker"
-SPLIT = "launch_split"                  # the what-if's daily budget per channel, kept across steps
-SPLIT_FOR = "launch_split_for"
-BUDGET = "launch_budget_"               # + channel: one slider each
-KEEP_TOTAL = "launch_keep_total"
-OPTIMISED = "launch_optimised"
-PROMOTION = "launch_promotion"         # the date picker (only while Improve shows it)
-PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last taken
-# (launch, its definition's promotion date, the date picked): kept across steps,
-# and forgotten when the launch or its definition's date changes.
-PROMOTION_CHOSEN = "launch_promotion_chosen"
+COMPARE_PICKER = state.LAUNCH_COMPARE_PICKER
+SPLIT = state.LAUNCH_SPLIT
+SPLIT_FOR = state.LAUNCH_SPLIT_FOR
+BUDGET = state.LAUNCH_BUDGET
+KEEP_TOTAL = state.LAUNCH_KEEP_TOTAL
+OPTIMISED = state.LAUNCH_OPTIMISED
+PROMOTION = state.LAUNCH_PROMOTION
+PROMOTION_APPLIED = state.LAUNCH_PROMOTION_APPLIED
+PROMOTION_CHOSEN = state.LAUNCH_PROMOTION_CHOSEN
 STEPS = ("Measure", "Analyse", "Adjust", "Improve", "Scenarios")
 
 
@@ -57,8 +55,8 @@ with widgets.message_on_failure(then_stop=True):  # a refused launch or a busy d
 spec = found.launch
 st.caption(f"Launched {fmt.human_date(spec.launch_date)} · {found.days} days of channel data "
            f"since, through {fmt.human_date(max(found.since['obs_date']))} · "
-           f"CAC target {fmt.target_rule(spec.cac_target, 'max', 'currency')} · conversion target "
-           f"{fmt.target_rule(spec.conversion_target, 'min', 'percent')}")
+           f"CAC target {rules.target_texts(spec)['cac']} · conversion target "
+           f"{rules.target_texts(spec)['conversion']}")
 totals = launch_windows.daily_totals(found.daily)
 
 
@@ -80,17 +78,6 @@ def measure() -> None:
                "zero.")
 
 
-def cac_words(rows: pd.DataFrame) -> list[str]:
-    """Each row's CAC against the target, in words (channel or campaign KPI rows)."""
-    def words(above, cac) -> str:
-        if fmt.is_missing(cac):
-            return "— no CAC (no new customers)"
-        if above is None:
-            return "no target"
-        return "⚠ above target" if above else "✔ within target"
-    return [words(a, c) for a, c in zip(rows["above_cac_target"], rows["cac"], strict=True)]
-
-
 # The columns an executive reads first come first; the parts after (the page is narrow).
 KPI_ORDER = ["cac_vs_target", "cac", "budget_share", "customer_share", "new_customers", "spend",
              "conversion_rate", "visitors", "purchases"]
@@ -100,16 +87,10 @@ def analyse() -> None:
     total = launch.launch_kpis(found)
     since = fmt.human_date(spec.launch_date)
     cards = st.columns(4)
-    for card, (label, value, unit, status, rule, why) in zip(cards[:2], [
-            ("Launch conversion", total["conversion_rate"], "percent", total["conversion_status"],
-             fmt.target_rule(spec.conversion_target, "min", "percent"),
-             "purchases / product-page visitors"),
-            ("Launch CAC", total["cac"], "currency", total["cac_status"],
-             fmt.target_rule(spec.cac_target, "max", "currency"),
-             "launch channel spend / new customers")], strict=False):
-        card.metric(label, fmt.format_value(value, unit),
-                    help=f"{why}, from the summed days since {since}")
-        card.markdown(f"**{fmt.status_badge(status)}** · target {rule}")
+    for card, figure in zip(cards[:2], rules.headline(total, spec), strict=False):
+        card.metric(figure["title"], fmt.format_value(figure["value"], figure["unit"]),
+                    help=f"{figure['definition']}, from the summed days since {since}")
+        card.markdown(f"**{fmt.status_badge(figure['status'])}** · target {figure['target']}")
     cards[2].metric("Spend since launch", fmt.format_value(total["spend"], "currency"))
     cards[3].metric("New customers since launch", fmt.format_count(total["new_customers"]))
     st.caption(f"The launch's own figures since {since}, against the launch's targets (a value "
@@ -117,18 +98,18 @@ def analyse() -> None:
                "Marketing scorecard count the whole website and all marketing spend, so they "
                "differ.")
     kpis = found.kpis
-    for r in kpis[kpis["above_cac_target"] == True].itertuples(index=False):  # noqa: E712
+    for r in rules.above_cac_target(kpis).itertuples(index=False):
         target = fmt.format_value(spec.cac_target, "currency")
         st.warning(f"**{md_text(r.channel)}** buys new customers at "
                    f"{fmt.format_value(r.cac, 'currency')} each, above the CAC target of {target}: "
                    f"{fmt.format_progress(r.budget_share)} of the budget for "
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
                    "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
-    for r in kpis[(kpis["spend"] > 0) & ~(kpis["new_customers"] > 0)].itertuples(index=False):
+    for r in rules.spent_without_customers(kpis).itertuples(index=False):
         st.warning(f"**{md_text(r.channel)}** spent {fmt.format_value(r.spend, 'currency')} "
                    "since the launch without winning a single new customer.",
                    icon=":material/payments:")
-    table(kpis.assign(cac_vs_target=cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"})
+    table(kpis.assign(cac_vs_target=rules.cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"})
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
     if len(found.campaigns):
@@ -139,7 +120,7 @@ def campaigns() -> None:
     """Campaigns within the channels that name them: which one turns visitors into buyers."""
     st.subheader("Campaigns")
     rows = found.campaigns
-    shown = rows.assign(cac_vs_target=cac_words(rows),
+    shown = rows.assign(cac_vs_target=rules.cac_words(rows),
                         campaign=rows["campaign"].replace("", "(no campaign)"))
     table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
                                                         "campaign": "Campaign"})
@@ -167,15 +148,15 @@ def rebalance(channel: str) -> None:
 def optimise(actual: dict) -> None:
     """Button callback: the best split within the bounds goes into the sliders."""
     channels = list(found.curves)
-    low = {c: st.session_state.get(f"launch_min_{c}") or 0.0 for c in channels}
-    high = {c: st.session_state[f"launch_max_{c}"] for c in channels
-            if st.session_state.get(f"launch_max_{c}") is not None}
-    goal_mode = st.session_state.get("launch_opt_mode") == "goal"
+    low = {c: st.session_state.get(state.LAUNCH_MIN + c) or 0.0 for c in channels}
+    high = {c: st.session_state[state.LAUNCH_MAX + c] for c in channels
+            if st.session_state.get(state.LAUNCH_MAX + c) is not None}
+    goal_mode = st.session_state.get(state.LAUNCH_OPT_MODE) == "goal"
     try:
         best = optimiser.optimised_split(
             found.curves, actual, minimums=low, maximums=high,
-            budget=None if goal_mode else st.session_state["launch_opt_budget"],
-            goal=st.session_state["launch_opt_goal"] if goal_mode else None)
+            budget=None if goal_mode else st.session_state[state.LAUNCH_OPT_BUDGET],
+            goal=st.session_state[state.LAUNCH_OPT_GOAL] if goal_mode else None)
     except InputError as exc:
         st.session_state[OPTIMISED] = {"error": str(exc)}
         return
@@ -193,7 +174,7 @@ def budget_sliders(actual: dict) -> dict:
     toggle, reset = st.columns([3, 1])
     toggle.toggle("Keep the total fixed: moving one channel moves the others", value=True,
                   key=KEEP_TOTAL)
-    reset.button("Back to the actual split", key="launch_reset", on_click=keep_split,
+    reset.button("Back to the actual split", key=state.LAUNCH_RESET, on_click=keep_split,
                  args=(actual,))
     columns = st.columns(min(len(actual), 3))
     for index, (channel, spend) in enumerate(actual.items()):
@@ -229,7 +210,7 @@ def adjust() -> tuple[dict, dict] | None:
             ("Projected conversion", "conversion_rate", "percent", "normal")], strict=False):
         # Against the actual split run through the same curves: moving nothing
         # shows no change; the actual itself is in the table below.
-        now, then = whatif.loc["Actual split, projected", column], whatif.loc["What-if", column]
+        now, then = whatif.loc[budget.BASELINE, column], whatif.loc[budget.WHAT_IF, column]
         shown = (fmt.format_count if unit == "count" else lambda v, unit=unit: fmt.format_value(v, unit))
         step = fmt.format_count_delta if unit == "count" else \
             (lambda v, unit=unit: fmt.format_delta(v, unit))
@@ -238,7 +219,7 @@ def adjust() -> tuple[dict, dict] | None:
         card.metric(label, shown(then), delta=None if delta is None else
                     f"{delta} vs the actual split", delta_color="off" if unchanged else colour,
                     delta_arrow="off" if unchanged else "auto",
-                    help=f"Actual: {shown(whatif.loc['Actual', column])}")
+                    help=f"Actual: {shown(whatif.loc[budget.ACTUAL, column])}")
     st.caption(f"Budgets are per day, projected over the same {found.days} days as the actual, "
                "so the numbers compare directly. 'Actual split, projected' runs the actual "
                "budgets through the curves: the like-for-like baseline for the changes above.")
@@ -275,25 +256,25 @@ def fits() -> None:
 
 def optimise_controls(actual: dict, allocation: dict) -> None:
     st.subheader("Optimise")
-    mode = st.radio("Find", ["budget", "goal"], horizontal=True, key="launch_opt_mode",
+    mode = st.radio("Find", ["budget", "goal"], horizontal=True, key=state.LAUNCH_OPT_MODE,
                     format_func=lambda m: "the most new customers for a daily budget"
                     if m == "budget" else "the least spend for a daily customer goal")
     if mode == "budget":
-        st.number_input("Daily budget ($)", min_value=0.0, step=100.0, key="launch_opt_budget",
+        st.number_input("Daily budget ($)", min_value=0.0, step=100.0, key=state.LAUNCH_OPT_BUDGET,
                         # unrounded: an optimised split keeps the actual total to the cent
                         value=float(sum(allocation.values())), format="%.0f")
     else:
         customers = found.kpis["new_customers"].sum() / found.days
-        st.number_input("New customers per day", min_value=0.1, step=1.0, key="launch_opt_goal",
+        st.number_input("New customers per day", min_value=0.1, step=1.0, key=state.LAUNCH_OPT_GOAL,
                         value=float(round(customers, 1)))
     with st.expander("Per-channel minimum and maximum ($ per day)"):
         for channel in actual:
             low, high = st.columns(2)
             low.number_input(f"{md_text(channel)} minimum", min_value=0.0, value=0.0, step=50.0,
-                             key=f"launch_min_{channel}")
+                             key=state.LAUNCH_MIN + channel)
             high.number_input(f"{md_text(channel)} maximum (empty: none)", min_value=0.0, value=None,
-                              step=50.0, key=f"launch_max_{channel}")
-    st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key="launch_optimise")
+                              step=50.0, key=state.LAUNCH_MAX + channel)
+    st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key=state.LAUNCH_OPTIMISE)
     outcome = st.session_state.get(OPTIMISED)
     if outcome and "error" in outcome:
         st.error(md_text(outcome["error"]), icon=":material/block:")
@@ -309,9 +290,9 @@ def save_controls(allocation: dict) -> None:
         st.caption("Viewer mode: sign in as an editor to save scenarios.")
         return
     text, button = st.columns([3, 1], vertical_alignment="bottom")
-    scenario = text.text_input("Scenario name", key="launch_scenario_name",
+    scenario = text.text_input("Scenario name", key=state.LAUNCH_SCENARIO_NAME,
                                placeholder="e.g. Less display, more search")
-    if button.button("Save this split", key="launch_save"):
+    if button.button("Save this split", key=state.LAUNCH_SAVE):
         try:
             data.run(launch.saved_scenario, name, scenario, allocation)
             st.success(f"Saved '{md_text(scenario)}'. Compare it on the Scenarios step.")
@@ -320,8 +301,8 @@ def save_controls(allocation: dict) -> None:
 
 
 def promotion_default() -> object:
-    """The launch's own promotion date, else its launch date."""
-    return spec.promotion_date or spec.launch_date
+    """The launch's own promotion date, else its launch date (the engine's rule)."""
+    return rules.promotion_start(spec)
 
 
 def promotion_date() -> object:
@@ -410,14 +391,14 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
 def manage(options: list[str]) -> None:
     with st.expander("Rename or delete a scenario"):
-        chosen = st.selectbox("Scenario", options, key="launch_manage_pick")
-        new_name = st.text_input("New name", key="launch_manage_name")
+        chosen = st.selectbox("Scenario", options, key=state.LAUNCH_MANAGE_PICK)
+        new_name = st.text_input("New name", key=state.LAUNCH_MANAGE_NAME)
         rename, delete = st.columns(2)
         try:
-            if rename.button("Rename", key="launch_rename"):
+            if rename.button("Rename", key=state.LAUNCH_RENAME):
                 data.run(launch_store.rename_scenario, name, chosen, new_name)
                 st.rerun()
-            if delete.button("Delete", key="launch_delete"):
+            if delete.button("Delete", key=state.LAUNCH_DELETE):
                 data.run(launch_store.delete_scenario, name, chosen)
                 st.rerun()
         except InputError as exc:
@@ -438,4 +419,4 @@ state.publish({"launch": name, "step": step, "compare": st.session_state.get(COM
 
 widgets.png_download(lambda: launch_report.render_launch_report(
     found, comparison, promotion=promotion, splits=splits, what_if=trial),
-                     f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key="launch_png")
+                     f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key=state.LAUNCH_PNG)
