@@ -189,22 +189,6 @@ def test_comparison_label(label, expected):
     assert fmt.comparison_label(label) == expected
 
 
-@pytest.mark.parametrize("direction, expected", [("up", "normal"), ("down", "inverse"),
-                                                 (None, "normal")])
-def test_streamlit_delta_colour_follows_direction(direction, expected):
-    from ui.format import delta_color
-    assert delta_color(direction) == expected
-
-
-@pytest.mark.parametrize("change, expected", [
-    ({"abs": -4.5, "pct": -0.1}, "-$4.50 (-10.0%)"),     # leading "-": st.metric's arrow points down
-    ({"abs": None, "pct": None}, None), (None, None),
-])
-def test_streamlit_metric_delta(change, expected):
-    from ui.format import metric_delta
-    assert metric_delta(change, "currency") == expected
-
-
 @pytest.mark.parametrize("name, label", [
     ("page_views", "Page views"),
     ("nps", "NPS"),

@@ -12,6 +12,7 @@ from pandas.testing import assert_frame_equal
 
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.launch import analysis as launch
+from kpi_logic.launch import rules
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
 
@@ -81,7 +82,7 @@ def test_the_report_says_in_words_which_channel_is_above_the_cac_target(found):
     flagged = found.kpis.set_index("channel")["above_cac_target"]
     assert flagged.to_dict() == {"display": True, "search": False, "social": False}
     text = chart_text(launch_report.launch_report_chart(found))
-    assert text.count(launch_report.ABOVE_TARGET) == 1
+    assert text.count(rules.ABOVE_TARGET_FLAG) == 1
     assert "above the CAC target of $40: display." in text
     assert "Test launch: marketing launch" in text and "1 Mar 2025" in text
 

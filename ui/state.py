@@ -28,6 +28,32 @@ LAUNCH_NAME = "launch_name"
 LAUNCH_STEP = "launch_step"
 LAUNCH_COMPARED = "launch_compared"        # comma-separated scenario names
 LAUNCH_PROMOTION_URL = "launch_promotion_url"  # the promotion date as the URL has it
+# The launch page's own keys (not in the URL); "+ channel" keys take a channel's name.
+LAUNCH_COMPARE_PICKER = "launch_compare_picker"
+LAUNCH_SPLIT = "launch_split"               # the what-if's daily budget per channel, kept across steps
+LAUNCH_SPLIT_FOR = "launch_split_for"       # the launch that split belongs to
+LAUNCH_BUDGET = "launch_budget_"            # + channel: one slider each
+LAUNCH_KEEP_TOTAL = "launch_keep_total"
+LAUNCH_RESET = "launch_reset"
+LAUNCH_OPTIMISED = "launch_optimised"       # the optimiser's last outcome
+LAUNCH_OPT_MODE = "launch_opt_mode"         # "budget" or "goal"
+LAUNCH_OPT_BUDGET = "launch_opt_budget"
+LAUNCH_OPT_GOAL = "launch_opt_goal"
+LAUNCH_MIN = "launch_min_"                  # + channel
+LAUNCH_MAX = "launch_max_"                  # + channel
+LAUNCH_OPTIMISE = "launch_optimise"
+LAUNCH_SCENARIO_NAME = "launch_scenario_name"
+LAUNCH_SAVE = "launch_save"
+LAUNCH_MANAGE_PICK = "launch_manage_pick"
+LAUNCH_MANAGE_NAME = "launch_manage_name"
+LAUNCH_RENAME = "launch_rename"
+LAUNCH_DELETE = "launch_delete"
+LAUNCH_PROMOTION = "launch_promotion"       # the date picker (only while Improve shows it)
+LAUNCH_PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last taken
+# (launch, its definition's promotion date, the date picked): kept across steps,
+# and forgotten when the launch or its definition's date changes.
+LAUNCH_PROMOTION_CHOSEN = "launch_promotion_chosen"
+LAUNCH_PNG = "launch_png"
 AS_OF_PICKED = "shared_as_of_picked"      # True once someone chose the as-of date
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"

@@ -23,7 +23,10 @@ from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import Launch
 from kpi_logic.domain.numbers import is_missing
+from kpi_logic.launch import rules
 from kpi_logic.launch.budget import (
+    ACTUAL,
+    WHAT_IF,
     actual_allocation,
     blended,
     extrapolation_warnings,
@@ -99,13 +102,13 @@ def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
         out.append(f"Best converting: {name(top)} "
                    f"({fmt.format_value(top['conversion_rate'], 'percent')} of visitors buy).")
     if not is_missing(cac_target):
-        dear = campaigns[campaigns["above_cac_target"] == True]  # noqa: E712
+        dear = rules.above_cac_target(campaigns)
         target = fmt.format_value(cac_target, "currency")
         out.append(f"Above the CAC target of {target}: " + ", ".join(
             f"{name(r)} ({fmt.format_value(r['cac'], 'currency')})"
             for r in dear.to_dict("records")) + "." if len(dear)
             else f"No campaign is above the CAC target of {target}.")
-    spent = campaigns[(campaigns["spend"] > 0) & ~(campaigns["new_customers"] > 0)]
+    spent = rules.spent_without_customers(campaigns)
     if len(spent):
         out.append("No new customers at all: " + ", ".join(
             f"{name(r)} ({fmt.format_value(r['spend'], 'currency')} spent)"
@@ -201,8 +204,9 @@ def launch_kpis(found: LaunchAnalysis) -> dict:
     conversion (target: at least) and CAC (target: at most); None without a target."""
     total = blended(found.kpis)
     spec = found.launch
-    total["conversion_status"] = _status(total["conversion_rate"], spec.conversion_target, "min")
-    total["cac_status"] = _status(total["cac"], spec.cac_target, "max")
+    total["conversion_status"] = _status(total["conversion_rate"], spec.conversion_target,
+                                         rules.CONVERSION_TARGET_KIND)
+    total["cac_status"] = _status(total["cac"], spec.cac_target, rules.CAC_TARGET_KIND)
     return total
 
 
@@ -217,7 +221,7 @@ def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> d
     baseline = projected(found.curves, actual_split(found), found.days, found.kpis)
     return {"projection": projection,
             "channels": projection_vs_actual(found.kpis, projection),
-            "totals": scenario_comparison(actual, {"What-if": projection}, baseline),
+            "totals": scenario_comparison(actual, {WHAT_IF: projection}, baseline),
             "warnings": extrapolation_warnings(found.curves, allocation_per_day)}
 
 
@@ -321,7 +325,7 @@ def scenario_splits(con: duckdb.DuckDBPyConnection, names: list[str],
     """split_table of the actual daily spend per channel and of saved scenarios,
     by name. Refuses an unknown scenario (InputError)."""
     found = launch_analysis(con, launch)
-    splits = {"Actual": actual_split(found)}
+    splits = {ACTUAL: actual_split(found)}
     for name in names:
         _, frame = launch_store.load_scenario(con, found.launch.launch, name)
         splits[name] = dict(zip(frame["channel"], frame["spend_per_day"], strict=True))

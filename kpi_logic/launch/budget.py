@@ -20,6 +20,10 @@ from kpi_logic.domain.numbers import is_missing
 from kpi_logic.launch.curves import Curve, refuse_unknown_channels
 
 MAX_SCENARIOS = 4
+# The comparison's row names: the page and the report read the rows by them.
+ACTUAL = "Actual"
+BASELINE = "Actual split, projected"   # the actual budgets run through the curves: like for like
+WHAT_IF = "What-if"
 PROJECTION_COLUMNS = ["channel", "spend_per_day", "spend", "new_customers", "purchases",
                       "visitors", "conversion_rate", "cac"]
 
@@ -153,11 +157,11 @@ def scenario_comparison(actual: pd.DataFrame, scenarios: Mapping[str, pd.DataFra
     if not 1 <= len(scenarios) <= MAX_SCENARIOS:
         raise InputError(f"Pick 1 to {MAX_SCENARIOS} scenarios to compare with the actual, "
                          f"not {len(scenarios)}.")
-    rows = [{"scenario": "Actual", **blended(actual)}]
+    rows = [{"scenario": ACTUAL, **blended(actual)}]
     # The curves smooth the daily ups and downs, so the actual split projected
     # is the like-for-like baseline for judging a scenario.
     if actual_projected is not None:
-        rows.append({"scenario": "Actual split, projected", **blended(actual_projected)})
+        rows.append({"scenario": BASELINE, **blended(actual_projected)})
     rows += [{"scenario": name, **blended(frame)} for name, frame in scenarios.items()]
     columns = ["scenario", "spend", "visitors", "purchases", "new_customers", "conversion_rate", "cac"]
     return pd.DataFrame(rows, columns=columns).astype({c: float for c in columns[1:]})

@@ -14,7 +14,9 @@ import pandas as pd
 import vl_convert
 
 from kpi_logic.domain import formatting as fmt
+from kpi_logic.launch import rules
 from kpi_logic.launch.analysis import LaunchAnalysis, launch_kpis
+from kpi_logic.launch.budget import BASELINE
 from kpi_logic.launch.windows import daily_totals, engagement_change, traffic_uplift
 from kpi_logic.output import charts
 from kpi_logic.output.report_blocks import (
@@ -29,7 +31,6 @@ from kpi_logic.output.report_blocks import (
     tile_grid,
 )
 
-ABOVE_TARGET = "⚠ CAC above target"
 _MEASURE_COLOURS = alt.Scale(domain=["likes", "shares", "comments"],
                              range=["#0072B2", "#D55E00", "#009E73"])
 
@@ -91,8 +92,8 @@ def engagement_chart(totals: pd.DataFrame, promotion_date: date, *, start: date 
 def share_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     """DataFrame[channel, share, of, flag]: each channel's share of the budget and of
     the new customers, long, with the channel labelled when its CAC is above target."""
-    labels = [f"{c}  {ABOVE_TARGET}" if flag is True else c
-              for c, flag in zip(kpis["channel"], kpis["above_cac_target"], strict=True)]
+    labels = [f"{c}  {flag}" if flag else c
+              for c, flag in zip(kpis["channel"], rules.above_flags(kpis), strict=True)]
     frame = kpis.assign(label=labels)[["label", "budget_share", "customer_share"]]
     long = frame.melt("label", ["budget_share", "customer_share"], "of", "share")
     long["of"] = long["of"].map({"budget_share": "share of budget",
@@ -133,15 +134,12 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
     total, spec = launch_kpis(found), found.launch
     uplift = traffic_uplift(found.daily, spec.launch_date)
     change = {} if uplift.table.empty else uplift.table.iloc[0].to_dict()
+    judged = [{"title": h["title"], "status": h["status"],
+               "value": fmt.format_value(h["value"], h["unit"]),
+               "lines": [(f"Target: {h['target']}", MUTED), (h["definition"], MUTED)]}
+              for h in rules.headline(total, spec)]
     return [
-        {"title": "Launch conversion", "status": total["conversion_status"] or "no_data",
-         "value": fmt.format_value(total["conversion_rate"], "percent"),
-         "lines": [(f"Target: {fmt.target_rule(spec.conversion_target, 'min', 'percent')}", MUTED),
-                   ("purchases / product-page visitors", MUTED)]},
-        {"title": "Launch CAC", "status": total["cac_status"] or "no_data",
-         "value": fmt.format_value(total["cac"], "currency"),
-         "lines": [(f"Target: {fmt.target_rule(spec.cac_target, 'max', 'currency')}", MUTED),
-                   ("customer acquisition cost: spend / new customers", MUTED)]},
+        *judged,
         {"title": "Product-page traffic", "colour": charts.INK,
          "value": fmt.format_pct_change(change.get("relative_change"), change.get("change")),
          "lines": [(f"{fmt.format_value(change.get('before'))} -> "
@@ -184,8 +182,7 @@ def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
              fmt.format_value(r.cac, "currency"), fmt.format_value(r.conversion_rate, "percent"),
              fmt.format_progress(r.budget_share), fmt.format_progress(r.customer_share)]
             for r in kpis.itertuples(index=False)]
-    flags = [ABOVE_TARGET if flag is True else None for flag in kpis["above_cac_target"]]
-    return _table(rows, columns, flags=flags)
+    return _table(rows, columns, flags=rules.above_flags(kpis))
 
 
 def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
@@ -197,11 +194,9 @@ def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
              fmt.format_count(r.new_customers), fmt.format_value(r.cac, "currency"),
              fmt.format_value(r.conversion_rate, "percent"), fmt.format_progress(r.budget_share)]
             for r in campaigns.itertuples(index=False)]
-    flags = [ABOVE_TARGET if flag is True else None for flag in campaigns["above_cac_target"]]
-    return _table(rows, columns, flags=flags)
+    return _table(rows, columns, flags=rules.above_flags(campaigns))
 
 
-BASELINE = "Actual split, projected"
 BASELINE_NOTE = ("Changes are against the actual split run through the same response curves "
                  "(like for like: the curves smooth the daily ups and downs).")
 
@@ -327,7 +322,7 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
     parts = [header(title or f"{spec.launch}: marketing launch", facts),
              tile_grid(_tiles(found), columns=3),
              section("Channels since the launch"), channel_table(found.kpis)]
-    above = found.kpis.loc[found.kpis["above_cac_target"] == True, "channel"].tolist()  # noqa: E712
+    above = rules.above_cac_target(found.kpis)["channel"].tolist()
     if above:
         parts.append(note(f"⚠ Buying customers above the CAC target of "
                           f"{fmt.format_value(spec.cac_target, 'currency')}: {', '.join(above)}.",
