@@ -4,6 +4,7 @@ rows and the CLI's --metric all follow it."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -135,3 +136,14 @@ def test_coverage_and_the_importers_note_read_one_cadence(gap_days, cadence, wor
     from kpi_logic.metrics.coverage import cadence_of
     assert cadence_of(round(gap_days), recent_dates=3, weekend_dates=1) == cadence
     assert _cadence(gap_days) == words
+
+
+def test_a_kpi_and_a_key_result_take_their_department_by_one_rule():
+    from kpi_logic.domain.model import KPI, KeyResult
+    from kpi_logic.metrics.catalogue import kpi_department
+    metrics = {"leads": Metric("leads", department="Sales")}
+    kr = KeyResult("Grow", "Increase leads from 100 to 140", "leads", 100.0, 140.0,
+                   date(2025, 1, 1), date(2025, 3, 31))
+    kpi = KPI("Leads at least 140", "leads", 140.0, "min", department="Growth")
+    assert kpi_department(kr, metrics) == "Sales"                  # its metric's
+    assert kpi_department(kpi, metrics) == "Growth"                # its own

@@ -60,8 +60,8 @@ def is_vanity_candidate(name: str, linked: bool) -> bool:
     return bool(words & VANITY_WORDS)
 
 
-def kpi_department(kpi: KPI, metrics: Mapping[str, Metric]) -> str | None:
-    """The KPI's own department, else its metric's."""
+def kpi_department(kpi: KPI | KeyResult, metrics: Mapping[str, Metric]) -> str | None:
+    """The KPI's (or key result's) own department, else its metric's."""
     if kpi.department:
         return kpi.department
     metric = metrics.get(kpi.metric)
@@ -88,7 +88,7 @@ def known_departments(metrics: Mapping[str, Metric], kpis: Sequence[KPI],
     """Every department named by a metric, KPI or key result, sorted."""
     named = {m.department for m in metrics.values()}
     named |= {kpi_department(k, metrics) for k in kpis}
-    named |= {kr.department for kr in key_results}
+    named |= {kpi_department(kr, metrics) for kr in key_results}
     return sorted(d for d in named if d)
 
 

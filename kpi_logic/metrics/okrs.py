@@ -21,6 +21,7 @@ from kpi_logic.domain.periods import as_date, as_of_or_today, period_start
 from kpi_logic.metrics.catalogue import (
     formula_components,
     known_departments,
+    kpi_department,
     resolved_department,
     with_components,
 )
@@ -215,7 +216,7 @@ def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> 
     When the metric's data stop before the last day they could reach (the day
     before as_of, or the deadline), the entry is partial and its pace is judged
     on the day after the data end, not on as_of. The key result's department
-    should already be filled in (see kr_department).
+    should already be filled in (see catalogue.kpi_department).
     """
     ended = as_of > kr.deadline
     due = min(as_of - timedelta(days=1), kr.deadline)
@@ -274,7 +275,7 @@ def okr_report(con: duckdb.DuckDBPyConnection, department: str | None = None,
     """
     as_of = as_of_or_today(as_of)
     metrics = load_metrics(con)
-    key_results = [replace(kr, department=kr_department(kr, metrics)) for kr in load_key_results(con)]
+    key_results = [replace(kr, department=kpi_department(kr, metrics)) for kr in load_key_results(con)]
     if department is not None:
         department = resolved_department(department, known_departments(
             metrics, load_kpis(con), key_results))
@@ -315,14 +316,6 @@ def _daily_values(con, key_results: Sequence[KeyResult], metrics: Mapping[str, M
     rolled = rolled.assign(period=[as_date(p) for p in rolled["period"]])
     return {name: group[["period", "value"]].reset_index(drop=True)
             for name, group in rolled.groupby("metric")}
-
-
-def kr_department(kr: KeyResult, metrics: Mapping[str, Metric]) -> str | None:
-    """The key result's own department, else its metric's."""
-    if kr.department:
-        return kr.department
-    metric = metrics.get(kr.metric)
-    return metric.department if metric else None
 
 
 def kr_history(con: duckdb.DuckDBPyConnection, objective: str, title: str,
