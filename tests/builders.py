@@ -2,10 +2,10 @@
 
 They bypass the importer on purpose, so engine tests stay independent of it:
 
-    con = store.memory_connection()
-    add_metric(con, "mrr", aggregation="last", unit="currency")
-    add_observations(con, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
-    add_observations(con, "visitors", [("2025-03-01", 50, "search")])   # with a dimension
+    store = memory_store()
+    add_metric(store, "mrr", aggregation="last", unit="currency")
+    add_observations(store, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
+    add_observations(store, "visitors", [("2025-03-01", 50, "search")])   # with a dimension
 
 Every call records one batch (kind "test") and returns its id. Observations
 replace the current row with the same (metric, date, dimension) the way an
@@ -21,68 +21,68 @@ _METRIC_FIELDS = ("department", "unit", "direction", "aggregation", "formula",
                   "description", "dimension_name", "inferred")
 
 
-def add_batch(con, file: str = "test", kind: str = "test", rows: int = 0) -> int:
+def add_batch(store, file: str = "test", kind: str = "test", rows: int = 0) -> int:
     """A new batch row; returns its id."""
-    batch = first(con, "select nextval('batch_ids')")[0]
-    con.execute(
+    batch = first(store.connection, "select nextval('batch_ids')")[0]
+    store.connection.execute(
         "insert into batches (id, run_id, file, kind, imported_at, rows, inserted) "
         "values (?, ?, ?, ?, ?, ?, ?)", [batch, batch, file, kind, datetime.now(), rows, rows])
     return batch
 
 
-def add_metric(con, name: str, **fields) -> int:
+def add_metric(store, name: str, **fields) -> int:
     """Defines (or redefines) a metric; fields are columns of `metrics`
     (department, unit, direction, aggregation, formula, description, dimension_name)."""
     unknown = set(fields) - set(_METRIC_FIELDS)
     if unknown:
         raise TypeError(f"add_metric: unknown fields {sorted(unknown)}")
-    batch = add_batch(con, file=f"metric {name}", kind="metrics", rows=1)
-    con.execute("update metrics set superseded_by = ? where name = ? and superseded_by is null",
+    batch = add_batch(store, file=f"metric {name}", kind="metrics", rows=1)
+    store.connection.execute("update metrics set superseded_by = ? where name = ? and superseded_by is null",
                 [batch, name])
     columns = ["name", "batch_id", *fields]
     placeholders = ", ".join("?" for _ in columns)
-    con.execute(f"insert into metrics ({', '.join(columns)}) values ({placeholders})",
+    store.connection.execute(f"insert into metrics ({', '.join(columns)}) values ({placeholders})",
                 [name, batch, *fields.values()])
     return batch
 
 
-def add_metrics(con, definitions: dict[str, dict]) -> None:
+def add_metrics(store, definitions: dict[str, dict]) -> None:
     """add_metric for each name -> fields."""
     for name, fields in definitions.items():
-        add_metric(con, name, **fields)
+        add_metric(store, name, **fields)
 
 
-def add_observations(con, metric: str, rows, *, define: bool = True) -> int:
+def add_observations(store, metric: str, rows, *, define: bool = True) -> int:
     """Adds history rows (date, value) or (date, value, dimension) for one metric.
 
     Dates may be date objects or ISO text. A metric with no definition yet is
     defined with the defaults (aggregation sum) unless define=False.
     """
     if define and not first(
-            con, "select count(*) from metrics where name = ? and superseded_by is null",
+            store.connection, "select count(*) from metrics where name = ? and superseded_by is null",
             [metric])[0]:
-        add_metric(con, metric)
-    batch = add_batch(con, file=f"history {metric}", kind="history", rows=len(rows))
+        add_metric(store, metric)
+    batch = add_batch(store, file=f"history {metric}", kind="history", rows=len(rows))
     dates = [r[0] if isinstance(r[0], date) else date.fromisoformat(r[0]) for r in rows]
     dimensions = [r[2] if len(r) > 2 else "" for r in rows]
     values = [float(r[1]) for r in rows]
     # Lists go in as array parameters (no registered frame), so this works
-    # whatever results the caller left open on `con`.
+    # whatever results the caller left open on `store`.
     new_rows = ("select unnest(cast(? as date[])) as obs_date, "
                 "unnest(cast(? as varchar[])) as dimension, unnest(cast(? as double[])) as value")
-    con.execute(
+    store.connection.execute(
         "update observations set superseded_by = ? where metric = ? and superseded_by is null "
         f"and exists (select 1 from ({new_rows}) n where n.obs_date = observations.obs_date "
         "and n.dimension = observations.dimension)", [batch, metric, dates, dimensions, values])
-    con.execute(
+    store.connection.execute(
         "insert into observations (metric, obs_date, dimension, value, batch_id) "
         f"select ?, obs_date, dimension, value, ? from ({new_rows}) n",
         [metric, batch, dates, dimensions, values])
     return batch
 
 
-def add_daily(con, metric: str, start: str, values, dimension: str = "") -> int:
-    """One observation per day from `start`, for quick series: add_daily(con, "leads", "2025-03-01", [1, 2, 3])."""
+def add_daily(store, metric: str, start: str, values, dimension: str = "") -> int:
+    """One observation per day from `start`, for quick series: add_daily(store, "leads", "2025-03-01", [1, 2, 3])."""
     day_one = date.fromisoformat(start)
     rows = [(day_one + timedelta(days=i), v, dimension) for i, v in enumerate(values)]
-    return add_observations(con, metric, rows)
+    return add_observations(store, metric, rows)

@@ -5,18 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from kpi_logic import store
+from kpi_logic.store import memory_store, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 @pytest.fixture
-def con():
-    """A fresh in-memory database with the current schema."""
-    connection = store.memory_connection()
-    yield connection
-    connection.close()
+def store():
+    """A Store over a fresh in-memory database with the current schema."""
+    opened = memory_store()
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def demo_file(tmp_path_factory) -> Path:
     before writing to it."""
     from kpi_logic.demo import company as demo
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with store.connect(path) as con:
-        demo.load_demo(con)
+    with open_store(path) as store:
+        demo.load_demo(store)
     return path
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kpi_logic import store
 from kpi_logic.domain.safe_text import is_plain_number
 from kpi_logic.launch import analysis as launch
+from kpi_logic.store import open_store
 from tests.readable import plain, shown  # noqa: F401 - re-exported for the hostile tests
 
 HOST = "127.0.0.1:9"
@@ -74,73 +74,73 @@ def numbered(values: list[str], payloads=HOSTILE) -> dict[str, str]:
     return out
 
 
-def make_hostile(con) -> None:
-    """Renames the demo company's text in `con` to HOSTILE payloads and saves
+def make_hostile(store) -> None:
+    """Renames the demo company's text in `store` to HOSTILE payloads and saves
     three scenarios with hostile names under the hostile launch."""
     for old, new in DEPARTMENTS.items():
         for table in ("metrics", "kpis", "key_results", "launches"):
-            con.execute(f"update {table} set department = ? where department = ?", [new, old])
+            store.connection.execute(f"update {table} set department = ? where department = ?", [new, old])
     for old, new in METRICS.items():
-        _rename_metric(con, old, new)
-    names = [r[0] for r in con.execute("select name from metrics where superseded_by is null "
+        _rename_metric(store, old, new)
+    names = [r[0] for r in store.connection.execute("select name from metrics where superseded_by is null "
                                        "order by name").fetchall()]
     for name, description in numbered(names).items():
-        con.execute("update metrics set description = ? where name = ?", [description, name])
-    _rename_kpis(con)
-    _rename_key_results(con)
+        store.connection.execute("update metrics set description = ? where name = ?", [description, name])
+    _rename_kpis(store)
+    _rename_key_results(store)
     for old, new in CHANNELS.items():
-        con.execute("update observations set dimension = ? where dimension = ?", [new, old])
+        store.connection.execute("update observations set dimension = ? where dimension = ?", [new, old])
     for old, new in CAMPAIGNS.items():
-        con.execute("update observations set campaign = ? where campaign = ?", [new, old])
-    con.execute("update launches set launch = ?", [LAUNCH])
-    ids = [r[0] for r in con.execute("select id from batches order by id").fetchall()]
+        store.connection.execute("update observations set campaign = ? where campaign = ?", [new, old])
+    store.connection.execute("update launches set launch = ?", [LAUNCH])
+    ids = [r[0] for r in store.connection.execute("select id from batches order by id").fetchall()]
     for batch, payload in zip(ids, HOSTILE, strict=False):
-        con.execute("update batches set file = ?, sheet = ? where id = ?", [payload, payload, batch])
-    allocation = launch.actual_split(launch.launch_analysis(con, LAUNCH))
+        store.connection.execute("update batches set file = ?, sheet = ? where id = ?", [payload, payload, batch])
+    allocation = launch.actual_split(launch.launch_analysis(store, LAUNCH))
     for index, name in enumerate(SCENARIOS):
-        launch.saved_scenario(con, LAUNCH, name, {c: s * (1 + index / 10)
+        launch.saved_scenario(store, LAUNCH, name, {c: s * (1 + index / 10)
                                                   for c, s in allocation.items()})
 
 
-def _rename_metric(con, old: str, new: str) -> None:
-    con.execute("update metrics set name = ? where name = ?", [new, old])
-    con.execute("update observations set metric = ? where metric = ?", [new, old])
+def _rename_metric(store, old: str, new: str) -> None:
+    store.connection.execute("update metrics set name = ? where name = ?", [new, old])
+    store.connection.execute("update observations set metric = ? where metric = ?", [new, old])
     for table in ("kpis", "key_results"):
-        con.execute(f"update {table} set metric = ? where metric = ?", [new, old])
-    for title, supporting in con.execute("select title, supporting from kpis "
+        store.connection.execute(f"update {table} set metric = ? where metric = ?", [new, old])
+    for title, supporting in store.connection.execute("select title, supporting from kpis "
                                          "where supporting is not null").fetchall():
         parts = [new if p.strip() == old else p.strip() for p in supporting.split(",")]
-        con.execute("update kpis set supporting = ? where title = ?", [", ".join(parts), title])
+        store.connection.execute("update kpis set supporting = ? where title = ?", [", ".join(parts), title])
 
 
-def _rename_kpis(con) -> None:
-    rows = con.execute("select distinct title from kpis order by title").fetchall()
+def _rename_kpis(store) -> None:
+    rows = store.connection.execute("select distinct title from kpis order by title").fetchall()
     for old, new in numbered([r[0] for r in rows]).items():
-        con.execute("update kpis set title = ? where title = ?", [new, old])
-        con.execute("update targets set kpi = ? where kpi = ?", [new, old])
-    _renamed_column(con, "kpis", "owner", HOSTILE)         # Dana Reyes (Sales) gets IMAGE
-    _renamed_column(con, "kpis", "objective", HOSTILE[5:] + HOSTILE[:5])
+        store.connection.execute("update kpis set title = ? where title = ?", [new, old])
+        store.connection.execute("update targets set kpi = ? where kpi = ?", [new, old])
+    _renamed_column(store, "kpis", "owner", HOSTILE)         # Dana Reyes (Sales) gets IMAGE
+    _renamed_column(store, "kpis", "objective", HOSTILE[5:] + HOSTILE[:5])
 
 
-def _rename_key_results(con) -> None:
-    _renamed_column(con, "key_results", "objective", (LINK, IMAGE, COLOUR, LATEX, HTML, BOLD))
-    rows = con.execute("select distinct title from key_results order by title").fetchall()
+def _rename_key_results(store) -> None:
+    _renamed_column(store, "key_results", "objective", (LINK, IMAGE, COLOUR, LATEX, HTML, BOLD))
+    rows = store.connection.execute("select distinct title from key_results order by title").fetchall()
     for old, new in numbered([r[0] for r in rows], HOSTILE[6:] + HOSTILE[:6]).items():
-        con.execute("update key_results set title = ? where title = ?", [new, old])
-    _renamed_column(con, "key_results", "owner", HOSTILE[2:] + HOSTILE[:2])
+        store.connection.execute("update key_results set title = ? where title = ?", [new, old])
+    _renamed_column(store, "key_results", "owner", HOSTILE[2:] + HOSTILE[:2])
 
 
-def _renamed_column(con, table: str, column: str, payloads) -> None:
-    values = [r[0] for r in con.execute(f"select distinct {column} from {table} "
+def _renamed_column(store, table: str, column: str, payloads) -> None:
+    values = [r[0] for r in store.connection.execute(f"select distinct {column} from {table} "
                                         f"where {column} is not null order by 1").fetchall()]
     for old, new in numbered(values, payloads).items():
-        con.execute(f"update {table} set {column} = ? where {column} = ?", [new, old])
+        store.connection.execute(f"update {table} set {column} = ? where {column} = ?", [new, old])
 
 
 def hostile_database(path: Path) -> Path:
     """make_hostile on the database file at `path` (the demo company already in it)."""
-    with store.connect(path) as con:
-        make_hostile(con)
+    with open_store(path) as store:
+        make_hostile(store)
     return path
 
 

@@ -10,15 +10,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kpi_logic import store
 from kpi_logic.cli import main as cli
 from kpi_logic.domain.errors import InputError
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.undo import undo_batch
 from kpi_logic.launch import analysis as L
 from kpi_logic.metrics.rollups import rolled_up
-from kpi_logic.store import db
-from kpi_logic.store.current_definitions import load_launches
+from kpi_logic.store import SCHEMA_VERSION, db, open_store, schema_version
 
 from .test_importing import assert_same_database, dump
 
@@ -38,115 +36,115 @@ LONG = b"""date,channel,campaign,metric,value
 """
 
 
-def stored(con) -> list[tuple]:
-    return con.execute("select metric, obs_date, dimension, campaign, value from observations "
+def stored(store) -> list[tuple]:
+    return store.connection.execute("select metric, obs_date, dimension, campaign, value from observations "
                        "where superseded_by is null order by all").fetchall()
 
 
-def test_a_campaign_column_keeps_campaigns_apart(con):
-    [result] = import_files(con, [(LONG, "channels.csv")])
+def test_a_campaign_column_keeps_campaigns_apart(store):
+    [result] = import_files(store, [(LONG, "channels.csv")])
     assert (result.inserted, result.details["campaign"]) == (12, "campaign")
-    rows = stored(con)
+    rows = stored(store)
     assert ("spend", date(2025, 3, 1), "search", "Brand", 100.0) in rows
     assert ("spend", date(2025, 3, 1), "search", "Generic", 300.0) in rows
     assert ("spend", date(2025, 3, 1), "email", "", 50.0) in rows
     # Roll-ups add the campaigns up: a channel's day is the sum of its campaigns.
-    by_channel = rolled_up(con, "spend", "month", by_dimension=True).set_index("dimension")
+    by_channel = rolled_up(store, "spend", "month", by_dimension=True).set_index("dimension")
     assert by_channel.loc["search", "value"] == 800.0
-    assert rolled_up(con, "spend", "month")["value"].tolist() == [900.0]
+    assert rolled_up(store, "spend", "month")["value"].tolist() == [900.0]
 
 
-def test_the_same_key_with_two_values_names_channel_and_campaign(con):
+def test_the_same_key_with_two_values_names_channel_and_campaign(store):
     clash = LONG + b"2025-03-01,search,Brand,spend,999\n"
-    before = dump(con)
+    before = dump(store)
     with pytest.raises(InputError) as refused:
-        import_files(con, [(clash, "channels.csv")])
+        import_files(store, [(clash, "channels.csv")])
     text = str(refused.value)
     assert ("rows 2 and 14 give spend on 2025-03-01 for channel search, campaign Brand two "
             "different values (100 and 999)") in text
-    assert_same_database(before, dump(con))
+    assert_same_database(before, dump(store))
 
 
-def test_campaigns_without_a_channel_column_are_refused_by_column(con):
-    before = dump(con)
+def test_campaigns_without_a_channel_column_are_refused_by_column(store):
+    before = dump(store)
     only = b"date,Campaign,metric,value\n2025-03-01,Brand,spend,10\n"
     with pytest.raises(InputError) as refused:
-        import_files(con, [(only, "ads.csv")])
+        import_files(store, [(only, "ads.csv")])
     assert refused.value.column == "Campaign" and refused.value.file == "ads.csv"
     assert "rename the column to 'channel'" in refused.value.message
-    assert_same_database(before, dump(con))
+    assert_same_database(before, dump(store))
 
 
-def test_an_identical_repeat_within_a_campaign_is_stored_once(con):
-    [result] = import_files(con, [(LONG + b"2025-03-01,search,Brand,spend,100\n", "c.csv")])
+def test_an_identical_repeat_within_a_campaign_is_stored_once(store):
+    [result] = import_files(store, [(LONG + b"2025-03-01,search,Brand,spend,100\n", "c.csv")])
     assert result.inserted == 12
-    assert con.execute("select count(*) from observations where campaign = 'Brand' "
+    assert store.connection.execute("select count(*) from observations where campaign = 'Brand' "
                        "and metric = 'spend'").fetchall() == [(2,)]
 
 
-def test_a_correction_supersedes_only_its_campaign_and_undo_restores_it(con):
-    import_files(con, [(LONG, "channels.csv")])
-    before = dump(con)["observations"]
+def test_a_correction_supersedes_only_its_campaign_and_undo_restores_it(store):
+    import_files(store, [(LONG, "channels.csv")])
+    before = dump(store)["observations"]
     corrected = LONG.replace(b"2025-03-01,search,Generic,spend,300", b"2025-03-01,search,Generic,spend,310")
-    [result] = import_files(con, [(corrected, "channels_v2.csv")])
+    [result] = import_files(store, [(corrected, "channels_v2.csv")])
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 11)
-    assert ("spend", date(2025, 3, 1), "search", "Generic", 310.0) in stored(con)
-    assert ("spend", date(2025, 3, 1), "search", "Brand", 100.0) in stored(con)
-    undo_batch(con, result.batch)
-    pd.testing.assert_frame_equal(dump(con)["observations"], before)
+    assert ("spend", date(2025, 3, 1), "search", "Generic", 310.0) in stored(store)
+    assert ("spend", date(2025, 3, 1), "search", "Brand", 100.0) in stored(store)
+    undo_batch(store, result.batch)
+    pd.testing.assert_frame_equal(dump(store)["observations"], before)
 
 
 TOTALS = b"date,channel,metric,value\n2025-03-01,search,spend,400\n2025-03-02,search,spend,400\n"
 
 
-def test_a_breakdown_over_a_stored_total_is_refused_until_the_total_is_undone(con):
-    [total] = import_files(con, [(TOTALS, "totals.csv")])
-    before = dump(con)
+def test_a_breakdown_over_a_stored_total_is_refused_until_the_total_is_undone(store):
+    [total] = import_files(store, [(TOTALS, "totals.csv")])
+    before = dump(store)
     with pytest.raises(InputError) as refused:
-        import_files(con, [(LONG, "channels.csv")])
+        import_files(store, [(LONG, "channels.csv")])
     text = str(refused.value)
     assert f"undo batch {total.batch} first" in text
     assert (f"row 2, column 'campaign': spend on 2025-03-01 for search is already stored without "
             f"a campaign (batch {total.batch}, totals.csv)") in text
-    assert_same_database(before, dump(con))
-    undo_batch(con, total.batch)
-    import_files(con, [(LONG, "channels.csv")])
-    assert rolled_up(con, "spend", "day", dimension="search")["value"].tolist() == [400.0, 400.0]
+    assert_same_database(before, dump(store))
+    undo_batch(store, total.batch)
+    import_files(store, [(LONG, "channels.csv")])
+    assert rolled_up(store, "spend", "day", dimension="search")["value"].tolist() == [400.0, 400.0]
 
 
-def test_a_total_over_a_stored_channel_breakdown_is_refused(con):
-    import_files(con, [(TOTALS, "totals.csv")])
-    before = dump(con)
+def test_a_total_over_a_stored_channel_breakdown_is_refused(store):
+    import_files(store, [(TOTALS, "totals.csv")])
+    before = dump(store)
     with pytest.raises(InputError, match="row 2: spend on 2025-03-01 is stored broken down by "
                                          "channel or region"):
-        import_files(con, [(b"date,metric,value\n2025-03-01,spend,400\n", "total.csv")])
-    assert_same_database(before, dump(con))
+        import_files(store, [(b"date,metric,value\n2025-03-01,spend,400\n", "total.csv")])
+    assert_same_database(before, dump(store))
 
 
-def test_a_file_mixing_rows_with_and_without_campaigns_can_be_corrected(con):
+def test_a_file_mixing_rows_with_and_without_campaigns_can_be_corrected(store):
     mixed = LONG + b"2025-03-01,search,,spend,25\n"
-    import_files(con, [(mixed, "mixed.csv")])
-    [again] = import_files(con, [(mixed.replace(b",,spend,25", b",,spend,30"), "mixed_v2.csv")])
+    import_files(store, [(mixed, "mixed.csv")])
+    [again] = import_files(store, [(mixed.replace(b",,spend,25", b",,spend,30"), "mixed_v2.csv")])
     assert (again.inserted, again.updated) == (0, 1)
-    assert rolled_up(con, "spend", "day", dimension="search")["value"].tolist() == [430.0, 400.0]
+    assert rolled_up(store, "spend", "day", dimension="search")["value"].tolist() == [430.0, 400.0]
 
 
-def test_wide_history_can_carry_a_campaign_column(con):
+def test_wide_history_can_carry_a_campaign_column(store):
     wide = (b"date,channel,campaign,spend,visitors\n"
             b"2025-03-01,social,Teaser,10,100\n2025-03-01,social,Creators,20,300\n")
-    [result] = import_files(con, [(wide, "wide.csv")])
+    [result] = import_files(store, [(wide, "wide.csv")])
     assert result.details["format"] == "wide"
     assert result.details["metrics"] == ["spend", "visitors"]
-    assert ("visitors", date(2025, 3, 1), "social", "Creators", 300.0) in stored(con)
+    assert ("visitors", date(2025, 3, 1), "social", "Creators", 300.0) in stored(store)
 
 
-def test_last_takes_each_campaigns_latest_value_then_adds_them(con):
+def test_last_takes_each_campaigns_latest_value_then_adds_them(store):
     balances = (b"date,channel,campaign,metric,value\n"
                 b"2025-03-01,search,A,budget_left,100\n2025-03-20,search,A,budget_left,40\n"
                 b"2025-03-05,search,B,budget_left,70\n")
-    import_files(con, [(b"metric,aggregation\nbudget_left,last\n", "metrics.csv"),
+    import_files(store, [(b"metric,aggregation\nbudget_left,last\n", "metrics.csv"),
                        (balances, "balances.csv")])
-    assert rolled_up(con, "budget_left", "month")["value"].tolist() == [110.0]
+    assert rolled_up(store, "budget_left", "month")["value"].tolist() == [110.0]
 
 
 def version_4_file(path) -> None:
@@ -165,10 +163,10 @@ def version_4_file(path) -> None:
 @pytest.mark.parametrize("read_only", [False, True])
 def test_a_version_4_file_gains_empty_campaigns_and_promotion_dates(db_path, read_only):
     version_4_file(db_path)
-    with store.connect(db_path, read_only=read_only) as con:
-        assert store.schema_version(con) == store.SCHEMA_VERSION
-        assert stored(con) == [("spend", date(2025, 3, 1), "search", "", 5.0)]
-        assert load_launches(con)[0].promotion_date is None
+    with open_store(db_path, read_only=read_only) as store:
+        assert schema_version(store.connection) == SCHEMA_VERSION
+        assert stored(store) == [("spend", date(2025, 3, 1), "search", "", 5.0)]
+        assert store.definitions.launches()[0].promotion_date is None
 
 
 def test_the_cli_reads_a_version_4_file(db_path, capsys):
@@ -183,18 +181,18 @@ def test_the_cli_reads_a_version_4_file(db_path, capsys):
 LAUNCHES = b"launch,launch_date,cac_target,promotion_date\nSpring,2025-03-01,30,2025-03-02\n"
 
 
-def test_a_launch_names_its_promotion_date(con):
-    import_files(con, [(LAUNCHES, "launches.csv")])
-    assert load_launches(con)[0].promotion_date == date(2025, 3, 2)
+def test_a_launch_names_its_promotion_date(store):
+    import_files(store, [(LAUNCHES, "launches.csv")])
+    assert store.definitions.launches()[0].promotion_date == date(2025, 3, 2)
 
 
-def test_a_promotion_date_that_is_not_a_date_is_refused_by_row_and_column(con):
-    before = dump(con)
+def test_a_promotion_date_that_is_not_a_date_is_refused_by_row_and_column(store):
+    before = dump(store)
     bad = b"launch,launch_date,promotion_date\nSpring,2025-03-01,soon\n"
     with pytest.raises(InputError) as refused:
-        import_files(con, [(bad, "launches.csv")])
+        import_files(store, [(bad, "launches.csv")])
     assert "row 2" in str(refused.value) and "promotion_date" in str(refused.value)
-    assert_same_database(before, dump(con))
+    assert_same_database(before, dump(store))
 
 
 def test_campaign_kpis_come_from_summed_parts_with_shares_of_the_whole_launch():
@@ -215,28 +213,28 @@ def test_campaign_kpis_come_from_summed_parts_with_shares_of_the_whole_launch():
     assert pd.isna(kpis.loc[("email", ""), "conversion_rate"])       # no visitors: no rate
 
 
-def test_the_launch_lists_campaigns_of_the_channels_that_have_them(con):
-    import_files(con, [(LAUNCHES, "launches.csv"), (LONG, "channels.csv")])
-    found = L.launch_analysis(con)
+def test_the_launch_lists_campaigns_of_the_channels_that_have_them(store):
+    import_files(store, [(LAUNCHES, "launches.csv"), (LONG, "channels.csv")])
+    found = L.launch_analysis(store)
     assert found.campaigns[["channel", "campaign"]].values.tolist() == [
         ["search", "Brand"], ["search", "Generic"]]
     assert found.campaigns["cac"].tolist() == [220 / 11, 580 / 11]
     assert found.campaigns["above_cac_target"].tolist() == [False, True]
     # Shares are of the whole launch: email's spend counts in the denominator.
     assert found.campaigns["budget_share"].tolist() == pytest.approx([220 / 900, 580 / 900])
-    summary = L.launch_summary(con)
+    summary = L.launch_summary(store)
     json.dumps(summary, allow_nan=False)
     assert summary["promotion_date"] == "2025-03-02"
     assert [c["campaign"] for c in summary["campaigns"]] == ["Brand", "Generic"]
     assert summary["engagement"]["windows"].startswith("No visitors data")
 
 
-def test_history_without_campaigns_has_an_empty_campaign_table(con):
+def test_history_without_campaigns_has_an_empty_campaign_table(store):
     plain = (b"date,channel,metric,value\n2025-03-01,search,spend,100\n"
              b"2025-03-02,search,spend,120\n2025-03-01,search,new_customers,5\n"
              b"2025-03-02,search,new_customers,6\n")
-    import_files(con, [(LAUNCHES, "launches.csv"), (plain, "channels.csv")])
-    found = L.launch_analysis(con)
+    import_files(store, [(LAUNCHES, "launches.csv"), (plain, "channels.csv")])
+    found = L.launch_analysis(store)
     assert found.campaigns.empty
     assert list(found.campaigns.columns) == L.CAMPAIGN_COLUMNS
-    assert L.launch_summary(con)["campaigns"] == []
+    assert L.launch_summary(store)["campaigns"] == []

@@ -88,13 +88,13 @@ def test_latest_values_takes_each_metric_latest_period_with_a_value():
 
 # ---------------------------------------------------------------- catalogue
 
-def add_definitions(con, table, items):
-    writes.upsert_definitions(con, table, list(items), add_batch(con, kind=table))
+def add_definitions(store, table, items):
+    writes.upsert_definitions(store.connection, table, list(items), add_batch(store, kind=table))
 
 
 @pytest.fixture
-def shop(con):
-    add_metrics(con, {
+def shop(store):
+    add_metrics(store, {
         "visitors": {"department": "Marketing"}, "purchases": {"department": "Marketing"},
         "conversion_rate": {"department": "Marketing", "unit": "percent",
                             "formula": "purchases / visitors", "description": "buyers per visitor"},
@@ -103,13 +103,13 @@ def shop(con):
                         "direction": "down"},
         "mrr": {"department": "Sales", "unit": "currency", "aggregation": "last"},
     })
-    add_observations(con, "visitors", [("2025-02-01", 1000), ("2025-03-01", 1500), ("2025-03-02", 500)])
-    add_observations(con, "purchases", [("2025-02-01", 10), ("2025-03-01", 30), ("2025-03-02", 10)])
-    add_observations(con, "likes", [("2025-01-05", 70)])
-    add_observations(con, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
-    add_definitions(con, "kpis", [KPI("Conversion", "conversion_rate", 0.03, "min", department="Marketing")])
-    add_definitions(con, "key_results", [KeyResult("Grow", "Reach MRR 200", "mrr", 100, 200, **Q2)])
-    return con
+    add_observations(store, "visitors", [("2025-02-01", 1000), ("2025-03-01", 1500), ("2025-03-02", 500)])
+    add_observations(store, "purchases", [("2025-02-01", 10), ("2025-03-01", 30), ("2025-03-02", 10)])
+    add_observations(store, "likes", [("2025-01-05", 70)])
+    add_observations(store, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
+    add_definitions(store, "kpis", [KPI("Conversion", "conversion_rate", 0.03, "min", department="Marketing")])
+    add_definitions(store, "key_results", [KeyResult("Grow", "Reach MRR 200", "mrr", 100, 200, **Q2)])
+    return store
 
 
 def test_metric_catalogue_lists_every_metric_with_current_value_and_links(shop):
@@ -143,19 +143,19 @@ def test_metric_catalogue_refuses_unknown_department(shop):
         catalogue.metric_catalogue(shop, department="HR")
 
 
-def test_metric_catalogue_of_an_empty_database(con):
-    table = catalogue.metric_catalogue(con)
+def test_metric_catalogue_of_an_empty_database(store):
+    table = catalogue.metric_catalogue(store)
     assert table.empty and list(table.columns) == catalogue.CATALOGUE_COLUMNS
 
 
-def test_metric_catalogue_says_when_the_current_month_is_partial(con):
+def test_metric_catalogue_says_when_the_current_month_is_partial(store):
     """Daily calls through 10 March: the current value is March so far, data through 10 Mar."""
-    add_metrics(con, {"calls": {"department": "Sales"}, "mrr": {"department": "Sales",
+    add_metrics(store, {"calls": {"department": "Sales"}, "mrr": {"department": "Sales",
                                                                 "aggregation": "last"}})
-    add_observations(con, "calls", [(date(2025, 2, 1 + i) if i < 28 else date(2025, 3, i - 27), 50)
+    add_observations(store, "calls", [(date(2025, 2, 1 + i) if i < 28 else date(2025, 3, i - 27), 50)
                                     for i in range(38)])
-    add_observations(con, "mrr", [(f"2025-{m:02d}-01", 100 * m) for m in (1, 2, 3)])
-    rows = catalogue.metric_catalogue(con, as_of=date(2025, 6, 1)).set_index("metric")
+    add_observations(store, "mrr", [(f"2025-{m:02d}-01", 100 * m) for m in (1, 2, 3)])
+    rows = catalogue.metric_catalogue(store, as_of=date(2025, 6, 1)).set_index("metric")
     assert (rows.loc["calls", "current"], rows.loc["calls", "current_period"]) == (500, "2025-03")
     assert (rows.loc["calls", "current_partial"], rows.loc["calls", "data_through"],
             rows.loc["calls", "cadence"]) == (True, date(2025, 3, 10), "daily")

@@ -94,11 +94,11 @@ def test_changes_vs_previous_does_not_mutate_its_input():
 
 
 @pytest.fixture
-def leads(con):
+def leads(store):
     """One lead a day from 1 Feb 2024 to 15 Mar 2025, two a day in March 2025."""
-    add_daily(con, "leads", "2024-02-01", [1] * 394)
-    add_daily(con, "leads", "2025-03-01", [2] * 15)
-    return con
+    add_daily(store, "leads", "2024-02-01", [1] * 394)
+    add_daily(store, "leads", "2025-03-01", [2] * 15)
+    return store
 
 
 def test_partial_month_is_compared_like_for_like(leads):
@@ -117,9 +117,9 @@ def test_complete_month_is_compared_with_whole_periods(leads):
     assert (row["value"], row["previous"], row["last_year"]) == (28, 31, 29)   # 2024 was a leap year
 
 
-def test_like_for_like_days_are_capped_at_the_earlier_period_end(con):
-    add_daily(con, "leads", "2025-02-01", [1] * 58)      # 1 Feb .. 30 Mar
-    row = like_for_like(con, "leads", "2025-03").iloc[0]
+def test_like_for_like_days_are_capped_at_the_earlier_period_end(store):
+    add_daily(store, "leads", "2025-02-01", [1] * 58)      # 1 Feb .. 30 Mar
+    row = like_for_like(store, "leads", "2025-03").iloc[0]
     assert row["days"] == 30 and row["previous"] == 28
 
 
@@ -128,19 +128,19 @@ def test_through_ignores_later_data(leads):
     assert (row["value"], row["days"], row["previous"]) == (20, 10, 10)
 
 
-def test_partial_formula_compares_parts_like_for_like(con):
-    add_metric(con, "conversion", formula="purchases / visitors")
-    add_daily(con, "visitors", "2025-02-01", [100] * 28 + [200] * 10)
-    add_daily(con, "purchases", "2025-02-01", [1] * 14 + [10] * 14 + [4] * 10)
-    row = like_for_like(con, "conversion", "2025-03").iloc[0]
+def test_partial_formula_compares_parts_like_for_like(store):
+    add_metric(store, "conversion", formula="purchases / visitors")
+    add_daily(store, "visitors", "2025-02-01", [100] * 28 + [200] * 10)
+    add_daily(store, "purchases", "2025-02-01", [1] * 14 + [10] * 14 + [4] * 10)
+    row = like_for_like(store, "conversion", "2025-03").iloc[0]
     assert row["partial"] and row["days"] == 10
     assert row["value"] == pytest.approx(0.02)
     assert row["previous"] == pytest.approx(0.01)       # 1-10 Feb, not the whole of February
 
 
-def test_like_for_like_revenue_from_zero(con):
-    add_observations(con, "revenue", [("2024-03-01", 0), ("2025-02-01", 4000), ("2025-03-01", 5000)])
-    row = like_for_like(con, "revenue", "2025-03").iloc[0]
+def test_like_for_like_revenue_from_zero(store):
+    add_observations(store, "revenue", [("2024-03-01", 0), ("2025-02-01", 4000), ("2025-03-01", 5000)])
+    row = like_for_like(store, "revenue", "2025-03").iloc[0]
     assert row["vs_last_year_abs"] == 5000 and np.isnan(row["vs_last_year_pct"])
 
 

@@ -75,12 +75,12 @@ def run_json(db, *args):
 
 def snapshot(db) -> dict:
     """Everything an import or undo can change, to compare before and after."""
-    con = duckdb.connect(str(db), read_only=True)
+    store = duckdb.connect(str(db), read_only=True)
     try:
-        return {table: con.execute(f"select * from {table} order by 1, 2, 3").fetchall()
+        return {table: store.connection.execute(f"select * from {table} order by 1, 2, 3").fetchall()
                 for table in ("batches", "observations", "metrics", "kpis", "key_results")}
     finally:
-        con.close()
+        store.connection.close()
 
 
 @pytest.fixture(scope="module")

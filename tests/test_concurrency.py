@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store import db
+from kpi_logic.store import db, open_store
 
 from .test_importing import HERE, assert_same_database, dump, files
 
@@ -21,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # Holds the file open (as the dashboard would mid-query) until told to let go.
 HOLDER = textwrap.dedent("""
     import sys, time, duckdb
-    con = duckdb.connect(sys.argv[1])
+    store = duckdb.connect(sys.argv[1])
     print("holding", flush=True)
     delay = float(sys.stdin.readline() or 0)
     time.sleep(delay)
-    con.close()
+    store.connection.close()
     print("released", flush=True)
 """)
 
@@ -36,8 +35,8 @@ WRITER = textwrap.dedent("""
     from kpi_logic.domain.errors import DatabaseBusyError
     from kpi_logic.ingest.importing import import_files
     try:
-        with store.connect(sys.argv[1]) as con:
-            import_files(con, [(open(sys.argv[2], "rb").read(), "history_wide_corrected.csv")])
+        with open_store(sys.argv[1]) as store:
+            import_files(store, [(open(sys.argv[2], "rb").read(), "history_wide_corrected.csv")])
     except DatabaseBusyError as exc:
         print(exc)
         sys.exit(3)
@@ -54,9 +53,9 @@ def python(code: str, *args, env: dict | None = None, **kwargs) -> subprocess.Po
 @pytest.fixture
 def seeded_file(db_path):
     """A database file with one import, and a dump of it taken before anyone holds it."""
-    with store.connect(db_path) as con:
-        import_files(con, files("history_wide.csv"))
-        return db_path, dump(con)
+    with open_store(db_path) as store:
+        import_files(store, files("history_wide.csv"))
+        return db_path, dump(store)
 
 
 @pytest.fixture
@@ -78,8 +77,8 @@ def test_writer_gives_up_with_database_busy_and_writes_nothing(seeded_file, hold
     assert "in use by another Lodestar process" in out
     assert "Nothing was changed" in out
     holder.communicate("0\n", timeout=60)
-    with store.connect(path) as con:
-        assert_same_database(before, dump(con))
+    with open_store(path) as store:
+        assert_same_database(before, dump(store))
 
 
 def test_writer_succeeds_when_the_other_process_lets_go_in_time(seeded_file, holder,
@@ -89,7 +88,7 @@ def test_writer_succeeds_when_the_other_process_lets_go_in_time(seeded_file, hol
     # The holder lets go half a second from now; the writer starts waiting at once.
     holder.stdin.write("0.5\n")
     holder.stdin.flush()
-    with store.connect(path) as con:
-        [result] = import_files(con, files("history_wide_corrected.csv"))
+    with open_store(path) as store:
+        [result] = import_files(store, files("history_wide_corrected.csv"))
         assert (result.inserted, result.updated) == (4, 1)
     assert holder.wait(timeout=60) == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.domain.errors import InputError
 from kpi_logic.ingest.importing import import_files
+from kpi_logic.store import open_store
 
 from .conftest import CORPUS
 from .test_importing import assert_same_database, dump, files
@@ -30,8 +30,8 @@ REASONS = {
 
 @pytest.fixture
 def seeded_file(db_path):
-    with store.connect(db_path) as con:
-        import_files(con, files("metrics.csv", "history_long.csv", "history_wide.csv",
+    with open_store(db_path) as store:
+        import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv",
                                 "kpis.csv"))
     return db_path
 
@@ -39,20 +39,20 @@ def seeded_file(db_path):
 @pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name)
 def test_corpus_file_is_imported_right_or_refused_without_a_trace(seeded_file, path):
-    with store.connect(seeded_file) as con:
-        before = dump(con)
+    with open_store(seeded_file) as store:
+        before = dump(store)
         try:
-            results = import_files(con, [(path.read_bytes(), path.name)])
+            results = import_files(store, [(path.read_bytes(), path.name)])
         except InputError as refused:
             message = str(refused)
             assert path.name in message
             assert REASONS.get(path.name, "") in message
             assert "Traceback" not in message
-            assert_same_database(before, dump(con))
+            assert_same_database(before, dump(store))
             return
     assert path.name not in REASONS, f"{path.name} should have been refused"
     assert results and all(r.file == path.name for r in results)
-    with store.connect(seeded_file) as con:
-        stored = con.execute("select count(*) from observations where batch_id in "
+    with open_store(seeded_file) as store:
+        stored = store.connection.execute("select count(*) from observations where batch_id in "
                              "(select id from batches where file = ?)", [path.name]).fetchone()[0]
     assert stored == sum(r.inserted + r.updated for r in results if r.kind == "history")

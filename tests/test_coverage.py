@@ -156,14 +156,14 @@ def test_is_flow(name, flow):
 
 # ---------------------------------------------------------------- from the store
 
-def test_coverages_read_each_metrics_cadence_from_its_history(con):
-    add_daily(con, "calls", "2025-01-01", [50] * 69)                      # to 10 March
-    add_observations(con, "mrr", [(f"2025-{m:02d}-01", 100 + m) for m in range(1, 7)])
+def test_coverages_read_each_metrics_cadence_from_its_history(store):
+    add_daily(store, "calls", "2025-01-01", [50] * 69)                      # to 10 March
+    add_observations(store, "mrr", [(f"2025-{m:02d}-01", 100 + m) for m in range(1, 7)])
     weekdays = [date(2025, 1, 1) + timedelta(days=i) for i in range(90)]
-    add_observations(con, "tickets", [(d, 5) for d in weekdays if d.weekday() < 5])
-    add_observations(con, "once", [("2025-02-14", 1)])
-    add_metric(con, "cac", formula="calls / mrr")
-    got = cov.coverages(con, ["calls", "mrr", "tickets", "once", "cac", "nothing"])
+    add_observations(store, "tickets", [(d, 5) for d in weekdays if d.weekday() < 5])
+    add_observations(store, "once", [("2025-02-14", 1)])
+    add_metric(store, "cac", formula="calls / mrr")
+    got = cov.coverages(store, ["calls", "mrr", "tickets", "once", "cac", "nothing"])
     assert (got["calls"].cadence, got["calls"].covered_through) == ("day", D("2025-03-10"))
     assert (got["mrr"].cadence, got["mrr"].covered_through) == ("month", D("2025-06-30"))
     assert (got["tickets"].cadence, got["tickets"].data_through,
@@ -173,34 +173,34 @@ def test_coverages_read_each_metrics_cadence_from_its_history(con):
     assert got["nothing"].data_through is None
 
 
-def test_coverages_ignore_data_after_the_day_looked_from(con):
-    add_daily(con, "calls", "2025-01-01", [50] * 120)
-    got = cov.coverages(con, ["calls"], as_of=D("2025-03-10"))["calls"]
+def test_coverages_ignore_data_after_the_day_looked_from(store):
+    add_daily(store, "calls", "2025-01-01", [50] * 120)
+    got = cov.coverages(store, ["calls"], as_of=D("2025-03-10"))["calls"]
     assert (got.data_through, got.covered_through) == (D("2025-03-10"), D("2025-03-10"))
 
 
-def test_cadence_follows_the_recent_dates(con):
+def test_cadence_follows_the_recent_dates(store):
     """Monthly for years, then daily: the metric is daily now."""
-    add_observations(con, "signups", [(f"{y}-{m:02d}-01", 10) for y in (2022, 2023) for m in range(1, 13)])
-    add_daily(con, "signups", "2024-01-01", [1] * 100)
-    assert cov.coverages(con, ["signups"])["signups"].cadence == "day"
+    add_observations(store, "signups", [(f"{y}-{m:02d}-01", 10) for y in (2022, 2023) for m in range(1, 13)])
+    add_daily(store, "signups", "2024-01-01", [1] * 100)
+    assert cov.coverages(store, ["signups"])["signups"].cadence == "day"
 
 
 @settings(max_examples=40, deadline=None)
 @given(cadence=st.sampled_from(["day", "week", "month", "quarter"]),
        count=st.integers(3, 40), first=st.dates(date(2000, 1, 1), date(2100, 1, 1)))
 def test_generated_history_reads_back_its_cadence(cadence, count, first):
-    from kpi_logic import store
     from kpi_logic.domain.periods import next_period
-    con = store.memory_connection()
+    from kpi_logic.store import memory_store
+    store = memory_store()
     try:
         dates, current = [], period_start(first, cadence)
         for _ in range(count):
             dates.append(current)
             current = next_period(current, cadence)
-        add_observations(con, "m", [(d, 1) for d in dates])
-        got = cov.coverages(con, ["m"])["m"]
+        add_observations(store, "m", [(d, 1) for d in dates])
+        got = cov.coverages(store, ["m"])["m"]
         assert got.cadence == cadence and got.data_through == dates[-1]
         assert got.covered_through == period_end(dates[-1], cadence)
     finally:
-        con.close()
+        store.close()

@@ -14,37 +14,31 @@ from kpi_logic.cli.main import main
 from kpi_logic.domain.model import KPI, Metric
 from kpi_logic.ingest import definition_merge as merge
 from kpi_logic.ingest import template
+from kpi_logic.ingest.edits import current_definitions
 from kpi_logic.ingest.importing import import_files, import_frames
 from kpi_logic.ingest.undo import undo_batch
-from kpi_logic.store import connect
-from kpi_logic.store.current_definitions import (
-    load_key_results,
-    load_kpis,
-    load_launches,
-    load_metrics,
-    load_targets,
-)
+from kpi_logic.store import open_store
 from kpi_logic.store.writes import DEFINITION_TABLES
 
 from .test_importing import files
 
 
 @pytest.fixture
-def defined(con):
-    import_files(con, files("metrics.csv", "history_wide.csv", "kpis.csv", "targets.csv",
+def defined(store):
+    import_files(store, files("metrics.csv", "history_wide.csv", "kpis.csv", "targets.csv",
                             "key_results.csv", "launches.csv"), department="Finance")
-    import_files(con, [(b"title,metric,target,target_kind,owner,objective\n"
+    import_files(store, [(b"title,metric,target,target_kind,owner,objective\n"
                         b"Churn under 5%,churn_rate,5%,max,Ben,Keep customers\n", "owners.csv")])
-    return con
+    return store
 
 
-def definitions(con) -> dict[str, list[tuple]]:
+def definitions(store) -> dict[str, list[tuple]]:
     """Every definition row ever stored, current or not, by table."""
-    return {t: con.execute(f"select * from {t} order by all").fetchall() for t in DEFINITION_TABLES}
+    return {t: store.connection.execute(f"select * from {t} order by all").fetchall() for t in DEFINITION_TABLES}
 
 
-def imported(con, text: bytes, name: str = "defs.csv", **options):
-    [result] = import_files(con, [(text, name)], **options)
+def imported(store, text: bytes, name: str = "defs.csv", **options):
+    [result] = import_files(store, [(text, name)], **options)
     return result
 
 
@@ -58,7 +52,7 @@ def test_a_file_of_metric_and_aggregation_leaves_the_department_alone(defined):
          "text": "nps: aggregation last -> mean"}])
     assert "changed fields: nps (aggregation)" in " ".join(preview.notes)
     result = imported(defined, b"metric,aggregation\nnps,mean\n")
-    assert load_metrics(defined)["nps"] == Metric("nps", department="Product", unit="number",
+    assert defined.definitions.metrics()["nps"] == Metric("nps", department="Product", unit="number",
                                                   aggregation="mean",
                                                   description="Net promoter score")
     undo_batch(defined, result.batch)
@@ -71,7 +65,7 @@ def test_a_file_of_metric_and_aggregation_leaves_the_department_alone(defined):
 def test_a_clear_mark_clears_and_an_empty_cell_keeps(defined, cell):
     text = f"metric,department,description,unit\nnps,{cell},,{cell}\n".encode()
     result = imported(defined, text)
-    nps = load_metrics(defined)["nps"]
+    nps = defined.definitions.metrics()["nps"]
     assert (nps.department, nps.description, nps.unit) == (None, "Net promoter score", "number")
     assert [c["text"] for c in result.details["changes"]] == ["nps: department Product -> (empty)"]
 
@@ -80,7 +74,7 @@ def test_a_clear_mark_in_a_number_or_date_column_clears_it(defined):
     text = (b"launch,launch_date,cac_target,promotion_date,conversion_target\n"
             b"Spring launch,2025-03-10,-,-,\n")
     result = imported(defined, text)
-    [launch] = load_launches(defined)
+    [launch] = defined.definitions.launches()
     assert (launch.cac_target, launch.promotion_date, launch.conversion_target) == (
         None, None, pytest.approx(0.03))
     assert [c["text"] for c in result.details["changes"]] == [
@@ -89,7 +83,7 @@ def test_a_clear_mark_in_a_number_or_date_column_clears_it(defined):
 
 def test_a_new_definition_takes_the_defaults_for_what_it_does_not_say(defined):
     imported(defined, b"metric,unit,department\nsignups,,-\n")
-    assert load_metrics(defined)["signups"] == Metric("signups")
+    assert defined.definitions.metrics()["signups"] == Metric("signups")
 
 
 # --- every kind lists its field changes and keeps what it does not hold ------------------
@@ -97,7 +91,7 @@ def test_a_new_definition_takes_the_defaults_for_what_it_does_not_say(defined):
 def test_kpis_keep_owner_and_objective_when_the_file_has_no_such_columns(defined):
     result = imported(defined, b"title,metric,target,target_kind\n"
                                b"Churn under 5%,churn_rate,4%,max\n")
-    kpi = next(k for k in load_kpis(defined) if k.title == "Churn under 5%")
+    kpi = next(k for k in defined.definitions.kpis() if k.title == "Churn under 5%")
     assert (kpi.owner, kpi.objective, kpi.period, kpi.tolerance) == (
         "Ben", "Keep customers", "quarter", pytest.approx(0.05))
     assert [c["text"] for c in result.details["changes"]] == ["Churn under 5%: target 0.05 -> 0.04"]
@@ -107,13 +101,13 @@ def test_targets_list_their_changes(defined):
     result = imported(defined, b"kpi,period,target\nConversion at least 3%,2025-03,2.8%\n")
     assert [c["text"] for c in result.details["changes"]] == [
         "Conversion at least 3% / 2025-03: target 0.025 -> 0.028"]
-    assert {t.period: t.target for t in load_targets(defined)}["2025-03"] == pytest.approx(0.028)
+    assert {t.period: t.target for t in defined.definitions.targets()}["2025-03"] == pytest.approx(0.028)
 
 
 def test_key_results_keep_their_owner_and_list_what_changed(defined):
     result = imported(defined, b"objective,title,metric,start,target,start_date,deadline\n"
                                b"Grow,Win more leads,leads,120,220,2025-04-01,2025-07-31\n")
-    leads = next(r for r in load_key_results(defined) if r.title == "Win more leads")
+    leads = next(r for r in defined.definitions.key_results() if r.title == "Win more leads")
     assert (leads.target, leads.deadline, leads.owner, leads.department) == (
         220, date(2025, 7, 31), None, "Finance")
     assert [c["text"] for c in result.details["changes"]] == [
@@ -140,13 +134,13 @@ def test_undo_of_a_partial_file_restores_every_kind_exactly(defined):
 # --- the dashboard's tables hold every column: an empty cell there clears -----------------
 
 def test_clearing_a_cell_in_the_editor_clears_it(defined):
-    table = template.editable_frame("metrics", load_metrics(defined).values())
+    table = template.editable_frame("metrics", defined.definitions.metrics().values())
     edited = table.copy()
     row = edited.index[edited["metric"] == "nps"][0]
     edited.loc[row, "description"] = None
     edited.loc[row, "department"] = "Customer success"
     [saved] = import_frames(defined, [(edited, "Edited metrics", "metrics")])
-    nps = load_metrics(defined)["nps"]
+    nps = defined.definitions.metrics()["nps"]
     assert (nps.description, nps.department, nps.aggregation) == ("", "Customer success", "last")
     assert {c["text"] for c in saved.details["changes"]} == {
         "nps: department Product -> Customer success",
@@ -154,9 +148,8 @@ def test_clearing_a_cell_in_the_editor_clears_it(defined):
 
 
 def test_an_editor_table_read_back_unchanged_changes_nothing(defined):
-    for kind, loader in (("kpis", load_kpis), ("key_results", load_key_results),
-                         ("launches", load_launches)):
-        table = template.editable_frame(kind, loader(defined))
+    for kind in ("kpis", "key_results", "launches"):
+        table = template.editable_frame(kind, current_definitions(defined, kind))
         [saved] = import_frames(defined, [(table, f"Edited {kind}", kind)])
         assert (saved.batch, saved.updated, saved.details["changes"]) == (None, 0, []), kind
 
@@ -164,7 +157,7 @@ def test_an_editor_table_read_back_unchanged_changes_nothing(defined):
 def test_a_frame_with_some_columns_changes_only_those(defined):
     frame = pd.DataFrame({"metric": ["nps"], "description": [None]})
     [saved] = import_frames(defined, [(frame, "Metric page", "metrics")])
-    nps = load_metrics(defined)["nps"]
+    nps = defined.definitions.metrics()["nps"]
     assert (nps.description, nps.department, nps.aggregation) == ("", "Product", "last")
     assert saved.updated == 1
 
@@ -173,8 +166,8 @@ def test_a_frame_with_some_columns_changes_only_those(defined):
 
 def test_the_cli_lists_changed_fields_and_metrics_defined_from_history(tmp_path, capsys):
     db = tmp_path / "lodestar.duckdb"
-    with connect(db) as con:
-        import_files(con, files("metrics.csv"))
+    with open_store(db) as store:
+        import_files(store, files("metrics.csv"))
     history = tmp_path / "payrolls.csv"
     history.write_text("month,payrolls\n2015-01,142000\n2015-02,142210\n2015-03,142400\n")
     change = tmp_path / "aggregation.csv"

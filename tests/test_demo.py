@@ -339,24 +339,24 @@ def test_any_end_date_builds(end):
     assert "key_results.csv" in names
 
 
-def test_load_demo_imports_everything_once(con):
-    results = demo.load_demo(con, END)
+def test_load_demo_imports_everything_once(store):
+    results = demo.load_demo(store, END)
     assert {r.kind for r in results} == {"metrics", "history", "kpis", "targets",
                                          "key_results", "launches"}
-    assert con.execute("select value from settings where key = 'demo_loaded'").fetchone() == (
+    assert store.connection.execute("select value from settings where key = 'demo_loaded'").fetchone() == (
         END.isoformat(),)
-    again = demo.load_demo(con, END)
+    again = demo.load_demo(store, END)
     assert sum(r.inserted + r.updated for r in again) == 0
 
 
 @pytest.mark.parametrize("end", [END, date(2028, 2, 29)])
-def test_loaded_demo_tells_the_story(con, end):
+def test_loaded_demo_tells_the_story(store, end):
     """Through the real importer and engine: every KPI in its designed state,
     one missed for months in a row, key results overshooting and behind pace."""
     from kpi_logic.metrics.kpis import scorecard
     from kpi_logic.metrics.okrs import okr_report
-    demo.load_demo(con, end)
-    cards = {d: scorecard(con, d, as_of=end + timedelta(days=1)) for d in DEPARTMENTS}
+    demo.load_demo(store, end)
+    cards = {d: scorecard(store, d, as_of=end + timedelta(days=1)) for d in DEPARTMENTS}
     status = {k["title"]: k for card in cards.values() for k in card["kpis"]}
     designed = {kpi[0]: {"before_launch": "unhealthy", "review": "unhealthy"}.get(kpi[7], kpi[7])
                 for kpi in demo_plans.KPIS}
@@ -366,11 +366,11 @@ def test_loaded_demo_tells_the_story(con, end):
     assert {title for title, k in status.items() if k["review"]} == {"Chat duration"}
     # Growth KPIs follow their plan: no month of the past year flags them.
     for month in demo_history.complete_months(end)[-13:-1]:
-        card = scorecard(con, "Marketing", period=month.strftime("%Y-%m"), as_of=end + timedelta(days=1))
+        card = scorecard(store, "Marketing", period=month.strftime("%Y-%m"), as_of=end + timedelta(days=1))
         flagged = {k["title"] for k in card["kpis"] if k["review"]}
         assert flagged.isdisjoint({"New customers", "Purchases", "Website traffic"}), month
     assert status["Email open rate"]["missed_in_a_row"] == 1        # it has just slipped
-    krs = [kr for o in okr_report(con, as_of=end)["objectives"] for kr in o["key_results"]]
+    krs = [kr for o in okr_report(store, as_of=end)["objectives"] for kr in o["key_results"]]
     kr_statuses = {kr["metric"]: kr["status"] for kr in krs}
     assert kr_statuses["new_customers"] == "achieved"
     assert kr_statuses["demos_scheduled"] == "off_track"
@@ -384,17 +384,16 @@ def test_loaded_demo_tells_the_story(con, end):
             assert is_round(float(number.replace(",", "").rstrip("."))), title
 
 
-def test_load_demo_records_its_run_so_it_alone_can_be_undone(con):
+def test_load_demo_records_its_run_so_it_alone_can_be_undone(store):
     from kpi_logic.ingest.undo import list_batches, undo_run
-    from kpi_logic.store.current_definitions import load_kpis, load_metrics
-    results = demo.load_demo(con, END)
-    run = con.execute("select value from settings where key = 'demo_run'").fetchone()[0]
-    batches = list_batches(con)
+    results = demo.load_demo(store, END)
+    run = store.connection.execute("select value from settings where key = 'demo_run'").fetchone()[0]
+    batches = list_batches(store)
     assert set(batches.loc[batches["run_id"] == int(run), "id"]) == {r.batch for r in results}
-    demo.load_demo(con, END)                          # nothing changes: the run stays the demo's
-    assert con.execute("select value from settings where key = 'demo_run'").fetchone()[0] == run
-    undo_run(con, int(run))
-    assert load_metrics(con) == {} and load_kpis(con) == []
+    demo.load_demo(store, END)                          # nothing changes: the run stays the demo's
+    assert store.connection.execute("select value from settings where key = 'demo_run'").fetchone()[0] == run
+    undo_run(store, int(run))
+    assert store.definitions.metrics() == {} and store.definitions.kpis() == []
 
 
 @pytest.mark.parametrize("end", [date(2026, 6, 30), date(2026, 3, 31), date(2026, 1, 1)])
@@ -407,7 +406,7 @@ def test_key_results_start_from_real_values_when_the_data_ends_on_a_quarter_edge
     assert (krs["start"] != krs["target"]).all()
 
 
-def test_a_demo_loaded_without_campaigns_is_replaced_by_the_current_one(con):
+def test_a_demo_loaded_without_campaigns_is_replaced_by_the_current_one(store):
     """A database from a release whose demo had no campaign column: re-loading
     the demo undoes that run instead of counting channel totals twice."""
     from kpi_logic.ingest.importing import import_files
@@ -420,12 +419,12 @@ def test_a_demo_loaded_without_campaigns_is_replaced_by_the_current_one(con):
             content = long.groupby(["date", "channel", "metric"], as_index=False)["value"].sum() \
                 .to_csv(index=False).encode()
         old.append((content, name))
-    set_setting(con, "demo_run", str(run_of(import_files(con, old))))
-    demo.load_demo(con, END)
-    campaigns = con.execute("select count(distinct campaign) from observations "
+    set_setting(store.connection, "demo_run", str(run_of(import_files(store, old))))
+    demo.load_demo(store, END)
+    campaigns = store.connection.execute("select count(distinct campaign) from observations "
                             "where superseded_by is null").fetchall()[0][0]
     assert campaigns == 7          # '' and two campaigns each for search, social and display
-    spend = con.execute("select sum(value) from observations where superseded_by is null "
+    spend = store.connection.execute("select sum(value) from observations where superseded_by is null "
                         "and metric = 'spend'").fetchall()[0][0]
     expected = pd.read_csv(io.BytesIO(dict((n, c) for c, n in demo.demo_files(END))[
         "marketing_channels.csv"])).query("metric == 'spend'")["value"].sum()

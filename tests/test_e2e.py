@@ -12,10 +12,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.periods import period_label, previous_period
 from kpi_logic.metrics import kpis
+from kpi_logic.store import open_store
 from tests.conftest import FIXTURES
 from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, launch_chromium, load_demo, png_size
 
@@ -46,8 +46,8 @@ def demo_db(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def expected_card(demo_db) -> dict:
     """The engine's Marketing scorecard for the shared link, computed before the server starts."""
-    with store.connect(demo_db, read_only=True) as con:
-        return kpis.scorecard(con, "Marketing", period=MONTH, as_of=AS_OF)
+    with open_store(demo_db, read_only=True) as store:
+        return kpis.scorecard(store, "Marketing", period=MONTH, as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
@@ -165,8 +165,8 @@ def test_a_csv_uploaded_on_import_and_define_is_imported(server, new_page, demo_
     page.get_by_role("button", name="Import", exact=True).click()
     page.get_by_text("Imported 1 table(s): 6 value(s)", exact=False).wait_for()
     screenshot(page, "define-after-import")
-    with store.connect(demo_db, read_only=True) as con:
-        rows = con.execute("select obs_date, value from observations where metric = ? "
+    with open_store(demo_db, read_only=True) as store:
+        rows = store.connection.execute("select obs_date, value from observations where metric = ? "
                            "and superseded_by is null order by obs_date", ["webinar_signups"]).fetchall()
     assert [(d.isoformat(), v) for d, v in rows] == [
         ("2026-05-01", 120), ("2026-06-01", 135), ("2026-07-01", 98),

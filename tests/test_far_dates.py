@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.cli.main import main
 from kpi_logic.ingest.importing import import_files
+from kpi_logic.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {name: str(ROOT / "views" / f"{name}.py")
@@ -63,8 +63,8 @@ def edge_company() -> list[tuple[bytes, str]]:
 @pytest.fixture(scope="module")
 def edge_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("edges") / "edges.duckdb"
-    with store.connect(path) as con:
-        import_files(con, edge_company())
+    with open_store(path) as store:
+        import_files(store, edge_company())
     return path
 
 

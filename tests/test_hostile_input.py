@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.cli import main as cli
 from kpi_logic.domain import limits
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import Launch
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.launch.analysis import chosen_launch
+from kpi_logic.store import open_store
 
 from . import hostile_files as H
 from .test_importing import assert_same_database, dump, files
@@ -29,8 +29,8 @@ MB = 1024 ** 2
 @pytest.fixture
 def seeded(db_path) -> Path:
     """A database file holding metrics, history (long and wide) and KPIs."""
-    with store.connect(db_path) as con:
-        import_files(con, files("metrics.csv", "history_long.csv", "history_wide.csv",
+    with open_store(db_path) as store:
+        import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv",
                                 "kpis.csv", "launches.csv"))
     return db_path
 
@@ -38,16 +38,16 @@ def seeded(db_path) -> Path:
 def refused_by_cli(db: Path, tmp_path: Path, capsys, data: bytes, name: str) -> str:
     """The CLI's refusal of the file (exit 2, one message, no traceback), the
     database unchanged."""
-    with store.connect(db) as con:
-        before = dump(con)
+    with open_store(db) as store:
+        before = dump(store)
     path = tmp_path / name
     path.write_bytes(data)
     code = cli.main(["--db", str(db), "import", str(path)])
     out, err = capsys.readouterr()
     assert code == 2, out + err
     assert err.startswith(f"Refused: {name}") and "Traceback" not in err
-    with store.connect(db) as con:
-        assert_same_database(before, dump(con))
+    with open_store(db) as store:
+        assert_same_database(before, dump(store))
     return err
 
 
@@ -298,9 +298,9 @@ def test_a_table_of_made_up_metric_names_is_refused(seeded, tmp_path, capsys, co
 
 
 def test_ten_thousand_metrics_are_defined_in_one_statement(db_path):
-    with store.connect(db_path) as con:
-        [result] = import_files(con, [(made_up_metrics(limits.MAX_METRICS_PER_FILE), "m.csv")])
-        defined = con.execute("select count(*) from metrics where superseded_by is null "
+    with open_store(db_path) as store:
+        [result] = import_files(store, [(made_up_metrics(limits.MAX_METRICS_PER_FILE), "m.csv")])
+        defined = store.connection.execute("select count(*) from metrics where superseded_by is null "
                               "and batch_id = ?", [result.batch]).fetchall()[0][0]
     assert (result.inserted, defined) == (limits.MAX_METRICS_PER_FILE,) * 2
 
@@ -319,8 +319,8 @@ def test_long_sections_around_the_cells_are_no_long_cell(db_path):
              f"</sheetData>{merged}</worksheet>").encode()
     assert len(widths) > 8 * limits.MAX_CELL_CHARS and len(merged) > 8 * limits.MAX_CELL_CHARS
     book = H.zipped(H.workbook_parts({"History": H.deflated("sheet", sheet)}))
-    with store.connect(db_path) as con:
-        [result] = import_files(con, [(book, "formatted.xlsx")])
+    with open_store(db_path) as store:
+        [result] = import_files(store, [(book, "formatted.xlsx")])
     assert (result.rows, result.inserted) == (10, 10)
 
 
@@ -332,8 +332,8 @@ def test_a_wide_file_with_long_lines_is_read_whole(db_path):
     data = csv("date," + ",".join(names), *(f"2025-01-0{d}," + ",".join([value] * 1_800)
                                              for d in (1, 2)))
     assert len(data.splitlines()[1]) > limits.MAX_CELL_CHARS
-    with store.connect(db_path) as con:
-        [result] = import_files(con, [(data, "wide.csv")])
+    with open_store(db_path) as store:
+        [result] = import_files(store, [(data, "wide.csv")])
     assert result.inserted == 3_600
 
 
@@ -343,8 +343,8 @@ def test_a_bad_cell_in_a_wide_file_is_named_by_row_and_column(db_path):
     names = [f"metric_{i:03d}" for i in range(300)]
     rows = [",".join(["2025-01-01", *(["7"] * 300)]),
             ",".join(["2025-01-02", *(["7"] * 299), "seven"])]
-    with store.connect(db_path) as con:
+    with open_store(db_path) as store:
         with pytest.raises(InputError) as refused:
-            import_files(con, [(csv("date," + ",".join(names), *rows), "wide.csv")])
-        assert con.execute("select count(*) from observations").fetchall() == [(0,)]
+            import_files(store, [(csv("date," + ",".join(names), *rows), "wide.csv")])
+        assert store.connection.execute("select count(*) from observations").fetchall() == [(0,)]
     assert "row 3, column 'metric_299': 'seven'" in str(refused.value)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
+from kpi_logic.store import open_store
 from tests import hostile as h
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,8 +123,8 @@ def test_scorecard_cards_and_definitions_are_text(hostile_db, department):
     at = opened("views/scorecard.py", department=department)
     readable = assert_text_only(at)
     assert shows(readable, department)
-    with store.connect(hostile_db, read_only=True) as con:
-        kpis = con.execute("select title, owner from kpis where superseded_by is null "
+    with open_store(hostile_db, read_only=True) as store:
+        kpis = store.connection.execute("select title, owner from kpis where superseded_by is null "
                            "and department = ?", [department]).fetchall()
     cards = [h.shown(m.label).split(" ", 1)[1] for m in at.metric]
     assert sorted(cards) == sorted(h.plain(title) for title, _ in kpis)

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formulas import metric_name
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store.current_definitions import load_metrics
+from kpi_logic.store import open_store
 from kpi_logic.store.writes import VERSIONED_TABLES
 
 from . import hostile_files as H
@@ -34,8 +33,8 @@ PEAK_MB = 400            # a resource bound: the bomb unpacks to 3 GB
 
 @pytest.fixture
 def seeded(db_path) -> Path:
-    with store.connect(db_path) as con:
-        import_files(con, files("metrics.csv", "history_long.csv", "history_wide.csv", "kpis.csv"))
+    with open_store(db_path) as store:
+        import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv", "kpis.csv"))
     return db_path
 
 
@@ -77,14 +76,14 @@ def bomb(tmp_path_factory) -> Path:
 
 
 def test_the_cli_refuses_a_zip_bomb_within_bounded_memory(seeded, bomb, tmp_path):
-    with store.connect(seeded) as con:
-        before = dump(con)
+    with open_store(seeded) as store:
+        before = dump(store)
     code, output, peak = run_measured(CLI, ["--db", str(seeded), "import", str(bomb)], tmp_path)
     assert code == 2, output
     assert "bomb.xlsx: the workbook unpacks to more than 1 GB" in output
     assert peak < PEAK_MB, f"peak {peak:.0f} MB"
-    with store.connect(seeded) as con:
-        assert_same_database(before, dump(con))
+    with open_store(seeded) as store:
+        assert_same_database(before, dump(store))
 
 
 # The Import and define page in AppTest, in its own process: the file uploaded as
@@ -105,8 +104,8 @@ PAGE_RUN = textwrap.dedent("""
 
 
 def test_the_define_page_refuses_a_zip_bomb_within_bounded_memory(seeded, bomb, tmp_path):
-    with store.connect(seeded) as con:
-        before = dump(con)
+    with open_store(seeded) as store:
+        before = dump(store)
     code, output, peak = run_measured(PAGE_RUN, [str(bomb)], tmp_path,
                                       env={"LODESTAR_DB": str(seeded),
                                            "LODESTAR_EDITOR_PASSWORD": ""})
@@ -114,8 +113,8 @@ def test_the_define_page_refuses_a_zip_bomb_within_bounded_memory(seeded, bomb, 
     assert "exceptions: 0" in output
     assert "error: bomb.xlsx: the workbook unpacks to more than 1 GB" in shown(output)
     assert peak < PEAK_MB, f"peak {peak:.0f} MB"
-    with store.connect(seeded) as con:
-        assert_same_database(before, dump(con))
+    with open_store(seeded) as store:
+        assert_same_database(before, dump(store))
 
 
 # --- kill -9 in the middle of an import --------------------------------------------------------
@@ -137,8 +136,8 @@ KILLED_IMPORT = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         return closed(*args, **kwargs)
     writes.open_batch, writes.close_batch = announced, killed
-    with store.connect(sys.argv[1]) as con:
-        import_files(con, [(open(sys.argv[2], "rb"), "big.csv")])
+    with open_store(sys.argv[1]) as store:
+        import_files(store, [(open(sys.argv[2], "rb"), "big.csv")])
 """)
 
 
@@ -152,10 +151,10 @@ def big_history(path: Path, rows: int = 400_000) -> Path:
     return path
 
 
-def consistent(con) -> None:
+def consistent(store) -> None:
     """Every versioned row belongs to a batch, and so does every superseding mark."""
     for table in VERSIONED_TABLES:
-        orphans = con.execute(
+        orphans = store.connection.execute(
             f"select count(*) from {table} where batch_id not in (select id from batches) "
             "or (superseded_by is not null and superseded_by not in (select id from batches))"
         ).fetchall()[0][0]
@@ -165,8 +164,8 @@ def consistent(con) -> None:
 @pytest.mark.parametrize("who", ["self", "test"])
 def test_an_import_killed_mid_way_leaves_the_database_as_it_was(seeded, tmp_path, who):
     source = big_history(tmp_path / "big.csv")
-    with store.connect(seeded) as con:
-        before = dump(con)
+    with open_store(seeded) as store:
+        before = dump(store)
     size = seeded.stat().st_size
     child = subprocess.Popen([sys.executable, "-c", KILLED_IMPORT, str(seeded), str(source), who],
                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -179,25 +178,25 @@ def test_an_import_killed_mid_way_leaves_the_database_as_it_was(seeded, tmp_path
     finally:
         child.kill()
         child.communicate()
-    with store.connect(seeded) as con:           # writable: gives the killed import's space back
-        consistent(con)
-        assert_same_database(before, dump(con))
+    with open_store(seeded) as store:           # writable: gives the killed import's space back
+        consistent(store)
+        assert_same_database(before, dump(store))
     assert seeded.stat().st_size <= size + 256 * 1024
 
 
 def test_space_past_the_blocks_duckdb_uses_is_given_back(seeded):
     """What a killed writer leaves (blocks nothing refers to) is cut off at the
     next writable open; a read-only open leaves the file alone."""
-    with store.connect(seeded) as con:
-        before = dump(con)
+    with open_store(seeded) as store:
+        before = dump(store)
     size = seeded.stat().st_size
     with open(seeded, "ab") as out:
         out.write(b"\0" * (4 * 1024 * 1024))
-    with store.connect(seeded, read_only=True) as con:
-        assert_same_database(before, dump(con))
+    with open_store(seeded, read_only=True) as store:
+        assert_same_database(before, dump(store))
     assert seeded.stat().st_size == size + 4 * 1024 * 1024
-    with store.connect(seeded) as con:
-        assert_same_database(before, dump(con))
+    with open_store(seeded) as store:
+        assert_same_database(before, dump(store))
     assert seeded.stat().st_size <= size + 256 * 1024
 
 
@@ -207,8 +206,8 @@ ONE_IMPORT = textwrap.dedent("""
     import sys
     from kpi_logic import store
     from kpi_logic.ingest.importing import import_files
-    with store.connect(sys.argv[1]) as con:
-        [result] = import_files(con, [(open(sys.argv[2], "rb").read(), sys.argv[3])])
+    with open_store(sys.argv[1]) as store:
+        [result] = import_files(store, [(open(sys.argv[2], "rb").read(), sys.argv[3])])
     print(result.inserted)
 """)
 
@@ -226,11 +225,11 @@ def test_imports_started_together_are_all_stored(seeded, tmp_path):
     outputs = [child.communicate(timeout=120) for child in children]
     assert [child.returncode for child in children] == [0] * 4, outputs
     assert [out.strip() for out, _ in outputs] == ["28"] * 4
-    with store.connect(seeded, read_only=True) as con:
-        stored = dict(con.execute(
+    with open_store(seeded, read_only=True) as store:
+        stored = dict(store.connection.execute(
             "select b.file, count(o.metric) from batches b join observations o "
             "on o.batch_id = b.id where b.file like 'team_%' group by b.file").fetchall())
-        consistent(con)
+        consistent(store)
     assert stored == {name: 28 for name in names}
 
 
@@ -257,21 +256,21 @@ def test_text_shaped_like_sql_is_stored_as_written_and_never_run(seeded):
         '<row r="2">' + H.number_cell("A2", 45000) + H.text_cell("B2", "safe_metric")
         + H.number_cell("C2", 1) + "</row>")}))
     file_name = "x'; drop table kpis; --.csv"
-    with store.connect(seeded) as con:
-        counts = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+    with open_store(seeded) as store:
+        counts = {t: store.connection.execute(f"select count(*) from {t}").fetchall()[0][0]
                   for t in VERSIONED_TABLES}
-        results = import_files(con, [(history, file_name), (book, "book.xlsx")])
-        stored = con.execute("select metric, dimension from observations where batch_id = ? "
+        results = import_files(store, [(history, file_name), (book, "book.xlsx")])
+        stored = store.connection.execute("select metric, dimension from observations where batch_id = ? "
                              "order by value", [results[0].batch]).fetchall()
-        departments = {m.name: m.department for m in load_metrics(con).values()}
-        batches = con.execute("select file, sheet from batches where id in (?, ?) order by id",
+        departments = {m.name: m.department for m in store.definitions.metrics().values()}
+        batches = store.connection.execute("select file, sheet from batches where id in (?, ?) order by id",
                               [results[0].batch, results[1].batch]).fetchall()
-        after = {t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+        after = {t: store.connection.execute(f"select count(*) from {t}").fetchall()[0][0]
                  for t in VERSIONED_TABLES}
         with pytest.raises(InputError, match="'1; drop table kpis' is not a number"):
-            import_files(con, [(b"date,metric,value\n2025-03-01,visitors,1; drop table kpis\n",
+            import_files(store, [(b"date,metric,value\n2025-03-01,visitors,1; drop table kpis\n",
                                 "value.csv")])
-        assert con.execute("select count(*) from kpis").fetchall()[0][0] == after["kpis"]
+        assert store.connection.execute("select count(*) from kpis").fetchall()[0][0] == after["kpis"]
     assert stored == [(metric_name(metric), channel) for metric, _, channel in written]
     assert [departments[metric_name(metric)] for metric, _, _ in written] == \
         [department for _, department, _ in written]

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from kpi_logic import store
 from kpi_logic.launch import analysis as launch
 from kpi_logic.metrics import kpis, okrs, overview
 from kpi_logic.output import launch_report, report
+from kpi_logic.store import open_store
 from tests import hostile as h
 from tests.e2e_support import PNG_MAGIC
 
@@ -23,8 +23,8 @@ def hostile_con(demo_file, tmp_path_factory):
     path = tmp_path_factory.mktemp("hostile-report") / "hostile.duckdb"
     shutil.copy(demo_file, path)
     h.hostile_database(path)
-    with store.connect(path, read_only=True) as con:
-        yield con
+    with open_store(path, read_only=True) as store:
+        yield store
 
 
 def strings(spec) -> list[str]:
@@ -42,13 +42,13 @@ def assert_loads_nothing(spec: dict) -> None:
     assert '"href"' not in text and '"image"' not in text and '"url"' not in text
 
 
-def reports(con) -> dict[str, dict]:
+def reports(store) -> dict[str, dict]:
     today = date.today()
     return {
-        "scorecard": report.report_spec("scorecard", kpis.scorecard(con, h.IMAGE, as_of=today)),
-        "okrs": report.report_spec("okrs", okrs.okr_report(con, as_of=today)),
-        "overview": report.report_spec("overview", overview.overview(con, as_of=today)),
-        "launch": launch_report.launch_report_chart(launch.launch_analysis(con, h.LAUNCH))
+        "scorecard": report.report_spec("scorecard", kpis.scorecard(store, h.IMAGE, as_of=today)),
+        "okrs": report.report_spec("okrs", okrs.okr_report(store, as_of=today)),
+        "overview": report.report_spec("overview", overview.overview(store, as_of=today)),
+        "launch": launch_report.launch_report_chart(launch.launch_analysis(store, h.LAUNCH))
         .to_dict(),
     }
 

@@ -14,12 +14,6 @@ from kpi_logic.domain.model import KPI, Metric
 from kpi_logic.ingest import definition_rows as defs
 from kpi_logic.ingest.importing import NOTHING_CHANGED, import_files, import_frames
 from kpi_logic.ingest.undo import list_batches
-from kpi_logic.store.current_definitions import (
-    load_key_results,
-    load_kpis,
-    load_metrics,
-    load_targets,
-)
 
 HERE = Path(__file__).parent / "fixtures" / "import"
 BAD = HERE / "bad"
@@ -29,14 +23,14 @@ def files(*names: str, folder: Path = HERE) -> list[tuple[bytes, str]]:
     return [((folder / n).read_bytes(), n) for n in names]
 
 
-def dump(con) -> dict[str, pd.DataFrame]:
+def dump(store) -> dict[str, pd.DataFrame]:
     """Every table of the database, rows sorted, for before/after comparisons."""
-    tables = [r[0] for r in con.execute(
+    tables = [r[0] for r in store.connection.execute(
         "select table_name from information_schema.tables "
         "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1").fetchall()]
     out = {}
     for table in tables:
-        frame = con.execute(f'select * from "{table}"').df()
+        frame = store.connection.execute(f'select * from "{table}"').df()
         out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return out
 
@@ -47,8 +41,8 @@ def assert_same_database(before: dict, after: dict) -> None:
         assert_frame_equal(before[table], after[table], obj=table)
 
 
-def current_observations(con) -> pd.DataFrame:
-    return con.execute("select metric, obs_date, dimension, value from observations "
+def current_observations(store) -> pd.DataFrame:
+    return store.connection.execute("select metric, obs_date, dimension, value from observations "
                        "where superseded_by is null order by metric, obs_date, dimension").df()
 
 
@@ -59,19 +53,19 @@ def expected(rows: list[tuple]) -> pd.DataFrame:
 
 
 @pytest.fixture
-def seeded(con):
+def seeded(store):
     """A database with a little of everything, so refusals have something to spoil."""
-    import_files(con, files("metrics.csv", "history_long.csv", "history_wide.csv",
+    import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv",
                             "kpis.csv"), department="Finance")
-    return con
+    return store
 
 
-def test_long_history_with_a_dimension(con):
-    [result] = import_files(con, files("history_long.csv"))
+def test_long_history_with_a_dimension(store):
+    [result] = import_files(store, files("history_long.csv"))
     assert (result.kind, result.rows, result.inserted, result.updated) == ("history", 6, 5, 0)
     assert result.details["format"] == "long"
     assert result.details["dimension"] == "channel"
-    got = current_observations(con)
+    got = current_observations(store)
     got["obs_date"] = got["obs_date"].astype("datetime64[us]")
     # The empty purchases cell for social is missing, not zero.
     assert_frame_equal(got, expected([
@@ -83,19 +77,19 @@ def test_long_history_with_a_dimension(con):
     ]))
 
 
-def test_wide_history_defines_unknown_metrics_with_defaults(con):
-    [result] = import_files(con, files("history_wide.csv"), department="Finance")
+def test_wide_history_defines_unknown_metrics_with_defaults(store):
+    [result] = import_files(store, files("history_wide.csv"), department="Finance")
     assert result.details["format"] == "wide"
     assert result.details["metrics"] == ["churn_rate", "leads", "revenue"]
     assert (result.details["first_date"], result.details["last_date"]) == (
         date(2025, 1, 1), date(2025, 3, 1))
-    metrics = load_metrics(con)
+    metrics = store.definitions.metrics()
     assert metrics["revenue"].unit == "currency"
     assert metrics["churn_rate"].unit == "percent"
     assert metrics["leads"].unit == "number"
     assert {m.department for m in metrics.values()} == {"Finance"}
-    assert con.execute("select count(*) from metrics where not inferred").fetchone()[0] == 0
-    values = dict(con.execute("select metric || ' ' || obs_date, value from observations").fetchall())
+    assert store.connection.execute("select count(*) from metrics where not inferred").fetchone()[0] == 0
+    values = dict(store.connection.execute("select metric || ' ' || obs_date, value from observations").fetchall())
     assert values["revenue 2025-03-01"] == -1234.5
     assert values["churn_rate 2025-02-01"] == pytest.approx(0.075)
     assert "leads 2025-02-01" not in values
@@ -115,55 +109,55 @@ def test_a_correction_updates_and_keeps_the_old_value(seeded):
     [result] = import_files(seeded, files("history_wide_corrected.csv"))
     # February: revenue changed, churn unchanged, leads was missing (so new); April is new.
     assert (result.inserted, result.updated, result.unchanged) == (4, 1, 1)
-    history = seeded.execute(
+    history = seeded.connection.execute(
         "select value, batch_id = ? as new, superseded_by from observations "
         "where metric = 'revenue' and obs_date = date '2025-02-01' order by value",
         [result.batch]).fetchall()
     assert history == [(12500.5, False, result.batch), (13000.0, True, None)]
 
 
-def test_an_old_file_sent_again_does_not_undo_a_later_correction(con):
+def test_an_old_file_sent_again_does_not_undo_a_later_correction(store):
     original = b"date,metric,value\n2025-01-02,leads,20\n2025-01-03,leads,21\n"
     correction = b"date,metric,value\n2025-01-02,leads,25\n"
-    import_files(con, [(original, "leads.csv")])
-    import_files(con, [(correction, "leads_fixed.csv")])
-    before = dump(con)
-    [again] = import_files(con, [(original, "leads.csv")])
+    import_files(store, [(original, "leads.csv")])
+    import_files(store, [(correction, "leads_fixed.csv")])
+    before = dump(store)
+    [again] = import_files(store, [(original, "leads.csv")])
     assert (again.batch, again.inserted, again.updated) == (None, 0, 0)
     assert NOTHING_CHANGED in again.notes
-    assert_same_database(before, dump(con))
-    assert current_observations(con)["value"].tolist() == [25.0, 21.0]
+    assert_same_database(before, dump(store))
+    assert current_observations(store)["value"].tolist() == [25.0, 21.0]
 
 
-def test_identical_duplicates_collapse(con):
+def test_identical_duplicates_collapse(store):
     text = b"date,metric,value\n2025-03-01,leads,5\n2025-03-01,leads,5\n"
-    [result] = import_files(con, [(text, "twice.csv")])
+    [result] = import_files(store, [(text, "twice.csv")])
     assert (result.rows, result.inserted) == (2, 1)
 
 
-def test_definitions_of_a_run_are_taken_together_in_any_order(con):
-    results = import_files(con, files("key_results.csv", "kpis.csv", "targets.csv",
+def test_definitions_of_a_run_are_taken_together_in_any_order(store):
+    results = import_files(store, files("key_results.csv", "kpis.csv", "targets.csv",
                                       "history_wide.csv", "metrics.csv", "launches.csv"))
     assert [r.kind for r in results] == ["metrics", "history", "kpis", "targets",
                                          "key_results", "launches"]
-    kpis = {k.title: k for k in load_kpis(con)}
+    kpis = {k.title: k for k in store.definitions.kpis()}
     assert kpis["Conversion at least 3%"].target == pytest.approx(0.03)
     assert kpis["Churn under 5%"].target_kind == "max"
     assert kpis["Churn under 5%"].tolerance == pytest.approx(0.05)
     assert kpis["Revenue at least $100,000"].target == 100000
-    assert {(t.kpi, t.period) for t in load_targets(con)} == {
+    assert {(t.kpi, t.period) for t in store.definitions.targets()} == {
         ("Conversion at least 3%", "2025-03"), ("Churn under 5%", "2025-Q2")}
-    titles = [kr.title for kr in load_key_results(con)]
+    titles = [kr.title for kr in store.definitions.key_results()]
     assert titles == ["Increase NPS from 20 to 40", "Reduce churn rate from 8% to 5%",
                       "Win more leads"]
 
 
-def test_metric_file_redefines_an_inferred_metric(con):
-    import_files(con, files("history_long.csv"))
-    assert load_metrics(con)["purchases"].department is None
-    import_files(con, files("metrics.csv"))
-    assert load_metrics(con)["purchases"].department == "Marketing"
-    assert con.execute("select count(*) from metrics where superseded_by is null "
+def test_metric_file_redefines_an_inferred_metric(store):
+    import_files(store, files("history_long.csv"))
+    assert store.definitions.metrics()["purchases"].department is None
+    import_files(store, files("metrics.csv"))
+    assert store.definitions.metrics()["purchases"].department == "Marketing"
+    assert store.connection.execute("select count(*) from metrics where superseded_by is null "
                        "and inferred").fetchone()[0] == 0
 
 
@@ -224,11 +218,11 @@ def test_a_bad_file_rolls_back_the_whole_run(seeded):
     assert_same_database(before, dump(seeded))
 
 
-def test_many_bad_rows_show_the_first_twenty_and_the_count(con):
+def test_many_bad_rows_show_the_first_twenty_and_the_count(store):
     lines = [f"2025-01-{d:02d},leads,n/a{'x' * d}" for d in range(1, 31)]
     text = ("date,metric,value\n" + "\n".join(lines) + "\n").encode()
     with pytest.raises(InputError) as refused:
-        import_files(con, [(text, "noisy.csv")])
+        import_files(store, [(text, "noisy.csv")])
     assert refused.value.total_problems == 30
     assert len(refused.value.problems) == 20
     assert refused.value.problems[0] == "row 2, column 'value': 'n/ax' is not a number"
@@ -242,7 +236,7 @@ def test_edited_frame_updates_a_kpi_and_is_not_mutated(seeded):
     [result] = import_frames(seeded, [(frame, "KPI editor", "kpis")])
     assert (result.kind, result.updated, result.inserted) == ("kpis", 1, 0)
     assert_frame_equal(frame, copy)
-    kpi = next(k for k in load_kpis(seeded) if k.title == "Conversion at least 3%")
+    kpi = next(k for k in seeded.definitions.kpis() if k.title == "Conversion at least 3%")
     assert kpi.target == pytest.approx(0.035)
 
 
@@ -303,50 +297,50 @@ def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
     return out.getvalue()
 
 
-def test_workbook_sheets_are_taken_together_and_name_the_department(con):
+def test_workbook_sheets_are_taken_together_and_name_the_department(store):
     data = workbook_bytes({
         "kpis": [["metric", "target", "target_kind"], ["mrr", 50000, "min"]],
         "Sales": [["month", "MRR", "Deals won"],
                   [date(2025, 1, 1), 41000, 12], [date(2025, 2, 1), 43500.5, None]],
     })
-    results = import_files(con, [(data, "company.xlsx")])
+    results = import_files(store, [(data, "company.xlsx")])
     assert [(r.sheet, r.kind) for r in results] == [("Sales", "history"), ("kpis", "kpis")]
     assert results[0].inserted == 3
-    metrics = load_metrics(con)
+    metrics = store.definitions.metrics()
     assert (metrics["mrr"].department, metrics["deals_won"].department) == ("Sales", "Sales")
-    assert load_kpis(con)[0].title == "MRR at least 50,000"
-    assert con.execute("select value from observations where metric = 'mrr' "
+    assert store.definitions.kpis()[0].title == "MRR at least 50,000"
+    assert store.connection.execute("select value from observations where metric = 'mrr' "
                        "and obs_date = date '2025-02-01'").fetchone()[0] == 43500.5
 
 
-def test_semicolon_file_with_decimal_commas(con):
+def test_semicolon_file_with_decimal_commas(store):
     text = "date;metric;value\n2025-03-01;revenue;1.234,5\n2025-03-02;revenue;12,5%\n".encode()
-    import_files(con, [(text, "export.csv")])
-    values = [v for (v,) in con.execute("select value from observations order by obs_date")
+    import_files(store, [(text, "export.csv")])
+    values = [v for (v,) in store.connection.execute("select value from observations order by obs_date")
               .fetchall()]
     assert values == [pytest.approx(1234.5), pytest.approx(0.125)]
 
 
 @pytest.mark.parametrize("order, day", [("dayfirst", date(2025, 4, 3)),
                                         ("monthfirst", date(2025, 3, 4))])
-def test_ambiguous_dates_follow_the_order_asked_for(con, order, day):
-    import_files(con, files("ambiguous_dates.csv", folder=BAD), date_order=order)
-    assert con.execute("select max(obs_date) from observations").fetchone()[0] == day
+def test_ambiguous_dates_follow_the_order_asked_for(store, order, day):
+    import_files(store, files("ambiguous_dates.csv", folder=BAD), date_order=order)
+    assert store.connection.execute("select max(obs_date) from observations").fetchone()[0] == day
 
 
-def test_long_history_takes_each_metric_department_from_its_rows(con):
+def test_long_history_takes_each_metric_department_from_its_rows(store):
     text = (b"date,metric,value,department\n2025-03-01,tickets,40,Support\n"
             b"2025-03-01,MRR,$900,Sales\n")
-    import_files(con, [(text, "mixed.csv")], department="Ignored")
-    metrics = load_metrics(con)
+    import_files(store, [(text, "mixed.csv")], department="Ignored")
+    metrics = store.definitions.metrics()
     assert (metrics["tickets"].department, metrics["mrr"].department) == ("Support", "Sales")
     assert metrics["mrr"].unit == "currency"
 
 
-def test_formula_may_use_a_metric_that_only_history_of_the_run_brings(con):
+def test_formula_may_use_a_metric_that_only_history_of_the_run_brings(store):
     formulas = b"metric,unit,formula\nleads_per_revenue,number,leads / revenue\n"
-    import_files(con, [(formulas, "formulas.csv")] + files("history_wide.csv"))
-    assert load_metrics(con)["leads_per_revenue"].formula == "leads / revenue"
+    import_files(store, [(formulas, "formulas.csv")] + files("history_wide.csv"))
+    assert store.definitions.metrics()["leads_per_revenue"].formula == "leads / revenue"
 
 
 def test_unchanged_definitions_leave_no_batch(seeded):
@@ -362,9 +356,9 @@ def test_dry_run_of_an_unchanged_file_says_nothing_would_change(seeded):
     assert result.notes.count(NOTHING_CHANGED) == 1
 
 
-def test_inferred_metrics_remember_their_dimension(con):
-    import_files(con, files("history_long.csv"))
-    assert load_metrics(con)["website_visitors"].dimension_name == "channel"
+def test_inferred_metrics_remember_their_dimension(store):
+    import_files(store, files("history_long.csv"))
+    assert store.definitions.metrics()["website_visitors"].dimension_name == "channel"
 
 
 def test_edited_frame_missing_a_required_column_is_refused(seeded):
@@ -417,10 +411,10 @@ def test_values_in_generated_titles(value, unit, text):
     assert defs.value_text(value, unit) == text
 
 
-def test_frame_of_an_unknown_kind_is_refused(con):
+def test_frame_of_an_unknown_kind_is_refused(store):
     frame = pd.DataFrame({"name": ["Ada"], "city": ["London"]})
     with pytest.raises(InputError, match="people.csv, row 1: this table is neither metric history"):
-        import_frames(con, [(frame, "people.csv", "people")])
+        import_frames(store, [(frame, "people.csv", "people")])
 
 
 def test_a_run_is_named_after_its_first_batch_that_changed_something(seeded):
@@ -431,63 +425,63 @@ def test_a_run_is_named_after_its_first_batch_that_changed_something(seeded):
 
 @pytest.mark.parametrize("names, folder", [(["history_long.csv", "kpis.csv"], HERE),
                                            (["conflicting_duplicate.csv"], BAD)])
-def test_no_working_tables_are_left_behind(con, names, folder):
+def test_no_working_tables_are_left_behind(store, names, folder):
     try:
-        import_files(con, files(*names, folder=folder), dry_run=folder == HERE)
+        import_files(store, files(*names, folder=folder), dry_run=folder == HERE)
     except InputError:
         pass
-    left = con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0]
-    left += con.execute("select count(*) from duckdb_views() where temporary and not internal")\
+    left = store.connection.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0]
+    left += store.connection.execute("select count(*) from duckdb_views() where temporary and not internal")\
         .fetchone()[0]
     assert left == 0
 
 
 # --- saving inferred metrics from the dashboard ------------------------------------------
 
-def inferred_flags(con) -> dict[str, bool]:
-    return dict(con.execute("select name, inferred from metrics where superseded_by is null")
+def inferred_flags(store) -> dict[str, bool]:
+    return dict(store.connection.execute("select name, inferred from metrics where superseded_by is null")
                 .fetchall())
 
 
-def test_saving_inferred_metrics_unchanged_confirms_them_without_a_change(con):
+def test_saving_inferred_metrics_unchanged_confirms_them_without_a_change(store):
     from kpi_logic.ingest import template
     from kpi_logic.ingest.undo import undo_batch
-    import_files(con, files("history_wide.csv"), department="Finance")
-    table = template.editable_frame("metrics", load_metrics(con).values())
-    [saved] = import_frames(con, [(table, "Edited metrics", "metrics")])
+    import_files(store, files("history_wide.csv"), department="Finance")
+    table = template.editable_frame("metrics", store.definitions.metrics().values())
+    [saved] = import_frames(store, [(table, "Edited metrics", "metrics")])
     assert (saved.inserted, saved.updated, saved.unchanged) == (0, 0, 3)
     assert "3 metric(s) inferred from history are now confirmed" in " ".join(saved.notes)
-    assert set(inferred_flags(con).values()) == {False}
-    [again] = import_frames(con, [(table, "Edited metrics", "metrics")])
+    assert set(inferred_flags(store).values()) == {False}
+    [again] = import_frames(store, [(table, "Edited metrics", "metrics")])
     assert (again.batch, again.updated) == (None, 0)
-    undo_batch(con, saved.batch)
-    assert set(inferred_flags(con).values()) == {True}
+    undo_batch(store, saved.batch)
+    assert set(inferred_flags(store).values()) == {True}
 
 
-def test_a_real_change_to_an_inferred_metric_counts_as_updated(con):
-    import_files(con, files("history_wide.csv"))
+def test_a_real_change_to_an_inferred_metric_counts_as_updated(store):
+    import_files(store, files("history_wide.csv"))
     frame = pd.DataFrame({"metric": ["leads"], "department": ["Sales"]})
-    [saved] = import_frames(con, [(frame, "Edited metrics", "metrics")])
+    [saved] = import_frames(store, [(frame, "Edited metrics", "metrics")])
     assert (saved.updated, saved.unchanged) == (1, 0)
-    assert inferred_flags(con) == {"leads": False, "revenue": True, "churn_rate": True}
+    assert inferred_flags(store) == {"leads": False, "revenue": True, "churn_rate": True}
 
 
 # --- the fast path and the diff path give the same answers --------------------------------
 
-def test_names_written_differently_are_one_metric(con):
+def test_names_written_differently_are_one_metric(store):
     text = (b"date,metric,value\n2025-03-01,Website Visitors,10\n2025-03-02,website-visitors,12\n"
             b"2025-03-03, website.visitors ,14\n")
-    [result] = import_files(con, [(text, "names.csv")])
+    [result] = import_files(store, [(text, "names.csv")])
     assert result.details["metrics"] == ["website_visitors"]
-    assert con.execute("select count(*) from observations where metric = 'website_visitors'")\
+    assert store.connection.execute("select count(*) from observations where metric = 'website_visitors'")\
         .fetchone()[0] == 3
 
 
-def test_a_clash_between_names_written_differently_is_refused(con):
+def test_a_clash_between_names_written_differently_is_refused(store):
     text = b"date,metric,value\n2025-03-01,Leads,10\n2025-03-01,leads,12\n"
     with pytest.raises(InputError, match="rows 2 and 3 give leads on 2025-03-01 two different "
                                          r"values \(10 and 12\)"):
-        import_files(con, [(text, "clash.csv")])
+        import_files(store, [(text, "clash.csv")])
 
 
 def test_a_file_mixing_stored_and_new_metrics_is_diffed_per_value(seeded):
@@ -503,16 +497,16 @@ def test_a_file_mixing_stored_and_new_metrics_is_diffed_per_value(seeded):
     assert social["value"].tolist() == [900.0]
 
 
-def test_an_empty_value_with_a_bad_date_is_skipped_like_any_empty_value(con):
+def test_an_empty_value_with_a_bad_date_is_skipped_like_any_empty_value(store):
     text = b"date,metric,value\n2025-03-01,leads,5\nnot a date,leads,\n"
-    [result] = import_files(con, [(text, "gaps.csv")])
+    [result] = import_files(store, [(text, "gaps.csv")])
     assert (result.inserted, result.details["values"]) == (1, 1)
 
 
-def test_the_same_file_again_says_which_batch_holds_it_and_how_to_read_it_anew(con):
+def test_the_same_file_again_says_which_batch_holds_it_and_how_to_read_it_anew(store):
     ambiguous = b"date,metric,value\n03/04/2025,x,1\n05/04/2025,x,2\n"
-    [first] = import_files(con, [(ambiguous, "d.csv")], date_order="dayfirst")
-    [again] = import_files(con, [(ambiguous, "d.csv")], date_order="monthfirst")
+    [first] = import_files(store, [(ambiguous, "d.csv")], date_order="dayfirst")
+    [again] = import_files(store, [(ambiguous, "d.csv")], date_order="monthfirst")
     assert again.batch is None and again.notes[0] == NOTHING_CHANGED
     assert again.notes[1].startswith(f"the same content is in batch {first.batch} (d.csv, ")
     assert again.notes[1].endswith(f"undo batch {first.batch} first")

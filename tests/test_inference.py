@@ -12,12 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_logic import store
 from kpi_logic.ingest import inference
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.inference import Marks, Shape
 from kpi_logic.ingest.undo import undo_batch
-from kpi_logic.store.current_definitions import load_metrics
+from kpi_logic.store import memory_store
 from kpi_logic.store.history_shapes import history_shapes
 
 from .builders import add_observations
@@ -44,8 +43,8 @@ def csv_of(metric: str, rows: list[tuple[date, object]], *, column: str = "date"
     return ("\n".join(lines) + "\n").encode()
 
 
-def imported(con, metric: str, rows, **options):
-    [result] = import_files(con, [(csv_of(metric, rows), f"{metric}.csv")], **options)
+def imported(store, metric: str, rows, **options):
+    [result] = import_files(store, [(csv_of(metric, rows), f"{metric}.csv")], **options)
     return result
 
 
@@ -92,10 +91,10 @@ def real_series() -> dict[str, tuple[list, str, str]]:
 
 
 @pytest.mark.parametrize("name", sorted(real_series()))
-def test_real_shaped_series_get_the_aggregation_an_analyst_would_pick(con, name):
+def test_real_shaped_series_get_the_aggregation_an_analyst_would_pick(store, name):
     rows, unit, aggregation = real_series()[name]
-    result = imported(con, name, rows)
-    metric = load_metrics(con)[name]
+    result = imported(store, name, rows)
+    metric = store.definitions.metrics()[name]
     assert (metric.unit, metric.aggregation) == (unit, aggregation)
     [choice] = result.details["inferred"]
     assert (choice["metric"], choice["aggregation"], choice["final"]) == (name, aggregation, True)
@@ -108,8 +107,8 @@ def test_real_shaped_series_get_the_aggregation_an_analyst_would_pick(con, name)
 def test_the_reasons_carry_the_numbers():
     series = real_series()
     series["payrolls"] = (monthly(PAYROLLS, date(2015, 1, 1)), "number", "last")
-    with store.memory_connection() as con:
-        texts = {name: imported(con, name, series[name][0]).details["inferred"][0]["text"]
+    with memory_store() as store:
+        texts = {name: imported(store, name, series[name][0]).details["inferred"][0]["text"]
                  for name in ("payrolls", "calls", "net_cash_flow", "churn_rate")}
     assert texts["payrolls"] == ("payrolls: a level (values 141k to 143k, month-to-month "
                                  "changes typically 0.16% of the value): aggregation last")
@@ -119,99 +118,99 @@ def test_the_reasons_carry_the_numbers():
     assert texts["churn_rate"] == "churn_rate: a percent (values written with %): aggregation mean"
 
 
-def test_a_payroll_key_result_is_judged_on_the_level_not_on_twelve_levels_added_up(con):
+def test_a_payroll_key_result_is_judged_on_the_level_not_on_twelve_levels_added_up(store):
     """DOMAIN's worked example: 143,093 thousand in December 2015, key result 140k -> 150k."""
     values = PAYROLLS
     key_result = (b"objective,metric,start,target,start_date,deadline\n"
                   b"Jobs,payrolls,140000,150000,2015-01-01,2015-12-31\n")
-    import_files(con, [(csv_of("payrolls", monthly(values, date(2015, 1, 1)), column="month"),
+    import_files(store, [(csv_of("payrolls", monthly(values, date(2015, 1, 1)), column="month"),
                         "payems.csv"), (key_result, "krs.csv")])
     from kpi_logic.metrics.okrs import okr_report
-    [objective] = okr_report(con, as_of=date(2016, 1, 15))["objectives"]
+    [objective] = okr_report(store, as_of=date(2016, 1, 15))["objectives"]
     [kr] = objective["key_results"]
     assert kr["current"] == 143_093
     assert kr["progress_raw"] == pytest.approx(0.3093)
 
 
-def test_a_level_broken_down_by_region_is_a_level(con):
+def test_a_level_broken_down_by_region_is_a_level(store):
     rng = np.random.default_rng(7)
     lines = ["month,region,metric,value"]
     for region, size in (("north", 40), ("south", 75), ("east", 12)):
         for (day, value) in monthly(itertools.accumulate(
                 (int(rng.choice([0, 0, 1, -1])) for _ in range(11)), initial=size)):
             lines.append(f"{day},{region},headcount,{value}")
-    import_files(con, [(("\n".join(lines) + "\n").encode(), "people.csv")])
-    metric = load_metrics(con)["headcount"]
+    import_files(store, [(("\n".join(lines) + "\n").encode(), "people.csv")])
+    metric = store.definitions.metrics()["headcount"]
     assert (metric.aggregation, metric.dimension_name) == ("last", "region")
 
 
 # --- too little history, and deciding once --------------------------------------------------
 
-def test_a_single_value_is_summed_for_now_and_decided_when_three_dates_are_in(con):
-    first = imported(con, "payrolls", monthly([142_000], date(2015, 1, 1)))
-    assert load_metrics(con)["payrolls"].aggregation == "sum"
+def test_a_single_value_is_summed_for_now_and_decided_when_three_dates_are_in(store):
+    first = imported(store, "payrolls", monthly([142_000], date(2015, 1, 1)))
+    assert store.definitions.metrics()["payrolls"].aggregation == "sum"
     [choice] = first.details["inferred"]
     assert (choice["shape"], choice["final"]) == ("too little history", False)
     assert choice["text"] == ("payrolls: values on 1 date only, too few to tell a level from a "
                               "flow; decided when it has 3: aggregation sum for now")
-    imported(con, "payrolls", monthly([142_000, 142_210], date(2015, 1, 1)))
-    assert load_metrics(con)["payrolls"].aggregation == "sum"
-    third = imported(con, "payrolls", monthly([142_000, 142_210, 142_400], date(2015, 1, 1)))
-    assert load_metrics(con)["payrolls"].aggregation == "last"
+    imported(store, "payrolls", monthly([142_000, 142_210], date(2015, 1, 1)))
+    assert store.definitions.metrics()["payrolls"].aggregation == "sum"
+    third = imported(store, "payrolls", monthly([142_000, 142_210, 142_400], date(2015, 1, 1)))
+    assert store.definitions.metrics()["payrolls"].aggregation == "last"
     [choice] = third.details["inferred"]
     assert choice["text"].endswith("aggregation last (it was sum while its history was too "
                                    "short)")
     # Undoing the import that decided puts the undecided metric back exactly.
-    undo_batch(con, third.batch)
-    assert load_metrics(con)["payrolls"].aggregation == "sum"
+    undo_batch(store, third.batch)
+    assert store.definitions.metrics()["payrolls"].aggregation == "sum"
 
 
-def test_a_later_history_import_does_not_flip_a_decided_choice(con):
-    imported(con, "payrolls", monthly([142_000, 142_210, 142_400], date(2015, 1, 1)))
-    assert load_metrics(con)["payrolls"].aggregation == "last"
+def test_a_later_history_import_does_not_flip_a_decided_choice(store):
+    imported(store, "payrolls", monthly([142_000, 142_210, 142_400], date(2015, 1, 1)))
+    assert store.definitions.metrics()["payrolls"].aggregation == "last"
     # Wild values that alone would read as a flow: the level stays a level, said nowhere new.
-    later = imported(con, "payrolls", monthly([5, 90_000, 3], date(2015, 4, 1)))
+    later = imported(store, "payrolls", monthly([5, 90_000, 3], date(2015, 4, 1)))
     assert later.details["inferred"] == []
-    assert load_metrics(con)["payrolls"].aggregation == "last"
+    assert store.definitions.metrics()["payrolls"].aggregation == "last"
 
 
-def test_an_explicit_definition_always_wins(con):
+def test_an_explicit_definition_always_wins(store):
     definition = b"metric,aggregation\npayrolls,sum\n"
     rows = csv_of("payrolls", monthly([142_000, 142_210, 142_400]))
-    [_, history] = import_files(con, [(rows, "p.csv"), (definition, "m.csv")])
+    [_, history] = import_files(store, [(rows, "p.csv"), (definition, "m.csv")])
     assert history.details["inferred"] == []
-    assert load_metrics(con)["payrolls"].aggregation == "sum"
+    assert store.definitions.metrics()["payrolls"].aggregation == "sum"
     # Defined after the fact: a later import leaves it alone too.
-    imported(con, "mrr", monthly([1.0]))
-    import_files(con, [(b"metric,unit\nmrr,number\n", "d.csv")])
-    imported(con, "mrr", monthly([1.0, 1.01, 1.02]))
-    assert load_metrics(con)["mrr"].aggregation == "sum"
+    imported(store, "mrr", monthly([1.0]))
+    import_files(store, [(b"metric,unit\nmrr,number\n", "d.csv")])
+    imported(store, "mrr", monthly([1.0, 1.01, 1.02]))
+    assert store.definitions.metrics()["mrr"].aggregation == "sum"
 
 
-def test_a_dry_run_says_the_same_and_writes_nothing(con):
+def test_a_dry_run_says_the_same_and_writes_nothing(store):
     rows = monthly([142_000, 142_210, 142_400])
-    before = dump(con)
-    preview = imported(con, "payrolls", rows, dry_run=True)
-    assert_same_database(before, dump(con))
-    assert preview.details["inferred"] == imported(con, "payrolls", rows).details["inferred"]
+    before = dump(store)
+    preview = imported(store, "payrolls", rows, dry_run=True)
+    assert_same_database(before, dump(store))
+    assert preview.details["inferred"] == imported(store, "payrolls", rows).details["inferred"]
 
 
 # --- units -------------------------------------------------------------------------
 
-def test_one_currency_cell_among_plain_numbers_does_not_make_money(con):
+def test_one_currency_cell_among_plain_numbers_does_not_make_money(store):
     values = [40, 38, "$1400", 45, 51, 47]
-    result = imported(con, "signups", daily(values))
-    assert load_metrics(con)["signups"].unit == "number"
+    result = imported(store, "signups", daily(values))
+    assert store.definitions.metrics()["signups"].unit == "number"
     [note] = [n for n in result.notes if n.startswith("signups:")]
     assert note.startswith("signups: 1 of 6 values carry a currency sign (row 4: '$1400'); a "
                            "unit needs more than half of the values to carry its sign")
 
 
-def test_marks_are_counted_per_metric_however_its_name_is_written(con):
+def test_marks_are_counted_per_metric_however_its_name_is_written(store):
     text = (b"date,metric,value\n2025-03-01,Signups,40\n2025-03-02,signups,$1400\n"
             b"2025-03-03,SIGNUPS,38\n2025-03-04, signups ,45\n2025-03-05,signups,50\n")
-    [result] = import_files(con, [(text, "signups.csv")])
-    assert load_metrics(con)["signups"].unit == "number"
+    [result] = import_files(store, [(text, "signups.csv")])
+    assert store.definitions.metrics()["signups"].unit == "number"
     [note] = [n for n in result.notes if n.startswith("signups:")]
     assert note.startswith("signups: 1 of 5 values carry a currency sign (row 3: '$1400')")
 
@@ -241,18 +240,18 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def shared():
-    connection = store.memory_connection()
+    connection = memory_store()
     yield connection
     connection.close()
 
 
-def chosen(con, values, unit: str = "number", step_days: int = 1) -> inference.Choice:
+def chosen(store, values, unit: str = "number", step_days: int = 1) -> inference.Choice:
     """The choice for a metric with these values on consecutive dates, through
     the real shape query."""
     name = f"m{next(_names)}"
-    add_observations(con, name, [(START + timedelta(days=i * step_days), v)
+    add_observations(store, name, [(START + timedelta(days=i * step_days), v)
                                  for i, v in enumerate(values)], define=False)
-    return inference.aggregation_choice(name, unit, Shape(*history_shapes(con, [name])[name]))
+    return inference.aggregation_choice(name, unit, Shape(*history_shapes(store.connection, [name])[name]))
 
 
 levels = st.tuples(

@@ -186,13 +186,13 @@ def test_change(value, before, expected):
 
 # ---------------------------------------------------------------- scorecard
 
-def add_definitions(con, table, items):
-    writes.upsert_definitions(con, table, list(items), add_batch(con, kind=table))
+def add_definitions(store, table, items):
+    writes.upsert_definitions(store.connection, table, list(items), add_batch(store, kind=table))
 
 
-def marketing(con, *, targets=()):
+def marketing(store, *, targets=()):
     """Monthly Marketing history (rows dated the 1st) with two KPIs and two plain metrics."""
-    add_metrics(con, {
+    add_metrics(store, {
         "visitors": {"department": "Marketing"},
         "purchases": {"department": "Marketing"},
         "conversion_rate": {"department": "Marketing", "unit": "percent",
@@ -208,23 +208,23 @@ def marketing(con, *, targets=()):
     for metric, values in {"visitors": [1000, 1000, 1000, 2000], "purchases": [20, 40, 25, 54],
                            "spend": [4000, 5000, 5400, 5600],
                            "new_customers": [100, 100, 100, 100]}.items():
-        add_observations(con, metric, list(zip(months, values, strict=True)))
-    add_observations(con, "page_views", [("2025-02-01", 0), ("2025-03-01", 500)])
-    add_observations(con, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
-    add_definitions(con, "kpis", [
+        add_observations(store, metric, list(zip(months, values, strict=True)))
+    add_observations(store, "page_views", [("2025-02-01", 0), ("2025-03-01", 500)])
+    add_observations(store, "mrr", [("2025-03-01", 100), ("2025-03-28", 120)])
+    add_definitions(store, "kpis", [
         KPI("Conversion at least 3%", "conversion_rate", 0.03, "min", department="Marketing"),
         KPI("CAC at most $50", "cac", 50, "max", department="Marketing", supporting=("spend",)),
     ])
-    add_definitions(con, "targets", targets)
+    add_definitions(store, "targets", targets)
 
 
 def card(result, title):
     return next(k for k in result["kpis"] if k["title"] == title)
 
 
-def test_scorecard_judges_each_kpi_on_the_month(con):
-    marketing(con)
-    result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15))
+def test_scorecard_judges_each_kpi_on_the_month(store):
+    marketing(store)
+    result = kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15))
     assert (result["department"], result["period"], result["partial"]) == ("Marketing", "2025-03", False)
     conversion = card(result, "Conversion at least 3%")
     assert conversion["value"] == pytest.approx(0.027)          # 54 / 2000 from the summed parts
@@ -242,9 +242,9 @@ def test_scorecard_judges_each_kpi_on_the_month(con):
     assert (cac["unit"], cac["direction"], cac["target_kind"]) == ("currency", "down", "max")
 
 
-def test_scorecard_history_has_thirteen_periods_with_gaps_as_no_data(con):
-    marketing(con)
-    history = card(kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15)),
+def test_scorecard_history_has_thirteen_periods_with_gaps_as_no_data(store):
+    marketing(store)
+    history = card(kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15)),
                    "CAC at most $50")["history"]
     assert [h["period"] for h in history] == [f"2024-{m:02d}" for m in range(3, 13)] + \
         ["2025-01", "2025-02", "2025-03"]
@@ -252,26 +252,26 @@ def test_scorecard_history_has_thirteen_periods_with_gaps_as_no_data(con):
                           "partial": False}
 
 
-def test_per_period_target_overrides_the_default(con):
-    marketing(con, targets=[Target("Conversion at least 3%", "2025-03", 0.025)])
-    result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15))
+def test_per_period_target_overrides_the_default(store):
+    marketing(store, targets=[Target("Conversion at least 3%", "2025-03", 0.025)])
+    result = kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15))
     conversion = card(result, "Conversion at least 3%")
     assert (conversion["target"], conversion["status"], conversion["missed_in_a_row"]) == \
         (0.025, "healthy", 0)
     assert conversion["history"][-2]["target"] == 0.03
 
 
-def test_scorecard_default_period_is_latest_complete_month(con):
-    marketing(con)
-    result = kpis.scorecard(con, "marketing", as_of=date(2025, 4, 15))
+def test_scorecard_default_period_is_latest_complete_month(store):
+    marketing(store)
+    result = kpis.scorecard(store, "marketing", as_of=date(2025, 4, 15))
     assert (result["department"], result["period"], result["partial"]) == ("Marketing", "2025-03", False)
-    result = kpis.scorecard(con, "Marketing", as_of=date(2025, 3, 31))
+    result = kpis.scorecard(store, "Marketing", as_of=date(2025, 3, 31))
     assert result["period"] == "2025-02"
 
 
-def test_scorecard_lists_plain_metrics_with_changes(con):
-    marketing(con)
-    result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15))
+def test_scorecard_lists_plain_metrics_with_changes(store):
+    marketing(store)
+    result = kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15))
     assert [m["metric"] for m in result["metrics"]] == ["page_views"]   # the rest feed a KPI
     views = result["metrics"][0]
     assert (views["value"], views["period"]) == (500, "2025-03")
@@ -280,17 +280,17 @@ def test_scorecard_lists_plain_metrics_with_changes(con):
     assert views["history"][-2:] == [{"period": "2025-02", "value": 0}, {"period": "2025-03", "value": 500}]
 
 
-def test_scorecard_of_a_department_without_kpis_shows_its_metrics(con):
-    marketing(con)
-    result = kpis.scorecard(con, "Sales", "2025-03", as_of=date(2025, 4, 15))
+def test_scorecard_of_a_department_without_kpis_shows_its_metrics(store):
+    marketing(store)
+    result = kpis.scorecard(store, "Sales", "2025-03", as_of=date(2025, 4, 15))
     assert result["kpis"] == []
     assert [(m["metric"], m["value"]) for m in result["metrics"]] == [("mrr", 120)]   # last, not sum
 
 
-def test_scorecard_refuses_unknown_department_listing_known_ones(con):
-    marketing(con)
+def test_scorecard_refuses_unknown_department_listing_known_ones(store):
+    marketing(store)
     with pytest.raises(InputError, match="Known departments: Marketing, Sales"):
-        kpis.scorecard(con, "Finance")
+        kpis.scorecard(store, "Finance")
 
 
 @pytest.mark.parametrize("period, message", [
@@ -299,18 +299,18 @@ def test_scorecard_refuses_unknown_department_listing_known_ones(con):
     ("March", "not a period"),
     ("2025-06", "starts after 2025-04-15"),
 ])
-def test_scorecard_refuses_bad_periods(con, period, message):
-    marketing(con)
+def test_scorecard_refuses_bad_periods(store, period, message):
+    marketing(store)
     with pytest.raises(InputError, match=message):
-        kpis.scorecard(con, "Marketing", period, as_of=date(2025, 4, 15))
+        kpis.scorecard(store, "Marketing", period, as_of=date(2025, 4, 15))
 
 
-def test_running_month_is_partial_and_compared_like_for_like(con):
-    add_metric(con, "leads", department="Sales")
-    add_daily(con, "leads", "2025-03-01", [4] * 31)
-    add_daily(con, "leads", "2025-04-01", [5] * 10)
-    add_definitions(con, "kpis", [KPI("Leads", "leads", 100, "min", department="Sales")])
-    result = kpis.scorecard(con, "Sales", "2025-04", as_of=date(2025, 4, 11))
+def test_running_month_is_partial_and_compared_like_for_like(store):
+    add_metric(store, "leads", department="Sales")
+    add_daily(store, "leads", "2025-03-01", [4] * 31)
+    add_daily(store, "leads", "2025-04-01", [5] * 10)
+    add_definitions(store, "kpis", [KPI("Leads", "leads", 100, "min", department="Sales")])
+    result = kpis.scorecard(store, "Sales", "2025-04", as_of=date(2025, 4, 11))
     leads = card(result, "Leads")
     assert result["partial"] is True and leads["partial"] is True
     assert leads["value"] == 50
@@ -325,60 +325,60 @@ def test_running_month_is_partial_and_compared_like_for_like(con):
         ("2025-04-10", "2025-04-10", "daily")
 
 
-def test_quarterly_kpi_is_judged_on_its_quarter(con):
-    add_metric(con, "revenue", department="Finance", unit="currency")
-    add_observations(con, "revenue", [("2024-10-01", 10), ("2024-11-01", 10), ("2024-12-01", 10),
+def test_quarterly_kpi_is_judged_on_its_quarter(store):
+    add_metric(store, "revenue", department="Finance", unit="currency")
+    add_observations(store, "revenue", [("2024-10-01", 10), ("2024-11-01", 10), ("2024-12-01", 10),
                                       ("2025-01-01", 20), ("2025-02-01", 20), ("2025-03-01", 20)])
-    add_definitions(con, "kpis", [
+    add_definitions(store, "kpis", [
         KPI("Quarterly revenue", "revenue", 50, "min", period="quarter", department="Finance"),
         KPI("Monthly revenue", "revenue", 15, "min", department="Finance")])
-    result = kpis.scorecard(con, "Finance", "2025-02", as_of=date(2025, 6, 1))
+    result = kpis.scorecard(store, "Finance", "2025-02", as_of=date(2025, 6, 1))
     assert result["period"] == "2025-02"
     quarterly, monthly = card(result, "Quarterly revenue"), card(result, "Monthly revenue")
     assert (quarterly["period"], quarterly["value"], quarterly["status"]) == ("2024-Q4", 30, "unhealthy")
     assert (monthly["period"], monthly["value"], monthly["status"]) == ("2025-02", 20, "healthy")
-    assert card(kpis.scorecard(con, "Finance", "2025-Q1", as_of=date(2025, 6, 1)),
+    assert card(kpis.scorecard(store, "Finance", "2025-Q1", as_of=date(2025, 6, 1)),
                 "Quarterly revenue")["value"] == 60
 
 
-def test_kpi_missing_three_periods_in_a_row_is_flagged_for_review(con):
-    add_metric(con, "churn", department="Product", direction="down", unit="percent", aggregation="last")
-    add_observations(con, "churn", [("2025-01-01", 0.04), ("2025-02-01", 0.06),
+def test_kpi_missing_three_periods_in_a_row_is_flagged_for_review(store):
+    add_metric(store, "churn", department="Product", direction="down", unit="percent", aggregation="last")
+    add_observations(store, "churn", [("2025-01-01", 0.04), ("2025-02-01", 0.06),
                                     ("2025-03-01", 0.07), ("2025-04-01", 0.08)])
-    add_definitions(con, "kpis", [KPI("Churn", "churn", 0.05, "max", department="Product")])
-    churn = card(kpis.scorecard(con, "Product", "2025-04", as_of=date(2025, 5, 2)), "Churn")
+    add_definitions(store, "kpis", [KPI("Churn", "churn", 0.05, "max", department="Product")])
+    churn = card(kpis.scorecard(store, "Product", "2025-04", as_of=date(2025, 5, 2)), "Churn")
     assert (churn["missed_in_a_row"], churn["review"]) == (3, True)
 
 
 @pytest.mark.parametrize("count, flagged", [(7, False), (8, True)])
-def test_too_many_kpis_in_a_department_is_flagged(con, count, flagged):
-    add_metric(con, "calls", department="Sales")
-    add_definitions(con, "kpis", [KPI(f"Calls {i}", "calls", i, "min", department="Sales")
+def test_too_many_kpis_in_a_department_is_flagged(store, count, flagged):
+    add_metric(store, "calls", department="Sales")
+    add_definitions(store, "kpis", [KPI(f"Calls {i}", "calls", i, "min", department="Sales")
                                   for i in range(count)])
-    result = kpis.scorecard(con, "Sales", as_of=date(2025, 4, 1))
+    result = kpis.scorecard(store, "Sales", as_of=date(2025, 4, 1))
     assert (result["too_many_kpis"], len(result["kpis"])) == (flagged, count)
 
 
-def test_scorecard_rolls_up_once_for_all_monthly_metrics(con, monkeypatch):
-    marketing(con)
+def test_scorecard_rolls_up_once_for_all_monthly_metrics(store, monkeypatch):
+    marketing(store)
     calls = []
     real = kpis.rolled_up
     monkeypatch.setattr(kpis, "rolled_up", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15))
+    kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15))
     assert len(calls) == 1
     assert set(calls[0]) == {"conversion_rate", "cac", "page_views"}
 
 
-def test_scorecard_is_json_ready(con):
-    marketing(con)
-    result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15))
+def test_scorecard_is_json_ready(store):
+    marketing(store)
+    result = kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15))
     assert json.loads(json.dumps(result, allow_nan=False)) == result
 
 
-def test_kpi_over_an_undefined_metric_shows_no_data(con):
-    marketing(con)
-    add_definitions(con, "kpis", [KPI("Ghost", "not_defined", 1, "min", department="Marketing")])
-    ghost = card(kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 4, 15)), "Ghost")
+def test_kpi_over_an_undefined_metric_shows_no_data(store):
+    marketing(store)
+    add_definitions(store, "kpis", [KPI("Ghost", "not_defined", 1, "min", department="Marketing")])
+    ghost = card(kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 4, 15)), "Ghost")
     assert (ghost["value"], ghost["status"], ghost["missed_in_a_row"]) == (None, "no_data", 0)
 
 
@@ -399,9 +399,9 @@ def test_kpi_card_from_values_by_label_does_not_mutate_its_inputs():
     assert entry["vs_last_year"] == {"abs": None, "pct": None, "label": "2024-03", "base": None}
 
 
-def test_running_month_with_monthly_data_is_compared_whole(con):
-    marketing(con)     # rows dated the 1st: March's row is all of March
-    result = kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 3, 20))
+def test_running_month_with_monthly_data_is_compared_whole(store):
+    marketing(store)     # rows dated the 1st: March's row is all of March
+    result = kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 3, 20))
     conversion = card(result, "Conversion at least 3%")
     assert result["partial"] is True and conversion["partial"] is False
     assert conversion["vs_previous"] == pytest.approx({"abs": 0.002, "pct": 0.08, "label": "2025-02",
@@ -412,13 +412,13 @@ def test_running_month_with_monthly_data_is_compared_whole(con):
 # ---------------------------------------------------------------- coverage: partial, stale, pace
 
 @pytest.fixture
-def calls(con):
+def calls(store):
     """DOMAIN worked example: 50 calls a day from 1 Jan 2025, stopping on 10 March;
     KPI at least 1,000 calls a month."""
-    add_metric(con, "calls", department="Sales")
-    add_daily(con, "calls", "2025-01-01", [50] * 69)
-    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
-    return con
+    add_metric(store, "calls", department="Sales")
+    add_daily(store, "calls", "2025-01-01", [50] * 69)
+    add_definitions(store, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    return store
 
 
 def test_kpi_whose_data_stopped_before_the_judged_period_is_stale(calls):
@@ -442,58 +442,58 @@ def test_period_the_data_leave_early_is_partial_and_compared_like_for_like(calls
                                     "status": "healthy", "partial": False}
 
 
-def test_running_period_is_judged_on_pace(con):
+def test_running_period_is_judged_on_pace(store):
     """DOMAIN: 10 March, data through 10 March, 350 calls so far: the pro-rated target is
     1,000 x 10/31 = 323, so on pace, on course for about 1,085."""
-    add_metric(con, "calls", department="Sales")
-    add_daily(con, "calls", "2025-02-01", [40] * 28 + [35] * 10)
-    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
-    entry = card(kpis.scorecard(con, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
+    add_metric(store, "calls", department="Sales")
+    add_daily(store, "calls", "2025-02-01", [40] * 28 + [35] * 10)
+    add_definitions(store, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    entry = card(kpis.scorecard(store, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
     assert (entry["value"], entry["partial"], entry["status"]) == (350, True, "healthy")
     assert entry["pace"]["target"] == pytest.approx(322.58, abs=0.01)
     assert round(entry["pace"]["projected"]) == 1085
     assert entry["missed_in_a_row"] == 0
 
 
-def test_running_period_behind_pace_is_a_miss_of_the_pro_rated_target(con):
-    add_metric(con, "calls", department="Sales")
-    add_daily(con, "calls", "2025-03-01", [30] * 10)            # 300 of 322.6: 7% short
-    add_daily(con, "calls", "2025-04-01", [20] * 10)            # 200 of 333.3: 40% short
-    add_definitions(con, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
-    march = card(kpis.scorecard(con, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
-    april = card(kpis.scorecard(con, "Sales", "2025-04", as_of=date(2025, 4, 11)), "Calls")
+def test_running_period_behind_pace_is_a_miss_of_the_pro_rated_target(store):
+    add_metric(store, "calls", department="Sales")
+    add_daily(store, "calls", "2025-03-01", [30] * 10)            # 300 of 322.6: 7% short
+    add_daily(store, "calls", "2025-04-01", [20] * 10)            # 200 of 333.3: 40% short
+    add_definitions(store, "kpis", [KPI("Calls", "calls", 1000, "min", department="Sales")])
+    march = card(kpis.scorecard(store, "Sales", "2025-03", as_of=date(2025, 3, 11)), "Calls")
+    april = card(kpis.scorecard(store, "Sales", "2025-04", as_of=date(2025, 4, 11)), "Calls")
     assert (march["status"], april["status"]) == ("at_risk", "unhealthy")
 
 
-def test_a_rate_in_a_partial_period_is_judged_as_it_stands_not_paced(con):
-    add_metrics(con, {"visitors": {"department": "Marketing"}, "buyers": {"department": "Marketing"},
+def test_a_rate_in_a_partial_period_is_judged_as_it_stands_not_paced(store):
+    add_metrics(store, {"visitors": {"department": "Marketing"}, "buyers": {"department": "Marketing"},
                       "conversion": {"department": "Marketing", "unit": "percent",
                                      "formula": "buyers / visitors"}})
-    add_daily(con, "visitors", "2025-03-01", [100] * 10)
-    add_daily(con, "buyers", "2025-03-01", [2] * 10)
-    add_definitions(con, "kpis", [KPI("Conversion", "conversion", 0.03, "min", department="Marketing")])
-    entry = card(kpis.scorecard(con, "Marketing", "2025-03", as_of=date(2025, 3, 11)), "Conversion")
+    add_daily(store, "visitors", "2025-03-01", [100] * 10)
+    add_daily(store, "buyers", "2025-03-01", [2] * 10)
+    add_definitions(store, "kpis", [KPI("Conversion", "conversion", 0.03, "min", department="Marketing")])
+    entry = card(kpis.scorecard(store, "Marketing", "2025-03", as_of=date(2025, 3, 11)), "Conversion")
     assert entry["partial"] and entry["pace"] is None
     assert (entry["value"], entry["status"]) == (pytest.approx(0.02), "unhealthy")
 
 
-def test_stale_kpis_count_in_no_health_total_and_months_old_data_are_not_healthy(con):
-    add_metric(con, "mrr", department="Sales", aggregation="last", unit="currency")
-    add_observations(con, "mrr", [(f"2025-{m:02d}-01", 1000 + m) for m in range(1, 7)])
-    add_definitions(con, "kpis", [KPI("MRR", "mrr", 500, "min", department="Sales")])
-    fresh = card(kpis.scorecard(con, "Sales", as_of=date(2025, 7, 2)), "MRR")
+def test_stale_kpis_count_in_no_health_total_and_months_old_data_are_not_healthy(store):
+    add_metric(store, "mrr", department="Sales", aggregation="last", unit="currency")
+    add_observations(store, "mrr", [(f"2025-{m:02d}-01", 1000 + m) for m in range(1, 7)])
+    add_definitions(store, "kpis", [KPI("MRR", "mrr", 500, "min", department="Sales")])
+    fresh = card(kpis.scorecard(store, "Sales", as_of=date(2025, 7, 2)), "MRR")
     assert (fresh["period"], fresh["status"], fresh["stale"]) == ("2025-06", "healthy", False)
-    later = card(kpis.scorecard(con, "Sales", as_of=date(2025, 12, 20)), "MRR")
+    later = card(kpis.scorecard(store, "Sales", as_of=date(2025, 12, 20)), "MRR")
     assert (later["period"], later["status"], later["stale"], later["data_through"]) == \
         ("2025-11", "no_data", True, "2025-06-01")
 
 
-def test_monthly_data_not_in_yet_make_the_month_stale_not_a_miss(con):
+def test_monthly_data_not_in_yet_make_the_month_stale_not_a_miss(store):
     """Rows dated the 1st: on 5 April, March's row has not arrived."""
-    add_metric(con, "revenue", department="Finance", unit="currency")
-    add_observations(con, "revenue", [("2025-01-01", 100), ("2025-02-01", 110)])
-    add_definitions(con, "kpis", [KPI("Revenue", "revenue", 105, "min", department="Finance")])
-    entry = card(kpis.scorecard(con, "Finance", as_of=date(2025, 4, 5)), "Revenue")
+    add_metric(store, "revenue", department="Finance", unit="currency")
+    add_observations(store, "revenue", [("2025-01-01", 100), ("2025-02-01", 110)])
+    add_definitions(store, "kpis", [KPI("Revenue", "revenue", 105, "min", department="Finance")])
+    entry = card(kpis.scorecard(store, "Finance", as_of=date(2025, 4, 5)), "Revenue")
     assert (entry["period"], entry["status"], entry["stale"]) == ("2025-03", "no_data", True)
     assert entry["history"][-2]["status"] == "healthy"
 
@@ -512,15 +512,15 @@ def test_the_judged_month_is_complete_partial_or_stale_as_the_data_end_says(data
     """Daily data from 1 Jan 2024 to data_end, looked at lag days later: the latest
     month that ended is complete when the data reach its end, partial (judged on pace,
     like-for-like) when they end inside it, stale (no data) when they end before it."""
-    from kpi_logic import store
     from kpi_logic.domain.periods import parse_period
-    con = store.memory_connection()
+    from kpi_logic.store import memory_store
+    store = memory_store()
     try:
-        add_metric(con, "calls", department="Sales")
-        add_daily(con, "calls", "2024-01-01", [per_day] * ((data_end - date(2024, 1, 1)).days + 1))
-        add_definitions(con, "kpis", [KPI("Calls", "calls", 20 * per_day, "min", department="Sales")])
+        add_metric(store, "calls", department="Sales")
+        add_daily(store, "calls", "2024-01-01", [per_day] * ((data_end - date(2024, 1, 1)).days + 1))
+        add_definitions(store, "kpis", [KPI("Calls", "calls", 20 * per_day, "min", department="Sales")])
         as_of = data_end + timedelta(days=lag)
-        entry = card(kpis.scorecard(con, "Sales", as_of=as_of), "Calls")
+        entry = card(kpis.scorecard(store, "Sales", as_of=as_of), "Calls")
         _, start, end = parse_period(entry["period"])
         length = (end - start).days + 1
         if data_end >= end:
@@ -539,4 +539,4 @@ def test_the_judged_month_is_complete_partial_or_stale_as_the_data_end_says(data
             assert entry["value"] is None
         assert entry["data_through"] == data_end.isoformat()
     finally:
-        con.close()
+        store.close()

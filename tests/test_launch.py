@@ -118,40 +118,40 @@ def test_daily_totals_sum_channels_per_day():
 
 # --- from the store ----------------------------------------------------------
 
-def add_launch(con, name="Aurora", launch_date=LAUNCH_DAY, cac_target=25.0, conversion_target=0.02):
-    batch = add_batch(con, kind="launches")
-    con.execute("insert into launches (launch, launch_date, conversion_target, cac_target, batch_id) "
+def add_launch(store, name="Aurora", launch_date=LAUNCH_DAY, cac_target=25.0, conversion_target=0.02):
+    batch = add_batch(store, kind="launches")
+    store.connection.execute("insert into launches (launch, launch_date, conversion_target, cac_target, batch_id) "
                 "values (?, ?, ?, ?, ?)", [name, launch_date, conversion_target, cac_target, batch])
 
 
 SEARCH_SPEND = [100.0, 200.0, 400.0, 800.0, 150.0, 300.0, 600.0, 120.0, 250.0, 500.0, 700.0, 900.0]
 
 
-def add_launch_history(con):
+def add_launch_history(store):
     """Aurora: 12 days from 1 March on 4 channels and 4 days of site traffic before."""
     start = LAUNCH_DAY.isoformat()
-    add_daily(con, "visitors", "2025-02-25", [50.0, 50.0, 50.0, 50.0])
-    add_daily(con, "spend", start, SEARCH_SPEND, "search")
-    add_daily(con, "new_customers", start, [0.5 * x ** 0.7 for x in SEARCH_SPEND], "search")
-    add_daily(con, "visitors", start, [x / 2 for x in SEARCH_SPEND], "search")
-    add_daily(con, "purchases", start, [0.6 * x ** 0.7 for x in SEARCH_SPEND], "search")
-    add_daily(con, "spend", start, [50.0] * 12, "social")
-    add_daily(con, "new_customers", start, [1.0] * 12, "social")
-    add_daily(con, "visitors", start, [100.0] * 12, "social")
-    add_daily(con, "purchases", start, [1.0] * 12, "social")
-    add_daily(con, "spend", start, [30.0] * 12, "partners")
-    add_daily(con, "new_customers", start, [0.0] * 12, "partners")
-    add_daily(con, "visitors", start, [10.0] * 12, "partners")
-    add_daily(con, "visitors", start, [40.0] * 12, "email")
-    add_daily(con, "purchases", start, [2.0] * 12, "email")
+    add_daily(store, "visitors", "2025-02-25", [50.0, 50.0, 50.0, 50.0])
+    add_daily(store, "spend", start, SEARCH_SPEND, "search")
+    add_daily(store, "new_customers", start, [0.5 * x ** 0.7 for x in SEARCH_SPEND], "search")
+    add_daily(store, "visitors", start, [x / 2 for x in SEARCH_SPEND], "search")
+    add_daily(store, "purchases", start, [0.6 * x ** 0.7 for x in SEARCH_SPEND], "search")
+    add_daily(store, "spend", start, [50.0] * 12, "social")
+    add_daily(store, "new_customers", start, [1.0] * 12, "social")
+    add_daily(store, "visitors", start, [100.0] * 12, "social")
+    add_daily(store, "purchases", start, [1.0] * 12, "social")
+    add_daily(store, "spend", start, [30.0] * 12, "partners")
+    add_daily(store, "new_customers", start, [0.0] * 12, "partners")
+    add_daily(store, "visitors", start, [10.0] * 12, "partners")
+    add_daily(store, "visitors", start, [40.0] * 12, "email")
+    add_daily(store, "purchases", start, [2.0] * 12, "email")
 
 
-def test_launch_daily_pivots_current_history_by_day_and_channel(con):
-    add_daily(con, "spend", "2025-03-01", [10.0, 20.0], "search")
-    add_daily(con, "spend", "2025-03-01", [15.0], "search")           # replaces the first day
-    add_daily(con, "likes", "2025-03-02", [7.0], "social")
-    add_daily(con, "revenue", "2025-03-01", [999.0])                  # not a launch metric
-    daily = launch_store.launch_daily(con)
+def test_launch_daily_pivots_current_history_by_day_and_channel(store):
+    add_daily(store, "spend", "2025-03-01", [10.0, 20.0], "search")
+    add_daily(store, "spend", "2025-03-01", [15.0], "search")           # replaces the first day
+    add_daily(store, "likes", "2025-03-02", [7.0], "social")
+    add_daily(store, "revenue", "2025-03-01", [999.0])                  # not a launch metric
+    daily = launch_store.launch_daily(store.connection)
     assert daily.columns.tolist() == ["obs_date", "channel", *launch_store.LAUNCH_METRICS]
     assert daily[["obs_date", "channel", "spend", "likes"]].to_dict("records") == [
         {"obs_date": date(2025, 3, 1), "channel": "search", "spend": 15.0, "likes": pytest.approx(np.nan, nan_ok=True)},
@@ -159,10 +159,10 @@ def test_launch_daily_pivots_current_history_by_day_and_channel(con):
         {"obs_date": date(2025, 3, 2), "channel": "social", "spend": pytest.approx(np.nan, nan_ok=True), "likes": 7.0}]
 
 
-def test_launch_summary_reports_channels_totals_and_curves(con):
-    add_launch(con)
-    add_launch_history(con)
-    summary = L.launch_summary(con)
+def test_launch_summary_reports_channels_totals_and_curves(store):
+    add_launch(store)
+    add_launch_history(store)
+    summary = L.launch_summary(store)
     json.dumps(summary, allow_nan=False)            # the CLI prints it: no NaN, no inf
     assert (summary["launch"], summary["launch_date"], summary["days"]) == ("Aurora", "2025-03-01", 12)
     channels = {c["channel"]: c for c in summary["channels"]}
@@ -182,34 +182,34 @@ def test_launch_summary_reports_channels_totals_and_curves(con):
     assert summary["uplift"]["before"] == 50.0
 
 
-def test_launch_summary_refusals(con):
+def test_launch_summary_refusals(store):
     with pytest.raises(InputError, match="No launch is defined yet"):
-        L.launch_summary(con)
-    add_launch(con)
+        L.launch_summary(store)
+    add_launch(store)
     with pytest.raises(InputError, match="No launch named 'Borealis'. Known launches: Aurora"):
-        L.launch_summary(con, "Borealis")
+        L.launch_summary(store, "Borealis")
     with pytest.raises(InputError, match="no channel history from its launch date 2025-03-01"):
-        L.launch_summary(con)
-    add_daily(con, "spend", "2025-03-01", [10.0], "search")
+        L.launch_summary(store)
+    add_daily(store, "spend", "2025-03-01", [10.0], "search")
     with pytest.raises(InputError, match="single day of data since its launch \\(2025-03-01\\)"):
-        L.launch_summary(con)
-    add_daily(con, "spend", "2025-03-02", [-10.0], "search")
+        L.launch_summary(store)
+    add_daily(store, "spend", "2025-03-02", [-10.0], "search")
     with pytest.raises(InputError, match="spend is negative on 2025-03-02"):
-        L.launch_summary(con)
+        L.launch_summary(store)
 
 
-def test_the_latest_launch_is_the_default(con):
-    add_launch(con, "Old", date(2024, 1, 1))
-    add_launch(con, "Aurora")
-    add_launch_history(con)
-    assert L.launch_summary(con)["launch"] == "Aurora"
+def test_the_latest_launch_is_the_default(store):
+    add_launch(store, "Old", date(2024, 1, 1))
+    add_launch(store, "Aurora")
+    add_launch_history(store)
+    assert L.launch_summary(store)["launch"] == "Aurora"
 
 
-def test_optimised_launch_beats_the_actual_split(con):
-    add_launch(con)
-    add_launch_history(con)
+def test_optimised_launch_beats_the_actual_split(store):
+    add_launch(store)
+    add_launch_history(store)
     actual_per_day = (sum(SEARCH_SPEND) + 50 * 12 + 30 * 12) / 12
-    result = L.optimised_launch(con, actual_per_day)
+    result = L.optimised_launch(store, actual_per_day)
     json.dumps(result, allow_nan=False)
     assert [a["channel"] for a in result["allocation"]] == ["partners", "search", "social"]
     assert sum(a["actual_spend"] for a in result["allocation"]) == pytest.approx(actual_per_day)
@@ -217,40 +217,40 @@ def test_optimised_launch_beats_the_actual_split(con):
     assert [a["spend"] for a in result["allocation"]] == pytest.approx([0.0, actual_per_day, 0.0])
     assert result["projected_new_customers"] > result["actual_projected_new_customers"]
     assert result["projected_cac"] == pytest.approx(actual_per_day / result["projected_new_customers"])
-    capped = L.optimised_launch(con, actual_per_day, maximums={"search": 300.0})
+    capped = L.optimised_launch(store, actual_per_day, maximums={"search": 300.0})
     assert [a["spend"] for a in capped["allocation"]] == pytest.approx([0.0, 300.0, actual_per_day - 300.0])
     assert "email" in result["skipped"] and result["warnings"] == []
     assert result["moves"][1] == ("Cut partners from 30.00 to 0.00 per day (it bought no customers): "
                                   "new customers per day 0.0 -> 0.0.")
     with pytest.raises(InputError, match="minimums add up to 500.00"):
-        L.optimised_launch(con, 400.0, minimums={"search": 500.0})
+        L.optimised_launch(store, 400.0, minimums={"search": 500.0})
 
 
 # --- scenarios ---------------------------------------------------------------
 
-def test_scenarios_round_trip(con):
-    add_launch(con)
-    add_launch_history(con)
-    found = L.launch_analysis(con)
+def test_scenarios_round_trip(store):
+    add_launch(store)
+    add_launch_history(store)
+    found = L.launch_analysis(store)
     plan = B.projected(found.curves, {"search": 300.0, "social": 10.0}, found.days, found.kpis)
-    launch_store.save_scenario(con, "Aurora", " More search ", found.days, plan)
-    launch_store.save_scenario(con, "Aurora", "Even", found.days,
+    launch_store.save_scenario(store.connection, "Aurora", " More search ", found.days, plan)
+    launch_store.save_scenario(store.connection, "Aurora", "Even", found.days,
                                B.projected(found.curves, {c: 100.0 for c in found.curves}, found.days))
-    days, stored = launch_store.load_scenario(con, "Aurora", "More search")
+    days, stored = launch_store.load_scenario(store.connection, "Aurora", "More search")
     assert days == 12
     assert_frame_equal(stored, plan[["channel", "spend_per_day", "new_customers", "purchases", "visitors"]]
                        .sort_values("channel").reset_index(drop=True))
-    listed = launch_store.list_scenarios(con, "Aurora")
+    listed = launch_store.list_scenarios(store.connection, "Aurora")
     assert listed["name"].tolist() == ["More search", "Even"]
     assert listed["spend_per_day"].tolist() == [310.0, 300.0]
 
     with pytest.raises(InputError, match="already exists for Aurora"):
-        launch_store.save_scenario(con, "Aurora", "Even", 12, plan)
-    launch_store.rename_scenario(con, "Aurora", "Even", "Equal split")
+        launch_store.save_scenario(store.connection, "Aurora", "Even", 12, plan)
+    launch_store.rename_scenario(store.connection, "Aurora", "Even", "Equal split")
     with pytest.raises(InputError, match="already exists"):
-        launch_store.rename_scenario(con, "Aurora", "Equal split", "More search")
+        launch_store.rename_scenario(store.connection, "Aurora", "Equal split", "More search")
 
-    table = L.compared_scenarios(con, ["More search", "Equal split"])
+    table = L.compared_scenarios(store, ["More search", "Equal split"])
     assert table["scenario"].tolist() == ["Actual", "Actual split, projected", "More search", "Equal split"]
     actual_spend = sum(SEARCH_SPEND) + 600 + 360
     assert table["spend"].tolist() == pytest.approx([actual_spend, actual_spend, 310 * 12, 300 * 12])
@@ -258,34 +258,34 @@ def test_scenarios_round_trip(con):
     assert np.isnan(table["purchases"].iloc[3])        # saved without actuals: unknown, not zero
 
     half = plan.assign(new_customers=plan["new_customers"] / 2)
-    launch_store.save_scenario(con, "Aurora", "Half the days", found.days // 2, half)
-    scaled = L.compared_scenarios(con, ["Half the days", "More search"]).set_index("scenario")
+    launch_store.save_scenario(store.connection, "Aurora", "Half the days", found.days // 2, half)
+    scaled = L.compared_scenarios(store, ["Half the days", "More search"]).set_index("scenario")
     # saved over 6 days, compared over today's 12: per-day budget, totals doubled
     assert scaled.loc["Half the days", "spend"] == pytest.approx(310 * 12)
     assert scaled.loc["Half the days", "new_customers"] == pytest.approx(plan["new_customers"].sum())
-    launch_store.delete_scenario(con, "Aurora", "Half the days")
+    launch_store.delete_scenario(store.connection, "Aurora", "Half the days")
 
-    launch_store.save_scenario(con, "Aurora", "More search", found.days, plan.head(1), replace=True)
-    assert launch_store.load_scenario(con, "Aurora", "More search")[1]["channel"].tolist() == ["partners"]
-    assert launch_store.list_scenarios(con)["name"].tolist() == ["Equal split", "More search"]
+    launch_store.save_scenario(store.connection, "Aurora", "More search", found.days, plan.head(1), replace=True)
+    assert launch_store.load_scenario(store.connection, "Aurora", "More search")[1]["channel"].tolist() == ["partners"]
+    assert launch_store.list_scenarios(store.connection)["name"].tolist() == ["Equal split", "More search"]
 
-    launch_store.delete_scenario(con, "Aurora", "More search")
-    assert launch_store.list_scenarios(con)["name"].tolist() == ["Equal split"]
-    assert con.execute("select count(*) from scenario_channels").fetchone()[0] == 3
+    launch_store.delete_scenario(store.connection, "Aurora", "More search")
+    assert launch_store.list_scenarios(store.connection)["name"].tolist() == ["Equal split"]
+    assert store.connection.execute("select count(*) from scenario_channels").fetchone()[0] == 3
     with pytest.raises(InputError, match="No scenario named 'More search'"):
-        L.compared_scenarios(con, ["More search"])
+        L.compared_scenarios(store, ["More search"])
 
 
 @pytest.mark.parametrize("name", ["", "   ", None])
-def test_scenarios_need_a_name(con, name):
+def test_scenarios_need_a_name(store, name):
     with pytest.raises(InputError, match="Give the scenario a name"):
-        launch_store.save_scenario(con, "Aurora", name, 1, pd.DataFrame())
+        launch_store.save_scenario(store.connection, "Aurora", name, 1, pd.DataFrame())
 
 
-def test_launch_kpis_and_actual_split(con):
-    add_launch(con, cac_target=60.0, conversion_target=0.5)
-    add_launch_history(con)
-    found = L.launch_analysis(con)
+def test_launch_kpis_and_actual_split(store):
+    add_launch(store, cac_target=60.0, conversion_target=0.5)
+    add_launch_history(store)
+    found = L.launch_analysis(store)
     total = L.launch_kpis(found)
     assert (total["cac_status"], total["conversion_status"]) == ("healthy", "unhealthy")
     assert total["cac"] == pytest.approx(total["spend"] / total["new_customers"])
@@ -294,10 +294,10 @@ def test_launch_kpis_and_actual_split(con):
         {"partners": 30.0, "search": sum(SEARCH_SPEND) / 12, "social": 50.0})
 
 
-def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(con):
-    add_launch(con)
-    add_launch_history(con)
-    found = L.launch_analysis(con)
+def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(store):
+    add_launch(store)
+    add_launch_history(store)
+    found = L.launch_analysis(store)
     actual = L.actual_split(found)
     same = L.what_if(found, actual)
     totals = same["totals"].set_index("scenario")
@@ -313,18 +313,18 @@ def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(con):
         L.what_if(found, {"email": 10.0})
 
 
-def test_saved_scenario_stores_the_projection_of_a_daily_split(con):
-    add_launch(con)
-    add_launch_history(con)
-    L.saved_scenario(con, "Aurora", "Search only", {"search": 400.0})
-    days, stored = launch_store.load_scenario(con, "Aurora", "Search only")
+def test_saved_scenario_stores_the_projection_of_a_daily_split(store):
+    add_launch(store)
+    add_launch_history(store)
+    L.saved_scenario(store, "Aurora", "Search only", {"search": 400.0})
+    days, stored = launch_store.load_scenario(store.connection, "Aurora", "Search only")
     assert days == 12 and stored["channel"].tolist() == ["partners", "search", "social"]
     assert stored["spend_per_day"].tolist() == [0.0, 400.0, 0.0]
     assert stored["new_customers"].iloc[1] == pytest.approx(12 * 0.5 * 400 ** 0.7, rel=1e-6)
     with pytest.raises(InputError, match="already exists"):
-        L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0})
-    L.saved_scenario(con, "Aurora", "Search only", {"search": 10.0}, replace=True)
-    assert launch_store.load_scenario(con, "Aurora", "Search only")[1]["spend_per_day"].sum() == 10.0
+        L.saved_scenario(store, "Aurora", "Search only", {"search": 10.0})
+    L.saved_scenario(store, "Aurora", "Search only", {"search": 10.0}, replace=True)
+    assert launch_store.load_scenario(store.connection, "Aurora", "Search only")[1]["spend_per_day"].sum() == 10.0
 
 
 def test_split_table_puts_each_daily_split_in_a_row():
@@ -339,18 +339,18 @@ def test_split_table_puts_each_daily_split_in_a_row():
     assert odd.iloc[0].tolist() == ["Actual", 5.0, 10.0, 15.0]
 
 
-def test_scenario_splits_read_the_saved_allocations_beside_the_actual(con):
-    add_launch(con)
-    add_launch_history(con)
-    found = L.launch_analysis(con)
-    L.saved_scenario(con, "Aurora", "All search", {"search": 400.0, "social": 0.0,
+def test_scenario_splits_read_the_saved_allocations_beside_the_actual(store):
+    add_launch(store)
+    add_launch_history(store)
+    found = L.launch_analysis(store)
+    L.saved_scenario(store, "Aurora", "All search", {"search": 400.0, "social": 0.0,
                                                    "partners": 0.0})
-    table = L.scenario_splits(con, ["All search"]).set_index("scenario")
+    table = L.scenario_splits(store, ["All search"]).set_index("scenario")
     assert table.loc["All search", "search"] == 400.0
     assert table.loc["Actual", "social"] == pytest.approx(50.0)      # 50 a day since launch
     assert table.loc["Actual", "total"] == pytest.approx(sum(L.actual_split(found).values()))
     with pytest.raises(InputError, match="No scenario named 'Nope'"):
-        L.scenario_splits(con, ["Nope"])
+        L.scenario_splits(store, ["Nope"])
 
 
 def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_campaigns():
@@ -377,25 +377,25 @@ def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_camp
         "No new customers at all: Dud on search ($70 spent)."]
 
 
-def test_the_actual_in_a_comparison_counts_only_channels_with_a_curve(con):
+def test_the_actual_in_a_comparison_counts_only_channels_with_a_curve(store):
     """Email has visitors and purchases but no spend, so no curve: no scenario can
     hold it, and the actual it is compared with leaves it out too."""
-    add_launch(con)
-    add_launch_history(con)
-    found = L.launch_analysis(con)
+    add_launch(store)
+    add_launch_history(store)
+    found = L.launch_analysis(store)
     assert "email" in found.curve_problems
-    L.saved_scenario(con, "Aurora", "Same", L.actual_split(found))
-    table = L.compared_scenarios(con, ["Same"]).set_index("scenario")
+    L.saved_scenario(store, "Aurora", "Same", L.actual_split(found))
+    table = L.compared_scenarios(store, ["Same"]).set_index("scenario")
     with_curves = found.kpis[found.kpis["channel"] != "email"]
     assert table.loc["Actual", "visitors"] == with_curves["visitors"].sum()
     assert table.loc["Actual", "purchases"] == pytest.approx(with_curves["purchases"].sum())
 
 
-def test_scenarios_of_a_renamed_launch_are_found_orphaned(con):
-    add_launch(con)
-    add_launch_history(con)
-    L.saved_scenario(con, "Aurora", "Plan", {"search": 300.0})
-    assert launch_store.orphaned_scenarios(con) == []
-    con.execute("update launches set superseded_by = 99")       # Aurora renamed away
-    add_launch(con, name="Aurora 2")
-    assert launch_store.orphaned_scenarios(con) == ["Aurora"]
+def test_scenarios_of_a_renamed_launch_are_found_orphaned(store):
+    add_launch(store)
+    add_launch_history(store)
+    L.saved_scenario(store, "Aurora", "Plan", {"search": 300.0})
+    assert launch_store.orphaned_scenarios(store.connection) == []
+    store.connection.execute("update launches set superseded_by = 99")       # Aurora renamed away
+    add_launch(store, name="Aurora 2")
+    assert launch_store.orphaned_scenarios(store.connection) == ["Aurora"]

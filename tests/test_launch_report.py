@@ -45,9 +45,9 @@ LAUNCHES = b"launch,launch_date,cac_target,conversion_target\nTest launch,2025-0
 
 
 @pytest.fixture
-def found(con):
-    import_files(con, [(history_csv(), "history.csv"), (LAUNCHES, "launches.csv")])
-    return launch.launch_analysis(con)
+def found(store):
+    import_files(store, [(history_csv(), "history.csv"), (LAUNCHES, "launches.csv")])
+    return launch.launch_analysis(store)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -62,7 +62,7 @@ def test_the_report_is_a_png_of_sensible_size(found):
     assert 900 < height < 2500
 
 
-def test_the_report_differs_with_the_data_and_grows_with_a_comparison(found, con):
+def test_the_report_differs_with_the_data_and_grows_with_a_comparison(found, store):
     plain = launch_report.render_launch_report(found, scale=1.0)
     comparison = pd.DataFrame({"scenario": ["Actual", "More search"], "spend": [1e4, 1e4],
                                "visitors": [np.nan] * 2, "purchases": [np.nan] * 2,
@@ -70,8 +70,8 @@ def test_the_report_differs_with_the_data_and_grows_with_a_comparison(found, con
                                "cac": [33.3, 29.4]})
     compared = launch_report.render_launch_report(found, comparison, scale=1.0)
     assert png_size(compared)[1] > png_size(plain)[1] + 150
-    import_files(con, [(history_csv(spend_scale=3.0), "history.csv")])   # new spend, same days
-    assert launch_report.render_launch_report(launch.launch_analysis(con), scale=1.0) != plain
+    import_files(store, [(history_csv(spend_scale=3.0), "history.csv")])   # new spend, same days
+    assert launch_report.render_launch_report(launch.launch_analysis(store), scale=1.0) != plain
 
 
 def chart_text(chart) -> str:
@@ -109,7 +109,7 @@ def test_traffic_chart_starts_where_asked_and_marks_the_launch(found):
     assert "Launch 1 Mar 2025" in chart_text(chart)
 
 
-def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, con):
+def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, store):
     assert "Campaigns since the launch" not in chart_text(launch_report.launch_report_chart(found))
     assert "Social promotion" not in chart_text(launch_report.launch_report_chart(found))
     campaigns = (b"date,channel,campaign,metric,value\n"
@@ -117,18 +117,18 @@ def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, c
                  b"2025-03-02,email,Generic,spend,90\n2025-03-02,email,Generic,new_customers,1\n")
     promoted = LAUNCHES.replace(b"conversion_target\n", b"conversion_target,promotion_date\n") \
         .replace(b"2%\n", b"2%,2025-03-11\n")
-    import_files(con, [(campaigns, "campaigns.csv"), (promoted, "launches.csv")])
-    text = chart_text(launch_report.launch_report_chart(launch.launch_analysis(con)))
+    import_files(store, [(campaigns, "campaigns.csv"), (promoted, "launches.csv")])
+    text = chart_text(launch_report.launch_report_chart(launch.launch_analysis(store)))
     assert "Campaigns since the launch" in text
     assert '"Brand"' in text and '"Generic"' in text and '"$90"' in text
     assert "Social promotion from 11 Mar 2025: likes, shares and comments per 100 visitors" in text
 
 
-def test_engagement_without_likes_shares_or_comments_is_said_in_words(con):
+def test_engagement_without_likes_shares_or_comments_is_said_in_words(store):
     plain = "\n".join(line for line in history_csv().decode().splitlines()
                       if ",likes," not in line).encode()
-    import_files(con, [(plain, "history.csv"), (LAUNCHES, "launches.csv")])
-    found = launch.launch_analysis(con)
+    import_files(store, [(plain, "history.csv"), (LAUNCHES, "launches.csv")])
+    found = launch.launch_analysis(store)
     sentence = launch_report.engagement_sentence(found, LAUNCH_DAY + timedelta(days=10))
     assert "nan" not in sentence
     assert sentence == ("Social promotion from 11 Mar 2025: no likes, shares or comments "
@@ -152,11 +152,11 @@ def test_the_adjust_report_shows_the_what_if_split_and_its_totals(found):
     assert "What-if split" not in chart_text(launch_report.launch_report_chart(found))
 
 
-def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(found, con):
+def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(found, store):
     split = {c: 100.0 for c in found.curves}
-    launch.saved_scenario(con, None, "Even", split)
-    comparison = launch.compared_scenarios(con, ["Even"])
-    splits = launch.scenario_splits(con, ["Even"])
+    launch.saved_scenario(store, None, "Even", split)
+    comparison = launch.compared_scenarios(store, ["Even"])
+    splits = launch.scenario_splits(store, ["Even"])
     text = chart_text(launch_report.launch_report_chart(found, comparison, splits=splits))
     assert "How each scenario splits the daily budget:" in text
     assert '"$100"' in text and '"$300"' in text          # each channel, and the total
@@ -167,9 +167,9 @@ def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(fou
     assert "Changes are against the actual split run through the same response curves" in text
 
 
-def test_a_scenario_that_is_the_actual_split_shows_no_change(found, con):
-    launch.saved_scenario(con, None, "Same", launch.actual_split(found))
-    comparison = launch.compared_scenarios(con, ["Same"])
+def test_a_scenario_that_is_the_actual_split_shows_no_change(found, store):
+    launch.saved_scenario(store, None, "Same", launch.actual_split(found))
+    comparison = launch.compared_scenarios(store, ["Same"])
     rows = chart_text(launch_report.comparison_table(comparison))
     same = json_rows(launch_report.comparison_table(comparison))
     line = [r["text"] for r in same if r["kind"] == "text" and r["y"] == max(

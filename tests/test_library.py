@@ -10,7 +10,6 @@ from kpi_logic.domain.formulas import formula_metrics, parse_formula
 from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, UNITS
 from kpi_logic.ingest.importing import import_frames
 from kpi_logic.metrics import library
-from kpi_logic.store.current_definitions import load_metrics
 from tests.builders import add_metric
 from tests.conftest import FIXTURES
 
@@ -52,15 +51,15 @@ def test_shipped_library_has_no_problems_and_most_entries_are_formulas(shipped):
     assert (shipped["formula"] != "").sum() >= 40
 
 
-def test_every_shipped_entry_imports_once_its_components_exist(con, shipped):
+def test_every_shipped_entry_imports_once_its_components_exist(store, shipped):
     """The importer, not only the parser, accepts every entry (same validation as a file)."""
     components = sorted({c for f in shipped["formula"] if f
                          for c in formula_metrics(parse_formula(f))} - set(shipped["name"]))
     base = pd.DataFrame({"metric": components, "unit": "number"})
     entries = pd.concat([library.library_metric_frame(e) for e in shipped.to_dict("records")],
                         ignore_index=True)
-    import_frames(con, [(base, "components", "metrics"), (entries, "library", "metrics")])
-    stored = load_metrics(con)
+    import_frames(store, [(base, "components", "metrics"), (entries, "library", "metrics")])
+    stored = store.definitions.metrics()
     for entry in shipped.to_dict("records"):
         metric = stored[entry["name"]]
         assert (metric.unit, metric.direction, metric.aggregation, metric.department) == \
@@ -153,12 +152,12 @@ def test_library_metric_frame_is_a_metrics_row_and_leaves_the_entry_alone():
     assert entry == MRR
 
 
-def test_added_entry_computes_from_its_components(con):
-    add_metric(con, "deals_won")
-    add_metric(con, "deals_lost")
-    import_frames(con, [(library.library_metric_frame(WIN_RATE), "KPI library: win_rate",
+def test_added_entry_computes_from_its_components(store):
+    add_metric(store, "deals_won")
+    add_metric(store, "deals_lost")
+    import_frames(store, [(library.library_metric_frame(WIN_RATE), "KPI library: win_rate",
                          "metrics")])
-    metric = load_metrics(con)["win_rate"]
+    metric = store.definitions.metrics()["win_rate"]
     assert metric.formula == "deals_won / (deals_won + deals_lost)"
     assert metric.unit == "percent"
 

@@ -113,16 +113,15 @@ def test_a_key_results_title_and_a_kpis_title_use_the_label_rule():
 # ---------------------------------------------------------------- one department list, one cadence
 
 def test_the_department_list_is_the_catalogues_rule(tmp_path):
-    from kpi_logic import store
     from kpi_logic.metrics import catalogue, overview
-    from kpi_logic.store.current_definitions import load_key_results, load_kpis, load_metrics
+    from kpi_logic.store import open_store
     db = tmp_path / "lodestar.duckdb"
     files = [str(CLI / n) for n in ("metrics.csv", "history.csv", "kpis.csv", "key_results.csv")]
     assert main(["--db", str(db), "import", *files]) == 0
-    with store.connect(db, read_only=True) as con:
-        listed = overview.departments(con)
-        expected = catalogue.known_departments(load_metrics(con), load_kpis(con),
-                                               load_key_results(con))
+    with open_store(db, read_only=True) as store:
+        listed = overview.departments(store)
+        expected = catalogue.known_departments(store.definitions.metrics(), store.definitions.kpis(),
+                                               store.definitions.key_results())
     assert listed == expected and listed      # the fixture names departments
 
 

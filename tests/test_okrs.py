@@ -169,13 +169,13 @@ def test_kr_value_history_thins_long_windows_to_weekly_points():
 
 # ---------------------------------------------------------------- report
 
-def add_definitions(con, table, items):
-    writes.upsert_definitions(con, table, list(items), add_batch(con, kind=table))
+def add_definitions(store, table, items):
+    writes.upsert_definitions(store.connection, table, list(items), add_batch(store, kind=table))
 
 
-def support_and_growth(con):
+def support_and_growth(store):
     """Q2 2025 objectives: a decreasing KR, a sum KR, a formula KR and one without data."""
-    add_metrics(con, {
+    add_metrics(store, {
         "response_hours": {"department": "Customer service", "direction": "down",
                            "unit": "duration", "aggregation": "last"},
         "signups": {"department": "Product"},
@@ -183,13 +183,13 @@ def support_and_growth(con):
         "conversion": {"department": "Marketing", "unit": "percent", "formula": "buyers / visitors"},
         "nps": {"department": "Product", "aggregation": "last"},
     })
-    add_observations(con, "response_hours", [("2025-03-01", 12), ("2025-04-01", 10),
+    add_observations(store, "response_hours", [("2025-03-01", 12), ("2025-04-01", 10),
                                              ("2025-05-01", 7), ("2025-05-20", 3)])
-    add_observations(con, "signups", [("2025-03-31", 999), ("2025-04-10", 30), ("2025-05-10", 10)])
-    add_observations(con, "visitors", [("2025-04-01", 200), ("2025-04-02", 1800)])
-    add_observations(con, "buyers", [("2025-04-01", 20), ("2025-04-02", 18)])
+    add_observations(store, "signups", [("2025-03-31", 999), ("2025-04-10", 30), ("2025-05-10", 10)])
+    add_observations(store, "visitors", [("2025-04-01", 200), ("2025-04-02", 1800)])
+    add_observations(store, "buyers", [("2025-04-01", 20), ("2025-04-02", 18)])
     q2 = dict(start_date=date(2025, 4, 1), deadline=date(2025, 6, 30))
-    add_definitions(con, "key_results", [
+    add_definitions(store, "key_results", [
         KeyResult("Answer faster", "Cut first response time from 10 h to 4 h", "response_hours",
                   10, 4, owner="Ana", department="Customer service", **q2),
         KeyResult("Grow", "Win 100 sign-ups", "signups", 0, 100, department="Product", weight=3, **q2),
@@ -202,9 +202,9 @@ def objective(report, name):
     return next(o for o in report["objectives"] if o["objective"] == name)
 
 
-def test_okr_report_measures_each_kr_over_its_window(con):
-    support_and_growth(con)
-    report = okrs.okr_report(con, as_of=date(2025, 5, 16))
+def test_okr_report_measures_each_kr_over_its_window(store):
+    support_and_growth(store)
+    report = okrs.okr_report(store, as_of=date(2025, 5, 16))
     assert report["as_of"] == "2025-05-16"
     faster = objective(report, "Answer faster")["key_results"][0]
     # DOMAIN: 7 h of 10 -> 4 h is 50% done, 50% expected on 16 May; the 3 h of 20 May is later
@@ -226,9 +226,9 @@ def test_okr_report_measures_each_kr_over_its_window(con):
     assert conversion["current"] == pytest.approx(0.019)
 
 
-def test_okr_report_objective_progress_is_weighted_and_skips_krs_without_data(con):
-    support_and_growth(con)
-    grow = objective(okrs.okr_report(con, as_of=date(2025, 5, 16)), "Grow")
+def test_okr_report_objective_progress_is_weighted_and_skips_krs_without_data(store):
+    support_and_growth(store)
+    grow = objective(okrs.okr_report(store, as_of=date(2025, 5, 16)), "Grow")
     nps = grow["key_results"][0]
     assert (nps["current"], nps["progress"], nps["status"]) == (None, None, "no_data")
     assert grow["progress"] == pytest.approx(0.4)
@@ -240,119 +240,119 @@ def test_okr_report_objective_progress_is_weighted_and_skips_krs_without_data(co
     (date(2025, 3, 15), None, None, None, "no_data"),    # not started yet
     (date(2025, 4, 5), 10, 0.0, 0.0, "on_track"),
 ])
-def test_okr_report_decreasing_kr_over_time(con, as_of, current, progress, raw, status):
-    support_and_growth(con)
-    kr = objective(okrs.okr_report(con, as_of=as_of), "Answer faster")["key_results"][0]
+def test_okr_report_decreasing_kr_over_time(store, as_of, current, progress, raw, status):
+    support_and_growth(store)
+    kr = objective(okrs.okr_report(store, as_of=as_of), "Answer faster")["key_results"][0]
     assert (kr["current"], kr["status"]) == (current, status)
     assert kr["progress"] == pytest.approx(progress) if progress is not None else kr["progress"] is None
     assert kr["progress_raw"] == pytest.approx(raw) if raw is not None else kr["progress_raw"] is None
 
 
-def test_okr_report_after_the_deadline_judges_the_window_only(con):
-    support_and_growth(con)
-    add_observations(con, "signups", [("2025-07-15", 500)])
-    kr = objective(okrs.okr_report(con, as_of=date(2025, 8, 1)), "Grow")["key_results"][1]
+def test_okr_report_after_the_deadline_judges_the_window_only(store):
+    support_and_growth(store)
+    add_observations(store, "signups", [("2025-07-15", 500)])
+    kr = objective(okrs.okr_report(store, as_of=date(2025, 8, 1)), "Grow")["key_results"][1]
     # finished: judged on its value at the deadline, in the one vocabulary of ended key results
     assert (kr["current"], kr["expected"], kr["status"], kr["ended"]) == (40, 1.0, "missed", True)
 
 
-def test_okr_report_for_one_department(con):
-    support_and_growth(con)
-    report = okrs.okr_report(con, department="product", as_of=date(2025, 5, 16))
+def test_okr_report_for_one_department(store):
+    support_and_growth(store)
+    report = okrs.okr_report(store, department="product", as_of=date(2025, 5, 16))
     assert report["department"] == "Product"
     assert [o["objective"] for o in report["objectives"]] == ["Grow"]
 
 
-def test_key_result_without_department_takes_its_metric_department(con):
-    support_and_growth(con)
-    report = okrs.okr_report(con, department="Marketing", as_of=date(2025, 5, 16))
+def test_key_result_without_department_takes_its_metric_department(store):
+    support_and_growth(store)
+    report = okrs.okr_report(store, department="Marketing", as_of=date(2025, 5, 16))
     convert = objective(report, "Convert")
     assert [o["objective"] for o in report["objectives"]] == ["Convert"]
     assert convert["department"] == convert["key_results"][0]["department"] == "Marketing"
 
 
-def test_okr_report_refuses_unknown_department(con):
-    support_and_growth(con)
+def test_okr_report_refuses_unknown_department(store):
+    support_and_growth(store)
     with pytest.raises(InputError, match="Known departments: Customer service, Marketing, Product"):
-        okrs.okr_report(con, department="Legal")
+        okrs.okr_report(store, department="Legal")
 
 
-def test_okr_report_is_json_ready_and_empty_without_key_results(con):
-    assert okrs.okr_report(con, as_of=date(2025, 5, 16)) == {
+def test_okr_report_is_json_ready_and_empty_without_key_results(store):
+    assert okrs.okr_report(store, as_of=date(2025, 5, 16)) == {
         "as_of": "2025-05-16", "department": None, "objectives": []}
-    support_and_growth(con)
-    report = okrs.okr_report(con, as_of=date(2025, 5, 16))
+    support_and_growth(store)
+    report = okrs.okr_report(store, as_of=date(2025, 5, 16))
     assert json.loads(json.dumps(report, allow_nan=False)) == report
 
 
-def test_kr_history_of_one_key_result(con):
-    support_and_growth(con)
-    assert okrs.kr_history(con, "Answer faster", "Cut first response time from 10 h to 4 h",
+def test_kr_history_of_one_key_result(store):
+    support_and_growth(store)
+    assert okrs.kr_history(store, "Answer faster", "Cut first response time from 10 h to 4 h",
                            as_of=date(2025, 5, 25)) == [
         {"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7},
         {"date": "2025-05-20", "value": 3}]
-    assert okrs.kr_history(con, "Answer faster", "No such key result") == []
+    assert okrs.kr_history(store, "Answer faster", "No such key result") == []
 
 
 # ---------------------------------------------------------------- where a key result stands
 
-def test_a_mean_metric_stands_at_its_last_28_days_and_the_card_says_so(con):
+def test_a_mean_metric_stands_at_its_last_28_days_and_the_card_says_so(store):
     """First response time averaged per day: 8 h in October and November, 4.9 h in December.
     The window's mean would say 7 h; where it stands now is the last 28 days of data."""
-    add_metric(con, "first_response_hours", department="Customer service", unit="duration",
+    add_metric(store, "first_response_hours", department="Customer service", unit="duration",
                direction="down", aggregation="mean")
-    add_daily(con, "first_response_hours", "2025-10-01", [8.0] * 61 + [4.9] * 31)
-    add_definitions(con, "key_results", [KeyResult(
+    add_daily(store, "first_response_hours", "2025-10-01", [8.0] * 61 + [4.9] * 31)
+    add_definitions(store, "key_results", [KeyResult(
         "Answer faster", "Cut first response to 5 h", "first_response_hours", 8, 5,
         date(2025, 10, 1), date(2025, 12, 31))])
-    kr = okrs.okr_report(con, as_of=date(2026, 1, 1))["objectives"][0]["key_results"][0]
+    kr = okrs.okr_report(store, as_of=date(2026, 1, 1))["objectives"][0]["key_results"][0]
     assert kr["current"] == pytest.approx(4.9)
     assert kr["measured"] == {"kind": "trailing", "from": "2025-12-04", "to": "2025-12-31"}
     assert kr["status"] == "achieved"
 
 
-def test_a_level_stands_at_its_latest_value_not_a_sum_of_months(con):
+def test_a_level_stands_at_its_latest_value_not_a_sum_of_months(store):
     """DOMAIN: US payroll employment, a level ("last"): 140k -> 150k stands at 31%."""
-    add_metric(con, "payrolls", department="Economy", aggregation="last")
-    add_observations(con, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 12)]
+    add_metric(store, "payrolls", department="Economy", aggregation="last")
+    add_observations(store, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 12)]
                      + [("2015-12-01", 143_093)])
-    add_definitions(con, "key_results", [KeyResult(
+    add_definitions(store, "key_results", [KeyResult(
         "Jobs", "Payrolls from 140k to 150k", "payrolls", 140_000, 150_000,
         date(2015, 1, 1), date(2015, 12, 31))])
-    kr = okrs.okr_report(con, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
+    kr = okrs.okr_report(store, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
     assert kr["progress_raw"] == pytest.approx(0.3093) and kr["warning"] is None
     assert (kr["status"], kr["measured"]["kind"]) == ("missed", "latest")
 
 
-def test_progress_past_a_thousand_percent_asks_to_check_the_aggregation(con):
-    add_metric(con, "payrolls", department="Economy")       # summed by mistake
-    add_observations(con, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 13)])
-    add_definitions(con, "key_results", [KeyResult(
+def test_progress_past_a_thousand_percent_asks_to_check_the_aggregation(store):
+    add_metric(store, "payrolls", department="Economy")       # summed by mistake
+    add_observations(store, "payrolls", [(f"2015-{m:02d}-01", 140_000 + 258 * m) for m in range(1, 13)])
+    add_definitions(store, "key_results", [KeyResult(
         "Jobs", "Payrolls from 140k to 150k", "payrolls", 140_000, 150_000,
         date(2015, 1, 1), date(2015, 12, 31))])
-    kr = okrs.okr_report(con, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
+    kr = okrs.okr_report(store, as_of=date(2016, 1, 15))["objectives"][0]["key_results"][0]
     assert kr["progress_raw"] > 10
     assert "check that payrolls's aggregation (sum) suits it" in kr["warning"]
 
 
-def test_data_that_lag_are_paced_on_the_day_after_they_end(con):
+def test_data_that_lag_are_paced_on_the_day_after_they_end(store):
     """Demos to 30 June, data through 31 May, looked at on 16 June: expected progress is
     where the key result should have been on 1 June, not on 16 June."""
-    add_metric(con, "demos", department="Sales")
-    add_daily(con, "demos", "2025-04-01", [1] * 61)                      # 1 Apr .. 31 May
-    add_definitions(con, "key_results", [KeyResult(
+    add_metric(store, "demos", department="Sales")
+    add_daily(store, "demos", "2025-04-01", [1] * 61)                      # 1 Apr .. 31 May
+    add_definitions(store, "key_results", [KeyResult(
         "Sell", "Book 100 demos", "demos", 0, 100, date(2025, 4, 1), date(2025, 6, 30))])
-    kr = okrs.okr_report(con, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
+    kr = okrs.okr_report(store, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
     assert (kr["partial"], kr["data_through"], kr["current"]) == (True, "2025-05-31", 61)
     assert kr["expected"] == pytest.approx(61 / 90)
     assert kr["status"] == "at_risk"          # 7 points behind; paced on 16 June: 23, off track
     assert kr["measured"] == {"kind": "total", "from": "2025-04-01", "to": "2025-05-31"}
 
 
-def test_up_to_date_data_are_not_partial(con):
-    add_metric(con, "demos", department="Sales")
-    add_daily(con, "demos", "2025-04-01", [1] * 76)                      # through 15 June
-    add_definitions(con, "key_results", [KeyResult(
+def test_up_to_date_data_are_not_partial(store):
+    add_metric(store, "demos", department="Sales")
+    add_daily(store, "demos", "2025-04-01", [1] * 76)                      # through 15 June
+    add_definitions(store, "key_results", [KeyResult(
         "Sell", "Book 100 demos", "demos", 0, 100, date(2025, 4, 1), date(2025, 6, 30))])
-    kr = okrs.okr_report(con, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
+    kr = okrs.okr_report(store, as_of=date(2025, 6, 16))["objectives"][0]["key_results"][0]
     assert kr["partial"] is False and kr["expected"] == pytest.approx(76 / 90)

@@ -1,5 +1,5 @@
 """The executive overview: KPI health counts, alerts, stale metrics, and
-overview(con) on a small two-department company."""
+overview(store) on a small two-department company."""
 from __future__ import annotations
 
 import copy
@@ -261,17 +261,17 @@ def test_stale_alerts_on_nothing_stale():
     assert overview.stale_alerts([]) == []
 
 
-# ---------------------------------------------------------------- overview(con)
+# ---------------------------------------------------------------- overview(store)
 
-def add_definitions(con, table: str, items: list) -> None:
-    writes.upsert_definitions(con, table, items, add_batch(con, kind=table))
+def add_definitions(store, table: str, items: list) -> None:
+    writes.upsert_definitions(store.connection, table, items, add_batch(store, kind=table))
 
 
-def small_company(con) -> None:
+def small_company(store) -> None:
     """Marketing: conversion (formula KPI) healthy Jan-May 2025, 2% in June;
     Sales: leads (daily, stopped on 1 July) under target since April;
     Product: NPS with a Q2 key result only, no KPI."""
-    add_metrics(con, {
+    add_metrics(store, {
         "visitors": {"department": "Marketing"},
         "buyers": {"department": "Marketing"},
         "conversion": {"department": "Marketing", "unit": "percent", "formula": "buyers / visitors"},
@@ -279,24 +279,24 @@ def small_company(con) -> None:
         "nps": {"department": "Product", "aggregation": "last"},
     })
     months = [f"2025-{m:02d}-01" for m in range(1, 7)]
-    add_observations(con, "visitors", [(m, 1000) for m in months])
-    add_observations(con, "buyers", [(m, b) for m, b in zip(months, [40, 40, 40, 40, 40, 20], strict=True)])
+    add_observations(store, "visitors", [(m, 1000) for m in months])
+    add_observations(store, "buyers", [(m, b) for m, b in zip(months, [40, 40, 40, 40, 40, 20], strict=True)])
     # 5 leads a day in Jan-Mar (150ish a month), 2 a day from April on, the last on 1 July
-    add_daily(con, "leads", "2025-01-01", [5] * 90 + [2] * 92)
-    add_observations(con, "nps", [("2025-04-01", 20), ("2025-06-01", 22)])
-    add_definitions(con, "kpis", [
+    add_daily(store, "leads", "2025-01-01", [5] * 90 + [2] * 92)
+    add_observations(store, "nps", [("2025-04-01", 20), ("2025-06-01", 22)])
+    add_definitions(store, "kpis", [
         KPI("Conversion at least 3%", "conversion", 0.03, "min", department="Marketing"),
         KPI("Leads at least 120", "leads", 120, "min", department="Sales"),
     ])
-    add_definitions(con, "key_results", [
+    add_definitions(store, "key_results", [
         KeyResult("Delight customers", "Raise NPS from 20 to 40", "nps", 20, 40,
                   date(2025, 4, 1), date(2025, 6, 30), department="Product"),
     ])
 
 
-def test_overview_gathers_health_objectives_and_alerts(con):
-    small_company(con)
-    view = overview.overview(con, as_of=date(2025, 7, 20))
+def test_overview_gathers_health_objectives_and_alerts(store):
+    small_company(store)
+    view = overview.overview(store, as_of=date(2025, 7, 20))
     assert view["as_of"] == "2025-07-20"
     assert view["data_through"] == "2025-07-01"
     # Product has no KPI: it shows among the objectives, not in the health counts
@@ -326,18 +326,18 @@ def test_overview_gathers_health_objectives_and_alerts(con):
     ]
 
 
-def test_overview_alerts_are_sorted_high_to_low(con):
-    small_company(con)
-    add_definitions(con, "kpis", [KPI("Visitors at least 900", "visitors", 900, "min",
+def test_overview_alerts_are_sorted_high_to_low(store):
+    small_company(store)
+    add_definitions(store, "kpis", [KPI("Visitors at least 900", "visitors", 900, "min",
                                       department="Marketing")])
-    add_observations(con, "visitors", [("2025-05-01", 800)])     # missed in May, back in June
-    severities = [a["severity"] for a in overview.overview(con, as_of=date(2025, 7, 20))["alerts"]]
+    add_observations(store, "visitors", [("2025-05-01", 800)])     # missed in May, back in June
+    severities = [a["severity"] for a in overview.overview(store, as_of=date(2025, 7, 20))["alerts"]]
     assert "low" in severities
     assert severities == sorted(severities, key=overview.SEVERITY_ORDER.get)
 
 
-def test_overview_of_an_empty_database(con):
-    view = overview.overview(con, as_of=date(2025, 7, 20))
+def test_overview_of_an_empty_database(store):
+    view = overview.overview(store, as_of=date(2025, 7, 20))
     assert view == {"as_of": "2025-07-20", "data_through": None, "departments": [],
                     "objectives": [], "alerts": []}
 

@@ -11,11 +11,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.ingest import template
+from kpi_logic.ingest.edits import current_definitions, current_metrics
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.undo import list_batches
-from kpi_logic.store.current_definitions import load_kpis, load_launches, load_metrics, load_targets
+from kpi_logic.store import has_history, open_store, set_setting, setting
 from kpi_logic.store.writes import VERSIONED_TABLES
 from tests.conftest import FIXTURES
 from tests.readable import shown
@@ -28,8 +28,8 @@ WRITE_BUTTONS = {"Check files", "Import", "Undo batch", "Save", "Start from an e
 @pytest.fixture
 def page_db(tmp_path, use_database):
     path = tmp_path / "lodestar.duckdb"
-    with store.connect(path) as con:
-        import_files(con, [(template.template_workbook(), template.FILE_NAME)])
+    with open_store(path) as store:
+        import_files(store, [(template.template_workbook(), template.FILE_NAME)])
     return use_database(path)
 
 
@@ -42,15 +42,20 @@ def button(at: AppTest, key: str):
 
 
 def saved(path: Path, loader):
-    with store.connect(path) as con:
-        return loader(con)
+    with open_store(path) as store:
+        return loader(store)
 
 
-def dump(con) -> dict:
+def stored(path: Path, kind: str) -> list:
+    """The current definitions of one kind in the file."""
+    return saved(path, lambda store: current_definitions(store, kind))
+
+
+def dump(store) -> dict:
     """Every stored row of every versioned table and of the batch list."""
-    tables = {t: con.execute(f"select * from {t} order by all").fetchall()
+    tables = {t: store.connection.execute(f"select * from {t} order by all").fetchall()
               for t in VERSIONED_TABLES}
-    tables["batches"] = con.execute("select * from batches order by id").fetchall()
+    tables["batches"] = store.connection.execute("select * from batches order by id").fetchall()
     return tables
 
 
@@ -75,12 +80,12 @@ def test_checking_then_importing_a_file_adds_its_metrics(page_db):
         .to_dict("records") == [{"File": "leads_wide.csv", "Kind": "history", "Format": "wide",
                                  "Header row": 1, "Metrics found": "demos, leads", "Rows": 3,
                                  "New": 6}]
-    assert "leads" not in saved(page_db, load_metrics)     # a check saves nothing
+    assert "leads" not in saved(page_db, current_metrics)     # a check saves nothing
     assert not button(at, "define_import").disabled
     button(at, "define_import").click().run()
     assert not at.exception and not at.error
     assert any("Imported 1 table(s): 6 value(s)" in shown(s.value) for s in at.success)
-    assert {"leads", "demos"} <= set(saved(page_db, load_metrics))
+    assert {"leads", "demos"} <= set(saved(page_db, current_metrics))
     history = table_with(at, "Status")
     assert history.iloc[0][["File", "Kind", "New", "Status"]].tolist() == \
         ["leads_wide.csv", "history", 6, "in effect"]
@@ -90,16 +95,16 @@ def test_checking_then_importing_a_file_adds_its_metrics(page_db):
 
 
 def test_a_refused_file_shows_row_and_column_and_changes_nothing(page_db):
-    with store.connect(page_db) as con:
-        before = dump(con)
+    with open_store(page_db) as store:
+        before = dump(store)
     at = uploaded(opened(), "bad_value.csv")
     button(at, "define_check").click().run()
     assert not at.exception
     assert any("bad_value.csv" in shown(e.value) and "row 3, column 'value': 'lots' is not a number"
                in shown(e.value) for e in at.error)
     assert button(at, "define_import").disabled
-    with store.connect(page_db) as con:
-        assert dump(con) == before
+    with open_store(page_db) as store:
+        assert dump(store) == before
 
 
 def test_undo_removes_a_batch_and_says_what_it_put_back(page_db):
@@ -113,7 +118,7 @@ def test_undo_removes_a_batch_and_says_what_it_put_back(page_db):
     assert not at.exception and not at.error
     assert any("removed 2 row(s) it had added or changed and put back 0" in shown(s.value)
                for s in at.success)
-    assert saved(page_db, load_targets) == []
+    assert stored(page_db, "targets") == []
     assert table_with(at, "Status").set_index("Kind").loc["targets", "Status"] \
         .startswith("undone")
 
@@ -128,7 +133,7 @@ def test_editing_a_kpi_target_in_the_table_saves_it(page_db):
     button(at, "define_save_kpis").click().run()
     assert not at.exception and not at.error
     assert any("Saved KPIs: 0 new, 1 changed" in shown(s.value) for s in at.success)
-    kpi = next(k for k in saved(page_db, load_kpis) if k.title == "CAC at most $40")
+    kpi = next(k for k in stored(page_db, "kpis") if k.title == "CAC at most $40")
     assert kpi.target == 45.0
     # The table shows the stored value afterwards, not a replay of the edit.
     table = at.data_editor(key="define_editor_kpis").value
@@ -136,7 +141,7 @@ def test_editing_a_kpi_target_in_the_table_saves_it(page_db):
 
 
 def test_a_refused_edit_shows_row_and_column_and_saves_nothing(page_db):
-    before = saved(page_db, load_kpis)
+    before = stored(page_db, "kpis")
     at = opened()
     at.session_state["define_editor_kpis"] = {
         "edited_rows": {1: {"target_kind": "around"}}, "added_rows": [], "deleted_rows": []}
@@ -145,11 +150,11 @@ def test_a_refused_edit_shows_row_and_column_and_saves_nothing(page_db):
     assert not at.exception
     assert any("row 3, column 'target_kind': 'around' is not one of min, max" in shown(e.value)
                for e in at.error)
-    assert saved(page_db, load_kpis) == before
+    assert stored(page_db, "kpis") == before
 
 
 def test_deleting_a_row_removes_that_kpi_as_an_undoable_batch(page_db):
-    before = {k.title for k in saved(page_db, load_kpis)}
+    before = {k.title for k in stored(page_db, "kpis")}
     at = opened()
     at.session_state["define_editor_kpis"] = {
         "edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
@@ -157,21 +162,21 @@ def test_deleting_a_row_removes_that_kpi_as_an_undoable_batch(page_db):
     button(at, "define_save_kpis").click().run()
     assert not at.exception
     assert any("removed CAC at most $40" in shown(s.value) for s in at.success)
-    assert {k.title for k in saved(page_db, load_kpis)} == before - {"CAC at most $40"}
+    assert {k.title for k in stored(page_db, "kpis")} == before - {"CAC at most $40"}
 
 
 def test_start_from_an_empty_database_undoes_everything_and_keeps_the_demo_away(page_db):
-    with store.connect(page_db) as con:
-        store.set_setting(con, "demo_loaded", "2025-06-30")
+    with open_store(page_db) as store:
+        set_setting(store.connection, "demo_loaded", "2025-06-30")
     at = opened()
     assert button(at, "define_empty").disabled
     at.checkbox(key="define_empty_confirm").check().run()
     button(at, "define_empty").click().run()
     assert not at.exception and not at.error
     assert any("The database is empty: 6 import(s) undone." in shown(s.value) for s in at.success)
-    with store.connect(page_db) as con:
-        assert not store.has_history(con)
-        assert store.setting(con, "start_empty") == "yes"
+    with open_store(page_db) as store:
+        assert not has_history(store.connection)
+        assert setting(store.connection, "start_empty") == "yes"
     assert "define_empty" not in [b.key for b in at.button]
 
 
@@ -204,8 +209,8 @@ def test_the_date_order_option_settles_ambiguous_dates(page_db):
         ("day-month-year", date(2025, 2, 1), date(2025, 4, 3))
     button(at, "define_import").click().run()
     assert not at.error
-    with store.connect(page_db) as con:
-        assert con.execute("select min(obs_date), max(obs_date) from observations "
+    with open_store(page_db) as store:
+        assert store.connection.execute("select min(obs_date), max(obs_date) from observations "
                            "where metric = 'leads'").fetchone() == (date(2025, 2, 1),
                                                                      date(2025, 4, 3))
 
@@ -236,7 +241,7 @@ def test_the_template_workbook_uploads_into_an_empty_database(tmp_path, monkeypa
         ["launches", "launches", 3]]
     button(at, "define_import").click().run()
     assert not at.error
-    assert [k.title for k in saved(path, load_kpis)] == ["CAC at most $40",
+    assert [k.title for k in stored(path, "kpis")] == ["CAC at most $40",
                                                          "Conversion at least 3%"]
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -254,15 +259,15 @@ def test_a_launchs_promotion_date_can_be_set_in_the_table(page_db):
     at.run()
     button(at, "define_save_launches").click().run()
     assert not at.exception and not at.error
-    [launch] = saved(page_db, load_launches)
+    [launch] = stored(page_db, "launches")
     assert (launch.launch_date, launch.promotion_date) == (date(2025, 3, 10), date(2025, 3, 31))
     assert launch.cac_target == 40.0
 
 
 def test_renaming_a_launch_says_its_saved_scenarios_are_left_behind(page_db):
     from kpi_logic.store import launches as launch_store
-    with store.connect(page_db) as con:
-        launch_store.save_scenario(con, "Spring campaign", "Plan A", 10, pd.DataFrame({
+    with open_store(page_db) as store:
+        launch_store.save_scenario(store.connection, "Spring campaign", "Plan A", 10, pd.DataFrame({
             "channel": ["search"], "spend_per_day": [100.0], "new_customers": [20.0],
             "purchases": [25.0], "visitors": [900.0]}))
     at = opened()

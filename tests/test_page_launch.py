@@ -12,12 +12,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.launch import analysis as launch
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.store import launches as launch_store
+from kpi_logic.store import open_store
 from tests.readable import shown
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "launch.py")
@@ -68,8 +68,8 @@ def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
     assert table.loc["display", "cac"] > 55 > table["cac"].drop("display").max()
     assert len(at.warning) == 1 and "**display**" in shown(at.warning[0].value)
     assert "above the CAC target of $55" in shown(at.warning[0].value)
-    with store.connect(page_db) as con:
-        total = launch.launch_kpis(launch.launch_analysis(con))
+    with open_store(page_db) as store:
+        total = launch.launch_kpis(launch.launch_analysis(store))
     assert number(metric(at, "New customers since launch")) == total["new_customers"]
     badges = [shown(m.value) for m in at.markdown if "· target" in m.value]
     assert badges == [f"**{fmt.status_badge(total['conversion_status'])}** · target at least 2.2%",
@@ -83,8 +83,8 @@ def test_analyse_breaks_channels_down_by_campaign(page_db):
         ("display", "Launch banners"), ("display", "Retargeting"),
         ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
         ("social", "Creator promotion"), ("social", "Launch posts")]
-    with store.connect(page_db) as con:
-        found = launch.launch_analysis(con)
+    with open_store(page_db) as store:
+        found = launch.launch_analysis(store)
     pd.testing.assert_series_equal(table["cac"], found.campaigns["cac"], check_names=False)
     by_campaign = table.set_index("campaign")
     assert by_campaign.loc["Brand terms", "cac"] < by_campaign.loc["Pathfinder keywords", "cac"]
@@ -170,8 +170,8 @@ def test_goal_mode_finds_the_least_spend_for_the_customers(page_db):
     at.button(key="launch_optimise").click().run()
     assert sum(split(at).values()) < total              # the actual customers, cheaper
     projected = table_with(at, "scenario").set_index("scenario").loc["What-if", "new_customers"]
-    with store.connect(page_db) as con:
-        days = launch.launch_analysis(con).days
+    with open_store(page_db) as store:
+        days = launch.launch_analysis(store).days
     assert projected / days == pytest.approx(goal, rel=1e-3)
 
 
@@ -203,8 +203,8 @@ def test_saving_two_scenarios_and_comparing_them_with_the_actual(page_db):
     assert splits.loc["Actual split", "display"] == pytest.approx(splits.loc["Actual", "display"])
     at.multiselect(key="launch_compare_picker").unselect("Actual split").run()
     assert at.query_params["compare"] == "Less display"
-    with store.connect(page_db) as con:
-        assert launch_store.list_scenarios(con)["name"].tolist() == ["Actual split", "Less display"]
+    with open_store(page_db) as store:
+        assert launch_store.list_scenarios(store.connection)["name"].tolist() == ["Actual split", "Less display"]
 
 
 def test_rename_and_delete_a_scenario(page_db):
@@ -229,24 +229,24 @@ def test_viewer_mode_cannot_save_rename_or_delete(page_db, monkeypatch):
 
 
 def test_improve_compares_engagement_around_the_launchs_promotion_date(page_db):
-    with store.connect(page_db) as con:
-        spec = launch.launch_analysis(con).launch
+    with open_store(page_db) as store:
+        spec = launch.launch_analysis(store).launch
     at = opened(step="Improve")
     assert at.date_input(key="launch_promotion").value == spec.promotion_date
     table = table_with(at, "measure").set_index("measure")
     # the demo's social promotion runs from day 21 to 42 and triples engagement
     assert table.loc["All three", "after"] > 1.5 * table.loc["All three", "before"]
     assert any("Per 100 product-page visitors" in shown(c.value) for c in at.caption)
-    with store.connect(page_db) as con:
-        found = launch.launch_analysis(con)
+    with open_store(page_db) as store:
+        found = launch.launch_analysis(store)
     engine = launch_windows.engagement_change(found.daily, spec.promotion_date).table.set_index("measure")
     assert table.loc["Likes", "after"] == pytest.approx(100 * engine.loc["likes", "after"])
     assert "promo" not in at.query_params          # the definition's date needs no URL
 
 
 def test_a_picked_promotion_date_travels_in_the_link(page_db):
-    with store.connect(page_db) as con:
-        spec = launch.launch_analysis(con).launch
+    with open_store(page_db) as store:
+        spec = launch.launch_analysis(store).launch
     at = opened(step="Improve")
     later = spec.promotion_date + timedelta(days=21)      # the day the promotion ended
     at.date_input(key="launch_promotion").set_value(later).run()
@@ -260,8 +260,8 @@ def test_a_picked_promotion_date_travels_in_the_link(page_db):
 
 
 def test_the_picked_promotion_date_survives_other_steps_until_the_definition_changes(page_db):
-    with store.connect(page_db) as con:
-        spec = launch.launch_analysis(con).launch
+    with open_store(page_db) as store:
+        spec = launch.launch_analysis(store).launch
     at = opened(step="Improve")
     picked = spec.promotion_date + timedelta(days=3)
     at.date_input(key="launch_promotion").set_value(picked).run()
@@ -270,8 +270,8 @@ def test_the_picked_promotion_date_survives_other_steps_until_the_definition_cha
     at.segmented_control(key="launch_step").set_value("Improve").run()
     assert at.date_input(key="launch_promotion").value == picked
     moved = spec.promotion_date + timedelta(days=7)
-    with store.connect(page_db) as con:          # the analyst corrects the launch definition
-        import_files(con, [(f"launch,launch_date,cac_target,conversion_target,promotion_date\n"
+    with open_store(page_db) as store:          # the analyst corrects the launch definition
+        import_files(store, [(f"launch,launch_date,cac_target,conversion_target,promotion_date\n"
                             f"{spec.launch},{spec.launch_date},55,2.2%,{moved}\n".encode(),
                             "launches.csv")])
     at.run()
@@ -281,7 +281,7 @@ def test_the_picked_promotion_date_survives_other_steps_until_the_definition_cha
 
 def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
     path = tmp_path / "empty.duckdb"
-    with store.connect(path):
+    with open_store(path):
         pass
     monkeypatch.setenv("LODESTAR_DB", str(path))
     st.cache_data.clear()
@@ -292,8 +292,8 @@ def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
 
 def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path, monkeypatch):
     path = tmp_path / "launch_only.duckdb"
-    with store.connect(path) as con:
-        import_files(con, [(b"launch,launch_date\nAutumn,2025-09-01\n", "launches.csv")])
+    with open_store(path) as store:
+        import_files(store, [(b"launch,launch_date\nAutumn,2025-09-01\n", "launches.csv")])
     monkeypatch.setenv("LODESTAR_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -11,9 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.undo import undo_batch
+from kpi_logic.store import open_store
 from kpi_logic.store.current_definitions import load_kpis, load_metrics
 from tests.conftest import FIXTURES
 from tests.readable import shown
@@ -25,8 +25,8 @@ COMPANY = FIXTURES / "metrics_page"
 @pytest.fixture
 def page_db(tmp_path, use_database):
     path = tmp_path / "lodestar.duckdb"
-    with store.connect(path) as con:
-        import_files(con, [((COMPANY / n).read_bytes(), n)
+    with open_store(path) as store:
+        import_files(store, [((COMPANY / n).read_bytes(), n)
                            for n in ("metrics.csv", "history.csv", "kpis.csv")])
     return use_database(path)
 
@@ -51,8 +51,8 @@ def target_input(at: AppTest):
 
 
 def saved(path: Path, loader):
-    with store.connect(path) as con:
-        return loader(con)
+    with open_store(path) as store:
+        return loader(store)
 
 
 def test_catalogue_shows_definitions_current_values_and_links(page_db):
@@ -130,8 +130,8 @@ def test_making_a_kpi_saves_it_through_the_importer(page_db):
     assert table.loc["leads", "Linked to"] == "KPI: Leads at least 140"
     # The message names the batch, and undoing it removes the KPI again.
     batch = int(re.search(r"Import batch (\d+)", shown(at.success[0].value)).group(1))
-    with store.connect(page_db) as con:
-        undo_batch(con, batch)
+    with open_store(page_db) as store:
+        undo_batch(store, batch)
     assert "leads" not in [k.metric for k in saved(page_db, load_kpis)]
 
 
@@ -221,8 +221,8 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
 def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(tmp_path, monkeypatch):
     from kpi_logic.demo import company as demo
     path = tmp_path / "demo.duckdb"
-    with store.connect(path) as con:
-        demo.load_demo(con)
+    with open_store(path) as store:
+        demo.load_demo(store)
     monkeypatch.setenv("LODESTAR_DB", str(path))
     monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
     st.cache_data.clear()

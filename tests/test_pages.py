@@ -11,10 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.periods import period_label, previous_period
 from kpi_logic.metrics import kpis, okrs, overview
+from kpi_logic.store import has_history, open_store
 from tests.readable import shown
 from ui.data import DEMO_NOTICE
 
@@ -47,8 +47,8 @@ def overview_page(**query: str) -> AppTest:
 
 
 def engine(path: Path, fn, *args, **kwargs):
-    with store.connect(path, read_only=True) as con:
-        return fn(con, *args, **kwargs)
+    with open_store(path, read_only=True) as store:
+        return fn(store, *args, **kwargs)
 
 
 def cards(at: AppTest) -> dict[str, tuple[str, str | None]]:
@@ -308,9 +308,9 @@ def test_app_on_an_empty_database_loads_the_demo_and_says_so(tmp_path, monkeypat
     at = opened(APP)
     assert not at.exception
     assert DEMO_NOTICE in texts(at.sidebar.info)
-    with store.connect(path, read_only=True) as con:
-        assert store.has_history(con)
-        assert overview.departments(con)
+    with open_store(path, read_only=True) as store:
+        assert has_history(store.connection)
+        assert overview.departments(store)
     assert at.page_link, "the overview shows the demo's departments"
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -169,8 +169,8 @@ def test_any_formatted_date_parses_back(day, form):
     assert one_date(day.strftime(pattern), order) == (day, False)
 
 
-def read_one(con, name):
-    [raw] = read_tables(con, (READ / name).read_bytes(), name)
+def read_one(store, name):
+    [raw] = read_tables(store, (READ / name).read_bytes(), name)
     return raw
 
 
@@ -181,8 +181,8 @@ def read_one(con, name):
     ("dates_ambiguous.csv", "dmy", "dmy"),
     ("long_basic.csv", None, "ymd"),
 ])
-def test_date_order_decided_over_the_whole_column(con, name, prefer, order):
-    assert staging.date_order(con, read_one(con, name), "date", prefer) == order
+def test_date_order_decided_over_the_whole_column(store, name, prefer, order):
+    assert staging.date_order(store.connection, read_one(store, name), "date", prefer) == order
 
 
 @pytest.mark.parametrize("name, prefer, words, row", [
@@ -191,9 +191,9 @@ def test_date_order_decided_over_the_whole_column(con, name, prefer, order):
     ("dates_dayfirst.csv", "mdy", "month-first", 3),
     ("dates_iso_and_slash.csv", None, "mixes ISO dates", 4),
 ])
-def test_date_order_refusals(con, name, prefer, words, row):
+def test_date_order_refusals(store, name, prefer, words, row):
     with pytest.raises(InputError) as caught:
-        staging.date_order(con, read_one(con, name), "date", prefer)
+        staging.date_order(store.connection, read_one(store, name), "date", prefer)
     assert words in str(caught.value)
     assert caught.value.file == name and caught.value.column == "date"
     assert caught.value.row == row
@@ -206,17 +206,17 @@ def test_date_order_refusals(con, name, prefer, words, row):
     (["1.2.2025", "13.2.2025"], None, "dmy"),
     (["1-2-2025", "2-13-2025"], None, "mdy"),
 ])
-def test_date_order_of_small_columns(con, cells, prefer, order):
+def test_date_order_of_small_columns(store, cells, prefer, order):
     data = ("date,metric,value\n" + "".join(f"{c},visitors,1\n" for c in cells)).encode()
-    [raw] = read_tables(con, data, "dates.csv")
-    assert staging.date_order(con, raw, "date", prefer) == order
+    [raw] = read_tables(store, data, "dates.csv")
+    assert staging.date_order(store.connection, raw, "date", prefer) == order
 
 
-def test_date_order_finds_iso_mixed_with_slashes_behind_spaces(con):
+def test_date_order_finds_iso_mixed_with_slashes_behind_spaces(store):
     data = b"date,metric,value\n01/02/2025,visitors,1\n 2025-02-13,visitors,2\n13/02/2025,visitors,3\n"
-    [raw] = read_tables(con, data, "dates.csv")
+    [raw] = read_tables(store, data, "dates.csv")
     with pytest.raises(InputError, match="mixes ISO dates") as caught:
-        staging.date_order(con, raw, "date")
+        staging.date_order(store.connection, raw, "date")
     assert caught.value.row == 3
 
 
@@ -261,11 +261,11 @@ def test_trimmed_sql_is_trim(text):
     ({"z": ["1", "5,5"], "b": ["5.555", "4"]}, True, (("b", 2, "5.555"), None)),
     ({"z": ["1", "5,5"], "b": ["5.555", "4"]}, False, (("z", 3, "5,5"), ("b", 2, "5.555"))),
 ])
-def test_decimal_evidence(con, cells, dot_groups, expected):
+def test_decimal_evidence(store, cells, dot_groups, expected):
     # Comma-separated and quoted, so read_tables itself does not look for decimal commas.
     rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"], strict=True)))
-    [raw] = read_tables(con, ("date,z,b\n" + rows).encode(), "wide.csv")
-    assert staging.decimal_evidence(con, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
+    [raw] = read_tables(store, ("date,z,b\n" + rows).encode(), "wide.csv")
+    assert staging.decimal_evidence(store.connection, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
 
 
 @pytest.mark.parametrize("written, normal", [

@@ -22,8 +22,8 @@ from .conftest import CORPUS, FIXTURES
 READ = FIXTURES / "read"
 
 
-def rows_of(con, raw) -> pandas.DataFrame:
-    return con.execute(f'select * from "{raw.table}" order by "_line"').df()
+def rows_of(store, raw) -> pandas.DataFrame:
+    return store.connection.execute(f'select * from "{raw.table}" order by "_line"').df()
 
 
 def values(data: pandas.DataFrame, column) -> list:
@@ -38,18 +38,18 @@ def frame(lines, columns, rows) -> pandas.DataFrame:
     return data
 
 
-def read_fixture(con, name, **kwargs):
-    return read_tables(con, (READ / name).read_bytes(), name, **kwargs)
+def read_fixture(store, name, **kwargs):
+    return read_tables(store, (READ / name).read_bytes(), name, **kwargs)
 
 
-def temp_tables(con) -> set[str]:
-    return {r[0] for r in con.execute(
+def temp_tables(store) -> set[str]:
+    return {r[0] for r in store.connection.execute(
         "select table_name from information_schema.tables where table_name like '\\_raw\\_%' escape '\\'"
     ).fetchall()}
 
 
-def test_long_history_is_read_as_text_with_user_line_numbers(con):
-    [raw] = read_fixture(con, "long_basic.csv")
+def test_long_history_is_read_as_text_with_user_line_numbers(store):
+    [raw] = read_fixture(store, "long_basic.csv")
     assert (raw.kind, raw.source, raw.sheet, raw.header_row, raw.n_rows) == \
         ("history_long", "csv", None, 1, 8)
     assert raw.columns == ("date", "metric", "value", "department", "channel")
@@ -64,16 +64,16 @@ def test_long_history_is_read_as_text_with_user_line_numbers(con):
         ["2025-01-04", "leads", "n/a", "Sales", "Email"],
         ["2025-01-04", "leads", "1,000,000", "Sales", "Partners"],
     ])
-    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+    pandas.testing.assert_frame_equal(rows_of(store, raw), expected, check_dtype=False)
 
 
-def test_header_below_title_notes_blank_rows_and_a_blank_column(con):
-    [raw] = read_fixture(con, "wide_title_rows.csv")
+def test_header_below_title_notes_blank_rows_and_a_blank_column(store):
+    [raw] = read_fixture(store, "wide_title_rows.csv")
     assert (raw.kind, raw.header_row, raw.headers) == ("history_wide", 5, ("Month", "Revenue", "Leads"))
     expected = frame([6, 7, 8], ["month", "revenue", "leads"],
                      [["2025-01", "12,000", "30"], ["2025-02", "13,500", None],
                       ["2025-03", "9,000", "41"]])
-    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+    pandas.testing.assert_frame_equal(rows_of(store, raw), expected, check_dtype=False)
 
 
 @pytest.mark.parametrize("name, kind, columns, n_rows", [
@@ -92,40 +92,40 @@ def test_header_below_title_notes_blank_rows_and_a_blank_column(con):
     ("launches.csv", "launches", ("launch", "launch_date", "department", "conversion_target",
                                   "cac_target"), 1),
 ])
-def test_delimiters_encodings_and_definition_files(con, name, kind, columns, n_rows):
-    [raw] = read_fixture(con, name)
+def test_delimiters_encodings_and_definition_files(store, name, kind, columns, n_rows):
+    [raw] = read_fixture(store, name)
     assert (raw.kind, raw.columns, raw.decimal_comma, raw.n_rows) == (kind, columns, False, n_rows)
-    assert len(rows_of(con, raw)) == n_rows
+    assert len(rows_of(store, raw)) == n_rows
 
 
-def test_quoted_separators_quotes_and_newlines_survive(con):
-    [raw] = read_fixture(con, "quoted_crlf.csv")
-    assert values(rows_of(con, raw), "department") == \
+def test_quoted_separators_quotes_and_newlines_survive(store):
+    [raw] = read_fixture(store, "quoted_crlf.csv")
+    assert values(rows_of(store, raw), "department") == \
         ['Product, "core" team', "Product\r\nand design", "Product"]
 
 
-def test_utf16_with_bom_reads_like_utf8(con):
+def test_utf16_with_bom_reads_like_utf8(store):
     text = (READ / "long_basic.csv").read_text(encoding="utf-8")
-    [utf16] = read_tables(con, text.encode("utf-16"), "unicode.txt")
-    [utf8] = read_fixture(con, "long_basic.csv")
-    pandas.testing.assert_frame_equal(rows_of(con, utf16), rows_of(con, utf8))
+    [utf16] = read_tables(store, text.encode("utf-16"), "unicode.txt")
+    [utf8] = read_fixture(store, "long_basic.csv")
+    pandas.testing.assert_frame_equal(rows_of(store, utf16), rows_of(store, utf8))
 
 
-def test_bytes_file_object_and_path_give_the_same_table(con):
+def test_bytes_file_object_and_path_give_the_same_table(store):
     path = READ / "long_basic.csv"
     with open(path, "rb") as handle:
-        from_handle = read_tables(con, handle, "long_basic.csv")[0]
-    from_bytes = read_tables(con, io.BytesIO(path.read_bytes()), "long_basic.csv")[0]
-    from_path = read_tables(con, path, "long_basic.csv")[0]
+        from_handle = read_tables(store, handle, "long_basic.csv")[0]
+    from_bytes = read_tables(store, io.BytesIO(path.read_bytes()), "long_basic.csv")[0]
+    from_path = read_tables(store, path, "long_basic.csv")[0]
     assert from_handle.sha256 == from_bytes.sha256 == from_path.sha256
-    pandas.testing.assert_frame_equal(rows_of(con, from_handle), rows_of(con, from_bytes))
-    pandas.testing.assert_frame_equal(rows_of(con, from_path), rows_of(con, from_bytes))
+    pandas.testing.assert_frame_equal(rows_of(store, from_handle), rows_of(store, from_bytes))
+    pandas.testing.assert_frame_equal(rows_of(store, from_path), rows_of(store, from_bytes))
 
 
-def parsed_values(con, raw) -> list:
+def parsed_values(store, raw) -> list:
     """The value column parsed with the decimal mark read_tables decided."""
     value, _ = staging.number_sql('"value"', raw.decimal_comma)
-    return [r[0] for r in con.execute(f'select {value} from "{raw.table}" order by "_line"').fetchall()]
+    return [r[0] for r in store.connection.execute(f'select {value} from "{raw.table}" order by "_line"').fetchall()]
 
 
 @pytest.mark.parametrize("name, decimal_comma, numbers", [
@@ -137,10 +137,10 @@ def parsed_values(con, raw) -> list:
     # ...but a comma-separated file keeps the dot as its decimal mark.
     ("comma_thousands_shape.csv", False, [1.234, 2.5]),
 ])
-def test_decimal_mark_is_decided_from_the_whole_file(con, name, decimal_comma, numbers):
-    [raw] = read_fixture(con, name)
+def test_decimal_mark_is_decided_from_the_whole_file(store, name, decimal_comma, numbers):
+    [raw] = read_fixture(store, name)
     assert raw.decimal_comma is decimal_comma
-    assert parsed_values(con, raw) == numbers
+    assert parsed_values(store, raw) == numbers
 
 
 @pytest.mark.parametrize("text, row, words", [
@@ -157,19 +157,19 @@ def test_decimal_mark_is_decided_from_the_whole_file(con, name, decimal_comma, n
      "a decimal comma ('7,25' on line 3), but '5.555' on this line has a single dot and no "
      "comma, so it could mean a decimal or a thousands separator"),
 ])
-def test_mixed_decimal_refusal_quotes_a_real_cell_of_each_kind(con, text, row, words):
+def test_mixed_decimal_refusal_quotes_a_real_cell_of_each_kind(store, text, row, words):
     with pytest.raises(InputError) as caught:
-        read_tables(con, text.encode(), "eu.csv")
+        read_tables(store, text.encode(), "eu.csv")
     assert (caught.value.row, caught.value.column) == (row, "value")
     assert words in str(caught.value)
 
 
-def test_temporary_upload_copy_is_deleted(con, tmp_path, monkeypatch):
+def test_temporary_upload_copy_is_deleted(store, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    read_fixture(con, "long_basic.csv")
-    read_tables(con, (READ / "long_basic.csv").read_text().encode("utf-16"), "u.txt")
+    read_fixture(store, "long_basic.csv")
+    read_tables(store, (READ / "long_basic.csv").read_text().encode("utf-16"), "u.txt")
     with pytest.raises(InputError):
-        read_fixture(con, "ragged_too_many.csv")
+        read_fixture(store, "ragged_too_many.csv")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -190,14 +190,14 @@ BAD_CSV = [
 
 
 @pytest.mark.parametrize("name, words, row", BAD_CSV)
-def test_unreadable_csv_refused_naming_file_and_row(con, name, words, row):
-    before = temp_tables(con)
+def test_unreadable_csv_refused_naming_file_and_row(store, name, words, row):
+    before = temp_tables(store)
     with pytest.raises(InputError) as caught:
-        read_fixture(con, name)
+        read_fixture(store, name)
     assert words in str(caught.value)
     assert str(caught.value).startswith(name)
     assert caught.value.row == row
-    assert temp_tables(con) == before        # a refusal leaves no staging table behind
+    assert temp_tables(store) == before        # a refusal leaves no staging table behind
 
 
 @pytest.mark.parametrize("data, name, words", [
@@ -209,30 +209,30 @@ def test_unreadable_csv_refused_naming_file_and_row(con, name, words, row):
     (b"date,metric,value\n", "book.xlsx", "file is empty or not an Excel workbook"),
     (b"PK\x03\x04 not really a zip", "book.xlsx", "file is empty or not an Excel workbook"),
 ])
-def test_files_that_are_not_csv_or_xlsx(con, data, name, words):
+def test_files_that_are_not_csv_or_xlsx(store, data, name, words):
     with pytest.raises(InputError) as caught:
-        read_tables(con, data, name)
+        read_tables(store, data, name)
     assert words in str(caught.value) and str(caught.value).startswith(name)
 
 
-def test_size_and_row_caps(con, monkeypatch):
+def test_size_and_row_caps(store, monkeypatch):
     monkeypatch.setattr(reading, "MAX_ROWS", 7)
     with pytest.raises(InputError, match="more than the 7"):
-        read_fixture(con, "long_basic.csv")
+        read_fixture(store, "long_basic.csv")
     monkeypatch.setattr(reading, "MAX_FILE_BYTES", 100)
     with pytest.raises(InputError, match="larger than"):
-        read_fixture(con, "long_basic.csv")
+        read_fixture(store, "long_basic.csv")
 
 
-def test_sheet_option_refused_for_csv(con):
+def test_sheet_option_refused_for_csv(store):
     with pytest.raises(InputError, match="CSV file, which has no sheets"):
-        read_fixture(con, "long_basic.csv", sheet="History")
+        read_fixture(store, "long_basic.csv", sheet="History")
 
 
 # --- Excel --------------------------------------------------------------------------------
 
-def test_workbook_sheets_below_titles_with_typed_cells_and_error_cells(con):
-    history, kpis = read_fixture(con, "history.xlsx")
+def test_workbook_sheets_below_titles_with_typed_cells_and_error_cells(store):
+    history, kpis = read_fixture(store, "history.xlsx")
     assert (history.sheet, history.kind, history.header_row, history.source) == \
         ("History", "history_long", 3, "xlsx")
     assert history.headers == ("Date", "Metric", "Value", "Channel")
@@ -244,63 +244,63 @@ def test_workbook_sheets_below_titles_with_typed_cells_and_error_cells(con):
         ["2025-01-05", "revenue", None, "Email"],
         ["2023-03-15", "revenue", "(1,234.50)", "Email"],      # serial 45000 in a date column
     ])
-    pandas.testing.assert_frame_equal(rows_of(con, history), expected, check_dtype=False)
+    pandas.testing.assert_frame_equal(rows_of(store, history), expected, check_dtype=False)
     assert (kpis.sheet, kpis.kind, kpis.n_rows) == ("kpis", "kpis", 1)
     assert any("hidden sheet 'Scratch' was skipped" in note for note in history.notes)
 
 
-def test_sheet_option_picks_one_sheet_and_suggests_names(con):
-    [kpis] = read_fixture(con, "history.xlsx", sheet="kpis")
+def test_sheet_option_picks_one_sheet_and_suggests_names(store):
+    [kpis] = read_fixture(store, "history.xlsx", sheet="kpis")
     assert kpis.sheet == "kpis"
     with pytest.raises(InputError) as caught:
-        read_fixture(con, "history.xlsx", sheet="kpi")
+        read_fixture(store, "history.xlsx", sheet="kpi")
     assert "the sheets are: History, kpis, Scratch" in str(caught.value)
     assert "Did you mean 'kpis'?" in str(caught.value)
     with pytest.raises(InputError, match="no recognisable header|neither history"):
-        read_fixture(con, "history.xlsx", sheet="Scratch")     # hidden, named: read, and refused
+        read_fixture(store, "history.xlsx", sheet="Scratch")     # hidden, named: read, and refused
 
 
-def test_1904_date_system_and_durations(con):
-    [raw] = read_fixture(con, "date1904.xlsx")
+def test_1904_date_system_and_durations(store):
+    [raw] = read_fixture(store, "date1904.xlsx")
     expected = frame([2, 3], ["month", "revenue", "handle_time"],
                      [["2021-01-01", "15", "255:10:10"], ["2021-01-02", "16", "0:05:00"]])
-    pandas.testing.assert_frame_equal(rows_of(con, raw), expected, check_dtype=False)
+    pandas.testing.assert_frame_equal(rows_of(store, raw), expected, check_dtype=False)
 
 
 @pytest.mark.parametrize("name, words", [
     ("serial_overflow.xlsx", "cell A2 holds 2994626"),
     ("unknown_sheet.xlsx", "sheet 'Lists' is neither history nor a definition"),
 ])
-def test_bad_workbooks(con, name, words):
-    before = temp_tables(con)
+def test_bad_workbooks(store, name, words):
+    before = temp_tables(store)
     with pytest.raises(InputError) as caught:
-        read_fixture(con, name)
+        read_fixture(store, name)
     assert words in str(caught.value) and str(caught.value).startswith(name)
-    assert temp_tables(con) == before
+    assert temp_tables(store) == before
 
 
-def test_unknown_sheet_error_lists_every_sheet(con):
+def test_unknown_sheet_error_lists_every_sheet(store):
     with pytest.raises(InputError) as caught:
-        read_fixture(con, "unknown_sheet.xlsx")
+        read_fixture(store, "unknown_sheet.xlsx")
     assert caught.value.problems == [
         "'Lists': no header found (first filled row: Regions we sell in)",
         "'History': history long"]
 
 
-def test_notes_sheets_are_skipped_with_a_note_and_the_data_sheet_read(con):
-    [history] = read_fixture(con, "notes_sheets.xlsx")
+def test_notes_sheets_are_skipped_with_a_note_and_the_data_sheet_read(store):
+    [history] = read_fixture(store, "notes_sheets.xlsx")
     assert (history.sheet, history.kind, history.header_row, history.n_rows) == \
         ("History", "history_long", 3, 1)    # a title starting "Notes:" above data is no notes sheet
-    assert values(rows_of(con, history), "metric") == ["visitors"]
+    assert values(rows_of(store, history), "metric") == ["visitors"]
     skipped = [n for n in history.notes if "holds notes or instructions and was skipped" in n]
     assert [n.split("'")[1] for n in skipped] == ["README", "Guide"]   # by name; by first cell
 
 
-def test_a_notes_sheet_named_with_sheet_is_read(con):
-    [readme] = read_fixture(con, "notes_sheets.xlsx", sheet="README")
+def test_a_notes_sheet_named_with_sheet_is_read(store):
+    [readme] = read_fixture(store, "notes_sheets.xlsx", sheet="README")
     assert (readme.kind, readme.header_row, readme.n_rows) == ("history_long", 2, 1)
     with pytest.raises(InputError, match="no recognisable header|neither history"):
-        read_fixture(con, "notes_sheets.xlsx", sheet="Guide")
+        read_fixture(store, "notes_sheets.xlsx", sheet="Guide")
 
 
 @pytest.mark.parametrize("sheet_name, notes", [
@@ -321,11 +321,11 @@ def test_notes_sheet_first_cells(first_cell, notes):
     assert vocabulary.is_notes_text(first_cell) is notes
 
 
-def test_merged_cells_and_empty_sheets_are_noted(con):
-    [merged] = read_fixture(con, "merged.xlsx")
+def test_merged_cells_and_empty_sheets_are_noted(store):
+    [merged] = read_fixture(store, "merged.xlsx")
     assert any("merged cells in the data (B2:B3)" in note for note in merged.notes)
-    assert values(rows_of(con, merged), "metric") == ["visitors", None]
-    [data] = read_fixture(con, "empty_first_sheet.xlsx")
+    assert values(rows_of(store, merged), "metric") == ["visitors", None]
+    [data] = read_fixture(store, "empty_first_sheet.xlsx")
     assert data.sheet == "Data" and "sheet 'Empty' is empty and was skipped" in data.notes
 
 
@@ -370,9 +370,9 @@ CORPUS_READABLE = {"derived_formula_injection_metrics.csv": ("history_long", 15)
 
 @needs_corpus
 @pytest.mark.parametrize("path", corpus_files, ids=lambda p: p.name)
-def test_corpus_file_is_read_right_or_refused_naming_it(con, path):
+def test_corpus_file_is_read_right_or_refused_naming_it(store, path):
     try:
-        tables = read_tables(con, path.read_bytes(), path.name)
+        tables = read_tables(store, path.read_bytes(), path.name)
     except InputError as refused:
         assert path.name not in CORPUS_READABLE, str(refused)
         assert str(refused).startswith(path.name)
@@ -381,16 +381,16 @@ def test_corpus_file_is_read_right_or_refused_naming_it(con, path):
 
 
 @needs_corpus
-def test_corpus_formula_injection_text_is_kept_verbatim(con):
-    [raw] = read_tables(con, (CORPUS / "csv" / "derived_formula_injection_metrics.csv").read_bytes(),
+def test_corpus_formula_injection_text_is_kept_verbatim(store):
+    [raw] = read_tables(store, (CORPUS / "csv" / "derived_formula_injection_metrics.csv").read_bytes(),
                         "derived_formula_injection_metrics.csv")
-    data = rows_of(con, raw)
+    data = rows_of(store, raw)
     assert values(data, "metric")[:3] == ["value", "-10", "@value"]
     assert values(data, "metric")[9] == '""=10+2'
     assert values(data, "value")[-2:] == ["=1+2", "-10"]
     assert values(data, "_line") == list(range(2, 17))
     number, invalid = staging.number_sql('"value"')
-    parsed = con.execute(f'select "_line", {number}, {invalid} from "{raw.table}" '
+    parsed = store.connection.execute(f'select "_line", {number}, {invalid} from "{raw.table}" '
                          'where "_line" >= 15 order by 1').fetchall()
     assert parsed == [(15, None, True), (16, -10.0, False)]   # a formula is an error; -10 a number
 
@@ -406,11 +406,11 @@ SPECTRUM = ["comma_in_quotes", "escaped_quotes", "newlines_crlf", "quotes_and_ne
 
 @needs_corpus
 @pytest.mark.parametrize("stem", SPECTRUM)
-def test_corpus_spectrum_content_matches_expected_json(con, any_header, stem):
+def test_corpus_spectrum_content_matches_expected_json(store, any_header, stem):
     name = f"spectrum_{stem}.csv"
-    [raw] = read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
+    [raw] = read_tables(store, (CORPUS / "csv" / name).read_bytes(), name)
     expected = json.loads((CORPUS / "expected" / f"spectrum_{stem}.json").read_text())
-    got = rows_of(con, raw).drop(columns="_line").fillna("")   # "" is missing: documented
+    got = rows_of(store, raw).drop(columns="_line").fillna("")   # "" is missing: documented
     assert got.to_dict("records") == expected
 
 
@@ -423,9 +423,9 @@ def test_corpus_spectrum_content_matches_expected_json(con, any_header, stem):
     ("duckdb_thousands_multi_column_quote.csv", "money",
      ["100,000.00", "300,000.20", "300,000,000.40", "50", "9999999999.20"]),
 ])
-def test_corpus_csv_cells_stay_as_written(con, any_header, name, column, expected):
-    [raw] = read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
-    got = values(rows_of(con, raw), column)
+def test_corpus_csv_cells_stay_as_written(store, any_header, name, column, expected):
+    [raw] = read_tables(store, (CORPUS / "csv" / name).read_bytes(), name)
+    got = values(rows_of(store, raw), column)
     if expected is None:     # UTF-16: decoded, not garbled
         assert got[0] == "José Álvarez" and "\ufffd" not in "".join(got)
     else:
@@ -441,30 +441,30 @@ def test_corpus_csv_cells_stay_as_written(con, any_header, name, column, expecte
     ("duckdb_invalid_utf.csv", "not UTF-8", 1),
     ("duckdb_mixed_line_endings.csv", "could not be read as CSV", None),
 ])
-def test_corpus_broken_csv_refused_with_line_even_with_any_header(con, any_header, name, words,
+def test_corpus_broken_csv_refused_with_line_even_with_any_header(store, any_header, name, words,
                                                                   row):
     with pytest.raises(InputError) as caught:
-        read_tables(con, (CORPUS / "csv" / name).read_bytes(), name)
+        read_tables(store, (CORPUS / "csv" / name).read_bytes(), name)
     assert words in str(caught.value) and caught.value.row == row
 
 
 @needs_corpus
-def test_corpus_excel_mechanics(con, any_header):
+def test_corpus_excel_mechanics(store, any_header):
     def read(name, **kwargs):
-        return read_tables(con, (CORPUS / "xlsx" / name).read_bytes(), name, **kwargs)
+        return read_tables(store, (CORPUS / "xlsx" / name).read_bytes(), name, **kwargs)
     # 1904 date system: 2021-01-01, and a 255-hour duration not wrapped to a time of day
     [book] = read("calamine_date_1904.xlsx")
     assert book.headers == ("2021-01-01", "15")
-    assert values(rows_of(con, book), 1) == ["2021-01-02", "255:10:10"]
+    assert values(rows_of(store, book), 1) == ["2021-01-02", "255:10:10"]
     # error cells keep their text (python-calamine alone gives empty strings)
     [errors] = read("calamine_errors.xlsx")
-    assert values(rows_of(con, errors), 1) == \
+    assert values(rows_of(store, errors), 1) == \
         ["#NAME?", "#VALUE!", "#NULL!", "#REF!", "#NUM!", "#N/A"]
     [middle] = read("calamine_temperature-in-middle.xlsx")
     assert (middle.header_row, middle.headers) == (4, ("label", "value"))
-    assert values(rows_of(con, middle), "value") == ["22.2222", "72"]
+    assert values(rows_of(store, middle), "value") == ["22.2222", "72"]
     [sheet] = read("duckdbexcel_two_sheets.xlsx", sheet="My Sheet")
-    assert (sheet.header_row, values(rows_of(con, sheet), "x")) == (3, ["foo"])
+    assert (sheet.header_row, values(rows_of(store, sheet), "x")) == (3, ["foo"])
     with pytest.raises(InputError, match="Did you mean 'My Sheet'"):
         read("duckdbexcel_two_sheets.xlsx", sheet="my sheet")
     tables = read("pycalamine_any_sheets.xlsx")
@@ -480,34 +480,34 @@ def test_corpus_excel_mechanics(con, any_header):
     (b"2025-01-02,caf\xe9,1\n", "file is not UTF-8"),
     (b'2025-01-02,"caf,1\n', "never closed"),
 ])
-def test_damage_past_the_sniffed_start_is_found_by_duckdb_with_its_line(con, bad_line, words):
+def test_damage_past_the_sniffed_start_is_found_by_duckdb_with_its_line(store, bad_line, words):
     data = b"date,metric,value\n" + b"2025-01-01,visitors,200\n" * 12000 + bad_line
     assert len(data) > reading.SNIFF_BYTES
     with pytest.raises(InputError) as caught:
-        read_tables(con, data, "late.csv")
+        read_tables(store, data, "late.csv")
     assert words in str(caught.value) and caught.value.row == 12002
 
 
-def test_reading_leaves_no_pending_result_on_the_connection(con):
+def test_reading_leaves_no_pending_result_on_the_connection(store):
     # DuckDB 2 refuses register()/sql() while an execute() result is unfetched.
-    read_fixture(con, "semicolon_decimal_comma.csv")
-    read_fixture(con, "blank_trailing_columns.csv")
-    assert [t.sheet for t in read_fixture(con, "history.xlsx")] == ["History", "kpis"]
-    assert con.sql("select 1").fetchall() == [(1,)]
+    read_fixture(store, "semicolon_decimal_comma.csv")
+    read_fixture(store, "blank_trailing_columns.csv")
+    assert [t.sheet for t in read_fixture(store, "history.xlsx")] == ["History", "kpis"]
+    assert store.connection.sql("select 1").fetchall() == [(1,)]
 
 
-def test_an_upload_object_is_never_read_from_a_same_named_local_file(con, tmp_path, monkeypatch):
+def test_an_upload_object_is_never_read_from_a_same_named_local_file(store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "kpis.csv").write_text("name,age\nx,1\n")     # unrelated file, same name
 
     class Upload(io.BytesIO):     # like Streamlit's UploadedFile: a BytesIO with a .name
         name = "kpis.csv"
-    [raw] = read_tables(con, Upload((READ / "kpis.csv").read_bytes()), "kpis.csv")
+    [raw] = read_tables(store, Upload((READ / "kpis.csv").read_bytes()), "kpis.csv")
     assert raw.kind == "kpis"
 
 
-def test_formula_without_a_saved_result_is_its_formula_text_never_missing(con):
-    [raw] = read_fixture(con, "formulas.xlsx")
+def test_formula_without_a_saved_result_is_its_formula_text_never_missing(store):
+    [raw] = read_fixture(store, "formulas.xlsx")
     expected = frame(range(2, 7), raw.columns, [
         ["2025-01-01", "visitors", "=1+2"],
         ["2025-01-02", "visitors", "10"],                 # a saved result stays its number
@@ -515,13 +515,13 @@ def test_formula_without_a_saved_result_is_its_formula_text_never_missing(con):
         ["2025-01-04", "visitors", "7"],
         [None, None, '=SUM(C2:C5)&"<"'],                  # past calamine's range, still read
     ])
-    pandas.testing.assert_frame_equal(rows_of(con, raw), expected)
+    pandas.testing.assert_frame_equal(rows_of(store, raw), expected)
 
 
-def test_formula_without_a_saved_result_is_refused_by_the_importer(con):
+def test_formula_without_a_saved_result_is_refused_by_the_importer(store):
     from kpi_logic.ingest.importing import import_files
     data = (READ / "formulas.xlsx").read_bytes()
     with pytest.raises(InputError) as caught:
-        import_files(con, [(data, "formulas.xlsx")])
+        import_files(store, [(data, "formulas.xlsx")])
     assert "row 2, column 'value': '=1+2' is not a number" in str(caught.value)
     assert "row 3" not in str(caught.value) and "row 4" not in str(caught.value)

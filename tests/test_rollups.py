@@ -24,15 +24,15 @@ def expected(rows, dimension=False):
 
 
 @pytest.fixture
-def shop(con):
+def shop(store):
     """The DOMAIN worked example, two channels: day 1 200 visitors / 20 buyers
     (search), day 2 1,800 visitors / 18 buyers (social)."""
-    add_metric(con, "purchases")
-    add_metric(con, "visitors")
-    add_metric(con, "conversion", formula="purchases / visitors", unit="percent")
-    add_observations(con, "visitors", [("2025-03-01", 200, "search"), ("2025-03-02", 1800, "social")])
-    add_observations(con, "purchases", [("2025-03-01", 20, "search"), ("2025-03-02", 18, "social")])
-    return con
+    add_metric(store, "purchases")
+    add_metric(store, "visitors")
+    add_metric(store, "conversion", formula="purchases / visitors", unit="percent")
+    add_observations(store, "visitors", [("2025-03-01", 200, "search"), ("2025-03-02", 1800, "social")])
+    add_observations(store, "purchases", [("2025-03-01", 20, "search"), ("2025-03-02", 18, "social")])
+    return store
 
 
 def test_conversion_is_computed_from_summed_parts(shop):
@@ -64,40 +64,40 @@ def test_day_grain_gives_daily_rates(shop):
     assert result["label"].tolist() == ["2025-03-01", "2025-03-02"]
 
 
-def test_mrr_is_the_last_value_of_the_month(con):
+def test_mrr_is_the_last_value_of_the_month(store):
     # DOMAIN worked example: recorded on the 1st, 10th and 28th -> the 28th's value.
-    add_metric(con, "mrr", aggregation="last", unit="currency")
-    add_observations(con, "mrr", [("2025-03-01", 100), ("2025-03-28", 105), ("2025-03-10", 110),
+    add_metric(store, "mrr", aggregation="last", unit="currency")
+    add_observations(store, "mrr", [("2025-03-01", 100), ("2025-03-28", 105), ("2025-03-10", 110),
                                   ("2025-04-05", 130)])
-    assert_frame_equal(rolled_up(con, ["mrr"], "month"), expected([
+    assert_frame_equal(rolled_up(store, ["mrr"], "month"), expected([
         ("mrr", "2025-03-01", "2025-03", 105.0, "2025-03-01", "2025-03-28"),
         ("mrr", "2025-04-01", "2025-04", 130.0, "2025-04-05", "2025-04-05"),
     ]))
 
 
-def test_last_sums_each_dimension_latest_value(con):
+def test_last_sums_each_dimension_latest_value(store):
     # Each region's latest MRR in the quarter, added up: 90 (eu, March) + 50 (us, February).
-    add_metric(con, "mrr", aggregation="last")
-    add_observations(con, "mrr", [("2025-01-31", 100, "eu"), ("2025-03-31", 90, "eu"),
+    add_metric(store, "mrr", aggregation="last")
+    add_observations(store, "mrr", [("2025-01-31", 100, "eu"), ("2025-03-31", 90, "eu"),
                                   ("2025-01-31", 40, "us"), ("2025-02-28", 50, "us")])
-    assert_frame_equal(rolled_up(con, "mrr", "quarter"), expected([
+    assert_frame_equal(rolled_up(store, "mrr", "quarter"), expected([
         ("mrr", "2025-01-01", "2025-Q1", 140.0, "2025-01-31", "2025-03-31")]))
 
 
 @pytest.mark.parametrize("aggregation, value", [
     ("sum", 12.0), ("mean", 3.0), ("min", 1.0), ("max", 6.0), ("last", 2.0)])
-def test_each_aggregation(con, aggregation, value):
-    add_metric(con, "m", aggregation=aggregation)
-    add_observations(con, "m", [("2025-05-01", 3), ("2025-05-02", 6), ("2025-05-03", 1),
+def test_each_aggregation(store, aggregation, value):
+    add_metric(store, "m", aggregation=aggregation)
+    add_observations(store, "m", [("2025-05-01", 3), ("2025-05-02", 6), ("2025-05-03", 1),
                                 ("2025-05-04", 2)])
-    assert rolled_up(con, "m", "month")["value"].tolist() == [value]
+    assert rolled_up(store, "m", "month")["value"].tolist() == [value]
 
 
-def test_mean_across_dimensions_is_the_mean_of_observations(con):
-    add_metric(con, "nps", aggregation="mean")
-    add_observations(con, "nps", [("2025-05-01", 10, "eu"), ("2025-05-02", 20, "eu"),
+def test_mean_across_dimensions_is_the_mean_of_observations(store):
+    add_metric(store, "nps", aggregation="mean")
+    add_observations(store, "nps", [("2025-05-01", 10, "eu"), ("2025-05-02", 20, "eu"),
                                   ("2025-05-01", 60, "us")])
-    assert rolled_up(con, "nps", "month")["value"].tolist() == [30.0]
+    assert rolled_up(store, "nps", "month")["value"].tolist() == [30.0]
 
 
 @pytest.mark.parametrize("grain, labels, values", [
@@ -107,22 +107,22 @@ def test_mean_across_dimensions_is_the_mean_of_observations(con):
     ("quarter", ["2024-Q4", "2025-Q1", "2025-Q2"], [3, 12, 16]),
     ("year", ["2024", "2025"], [3, 28]),
 ])
-def test_grains_cut_at_calendar_boundaries(con, grain, labels, values):
-    add_observations(con, "leads", [("2024-12-30", 1), ("2024-12-31", 2), ("2025-01-01", 4),
+def test_grains_cut_at_calendar_boundaries(store, grain, labels, values):
+    add_observations(store, "leads", [("2024-12-30", 1), ("2024-12-31", 2), ("2025-01-01", 4),
                                     ("2025-03-31", 8), ("2025-04-01", 16)])
-    result = rolled_up(con, "leads", grain)
+    result = rolled_up(store, "leads", grain)
     assert result["label"].tolist() == labels
     assert result["value"].tolist() == values
 
 
-def test_nested_formulas(con):
-    add_metric(con, "revenue")
-    add_metric(con, "cogs")
-    add_metric(con, "gross_profit", formula="revenue - cogs")
-    add_metric(con, "gross_margin", formula="gross_profit / revenue")
-    add_daily(con, "revenue", "2025-01-30", [100, 300, 0])
-    add_daily(con, "cogs", "2025-01-30", [50, 50, 10])
-    result = rolled_up(con, ["gross_margin", "gross_profit"], "month")
+def test_nested_formulas(store):
+    add_metric(store, "revenue")
+    add_metric(store, "cogs")
+    add_metric(store, "gross_profit", formula="revenue - cogs")
+    add_metric(store, "gross_margin", formula="gross_profit / revenue")
+    add_daily(store, "revenue", "2025-01-30", [100, 300, 0])
+    add_daily(store, "cogs", "2025-01-30", [50, 50, 10])
+    result = rolled_up(store, ["gross_margin", "gross_profit"], "month")
     assert_frame_equal(result, expected([
         ("gross_margin", "2025-01-01", "2025-01", 300 / 400, "2025-01-30", "2025-01-31"),
         ("gross_margin", "2025-02-01", "2025-02", np.nan, "2025-02-01", "2025-02-01"),
@@ -137,15 +137,15 @@ def test_formula_has_no_value_where_a_component_has_no_data(shop):
     assert result["label"].tolist() == ["2025-03"]
 
 
-def test_corrected_values_replace_superseded_ones(con):
-    add_observations(con, "leads", [("2025-03-01", 10), ("2025-03-02", 5)])
-    add_observations(con, "leads", [("2025-03-02", 7)])     # a later file corrects day 2
-    assert rolled_up(con, "leads", "month")["value"].tolist() == [17.0]
+def test_corrected_values_replace_superseded_ones(store):
+    add_observations(store, "leads", [("2025-03-01", 10), ("2025-03-02", 5)])
+    add_observations(store, "leads", [("2025-03-02", 7)])     # a later file corrects day 2
+    assert rolled_up(store, "leads", "month")["value"].tolist() == [17.0]
 
 
-def test_start_and_end_bound_the_observation_dates(con):
-    add_daily(con, "leads", "2025-03-01", [1] * 31)
-    result = rolled_up(con, "leads", "month", start=D("2025-03-05"), end="2025-03-14")
+def test_start_and_end_bound_the_observation_dates(store):
+    add_daily(store, "leads", "2025-03-01", [1] * 31)
+    result = rolled_up(store, "leads", "month", start=D("2025-03-05"), end="2025-03-14")
     assert_frame_equal(result, expected([
         ("leads", "2025-03-01", "2025-03", 10.0, "2025-03-05", "2025-03-14")]))
 
@@ -165,11 +165,11 @@ def test_unknown_metric_is_refused(shop):
         rolled_up(shop, ["visitors", "visits"], "month")
 
 
-def test_formula_over_an_undefined_metric_is_refused(con):
-    add_metric(con, "cac", formula="spend / new_customers")
-    add_metric(con, "spend")
+def test_formula_over_an_undefined_metric_is_refused(store):
+    add_metric(store, "cac", formula="spend / new_customers")
+    add_metric(store, "spend")
     with pytest.raises(InputError, match="new_customers"):
-        rolled_up(con, "cac", "month")
+        rolled_up(store, "cac", "month")
 
 
 def test_data_through(shop):
@@ -180,8 +180,8 @@ def test_data_through(shop):
     assert data_through(shop, "mrr") == D("2025-06-01")
 
 
-def test_data_through_empty_database(con):
-    assert data_through(con) is None
+def test_data_through_empty_database(store):
+    assert data_through(store) is None
 
 
 def test_reads_leave_no_unfinished_result_on_the_connection(shop):
@@ -189,7 +189,7 @@ def test_reads_leave_no_unfinished_result_on_the_connection(shop):
     rolled_up(shop, "conversion", "month")
     data_through(shop)
     data_through(shop, "conversion")
-    shop.register("_probe", pd.DataFrame({"a": [1]}))
+    shop.connection.register("_probe", pd.DataFrame({"a": [1]}))
     shop.unregister("_probe")
 
 

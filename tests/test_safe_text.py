@@ -25,7 +25,6 @@ from kpi_logic.domain.safe_text import (
 )
 from kpi_logic.ingest import template
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store.current_definitions import load_metrics
 from tests.hostile import FORMULAS, HOSTILE, HYPERLINK, runs_as_formula
 
 # Texts the app writes itself that start with a sign: numbers, left alone.
@@ -143,7 +142,7 @@ def test_a_written_workbook_reads_back_as_the_same_text():
     assert [row[0] for row in rows] == XLSX_TEXT
 
 
-def test_the_template_workbook_writes_formula_text_from_its_data_as_text(con, monkeypatch):
+def test_the_template_workbook_writes_formula_text_from_its_data_as_text(store, monkeypatch):
     frames = template.template_frames()
     frames["metrics"].loc[0, "description"] = HYPERLINK
     frames["kpis"].loc[0, "owner"] = "@SUM(1+1)"
@@ -152,8 +151,8 @@ def test_the_template_workbook_writes_formula_text_from_its_data_as_text(con, mo
     book = load_workbook(io.BytesIO(data))
     assert not [(s.title, c.coordinate) for s in book.worksheets for row in s.iter_rows()
                 for c in row if c.data_type == "f"]
-    import_files(con, [(data, template.FILE_NAME)])
-    assert load_metrics(con)["website_visitors"].description == HYPERLINK
+    import_files(store, [(data, template.FILE_NAME)])
+    assert store.definitions.metrics()["website_visitors"].description == HYPERLINK
 
 
 def test_the_demo_workbook_writer_holds_formula_text_as_text():

@@ -3,7 +3,7 @@ are all cached opens the database file once, a write the page makes through
 ui.data is seen by its next read in the same run, and a write by another
 connection (a CLI import) is seen on the next rerun.
 
-Opens are counted by wrapping kpi_logic.store.connect, which ui.data looks
+Opens are counted by wrapping kpi_logic.store.open_store, which ui.data looks
 up on every unit of work; AppTest runs the scripts in this process."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
+from kpi_logic import store as kpi_store
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store.current_definitions import load_metrics
+from kpi_logic.store import open_store
 from tests.conftest import FIXTURES
 from ui import data
 
@@ -28,23 +28,23 @@ EIGHT = "Metrics: 8"     # ... plus signups
 @pytest.fixture
 def page_db(tmp_path, use_database) -> Path:
     path = tmp_path / "lodestar.duckdb"
-    with store.connect(path) as con:
-        import_files(con, [((FIXTURES / "metrics_page" / "metrics.csv").read_bytes(),
+    with open_store(path) as store:
+        import_files(store, [((FIXTURES / "metrics_page" / "metrics.csv").read_bytes(),
                             "metrics.csv")])
     return use_database(path)
 
 
 @pytest.fixture
 def opens(monkeypatch) -> list[Path]:
-    """The paths store.connect was called with, in order (clear it to start counting)."""
+    """The paths open_store was called with, in order (clear it to start counting)."""
     calls: list[Path] = []
-    real = store.connect
+    real = open_store
 
     def counting(path=None, **kwargs):
         calls.append(Path(path))
         return real(path, **kwargs)
 
-    monkeypatch.setattr(store, "connect", counting)
+    monkeypatch.setattr(kpi_store, "open_store", counting)
     return calls
 
 
@@ -64,8 +64,8 @@ def read_write_read():
     from tests.test_ui_data import SIGNUPS_CSV
     from ui import data
 
-    def import_then_fail(con, files):
-        import_files(con, files)
+    def import_then_fail(store, files):
+        import_files(store, files)
         raise RuntimeError("failed after writing")
 
     st.markdown(f"Metrics: {len(data.cached('load_metrics'))}")
@@ -118,8 +118,8 @@ def test_another_connection_s_write_between_reruns_is_seen_on_the_next_rerun(pag
     at = AppTest.from_function(five_cached_reads, default_timeout=30).run()
     assert markdown(at) == [SEVEN]
     at.run()
-    with store.connect(page_db) as con:      # a CLI import in between
-        import_files(con, [(SIGNUPS_CSV, "signups.csv")])
+    with open_store(page_db) as store:      # a CLI import in between
+        import_files(store, [(SIGNUPS_CSV, "signups.csv")])
     at.run()
     assert markdown(at) == [EIGHT]
 
@@ -135,8 +135,8 @@ def test_another_browser_session_s_write_is_seen_on_this_session_s_next_rerun(pa
 
 def test_outside_a_script_run_every_call_reads_the_file(page_db, opens):
     before = data.version()
-    with store.connect(page_db) as con:
-        import_files(con, [(SIGNUPS_CSV, "signups.csv")])
-        assert "signups" in load_metrics(con)
+    with open_store(page_db) as store:
+        import_files(store, [(SIGNUPS_CSV, "signups.csv")])
+        assert "signups" in store.definitions.metrics()
     assert data.version() != before
     assert opens.count(page_db) == 3

@@ -101,7 +101,7 @@ def test_a_file_that_is_not_a_database_is_a_message_and_a_logged_traceback(page_
 
 
 def test_a_failure_inside_a_page_leaves_the_page_with_a_message(page_db, caplog, monkeypatch):
-    def broken(con, **kwargs):
+    def broken(store, **kwargs):
         raise ZeroDivisionError("a bug in the overview")
 
     data._ENGINE["overview"]                       # fills the lazy table first

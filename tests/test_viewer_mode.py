@@ -14,13 +14,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi_logic import store
 from kpi_logic.demo import company as demo
 from kpi_logic.ingest import importing, undo
 from kpi_logic.launch import analysis as launch
-from kpi_logic.store import db
+from kpi_logic.store import SCHEMA_VERSION, db, open_store, schema_version, set_setting
 from kpi_logic.store import launches as launch_store
-from kpi_logic.store.current_definitions import load_kpis
 from ui.data import NOTHING_FOR_VIEWERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +34,9 @@ def viewer_db(demo_file, tmp_path, use_database, monkeypatch) -> Path:
     """A copy of the demo database with one saved scenario, opened by a viewer."""
     path = tmp_path / "lodestar.duckdb"
     shutil.copy(demo_file, path)
-    with store.connect(path) as con:
-        found = launch.launch_analysis(con)
-        launch.saved_scenario(con, found.launch.launch, "Plan A", launch.actual_split(found))
+    with open_store(path) as store:
+        found = launch.launch_analysis(store)
+        launch.saved_scenario(store, found.launch.launch, "Plan A", launch.actual_split(found))
     use_database(path)
     monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", PASSWORD)
     return path
@@ -59,15 +57,15 @@ def app(*, editor: bool = False) -> AppTest:
 
 
 def batches(path: Path) -> pd.DataFrame:
-    with store.connect(path, read_only=True) as con:
-        return undo.list_batches(con)
+    with open_store(path, read_only=True) as store:
+        return undo.list_batches(store)
 
 
 # ---------------------------------------------------------------- first start
 
 def test_a_viewer_on_a_database_emptied_by_undo_loads_nothing(viewer_db):
-    with store.connect(viewer_db) as con:
-        undo.undo_all(con)             # emptied by undo, without choosing "start empty"
+    with open_store(viewer_db) as store:
+        undo.undo_all(store)             # emptied by undo, without choosing "start empty"
     before, listed = fingerprint(viewer_db), batches(viewer_db)
     at = app()
     assert [i.value for i in at.info] == [NOTHING_FOR_VIEWERS]
@@ -92,15 +90,15 @@ def test_a_viewer_with_no_database_file_creates_none(tmp_path, use_database, mon
 
 def older_file(path: Path) -> None:
     """A database as the release before campaigns left it (schema 4), with one value."""
-    con = duckdb.connect(str(path))
+    store = duckdb.connect(str(path))
     for version in range(1, 5):
-        con.execute(db.MIGRATIONS[version])
-    con.execute("insert into schema_version values (4)")
-    con.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
+        store.connection.execute(db.MIGRATIONS[version])
+    store.connection.execute("insert into schema_version values (4)")
+    store.connection.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
                 "values (1, 1, 'old.csv', 'history', current_timestamp, 1)")
-    con.execute("insert into observations (metric, obs_date, value, batch_id) "
+    store.connection.execute("insert into observations (metric, obs_date, value, batch_id) "
                 "values ('revenue', date '2025-01-31', 5000, 1)")
-    con.close()
+    store.connection.close()
 
 
 def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, monkeypatch):
@@ -113,13 +111,13 @@ def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, m
     assert "older Lodestar (schema 4; this one reads 5)" in info
     assert "An editor must open the dashboard once" in info
     assert fingerprint(path) == before
-    con = duckdb.connect(str(path), read_only=True)
-    assert store.schema_version(con) == 4
-    con.close()
+    store = duckdb.connect(str(path), read_only=True)
+    assert schema_version(store.connection) == 4
+    store.connection.close()
 
     app(editor=True)                  # an editor's first visit upgrades it
-    with store.connect(path, read_only=True, migrate=False) as con:
-        assert store.schema_version(con) == store.SCHEMA_VERSION
+    with open_store(path, read_only=True, migrate=False) as store:
+        assert schema_version(store.connection) == SCHEMA_VERSION
 
 
 # ---------------------------------------------------------------- every page, every write
@@ -147,28 +145,28 @@ def test_a_viewer_touring_every_page_writes_nothing(viewer_db):
     assert fingerprint(viewer_db) == before
 
 
-def _launch_name(con) -> str:
-    return launch.launch_analysis(con).launch.launch
+def _launch_name(store) -> str:
+    return launch.launch_analysis(store).launch.launch
 
 
 # Every write a page offers, as the page calls it through ui.data.run.
 WRITES = {
-    "import files": lambda con: importing.import_files(
-        con, [(b"date,revenue\n2025-01-31,1\n", "revenue.csv")]),
-    "edit definitions": lambda con: importing.import_frames(con, [(pd.DataFrame([{
+    "import files": lambda store: importing.import_files(
+        store, [(b"date,revenue\n2025-01-31,1\n", "revenue.csv")]),
+    "edit definitions": lambda store: importing.import_frames(store, [(pd.DataFrame([{
         "metric": "signups", "department": "Sales", "unit": "number", "direction": "up",
         "aggregation": "sum"}]), "Edited Metrics", "metrics")]),
-    "remove a KPI": lambda con: undo.remove_definitions(
-        con, "kpis", [load_kpis(con)[0].title], source="Edited KPIs"),
-    "undo a batch": lambda con: undo.undo_batch(con, int(undo.list_batches(con)["id"].max())),
-    "start empty": lambda con: undo.undo_all(con),
-    "start-empty setting": lambda con: store.set_setting(con, "start_empty", "yes"),
-    "load the demo": lambda con: demo.load_demo(con),
-    "save a scenario": lambda con: launch.saved_scenario(
-        con, _launch_name(con), "Plan B", launch.actual_split(launch.launch_analysis(con))),
-    "rename a scenario": lambda con: launch_store.rename_scenario(
-        con, _launch_name(con), "Plan A", "Plan C"),
-    "delete a scenario": lambda con: launch_store.delete_scenario(con, _launch_name(con), "Plan A"),
+    "remove a KPI": lambda store: undo.remove_definitions(
+        store, "kpis", [store.definitions.kpis()[0].title], source="Edited KPIs"),
+    "undo a batch": lambda store: undo.undo_batch(store, int(undo.list_batches(store)["id"].max())),
+    "start empty": lambda store: undo.undo_all(store),
+    "start-empty setting": lambda store: set_setting(store.connection, "start_empty", "yes"),
+    "load the demo": lambda store: demo.load_demo(store),
+    "save a scenario": lambda store: launch.saved_scenario(
+        store, _launch_name(store), "Plan B", launch.actual_split(launch.launch_analysis(store))),
+    "rename a scenario": lambda store: launch_store.rename_scenario(
+        store.connection, _launch_name(store), "Plan A", "Plan C"),
+    "delete a scenario": lambda store: launch_store.delete_scenario(store.connection, _launch_name(store), "Plan A"),
 }
 
 
@@ -189,8 +187,8 @@ def attempt(name: str) -> None:
 def test_a_write_a_page_forgot_to_hide_is_refused_for_a_viewer(viewer_db, caplog, name,
                                                                monkeypatch):
     if name == "load the demo":       # onto the demo itself it would change nothing
-        with store.connect(viewer_db) as con:
-            undo.undo_all(con)
+        with open_store(viewer_db) as store:
+            undo.undo_all(store)
     before = fingerprint(viewer_db)
     caplog.set_level(logging.WARNING, logger="ui")
     at = AppTest.from_function(attempt, args=(name,), default_timeout=TIMEOUT).run()

@@ -27,6 +27,7 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -35,7 +36,6 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi_logic import store
 from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
-from kpi_logic.store.current_definitions import data_version
 from ui import auth, state
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Database:
     @contextmanager
     def session(self, *, writable: bool = False, migrate: bool = True,
                 wait_seconds: float | None = None) -> Iterator:
-        """An open connection for one unit of work; the app's threads take turns
+        """The Store (kpi_logic.store) for one unit of work; the app's threads take turns
         (DuckDB refuses a read-only and a writable connection to one file in one
         process). Read-only unless writable; migrate=False never writes at all.
         Raises DatabaseBusyError when the file or the turn stays taken."""
@@ -75,10 +75,10 @@ class Database:
             self._take_turn(wait, writable)
             opened = False
             try:
-                with store.connect(self.path, read_only=not writable, migrate=migrate,
-                                   wait_seconds=0) as con:
+                with store.open_store(self.path, read_only=not writable, migrate=migrate,
+                                      wait_seconds=0) as opened_store:
                     opened = True
-                    yield con
+                    yield opened_store
                 return
             except DatabaseBusyError:
                 if opened or time.monotonic() >= deadline:
@@ -157,17 +157,17 @@ def version() -> str:
         if memo and memo[0]() is token and memo[1] == str(database().path):
             return memo[2]
     # Reading the version is where an editor's session upgrades an older file.
-    with _work(writable=False, migrate=auth.can_edit()) as con:
-        return data_version(con)
+    with _work(writable=False, migrate=auth.can_edit()) as db:
+        return db.definitions.data_version()
 
 
 @contextmanager
 def _work(*, writable: bool, migrate: bool) -> Iterator:
     """A session whose closing data version becomes this run's (writes included)."""
     try:
-        with database().session(writable=writable, migrate=migrate) as con:
-            yield con
-            _remember(data_version(con))
+        with database().session(writable=writable, migrate=migrate) as db:
+            yield db
+            _remember(db.definitions.data_version())
     except BaseException:
         # A failed write may have changed something before it failed.
         forget_version()
@@ -175,13 +175,13 @@ def _work(*, writable: bool, migrate: bool) -> Iterator:
 
 
 def run(fn, *args, **kwargs):
-    """Call an engine function with a fresh connection (writes and uncached
+    """Call an engine function with a fresh Store (writes and uncached
     reads): writable for an editor (or in open mode), read-only for a viewer,
     whose write attempts raise ReadOnlyDatabaseError."""
     editor = auth.can_edit()
     try:
-        with _work(writable=editor, migrate=editor) as con:
-            return fn(con, *args, **kwargs)
+        with _work(writable=editor, migrate=editor) as db:
+            return fn(db, *args, **kwargs)
     except ReadOnlyDatabaseError:
         # A write path a page forgot to hide from viewers: the read-only file refused it.
         log.warning("A viewer session tried to write (%s): refused, nothing written",
@@ -200,8 +200,8 @@ def _cached(fn_name: str, db: str, data_version_key: str, args: tuple, kwargs: t
     fn = _ENGINE[fn_name]
     # version() (called first) has created or upgraded the file if this
     # session may: a cached read never writes.
-    with database().session(migrate=False) as con:
-        return fn(con, *args, **dict(kwargs))
+    with database().session(migrate=False) as db:
+        return fn(db, *args, **dict(kwargs))
 
 
 def cached(fn_name: str, *args, **kwargs):
@@ -214,9 +214,9 @@ def cached(fn_name: str, *args, **kwargs):
 
 
 def _engine_functions() -> dict:
+    from kpi_logic.ingest import edits
     from kpi_logic.launch import analysis as launch
     from kpi_logic.metrics import catalogue, kpis, okrs, overview, rollups
-    from kpi_logic.store import current_definitions as definitions
     return {
         "scorecard": kpis.scorecard,
         "okr_report": okrs.okr_report,
@@ -226,13 +226,11 @@ def _engine_functions() -> dict:
         "metric_catalogue": catalogue.metric_catalogue,
         "rolled_up": rollups.rolled_up,
         "departments": overview.departments,
-        "load_metrics": definitions.load_metrics,
-        "load_kpis": definitions.load_kpis,
-        "load_key_results": definitions.load_key_results,
-        "load_targets": definitions.load_targets,
-        "load_launches": definitions.load_launches,
-        "has_history": store.has_history,
-        "setting": store.setting,
+        "load_metrics": edits.current_metrics,
+        **{f"load_{kind}": partial(edits.current_definitions, kind=kind)
+           for kind in ("kpis", "key_results", "targets", "launches")},
+        "has_history": edits.has_history,
+        "setting": edits.setting,
     }
 
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic import store
 from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
 from kpi_logic.domain.safe_text import spreadsheet_safe_frame, unquoted_frame
-from kpi_logic.ingest import importing, template, undo
-from kpi_logic.store import current_definitions as definitions
-from kpi_logic.store import launches as launch_store
+from kpi_logic.ingest import edits, importing, template, undo
+from kpi_logic.ingest.edits import KINDS
 from ui import auth, data, state, widgets
 from ui.tables import dataframe
 from ui.text import md_text
@@ -21,11 +19,6 @@ CHECKED = "define_checked"        # the files and options the last successful ch
 DATE_ORDERS = {"auto": "Detect from the dates", "dayfirst": "Day first (31/01/2025)",
                "monthfirst": "Month first (01/31/2025)"}
 ORDER_NAMES = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
-KINDS = {"metrics": "Metrics", "kpis": "KPIs", "targets": "Per-period targets",
-         "key_results": "Key results", "launches": "Launches"}
-LOADERS = {"metrics": lambda con: list(definitions.load_metrics(con).values()),
-           "kpis": definitions.load_kpis, "targets": definitions.load_targets,
-           "key_results": definitions.load_key_results, "launches": definitions.load_launches}
 
 st.title("Import and define")
 if not auth.can_edit():
@@ -204,7 +197,7 @@ def column_config(kind: str) -> dict:
 def definitions_section() -> None:
     kind = st.segmented_control("Edit", list(KINDS), format_func=KINDS.get, default="kpis",
                                 key="define_kind") or "kpis"
-    original = template.editable_frame(kind, data.run(LOADERS[kind]))
+    original = template.editable_frame(kind, data.run(edits.current_definitions, kind))
     st.caption("Add rows at the bottom; percentages as fractions (0.03 = 3%). Changing a name "
                "or title adds a new definition. Messages count rows as in a file: the header is "
                "row 1, the first row of the table row 2. Text a spreadsheet would run as a "
@@ -220,7 +213,7 @@ def definitions_section() -> None:
         return
     gone = template.removed_keys(kind, original, edited)
     with widgets.message_on_failure() as attempt:  # refused like a file: nothing saved
-        saved = data.run(save_definitions, kind, edited, gone)
+        saved = data.run(edits.save_definitions, kind, edited, gone)
     if attempt.failed:
         return
     if not saved:
@@ -232,39 +225,9 @@ def definitions_section() -> None:
     st.rerun()
 
 
-def save_definitions(con, kind: str, edited, gone: list[str]) -> list[str]:
-    """Saves edits, then removals (each all-or-nothing, each its own undoable
-    batch); returns what changed, in words ([] if nothing)."""
-    label = f"Edited {KINDS[kind]}"
-    done = []
-    if len(edited):
-        result = importing.import_frames(con, [(edited, label, kind)])[0]
-        if result.batch is not None:
-            fields = "; ".join(c["text"] for c in result.details.get("changes", [])[:10])
-            done.append(f"{result.inserted} new, {result.updated} changed (batch {result.batch})"
-                        + (f": {fields}" if fields else ""))
-    if gone:
-        removed = undo.remove_definitions(con, kind, gone, source=label)
-        done.append(f"removed {', '.join(gone)} (batch {removed.batch})")
-    if kind == "launches" and done:
-        # Scenarios are saved under a launch's name: a renamed launch leaves them behind.
-        orphans = launch_store.orphaned_scenarios(con)
-        if orphans:
-            done.append(f"saved scenarios of {', '.join(orphans)} now belong to no launch (give "
-                        "the launch its old name back, or undo this batch, to see them again)")
-    return done
-
-
 @st.cache_data(show_spinner=False)
 def template_bytes() -> bytes:
     return template.template_workbook()
-
-
-def clear_everything(con) -> int:
-    """Undo every batch in effect (one transaction) and keep the demo from coming back."""
-    undone = undo.undo_all(con)
-    store.set_setting(con, "start_empty", "yes")
-    return len(undone)
 
 
 def start_section() -> None:
@@ -275,8 +238,8 @@ def start_section() -> None:
     st.caption("One sheet per kind of input (history, metrics, kpis, targets, key_results, "
                "launches) with a worked example that imports as is; hover a column name for "
                "what to write. Delete the sheets you do not need.")
-    demo = data.run(store.setting, "demo_loaded")
-    if not demo or data.run(store.setting, "start_empty"):
+    demo = data.run(edits.setting, "demo_loaded")
+    if not demo or data.run(edits.setting, "start_empty"):
         return
     st.subheader("Start from an empty database")
     st.markdown("The demo company is loaded. This **undoes every import in effect** (the "
@@ -286,7 +249,7 @@ def start_section() -> None:
     sure = st.checkbox("Yes, empty the database", key="define_empty_confirm")
     if st.button("Start from an empty database", key="define_empty", disabled=not sure):
         with widgets.message_on_failure() as attempt:
-            count = data.run(clear_everything)
+            count = data.run(edits.clear_everything)
         if attempt.failed:
             return
         st.session_state[state.NOTICE] = None

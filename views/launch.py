@@ -9,9 +9,9 @@ from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.launch import analysis as launch
 from kpi_logic.launch import budget, curves, optimiser, rules
+from kpi_logic.launch import scenarios as saved
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
-from kpi_logic.store import launches as launch_store
 from ui import auth, data, state, widgets
 from ui.tables import dataframe, table
 from ui.text import md_text
@@ -358,7 +358,7 @@ def improve() -> None:
 
 def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Saved scenarios; returns (the comparison, the daily splits) of those picked."""
-    listed = data.run(launch_store.list_scenarios, name)
+    listed = data.run(saved.scenario_list, name)
     if listed.empty:
         st.info("No scenarios saved yet: set a split on the Adjust step and save it.")
         return None
@@ -396,10 +396,10 @@ def manage(options: list[str]) -> None:
         rename, delete = st.columns(2)
         try:
             if rename.button("Rename", key=state.LAUNCH_RENAME):
-                data.run(launch_store.rename_scenario, name, chosen, new_name)
+                data.run(saved.rename_scenario, name, chosen, new_name)
                 st.rerun()
             if delete.button("Delete", key=state.LAUNCH_DELETE):
-                data.run(launch_store.delete_scenario, name, chosen)
+                data.run(saved.delete_scenario, name, chosen)
                 st.rerun()
         except InputError as exc:
             widgets.show_error(exc)

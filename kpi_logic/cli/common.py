@@ -18,9 +18,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kpi_logic import store
 from kpi_logic.domain.errors import DatabaseBusyError, InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
+from kpi_logic.store import database_path, open_store, refuse_server_url
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 130
 
@@ -113,11 +113,12 @@ def parsed_date(text: str | None, flag: str = "--as-of") -> date | None:
 def reading(db):
     """Open an existing database to read; a path with no database is refused
     (a mistyped --db must not quietly create an empty one)."""
-    path = store.database_path(db)
+    refuse_server_url(db)
+    path = database_path(db)
     if not path.exists():
         raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
                          "or create it with `python -m kpi_logic demo` or `import`")
-    return store.connect(path, read_only=True)
+    return open_store(path, read_only=True)
 
 
 # ---- how a command ends ----------------------------------------------------

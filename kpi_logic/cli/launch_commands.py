@@ -15,18 +15,18 @@ def launch_png(args) -> bytes:
     promotion = parsed_date(args.promotion, "--promotion")
     names = [n.strip() for n in (args.compare or "").split(",") if n.strip()]
     comparison = splits = None
-    with reading(args.db) as con:
-        found = launch_analysis(con, args.launch)
+    with reading(args.db) as store:
+        found = launch_analysis(store, args.launch)
         if names:
-            comparison = compared_scenarios(con, names, args.launch)
-            splits = scenario_splits(con, names, args.launch)
+            comparison = compared_scenarios(store, names, args.launch)
+            splits = scenario_splits(store, names, args.launch)
     return render_launch_report(found, comparison, promotion=promotion, splits=splits)
 
 
 def cmd_launch(args) -> int:
     from kpi_logic.launch.analysis import launch_summary
-    with reading(args.db) as con:
-        summary = launch_summary(con, args.launch)
+    with reading(args.db) as store:
+        summary = launch_summary(store, args.launch)
     return emit(args, summary, lambda: launch_text(jsonable(summary)))
 
 
@@ -81,8 +81,8 @@ def _bounds(pairs: Sequence[str] | None, flag: str) -> dict[str, float]:
 def cmd_launch_optimise(args) -> int:
     from kpi_logic.launch.analysis import optimised_launch
     minimums, maximums = _bounds(args.min, "--min"), _bounds(args.max, "--max")
-    with reading(args.db) as con:
-        result = optimised_launch(con, args.budget, args.launch, minimums, maximums)
+    with reading(args.db) as store:
+        result = optimised_launch(store, args.budget, args.launch, minimums, maximums)
     return emit(args, result, lambda: optimise_text(jsonable(result)))
 
 

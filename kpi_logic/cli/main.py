@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from kpi_logic import store
 from kpi_logic.cli.common import (
     EXIT_OK,
     Refused,
@@ -38,6 +37,7 @@ from kpi_logic.domain.formatting import (
     status_word,
 )
 from kpi_logic.domain.formulas import metric_name
+from kpi_logic.store import open_store
 
 IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
 METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "formula",
@@ -49,8 +49,8 @@ METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "fo
 
 def cmd_demo(args) -> int:
     from kpi_logic.demo.company import load_demo
-    with store.connect(args.db) as con:
-        results = load_demo(con, end=parsed_date(args.end, "--end"))
+    with open_store(args.db) as store:
+        results = load_demo(store, end=parsed_date(args.end, "--end"))
     return _print_imports(args, results)
 
 
@@ -71,8 +71,8 @@ def cmd_import(args) -> int:
     order = "dmy" if args.dayfirst else "mdy" if args.monthfirst else None
     with ExitStack() as stack:
         files = [(_opened(stack, p), Path(p).name) for p in args.files]
-        with store.connect(args.db) as con:
-            results = import_files(con, files, sheet=args.sheet, department=args.department,
+        with open_store(args.db) as store:
+            results = import_files(store, files, sheet=args.sheet, department=args.department,
                                    date_order=order, dry_run=args.dry_run)
     return _print_imports(args, results)
 
@@ -97,8 +97,8 @@ def _print_imports(args, results) -> int:
 
 def cmd_undo(args) -> int:
     from kpi_logic.ingest.undo import undo_batch
-    with store.connect(args.db) as con:
-        result = undo_batch(con, args.batch)
+    with open_store(args.db) as store:
+        result = undo_batch(store, args.batch)
     return emit(args, result, lambda: (
         f"Undid batch {result['batch']} ({result['file']}): "
         f"{result.get('deleted', 0)} rows removed, {result.get('restored', 0)} restored."))
@@ -106,8 +106,8 @@ def cmd_undo(args) -> int:
 
 def cmd_batches(args) -> int:
     from kpi_logic.ingest.undo import list_batches
-    with reading(args.db) as con:
-        frame = list_batches(con)
+    with reading(args.db) as store:
+        frame = list_batches(store)
     rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]
     columns = ("id", "file", "sheet", "kind", "time", "rows", "inserted", "updated",
                "unchanged", "undone_at")
@@ -116,8 +116,8 @@ def cmd_batches(args) -> int:
 
 def cmd_metrics(args) -> int:
     from kpi_logic.metrics.catalogue import metric_catalogue
-    with reading(args.db) as con:
-        frame = metric_catalogue(con, args.department)
+    with reading(args.db) as store:
+        frame = metric_catalogue(store, args.department)
     rows = jsonable(frame.to_dict("records"))
     shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")
               + (" (so far)" if r.get("current_partial") else "")} for r in rows]
@@ -126,9 +126,9 @@ def cmd_metrics(args) -> int:
 
 def cmd_history(args) -> int:
     from kpi_logic.metrics.rollups import rolled_up
-    with reading(args.db) as con:
-        metric = _known_metric(con, args.metric)
-        frame = rolled_up(con, metric.name, args.grain, dimension=args.dimension)
+    with reading(args.db) as store:
+        metric = _known_metric(store, args.metric)
+        frame = rolled_up(store, metric.name, args.grain, dimension=args.dimension)
         if args.dimension and frame.empty:
             raise InputError(f"metric '{metric.name}' has no history for dimension value "
                              f"'{args.dimension}'", column="dimension")
@@ -138,10 +138,9 @@ def cmd_history(args) -> int:
     return emit(args, rows, lambda: table_text(shown, ("period", "value")))
 
 
-def _known_metric(con, name: str):
+def _known_metric(store, name: str):
     """The metric's definition; refuses a name no metric has (InputError)."""
-    from kpi_logic.store.current_definitions import load_metrics
-    metrics = load_metrics(con)
+    metrics = store.definitions.metrics()
     wanted = metric_name(name)      # the importer's rule: "Conversion-rate" is conversion_rate
     if wanted not in metrics:
         close = ", ".join(sorted(m for m in metrics if wanted[:3] in m)[:5])
@@ -152,8 +151,8 @@ def _known_metric(con, name: str):
 
 def cmd_scorecard(args) -> int:
     from kpi_logic.metrics.kpis import scorecard
-    with reading(args.db) as con:
-        card = scorecard(con, args.department, period=args.period, as_of=parsed_date(args.as_of))
+    with reading(args.db) as store:
+        card = scorecard(store, args.department, period=args.period, as_of=parsed_date(args.as_of))
     return emit(args, card, lambda: scorecard_text(jsonable(card)))
 
 
@@ -186,8 +185,8 @@ def scorecard_text(card: dict) -> str:
 
 def cmd_okrs(args) -> int:
     from kpi_logic.metrics.okrs import okr_report
-    with reading(args.db) as con:
-        report = okr_report(con, department=args.department, as_of=parsed_date(args.as_of))
+    with reading(args.db) as store:
+        report = okr_report(store, department=args.department, as_of=parsed_date(args.as_of))
     return emit(args, report, lambda: okrs_text(jsonable(report)))
 
 
@@ -216,8 +215,8 @@ def cmd_report(args) -> int:
         png = launch_png(args)
     else:
         from kpi_logic.output.report import render_report
-        with reading(args.db) as con:
-            data = _report_data(con, args)
+        with reading(args.db) as store:
+            data = _report_data(store, args)
         png = render_report(args.page, data)
     try:
         Path(args.out).write_bytes(png)
@@ -227,18 +226,18 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
-def _report_data(con, args) -> dict:
+def _report_data(store, args) -> dict:
     as_of = parsed_date(args.as_of)
     if args.page == "scorecard":
         if not args.department:
             raise Refused("the scorecard report needs --department")
         from kpi_logic.metrics.kpis import scorecard
-        return scorecard(con, args.department, period=args.period, as_of=as_of)
+        return scorecard(store, args.department, period=args.period, as_of=as_of)
     if args.page == "okrs":
         from kpi_logic.metrics.okrs import okr_report
-        return okr_report(con, department=args.department, as_of=as_of)
+        return okr_report(store, department=args.department, as_of=as_of)
     from kpi_logic.metrics.overview import overview
-    return overview(con, as_of=as_of)
+    return overview(store, as_of=as_of)
 
 
 # ---- parser ---------------------------------------------------------------

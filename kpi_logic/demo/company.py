@@ -23,6 +23,7 @@ from kpi_logic.demo.measures import launch_rows, metric_rows
 from kpi_logic.demo.plans import WORKBOOK_KPI_DEPARTMENTS, key_result_rows, kpi_rows, target_rows
 from kpi_logic.domain.errors import BreakdownClash
 from kpi_logic.domain.safe_text import spreadsheet_safe_workbook
+from kpi_logic.store import Store
 
 DEMO_SEED = 20261127
 
@@ -98,8 +99,8 @@ def demo_files(end: date | None = None, seed: int = DEMO_SEED) -> list[tuple[byt
     return files
 
 
-def load_demo(con, end: date | None = None, seed: int = DEMO_SEED) -> list:
-    """Imports the demo company into `con` in one run through the importer and
+def load_demo(store: Store, end: date | None = None, seed: int = DEMO_SEED) -> list:
+    """Imports the demo company into `store` in one run through the importer and
     records that the demo was loaded ("demo_loaded": its end date) and which
     run holds it ("demo_run", so that run alone can be undone). A re-load that
     changes nothing keeps the earlier run. A demo an earlier release loaded
@@ -107,22 +108,21 @@ def load_demo(con, end: date | None = None, seed: int = DEMO_SEED) -> list:
     again. Returns the ImportResults."""
     from kpi_logic.ingest.importing import import_files  # late: the importer is heavier
     from kpi_logic.ingest.undo import list_batches, undo_run
-    from kpi_logic.store import set_setting, setting
 
     end = end or date.today() - timedelta(days=1)
     files = demo_files(end, seed)
     try:
-        results = import_files(con, files)
+        results = import_files(store, files)
     except BreakdownClash:
-        earlier = setting(con, "demo_run")
+        earlier = store.settings.get("demo_run")
         if earlier is None:
             raise
-        undo_run(con, int(earlier))
-        results = import_files(con, files)
-    set_setting(con, "demo_loaded", end.isoformat())
+        undo_run(store, int(earlier))
+        results = import_files(store, files)
+    store.settings.set("demo_loaded", end.isoformat())
     batches = {r.batch for r in results if r.batch is not None}
-    listed = list_batches(con)
+    listed = list_batches(store)
     runs = listed.loc[listed["id"].isin(batches), "run_id"].dropna().unique()
     if len(runs):
-        set_setting(con, "demo_run", str(int(runs[0])))
+        store.settings.set("demo_run", str(int(runs[0])))
     return results

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import duckdb
-
 from kpi_logic.domain.model import Metric
 from kpi_logic.ingest import inference
 from kpi_logic.ingest.inference import Choice, Marks, Shape
-from kpi_logic.store import history_shapes, writes_history
-from kpi_logic.store.current_definitions import inferred_metric_names, load_metrics
+from kpi_logic.store import Store, writes_history
 from kpi_logic.store.writes_history import HistorySource
 
 MAX_NOTES = 12    # names or warnings in a result's notes; details hold every choice
@@ -28,24 +25,24 @@ class FromHistory:
     choices: list[dict] = field(default_factory=list)
 
 
-def metrics_from_history(con: duckdb.DuckDBPyConnection, source: HistorySource,
+def metrics_from_history(store: Store, source: HistorySource,
                          names: list[str], batch_id: int, *, department: str | None,
                          dimension: str | None) -> FromHistory:
     """Definitions for the metrics among `names` nobody defined, judged on
     their history as stored under `batch_id` (so call it after the rows are
     written): new metrics, and metrics inferred earlier from too few dates
     that now have enough. `department` is given to metrics no row names."""
-    known = load_metrics(con)
+    known = store.definitions.metrics()
     unknown = [n for n in names if n not in known]
-    inferred = [n for n in inferred_metric_names(con, [n for n in names if n in known])
+    inferred = [n for n in store.definitions.inferred_metric_names([n for n in names if n in known])
                 if known[n].unit != "percent"]
     # Decided once: only those that had too few dates before this import are judged again.
-    pending = sorted(set(inferred) - history_shapes.dated_before(con, inferred, batch_id,
+    pending = sorted(set(inferred) - store.history.dated_before(inferred, batch_id,
                                                                  inference.MIN_DATES))
     if not unknown and not pending:
         return FromHistory()
-    shapes = history_shapes.history_shapes(con, unknown + pending)
-    metrics, choices, notes, unit_notes = _new_metrics(con, source, unknown, shapes,
+    shapes = store.history.shapes(unknown + pending)
+    metrics, choices, notes, unit_notes = _new_metrics(store, source, unknown, shapes,
                                                        department, dimension)
     for name in pending:
         stored = known[name]
@@ -60,11 +57,11 @@ def metrics_from_history(con: duckdb.DuckDBPyConnection, source: HistorySource,
                        [_choice_dict(c, text) for c, text in zip(choices, notes, strict=True)])
 
 
-def _new_metrics(con, source: HistorySource, names: list[str], shapes: dict,
+def _new_metrics(store: Store, source: HistorySource, names: list[str], shapes: dict,
                  department: str | None, dimension: str | None) -> tuple[list, ...]:
     """(metrics, choices, choice sentences, unit and department notes) for
     metrics nobody defined before this import."""
-    hints = writes_history.metric_hints(con, source, names) if names else {}
+    hints = writes_history.metric_hints(store.staging, source, names) if names else {}
     metrics, choices, notes, unit_notes = [], [], [], []
     for name in names:
         cells, percent, currency, *examples, first, last = hints.get(

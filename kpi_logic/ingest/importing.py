@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain import vocabulary
@@ -25,21 +24,17 @@ from kpi_logic.ingest import definition_merge as merge
 from kpi_logic.ingest import definition_rows as defs
 from kpi_logic.ingest.import_history import header, import_history
 from kpi_logic.ingest.reading import RawTable, read_tables
-from kpi_logic.store import quote_identifier, staging, writes, writes_history
-from kpi_logic.store.current_definitions import (
-    load_key_results,
-    load_kpis,
-    load_launches,
-    load_metrics,
-    load_targets,
-)
+from kpi_logic.store import Store, staging, writes, writes_history
 
 log = logging.getLogger(__name__)
 KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
 MAX_CHANGE_NOTES = 10
 # The current definitions of each kind, to merge a table's rows with and diff against.
-_CURRENT = {"metrics": lambda con: load_metrics(con).values(), "kpis": load_kpis,
-            "targets": load_targets, "key_results": load_key_results, "launches": load_launches}
+_CURRENT = {"metrics": lambda store: list(store.definitions.metrics().values()),
+            "kpis": lambda store: store.definitions.kpis(),
+            "targets": lambda store: store.definitions.targets(),
+            "key_results": lambda store: store.definitions.key_results(),
+            "launches": lambda store: store.definitions.launches()}
 NOTHING_CHANGED = "already imported: nothing changed"
 _DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
 
@@ -105,7 +100,7 @@ class _Options:
     seen: dict = field(default_factory=dict)
 
 
-def import_files(con: duckdb.DuckDBPyConnection, files: list[tuple[bytes | BinaryIO, str]], *,
+def import_files(store: Store, files: list[tuple[bytes | BinaryIO, str]], *,
                  sheet: str | None = None, department: str | None = None,
                  date_order: str | None = None, dry_run: bool = False) -> list[ImportResult]:
     """Import files (bytes or binary file objects, with their names) as one run.
@@ -114,15 +109,15 @@ def import_files(con: duckdb.DuckDBPyConnection, files: list[tuple[bytes | Binar
     leaves the database exactly as before; dry_run validates, reports, rolls back.
     """
     def tables() -> list[RawTable]:
-        return _collected(con, [lambda d=d, n=n: read_tables(con, d, n, sheet=sheet)
+        return _collected(store, [lambda d=d, n=n: read_tables(store, d, n, sheet=sheet)
                                 for d, n in files])
     order = _DATE_ORDERS.get(date_order, date_order)
     if order not in (None, "ymd", "dmy", "mdy"):
         raise InputError(f"date order must be dayfirst or monthfirst, not '{date_order}'")
-    return _run(con, tables, None, department, order, dry_run)
+    return _run(store, tables, None, department, order, dry_run)
 
 
-def import_frames(con: duckdb.DuckDBPyConnection,
+def import_frames(store: Store,
                   frames: list[tuple[pd.DataFrame, str, str]], *,
                   dry_run: bool = False) -> list[ImportResult]:
     """Import definitions edited in the dashboard: (frame, source name, kind) each,
@@ -130,14 +125,14 @@ def import_frames(con: duckdb.DuckDBPyConnection,
     kinds = {name: kind for _, name, kind in frames}
 
     def tables() -> list[RawTable]:
-        return _collected(con, [lambda f=f, n=n: [_frame_table(con, f, n)]
+        return _collected(store, [lambda f=f, n=n: [_frame_table(store, f, n)]
                                 for f, n, _ in frames])
-    return _run(con, tables, kinds, None, None, dry_run)
+    return _run(store, tables, kinds, None, None, dry_run)
 
 
 # --- the run -------------------------------------------------------------------
 
-def _collected(con, readers: list[Callable[[], list[RawTable]]]) -> list[RawTable]:
+def _collected(store: Store, readers: list[Callable[[], list[RawTable]]]) -> list[RawTable]:
     """The tables of every reader; when one refuses, the others' tables are dropped."""
     found: list[RawTable] = []
     try:
@@ -145,45 +140,30 @@ def _collected(con, readers: list[Callable[[], list[RawTable]]]) -> list[RawTabl
             found += read()
     except BaseException:
         for raw in found:
-            staging.drop_table(con, raw.table)
+            staging.drop_table(store.staging, raw.table)
         raise
     return found
 
 
-class _transaction:
-    """begin ... commit, or rollback on any error (also when `keep` is false)."""
-
-    def __init__(self, con, keep: bool = True):
-        self.con, self.keep = con, keep
-
-    def __enter__(self):
-        self.con.execute("begin transaction")
-        return self.con
-
-    def __exit__(self, kind, error, trace):
-        self.con.execute("commit" if kind is None and self.keep else "rollback")
-        return False
-
-
-def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
+def _run(store: Store, tables: Callable[[], list[RawTable]], kinds: dict | None,
          department: str | None, date_order: str | None, dry_run: bool) -> list[ImportResult]:
     # Reading only fills temporary tables, so it runs before the transaction
     # (a reader recovering from a DuckDB error must not find it aborted).
     raws: list[RawTable] = []
     try:
         raws = tables()
-        with _transaction(con, keep=not dry_run):
+        with store.transaction(keep=not dry_run):
             planned = _planned(raws, kinds)
-            results = _imported(con, planned, _Options(department, date_order))
+            results = _imported(store, planned, _Options(department, date_order))
     except InputError as exc:
         # Where, not what: the message quotes the person's cells.
         log.info("Import refused, nothing written: %s", exc.location() or "the run")
         raise
     finally:
-        writes.drop_work_tables(con)
-        writes_history.drop_work_tables(con)
+        writes.drop_work_tables(store.staging)
+        writes_history.drop_work_tables(store.staging)
         for raw in raws:
-            staging.drop_table(con, raw.table)
+            staging.drop_table(store.staging, raw.table)
     if dry_run:
         results = [_preview(r) for r in results]
     for r in results:
@@ -193,10 +173,10 @@ def _run(con, tables: Callable[[], list[RawTable]], kinds: dict | None,
     return results
 
 
-def _history(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
+def _history(store: Store, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
     def in_batch(write):
-        return _batch(con, raw, "history", options, write)
-    outcome = import_history(con, raw, layout, department=options.department,
+        return _batch(store, raw, "history", options, write)
+    outcome = import_history(store, raw, layout, department=options.department,
                              date_order=options.date_order, in_batch=in_batch)
     return _result(raw, "history", outcome.batch, outcome.counts, raw.n_rows,
                    outcome.notes + _seen_note(raw, options), outcome.details)
@@ -217,50 +197,50 @@ def _planned(raws: list[RawTable], kinds: dict | None) -> list[tuple[RawTable, L
     return sorted(planned, key=lambda p: KIND_ORDER.index(p[1].kind))
 
 
-def _imported(con, planned: list[tuple[RawTable, Layout]], options: _Options) -> list[ImportResult]:
+def _imported(store: Store, planned: list[tuple[RawTable, Layout]], options: _Options) -> list[ImportResult]:
     metric_files = [raw for raw, layout in planned if layout.kind == "metrics"]
     results, formulas_checked = [], not metric_files
     for raw, layout in planned:
         if layout.kind not in ("metrics", "history") and not formulas_checked:
-            _check_formulas(con, metric_files[0])
+            _check_formulas(store, metric_files[0])
             formulas_checked = True
         step = _history if layout.kind == "history" else _definitions
-        results.append(step(con, raw, layout, options))
+        results.append(step(store, raw, layout, options))
     if not formulas_checked:
-        _check_formulas(con, metric_files[0])
+        _check_formulas(store, metric_files[0])
     return results
 
 
-def _check_formulas(con, source: RawTable) -> None:
+def _check_formulas(store: Store, source: RawTable) -> None:
     """Formulas are checked once metrics and history of the run are in, so a
     formula may use a metric that only a history file of the run brings.
     Only runs with a metrics table can add a bad formula."""
-    problems = formula_problems({m.name: m.formula for m in load_metrics(con).values()})
+    problems = formula_problems({m.name: m.formula for m in store.definitions.metrics().values()})
     if problems:
         raise InputError("a formula cannot be computed; fix the metric definitions",
                          file=source.file, sheet=source.sheet, column="formula",
                          problems=problems)
 
 
-def _batch(con, raw: RawTable, kind: str, options: _Options,
+def _batch(store: Store, raw: RawTable, kind: str, options: _Options,
            write: Callable[[int], tuple[int, int, int, bool]]) -> tuple[int | None, tuple]:
     """Run `write` under a new batch; forget the batch when it changed nothing.
     Returns (batch id or None, (inserted, updated, unchanged))."""
-    earlier = writes.earlier_batch(con, sha256=raw.sha256, sheet=raw.sheet, kind=kind)
+    earlier = store.batches.earlier(sha256=raw.sha256, sheet=raw.sheet, kind=kind)
     if earlier is not None:
         # The same bytes again change nothing, even when a later file corrected
         # some of their values: re-sending an old export must not undo a fix.
         options.seen[id(raw)] = earlier
         return None, (0, 0, raw.n_rows)
-    batch_id = writes.open_batch(con, run_id=options.run_id, file=raw.file, sheet=raw.sheet,
+    batch_id = store.batches.open(run_id=options.run_id, file=raw.file, sheet=raw.sheet,
                                  kind=kind, sha256=raw.sha256, rows=raw.n_rows)
     if options.run_id is None:
         options.run_id = batch_id
     inserted, updated, unchanged, extra_change = write(batch_id)
     if inserted or updated or extra_change:
-        writes.close_batch(con, batch_id, inserted, updated, unchanged)
+        store.batches.close(batch_id, inserted, updated, unchanged)
         return batch_id, (inserted, updated, unchanged)
-    writes.drop_batch(con, batch_id)
+    store.batches.drop(batch_id)
     if options.run_id == batch_id:
         options.run_id = None      # the run is named after a batch that stays
     return None, (inserted, updated, unchanged)
@@ -285,21 +265,21 @@ def _preview(result: ImportResult) -> ImportResult:
 
 # --- definitions -------------------------------------------------------------------
 
-def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
-    frame = _definition_frame(con, raw, layout, options)
+def _definitions(store: Store, raw: RawTable, layout: Layout, options: _Options) -> ImportResult:
+    frame = _definition_frame(store, raw, layout, options)
     source = defs.Source(raw.file, raw.sheet)
     kind = layout.kind
     if kind == "metrics":
         items = defs.metric_definitions(frame, source)
     elif kind == "kpis":
-        items = defs.kpi_definitions(frame, source, load_metrics(con))
+        items = defs.kpi_definitions(frame, source, store.definitions.metrics())
     elif kind == "targets":
-        items = defs.target_definitions(frame, source, load_kpis(con))
+        items = defs.target_definitions(frame, source, store.definitions.kpis())
     elif kind == "key_results":
-        items = defs.key_result_definitions(frame, source, load_metrics(con))
+        items = defs.key_result_definitions(frame, source, store.definitions.metrics())
     else:
         items = defs.launch_definitions(frame, source)
-    current = {merge.definition_key(i): i for i in _CURRENT[kind](con)}
+    current = {merge.definition_key(i): i for i in _CURRENT[kind](store)}
     stated = merge.stated_fields(kind, frame.to_dict("records"), list(layout.roles),
                                  whole_rows=raw.source == "frame")
     items = merge.merged_definitions(items, stated, current)
@@ -307,10 +287,10 @@ def _definitions(con, raw: RawTable, layout: Layout, options: _Options) -> Impor
     confirmed = []
 
     def write(batch_id: int):
-        counts = writes.upsert_definitions(con, kind, items, batch_id)
+        counts = store.definitions.upsert(kind, items, batch_id)
         confirmed.append(counts.confirmed)
         return (*counts[:3], counts.confirmed > 0)
-    batch, counts = _batch(con, raw, kind, options, write)
+    batch, counts = _batch(store, raw, kind, options, write)
     notes = (f"{confirmed[0]} metric(s) inferred from history are now confirmed as defined",) \
         if confirmed and confirmed[0] and batch is not None else ()
     if id(raw) in options.seen:
@@ -345,34 +325,27 @@ def _seen_note(raw: RawTable, options: _Options) -> tuple[str, ...]:
             f"it again with other options (e.g. --dayfirst), undo batch {batch} first",)
 
 
-def _definition_frame(con, raw: RawTable, layout: Layout, options: _Options) -> pd.DataFrame:
+def _definition_frame(store: Store, raw: RawTable, layout: Layout, options: _Options) -> pd.DataFrame:
     """The definition rows with numbers and dates parsed by the history rules.
     Refuses unreadable numbers and dates, naming row and column."""
     types = defs.COLUMNS[layout.kind]
-    selects = {}
-    for name, column in layout.roles.items():
-        q = quote_identifier(column)
-        if types.get(name) == "number":
-            selects[name] = (*staging.number_sql(q, raw.decimal_comma), q)
-        elif types.get(name) == "date":
-            order = staging.date_order(con, raw, column, prefer=options.date_order)
-            selects[name] = (*staging.date_sql(q, order), q)
-        else:
-            selects[name] = (f"nullif(trim({q}), '')", "false", q)
-    frame = writes.definition_rows(con, raw.table, selects, defs.CLEAR_MARKS)
+    orders = {name: staging.date_order(store.staging, raw, column, prefer=options.date_order)
+              for name, column in layout.roles.items() if types.get(name) == "date"}
+    selects = staging.typed_selects(layout.roles, types, raw.decimal_comma, orders)
+    frame = writes.definition_rows(store.staging, raw.table, selects, defs.CLEAR_MARKS)
     problems = []
     for name, column in layout.roles.items():
         for line in frame.loc[frame[f"{name}__bad"], "_line"]:
-            text = writes.raw_cells(con, raw.table, [line], [column])[line][0]
+            text = writes.raw_cells(store.staging, raw.table, [line], [column])[line][0]
             problems.append(f"row {line}, column '{header(raw, column)}': "
-                            f"{staging.refused_cell(con, text, types.get(name))}")
+                            f"{staging.refused_cell(store.staging, text, types.get(name))}")
     if problems:
         raise InputError("some cells cannot be read; correct them and import again",
                          file=raw.file, sheet=raw.sheet, problems=sorted(problems))
     return frame[["_line", *layout.roles, *(f"{name}__said" for name in layout.roles)]]
 
 
-def _frame_table(con, frame: pd.DataFrame, name: str) -> RawTable:
+def _frame_table(store: Store, frame: pd.DataFrame, name: str) -> RawTable:
     """A dashboard-edited frame as an all-text raw table (row 1 is the header)."""
     table = staging.new_table_name()
     headers = tuple(str(c) for c in frame.columns)
@@ -380,7 +353,7 @@ def _frame_table(con, frame: pd.DataFrame, name: str) -> RawTable:
     text = pd.DataFrame({c: [_cell_text(v) for v in frame[h]]
                          for c, h in zip(columns, frame.columns, strict=True)}, dtype=object)
     text.insert(0, "_line", range(2, len(frame) + 2))
-    staging.load_frame(con, text, table=table)
+    staging.load_frame(store.staging, text, table=table)
     return RawTable(file=name, sheet=None, table=table, columns=columns, headers=headers,
                     header_row=1, n_rows=len(frame), decimal_comma=False, source="frame",
                     sha256="")

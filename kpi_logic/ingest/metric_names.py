@@ -14,7 +14,7 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import MAX_METRICS_PER_FILE
 from kpi_logic.ingest.definition_rows import has_letter
 from kpi_logic.ingest.reading import RawTable
-from kpi_logic.store import history_refusals, writes_history
+from kpi_logic.store import Store, history_refusals, writes_history
 from kpi_logic.store.writes_history import HistorySource
 
 # Grouping a table of made-up names takes a few hundred bytes a name: from this many
@@ -23,12 +23,12 @@ from kpi_logic.store.writes_history import HistorySource
 SAMPLE_FROM_ROWS = 100_000
 
 
-def check_metric_count(con, raw: RawTable, source: HistorySource, batch_id: int | None) -> None:
+def check_metric_count(store: Store, raw: RawTable, source: HistorySource, batch_id: int | None) -> None:
     """Refuse, before the metrics are grouped, a long table whose sampled rows already
     name more than MAX_METRICS_PER_FILE metrics (check_metric_names counts exactly)."""
     if not source.metric_column or raw.n_rows < SAMPLE_FROM_ROWS:
         return
-    found = writes_history.sampled_metric_count(con, batch_id)
+    found = writes_history.sampled_metric_count(store.staging, batch_id)
     if found > MAX_METRICS_PER_FILE:
         raise _too_many(raw, source, f"at least {found:,}")
 
@@ -42,7 +42,7 @@ def _too_many(raw: RawTable, source: HistorySource, count: str) -> InputError:
         column=_written(raw, source.metric_column) if source.metric_column else None)
 
 
-def check_metric_names(con, raw: RawTable, source: HistorySource, names: list[str]) -> None:
+def check_metric_names(store: Store, raw: RawTable, source: HistorySource, names: list[str]) -> None:
     """Refuse (InputError naming rows or columns) a table of more than
     MAX_METRICS_PER_FILE metrics and metric names without a letter."""
     column = _written(raw, source.metric_column) if source.metric_column else None
@@ -52,7 +52,7 @@ def check_metric_names(con, raw: RawTable, source: HistorySource, names: list[st
     if not nameless:
         return
     if source.metric_column:
-        found = history_refusals.metric_lines(con, source, nameless[:20])
+        found = history_refusals.metric_lines(store.staging, source, nameless[:20])
         problems = [f"row {line}, column '{column}': '{written}' {_why(name)}"
                     for name, line, written in found]
     else:

@@ -37,7 +37,7 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import SNIFF_BYTES
 from kpi_logic.ingest import reading_csv, reading_excel
 from kpi_logic.ingest.reading_excel import column_label as _column_label
-from kpi_logic.store import staging
+from kpi_logic.store import Store, staging
 
 # Module names of their own, so a test can lower them (see limits.py for all limits).
 MAX_FILE_BYTES = limits.MAX_FILE_BYTES
@@ -49,7 +49,7 @@ HEADER_SEARCH_ROWS = reading_excel.HEAD_ROWS
 class RawTable:
     file: str                 # file name as given
     sheet: str | None         # None for CSV
-    table: str                # temp table/view in `con`: "_line" + one VARCHAR column per name in `columns`
+    table: str                # temp table/view in `store`: "_line" + one VARCHAR column per name in `columns`
     columns: tuple[str, ...]  # normalised header names (vocabulary.normalise_header)
     headers: tuple[str, ...]  # header cells as written
     header_row: int           # user-visible row number of the header
@@ -68,7 +68,7 @@ class _Header:
     kind: str
 
 
-def read_tables(con, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
+def read_tables(store: Store, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
                 sheet: str | None = None) -> list[RawTable]:
     """One RawTable per recognised table in the file (one for a CSV, one per sheet).
 
@@ -83,12 +83,12 @@ def read_tables(con, data: bytes | BinaryIO | os.PathLike | str, name: str, *,
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
         if head.startswith(b"PK\x03\x04"):
-            return _read_workbook(con, path, name, sha256, sheet)
+            return _read_workbook(store, path, name, sha256, sheet)
         reading_csv.refuse_non_csv(head, name)
         if sheet:
             raise InputError(f"--sheet '{sheet}' was given, but this is a CSV file, which has no "
                              "sheets", file=name)
-        return [_read_csv(con, path, name, sha256, head)]
+        return [_read_csv(store, path, name, sha256, head)]
 
 
 @contextmanager
@@ -146,31 +146,31 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _read_csv(con, path: str, name: str, sha256: Callable[[], str], head: bytes) -> RawTable:
+def _read_csv(store: Store, path: str, name: str, sha256: Callable[[], str], head: bytes) -> RawTable:
     with reading_csv.utf8_file(path, name, head) as (utf8_path, text):
         delimiter, header, end_line = _csv_header(text, name)
         _check_width(header.cells, name, None, end_line)
         lead = _leading_blanks(header.cells)
         headers, keep = _kept_columns(header.cells, lead, name, None, header_row=end_line)
         table, n_rows, long_lines = reading_csv.load_csv(
-            con, utf8_path, name, delimiter=delimiter, skip=end_line, width=len(header.cells),
+            store, utf8_path, name, delimiter=delimiter, skip=end_line, width=len(header.cells),
             keep=keep)
     raw = RawTable(file=name, sheet=None, table=table, columns=tuple(n for _, n in keep),
                    headers=headers, header_row=end_line, n_rows=n_rows, decimal_comma=False,
                    source="csv", sha256=sha256(), kind=header.kind)
     try:
         _check_rows(raw)
-        reading_csv.check_blank_columns(con, table, header.cells, end_line + 1, name)
+        reading_csv.check_blank_columns(store, table, header.cells, end_line + 1, name)
         if long_lines:
-            reading_csv.check_cell_lengths(con, table, list(raw.columns),
+            reading_csv.check_cell_lengths(store, table, list(raw.columns),
                                            dict(zip(raw.columns, raw.headers, strict=True)), name)
         if delimiter != ",":
             numbers = list(vocabulary.number_columns(raw.kind, raw.columns))
-            if reading_csv.decimal_comma(con, table, numbers, dot_groups=delimiter in (";", "\t"),
+            if reading_csv.decimal_comma(store, table, numbers, dot_groups=delimiter in (";", "\t"),
                                          name=name):
                 raw = replace(raw, decimal_comma=True)
     except InputError:
-        staging.drop_table(con, table)
+        staging.drop_table(store.staging, table)
         raise
     return raw
 
@@ -273,7 +273,7 @@ def _check_rows(raw: RawTable) -> None:
 
 # --- Excel (the workbook mechanics are in reading_excel) ---------------------------------
 
-def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
+def _read_workbook(store: Store, path: str, name: str, sha256: Callable[[], str],
                    sheet: str | None) -> list[RawTable]:
     """One RawTable per worksheet with a recognised header (see read_tables).
     Sheets are loaded and staged one at a time; once one has no header, the rest
@@ -291,7 +291,7 @@ def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
             else:
                 found.append((each.name, header.kind))
                 if not unknown:
-                    tables.append(_sheet_table(con, each, header, name, sha256(), book.date1904))
+                    tables.append(_sheet_table(store, each, header, name, sha256(), book.date1904))
             del each        # one sheet's cells in memory at a time
         if unknown:
             reading_excel.refuse_unknown_sheets(name, unknown, found)
@@ -299,14 +299,14 @@ def _read_workbook(con, path: str, name: str, sha256: Callable[[], str],
             raise InputError("the workbook has no data in any sheet", file=name)
     except InputError:
         for table in tables:
-            staging.drop_table(con, table.table)
+            staging.drop_table(store.staging, table.table)
         raise
     finally:
         book.book.close()
     return [replace(t, notes=tuple(notes) + t.notes) for t in tables]
 
 
-def _sheet_table(con, sheet: reading_excel.Sheet, header: _Header, name: str, sha256: str,
+def _sheet_table(store: Store, sheet: reading_excel.Sheet, header: _Header, name: str, sha256: str,
                  date1904: bool) -> RawTable:
     header_row = header.index + 1
     lead = _leading_blanks(header.cells)
@@ -316,11 +316,11 @@ def _sheet_table(con, sheet: reading_excel.Sheet, header: _Header, name: str, sh
     try:
         for chunk in reading_excel.record_chunks(sheet.rows(), header.index, keep, date1904,
                                                  name, sheet.name):
-            n_rows += staging.load_frame(con, pandas.DataFrame(chunk, columns=columns,
+            n_rows += staging.load_frame(store.staging, pandas.DataFrame(chunk, columns=columns,
                                                                dtype=object),
                                          table=table, append=n_rows > 0)
         if n_rows == 0:
-            staging.load_frame(con, pandas.DataFrame([], columns=columns, dtype=object),
+            staging.load_frame(store.staging, pandas.DataFrame([], columns=columns, dtype=object),
                                table=table)
         raw = RawTable(file=name, sheet=sheet.name, table=table, columns=tuple(columns[1:]),
                        headers=headers, header_row=header_row, n_rows=n_rows,
@@ -329,6 +329,6 @@ def _sheet_table(con, sheet: reading_excel.Sheet, header: _Header, name: str, sh
                        kind=header.kind)
         _check_rows(raw)
     except InputError:
-        staging.drop_table(con, table)
+        staging.drop_table(store.staging, table)
         raise
     return raw

@@ -26,13 +26,12 @@ import tempfile
 from contextlib import contextmanager
 from typing import Iterator
 
-import duckdb
-
 from kpi_logic.domain import limits
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import SNIFF_BYTES, size_text
 from kpi_logic.ingest.reading_excel import column_label
-from kpi_logic.store import staging
+from kpi_logic.store import Store, staging
+from kpi_logic.store.staging_errors import CsvLoadError
 
 DELIMITERS = (",", ";", "\t", "|")
 CSV_HELP = "save it from your spreadsheet as 'CSV UTF-8' and upload it again"
@@ -174,7 +173,7 @@ def quoting_error(problem: str, name: str, line: int) -> InputError:
 SHORT_LINE_BYTES = limits.MAX_CELL_CHARS
 
 
-def load_csv(con, path: str, name: str, *, delimiter: str, skip: int, width: int,
+def load_csv(store: Store, path: str, name: str, *, delimiter: str, skip: int, width: int,
              keep: list[tuple[int, str]]) -> tuple[str, int, bool]:
     """(staging table, rows, whether a line is longer than SHORT_LINE_BYTES) of the
     UTF-8 file at `path` after its first `skip` lines. Refuses ragged rows, bad
@@ -182,34 +181,34 @@ def load_csv(con, path: str, name: str, *, delimiter: str, skip: int, width: int
     for line_bytes in (SHORT_LINE_BYTES, limits.MAX_LINE_BYTES):
         table = staging.new_table_name()
         try:
-            n_rows = staging.load_csv(con, path, table=table, delimiter=delimiter, skip=skip,
+            n_rows = staging.load_csv(store.staging, path, table=table, delimiter=delimiter, skip=skip,
                                       width=width, keep=keep, first_line=skip + 1,
                                       max_line_bytes=line_bytes)
             return table, n_rows, line_bytes > SHORT_LINE_BYTES
-        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-            staging.drop_table(con, table)
-            if not (_LINE_SIZE.search(str(exc)) and line_bytes == SHORT_LINE_BYTES):
+        except CsvLoadError as exc:
+            staging.drop_table(store.staging, table)
+            if not (exc.line_too_long and line_bytes == SHORT_LINE_BYTES):
                 raise _csv_error(exc, path, name, delimiter) from None
     raise AssertionError("unreachable: the second load returns or raises")
 
 
-def check_blank_columns(con, table: str, cells, first_line: int, name: str) -> None:
+def check_blank_columns(store: Store, table: str, cells, first_line: int, name: str) -> None:
     """Refuse data sitting under a blank header cell (it would be dropped silently)."""
     blank = [i for i in range(len(cells)) if not str(cells[i]).strip()]
-    found = staging.first_filled_cell(con, table, blank, first_line) if blank else None
+    found = staging.first_filled_cell(store.staging, table, blank, first_line) if blank else None
     if found:
         raise InputError(f"column {column_label(found[0])} has values but no header; give it a "
                          "header or delete it", file=name, row=found[1])
 
 
-def decimal_comma(con, table: str, numbers: list[str], *, dot_groups: bool, name: str) -> bool:
+def decimal_comma(store: Store, table: str, numbers: list[str], *, dot_groups: bool, name: str) -> bool:
     """Whether the number cells of `table` use a decimal comma; refuses a file
     mixing both marks, naming a line of each.
 
     With `dot_groups` (";" or tab files) "1.234" is European thousands grouping,
     evidence of a decimal comma just as "5,5" is.
     """
-    comma, dot = staging.decimal_evidence(con, table, numbers, dot_groups=dot_groups)
+    comma, dot = staging.decimal_evidence(store.staging, table, numbers, dot_groups=dot_groups)
     if comma is None:
         return False
     if dot:
@@ -225,11 +224,11 @@ def decimal_comma(con, table: str, numbers: list[str], *, dot_groups: bool, name
     return True
 
 
-def check_cell_lengths(con, table: str, columns: list[str], headers: dict[str, str],
+def check_cell_lengths(store: Store, table: str, columns: list[str], headers: dict[str, str],
                        name: str) -> None:
     """Refuse a cell longer than MAX_CELL_CHARS (Excel's own limit), naming it
     (one pass over the cells: only for a file with long lines)."""
-    found = staging.first_long_cell(con, table, columns, limits.MAX_CELL_CHARS)
+    found = staging.first_long_cell(store.staging, table, columns, limits.MAX_CELL_CHARS)
     if found:
         column, line, chars = found
         raise InputError(f"this cell holds {chars:,} characters, more than the "
@@ -243,34 +242,25 @@ def cell_too_long(name: str, line: int) -> InputError:
                       "the most a cell can hold in Excel and in Lodestar", file=name, row=line)
 
 
-_LINE = re.compile(r"CSV Error on Line: (\d+)")
-_LINE_SIZE = re.compile(r"Maximum line size of \d+ bytes exceeded")
-_FIELDS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
-
-
-def _csv_error(exc: Exception, path: str, name: str, delimiter: str) -> InputError:
-    """The DuckDB read error `exc` worded for the person who uploaded the file."""
-    message = str(exc)
-    line = _LINE.search(message)
-    fields = _FIELDS.search(message)
-    if fields and line:
-        expected, got = fields.groups()
+def _csv_error(exc: CsvLoadError, path: str, name: str, delimiter: str) -> InputError:
+    """DuckDB's refusal of the file worded for the person who uploaded it."""
+    if exc.fields and exc.line:
+        expected, got = exc.fields
         return InputError(f"this line has {got} fields but the header has {expected}; check for a "
                           "missing or extra separator, or quote values that contain one",
-                          file=name, row=int(line.group(1)))
-    if _LINE_SIZE.search(message):
+                          file=name, row=exc.line)
+    if exc.line_too_long:
         return InputError(f"this line is longer than {size_text(limits.MAX_LINE_BYTES)}, the most "
                           f"one line may take (a cell holds at most {limits.MAX_CELL_CHARS:,} "
                           "characters, Excel's own limit); check that this is the right file",
-                          file=name, row=int(line.group(1)) if line else None)
-    if "unicode" in message.lower():
-        return InputError("file is not UTF-8; save it as CSV UTF-8", file=name,
-                          row=int(line.group(1)) if line else None)
+                          file=name, row=exc.line)
+    if exc.not_utf8:
+        return InputError("file is not UTF-8; save it as CSV UTF-8", file=name, row=exc.line)
     bad_line, problem = _quoting_problem(path, delimiter)
     if bad_line:
         return quoting_error(problem, name, bad_line)
-    return InputError(f"the file could not be read as CSV ({message.splitlines()[0]}); {CSV_HELP}",
-                      file=name, row=int(line.group(1)) if line else None)
+    return InputError(f"the file could not be read as CSV ({str(exc).splitlines()[0]}); {CSV_HELP}",
+                      file=name, row=exc.line)
 
 
 def _quoting_problem(path: str, delimiter: str) -> tuple[int | None, str]:

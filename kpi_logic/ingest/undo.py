@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formulas import formula_metrics, parse_formula
 from kpi_logic.ingest.importing import NOTHING_CHANGED, ImportResult
-from kpi_logic.store import transaction, writes
+from kpi_logic.store import Store, writes
 
 log = logging.getLogger(__name__)
 
@@ -27,68 +26,68 @@ def run_of(results: list[ImportResult]) -> int | None:
     return min((r.batch for r in results if r.batch is not None), default=None)
 
 
-def list_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def list_batches(store: Store) -> pd.DataFrame:
     """Every batch, oldest first (undone ones too, with undone_at set)."""
-    return writes.batch_list(con)
+    return store.batches.listed()
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict:
+def undo_batch(store: Store, batch_id: int) -> dict:
     """Put back exactly the state before a batch. Refuses an unknown or already
     undone batch, one whose rows a later batch still in effect replaced, and
     one whose metrics (defined by it) other batches in effect still use."""
-    with transaction(con):
-        undone = _undone(con, batch_id)
+    with store.transaction():
+        undone = _undone(store, batch_id)
     log.info("Undid batch %(batch)s (%(file)s): %(deleted)s rows removed, %(restored)s restored",
              undone)
     return undone
 
 
-def undo_run(con: duckdb.DuckDBPyConnection, run_id: int) -> list[dict]:
+def undo_run(store: Store, run_id: int) -> list[dict]:
     """Undo every batch of one run still in effect, newest first, all or
     nothing; returns undo_batch's result per batch. Refuses an unknown run, a
     run already undone, and what undo_batch refuses."""
-    with transaction(con):
-        batches = writes.batches_in_effect(con, run_id)
+    with store.transaction():
+        batches = store.batches.in_effect(run_id)
         if not batches:
-            known = writes.batch_row(con, run_id)
+            known = store.batches.row(run_id)
             raise InputError(f"run {run_id} was already undone" if known else
                              f"there is no run {run_id}; list the batches with `batches`")
-        return [_undone(con, b) for b in batches]
+        return [_undone(store, b) for b in batches]
 
 
-def undo_all(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def undo_all(store: Store) -> list[dict]:
     """Undo every batch in effect, newest first, all or nothing (a fresh start;
     the batches stay listed as undone). Returns undo_batch's result per batch."""
-    with transaction(con):
-        return [_undone(con, b) for b in writes.batches_in_effect(con)]
+    with store.transaction():
+        return [_undone(store, b) for b in store.batches.in_effect()]
 
 
-def _undone(con, batch_id: int) -> dict:
-    batch = writes.batch_row(con, batch_id)
+def _undone(store: Store, batch_id: int) -> dict:
+    batch = store.batches.row(batch_id)
     if batch is None:
         raise InputError(f"there is no batch {batch_id}; list them with `batches`")
     if batch["undone_at"] is not None:
         raise InputError(f"batch {batch_id} ({batch['file']}) was already undone "
                          f"at {batch['undone_at']:%Y-%m-%d %H:%M}")
-    later = writes.superseding_batches(con, batch_id)
+    later = store.batches.superseding(batch_id)
     if later:
         names = ", ".join(f"batch {i} ({f})" for i, f in later)
         raise InputError(f"batch {batch_id} ({batch['file']}) cannot be undone: {names} "
                          "changed the same values later; undo that first")
-    _refuse_orphans(con, batch_id, batch["file"])
-    deleted, restored = writes.undo_rows(con, batch_id)
+    _refuse_orphans(store, batch_id, batch["file"])
+    deleted, restored = store.batches.undo_rows(batch_id)
     return {"batch": batch_id, "file": batch["file"], "sheet": batch["sheet"],
             "kind": batch["kind"], "deleted": deleted, "restored": restored}
 
 
-def _refuse_orphans(con, batch_id: int, file: str) -> None:
+def _refuse_orphans(store: Store, batch_id: int, file: str) -> None:
     """Undoing a batch that defined a metric would leave history, KPIs, key
     results or formulas of other batches pointing at nothing: refuse, naming them."""
-    names = writes.metrics_only_in(con, batch_id)
-    users = _metric_users(con, names, exclude_batch=batch_id) if names else []
+    names = store.batches.metrics_only_in(batch_id)
+    users = _metric_users(store, names, exclude_batch=batch_id) if names else []
     if not users:
         return
-    files = dict(writes.batch_list(con)[["id", "file"]].itertuples(index=False))
+    files = dict(store.batches.listed()[["id", "file"]].itertuples(index=False))
     problems = [f"{metric}: {_use_text(what, title)} (batch {b}, {files.get(b, '?')})"
                 for metric, what, title, b in users]
     later = sorted({b for *_, b in users}, reverse=True)
@@ -101,12 +100,12 @@ def _use_text(what: str, title: str | None) -> str:
     return "its history" if what == "history" else f"{what} '{title}'"
 
 
-def _metric_users(con, names: list[str], exclude_batch: int | None = None) -> list[tuple]:
+def _metric_users(store: Store, names: list[str], exclude_batch: int | None = None) -> list[tuple]:
     """(metric, "KPI" | "key result" | "formula of" | "history", title, batch id) of
     current definitions and history using these metrics, outside one batch."""
-    users = list(writes.metric_users(con, names, exclude_batch))
+    users = list(store.batches.metric_users(names, exclude_batch))
     wanted = set(names)
-    for name, formula, batch in writes.formula_rows(con):
+    for name, formula, batch in store.batches.formula_rows():
         if batch != exclude_batch and name not in wanted:
             for used in sorted(formula_metrics(parse_formula(formula)) & wanted):
                 users.append((used, "formula of", name, batch))
@@ -115,7 +114,7 @@ def _metric_users(con, names: list[str], exclude_batch: int | None = None) -> li
 
 # --- removal ---------------------------------------------------------------------------
 
-def remove_definitions(con: duckdb.DuckDBPyConnection, kind: str, keys: list,
+def remove_definitions(store: Store, kind: str, keys: list,
                        source: str = "dashboard") -> ImportResult:
     """Remove current definitions by key (a metric name, KPI title, launch name;
     (kpi, period) or (objective, title) pairs, or their "a / b" text as
@@ -131,30 +130,30 @@ def remove_definitions(con: duckdb.DuckDBPyConnection, kind: str, keys: list,
     if not texts:
         return ImportResult(file=source, sheet=None, kind=kind, batch=None, rows=0, inserted=0,
                             updated=0, unchanged=0, notes=(NOTHING_CHANGED,))
-    with transaction(con):
-        _check_removable(con, kind, texts, source)
-        batch = writes.open_batch(con, run_id=None, file=source, sheet=None, kind=kind,
+    with store.transaction():
+        _check_removable(store, kind, texts, source)
+        batch = store.batches.open(run_id=None, file=source, sheet=None, kind=kind,
                                   sha256=None, rows=len(texts))
-        removed = writes.supersede_keys(con, kind, texts, batch)
+        removed = store.batches.supersede_keys(kind, texts, batch)
         notes = [f"removed: {', '.join(texts)}"]
         if kind == "kpis":
-            targets = writes.supersede_targets_of(con, texts, batch)
+            targets = store.batches.supersede_targets_of(texts, batch)
             if targets:
                 notes.append(f"and {targets} per-period target(s) of these KPIs")
-        writes.close_batch(con, batch, 0, removed, 0)
+        store.batches.close(batch, 0, removed, 0)
     return ImportResult(file=source, sheet=None, kind=kind, batch=batch, rows=len(texts),
                         inserted=0, updated=removed, unchanged=0, notes=tuple(notes),
                         details={"removed": texts})
 
 
-def _check_removable(con, kind: str, texts: list[str], source: str) -> None:
-    unknown = [t for t in texts if t not in writes.current_keys(con, kind)]
+def _check_removable(store: Store, kind: str, texts: list[str], source: str) -> None:
+    unknown = [t for t in texts if t not in store.batches.current_keys(kind)]
     if unknown:
         raise InputError(f"there is nothing to remove called {', '.join(map(repr, unknown))} "
                          f"among the current {kind}", file=source)
     if kind != "metrics":
         return
-    users = [u for u in _metric_users(con, texts) if u[1] != "history"]
+    users = [u for u in _metric_users(store, texts) if u[1] != "history"]
     if users:
         raise InputError("a metric still in use cannot be removed; remove or change what uses "
                          "it first", file=source,

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -39,8 +38,7 @@ from kpi_logic.launch.curves import fitted_curve
 from kpi_logic.launch.optimiser import optimised_split
 from kpi_logic.launch.windows import engagement_change, require_launch_date, traffic_uplift
 from kpi_logic.metrics.kpis import kpi_status, number
-from kpi_logic.store import launches as launch_store
-from kpi_logic.store.current_definitions import load_launches
+from kpi_logic.store import Store
 
 KPI_COLUMNS = ["channel", "spend", "visitors", "purchases", "new_customers", "conversion_rate",
                "cac", "budget_share", "customer_share", "above_cac_target"]
@@ -161,12 +159,12 @@ def chosen_launch(launches: list[Launch], name: str | None = None,
     raise InputError(f"No launch named '{name}'. Known launches: {known}.")
 
 
-def launch_analysis(con: duckdb.DuckDBPyConnection, launch: str | None = None) -> LaunchAnalysis:
+def launch_analysis(store: Store, launch: str | None = None) -> LaunchAnalysis:
     """Everything the launch page and CLI show, read once. Refuses a missing launch
     date, no channel history since it, a single day of it, and negative spend."""
-    chosen = chosen_launch(load_launches(con), launch)
+    chosen = chosen_launch(store.definitions.launches(), launch)
     require_launch_date(chosen.launch_date)
-    daily = launch_store.launch_daily(con)
+    daily = store.launches.daily()
     since = daily[(daily["channel"] != "") & daily["obs_date"].map(lambda d: d >= chosen.launch_date)]
     if since.empty:
         raise InputError(f"Launch '{chosen.launch}' has no channel history from its launch date "
@@ -185,7 +183,7 @@ def launch_analysis(con: duckdb.DuckDBPyConnection, launch: str | None = None) -
             if (rows["spend"] < 0).any():
                 raise
             problems[channel] = refusal.message
-    campaigns = campaign_kpis(launch_store.campaign_totals(con, chosen.launch_date),
+    campaigns = campaign_kpis(store.launches.campaign_totals(chosen.launch_date),
                               chosen.cac_target)
     # Channels without campaigns are already whole in the channel table.
     named = campaigns.groupby("channel")["campaign"].transform(lambda c: (c != "").any())
@@ -225,12 +223,12 @@ def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> d
             "warnings": extrapolation_warnings(found.curves, allocation_per_day)}
 
 
-def launch_summary(con: duckdb.DuckDBPyConnection, launch: str | None = None) -> dict:
+def launch_summary(store: Store, launch: str | None = None) -> dict:
     """JSON-ready summary (the `launch` command): totals since the launch date per
     channel, per campaign (when the history names campaigns) and blended, with
     KPI statuses, each channel's daily curve, the traffic uplift and, when the
     launch names a promotion date, engagement per visitor around it."""
-    found = launch_analysis(con, launch)
+    found = launch_analysis(store, launch)
     spec = found.launch
     uplift = traffic_uplift(found.daily, spec.launch_date)
     channels = []
@@ -275,12 +273,12 @@ def _json(value):
     return number(value)
 
 
-def optimised_launch(con: duckdb.DuckDBPyConnection, budget_per_day: float,
+def optimised_launch(store: Store, budget_per_day: float,
                      launch: str | None = None, minimums: Mapping[str, float] | None = None,
                      maximums: Mapping[str, float] | None = None) -> dict:
     """JSON-ready best split of a daily budget (the `launch-optimise` command),
     with the actual split for comparison and sentences on what moved where."""
-    found = launch_analysis(con, launch)
+    found = launch_analysis(store, launch)
     best = optimised_split(found.curves, actual_split(found), budget=budget_per_day,
                            minimums=minimums, maximums=maximums)
     changes = best["changes"]
@@ -297,14 +295,14 @@ def optimised_launch(con: duckdb.DuckDBPyConnection, budget_per_day: float,
             "skipped": found.curve_problems}
 
 
-def saved_scenario(con: duckdb.DuckDBPyConnection, launch: str, name: str,
+def saved_scenario(store: Store, launch: str, name: str,
                    allocation_per_day: Mapping[str, float], *, replace: bool = False) -> int:
     """Save a daily budget split of `launch` with its projection over the days since
     the launch; returns the scenario id. Refuses what projected and
     store.launches.save_scenario refuse (no name, a taken name, unknown channels)."""
-    found = launch_analysis(con, launch)
+    found = launch_analysis(store, launch)
     projection = projected(found.curves, allocation_per_day, found.days, found.kpis)
-    return launch_store.save_scenario(con, found.launch.launch, name, found.days, projection,
+    return store.scenarios.save(found.launch.launch, name, found.days, projection,
                                       replace=replace)
 
 
@@ -320,27 +318,27 @@ def split_table(splits: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", *column.values(), "total"])
 
 
-def scenario_splits(con: duckdb.DuckDBPyConnection, names: list[str],
+def scenario_splits(store: Store, names: list[str],
                     launch: str | None = None) -> pd.DataFrame:
     """split_table of the actual daily spend per channel and of saved scenarios,
     by name. Refuses an unknown scenario (InputError)."""
-    found = launch_analysis(con, launch)
+    found = launch_analysis(store, launch)
     splits = {ACTUAL: actual_split(found)}
     for name in names:
-        _, frame = launch_store.load_scenario(con, found.launch.launch, name)
+        _, frame = store.scenarios.load(found.launch.launch, name)
         splits[name] = dict(zip(frame["channel"], frame["spend_per_day"], strict=True))
     return split_table(splits)
 
 
-def compared_scenarios(con: duckdb.DuckDBPyConnection, names: list[str],
+def compared_scenarios(store: Store, names: list[str],
                        launch: str | None = None) -> pd.DataFrame:
     """scenario_comparison of the actual since launch and saved scenarios, by name.
     The actual counts the channels with a response curve only, as every
     scenario and the what-if do (the others are in found.curve_problems)."""
-    found = launch_analysis(con, launch)
+    found = launch_analysis(store, launch)
     frames = {}
     for name in names:
-        days, frame = launch_store.load_scenario(con, found.launch.launch, name)
+        days, frame = store.scenarios.load(found.launch.launch, name)
         # A scenario saved when fewer days were in is scaled to today's days:
         # its budget is per day, so totals grow with the days compared.
         scale = found.days / days

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
@@ -20,7 +19,7 @@ from kpi_logic.domain.model import KPI, TOO_MANY_KPIS, KeyResult, Metric
 from kpi_logic.domain.periods import as_of_or_today, parse_period
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages, period_coverage
 from kpi_logic.metrics.rollups import rolled_up
-from kpi_logic.store import current_definitions as definitions
+from kpi_logic.store import Store
 
 # Engagement counts that make a plain metric a vanity candidate. Whole words of
 # the name only: "click_through_rate" is a real marketing KPI, "page_views" is not.
@@ -130,7 +129,7 @@ def with_coverage(current: pd.DataFrame, covered: Mapping[str, Coverage]) -> pd.
                  for m in current["metric"]])
 
 
-def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = None,
+def metric_catalogue(store: Store, department: str | None = None,
                      as_of: date | None = None) -> pd.DataFrame:
     """Every metric (of one department when given) with definition, current value
     (its latest month with data up to as_of, default today; partial when its data
@@ -140,8 +139,8 @@ def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = No
     Refuses an unknown department (InputError listing the known ones).
     """
     as_of = as_of_or_today(as_of)
-    every = definitions.load_metrics(con)
-    kpis, key_results = definitions.load_kpis(con), definitions.load_key_results(con)
+    every = store.definitions.metrics()
+    kpis, key_results = store.definitions.kpis(), store.definitions.key_results()
     metrics = every
     if department is not None:
         department = resolved_department(department, known_departments(every, kpis, key_results))
@@ -154,8 +153,8 @@ def metric_catalogue(con: duckdb.DuckDBPyConnection, department: str | None = No
             for m in metrics.values()]
     table = pd.DataFrame(rows, columns=[c for c in CATALOGUE_COLUMNS if c not in _CURRENT])
     if metrics:
-        current = with_coverage(latest_values(rolled_up(con, list(metrics), "month", end=as_of)),
-                                coverages(con, list(metrics), as_of, metrics=every))
+        current = with_coverage(latest_values(rolled_up(store, list(metrics), "month", end=as_of)),
+                                coverages(store, list(metrics), as_of, metrics=every))
     else:
         current = pd.DataFrame(columns=["metric", *_CURRENT])
     out = table.merge(current, on="metric", how="left")

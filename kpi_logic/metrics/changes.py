@@ -33,6 +33,7 @@ from kpi_logic.domain.periods import (
 )
 from kpi_logic.metrics.coverage import Coverage, coverages, period_coverage
 from kpi_logic.metrics.rollups import base_metrics, rolled_up
+from kpi_logic.store import Store
 
 CHANGE_COLUMNS = ["previous", "vs_previous_abs", "vs_previous_pct",
                   "last_year", "vs_last_year_abs", "vs_last_year_pct"]
@@ -80,11 +81,11 @@ def _window_end(start: date, grain: str, days: int | None) -> date:
     return end if days is None else min(start + timedelta(days=days - 1), end)
 
 
-def _current(con, names: list[str], grain: str, start: date, cut: date,
+def _current(store: Store, names: list[str], grain: str, start: date, cut: date,
              dimension: str | None, covered: Mapping[str, Coverage]) -> pd.DataFrame:
     """One row per metric: value, partial, through (its last date in the period) and
     days (days covered from the period's start, when partial)."""
-    rolled = rolled_up(con, names, grain, start=start, end=cut, dimension=dimension)
+    rolled = rolled_up(store, names, grain, start=start, end=cut, dimension=dimension)
     rolled = rolled.set_index("metric").reindex(names)
     end = period_end(start, grain)
     rows = []
@@ -103,7 +104,7 @@ def _current(con, names: list[str], grain: str, start: date, cut: date,
     return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=types[c]) for c in columns})
 
 
-def _earlier_values(con, current: pd.DataFrame, grain: str, start: date,
+def _earlier_values(store: Store, current: pd.DataFrame, grain: str, start: date,
                     dimension: str | None) -> pd.DataFrame:
     """previous and last_year per metric, over windows as long as each metric's `days`."""
     parts = []
@@ -112,7 +113,7 @@ def _earlier_values(con, current: pd.DataFrame, grain: str, start: date,
         values = {"metric": names}
         for column, shift in (("previous", previous_period), ("last_year", same_period_last_year)):
             earlier = shift(start, grain)
-            rolled = rolled_up(con, names, grain, start=earlier,
+            rolled = rolled_up(store, names, grain, start=earlier,
                                end=_window_end(earlier, grain, length), dimension=dimension)
             values[column] = rolled.set_index("metric")["value"].reindex(names).to_numpy()
         parts.append(pd.DataFrame(values))
@@ -120,7 +121,7 @@ def _earlier_values(con, current: pd.DataFrame, grain: str, start: date,
         pd.DataFrame(columns=["metric", "previous", "last_year"])
 
 
-def like_for_like(con, metrics: str | Iterable[str], period: str, *, dimension: str | None = None,
+def like_for_like(store: Store, metrics: str | Iterable[str], period: str, *, dimension: str | None = None,
                   through=None, covered: Mapping[str, Coverage] | None = None) -> pd.DataFrame:
     """Each metric's value in `period` (a label: "2025-03", "2025-Q1", ...) with
     its changes: DataFrame[metric, period, label, value, partial, through,
@@ -136,11 +137,11 @@ def like_for_like(con, metrics: str | Iterable[str], period: str, *, dimension: 
     """
     grain, start, end = parse_period(period)
     names = [metrics] if isinstance(metrics, str) else list(dict.fromkeys(metrics))
-    base_metrics(con, names)        # refuses unknown names before anything else
+    base_metrics(store, names)        # refuses unknown names before anything else
     cut = min(end, as_date(through)) if through is not None else end
-    covered = covered if covered is not None else coverages(con, names, as_of=through)
-    current = _current(con, names, grain, start, cut, dimension, covered)
-    earlier = _earlier_values(con, current, grain, start, dimension)
+    covered = covered if covered is not None else coverages(store, names, as_of=through)
+    current = _current(store, names, grain, start, cut, dimension, covered)
+    earlier = _earlier_values(store, current, grain, start, dimension)
     out = current.merge(earlier, on="metric", how="left")
     for column in ("previous", "last_year"):
         out[column] = out[column].astype("float64")

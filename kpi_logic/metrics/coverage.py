@@ -25,7 +25,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain.formulas import (
@@ -38,8 +37,7 @@ from kpi_logic.domain.formulas import (
 )
 from kpi_logic.domain.model import Metric
 from kpi_logic.domain.periods import as_date, calendar_step, period_end
-from kpi_logic.store import freshness
-from kpi_logic.store.current_definitions import load_metrics
+from kpi_logic.store import Store
 
 # Median gaps (days) read as calendar cadences; anything else is "every N days".
 BUSINESS_DAYS_FROM = 10     # fewer recent dates than this cannot show a weekday-only habit
@@ -156,16 +154,16 @@ def metric_coverages(rows: Iterable[tuple], bases: Mapping[str, Iterable[str]]) 
             for name, parts in bases.items()}
 
 
-def coverages(con: duckdb.DuckDBPyConnection, names: Iterable[str], as_of=None,
+def coverages(store: Store, names: Iterable[str], as_of=None,
               metrics: Mapping[str, Metric] | None = None) -> dict[str, Coverage]:
     """{name: Coverage} of metrics as seen on `as_of` (data after it ignored; default:
     all data), in one query. A name that is not a defined metric has no data."""
-    metrics = load_metrics(con) if metrics is None else metrics
+    metrics = store.definitions.metrics() if metrics is None else metrics
     components = formula_components(metrics)
     bases = {n: [c for c in with_components(n, components) if c in metrics and not metrics[c].formula]
              for n in names}
     wanted = sorted({b for parts in bases.values() for b in parts})
-    rows = freshness.coverage_rows(con, wanted, through=as_date(as_of) if as_of else date.max) \
+    rows = store.history.coverage_rows(wanted, through=as_date(as_of) if as_of else date.max) \
         if wanted else []
     return metric_coverages(rows, bases)
 

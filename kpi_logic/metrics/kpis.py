@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
@@ -43,12 +42,7 @@ from kpi_logic.metrics.catalogue import (
 from kpi_logic.metrics.changes import like_for_like, relative_change
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow, period_coverage
 from kpi_logic.metrics.rollups import rolled_up
-from kpi_logic.store.current_definitions import (
-    load_key_results,
-    load_kpis,
-    load_metrics,
-    load_targets,
-)
+from kpi_logic.store import Store
 
 REVIEW_AFTER_MISSES = 3     # missed this many latest periods in a row: flag the KPI for review
 MISSED_STATUSES = ("at_risk", "unhealthy")
@@ -260,7 +254,7 @@ def _definition(metric: Metric) -> dict:
 
 # ---------------------------------------------------------------- assembly
 
-def scorecard(con: duckdb.DuckDBPyConnection, department: str, period: str | None = None,
+def scorecard(store: Store, department: str, period: str | None = None,
               as_of: date | None = None) -> dict:
     """The department's scorecard as JSON-ready values (see issue 2 for the shape).
 
@@ -271,8 +265,8 @@ def scorecard(con: duckdb.DuckDBPyConnection, department: str, period: str | Non
     month/quarter/year, and a period that starts after as_of (InputError).
     """
     as_of = as_of_or_today(as_of)
-    metrics = load_metrics(con)
-    every_kpi, key_results = load_kpis(con), load_key_results(con)
+    metrics = store.definitions.metrics()
+    every_kpi, key_results = store.definitions.kpis(), store.definitions.key_results()
     department = resolved_department(department, known_departments(metrics, every_kpi, key_results))
     kpis = [k for k in every_kpi if kpi_department(k, metrics) == department]
     uses = metric_uses(every_kpi, key_results, formula_components(metrics))
@@ -283,11 +277,11 @@ def scorecard(con: duckdb.DuckDBPyConnection, department: str, period: str | Non
     # A KPI over a metric that is not defined (yet) shows no data instead of failing the page.
     wanted = {g: sorted({k.metric for k in kpis if k.period == g and k.metric in metrics}
                         | ({m.name for m in plain} if g == grain else set())) for g in grains}
-    covered = coverages(con, sorted({n for names in wanted.values() for n in names}), as_of,
+    covered = coverages(store, sorted({n for names in wanted.values() for n in names}), as_of,
                         metrics=metrics)
-    series = {g: _window_values(con, wanted[g], windows[g], as_of, covered, metrics)
+    series = {g: _window_values(store, wanted[g], windows[g], as_of, covered, metrics)
               for g in grains}
-    targets = load_targets(con)
+    targets = store.definitions.targets()
     nothing = Judged({}, (None, None), Coverage("", None, None, None, None))
     cards = [kpi_card(k, metrics.get(k.metric, Metric(k.metric)), windows[k.period],
                       series[k.period].get(k.metric, nothing), targets) for k in kpis]
@@ -316,7 +310,7 @@ def _shown_period(period: str | None, kpis: Sequence[KPI], as_of: date) -> tuple
     return grain, start, end
 
 
-def _window_values(con, names: Sequence[str], window: Window, as_of: date,
+def _window_values(store: Store, names: Sequence[str], window: Window, as_of: date,
                    covered: Mapping[str, Coverage],
                    metrics: Mapping[str, Metric]) -> dict[str, Judged]:
     """{metric: Judged} for one grain, in one roll-up. Where a metric's data end
@@ -326,10 +320,10 @@ def _window_values(con, names: Sequence[str], window: Window, as_of: date,
         return {}
     judged_start = window.starts[-1]
     last_end = min(period_end(judged_start, window.grain), as_of)
-    values = _by_metric(rolled_up(con, list(names), window.grain, start=window.starts[0], end=last_end))
+    values = _by_metric(rolled_up(store, list(names), window.grain, start=window.starts[0], end=last_end))
     partial = [n for n in names if period_coverage(
         judged_start, period_end(judged_start, window.grain), covered[n]).state == "partial"]
-    compared = like_for_like(con, partial, window.labels[-1], through=last_end,
+    compared = like_for_like(store, partial, window.labels[-1], through=last_end,
                              covered=covered).set_index("metric") if partial else None
     out = {}
     for name in names:

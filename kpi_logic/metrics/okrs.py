@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-import duckdb
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
@@ -27,7 +26,7 @@ from kpi_logic.metrics.catalogue import (
 )
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow
 from kpi_logic.metrics.rollups import rolled_up
-from kpi_logic.store.current_definitions import load_key_results, load_kpis, load_metrics
+from kpi_logic.store import Store
 
 TRAILING_DAYS = 28          # a rate or mean stands at its value over this many days of data
 IMPLAUSIBLE_PROGRESS = 10   # raw progress past +-1000% asks to check the metric's aggregation
@@ -263,7 +262,7 @@ def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[dict])
     return out
 
 
-def okr_report(con: duckdb.DuckDBPyConnection, department: str | None = None,
+def okr_report(store: Store, department: str | None = None,
                as_of: date | None = None) -> dict:
     """{as_of, department, objectives: [...]} for all objectives or one department's (JSON-ready).
 
@@ -274,14 +273,14 @@ def okr_report(con: duckdb.DuckDBPyConnection, department: str | None = None,
     (InputError listing the known ones).
     """
     as_of = as_of_or_today(as_of)
-    metrics = load_metrics(con)
-    key_results = [replace(kr, department=kpi_department(kr, metrics)) for kr in load_key_results(con)]
+    metrics = store.definitions.metrics()
+    key_results = [replace(kr, department=kpi_department(kr, metrics)) for kr in store.definitions.key_results()]
     if department is not None:
         department = resolved_department(department, known_departments(
-            metrics, load_kpis(con), key_results))
+            metrics, store.definitions.kpis(), key_results))
         key_results = [kr for kr in key_results if kr.department == department]
-    daily = _daily_values(con, [kr for kr in key_results if kr.start_date <= as_of], metrics, as_of)
-    covered = coverages(con, sorted({kr.metric for kr in key_results}), as_of, metrics=metrics)
+    daily = _daily_values(store, [kr for kr in key_results if kr.start_date <= as_of], metrics, as_of)
+    covered = coverages(store, sorted({kr.metric for kr in key_results}), as_of, metrics=metrics)
     entries = [kr_entry(kr, metrics.get(kr.metric) or Metric(kr.metric),
                         standing(kr, daily, metrics, covered[kr.metric], as_of), as_of)
                for kr in key_results]
@@ -303,7 +302,7 @@ def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[
                     else None, coverage, history_points(values))
 
 
-def _daily_values(con, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],
+def _daily_values(store: Store, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],
                   as_of: date) -> dict[str, pd.DataFrame]:
     """{metric: DataFrame[period, value]} by day for the key results' metrics and
     their formula components, in one roll-up from the earliest start to as_of."""
@@ -312,16 +311,16 @@ def _daily_values(con, key_results: Sequence[KeyResult], metrics: Mapping[str, M
                     if c in metrics})
     if not names:
         return {}
-    rolled = rolled_up(con, names, "day", start=min(kr.start_date for kr in key_results), end=as_of)
+    rolled = rolled_up(store, names, "day", start=min(kr.start_date for kr in key_results), end=as_of)
     rolled = rolled.assign(period=[as_date(p) for p in rolled["period"]])
     return {name: group[["period", "value"]].reset_index(drop=True)
             for name, group in rolled.groupby("metric")}
 
 
-def kr_history(con: duckdb.DuckDBPyConnection, objective: str, title: str,
+def kr_history(store: Store, objective: str, title: str,
                as_of: date | None = None) -> list[dict]:
     """[{date, value}] of one key result (see kr_value_history); [] when there is none."""
-    for entry in okr_report(con, as_of=as_of)["objectives"]:
+    for entry in okr_report(store, as_of=as_of)["objectives"]:
         if entry["objective"] == objective:
             for kr in entry["key_results"]:
                 if kr["title"] == title:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-import duckdb
-
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.model import KPI, Metric
 from kpi_logic.domain.periods import as_of_or_today
@@ -18,17 +16,18 @@ from kpi_logic.metrics import kpis as kpi_rules
 from kpi_logic.metrics import okrs as okr_rules
 from kpi_logic.metrics.catalogue import known_departments, kpi_department
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages
-from kpi_logic.store.current_definitions import load_key_results, load_kpis, load_metrics
+from kpi_logic.store import Store
 
 STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
 MISSED = ("at_risk", "unhealthy")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def departments(con: duckdb.DuckDBPyConnection) -> list[str]:
+def departments(store: Store) -> list[str]:
     """Every department that has metrics, KPIs or key results (catalogue.known_departments,
     the one list)."""
-    return known_departments(load_metrics(con), load_kpis(con), load_key_results(con))
+    return known_departments(store.definitions.metrics(), store.definitions.kpis(),
+                             store.definitions.key_results())
 
 
 def department_health(scorecards: list[dict]) -> list[dict]:
@@ -159,22 +158,22 @@ def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]
     return alerts
 
 
-def overview(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dict:
+def overview(store: Store, as_of: date | None = None) -> dict:
     """{as_of, data_through, departments, objectives, alerts} for the home page; data
     after as_of are ignored."""
     as_of = as_of_or_today(as_of)
-    metrics = load_metrics(con)
-    covered = coverages(con, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
+    metrics = store.definitions.metrics()
+    covered = coverages(store, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
     through = [c.data_through for c in covered.values() if c.data_through]
     data_through = max(through) if through else None
     cards = []
-    for department in departments(con):
-        card = kpi_rules.scorecard(con, department, as_of=as_of)
+    for department in departments(store):
+        card = kpi_rules.scorecard(store, department, as_of=as_of)
         if card["kpis"]:
             cards.append(card)
-    report = okr_rules.okr_report(con, as_of=as_of)
+    report = okr_rules.okr_report(store, as_of=as_of)
     alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(covered, metrics, as_of))
-              + unassigned_alerts(metrics, load_kpis(con)))
+              + unassigned_alerts(metrics, store.definitions.kpis()))
     alerts.sort(key=lambda a: SEVERITY_ORDER[a["severity"]])
     return {
         "as_of": as_of.isoformat(),

@@ -24,8 +24,7 @@ from kpi_logic.domain.formulas import (
 )
 from kpi_logic.domain.model import Metric
 from kpi_logic.domain.periods import as_date, period_label
-from kpi_logic.store import aggregates as store_rollups
-from kpi_logic.store import current_definitions as store_definitions
+from kpi_logic.store import Store
 
 COLUMNS = ["metric", "period", "label", "value", "first_date", "last_date"]
 
@@ -107,7 +106,7 @@ def _finished(rows: pd.DataFrame, names: list[str], grain: str, by_dimension: bo
     return rows.astype(types)
 
 
-def rolled_up(con, metrics: str | Iterable[str], grain: str, *, start=None, end=None,
+def rolled_up(store: Store, metrics: str | Iterable[str], grain: str, *, start=None, end=None,
               dimension: str | None = None, by_dimension: bool = False) -> pd.DataFrame:
     """Metrics rolled up to `grain`: DataFrame[metric, period, label, value,
     first_date, last_date] (plus `dimension` after period when by_dimension).
@@ -121,29 +120,29 @@ def rolled_up(con, metrics: str | Iterable[str], grain: str, *, start=None, end=
     NaN when it divides by zero. Refuses (InputError) unknown metrics and
     broken formulas.
     """
-    known = store_definitions.load_metrics(con)
+    known = store.definitions.metrics()
     names = _requested(metrics, known)
     needed = _needed(names, known)
     aggregations = {n: known[n].aggregation for n in needed if not known[n].formula}
-    base = store_rollups.rolled_up_rows(
-        con, aggregations, grain, start=as_date(start) if start is not None else None,
+    base = store.history.rolled_up_rows(
+        aggregations, grain, start=as_date(start) if start is not None else None,
         end=as_date(end) if end is not None else None, dimension=dimension,
         by_dimension=by_dimension)
     keys = ["period", "dimension"] if by_dimension else ["period"]
     return _finished(_with_formulas(base, needed, known, keys), names, grain, by_dimension)
 
 
-def base_metrics(con, metrics: str | Iterable[str]) -> list[str]:
+def base_metrics(store: Store, metrics: str | Iterable[str]) -> list[str]:
     """The metrics that hold history behind `metrics`: base metrics themselves,
     formula metrics replaced by their components (recursively). Refuses unknown names."""
-    known = store_definitions.load_metrics(con)
+    known = store.definitions.metrics()
     needed = _needed(_requested(metrics, known), known)
     return sorted(n for n in needed if not known[n].formula)
 
 
-def data_through(con, metrics: str | Iterable[str] | None = None) -> date | None:
+def data_through(store: Store, metrics: str | Iterable[str] | None = None) -> date | None:
     """The latest observation date (of `metrics` and their formula components,
     when given); None when there is no data. Refuses unknown metrics."""
     if metrics is None:
-        return store_rollups.latest_date(con)
-    return store_rollups.latest_date(con, base_metrics(con, metrics))
+        return store.history.latest_date()
+    return store.history.latest_date(base_metrics(store, metrics))

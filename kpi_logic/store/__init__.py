@@ -1,5 +1,8 @@
-"""The one place where SQL lives. Engine modules call these functions; they
-never build SQL text themselves. Submodules by area:
+"""The one place where SQL lives. The engine receives a Store (api.py), opened
+with `open_store`, and never sees a connection or builds SQL text. Submodules:
+
+- api: the Store protocol and its groups; duckdb_store: its DuckDB implementation;
+  opening: open_store (refuses a postgresql:// URL until the team server exists)
 
 - db: opening the file, schema and migrations, transactions, identifier quoting
 - definitions: reading the current metrics, KPIs, targets, key results, launches
@@ -8,6 +11,7 @@ never build SQL text themselves. Submodules by area:
 - writes: versioned upserts of observations and definitions, batches, undo
 - rollups: aggregating history to periods
 """
+from kpi_logic.store.api import Store
 from kpi_logic.store.db import (
                  DEFAULT_DB,
                  SCHEMA_VERSION,
@@ -22,7 +26,8 @@ from kpi_logic.store.db import (
                  setting,
                  transaction,
 )
+from kpi_logic.store.opening import memory_store, open_store, refuse_server_url
 
-__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "connect", "database_path", "ensure_schema",
-           "has_history", "memory_connection", "quote_identifier", "schema_version", "set_setting",
-           "setting", "transaction"]
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "connect", "database_path", "ensure_schema",
+           "has_history", "memory_connection", "memory_store", "open_store", "quote_identifier",
+           "refuse_server_url", "schema_version", "set_setting", "setting", "transaction"]

@@ -370,8 +370,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """All-or-nothing: commit when the block ends normally, roll back otherwise."""
+def transaction(con: duckdb.DuckDBPyConnection,
+                keep: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All-or-nothing: commit when the block ends normally, roll back otherwise.
+    keep=False rolls back in any case (a dry run: everything checked, nothing kept)."""
     con.execute("begin transaction")
     try:
         yield con
@@ -379,7 +381,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("rollback")
         raise
     else:
-        con.execute("commit")
+        con.execute("commit" if keep else "rollback")
 
 
 def quote_identifier(name: str) -> str:

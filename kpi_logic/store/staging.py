@@ -15,6 +15,7 @@ import pandas
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.store.db import quote_identifier
+from kpi_logic.store.staging_errors import CSV_READ_ERRORS, CsvLoadError
 
 NULL_TOKENS = ("", "null", "none", "n/a", "na", "-")
 _CURRENCY = r"(?:[$€£¥]|usd|eur|gbp)"
@@ -246,9 +247,18 @@ def load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: in
 
     Creates temporary `table`: "_line" plus the `keep` columns (index, name),
     all VARCHAR. Rows whose cells are all empty are left out. Raises
-    duckdb.Error as DuckDB reports it (a line past `max_line_bytes` too); the
-    caller words it for the user.
+    CsvLoadError (store/staging_errors.py) when DuckDB refuses the file (a line
+    past `max_line_bytes` too); the caller words it for the user.
     """
+    try:
+        return _load_csv(con, path, table=table, delimiter=delimiter, skip=skip, width=width,
+                         keep=keep, first_line=first_line, max_line_bytes=max_line_bytes)
+    except CSV_READ_ERRORS as exc:
+        raise CsvLoadError(str(exc)) from None
+
+
+def _load_csv(con, path: str, *, table: str, delimiter: str, skip: int, width: int,
+              keep: list[tuple[int, str]], first_line: int, max_line_bytes: int) -> int:
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     data = f"{table}_data"
     con.execute(f"create temp table {quote_identifier(data)} ("
@@ -438,3 +448,25 @@ def _overflows(text: str) -> bool:
         return abs(float(digits)) == float("inf") and "inf" not in digits
     except ValueError:
         return False
+
+
+def typed_selects(roles: dict[str, str], types: dict[str, str], decimal_comma: bool,
+                  orders: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """(value SQL, is-bad SQL, raw column SQL) per role of a definition table, for
+    writes.definition_rows: numbers and dates parsed by the history rules
+    (dates in `orders[role]`), other columns trimmed text."""
+    selects = {}
+    for name, column in roles.items():
+        q = quote_identifier(column)
+        if types.get(name) == "number":
+            selects[name] = (*number_sql(q, decimal_comma), q)
+        elif types.get(name) == "date":
+            selects[name] = (*date_sql(q, orders[name]), q)
+        else:
+            selects[name] = (f"nullif(trim({q}), '')", "false", q)
+    return selects
+
+
+def column_date_sql(column: str, order: str, *, allow_year: bool = False) -> str:
+    """The SQL of a staged column's dates parsed in `order` (for HistorySource)."""
+    return date_sql(quote_identifier(column), order, allow_year=allow_year)[0]
