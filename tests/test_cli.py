@@ -75,12 +75,12 @@ def run_json(db, *args):
 
 def snapshot(db) -> dict:
     """Everything an import or undo can change, to compare before and after."""
-    store = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True)
     try:
-        return {table: store.connection.execute(f"select * from {table} order by 1, 2, 3").fetchall()
+        return {table: con.execute(f"select * from {table} order by 1, 2, 3").fetchall()
                 for table in ("batches", "observations", "metrics", "kpis", "key_results")}
     finally:
-        store.connection.close()
+        con.close()
 
 
 @pytest.fixture(scope="module")

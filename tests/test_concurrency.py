@@ -20,18 +20,18 @@ ROOT = Path(__file__).resolve().parents[1]
 # Holds the file open (as the dashboard would mid-query) until told to let go.
 HOLDER = textwrap.dedent("""
     import sys, time, duckdb
-    store = duckdb.connect(sys.argv[1])
+    con = duckdb.connect(sys.argv[1])
     print("holding", flush=True)
     delay = float(sys.stdin.readline() or 0)
     time.sleep(delay)
-    store.connection.close()
+    con.close()
     print("released", flush=True)
 """)
 
 # A CLI-like writer in its own process, so LODESTAR_LOCK_WAIT is read as at startup.
 WRITER = textwrap.dedent("""
     import sys
-    from kpi_logic import store
+    from kpi_logic.store import open_store
     from kpi_logic.domain.errors import DatabaseBusyError
     from kpi_logic.ingest.importing import import_files
     try:

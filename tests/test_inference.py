@@ -17,7 +17,6 @@ from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.inference import Marks, Shape
 from kpi_logic.ingest.undo import undo_batch
 from kpi_logic.store import memory_store
-from kpi_logic.store.history_shapes import history_shapes
 
 from .builders import add_observations
 from .test_importing import assert_same_database, dump
@@ -251,7 +250,7 @@ def chosen(store, values, unit: str = "number", step_days: int = 1) -> inference
     name = f"m{next(_names)}"
     add_observations(store, name, [(START + timedelta(days=i * step_days), v)
                                  for i, v in enumerate(values)], define=False)
-    return inference.aggregation_choice(name, unit, Shape(*history_shapes(store.connection, [name])[name]))
+    return inference.aggregation_choice(name, unit, Shape(*store.history.shapes([name])[name]))
 
 
 levels = st.tuples(
@@ -315,7 +314,7 @@ def test_the_choice_ignores_scale_cadence_and_row_order(shared, values, scale, d
     rows = [(START + timedelta(days=i), v) for i, v in enumerate(values)]
     random.shuffle(rows)
     add_observations(shared, name, rows, define=False)
-    shape = Shape(*history_shapes(shared, [name])[name])
+    shape = Shape(*shared.history.shapes([name])[name])
     assert inference.aggregation_choice(name, "number", shape).aggregation == alone
 
 

@@ -190,7 +190,7 @@ def test_reads_leave_no_unfinished_result_on_the_connection(shop):
     data_through(shop)
     data_through(shop, "conversion")
     shop.connection.register("_probe", pd.DataFrame({"a": [1]}))
-    shop.unregister("_probe")
+    shop.connection.unregister("_probe")
 
 
 def test_by_dimension_on_no_data_keeps_the_dimension_column(shop):

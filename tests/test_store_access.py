@@ -25,11 +25,11 @@ def test_a_reader_that_may_not_migrate_creates_no_file(tmp_path):
 
 
 def test_a_reader_that_may_not_migrate_leaves_an_older_file_alone(db_path):
-    store = duckdb.connect(str(db_path))
+    con = duckdb.connect(str(db_path))
     for version in (1, 2):
-        store.connection.execute(MIGRATIONS[version])
-    store.connection.execute("insert into schema_version values (2)")
-    store.connection.close()
+        con.execute(MIGRATIONS[version])
+    con.execute("insert into schema_version values (2)")
+    con.close()
     before = db_path.read_bytes()
     with pytest.raises(DatabaseSchemaError, match="older Lodestar") as refused:
         with open_store(db_path, read_only=True, migrate=False):

@@ -11,7 +11,7 @@ import pytest
 from kpi_logic.cli.main import main
 from kpi_logic.domain.errors import InputError, ReadOnlyDatabaseError
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store import open_store
+from kpi_logic.store import database_path, open_store
 from kpi_logic.store.duckdb_store import DuckDBStore
 from tests.conftest import fixture_bytes
 
@@ -47,6 +47,9 @@ def test_a_postgresql_url_is_refused_and_nothing_is_created(url, tmp_path, monke
     monkeypatch.setenv("LODESTAR_DB", url)
     with pytest.raises(InputError, match="give the path of a DuckDB file"):
         with open_store():
+            pass
+    with pytest.raises(InputError, match="PostgreSQL"):     # as the dashboard passes it: a Path
+        with open_store(database_path()):
             pass
     assert list(tmp_path.iterdir()) == []
 

@@ -90,15 +90,15 @@ def test_a_viewer_with_no_database_file_creates_none(tmp_path, use_database, mon
 
 def older_file(path: Path) -> None:
     """A database as the release before campaigns left it (schema 4), with one value."""
-    store = duckdb.connect(str(path))
+    con = duckdb.connect(str(path))
     for version in range(1, 5):
-        store.connection.execute(db.MIGRATIONS[version])
-    store.connection.execute("insert into schema_version values (4)")
-    store.connection.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
+        con.execute(db.MIGRATIONS[version])
+    con.execute("insert into schema_version values (4)")
+    con.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
                 "values (1, 1, 'old.csv', 'history', current_timestamp, 1)")
-    store.connection.execute("insert into observations (metric, obs_date, value, batch_id) "
+    con.execute("insert into observations (metric, obs_date, value, batch_id) "
                 "values ('revenue', date '2025-01-31', 5000, 1)")
-    store.connection.close()
+    con.close()
 
 
 def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, monkeypatch):
@@ -111,9 +111,9 @@ def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, m
     assert "older Lodestar (schema 4; this one reads 5)" in info
     assert "An editor must open the dashboard once" in info
     assert fingerprint(path) == before
-    store = duckdb.connect(str(path), read_only=True)
-    assert schema_version(store.connection) == 4
-    store.connection.close()
+    con = duckdb.connect(str(path), read_only=True)
+    assert schema_version(con) == 4
+    con.close()
 
     app(editor=True)                  # an editor's first visit upgrades it
     with open_store(path, read_only=True, migrate=False) as store:

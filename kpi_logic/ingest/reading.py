@@ -49,7 +49,7 @@ HEADER_SEARCH_ROWS = reading_excel.HEAD_ROWS
 class RawTable:
     file: str                 # file name as given
     sheet: str | None         # None for CSV
-    table: str                # temp table/view in `store`: "_line" + one VARCHAR column per name in `columns`
+    table: str                # temp table/view in `store.staging`: "_line" + one VARCHAR column per name in `columns`
     columns: tuple[str, ...]  # normalised header names (vocabulary.normalise_header)
     headers: tuple[str, ...]  # header cells as written
     header_row: int           # user-visible row number of the header

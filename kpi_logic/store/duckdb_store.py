@@ -199,3 +199,10 @@ class DuckDBStore:
 
     def close(self) -> None:
         self.connection.close()
+
+    # `with memory_store() as store:` closes it afterwards (tests, previews).
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

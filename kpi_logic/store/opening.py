@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -11,14 +12,15 @@ from kpi_logic.store.api import Store
 from kpi_logic.store.duckdb_store import DuckDBStore
 
 # The team server (issue 11) stores in PostgreSQL; until then such a URL is
-# refused before anything is opened or created.
-_SERVER_SCHEMES = ("postgresql://", "postgres://")
+# refused before anything is opened or created. A URL that went through Path()
+# has lost one of its slashes ("postgresql:/host/db"), so the scheme is enough.
+_SERVER_URL = re.compile(r"^postgres(ql)?:", re.IGNORECASE)
 
 
 def refuse_server_url(path_or_url: str | os.PathLike | None) -> None:
     """Raise InputError for a database URL this release cannot open yet."""
     text = str(path_or_url or os.environ.get("LODESTAR_DB") or "")
-    if text.lower().startswith(_SERVER_SCHEMES):
+    if _SERVER_URL.match(text):
         raise InputError("A PostgreSQL team server (postgresql://...) is not supported by this "
                          "release of Lodestar yet: give the path of a DuckDB file instead. "
                          "Nothing was opened.")
