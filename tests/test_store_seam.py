@@ -3,6 +3,7 @@ the Store, and the rule that only store/ imports DuckDB or holds SQL text."""
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from kpi_logic.cli.main import main
 from kpi_logic.domain.errors import InputError, ReadOnlyDatabaseError
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store import database_path, open_store
+from kpi_logic.store import api, database_path, open_store
 from kpi_logic.store.duckdb_store import DuckDBStore
 from tests.conftest import fixture_bytes
 
@@ -134,3 +135,18 @@ def test_the_sql_guard_sees_sql():
     assert not SQL.search("Select a department from the list")
     assert [s for s in _strings(STORE / "db.py") if SQL.search(s)]     # the store's own SQL
     assert "duckdb" in _imports(STORE / "db.py")
+
+
+@pytest.mark.parametrize("group", ["batches", "definitions", "history", "launches", "scenarios",
+                                   "settings"])
+def test_the_duckdb_store_has_every_operation_of_the_protocol(store, group):
+    """What the engine may call (store/api.py) is what DuckDBStore offers, with the
+    same parameters: a second backend is held to the same list."""
+    protocol = inspect.get_annotations(api.Store)[group]
+    wanted = {name: inspect.signature(fn) for name, fn in vars(getattr(api, protocol)).items()
+              if inspect.isfunction(fn) and not name.startswith("_")}
+    implemented = getattr(store, group)
+    assert wanted
+    for name, signature in wanted.items():
+        found = inspect.signature(getattr(type(implemented), name))
+        assert list(found.parameters) == list(signature.parameters), (group, name)

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Any, Mapping, Protocol
+from typing import Mapping, Protocol
 
+import duckdb
 import pandas as pd
 
 from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.store.writes import DefinitionCounts
+from kpi_logic.store.writes_history import HistorySource
 
 
 class Batches(Protocol):
@@ -57,7 +60,8 @@ class Definitions(Protocol):
     def launches(self) -> list[Launch]: ...
     def inferred_metric_names(self, names: list[str]) -> set[str]: ...
     def data_version(self) -> str: ...
-    def upsert(self, kind: str, items: list, batch_id: int, *, inferred: bool = False) -> Any: ...
+    def upsert(self, kind: str, items: list, batch_id: int, *,
+               inferred: bool = False) -> DefinitionCounts: ...
 
 
 class History(Protocol):
@@ -73,7 +77,7 @@ class History(Protocol):
     def shapes(self, metrics: list[str]) -> dict[str, tuple]: ...
     def dated_before(self, metrics: list[str], batch_id: int, at_least: int) -> set[str]: ...
     def has_current_rows(self, metrics: list[str] | None) -> bool: ...
-    def insert_first_import(self, source: Any, batch_id: int) -> int: ...
+    def insert_first_import(self, source: HistorySource, batch_id: int) -> int: ...
     def upsert_observations(self, batch_id: int, metrics: list[str],
                             campaign: bool = False) -> tuple[int, int, int]: ...
 
@@ -115,9 +119,9 @@ class Store(Protocol):
     settings: Settings
 
     @property
-    def staging(self) -> Any:
+    def staging(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection where ingest stages and checks files."""
 
-    def transaction(self, keep: bool = True) -> AbstractContextManager[Any]:
+    def transaction(self, keep: bool = True) -> AbstractContextManager[object]:
         """All-or-nothing: commits when the block ends normally, rolls back
         otherwise; keep=False rolls back in any case (a dry run)."""
