@@ -4,7 +4,7 @@ definition file changes, in the preview and after the import; and that
 clearing a cell in the definitions editor clears the stored field."""
 from __future__ import annotations
 
-from kpi_logic.store.current_definitions import load_metrics
+from kpi_logic.ingest.edits import current_metrics
 from tests.readable import shown
 from tests.test_page_define import button, opened, page_db, saved, table_with  # noqa: F401
 
@@ -27,7 +27,7 @@ def test_the_preview_says_what_a_metric_from_history_gets_and_why(page_db):
         "Aggregation": "last", "Judged as": "level",
         "Why": "values 142,000 to 142,400, month-to-month changes typically 0.14% of the value"}]
     assert any("metric,aggregation" in m.value for m in at.markdown)
-    assert "payrolls" not in saved(page_db, load_metrics)      # a check saves nothing
+    assert "payrolls" not in saved(page_db, current_metrics)      # a check saves nothing
 
 
 def test_a_definition_file_lists_its_field_changes_and_keeps_the_rest(page_db):
@@ -39,7 +39,7 @@ def test_a_definition_file_lists_its_field_changes_and_keeps_the_rest(page_db):
     assert not at.exception and not at.error
     assert [t.value for t in at.dataframe if "Field" in t.value.columns][-1]["After"].tolist() \
         == ["mean"]
-    nps = saved(page_db, load_metrics)["nps"]
+    nps = saved(page_db, current_metrics)["nps"]
     assert (nps.aggregation, nps.department) == ("mean", "Product")
 
 
@@ -54,5 +54,5 @@ def test_clearing_a_cell_in_the_editor_clears_the_field_and_says_so(page_db):
     button(at, "define_save_metrics").click().run()
     assert not at.exception and not at.error
     assert any("nps: department Product -> (empty)" in shown(s.value) for s in at.success)
-    nps = saved(page_db, load_metrics)["nps"]
+    nps = saved(page_db, current_metrics)["nps"]
     assert (nps.department, nps.aggregation) == (None, "last")

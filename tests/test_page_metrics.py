@@ -11,10 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from kpi_logic.ingest.edits import current_definitions, current_metrics
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.undo import undo_batch
 from kpi_logic.store import open_store
-from kpi_logic.store.current_definitions import load_kpis, load_metrics
 from tests.conftest import FIXTURES
 from tests.readable import shown
 
@@ -53,6 +53,11 @@ def target_input(at: AppTest):
 def saved(path: Path, loader):
     with open_store(path) as store:
         return loader(store)
+
+
+def stored(path: Path, kind: str) -> list:
+    """The current definitions of one kind in the file."""
+    return saved(path, lambda store: current_definitions(store, kind))
 
 
 def test_catalogue_shows_definitions_current_values_and_links(page_db):
@@ -123,7 +128,7 @@ def test_making_a_kpi_saves_it_through_the_importer(page_db):
     assert not at.exception
     assert not at.error
     assert any("'leads' is now a KPI" in shown(s.value) for s in at.success)
-    kpi = next(k for k in saved(page_db, load_kpis) if k.metric == "leads")
+    kpi = next(k for k in stored(page_db, "kpis") if k.metric == "leads")
     assert (kpi.title, kpi.target, kpi.target_kind, kpi.period, kpi.department, kpi.owner,
             kpi.tolerance) == ("Leads at least 140", 140.0, "min", "month", "Sales", "Dana", 0.1)
     table = catalogue_table(at).set_index("Metric")
@@ -132,18 +137,18 @@ def test_making_a_kpi_saves_it_through_the_importer(page_db):
     batch = int(re.search(r"Import batch (\d+)", shown(at.success[0].value)).group(1))
     with open_store(page_db) as store:
         undo_batch(store, batch)
-    assert "leads" not in [k.metric for k in saved(page_db, load_kpis)]
+    assert "leads" not in [k.metric for k in stored(page_db, "kpis")]
 
 
 def test_a_bad_target_shows_the_engines_message_and_changes_nothing(page_db):
-    before = saved(page_db, load_kpis)
+    before = stored(page_db, "kpis")
     at = opened()
     at.selectbox(key="metrics_kpi_metric").set_value("leads").run()
     target_input(at).set_value("lots")
     button(at, "Make it a KPI").click().run()
     assert not at.exception
     assert any("column 'target': 'lots' is not a number" in shown(e.value) for e in at.error)
-    assert saved(page_db, load_kpis) == before
+    assert stored(page_db, "kpis") == before
 
 
 def test_library_adds_a_metric_whose_components_exist(page_db):
@@ -155,7 +160,7 @@ def test_library_adds_a_metric_whose_components_exist(page_db):
                                      "In your database": ["✔ yes", "✔ yes"]}
     button(at, "Add metric definition").click().run()
     assert not at.exception
-    metric = saved(page_db, load_metrics)["win_rate"]
+    metric = saved(page_db, current_metrics)["win_rate"]
     assert (metric.formula, metric.unit, metric.department) == \
         ("deals_won / (deals_won + deals_lost)", "percent", "Sales")
     assert "win_rate" in catalogue_table(at)["Metric"].tolist()
@@ -212,7 +217,7 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
     assert any("shows values once its history is imported" in shown(c.value) for c in at.caption)
     button(at, "Add metric definition").click().run()
     assert not at.exception
-    metric = saved(page_db, load_metrics)["mrr"]
+    metric = saved(page_db, current_metrics)["mrr"]
     assert (metric.formula, metric.unit, metric.aggregation) == (None, "currency", "last")
     row = catalogue_table(at).set_index("Metric").loc["mrr"]
     assert (row["Definition"], row["Current"]) == ("recorded", "—")
