@@ -124,7 +124,7 @@ def test_the_define_page_refuses_a_zip_bomb_within_bounded_memory(seeded, bomb, 
 # every row is written, just before the commit.
 KILLED_IMPORT = textwrap.dedent("""
     import os, signal, sys
-    from kpi_logic import store
+    from kpi_logic.store import open_store
     from kpi_logic.ingest.importing import import_files
     from kpi_logic.store import writes
     opened, closed = writes.open_batch, writes.close_batch
@@ -204,7 +204,7 @@ def test_space_past_the_blocks_duckdb_uses_is_given_back(seeded):
 
 ONE_IMPORT = textwrap.dedent("""
     import sys
-    from kpi_logic import store
+    from kpi_logic.store import open_store
     from kpi_logic.ingest.importing import import_files
     with open_store(sys.argv[1]) as store:
         [result] = import_files(store, [(open(sys.argv[2], "rb").read(), sys.argv[3])])

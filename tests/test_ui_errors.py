@@ -120,11 +120,10 @@ def test_a_failure_inside_a_page_leaves_the_page_with_a_message(page_db, caplog,
 def save_a_setting():
     import streamlit as st
 
-    from kpi_logic import store
     from ui import data, widgets
     if st.button("Save", key="errors_save"):
         try:
-            data.run(store.set_setting, "start_empty", "yes")
+            data.run(lambda store: store.settings.set("start_empty", "yes"))
             st.success("saved")
         except Exception as exc:  # noqa: BLE001 - as a page shows it
             widgets.show_error(exc)
