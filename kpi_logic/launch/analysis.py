@@ -36,6 +36,7 @@ from kpi_logic.launch.budget import (
 )
 from kpi_logic.launch.curves import fitted_curve
 from kpi_logic.launch.optimiser import optimised_split
+from kpi_logic.launch.results import Engagement, LaunchSummary, LaunchTotal
 from kpi_logic.launch.windows import engagement_change, require_launch_date, traffic_uplift
 from kpi_logic.metrics.kpis import kpi_status, number
 from kpi_logic.store import Store
@@ -197,7 +198,7 @@ def actual_split(found: LaunchAnalysis) -> dict[str, float]:
     return {c: x for c, x in actual_allocation(found.kpis, found.days).items() if c in found.curves}
 
 
-def launch_kpis(found: LaunchAnalysis) -> dict:
+def launch_kpis(found: LaunchAnalysis) -> LaunchTotal:
     """The blended totals since the launch (budget.blended) with the status of
     conversion (target: at least) and CAC (target: at most); None without a target."""
     total = blended(found.kpis)
@@ -223,7 +224,7 @@ def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> d
             "warnings": extrapolation_warnings(found.curves, allocation_per_day)}
 
 
-def launch_summary(store: Store, launch: str | None = None) -> dict:
+def launch_summary(store: Store, launch: str | None = None) -> LaunchSummary:
     """JSON-ready summary (the `launch` command): totals since the launch date per
     channel, per campaign (when the history names campaigns) and blended, with
     KPI statuses, each channel's daily curve, the traffic uplift and, when the
@@ -251,7 +252,7 @@ def launch_summary(store: Store, launch: str | None = None) -> dict:
             "engagement": _engagement_json(found)}
 
 
-def _engagement_json(found: LaunchAnalysis) -> dict | None:
+def _engagement_json(found: LaunchAnalysis) -> Engagement | None:
     """Engagement per visitor before and from the promotion date, or None without one."""
     if found.launch.promotion_date is None:
         return None

@@ -41,6 +41,7 @@ from kpi_logic.metrics.catalogue import (
 )
 from kpi_logic.metrics.changes import like_for_like, relative_change
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow, period_coverage
+from kpi_logic.metrics.results import Change, Definition, KpiCard, KpiPeriod, MetricEntry, Scorecard
 from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import Store
 
@@ -169,7 +170,7 @@ class Judged:
     flow: bool = False                          # adds up over time: a partial period is paced
 
 
-def change(value: float | None, before: float | None, label: str | None) -> dict:
+def change(value: float | None, before: float | None, label: str | None) -> Change:
     """{abs, pct, label, base} (JSON-ready): pct is None when `before` (the base) is 0 or
     on the other side of zero (undefined); the rule itself is changes.relative_change."""
     if is_missing(value) or is_missing(before):
@@ -184,7 +185,7 @@ def number(value) -> float | None:
 
 
 def judged_entry(label: str, start: date, grain: str, value: float | None, target: float,
-                 kpi: KPI, judged: Judged) -> dict:
+                 kpi: KPI, judged: Judged) -> KpiPeriod:
     """One period of a KPI's history: value, target, status, and whether the data
     leave it early (partial). A partial period of a flow is judged against the
     target pro-rated to the share its data cover ("pace")."""
@@ -201,7 +202,7 @@ def judged_entry(label: str, start: date, grain: str, value: float | None, targe
 
 
 def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
-             targets: Sequence[Target]) -> dict:
+             targets: Sequence[Target]) -> KpiCard:
     """One KPI's scorecard entry (JSON-ready) from its values by period label.
 
     The judged period is the window's last. Partial when the metric's data end
@@ -230,7 +231,7 @@ def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
     }
 
 
-def metric_entry(metric: Metric, window: Window, judged: Judged) -> dict:
+def metric_entry(metric: Metric, window: Window, judged: Judged) -> MetricEntry:
     """A plain metric's scorecard row (JSON-ready): value, changes and history."""
     history = [{"period": label, "value": number(judged.values.get(label))}
                for label in window.labels]
@@ -247,7 +248,7 @@ def metric_entry(metric: Metric, window: Window, judged: Judged) -> dict:
     }
 
 
-def _definition(metric: Metric) -> dict:
+def _definition(metric: Metric) -> Definition:
     return {"formula": metric.formula, "aggregation": metric.aggregation,
             "description": metric.description}
 
@@ -255,8 +256,8 @@ def _definition(metric: Metric) -> dict:
 # ---------------------------------------------------------------- assembly
 
 def scorecard(store: Store, department: str, period: str | None = None,
-              as_of: date | None = None) -> dict:
-    """The department's scorecard as JSON-ready values (see issue 2 for the shape).
+              as_of: date | None = None) -> Scorecard:
+    """The department's scorecard as JSON-ready values (the shape: metrics/results.py).
 
     `period` is a label ("2025-03", "2025-Q1", "2025"); by default the latest
     period of the department's finest KPI grain that ended before as_of.

@@ -25,6 +25,13 @@ from kpi_logic.metrics.catalogue import (
     with_components,
 )
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow
+from kpi_logic.metrics.results import (
+    KeyResultEntry,
+    MeasuredSpan,
+    ObjectiveEntry,
+    OkrReport,
+    ValuePoint,
+)
 from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import Store
 
@@ -167,7 +174,7 @@ def window_value(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[
     return None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
 
 
-def measured_span(kind: str, start: date, values: pd.Series) -> dict | None:
+def measured_span(kind: str, start: date, values: pd.Series) -> MeasuredSpan | None:
     """{kind, from, to} (ISO dates): the days the key result's value speaks for."""
     values = values.dropna()
     if values.empty:
@@ -181,7 +188,7 @@ def measured_span(kind: str, start: date, values: pd.Series) -> dict | None:
 
 
 def kr_value_history(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
-                     start: date, end: date) -> list[dict]:
+                     start: date, end: date) -> list[ValuePoint]:
     """[{date, value}] oldest first: the key result's value as it stood at each date
     with data (the last date of each week when there are more than HISTORY_POINTS),
     as the pace chart draws it. Does not mutate `daily`."""
@@ -189,7 +196,7 @@ def kr_value_history(name: str, daily: Mapping[str, pd.DataFrame], metrics: Mapp
                                          _days_for(measure_kind(name, metrics))))
 
 
-def history_points(values: pd.Series) -> list[dict]:
+def history_points(values: pd.Series) -> list[ValuePoint]:
     """[{date, value}] of a running_values series, thinned to the last date of each
     week past HISTORY_POINTS dates."""
     values = values.dropna()
@@ -203,12 +210,12 @@ def history_points(values: pd.Series) -> list[dict]:
 class Standing:
     """Where a key result stands at as_of: its value and what the data say of it."""
     current: float | None
-    measured: dict | None            # measured_span: the days the value speaks for
+    measured: MeasuredSpan | None    # measured_span: the days the value speaks for
     coverage: Coverage               # how far the metric's data reach, seen from as_of
     history: list = field(default_factory=list)
 
 
-def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> dict:
+def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> KeyResultEntry:
     """One key result's report entry (JSON-ready: dates as ISO strings).
 
     Past its deadline it is achieved or missed on its value at the deadline.
@@ -244,7 +251,8 @@ def progress_warning(raw: float | None, metric: Metric) -> str | None:
             "'last'; change it on Import and define.")
 
 
-def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[dict]) -> list[dict]:
+def objective_entries(key_results: Sequence[KeyResult],
+                      entries: Sequence[KeyResultEntry]) -> list[ObjectiveEntry]:
     """Objectives in first-seen order, each with its key results' entries, progress
     and expected progress (both weighted means)."""
     grouped: dict[str, list[tuple[KeyResult, dict]]] = {}
@@ -263,7 +271,7 @@ def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[dict])
 
 
 def okr_report(store: Store, department: str | None = None,
-               as_of: date | None = None) -> dict:
+               as_of: date | None = None) -> OkrReport:
     """{as_of, department, objectives: [...]} for all objectives or one department's (JSON-ready).
 
     Each key result's current value is its metric over [start_date, as_of],

@@ -16,6 +16,7 @@ from kpi_logic.metrics import kpis as kpi_rules
 from kpi_logic.metrics import okrs as okr_rules
 from kpi_logic.metrics.catalogue import known_departments, kpi_department
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages
+from kpi_logic.metrics.results import Alert, DepartmentHealth, OkrReport, Overview, Scorecard
 from kpi_logic.store import Store
 
 STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
@@ -30,7 +31,7 @@ def departments(store: Store) -> list[str]:
                              store.definitions.key_results())
 
 
-def department_health(scorecards: list[dict]) -> list[dict]:
+def department_health(scorecards: list[Scorecard]) -> list[DepartmentHealth]:
     """Per department: how many KPIs are healthy, at risk, unhealthy, without data."""
     rows = []
     for card in scorecards:
@@ -42,7 +43,7 @@ def department_health(scorecards: list[dict]) -> list[dict]:
     return rows
 
 
-def kpi_alerts(scorecards: list[dict]) -> list[dict]:
+def kpi_alerts(scorecards: list[Scorecard]) -> list[Alert]:
     """KPIs that crossed their target in the latest period (on pace, when their data
     leave that period early), and KPIs to review."""
     alerts = []
@@ -74,7 +75,7 @@ def kpi_alerts(scorecards: list[dict]) -> list[dict]:
     return alerts
 
 
-def kr_alerts(report: dict) -> list[dict]:
+def kr_alerts(report: OkrReport) -> list[Alert]:
     """Key results that are off track (high); those that ended short of their target
     are a result to note, not a pace to fix (low)."""
     alerts = []
@@ -114,7 +115,7 @@ def stale_metrics(covered: Mapping[str, Coverage], metrics: Mapping[str, Metric]
     return sorted(out, key=lambda row: (row["data_through"], row["metric"]))
 
 
-def stale_alerts(stale: list[dict]) -> list[dict]:
+def stale_alerts(stale: list[dict]) -> list[Alert]:
     """One medium alert per department (metrics without one grouped together): how many
     metrics have had no new data, since when, and the first few names."""
     groups: dict[str | None, list[dict]] = {}
@@ -138,7 +139,7 @@ def stale_alerts(stale: list[dict]) -> list[dict]:
     return alerts
 
 
-def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]:
+def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[Alert]:
     """A low alert for KPIs and for metrics that belong to no department: no
     scorecard shows them. KPIs take their metric's department when they have
     none. Pure."""
@@ -158,7 +159,7 @@ def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[dict]
     return alerts
 
 
-def overview(store: Store, as_of: date | None = None) -> dict:
+def overview(store: Store, as_of: date | None = None) -> Overview:
     """{as_of, data_through, departments, objectives, alerts} for the home page; data
     after as_of are ignored."""
     as_of = as_of_or_today(as_of)
@@ -184,5 +185,5 @@ def overview(store: Store, as_of: date | None = None) -> dict:
     }
 
 
-def _alert(kind: str, severity: str, text: str, department: str | None) -> dict:
+def _alert(kind: str, severity: str, text: str, department: str | None) -> Alert:
     return {"kind": kind, "severity": severity, "text": text, "department": department}
