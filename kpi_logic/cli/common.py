@@ -56,6 +56,7 @@ def jsonable(value):
 
 
 def json_text(value) -> str:
+    """The CLI's JSON of an engine result (the one converter: jsonable)."""
     return json.dumps(jsonable(value), ensure_ascii=False)
 
 
@@ -92,8 +93,10 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def emit(args, value, text: Callable[[], str]) -> int:
-    print(json_text(value) if args.json else text())
+def emit(args, value, text: Callable[[object], str]) -> int:
+    """Print a command's result: as JSON with --json, else as `text` makes it read
+    from the same JSON-ready value (jsonable), so the table says what the JSON says."""
+    print(json_text(value) if args.json else text(jsonable(value)))
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kpi_logic.cli.common import Refused, emit, jsonable, parsed_date, reading, table_text
+from kpi_logic.cli.common import Refused, emit, parsed_date, reading, table_text
 from kpi_logic.domain.formatting import format_value
 
 
@@ -27,7 +27,7 @@ def cmd_launch(args) -> int:
     from kpi_logic.launch.analysis import launch_summary
     with reading(args.db) as store:
         summary = launch_summary(store, args.launch)
-    return emit(args, summary, lambda: launch_text(jsonable(summary)))
+    return emit(args, summary, launch_text)
 
 
 def launch_text(summary: dict) -> str:
@@ -83,7 +83,7 @@ def cmd_launch_optimise(args) -> int:
     minimums, maximums = _bounds(args.min, "--min"), _bounds(args.max, "--max")
     with reading(args.db) as store:
         result = optimised_launch(store, args.budget, args.launch, minimums, maximums)
-    return emit(args, result, lambda: optimise_text(jsonable(result)))
+    return emit(args, result, optimise_text)
 
 
 def optimise_text(result: dict) -> str:

@@ -99,7 +99,7 @@ def cmd_undo(args) -> int:
     from kpi_logic.ingest.undo import undo_batch
     with open_store(args.db) as store:
         result = undo_batch(store, args.batch)
-    return emit(args, result, lambda: (
+    return emit(args, result, lambda result: (
         f"Undid batch {result['batch']} ({result['file']}): "
         f"{result.get('deleted', 0)} rows removed, {result.get('restored', 0)} restored."))
 
@@ -111,7 +111,7 @@ def cmd_batches(args) -> int:
     rows = [{**r, "time": r.get("imported_at")} for r in jsonable(frame.to_dict("records"))]
     columns = ("id", "file", "sheet", "kind", "time", "rows", "inserted", "updated",
                "unchanged", "undone_at")
-    return emit(args, rows, lambda: table_text(rows, columns))
+    return emit(args, rows, lambda rows: table_text(rows, columns))
 
 
 def cmd_metrics(args) -> int:
@@ -121,7 +121,7 @@ def cmd_metrics(args) -> int:
     rows = jsonable(frame.to_dict("records"))
     shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")
               + (" (so far)" if r.get("current_partial") else "")} for r in rows]
-    return emit(args, rows, lambda: table_text(shown, METRIC_FIELDS))
+    return emit(args, rows, lambda _: table_text(shown, METRIC_FIELDS))
 
 
 def cmd_history(args) -> int:
@@ -135,7 +135,7 @@ def cmd_history(args) -> int:
     rows = [{"period": r["label"], "value": r["value"]}
             for r in jsonable(frame.to_dict("records"))]
     shown = [{**r, "value": format_value(r["value"], metric.unit)} for r in rows]
-    return emit(args, rows, lambda: table_text(shown, ("period", "value")))
+    return emit(args, rows, lambda _: table_text(shown, ("period", "value")))
 
 
 def _known_metric(store, name: str):
@@ -153,7 +153,7 @@ def cmd_scorecard(args) -> int:
     from kpi_logic.metrics.kpis import scorecard
     with reading(args.db) as store:
         card = scorecard(store, args.department, period=args.period, as_of=parsed_date(args.as_of))
-    return emit(args, card, lambda: scorecard_text(jsonable(card)))
+    return emit(args, card, scorecard_text)
 
 
 def scorecard_text(card: dict) -> str:
@@ -187,7 +187,7 @@ def cmd_okrs(args) -> int:
     from kpi_logic.metrics.okrs import okr_report
     with reading(args.db) as store:
         report = okr_report(store, department=args.department, as_of=parsed_date(args.as_of))
-    return emit(args, report, lambda: okrs_text(jsonable(report)))
+    return emit(args, report, okrs_text)
 
 
 def okrs_text(report: dict) -> str:
