@@ -9,8 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kpi_logic.domain.model import KPI, KeyResult, Launch, Target
-from kpi_logic.ingest import definition_rows as definitions
-from kpi_logic.ingest import template
+from kpi_logic.ingest import definition_rows, template
 from kpi_logic.ingest.edits import current_definitions
 from kpi_logic.ingest.importing import import_files, import_frames
 from kpi_logic.metrics import kpis, okrs
@@ -97,10 +96,10 @@ def test_every_header_cell_explains_its_column(imported):
 
 @pytest.mark.parametrize("kind", ["metrics", "kpis", "targets", "key_results", "launches"])
 def test_columns_are_ones_the_importer_knows_and_required_marks_are_true(kind):
-    assert set(template.columns(kind)) <= set(definitions.COLUMNS[kind])
+    assert set(template.columns(kind)) <= set(definition_rows.COLUMNS[kind])
     required = {c for sheet, c, need, _ in template.readme_rows()
                 if sheet == kind and need == "required"}
-    assert required == set(definitions.REQUIRED[kind])
+    assert required == set(definition_rows.REQUIRED[kind])
 
 
 def test_readme_rows_cover_every_column_of_every_sheet():
