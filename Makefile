@@ -15,7 +15,7 @@ BENCH ?= bench/bench.py
 
 help:
 	@echo "make run    set up .venv, open the dashboard (port \$$STREAMLIT_SERVER_PORT or 8501)"
-	@echo "make test   set up .venv, run all tests (unit, AppTest, browser)"
+	@echo "make test   set up .venv, run all tests (unit, AppTest, browser) on DuckDB and PostgreSQL"
 	@echo "make lint   set up .venv, check the code with ruff (pyproject.toml holds its rules)"
 	@echo "make demo   write the demo company's files to data/demo/ and load them into the database"
 	@echo "make bench  run the import and scorecard benchmark"
@@ -35,6 +35,9 @@ $(STAMP): requirements.txt
 run: venv
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# Tests that store data run twice, on DuckDB and on a PostgreSQL cluster each
+# test process starts by itself when Debian's postgresql is installed (else those
+# cases are skipped; LODESTAR_TEST_POSTGRES_URL names a server to use instead).
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
