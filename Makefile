@@ -11,7 +11,7 @@ PORT := $(or $(STREAMLIT_SERVER_PORT),8501)
 PYTEST_ARGS ?= -n auto --dist loadfile
 BENCH ?= bench/bench.py
 
-.PHONY: help venv run test lint demo bench
+.PHONY: help venv run test lint demo bench team
 
 help:
 	@echo "make run    set up .venv, open the dashboard (port \$$STREAMLIT_SERVER_PORT or 8501)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   set up .venv, check the code with ruff (pyproject.toml holds its rules)"
 	@echo "make demo   write the demo company's files to data/demo/ and load them into the database"
 	@echo "make bench  run the import and scorecard benchmark"
+	@echo "make team   PostgreSQL, REPLICAS dashboards (default 2) and HAProxy on port \$$STREAMLIT_SERVER_PORT or 8501"
 
 venv: $(STAMP)
 
@@ -50,3 +51,11 @@ demo: venv
 
 bench: venv
 	$(PY) $(BENCH)
+
+# A team's setup on one machine (deploy/team.py): PostgreSQL in data/team/,
+# REPLICAS dashboards and HAProxy with sticky sessions on $(PORT), reached from
+# this machine only unless TEAM_ADDRESS=0.0.0.0. Ctrl-C stops them all.
+REPLICAS ?= 2
+TEAM_ADDRESS ?= 127.0.0.1
+team: venv
+	$(PY) -m deploy.team --replicas $(REPLICAS) --port $(PORT) --address $(TEAM_ADDRESS)
