@@ -69,7 +69,7 @@ def add_observations(store, metric: str, rows, *, define: bool = True) -> int:
     # Lists go in as array parameters (no registered frame), so this works
     # whatever results the caller left open on `store`.
     new_rows = ("select unnest(cast(? as date[])) as obs_date, "
-                "unnest(cast(? as varchar[])) as dimension, unnest(cast(? as double[])) as value")
+                "unnest(cast(? as varchar[])) as dimension, unnest(cast(? as double precision[])) as value")
     store.connection.execute(
         "update observations set superseded_by = ? where metric = ? and superseded_by is null "
         f"and exists (select 1 from ({new_rows}) n where n.obs_date = observations.obs_date "

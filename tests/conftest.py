@@ -115,6 +115,14 @@ class Databases:
             self._server.drop_database(url)
 
 
+def duckdb_only(why: str):
+    """Marks a test that runs on DuckDB alone because it is about DuckDB itself
+    (its connection's API, its file), not about stored data; `why` says so.
+    A test's own parametrisation of `backend` replaces the fixture's."""
+    assert why, "say why the test is DuckDB-only"
+    return pytest.mark.parametrize("backend", ["duckdb"], indirect=True)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     """The backend this case runs on: "duckdb" (a file, or in memory) or "postgres"."""

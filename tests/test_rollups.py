@@ -8,6 +8,7 @@ from pandas.testing import assert_frame_equal
 from kpi_logic.domain.errors import InputError
 from kpi_logic.metrics.rollups import data_through, rolled_up
 from tests.builders import add_daily, add_metric, add_observations
+from tests.conftest import duckdb_only
 
 D = date.fromisoformat
 
@@ -184,6 +185,7 @@ def test_data_through_empty_database(store):
     assert data_through(store) is None
 
 
+@duckdb_only("register() and half-read results are DuckDB's connection API")
 def test_reads_leave_no_unfinished_result_on_the_connection(shop):
     # DuckDB 2 refuses to register a frame while a result is half read.
     rolled_up(shop, "conversion", "month")
