@@ -1,6 +1,7 @@
 """Every file of the shared corpus of tricky CSV and Excel files (see its
 MANIFEST.md) is imported right or refused with a message naming the file,
-and a refusal leaves a real database file exactly as it was."""
+and a refusal leaves a real database (a file, or a PostgreSQL server)
+exactly as it was."""
 from __future__ import annotations
 
 import pytest
@@ -28,12 +29,16 @@ REASONS = {
 }
 
 
-@pytest.fixture
-def seeded_file(db_path):
-    with open_store(db_path) as store:
+def seed(location) -> None:
+    with open_store(location) as store:
         import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv",
                                 "kpis.csv"))
-    return db_path
+
+
+@pytest.fixture
+def seeded_file(databases):
+    """A database (file or server) holding the four fixture files, each test its own copy."""
+    return databases.copy_of("corpus-seed", seed)
 
 
 @pytest.mark.skipif(not CORPUS_FILES, reason=f"the shared corpus is not at {CORPUS}")
