@@ -1,4 +1,4 @@
-"""The Store seam: open_store, the refused team-server URL, transactions through
+"""The Store seam: open_store, choosing a file or a server, transactions through
 the Store, and the rule that only store/ imports DuckDB or holds SQL text."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from kpi_logic.cli.main import main
 from kpi_logic.domain.errors import InputError, ReadOnlyDatabaseError
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store import api, database_path, open_store
+from kpi_logic.store import api, database_location, is_server_url, open_store, redacted
 from kpi_logic.store.duckdb_store import DuckDBStore
 from tests.conftest import fixture_bytes
 
@@ -38,30 +38,44 @@ def test_open_store_on_a_path_creates_the_file_and_keeps_what_was_written(db_pat
         assert not store.batches.any_in_effect()
 
 
-@pytest.mark.parametrize("url", ["postgresql://lodestar@db.example/kpis",
-                                 "POSTGRES://db.example/kpis"])
-def test_a_postgresql_url_is_refused_and_nothing_is_created(url, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(InputError, match="PostgreSQL team server .* not supported"):
-        with open_store(url):
-            pass
-    monkeypatch.setenv("LODESTAR_DB", url)
-    with pytest.raises(InputError, match="give the path of a DuckDB file"):
-        with open_store():
-            pass
-    with pytest.raises(InputError, match="PostgreSQL"):     # as the dashboard passes it: a Path
-        with open_store(database_path()):
-            pass
-    assert list(tmp_path.iterdir()) == []
+# Port 1 on the loopback answers nothing: a server that is down.
+DOWN = "postgresql://lodestar:s3cret-pw@127.0.0.1:1/kpis"
 
 
-def test_the_cli_refuses_a_postgresql_url_with_the_message(capsys, tmp_path, monkeypatch):
+@pytest.mark.parametrize("how", ["argument", "LODESTAR_DATABASE_URL", "LODESTAR_DB"])
+def test_a_server_that_cannot_be_reached_is_named_without_its_password(how, tmp_path,
+                                                                       monkeypatch, caplog):
     monkeypatch.chdir(tmp_path)
-    assert main(["--db", "postgresql://db.example/kpis", "metrics"]) == 2
-    assert main(["--db", "postgresql://db.example/kpis", "demo"]) == 2
+    monkeypatch.delenv("LODESTAR_DATABASE_URL", raising=False)
+    if how != "argument":
+        monkeypatch.setenv(how, DOWN)
+    with pytest.raises(InputError, match="Cannot open the team database "
+                                         "postgresql://lodestar:\\*\\*\\*@127.0.0.1:1/kpis") as raised:
+        with open_store(DOWN if how == "argument" else None):
+            pass
+    assert "s3cret" not in str(raised.value) and "s3cret" not in caplog.text
+    assert list(tmp_path.iterdir()) == []       # no DuckDB file made instead
+
+
+def test_the_server_url_wins_over_the_file_and_the_argument_over_both(tmp_path, monkeypatch):
+    monkeypatch.setenv("LODESTAR_DB", str(tmp_path / "file.duckdb"))
+    assert database_location() == str(tmp_path / "file.duckdb")
+    monkeypatch.setenv("LODESTAR_DATABASE_URL", DOWN)
+    assert database_location() == DOWN and is_server_url(database_location())
+    assert database_location(tmp_path / "x.duckdb") == str(tmp_path / "x.duckdb")
+    assert redacted(DOWN) == "postgresql://lodestar:***@127.0.0.1:1/kpis"
+    assert redacted("postgresql://h/db?user=u&password=pw") == "postgresql://h/db?user=u&password=***"
+    assert redacted(tmp_path / "x.duckdb") == str(tmp_path / "x.duckdb")
+
+
+def test_the_cli_names_a_server_it_cannot_reach_without_a_traceback(capsys, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", DOWN, "metrics"]) == 2
+    assert main(["--db", DOWN, "demo"]) == 2
     err = capsys.readouterr().err
-    assert err.count("not supported by this release of Lodestar yet") == 2
-    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
+    assert err.count("Cannot open the team database postgresql://lodestar:***@127.0.0.1:1/kpis") == 2
+    assert "Traceback" not in err and "s3cret" not in err and list(tmp_path.iterdir()) == []
 
 
 def test_a_transaction_through_the_store_rolls_back_on_error(store):
@@ -98,8 +112,11 @@ def test_a_read_only_store_refuses_a_write(db_path):
         assert store.settings.get("k") == "v"
 
 
-def test_staging_is_the_store_s_own_connection_for_duckdb(store):
-    assert store.staging is store.connection
+def test_files_are_staged_in_duckdb_whatever_the_backend(store, backend):
+    staged = store.staging.execute("select 'staged' as here").fetchall()
+    assert staged == [("staged",)] and type(store.staging).__module__.startswith("_duckdb")
+    # DuckDB stages in the database itself; a server's store in an in-memory DuckDB.
+    assert (store.staging is store.connection) == (backend == "duckdb")
 
 
 def _imports(path: Path) -> set[str]:

@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from kpi_logic.domain.errors import DatabaseBusyError, InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
-from kpi_logic.store import database_path, open_store, refuse_server_url
+from kpi_logic.domain.numbers import to_digits
+from kpi_logic.store import database_location, is_server_url, open_store
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 130
 
@@ -32,8 +34,9 @@ class Refused(InputError):
 # ---- output helpers -------------------------------------------------------
 
 def jsonable(value):
-    """`value` with dates as ISO text, NaN/NaT as None and numpy/pandas scalars
-    as plain Python, so json.dumps writes valid JSON. Does not mutate it."""
+    """`value` with dates as ISO text, NaN/NaT as None, floats to TOTAL_DIGITS
+    significant digits (domain.numbers: the same on every backend) and numpy/pandas scalars as plain Python, so json.dumps
+    writes valid JSON. Does not mutate it."""
     if is_dataclass(value) and not isinstance(value, type):
         value = asdict(value)
     if isinstance(value, dict):
@@ -45,7 +48,7 @@ def jsonable(value):
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return to_digits(value) if math.isfinite(value) else None
     if pd.isna(value):
         return None
     if isinstance(value, pd.Timestamp) and value == value.normalize():
@@ -116,12 +119,15 @@ def parsed_date(text: str | None, flag: str = "--as-of") -> date | None:
 def reading(db):
     """Open an existing database to read; a path with no database is refused
     (a mistyped --db must not quietly create an empty one)."""
-    refuse_server_url(db)
-    path = database_path(db)
-    if not path.exists():
-        raise InputError(f"there is no Lodestar database at {path}: check --db or LODESTAR_DB, "
-                         "or create it with `python -m kpi_logic demo` or `import`")
-    return open_store(path, read_only=True)
+    where = database_location(db)
+    if is_server_url(where):
+        # A server without Lodestar's tables is refused by the read-only open.
+        return open_store(where, read_only=True, migrate=False)
+    if not Path(where).exists():
+        raise InputError(f"there is no Lodestar database at {where}: check --db, "
+                         "LODESTAR_DATABASE_URL or LODESTAR_DB, or create it with "
+                         "`python -m kpi_logic demo` or `import`")
+    return open_store(where, read_only=True)
 
 
 # ---- how a command ends ----------------------------------------------------

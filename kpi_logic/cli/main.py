@@ -247,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kpi_logic",
         description="Lodestar: metrics, KPIs and key results from your spreadsheets.")
-    parser.add_argument("--db", help="database file "
-                                     "(default: $LODESTAR_DB, else data/lodestar.duckdb)")
+    parser.add_argument("--db", help="a DuckDB file or a postgresql:// URL (default: "
+                                     "$LODESTAR_DATABASE_URL, else $LODESTAR_DB, else "
+                                     "data/lodestar.duckdb)")
     parser.add_argument("--debug", action="store_true",
                         help="on a failure print the traceback; show the engine's log on stderr")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,4 +1,5 @@
-"""What counts as a missing number, in one place for the whole engine.
+"""What counts as a missing number, in one place for the whole engine; and
+the precision of a computed total.
 
 A value is missing when it does not give a finite number: the engine never
 computes with it and the dashboard, reports and CLI show it as "—". Zero is
@@ -30,3 +31,18 @@ def is_missing(value: object) -> bool:
     except (TypeError, ValueError, OverflowError):    # OverflowError: an int beyond float
         return True
     return not math.isfinite(number)
+
+
+# Significant digits of a total read from the database, and of a number in the
+# CLI's JSON. The last bits of a sum of doubles depend on the order they are
+# added in, which no database promises: PostgreSQL's differs from DuckDB's, and
+# DuckDB's own varies with its threads on a large table. Twelve digits hold
+# cents up to ten billion, make a total the same on every backend (except in
+# the rare case where the two fall either side of a rounding step), and give a
+# hand check's decimal answer (0.1 + 0.2 is 0.3).
+TOTAL_DIGITS = 12
+
+
+def to_digits(value: float, digits: int = TOTAL_DIGITS) -> float:
+    """A finite float rounded to `digits` significant digits (others unchanged)."""
+    return float(f"{value:.{digits}g}") if math.isfinite(value) else value

@@ -55,7 +55,8 @@ def import_history(store: Store, raw: RawTable, layout: Layout, *,
     wide_names = None if layout.format == "long" else [name for _, name in source.values]
     # A first import (no current rows for its metrics) goes straight into
     # observations and is checked there: no work table of every value.
-    first = not store.history.has_current_rows(wide_names)
+    first = (store.history.stores_before_checking
+             and not store.history.has_current_rows(wide_names))
     found: dict = {} if first else _checked(store, raw, layout, source)
     defined: list[FromHistory] = []
 
@@ -93,7 +94,7 @@ def _checked(store: Store, raw: RawTable, layout: Layout, source: HistorySource)
     {"checks": history_checks, "repeated": keys given twice}."""
     writes_history.stage_history(store.staging, source)
     found = _refused_or_checked(store, raw, layout, source, batch_id=None)
-    breakdown, total = history_refusals.breakdown_clashes(store.staging, campaign=bool(layout.campaign))
+    breakdown, total = store.history.breakdown_clashes(campaign=bool(layout.campaign))
     if breakdown:
         _refuse_breakdown(store, raw, layout, source, breakdown, total)
     return found

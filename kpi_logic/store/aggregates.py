@@ -5,12 +5,14 @@ metric at once, and pandas only ever sees one row per metric and period.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
 
 import duckdb
 import pandas as pd
 
+from kpi_logic.domain.numbers import to_digits
 from kpi_logic.store.db import first
 
 # date_trunc units by grain: a whitelist, so the grain never reaches SQL as user text.
@@ -27,21 +29,21 @@ with wanted(metric, aggregation) as (
     values {wanted}
 ),
 direct as (
-    select o.metric, cast(date_trunc('{unit}', o.obs_date) as date) as period{dimension_o},
+    select o.metric, cast(date_trunc('{unit}', cast(o.obs_date as timestamp)) as date) as period{dimension_o},
            sum(o.value) as total, count(*) as n, min(o.value) as low, max(o.value) as high,
            min(o.obs_date) as first_date, max(o.obs_date) as last_date
     from observations o
     where o.superseded_by is null
       and o.metric in (select metric from wanted where aggregation <> 'last'){filters}
-    group by o.metric, cast(date_trunc('{unit}', o.obs_date) as date){dimension_o}
+    group by o.metric, cast(date_trunc('{unit}', cast(o.obs_date as timestamp)) as date){dimension_o}
 ),
 per_dimension as (
-    select o.metric, cast(date_trunc('{unit}', o.obs_date) as date) as period, o.dimension,
+    select o.metric, cast(date_trunc('{unit}', cast(o.obs_date as timestamp)) as date) as period, o.dimension,
            o.campaign, min(o.obs_date) as first_date, max(o.obs_date) as last_date
     from observations o
     where o.superseded_by is null
       and o.metric in (select metric from wanted where aggregation = 'last'){filters}
-    group by o.metric, cast(date_trunc('{unit}', o.obs_date) as date), o.dimension, o.campaign
+    group by o.metric, cast(date_trunc('{unit}', cast(o.obs_date as timestamp)) as date), o.dimension, o.campaign
 ),
 latest as (
     select p.metric, p.period, p.dimension, p.first_date, p.last_date, o.value
@@ -124,6 +126,9 @@ def rolled_up_rows(con: duckdb.DuckDBPyConnection, aggregations: Mapping[str, st
     params = [v for pair in aggregations.items() for v in pair] + filter_params * 3
     rows = con.execute(sql, params).fetchall()
     frame = pd.DataFrame(rows, columns=columns, dtype="object")
+    # Totals to domain.numbers.TOTAL_DIGITS: the same on DuckDB and PostgreSQL.
+    frame["value"] = [to_digits(float(v)) if v is not None else math.nan
+                      for v in frame["value"]]
     frame["value"] = frame["value"].astype("float64")
     return frame
 

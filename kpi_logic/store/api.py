@@ -4,15 +4,15 @@ Engine functions receive a Store, never a connection. Its operations are
 grouped by what they are about (batches, definitions, history roll-ups,
 launches, scenarios, settings) plus `transaction()`; each group is a small
 protocol below. DuckDBStore (store/duckdb_store.py) implements it over one
-DuckDB file; the team server (issue 11) adds a PostgreSQL one.
+DuckDB file, PostgresStore (store/postgres_store.py) over a team's server.
 
 Files are still read and checked in DuckDB whatever the backend: `staging` is
 the DuckDB connection that holds an import's staged tables (for the DuckDB
-backend, the store's own connection). Ingest passes it to the staging
+backend, the store's own connection; for PostgreSQL, an in-memory one). Ingest passes it to the staging
 functions in store/ (store/staging.py, store/writes_history.py,
 store/history_refusals.py); the rows it has checked are handed to the store
 through the groups (`history.insert_first_import`, `history.upsert_observations`,
-`definitions.upsert`).
+`history.breakdown_clashes`, `definitions.upsert`).
 """
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ class Definitions(Protocol):
 class History(Protocol):
     """Stored observations: roll-ups, coverage, and writes from a staged file."""
 
+    # True: a first import is inserted straight into observations and checked
+    # there (insert_first_import); False: every import is checked in staging.
+    stores_before_checking: bool
+
     def rolled_up_rows(self, aggregations: Mapping[str, str], grain: str, *,
                        start: date | None = None, end: date | None = None,
                        dimension: str | None = None, by_dimension: bool = False
@@ -77,6 +81,7 @@ class History(Protocol):
     def shapes(self, metrics: list[str]) -> dict[str, tuple]: ...
     def dated_before(self, metrics: list[str], batch_id: int, at_least: int) -> set[str]: ...
     def has_current_rows(self, metrics: list[str] | None) -> bool: ...
+    def breakdown_clashes(self, campaign: bool) -> tuple[list[tuple], int]: ...
     def insert_first_import(self, source: HistorySource, batch_id: int) -> int: ...
     def upsert_observations(self, batch_id: int, metrics: list[str],
                             campaign: bool = False) -> tuple[int, int, int]: ...

@@ -19,10 +19,10 @@ from typing import Iterator
 import duckdb
 
 from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, ReadOnlyDatabaseError
+from kpi_logic.store.locations import DEFAULT_DB, database_path  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DB = Path("data") / "lodestar.duckdb"
 SCHEMA_VERSION = 5
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
@@ -53,7 +53,7 @@ create table if not exists observations (
     metric varchar not null,
     obs_date date not null,
     dimension varchar not null default '',
-    value double not null,
+    value double precision not null,
     batch_id integer not null,
     superseded_by integer
 );
@@ -75,13 +75,13 @@ create table if not exists metrics (
 create table if not exists kpis (
     title varchar not null,
     metric varchar not null,
-    target double not null,
+    target double precision not null,
     target_kind varchar not null,
     period varchar not null default 'month',
     department varchar,
     objective varchar,
     owner varchar,
-    tolerance double not null default 0.1,
+    tolerance double precision not null default 0.1,
     supporting varchar,
     batch_id integer not null,
     superseded_by integer
@@ -90,7 +90,7 @@ create table if not exists kpis (
 create table if not exists targets (
     kpi varchar not null,
     period varchar not null,
-    target double not null,
+    target double precision not null,
     batch_id integer not null,
     superseded_by integer
 );
@@ -99,13 +99,13 @@ create table if not exists key_results (
     objective varchar not null,
     title varchar not null,
     metric varchar not null,
-    start_value double not null,
-    target_value double not null,
+    start_value double precision not null,
+    target_value double precision not null,
     start_date date not null,
     deadline date not null,
     owner varchar,
     department varchar,
-    weight double not null default 1.0,
+    weight double precision not null default 1.0,
     batch_id integer not null,
     superseded_by integer
 );
@@ -114,8 +114,8 @@ create table if not exists launches (
     launch varchar not null,
     launch_date date not null,
     department varchar not null default 'Marketing',
-    conversion_target double,
-    cac_target double,
+    conversion_target double precision,
+    cac_target double precision,
     batch_id integer not null,
     superseded_by integer
 );
@@ -151,10 +151,10 @@ create table if not exists scenarios (
 create table if not exists scenario_channels (
     scenario_id integer not null,
     channel varchar not null,
-    spend_per_day double not null,
-    new_customers double not null,
-    purchases double,
-    visitors double,
+    spend_per_day double precision not null,
+    new_customers double precision not null,
+    purchases double precision,
+    visitors double precision,
     primary key (scenario_id, channel)
 );
 """
@@ -186,14 +186,6 @@ def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
-
-
-def database_path(path: str | os.PathLike | None = None) -> Path:
-    """The database file to use: the argument, else $LODESTAR_DB, else data/lodestar.duckdb."""
-    if path:
-        return Path(path)
-    env = os.environ.get("LODESTAR_DB")
-    return Path(env) if env else DEFAULT_DB
 
 
 def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -251,7 +243,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
         raise ValueError("migrate=False is for read-only opens")
     if str(db) != ":memory:":
         if not migrate and not db.exists():
-            raise _schema_error(db, 0)
+            raise schema_error(db, 0)
         db.parent.mkdir(parents=True, exist_ok=True)
         if read_only and not db.exists():
             read_only = False
@@ -264,7 +256,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False,
                 reclaim_unused_tail(con, db)
         elif (found := schema_version(con)) != SCHEMA_VERSION:
             if not migrate or found > SCHEMA_VERSION:
-                raise _schema_error(db, found)
+                raise schema_error(db, found)
             # An older file is migrated once, writably, before the read.
             con.close()
             con = _open(db, False, wait)
@@ -330,14 +322,15 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> None:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = first(con, "select count(*) from information_schema.tables "
-                        "where table_name = 'schema_version'")[0]
+                        "where table_name = 'schema_version' "
+                        "and table_schema = current_schema()")[0]
     if not exists:
         return 0
     row = first(con, "select max(version) from schema_version")
     return int(row[0] or 0)
 
 
-def _schema_error(db: Path | str, found: int) -> DatabaseSchemaError:
+def schema_error(db: Path | str, found: int) -> DatabaseSchemaError:
     if found > SCHEMA_VERSION:
         text = (f"{db} was written by a newer Lodestar (schema {found}, this release "
                 f"knows {SCHEMA_VERSION}). Upgrade Lodestar to open it.")
@@ -350,23 +343,34 @@ def _schema_error(db: Path | str, found: int) -> DatabaseSchemaError:
     return DatabaseSchemaError(text, found=found, known=SCHEMA_VERSION)
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or migrate the schema to SCHEMA_VERSION, in one transaction."""
+def ensure_schema(con: duckdb.DuckDBPyConnection, *, in_transaction: bool = False) -> None:
+    """Create or migrate the schema to SCHEMA_VERSION, in one transaction (the
+    caller's when in_transaction: a server's migration runs under its write lock).
+    The same statements serve DuckDB and PostgreSQL."""
     current = schema_version(con)
     if current > SCHEMA_VERSION:
-        raise _schema_error("This database", current)
+        raise schema_error("This database", current)
     if current == SCHEMA_VERSION:
+        return
+    if in_transaction:
+        _migrate(con, current)
         return
     con.execute("begin transaction")
     try:
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            con.execute(MIGRATIONS[version])
-            con.execute("delete from schema_version")
-            con.execute("insert into schema_version values (?)", [version])
+        _migrate(con, current)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+
+
+def _migrate(con, current: int) -> None:
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[version].split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute("delete from schema_version")
+        con.execute("insert into schema_version values (?)", [version])
 
 
 @contextmanager
@@ -382,6 +386,12 @@ def transaction(con: duckdb.DuckDBPyConnection,
         raise
     else:
         con.execute("commit" if keep else "rollback")
+
+
+def is_postgres(con) -> bool:
+    """Whether a connection handed to store/'s SQL is a PostgreSQL one
+    (store/postgres.py), for the few statements whose SQL differs."""
+    return getattr(con, "dialect", "duckdb") == "postgres"
 
 
 def quote_identifier(name: str) -> str:

@@ -14,6 +14,7 @@ from kpi_logic.store import (
     current_definitions,
     db,
     freshness,
+    history_refusals,
     history_shapes,
     launches,
     writes,
@@ -105,6 +106,12 @@ class DuckDBDefinitions(_Group):
 
 
 class DuckDBHistory(_Group):
+    # A first import goes straight into observations and is checked there.
+    stores_before_checking = True
+
+    def breakdown_clashes(self, campaign: bool) -> tuple[list[tuple], int]:
+        return history_refusals.breakdown_clashes(self._con, campaign)
+
     def rolled_up_rows(self, aggregations: Mapping[str, str], grain: str, *,
                        start: date | None = None, end: date | None = None,
                        dimension: str | None = None, by_dimension: bool = False

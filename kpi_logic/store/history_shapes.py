@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
+from kpi_logic.store.db import is_postgres
+
 # Changes are measured within a series (one channel, region or campaign); a
 # metric broken down into thousands of them is judged on a few, so the sort
 # that pairs each value with the one before stays small on a 10M-row import.
@@ -48,13 +50,38 @@ order by f.metric
 """
 
 
+# PostgreSQL has neither: its series are the first SERIES_PER_METRIC keys
+# by name (a rank over every row), and the rest of the query is the same.
+_SHAPES_POSTGRES = """
+with ranked as materialized (
+    select metric, dense_rank() over (partition by metric order by dimension, campaign)
+           as series, obs_date, value
+    from observations
+    where superseded_by is null and metric in (select unnest(?::varchar[]))
+),
+facts as (
+    select metric, count(*) as n_values, count(distinct obs_date) as dates,
+           min(value) as low, max(value) as high,
+           count(*) filter (where value = 0) as zeros
+    from ranked group by metric
+),
+paired as (
+    select metric, obs_date - lag(obs_date) over w as gap_days,
+           abs(value - lag(value) over w) / nullif(abs(lag(value) over w), 0) as change
+    from ranked where series <= ?
+    window w as (partition by metric, series order by obs_date)
+),
+""" + _SHAPES[_SHAPES.index("changes as ("):]
+
+
 def history_shapes(con: duckdb.DuckDBPyConnection, metrics: list[str]) -> dict[str, tuple]:
     """Per metric among `metrics`, from its current history: (values, dates,
     lowest, highest, zeros, changes measured, median change as a share of
     the value before it, median days between consecutive dates)."""
     if not metrics:
         return {}
-    rows = con.execute(_SHAPES, [list(metrics), SERIES_PER_METRIC]).fetchall()
+    sql = _SHAPES_POSTGRES if is_postgres(con) else _SHAPES
+    rows = con.execute(sql, [list(metrics), SERIES_PER_METRIC]).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 

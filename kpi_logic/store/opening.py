@@ -1,44 +1,43 @@
-"""open_store: the one way the dashboard, the CLI and tests open the database."""
+"""open_store: the one way the dashboard, the CLI and tests open the database,
+a DuckDB file or a team's PostgreSQL server (store/locations.py says which)."""
 from __future__ import annotations
 
 import os
-import re
 from contextlib import contextmanager
 from typing import Iterator
 
-from kpi_logic.domain.errors import InputError
 from kpi_logic.store import db
 from kpi_logic.store.api import Store
 from kpi_logic.store.duckdb_store import DuckDBStore
-
-# The team server (issue 11) stores in PostgreSQL; until then such a URL is
-# refused before anything is opened or created. A URL that went through Path()
-# has lost one of its slashes ("postgresql:/host/db"), so the scheme is enough.
-_SERVER_URL = re.compile(r"^postgres(ql)?:", re.IGNORECASE)
-
-
-def refuse_server_url(path_or_url: str | os.PathLike | None) -> None:
-    """Raise InputError for a database URL this release cannot open yet."""
-    text = str(path_or_url or os.environ.get("LODESTAR_DB") or "")
-    if _SERVER_URL.match(text):
-        raise InputError("A PostgreSQL team server (postgresql://...) is not supported by this "
-                         "release of Lodestar yet: give the path of a DuckDB file instead. "
-                         "Nothing was opened.")
+from kpi_logic.store.locations import database_location, is_server_url
 
 
 @contextmanager
-def open_store(path_or_url: str | os.PathLike | None = None, *, read_only: bool = False,
+def open_store(location: str | os.PathLike | None = None, *, read_only: bool = False,
                migrate: bool = True, wait_seconds: float | None = None) -> Iterator[Store]:
     """The Store for one unit of work, closed afterwards.
 
-    `path_or_url` is a DuckDB file (default $LODESTAR_DB, else
-    data/lodestar.duckdb). The file is created and migrated on first use;
-    a locked file is waited for, then refused with DatabaseBusyError.
-    read_only opens for viewers; with migrate=False nothing is ever written
-    (a missing or older file raises DatabaseSchemaError). See db.connect.
+    `location` is a DuckDB file or a postgresql:// URL (default: see
+    locations.database_location). The schema is created or migrated on first
+    use; a locked file (or the server's write lock held by another writer) is
+    waited for, then refused with DatabaseBusyError. read_only opens for
+    viewers; with migrate=False nothing is ever written (a missing or older
+    schema raises DatabaseSchemaError). See db.connect and postgres.connect.
     """
-    refuse_server_url(path_or_url)
-    with db.connect(path_or_url, read_only=read_only, migrate=migrate,
+    where = database_location(location)
+    if is_server_url(where):
+        # psycopg is imported only by those who use a server.
+        from kpi_logic.store import postgres
+        from kpi_logic.store.postgres_store import PostgresStore
+        with postgres.connect(where, read_only=read_only, migrate=migrate,
+                              wait_seconds=wait_seconds) as con:
+            opened = PostgresStore(con, wait_seconds=wait_seconds)
+            try:
+                yield opened
+            finally:
+                opened.close()
+        return
+    with db.connect(where, read_only=read_only, migrate=migrate,
                     wait_seconds=wait_seconds) as con:
         yield DuckDBStore(con)
 

@@ -35,6 +35,15 @@ DEFINITION_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 VERSIONED_TABLES = ("observations", *DEFINITION_TABLES)
 
+# The SQL type of the definition columns that are not text (schema in db.py):
+# a list parameter is cast to an array of it, which PostgreSQL needs to
+# unnest a list of None.
+_COLUMN_TYPES = {**dict.fromkeys(("target", "tolerance", "start_value", "target_value", "weight",
+                                  "conversion_target", "cac_target"), "double precision"),
+                 **dict.fromkeys(("start_date", "deadline", "launch_date", "promotion_date"),
+                                 "date"),
+                 "inferred": "boolean"}
+
 
 # --- batches -----------------------------------------------------------------
 
@@ -132,6 +141,14 @@ def drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists {table}")
 
 
+def _column_list(column: str, values: tuple) -> list:
+    """One column's values as a list parameter; numbers as floats throughout
+    (psycopg refuses a list that mixes ints and floats)."""
+    if _COLUMN_TYPES.get(column) == "double precision":
+        return [None if v is None else float(v) for v in values]
+    return list(values)
+
+
 def _definition_row(item, inferred: bool = False) -> tuple:
     if isinstance(item, Metric):
         return (*_fields(item), inferred)
@@ -169,8 +186,10 @@ def upsert_definitions(con: duckdb.DuckDBPyConnection, table: str, items: list,
         # (200,000 metrics defined from one file took minutes under the lock).
         rows = [_definition_row(i, inferred) for i in items]
         con.execute(f"insert into {_INCOMING} select "
-                    + ", ".join("unnest(?)" for _ in columns),
-                    [list(values) for values in zip(*rows, strict=True)])
+                    + ", ".join(f"unnest(cast(? as {_COLUMN_TYPES.get(c, 'varchar')}[]))"
+                                for c in columns),
+                    [_column_list(c, values)
+                     for c, values in zip(columns, zip(*rows, strict=True), strict=True)])
     on = " and ".join(f"c.{k} = i.{k}" for k in keys)
     same = " and ".join(f"c.{c} is not distinct from i.{c}" for c in columns if c != "inferred")
     flag = "c.inferred and not i.inferred" if table == "metrics" else "false"
