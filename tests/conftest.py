@@ -105,6 +105,10 @@ class Databases:
         self._made.append(self._server.create_database(template=template))
         return self._made[-1]
 
+    def shared(self, key: str, fill: Callable[[str | Path], None]) -> str | Path:
+        """The template `key` itself, for tests that only read it (faster than a copy)."""
+        return self._templates.get(self.backend, self._server, key, fill)
+
     def _path(self, name: str) -> Path:
         self._count += 1
         return self._folder / (f"{name}.duckdb" if self._count == 1
@@ -121,6 +125,12 @@ def duckdb_only(why: str):
     A test's own parametrisation of `backend` replaces the fixture's."""
     assert why, "say why the test is DuckDB-only"
     return pytest.mark.parametrize("backend", ["duckdb"], indirect=True)
+
+
+def postgres_only(why: str):
+    """Marks a test of something only a server has (a URL variable, roles); `why` says what."""
+    assert why, "say why the test is PostgreSQL-only"
+    return pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -63,6 +63,10 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def database_name(name_or_url: str) -> str:
+    return urlsplit(name_or_url).path.lstrip("/") if "://" in name_or_url else name_or_url
+
+
 class PostgresServer:
     """A server the tests may create and drop databases in, through `admin_url`."""
 
@@ -102,8 +106,8 @@ class PostgresServer:
     def stop(self) -> None:
         """Drops the template databases; stops and deletes a cluster this session started."""
         if self._binaries is None:
-            for name in self._templates:
-                self.drop_database(name)
+            for url in self._templates:
+                self.drop_database(url)
             return
         subprocess.run(_as_postgres([str(self._binaries / "pg_ctl"), "-D",
                                      str(self._folder / "data"), "-m", "immediate", "stop"]),
@@ -114,23 +118,23 @@ class PostgresServer:
         return f"{self._prefix}{uuid.uuid4().hex[:12]}"
 
     def create_database(self, template: str | None = None) -> str:
-        """A new database (a copy of `template` when given); returns its URL."""
+        """A new database (a copy of the database `template`, a name or URL, when given);
+        returns its URL."""
         name = self.new_name()
-        clause = f' template "{template}"' if template else ""
+        clause = f' template "{database_name(template)}"' if template else ""
         self._admin(f'create database "{name}"{clause}')
         return with_database(self.admin_url, name)
 
     def template(self, fill) -> str:
-        """A template database made once by fill(url); copy it with create_database(template=...)."""
+        """The URL of a template database made once by fill(url), for create_database(template=...)."""
         url = self.create_database()
-        self._templates.append(urlsplit(url).path.lstrip("/"))
+        self._templates.append(url)
         fill(url)
-        return self._templates[-1]
+        return url
 
     def drop_database(self, name_or_url: str) -> None:
-        name = urlsplit(name_or_url).path.lstrip("/") if "://" in name_or_url else name_or_url
         # with (force): a test that failed may have left a connection open.
-        self._admin(f'drop database if exists "{name}" with (force)')
+        self._admin(f'drop database if exists "{database_name(name_or_url)}" with (force)')
 
     def _admin(self, statement: str) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as admin:

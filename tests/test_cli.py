@@ -1,4 +1,5 @@
-"""The command line against a real DuckDB file: `main(argv)` in-process, its
+"""The command line against a real database (a DuckDB file, or a PostgreSQL
+database by URL: each test runs on both): `main(argv)` in-process, its
 stdout and stderr captured (a command takes hundredths of a second where a
 new interpreter takes over a second); a few tests run `python -m kpi_logic`
 itself to keep the exit codes of the real process honest. Fixture files:
@@ -10,7 +11,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -25,6 +25,8 @@ import pytest
 from kpi_logic.cli.common import jsonable, table_text
 from kpi_logic.cli.main import main
 from kpi_logic.demo import history as demo_history
+from kpi_logic.store import open_store
+from tests.conftest import duckdb_only, postgres_only
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(__file__).parent / "fixtures" / "cli"
@@ -75,35 +77,34 @@ def run_json(db, *args):
 
 def snapshot(db) -> dict:
     """Everything an import or undo can change, to compare before and after."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {table: con.execute(f"select * from {table} order by 1, 2, 3").fetchall()
+    with open_store(db, read_only=True) as store:
+        return {table: store.connection.execute(f"select * from {table} order by 1, 2, 3")
+                .fetchall()
                 for table in ("batches", "observations", "metrics", "kpis", "key_results")}
-    finally:
-        con.close()
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """A database holding the fixture definitions and history (read-only tests)."""
-    db = tmp_path_factory.mktemp("cli") / "lodestar.duckdb"
+def imported(db) -> None:
+    """The fixture definitions and history, imported by the command line."""
     done = run(db, "import", *DEFINITIONS_AND_HISTORY)
     assert done.returncode == 0, done.stderr
-    return db
+    # A DuckDB file every command has closed has no write-ahead log, so a copy is whole.
+    assert not Path(f"{db}.wal").exists()
 
 
 @pytest.fixture
-def fresh(loaded, tmp_path):
-    """A database file of its own, with the fixtures imported (tests that write):
-    a copy of `loaded`, which every command has closed (no write-ahead log)."""
-    assert not Path(f"{loaded}.wal").exists()
-    db = tmp_path / "lodestar.duckdb"
-    shutil.copyfile(loaded, db)
-    return db
+def loaded(databases):
+    """A database holding the fixture definitions and history (read-only tests)."""
+    return databases.shared("cli", imported)
 
 
-def test_import_prints_one_json_object_per_file_and_a_repeat_changes_nothing(tmp_path):
-    db = tmp_path / "lodestar.duckdb"
+@pytest.fixture
+def fresh(databases):
+    """A database of its own, with the fixtures imported (tests that write)."""
+    return databases.copy_of("cli", imported)
+
+
+def test_import_prints_one_json_object_per_file_and_a_repeat_changes_nothing(database):
+    db = database
     first = run(db, "import", *DEFINITIONS_AND_HISTORY, "--json")
     assert first.returncode == 0, first.stderr
     lines = [json.loads(line) for line in first.stdout.splitlines()]
@@ -118,14 +119,14 @@ def test_import_prints_one_json_object_per_file_and_a_repeat_changes_nothing(tmp
     assert [r["inserted"] + r["updated"] for r in again] == [0, 0, 0, 0]
 
 
-def test_import_table_lists_each_file(tmp_path):
-    done = run(tmp_path / "x.duckdb", "import", *DEFINITIONS_AND_HISTORY)
+def test_import_table_lists_each_file(database):
+    done = run(database, "import", *DEFINITIONS_AND_HISTORY)
     assert done.returncode == 0
     assert "history.csv" in done.stdout and "inserted" in done.stdout.splitlines()[0]
 
 
-def test_dry_run_reports_but_writes_nothing(tmp_path):
-    db = tmp_path / "lodestar.duckdb"
+def test_dry_run_reports_but_writes_nothing(database):
+    db = database
     done = run(db, "import", *DEFINITIONS_AND_HISTORY, "--dry-run", "--json")
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 4
@@ -261,15 +262,25 @@ def test_okrs_json_has_progress_and_expected(loaded):
     assert kr["title"].startswith("Increase conversion rate from 2%")
 
 
-def test_database_from_environment_variable(tmp_path):
-    db = tmp_path / "from_env.duckdb"
-    done = run(None, "import", str(CLI / "metrics.csv"), LODESTAR_DB=str(db))
+def test_database_from_environment_variable(database):
+    done = run(None, "import", str(CLI / "metrics.csv"), LODESTAR_DB=str(database))
     assert done.returncode == 0, done.stderr
-    assert db.exists()
+    assert [b[2] for b in snapshot(database)["batches"]] == ["metrics.csv"]
+
+
+@postgres_only("LODESTAR_DATABASE_URL names a server")
+def test_server_url_from_its_environment_variable_comes_before_lodestar_db(database, tmp_path):
+    unused = tmp_path / "unused.duckdb"
+    done = run(None, "import", str(CLI / "metrics.csv"), LODESTAR_DATABASE_URL=database,
+               LODESTAR_DB=str(unused))
+    assert done.returncode == 0, done.stderr
+    assert [b[2] for b in snapshot(database)["batches"]] == ["metrics.csv"]
+    assert not unused.exists()
 
 
 # ---- the real process: exit codes as a shell sees them ----------------------
 
+@duckdb_only("another process holding the DuckDB file's lock")
 def test_busy_database_is_exit_1_with_one_line(fresh):
     holder = duckdb.connect(str(fresh))      # another process keeps the file locked
     try:
@@ -299,6 +310,7 @@ def test_python_m_kpi_logic_exits_0_when_done_and_2_when_refused(fresh):
 
 
 def test_unreadable_database_is_exit_1_with_one_line_and_the_traceback_with_debug(tmp_path):
+    # DuckDB only: a file that is not a database.
     db = tmp_path / "junk.duckdb"
     db.write_bytes(b"this is not a database" * 100)
     done = run(db, "batches")
@@ -330,10 +342,10 @@ def test_a_refusal_is_one_line_and_with_debug_the_import_log_says_where(fresh):
     assert debug.stderr.endswith(plain.stderr), "the refusal itself, as without --debug, last"
 
 
-def test_debug_shows_each_import_and_undo_in_the_log_and_leaves_logging_as_it_was(tmp_path):
+def test_debug_shows_each_import_and_undo_in_the_log_and_leaves_logging_as_it_was(database):
     engine = logging.getLogger("kpi_logic")
     handlers, level = list(engine.handlers), engine.level
-    db = tmp_path / "lodestar.duckdb"
+    db = database
     plain = run(db, "import", str(CLI / "metrics.csv"))
     assert plain.returncode == 0 and plain.stderr == ""
 
@@ -350,8 +362,8 @@ def test_debug_shows_each_import_and_undo_in_the_log_and_leaves_logging_as_it_wa
     assert (engine.handlers, engine.level) == (handlers, level)
 
 
-def test_demo_command_loads_the_demo_company(tmp_path):
-    db = tmp_path / "demo.duckdb"
+def test_demo_command_loads_the_demo_company(database, tmp_path):
+    db = database
     done = run(db, "demo", "--end", "2026-11-26", "--json")
     assert done.returncode == 0, done.stderr
     kinds = {json.loads(x)["kind"] for x in done.stdout.splitlines()}
@@ -412,6 +424,7 @@ def test_table_text_aligns_numbers_right_and_shows_missing():
 
 
 def test_reading_a_database_that_does_not_exist_is_refused_and_creates_nothing(tmp_path):
+    # DuckDB only: the file and its folder are not created.
     missing = tmp_path / "typo" / "lodestar.duckdb"
     done = run(missing, "metrics")
     assert done.returncode == 2
