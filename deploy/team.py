@@ -253,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     if problem := missing_tools():
         print(problem, file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _interrupted)
+    # Ctrl-C too: a shell that starts `make team &` leaves SIGINT ignored, Python's handler unset.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupted)
     cluster = Cluster(args.folder / "postgres", args.pg_port)
     running: dict[str, subprocess.Popen] = {}
     try:

@@ -1,22 +1,32 @@
 """The dashboard's only door to the engine: one database handle, cached results.
 
-The handle (st.cache_resource) holds the file path and a lock, not an open
-connection: DuckDB lets one process write a file at a time and the CLI must
-be able to import while the dashboard is open, so each unit of work opens the
-file, does its work and closes it. Results are cached with st.cache_data keyed
-on the data version, which every import, edit or undo changes.
+The handle (st.cache_resource) holds the database's location (a DuckDB file or
+a team's PostgreSQL URL, which may carry a password: it is only ever shown
+through store.redacted), not an open connection: each unit of work opens the
+database, does its work and closes it. Results are cached with st.cache_data
+keyed on the data version, which every import, edit or undo changes, so every
+process showing one database (a team's replicas) shows an import at its next
+rerun.
+
+On a DuckDB file the dashboard's units of work take turns (a lock): DuckDB lets
+one process write a file at a time and the CLI must be able to import while the
+dashboard is open. On PostgreSQL they run side by side: the server keeps
+concurrent sessions apart (each unit of work is one snapshot; writers take its
+write lock).
 
 The data version is read once per script run and kept in session state for
-the rest of that run (opening the file takes its lock, which a CLI import may
+the rest of that run (opening a file takes its lock, which a CLI import may
 be waiting for). Work done through this module leaves the version it ended
 with, so a page that writes reads its own write; the next run reads afresh,
 so a CLI import between runs is seen.
 
-Reads open the file read-only, and a viewer's session never opens it any
+Reads open the database read-only, and a viewer's session never opens it any
 other way: a viewer cannot write (a write a page forgot to hide fails
-with ReadOnlyDatabaseError), load the demo, or even migrate an older file. A page
-read waits READ_WAIT_SECONDS for a file another process holds, then raises
-DatabaseBusyError, which ui.errors shows as a message that retries by itself.
+with ReadOnlyDatabaseError; on PostgreSQL viewers read through the read-only
+role of LODESTAR_VIEWER_DATABASE_URL when it is set), load the demo, or even
+migrate an older schema. A page read waits READ_WAIT_SECONDS for a database
+another process holds, then raises DatabaseBusyError, which ui.errors shows as a
+message that retries by itself.
 """
 from __future__ import annotations
 
@@ -28,7 +38,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from pathlib import Path
 from typing import Iterator
 
 import streamlit as st
@@ -58,24 +67,39 @@ THIS_DASHBOARD = "another request of this dashboard (an import, an edit or a lon
 
 @dataclass
 class Database:
-    path: Path
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Where the data is (location: a path or a URL, never shown: see `shown`) and,
+    for a DuckDB file, the lock its units of work take turns with (None on a server)."""
+    location: str = field(repr=False)
+    lock: threading.RLock | None = field(default_factory=threading.RLock)
 
-    @contextmanager
+    @property
+    def shown(self) -> str:
+        """The location as it may be shown or logged (no password)."""
+        return store.redacted(self.location)
+
     def session(self, *, writable: bool = False, migrate: bool = True,
-                wait_seconds: float | None = None) -> Iterator:
-        """The Store (kpi_logic.store) for one unit of work; the app's threads take turns
-        (DuckDB refuses a read-only and a writable connection to one file in one
-        process). Read-only unless writable; migrate=False never writes at all.
-        Raises DatabaseBusyError when the file or the turn stays taken."""
+                wait_seconds: float | None = None):
+        """The Store (kpi_logic.store) for one unit of work, as a context manager.
+        Read-only unless writable; migrate=False never writes at all. Raises
+        DatabaseBusyError when the database (or, on a file, the turn) stays taken."""
         wait = (WRITE_WAIT_SECONDS if writable else READ_WAIT_SECONDS) \
             if wait_seconds is None else wait_seconds
+        if self.lock is None:
+            # A server: no turn to take, it keeps this process's sessions apart itself.
+            return store.open_store(self.location, read_only=not writable, migrate=migrate,
+                                    wait_seconds=wait)
+        return self._file_session(writable, migrate, wait)
+
+    @contextmanager
+    def _file_session(self, writable: bool, migrate: bool, wait: float) -> Iterator:
+        # The app's threads take turns: DuckDB refuses a read-only and a writable
+        # connection to one file in one process.
         deadline = time.monotonic() + wait
         while True:
             self._take_turn(wait, writable)
             opened = False
             try:
-                with store.open_store(self.path, read_only=not writable, migrate=migrate,
+                with store.open_store(self.location, read_only=not writable, migrate=migrate,
                                       wait_seconds=0) as opened_store:
                     opened = True
                     yield opened_store
@@ -98,11 +122,15 @@ class Database:
 
 @st.cache_resource
 def database() -> Database:
-    return Database(store.database_path())
+    location = store.database_location()
+    server = store.is_server_url(location)
+    log.info("The dashboard reads %s %s", "the team database" if server else "the database file",
+             store.redacted(location))
+    return Database(location, lock=None if server else threading.RLock())
 
 
 def busy_now() -> DatabaseBusyError | None:
-    """None when the file can be read right now; else the error naming what
+    """None when the database can be read right now; else the error naming what
     holds it. Does not wait, and writes nothing."""
     try:
         with database().session(migrate=False, wait_seconds=0):
@@ -114,7 +142,7 @@ def busy_now() -> DatabaseBusyError | None:
 
 
 # Session-state key of this run's data version: (weak ref to the run token,
-# database path, version).
+# database location as shown, version).
 VERSION_THIS_RUN = "_data_version_this_run"
 
 
@@ -139,7 +167,7 @@ def _remember(value: str) -> None:
     except TypeError:       # a run token that cannot be weakly referenced: no memo
         reference = None
     if reference is not None:
-        st.session_state[VERSION_THIS_RUN] = (reference, str(database().path), value)
+        st.session_state[VERSION_THIS_RUN] = (reference, database().shown, value)
 
 
 def forget_version() -> None:
@@ -154,9 +182,9 @@ def version() -> str:
     token = _run_token()
     if token is not None:
         memo = st.session_state.get(VERSION_THIS_RUN)
-        if memo and memo[0]() is token and memo[1] == str(database().path):
+        if memo and memo[0]() is token and memo[1] == database().shown:
             return memo[2]
-    # Reading the version is where an editor's session upgrades an older file.
+    # Reading the version is where an editor's session upgrades an older schema.
     with _work(writable=False, migrate=auth.can_edit()) as db:
         return db.definitions.data_version()
 
@@ -183,7 +211,7 @@ def run(fn, *args, **kwargs):
         with _work(writable=editor, migrate=editor) as db:
             return fn(db, *args, **kwargs)
     except ReadOnlyDatabaseError:
-        # A write path a page forgot to hide from viewers: the read-only file refused it.
+        # A write path a page forgot to hide from viewers: the read-only database refused it.
         log.warning("A viewer session tried to write (%s): refused, nothing written",
                     getattr(fn, "__qualname__", fn))
         raise
@@ -191,25 +219,25 @@ def run(fn, *args, **kwargs):
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached(fn_name: str, db: str, data_version_key: str, args: tuple, kwargs: tuple):
-    # db and data_version_key are part of the cache key: a new import or
-    # another database file gives new results; the same view is reused.
+    # db (the location as shown) and data_version_key are part of the cache key:
+    # a new import or another database gives new results; the same view is reused.
     # A miss opens the file a second time in the run's first call: reading the
     # version in this same session would mean calling st.cache_data while
     # holding Database.lock, and a session computing the same key (holding
     # Streamlit's per-key compute lock) would then wait for us forever.
     fn = _ENGINE[fn_name]
-    # version() (called first) has created or upgraded the file if this
+    # version() (called first) has created or upgraded the schema if this
     # session may: a cached read never writes.
     with database().session(migrate=False) as db:
         return fn(db, *args, **dict(kwargs))
 
 
 def cached(fn_name: str, *args, **kwargs):
-    """An engine result, cached per database file and data version.
+    """An engine result, cached per database and data version.
 
     Returns a shared object: callers must not mutate it.
     """
-    return _cached(fn_name, str(database().path), version(), args,
+    return _cached(fn_name, database().shown, version(), args,
                    tuple(sorted(kwargs.items())))
 
 
