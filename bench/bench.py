@@ -8,23 +8,35 @@ department, region), then times:
   version, store), against DuckDB's own `read_csv` of the same file into a table;
 - scorecard and okrs: `kpis.scorecard` for one department and `okrs.okr_report`,
   against one `GROUP BY (metric, month)` over the stored observations.
+On PostgreSQL (a throwaway cluster the bench starts and stops itself, see
+postgres_cluster.py; skipped with the reason printed when it cannot), the
+same import, scorecard and okrs into a fresh database, against those on
+DuckDB in the same run. Then --sessions dashboard sessions at once
+(sessions.py): one Streamlit process on DuckDB, one on PostgreSQL, and
+two replicas on PostgreSQL, against one session alone.
 Each measurement runs --repeat times (fresh database files each time) and
 the fastest run of each side counts, so a busy moment on the machine does not
-decide a ratio. It prints a table of seconds and ratios; nothing here is a
+decide a ratio. It prints tables of seconds and ratios; nothing here is a
 pass/fail test.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# postgres_cluster and sessions are next to this file (bench/ is sys.path[0]).
+import postgres_cluster
+import sessions
 
 from kpi_logic import store
 from kpi_logic.ingest.importing import import_files
@@ -35,6 +47,9 @@ METRICS_PER_DEPARTMENT = 10
 DAYS = 1000
 END = date(2026, 10, 31)
 BUDGET = {"import": 2.0, "scorecard": 3.0, "okrs": 3.0}
+# PostgreSQL against DuckDB, the same work on the same data.
+SERVER_BUDGET = {"import": 3.0, "scorecard": 3.0}
+TIMINGS = ("read_csv", "import", "group_by", "scorecard", "okrs")
 
 
 def metric_names() -> list[tuple[str, str]]:
@@ -85,17 +100,18 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def measure(rows: int, folder: Path, repeat: int = 1) -> dict:
-    """The fastest of `repeat` runs of every timing (counts from the last run)."""
+def measure(rows: int, folder: Path, repeat: int = 1, server: str | None = None) -> dict:
+    """The fastest of `repeat` runs of every timing (counts from the last run);
+    with `server` (a PostgreSQL superuser's URL) the pg_* timings too."""
     csv = folder / f"history_{rows}.csv"
     if not csv.exists():
         write_history(csv, rows)
-    runs = [_measured(rows, folder, csv) for _ in range(max(1, repeat))]
-    timings = ("read_csv", "import", "group_by", "scorecard", "okrs")
+    runs = [_measured(rows, folder, csv, server, n) for n in range(max(1, repeat))]
+    timings = [key for key in runs[-1] if key.removeprefix("pg_") in TIMINGS]
     return {**runs[-1], **{key: min(run[key] for run in runs) for key in timings}}
 
 
-def _measured(rows: int, folder: Path, csv: Path) -> dict:
+def _measured(rows: int, folder: Path, csv: Path, server: str | None = None, run: int = 0) -> dict:
     anchor_db = folder / f"anchor_{rows}.duckdb"
     anchor_db.unlink(missing_ok=True)
     anchor = duckdb.connect(str(anchor_db))
@@ -106,19 +122,30 @@ def _measured(rows: int, folder: Path, csv: Path) -> dict:
     ours_db = folder / f"ours_{rows}.duckdb"
     ours_db.unlink(missing_ok=True)
     with store.open_store(ours_db) as opened:
-        import_files(opened, [(p, p.name) for p in write_definitions(folder)])
-        t_import, results = timed(lambda: import_files(opened, [(csv, csv.name)]))
-        inserted = sum(r.inserted for r in results)
+        timings = _timed_engine(opened, csv, folder)
         # The same group-by in plain DuckDB, on the store's connection, as a yardstick.
-        t_group, _ = timed(lambda: opened.connection.execute(
+        timings["group_by"], _ = timed(lambda: opened.connection.execute(
             "select metric, cast(date_trunc('month', obs_date) as date), sum(value) "
             "from observations where superseded_by is null group by 1, 2").fetchall())
-        as_of = END + timedelta(days=1)
-        t_card, card = timed(lambda: kpis.scorecard(opened, "Sales", as_of=as_of))
-        t_okrs, _ = timed(lambda: okrs.okr_report(opened, as_of=as_of))
-    return {"rows": rows, "inserted": inserted, "read_csv": t_read, "import": t_import,
-            "group_by": t_group, "scorecard": t_card, "okrs": t_okrs,
-            "kpis": len(card["kpis"])}
+    result = {"rows": rows, "read_csv": t_read, **timings}
+    if server:
+        url = postgres_cluster.new_database(server, f"bench_{rows}_{run}")
+        with store.open_store(url) as opened:
+            result.update({f"pg_{key}": value
+                           for key, value in _timed_engine(opened, csv, folder).items()})
+    return result
+
+
+def _timed_engine(opened, csv: Path, folder: Path) -> dict:
+    """Import of `csv` into the empty store `opened` (after the definitions), then
+    the Sales scorecard and the OKR report, each timed."""
+    import_files(opened, [(p, p.name) for p in write_definitions(folder)])
+    t_import, results = timed(lambda: import_files(opened, [(csv, csv.name)]))
+    as_of = END + timedelta(days=1)
+    t_card, card = timed(lambda: kpis.scorecard(opened, "Sales", as_of=as_of))
+    t_okrs, _ = timed(lambda: okrs.okr_report(opened, as_of=as_of))
+    return {"inserted": sum(r.inserted for r in results), "import": t_import,
+            "scorecard": t_card, "okrs": t_okrs, "kpis": len(card["kpis"])}
 
 
 def table(results: list[dict]) -> str:
@@ -141,6 +168,20 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def server_table(results: list[dict]) -> str:
+    """PostgreSQL's import, scorecard and okrs against DuckDB's, same data, same run."""
+    lines = ["| rows | DuckDB import s | PostgreSQL import s | ratio (budget 3x) | "
+             "DuckDB scorecard s | PostgreSQL scorecard s | ratio (budget 3x) | "
+             "DuckDB okrs s | PostgreSQL okrs s | ratio |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        cells = [f"{r['rows']:,}"]
+        for key in ("import", "scorecard", "okrs"):
+            cells += [f"{r[key]:.2f}", f"{r['pg_' + key]:.2f}", f"{r['pg_' + key] / r[key]:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -148,16 +189,37 @@ def main(argv=None) -> None:
                         help="runs per size; the fastest of each timing counts (default 3)")
     parser.add_argument("--folder", type=Path, default=None,
                         help="where to keep the generated files (default: a temp folder)")
+    parser.add_argument("--sessions", type=int, default=20,
+                        help="dashboard sessions at once (default 20; 0 skips the dashboards)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each session asks for the overview and the scorecard (default 3)")
+    parser.add_argument("--no-postgres", action="store_true", help="DuckDB only")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="lodestar_bench_") as temp:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="lodestar_bench_") as temp, ExitStack() as stack:
         folder = args.folder or Path(temp)
         folder.mkdir(parents=True, exist_ok=True)
+        absent = "--no-postgres" if args.no_postgres else postgres_cluster.missing()
+        # Stopped when the block ends, also on an error or Ctrl-C.
+        server = None if absent else stack.enter_context(postgres_cluster.cluster())
         results = []
         for rows in args.rows:
-            result = measure(rows, folder, args.repeat)
+            result = measure(rows, folder, args.repeat, server)
             print(f"{rows:,} rows: {result}", file=sys.stderr)
             results.append(result)
         print(table(results))
+        print()
+        print(server_table(results) if server else f"PostgreSQL rows skipped: {absent}.")
+        if args.sessions > 0:
+            demo = server and postgres_cluster.new_database(server, "bench_demo")
+            print()
+            print(sessions.table(sessions.measure_setups(folder, demo, args.sessions,
+                                                          args.rounds)))
+            if not server:
+                print(f"PostgreSQL setups skipped: {absent}.")
+    # Others' work on a shared machine shows in the load; read the ratios with it.
+    print(f"\nThe whole run took {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores "
+          f"(load average at the end {os.getloadavg()[0]:.1f}).")
 
 
 if __name__ == "__main__":
