@@ -36,6 +36,8 @@ from deploy.postgres import OWNER, PG_BIN, VIEWER, Cluster, role_url
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("haproxy.cfg.template")
 HEALTH = "/_stcore/health"
+# Debian puts it in /usr/sbin, which a user's PATH may lack.
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 START_SECONDS = 90.0
 
 
@@ -157,7 +159,7 @@ def start_proxy(args, replica_ports: list[int], running: dict[str, subprocess.Po
     config.write_text(haproxy_config(args.address, args.port, replica_ports,
                                      "haproxy" if as_root else None))
     log = args.folder / "logs" / "haproxy.log"
-    running["proxy"] = start_process([shutil.which("haproxy") or "haproxy", "-db", "-f",
+    running["proxy"] = start_process([HAPROXY, "-db", "-f",
                                       str(config)], log, dict(os.environ))
     host = "127.0.0.1" if args.address in ("0.0.0.0", "::") else args.address
     wait_healthy(f"http://{host}:{args.port}{HEALTH}", running["proxy"], log)
@@ -176,7 +178,7 @@ def missing_tools() -> str | None:
     if not (PG_BIN / "pg_ctl").exists():
         return (f"PostgreSQL's programs are not in {PG_BIN}: install Debian's postgresql "
                 "(apt-get install postgresql) or set LODESTAR_PG_BIN to their folder.")
-    if not shutil.which("haproxy"):
+    if not os.access(HAPROXY, os.X_OK):
         return "HAProxy is not installed: apt-get install haproxy"
     return None
 

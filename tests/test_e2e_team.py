@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.postgres import OWNER, PG_BIN, VIEWER, role_url
+from deploy.postgres import OWNER, VIEWER, role_url
+from deploy.team import missing_tools
 from tests.conftest import FIXTURES
 from tests.e2e_support import CHROMIUM, ROOT, free_port, launch_chromium
 from tests.postgres_server import required
@@ -107,17 +108,9 @@ class Team:
         return {p.name: p.read_text(errors="replace") for p in files if p.exists()}
 
 
-def missing_parts() -> str | None:
-    if not shutil.which("haproxy"):
-        return "HAProxy is not installed (apt-get install haproxy; .ci/run installs it)"
-    if not (PG_BIN / "pg_ctl").exists():
-        return f"PostgreSQL is not installed ({PG_BIN}; apt-get install postgresql)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def team():
-    if problem := missing_parts():
+    if problem := missing_tools():
         if required():
             pytest.fail(f"LODESTAR_REQUIRE_POSTGRES is set but {problem}")
         pytest.skip(problem)
