@@ -111,17 +111,28 @@ def shared_scorecard(new_page, server, count: int):
     return page
 
 
-def screenshot(page, name: str) -> None:
-    """The whole page in tests/artifacts/NAME.png. Streamlit scrolls inside its main
-    block, so the window is made as tall as the content first."""
+def screenshot(page, name: str, viewport: dict = VIEWPORT) -> None:
+    """The whole page in tests/artifacts/NAME.png, `viewport` wide. Streamlit scrolls
+    inside its main block, so the window is made as tall as the content first."""
     height = page.evaluate("Math.max(...[...document.querySelectorAll("
                            "'[data-testid=stMain], [data-testid=stSidebarContent]')]"
                            ".map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 900), 8000)})
+    page.set_viewport_size({"width": viewport["width"], "height": min(max(height, 900), 8000)})
     page.wait_for_timeout(500)      # let charts re-lay out to the new size (a picture, not a check)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(VIEWPORT)
+    page.set_viewport_size(viewport)
+
+
+def import_on_define(page, path: Path) -> None:
+    """Uploads `path` on the open Import and define page, checks it and imports it;
+    returns once the page says what was imported."""
+    page.locator("input[type=file]").first.set_input_files(str(path))
+    page.get_by_text(path.name).first.wait_for()
+    page.get_by_role("button", name="Check files").click()
+    page.get_by_text("What would be imported").wait_for()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Imported ", exact=False).first.wait_for()
 
 
 # ---------------------------------------------------------------- tests
@@ -158,11 +169,7 @@ def test_the_scorecard_png_report_downloads(server, new_page, expected_card):
 def test_a_csv_uploaded_on_import_and_define_is_imported(server, new_page, demo_db):
     page = new_page(server.url + "/define")
     settled(page, "Import and define")
-    page.locator("input[type=file]").first.set_input_files(str(UPLOAD))
-    page.get_by_text(UPLOAD.name).first.wait_for()
-    page.get_by_role("button", name="Check files").click()
-    page.get_by_text("What would be imported").wait_for()
-    page.get_by_role("button", name="Import", exact=True).click()
+    import_on_define(page, UPLOAD)
     page.get_by_text("Imported 1 table(s): 6 value(s)", exact=False).wait_for()
     screenshot(page, "define-after-import")
     with open_store(demo_db, read_only=True) as store:

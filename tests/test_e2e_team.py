@@ -32,18 +32,21 @@ import pytest
 from deploy.postgres import OWNER, VIEWER, role_url
 from deploy.team import missing_tools
 from tests.conftest import FIXTURES
-from tests.e2e_support import CHROMIUM, ROOT, free_port, launch_chromium
+from tests.e2e_support import CHROMIUM, ROOT, free_port
 from tests.postgres_server import required
+
+# The browser fixture is shared (module-scoped there, so one Chromium per module).
+from tests.test_e2e import browser, import_on_define, screenshot, settled  # noqa: F401
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
                        "(.ci/run installs it: apt-get install -y chromium)"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 psycopg = pytest.importorskip("psycopg")
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
+VIEWPORT = {"width": 1440, "height": 900}
 WAIT_MS = 60_000
 START_SECONDS = 180
 COOKIE = "LODESTAR_REPLICA"
@@ -143,21 +146,11 @@ def load_demo(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
 def readers(team, browser):
     """Two browsers (contexts: cookies of their own) opened on the overview through the proxy."""
     pages = []
     for _ in range(2):
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
         page.goto(team.url + "/")
@@ -166,14 +159,6 @@ def readers(team, browser):
     yield pages
     for page in pages:
         page.context.close()
-
-
-def settled(page, text: str) -> None:
-    """Waits for `text`, then for the script run to finish."""
-    page.get_by_text(text, exact=False).first.wait_for()
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=stSkeleton]')"
-        " && !document.querySelector('[data-testid^=stStatusWidgetRunning]')")
 
 
 def replica(page) -> str:
@@ -195,17 +180,6 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def screenshot(page, name: str) -> None:
-    height = page.evaluate("Math.max(...[...document.querySelectorAll("
-                           "'[data-testid=stMain], [data-testid=stSidebarContent]')]"
-                           ".map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1440, "height": min(max(height, 900), 8000)})
-    page.wait_for_timeout(500)      # let charts re-lay out to the new size (a picture, not a check)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1440, "height": 900})
-
-
 # ---------------------------------------------------------------- tests
 
 def test_two_browsers_land_on_different_replicas_and_see_the_overview(team, readers):
@@ -214,7 +188,7 @@ def test_two_browsers_land_on_different_replicas_and_see_the_overview(team, read
         assert "Viewer mode" in page.locator("[data-testid=stSidebar]").inner_text()
         assert page.locator("[data-testid=stException]").count() == 0
         assert "Traceback" not in page.content()
-    screenshot(readers[0], "team-overview")
+    screenshot(readers[0], "team-overview", VIEWPORT)
 
 
 def test_a_cli_import_shows_on_both_replicas_at_their_next_rerun(team, readers, tmp_path):
@@ -247,11 +221,7 @@ def test_an_editor_signs_in_and_uploads_on_one_replica_and_the_other_shows_it(te
     settled(editor, "Import and define")
     # The upload is a request of its own (POST /_stcore/upload_file): it must
     # reach the replica holding this session, or the file is unknown there.
-    editor.locator("input[type=file]").first.set_input_files(str(UPLOAD))
-    editor.get_by_text(UPLOAD.name).first.wait_for()
-    editor.get_by_role("button", name="Check files").click()
-    editor.get_by_text("What would be imported").wait_for()
-    editor.get_by_role("button", name="Import", exact=True).click()
+    import_on_define(editor, UPLOAD)
     editor.get_by_text("Imported 1 table(s): 6 value(s)", exact=False).wait_for()
     assert replica(editor) == pinned
     catalogue_shows(other, "webinar_signups", r"^1 metrics · ")
