@@ -77,8 +77,14 @@ class Cluster:
         return self.folder / "server.log"
 
     def _pg(self, program: str, *args: str, **run) -> subprocess.CompletedProcess:
-        return subprocess.run(as_server_user([str(PG_BIN / program), *args]), check=True,
+        """Runs one of PostgreSQL's programs as the server's user; RuntimeError with
+        what it said when it fails."""
+        done = subprocess.run(as_server_user([str(PG_BIN / program), *args]),
                               capture_output=True, text=True, **run)
+        if done.returncode:
+            raise RuntimeError(f"{program} failed (exit {done.returncode}) for the cluster in "
+                               f"{self.folder}:\n{done.stdout}{done.stderr}")
+        return done
 
     def init(self) -> bool:
         """Creates the cluster unless it exists; True when it was created."""
@@ -88,6 +94,9 @@ class Cluster:
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres", "postgres")
         self.folder.chmod(0o700)
+        if subprocess.run(as_server_user(["test", "-w", str(self.folder)])).returncode:
+            raise RuntimeError(f"the {server_user()} user cannot reach {self.folder}: every "
+                               "folder above it must let others pass (chmod o+x)")
         self._pg("initdb", "-D", str(self.data), "-U", server_user(), "-E", "UTF8",
                  "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=reject")
         hba = PG_HBA.format(superuser=server_user(), database=DATABASE, owner=OWNER, viewer=VIEWER)
@@ -111,10 +120,10 @@ class Cluster:
         try:
             self._pg("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w",
                      "start")
-        except subprocess.CalledProcessError as exc:
+        except RuntimeError as exc:
             tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n"
-                               f"{exc.stderr}{tail}") from None
+            raise RuntimeError(f"PostgreSQL did not start on port {self.port}: {exc}\n"
+                               f"{tail}") from None
 
     def stop(self) -> None:
         if self.running():

@@ -159,8 +159,9 @@ def start_proxy(args, replica_ports: list[int], running: dict[str, subprocess.Po
     config.write_text(haproxy_config(args.address, args.port, replica_ports,
                                      "haproxy" if as_root else None))
     log = args.folder / "logs" / "haproxy.log"
-    running["proxy"] = start_process([HAPROXY, "-db", "-f",
-                                      str(config)], log, dict(os.environ))
+    # The proxy needs none of the secrets the environment may hold.
+    running["proxy"] = start_process([HAPROXY, "-db", "-f", str(config)], log,
+                                     {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin")})
     host = "127.0.0.1" if args.address in ("0.0.0.0", "::") else args.address
     wait_healthy(f"http://{host}:{args.port}{HEALTH}", running["proxy"], log)
 
@@ -184,7 +185,7 @@ def missing_tools() -> str | None:
 
 
 def write_cli_environment(folder: Path, env: dict[str, str]) -> Path:
-    """data/team/team.env: the database URL for the command line, readable by this user only."""
+    """secrets/team.env: the database URL for the command line, readable by this user only."""
     path = folder / "secrets" / "team.env"
     path.touch(mode=0o600)
     path.write_text(f"LODESTAR_DATABASE_URL={env['LODESTAR_DATABASE_URL']}\n")
