@@ -143,3 +143,14 @@ def test_a_viewer_reading_through_the_read_only_role_writes_nothing(team_databas
     monkeypatch.delenv("LODESTAR_VIEWER_DATABASE_URL")
     AppTest.from_function(viewer_attempt, default_timeout=TIMEOUT).run()
     assert intruders(team_database) == 1
+
+
+@SERVER_ONLY
+def test_busy_now_after_a_refused_write_waits_for_the_other_writer_not_for_readers(team_database):
+    assert data.busy_now(writing=True) is None
+    with open_store(team_database) as writer, writer.transaction():
+        # Another writer holds the server's write lock: a read goes on, a write would wait.
+        assert data.busy_now() is None
+        held = data.busy_now(writing=True)
+        assert held is not None and held.writing
+    assert data.busy_now(writing=True) is None

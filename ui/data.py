@@ -129,11 +129,17 @@ def database() -> Database:
     return Database(location, lock=None if server else threading.RLock())
 
 
-def busy_now() -> DatabaseBusyError | None:
-    """None when the database can be read right now; else the error naming what
-    holds it. Does not wait, and writes nothing."""
+def busy_now(writing: bool = False) -> DatabaseBusyError | None:
+    """None when the database can be read right now (with `writing`, on a server:
+    written, where only another writer's lock stands in the way and readers never
+    wait); else the error naming what holds it. Does not wait, and writes nothing."""
+    handle = database()
     try:
-        with database().session(migrate=False, wait_seconds=0):
+        if writing and handle.lock is None:
+            with handle.session(writable=True, wait_seconds=0) as probe, \
+                    probe.transaction(keep=False):
+                return None
+        with handle.session(migrate=False, wait_seconds=0):
             return None
     except DatabaseBusyError as exc:
         return exc

@@ -120,7 +120,7 @@ def busy(holder: str | None, *, after_write: bool = False) -> None:
 @st.fragment(run_every=RETRY_SECONDS)
 def _until_free(text: str, since: float, after_write: bool) -> None:
     # First called in the failing run, then every RETRY_SECONDS on its own.
-    still = data.busy_now()
+    still = data.busy_now(writing=after_write)
     if still is None and not after_write:
         st.rerun()          # the whole page, now that it can be read
     if still is None:
