@@ -84,8 +84,8 @@ def replica_environment(folder: Path, pg_port: int) -> dict[str, str]:
     env["LODESTAR_DATABASE_URL"] = role_url(OWNER, kept_secret(kept, "database-password"), pg_port)
     env["LODESTAR_VIEWER_DATABASE_URL"] = role_url(VIEWER, kept_secret(kept, "viewer-password"),
                                                    pg_port)
-    # One cookie secret for all replicas: a browser that moves to another replica
-    # (its own went down) keeps a valid upload token.
+    # Streamlit signs its cookies with this secret (random per process when unset):
+    # one for all replicas keeps a cookie one replica signed valid on another.
     env["STREAMLIT_SERVER_COOKIE_SECRET"] = kept_secret(kept, "cookie-secret")
     if not editor_password_set_elsewhere():
         env["LODESTAR_EDITOR_PASSWORD"] = kept_secret(kept, "editor-password")
