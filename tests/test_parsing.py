@@ -182,7 +182,7 @@ def read_one(store, name):
     ("long_basic.csv", None, "ymd"),
 ])
 def test_date_order_decided_over_the_whole_column(store, name, prefer, order):
-    assert staging.date_order(store.connection, read_one(store, name), "date", prefer) == order
+    assert staging.date_order(store.staging, read_one(store, name), "date", prefer) == order
 
 
 @pytest.mark.parametrize("name, prefer, words, row", [
@@ -193,7 +193,7 @@ def test_date_order_decided_over_the_whole_column(store, name, prefer, order):
 ])
 def test_date_order_refusals(store, name, prefer, words, row):
     with pytest.raises(InputError) as caught:
-        staging.date_order(store.connection, read_one(store, name), "date", prefer)
+        staging.date_order(store.staging, read_one(store, name), "date", prefer)
     assert words in str(caught.value)
     assert caught.value.file == name and caught.value.column == "date"
     assert caught.value.row == row
@@ -209,14 +209,14 @@ def test_date_order_refusals(store, name, prefer, words, row):
 def test_date_order_of_small_columns(store, cells, prefer, order):
     data = ("date,metric,value\n" + "".join(f"{c},visitors,1\n" for c in cells)).encode()
     [raw] = read_tables(store, data, "dates.csv")
-    assert staging.date_order(store.connection, raw, "date", prefer) == order
+    assert staging.date_order(store.staging, raw, "date", prefer) == order
 
 
 def test_date_order_finds_iso_mixed_with_slashes_behind_spaces(store):
     data = b"date,metric,value\n01/02/2025,visitors,1\n 2025-02-13,visitors,2\n13/02/2025,visitors,3\n"
     [raw] = read_tables(store, data, "dates.csv")
     with pytest.raises(InputError, match="mixes ISO dates") as caught:
-        staging.date_order(store.connection, raw, "date")
+        staging.date_order(store.staging, raw, "date")
     assert caught.value.row == 3
 
 
@@ -265,7 +265,7 @@ def test_decimal_evidence(store, cells, dot_groups, expected):
     # Comma-separated and quoted, so read_tables itself does not look for decimal commas.
     rows = "".join(f'2025-01-0{i + 1},"{a}","{b}"\n' for i, (a, b) in enumerate(zip(cells["z"], cells["b"], strict=True)))
     [raw] = read_tables(store, ("date,z,b\n" + rows).encode(), "wide.csv")
-    assert staging.decimal_evidence(store.connection, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
+    assert staging.decimal_evidence(store.staging, raw.table, ["z", "b"], dot_groups=dot_groups) == expected
 
 
 @pytest.mark.parametrize("written, normal", [

@@ -23,7 +23,7 @@ READ = FIXTURES / "read"
 
 
 def rows_of(store, raw) -> pandas.DataFrame:
-    return store.connection.execute(f'select * from "{raw.table}" order by "_line"').df()
+    return store.staging.execute(f'select * from "{raw.table}" order by "_line"').df()
 
 
 def values(data: pandas.DataFrame, column) -> list:
@@ -43,7 +43,7 @@ def read_fixture(store, name, **kwargs):
 
 
 def temp_tables(store) -> set[str]:
-    return {r[0] for r in store.connection.execute(
+    return {r[0] for r in store.staging.execute(
         "select table_name from information_schema.tables where table_name like '\\_raw\\_%' escape '\\'"
     ).fetchall()}
 
@@ -125,7 +125,7 @@ def test_bytes_file_object_and_path_give_the_same_table(store):
 def parsed_values(store, raw) -> list:
     """The value column parsed with the decimal mark read_tables decided."""
     value, _ = staging.number_sql('"value"', raw.decimal_comma)
-    return [r[0] for r in store.connection.execute(f'select {value} from "{raw.table}" order by "_line"').fetchall()]
+    return [r[0] for r in store.staging.execute(f'select {value} from "{raw.table}" order by "_line"').fetchall()]
 
 
 @pytest.mark.parametrize("name, decimal_comma, numbers", [
@@ -390,7 +390,7 @@ def test_corpus_formula_injection_text_is_kept_verbatim(store):
     assert values(data, "value")[-2:] == ["=1+2", "-10"]
     assert values(data, "_line") == list(range(2, 17))
     number, invalid = staging.number_sql('"value"')
-    parsed = store.connection.execute(f'select "_line", {number}, {invalid} from "{raw.table}" '
+    parsed = store.staging.execute(f'select "_line", {number}, {invalid} from "{raw.table}" '
                          'where "_line" >= 15 order by 1').fetchall()
     assert parsed == [(15, None, True), (16, -10.0, False)]   # a formula is an error; -10 a number
 
@@ -493,7 +493,7 @@ def test_reading_leaves_no_pending_result_on_the_connection(store):
     read_fixture(store, "semicolon_decimal_comma.csv")
     read_fixture(store, "blank_trailing_columns.csv")
     assert [t.sheet for t in read_fixture(store, "history.xlsx")] == ["History", "kpis"]
-    assert store.connection.sql("select 1").fetchall() == [(1,)]
+    assert store.staging.sql("select 1").fetchall() == [(1,)]
 
 
 def test_an_upload_object_is_never_read_from_a_same_named_local_file(store, tmp_path, monkeypatch):
