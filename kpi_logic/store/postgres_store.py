@@ -71,13 +71,11 @@ class PostgresHistory(DuckDBHistory):
         self._staging = staging
         self.copied = False
 
-    def _copied_parsed(self) -> None:
-        if not self.copied:
-            copy_parsed(self._staging(), self._con)
-            self.copied = True
-
     def breakdown_clashes(self, campaign: bool) -> tuple[list[tuple], int]:
-        self._copied_parsed()
+        # Every history import asks this after its checks, with PARSED final:
+        # the copy made here is the one upsert_observations then applies.
+        copy_parsed(self._staging(), self._con)
+        self.copied = True
         return history_refusals.breakdown_clashes(self._con, campaign)
 
     def insert_first_import(self, source: writes_history.HistorySource, batch_id: int) -> int:
@@ -85,7 +83,8 @@ class PostgresHistory(DuckDBHistory):
 
     def upsert_observations(self, batch_id: int, metrics: list[str],
                             campaign: bool = False) -> tuple[int, int, int]:
-        self._copied_parsed()
+        if not self.copied:
+            copy_parsed(self._staging(), self._con)
         try:
             return writes_history.upsert_observations(self._con, batch_id, metrics, campaign)
         finally:
