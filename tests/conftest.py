@@ -88,6 +88,7 @@ class Databases:
         self._templates = templates
         self._count = 0
         self._made: list[str] = []
+        self._blank: str | None = None
 
     def new(self, name: str = "lodestar") -> str | Path:
         """A location where nothing exists yet (open_store creates the schema)."""
@@ -105,6 +106,12 @@ class Databases:
         self._made.append(self._server.create_database(template=template))
         return self._made[-1]
 
+    def blank(self) -> str:
+        """PostgreSQL: a database with the empty current schema, emptied again after the test."""
+        template = self._templates.get(self.backend, self._server, "empty", _create_schema)
+        self._blank = self._server.blank(template)
+        return self._blank
+
     def shared(self, key: str, fill: Callable[[str | Path], None]) -> str | Path:
         """The template `key` itself, for tests that only read it (faster than a copy)."""
         return self._templates.get(self.backend, self._server, key, fill)
@@ -117,6 +124,8 @@ class Databases:
     def drop_all(self) -> None:
         for url in self._made:
             self._server.drop_database(url)
+        if self._blank is not None:
+            self._server.reset_blank()
 
 
 def duckdb_only(why: str):
@@ -166,7 +175,7 @@ def store(backend, databases):
         yield opened
         opened.close()
         return
-    with open_store(databases.copy_of("empty", _create_schema)) as opened:
+    with open_store(databases.blank()) as opened:
         yield opened
 
 
