@@ -238,12 +238,22 @@ def run_team(args, cluster: Cluster, running: dict[str, subprocess.Popen]) -> No
     print(summary(args, ports, env, write_cli_environment(args.folder, env)), flush=True)
 
 
-def first_to_end(running: dict[str, subprocess.Popen]) -> str:
-    """Waits until one of the processes ends and returns its name."""
+def watch(running: dict[str, subprocess.Popen]) -> str:
+    """Returns, in words, once the proxy or the last replica has ended. A replica
+    that ends before is said and left: the proxy's health check sends its
+    browsers to the others, as it would on real servers."""
+    ended: set[str] = set()
     while True:
         for name, process in running.items():
-            if process.poll() is not None:
-                return name
+            if name in ended or process.poll() is None:
+                continue
+            ended.add(name)
+            if name == "proxy":
+                return f"the proxy stopped (exit code {process.returncode})"
+            print(f"{name} stopped (exit code {process.returncode}); the proxy sends its "
+                  "browsers to the other replicas.", file=sys.stderr, flush=True)
+        if ended >= set(running) - {"proxy"}:
+            return "every replica stopped"
         time.sleep(0.5)
 
 
@@ -263,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     running: dict[str, subprocess.Popen] = {}
     try:
         run_team(args, cluster, running)
-        ended = first_to_end(running)
-        print(f"{ended} stopped by itself (exit code {running[ended].returncode}); see "
-              f"{args.folder / 'logs'}. Stopping the team.", file=sys.stderr)
+        ended = watch(running)
+        print(f"{ended.capitalize()}: see {args.folder / 'logs'}. Stopping the team.",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nStopping the proxy, the replicas and PostgreSQL.")

@@ -247,14 +247,49 @@ def test_the_viewers_role_reads_but_cannot_write_even_when_a_session_asks_to(tea
         assert con.execute("select count(*) from batches").fetchone()[0] == batches
 
 
+def replica_ports(team) -> dict[str, int]:
+    """Each replica's port, from the proxy configuration make team wrote."""
+    servers = re.findall(r"server (replica\d+) 127\.0\.0\.1:(\d+)",
+                         (team.folder / "haproxy.cfg").read_text())
+    return {name: int(port) for name, port in servers}
+
+
+def stop_replica(port: int) -> None:
+    """SIGTERM to the `streamlit run` serving `port` (found by its command line)."""
+    wanted = f"--server.port\0{port}\0".encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"streamlit" in (text := cmdline.read_bytes()) and wanted in text:
+                os.kill(int(cmdline.parent.name), signal.SIGTERM)
+                return
+        except (OSError, ValueError):
+            continue        # a process that ended meanwhile
+    raise AssertionError(f"no streamlit serves port {port}")
+
+
+def test_a_browser_whose_replica_stops_is_served_by_the_other(team, readers):
+    page, other = readers
+    lost, kept = replica(page), replica(other)
+    stop_replica(replica_ports(team)[lost])
+    deadline = time.monotonic() + 60
+    while listening(replica_ports(team)[lost]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # The browser comes back (its sticky cookie names the stopped replica): the
+    # proxy sends it to the other one, where it starts a new session.
+    page.goto(team.url + "/")
+    settled(page, "Needs attention")
+    assert replica(page) == kept
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert f"{lost} stopped" in team.text() and team.process.poll() is None
+
+
 def test_ctrl_c_stops_the_proxy_the_replicas_and_postgresql(team, readers):
-    replica_ports = [int(p) for p in re.findall(r"server replica\d+ 127\.0\.0\.1:(\d+)",
-                                                (team.folder / "haproxy.cfg").read_text())]
-    assert len(replica_ports) == 2 and all(listening(p) for p in replica_ports)
+    ports = list(replica_ports(team).values())
+    assert len(ports) == 2
     for page in readers:
         page.context.close()
     assert team.stop() == 0
-    still = [port for port in (team.port, team.pg_port, *replica_ports) if listening(port)]
+    still = [port for port in (team.port, team.pg_port, *ports) if listening(port)]
     assert still == [], f"still listening after Ctrl-C: {still}"
     assert "Stopping the proxy, the replicas and PostgreSQL" in team.text()
 
