@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_logic.domain.errors import DatabaseBusyError, InputError
+from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.domain.numbers import to_digits
 from kpi_logic.store import database_location, is_server_url, open_store
@@ -161,7 +161,8 @@ def failure_code(exc: BaseException, *, debug: bool) -> int:
         return EXIT_OK
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
-    if isinstance(exc, InputError):
+    if isinstance(exc, (InputError, DatabaseSchemaError)):
+        # A schema error says what to do (an import creates it, an upgrade reads it).
         print(f"Refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     if isinstance(exc, KeyboardInterrupt):
