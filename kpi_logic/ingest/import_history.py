@@ -53,8 +53,9 @@ def import_history(store: Store, raw: RawTable, layout: Layout, *,
     order = staging.date_order(store.staging, raw, layout.date, prefer=date_order)
     source = _source(raw, layout, order)
     wide_names = None if layout.format == "long" else [name for _, name in source.values]
-    # A first import (no current rows for its metrics) goes straight into
-    # observations and is checked there: no work table of every value.
+    # On DuckDB a first import (no current rows for its metrics) goes straight
+    # into observations and is checked there: no work table of every value. A
+    # server's store checks every import in staging first.
     first = (store.history.stores_before_checking
              and not store.history.has_current_rows(wide_names))
     found: dict = {} if first else _checked(store, raw, layout, source)
