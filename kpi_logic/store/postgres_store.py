@@ -111,6 +111,10 @@ class PostgresStore:
         on first use: a page that only reads never needs one)."""
         if self._staging is None:
             self._staging = db.memory_connection()
+            # An in-memory database has nowhere to spill a large file's tables
+            # unless it is given a folder, as a DuckDB file has beside it.
+            folder = Path(tempfile.gettempdir()) / "lodestar-staging"
+            self._staging.execute("set temp_directory = ?", [str(folder)])
         return self._staging
 
     def transaction(self, keep: bool = True) -> AbstractContextManager[PgConnection]:
