@@ -86,3 +86,9 @@ def add_daily(store, metric: str, start: str, values, dimension: str = "") -> in
     day_one = date.fromisoformat(start)
     rows = [(day_one + timedelta(days=i), v, dimension) for i, v in enumerate(values)]
     return add_observations(store, metric, rows)
+
+
+def in_order(rows: list[tuple]) -> list[tuple]:
+    """Rows sorted by every column, missing values last (DuckDB's `order by all`,
+    which PostgreSQL lacks)."""
+    return sorted(rows, key=lambda row: tuple((value is None, value) for value in row))

@@ -19,6 +19,7 @@ from kpi_logic.ingest.importing import import_files, import_frames
 from kpi_logic.ingest.undo import undo_batch
 from kpi_logic.store import open_store
 from kpi_logic.store.writes import DEFINITION_TABLES
+from tests.builders import in_order
 
 from .test_importing import files
 
@@ -34,7 +35,8 @@ def defined(store):
 
 def definitions(store) -> dict[str, list[tuple]]:
     """Every definition row ever stored, current or not, by table."""
-    return {t: store.connection.execute(f"select * from {t} order by all").fetchall() for t in DEFINITION_TABLES}
+    return {t: in_order(store.connection.execute(f"select * from {t}").fetchall())
+            for t in DEFINITION_TABLES}
 
 
 def imported(store, text: bytes, name: str = "defs.csv", **options):
@@ -164,8 +166,9 @@ def test_a_frame_with_some_columns_changes_only_those(defined):
 
 # --- the CLI prints the changes and the choices ---------------------------------------------
 
-def test_the_cli_lists_changed_fields_and_metrics_defined_from_history(tmp_path, capsys):
-    db = tmp_path / "lodestar.duckdb"
+def test_the_cli_lists_changed_fields_and_metrics_defined_from_history(database, tmp_path,
+                                                                      capsys):
+    db = database
     with open_store(db) as store:
         import_files(store, files("metrics.csv"))
     history = tmp_path / "payrolls.csv"
