@@ -3,12 +3,10 @@ pages on the demo company: each page shows the engine's numbers for the view
 its widgets or its URL ask for."""
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic.domain import formatting as fmt
@@ -25,11 +23,10 @@ TIMEOUT = 90     # the first run of a page imports Altair and rolls up the demo'
 
 
 @pytest.fixture
-def page_db(demo_file, tmp_path, use_database) -> Path:
-    """A private copy of the demo database behind LODESTAR_DB, open mode, empty caches."""
-    path = tmp_path / "lodestar.duckdb"
-    shutil.copy(demo_file, path)
-    return use_database(path)
+def page_db(demo_database, use_database):
+    """A private copy of the demo database (a file, or a PostgreSQL database) behind
+    LODESTAR_DB, open mode, empty caches."""
+    return use_database(demo_database)
 
 
 def opened(script: str, **query: str) -> AppTest:
@@ -46,8 +43,8 @@ def overview_page(**query: str) -> AppTest:
     return at
 
 
-def engine(path: Path, fn, *args, **kwargs):
-    with open_store(path, read_only=True) as store:
+def engine(location, fn, *args, **kwargs):
+    with open_store(location, read_only=True) as store:
         return fn(store, *args, **kwargs)
 
 
@@ -299,12 +296,8 @@ def test_a_link_with_a_date_outside_the_range_opens_on_today(page_db, far):
 
 # ---------------------------------------------------------------- first start, viewer mode
 
-def test_app_on_an_empty_database_loads_the_demo_and_says_so(tmp_path, monkeypatch):
-    path = tmp_path / "empty.duckdb"
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def test_app_on_an_empty_database_loads_the_demo_and_says_so(database, use_database):
+    path = use_database(database)
     at = opened(APP)
     assert not at.exception
     assert DEMO_NOTICE in texts(at.sidebar.info)
@@ -312,8 +305,6 @@ def test_app_on_an_empty_database_loads_the_demo_and_says_so(tmp_path, monkeypat
         assert has_history(store.connection)
         assert overview.departments(store)
     assert at.page_link, "the overview shows the demo's departments"
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def test_viewer_mode_hides_import_and_define(page_db, monkeypatch):
