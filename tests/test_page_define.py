@@ -17,6 +17,7 @@ from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.undo import list_batches
 from kpi_logic.store import has_history, open_store, set_setting, setting
 from kpi_logic.store.writes import VERSIONED_TABLES
+from tests.builders import in_order
 from tests.conftest import FIXTURES
 from tests.readable import shown
 
@@ -25,12 +26,15 @@ UPLOADS = FIXTURES / "define_page"
 WRITE_BUTTONS = {"Check files", "Import", "Undo batch", "Save", "Start from an empty database"}
 
 
-@pytest.fixture
-def page_db(tmp_path, use_database):
-    path = tmp_path / "lodestar.duckdb"
-    with open_store(path) as store:
+def with_template(location) -> None:
+    with open_store(location) as store:
         import_files(store, [(template.template_workbook(), template.FILE_NAME)])
-    return use_database(path)
+
+
+@pytest.fixture
+def page_db(databases, use_database):
+    """The template workbook imported, on either backend, each test its own copy."""
+    return use_database(databases.copy_of("define-page", with_template))
 
 
 def opened() -> AppTest:
@@ -53,7 +57,7 @@ def stored(path: Path, kind: str) -> list:
 
 def dump(store) -> dict:
     """Every stored row of every versioned table and of the batch list."""
-    tables = {t: store.connection.execute(f"select * from {t} order by all").fetchall()
+    tables = {t: in_order(store.connection.execute(f"select * from {t}").fetchall())
               for t in VERSIONED_TABLES}
     tables["batches"] = store.connection.execute("select * from batches order by id").fetchall()
     return tables
@@ -223,12 +227,8 @@ def test_changing_an_option_after_the_check_asks_for_a_new_check(page_db):
     assert button(at, "define_import").disabled
 
 
-def test_the_template_workbook_uploads_into_an_empty_database(tmp_path, monkeypatch):
-    path = tmp_path / "empty.duckdb"
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def test_the_template_workbook_uploads_into_an_empty_database(database, use_database):
+    path = use_database(database)
     at = opened()
     assert any("Nothing imported yet." in shown(i.value) for i in at.info)
     at.file_uploader(key="define_files").set_value(

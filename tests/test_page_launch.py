@@ -3,13 +3,11 @@ launch, five channels, display clearly dearer than the CAC target)."""
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic.domain import formatting as fmt
@@ -25,10 +23,8 @@ CHANNELS = ["display", "email", "partners", "search_ads", "social"]
 
 
 @pytest.fixture
-def page_db(demo_file, tmp_path, use_database):
-    path = tmp_path / "lodestar.duckdb"
-    shutil.copy(demo_file, path)
-    return use_database(path)
+def page_db(demo_database, use_database):
+    return use_database(demo_database)
 
 
 def opened(**query) -> AppTest:
@@ -279,24 +275,16 @@ def test_the_picked_promotion_date_survives_other_steps_until_the_definition_cha
     assert "promo" not in at.query_params
 
 
-def test_a_database_without_a_launch_says_what_to_import(tmp_path, monkeypatch):
-    path = tmp_path / "empty.duckdb"
-    with open_store(path):
+def test_a_database_without_a_launch_says_what_to_import(database, use_database):
+    with open_store(use_database(database)):
         pass
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
     at = opened()
     assert "No launch is defined yet" in shown(at.info[0].value)
 
 
-def test_a_launch_without_channel_history_is_explained_not_a_traceback(tmp_path, monkeypatch):
-    path = tmp_path / "launch_only.duckdb"
-    with open_store(path) as store:
+def test_a_launch_without_channel_history_is_explained_not_a_traceback(database, use_database):
+    with open_store(use_database(database)) as store:
         import_files(store, [(b"launch,launch_date\nAutumn,2025-09-01\n", "launches.csv")])
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
     at = opened(step="Adjust")
     assert "no channel history from its launch date 2025-09-01" in shown(at.error[0].value)
 

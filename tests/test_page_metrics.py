@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic.ingest.edits import current_definitions, current_metrics
@@ -22,13 +21,16 @@ PAGE = str(Path(__file__).resolve().parents[1] / "views" / "metrics.py")
 COMPANY = FIXTURES / "metrics_page"
 
 
-@pytest.fixture
-def page_db(tmp_path, use_database):
-    path = tmp_path / "lodestar.duckdb"
-    with open_store(path) as store:
+def with_company(location) -> None:
+    with open_store(location) as store:
         import_files(store, [((COMPANY / n).read_bytes(), n)
-                           for n in ("metrics.csv", "history.csv", "kpis.csv")])
-    return use_database(path)
+                             for n in ("metrics.csv", "history.csv", "kpis.csv")])
+
+
+@pytest.fixture
+def page_db(databases, use_database):
+    """The metrics page's company imported, on either backend, each test its own copy."""
+    return use_database(databases.copy_of("metrics-page", with_company))
 
 
 def opened(**query) -> AppTest:
@@ -223,15 +225,9 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
     assert (row["Definition"], row["Current"]) == ("recorded", "—")
 
 
-def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(tmp_path, monkeypatch):
-    from kpi_logic.demo import company as demo
-    path = tmp_path / "demo.duckdb"
-    with open_store(path) as store:
-        demo.load_demo(store)
-    monkeypatch.setenv("LODESTAR_DB", str(path))
-    monkeypatch.delenv("LODESTAR_EDITOR_PASSWORD", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(demo_database,
+                                                                         use_database):
+    use_database(demo_database)
     at = opened(department="Marketing")
     assert not at.exception
     table = catalogue_table(at).set_index("Metric")
@@ -244,5 +240,3 @@ def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(tmp_pa
     needs = next(d.value for d in at.dataframe if "Needs metric" in d.value.columns)
     assert set(needs["In your database"]) == {"✔ yes"}
     assert "Add metric definition" in [b.label for b in at.button]
-    st.cache_data.clear()
-    st.cache_resource.clear()

@@ -7,8 +7,6 @@ Opens are counted by wrapping kpi_logic.store.open_store, which ui.data looks
 up on every unit of work; AppTest runs the scripts in this process."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,8 +24,8 @@ EIGHT = "Metrics: 8"     # ... plus signups
 
 
 @pytest.fixture
-def page_db(tmp_path, use_database) -> Path:
-    path = tmp_path / "lodestar.duckdb"
+def page_db(database, use_database):
+    path = database
     with open_store(path) as store:
         import_files(store, [((FIXTURES / "metrics_page" / "metrics.csv").read_bytes(),
                             "metrics.csv")])
@@ -35,13 +33,13 @@ def page_db(tmp_path, use_database) -> Path:
 
 
 @pytest.fixture
-def opens(monkeypatch) -> list[Path]:
-    """The paths open_store was called with, in order (clear it to start counting)."""
-    calls: list[Path] = []
+def opens(monkeypatch) -> list[str]:
+    """The locations open_store was called with, in order (clear it to start counting)."""
+    calls: list[str] = []
     real = open_store
 
     def counting(path=None, **kwargs):
-        calls.append(Path(path))
+        calls.append(str(path))
         return real(path, **kwargs)
 
     monkeypatch.setattr(kpi_store, "open_store", counting)
@@ -91,7 +89,7 @@ def test_a_rerun_whose_results_are_all_cached_opens_the_file_once(page_db, opens
     for _ in range(2):
         opens.clear()
         at.run()
-        assert (markdown(at), opens) == ([SEVEN], [page_db])
+        assert (markdown(at), opens) == ([SEVEN], [str(page_db)])
 
 
 @pytest.mark.parametrize("button", ["uidata_add", "uidata_fail"])
@@ -139,4 +137,4 @@ def test_outside_a_script_run_every_call_reads_the_file(page_db, opens):
         import_files(store, [(SIGNUPS_CSV, "signups.csv")])
         assert "signups" in store.definitions.metrics()
     assert data.version() != before
-    assert opens.count(page_db) == 3
+    assert opens.count(str(page_db)) == 3

@@ -23,9 +23,17 @@ TIMEOUT = 90
 
 @pytest.fixture
 def page_db(demo_file, tmp_path, use_database) -> Path:
+    """A DuckDB file: the tests that use it are about a file another process
+    holds or that is not a database."""
     path = tmp_path / "lodestar.duckdb"
     shutil.copy(demo_file, path)
     return use_database(path)
+
+
+@pytest.fixture
+def any_page_db(demo_database, use_database):
+    """The demo company on either backend."""
+    return use_database(demo_database)
 
 
 @pytest.fixture
@@ -100,7 +108,8 @@ def test_a_file_that_is_not_a_database_is_a_message_and_a_logged_traceback(page_
     assert page_db.read_bytes() == before, "nobody wrote over the file"
 
 
-def test_a_failure_inside_a_page_leaves_the_page_with_a_message(page_db, caplog, monkeypatch):
+def test_a_failure_inside_a_page_leaves_the_page_with_a_message(any_page_db, caplog,
+                                                                monkeypatch):
     def broken(store, **kwargs):
         raise ZeroDivisionError("a bug in the overview")
 
