@@ -60,19 +60,21 @@ def edge_company() -> list[tuple[bytes, str]]:
     return [("\n".join(lines).encode(), name) for name, lines in files.items()]
 
 
-@pytest.fixture(scope="module")
-def edge_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("edges") / "edges.duckdb"
-    with open_store(path) as store:
+def with_edge_company(location) -> None:
+    with open_store(location) as store:
         import_files(store, edge_company())
-    return path
 
 
 @pytest.fixture
-def edge_db(edge_file, tmp_path, use_database) -> Path:
-    path = tmp_path / "lodestar.duckdb"
-    path.write_bytes(edge_file.read_bytes())
-    return use_database(path)
+def edge_db(databases, use_database):
+    """The edge company on this case's backend, a copy of its own for the pages."""
+    return use_database(databases.copy_of("edges", with_edge_company))
+
+
+@pytest.fixture
+def edge_location(databases):
+    """The edge company itself, for commands that only read it."""
+    return databases.shared("edges", with_edge_company)
 
 
 AS_OF = ["1900-01-01", "1900-02-20", "1900-04-02", "2199-12-16", "2199-12-31", None]
@@ -145,9 +147,8 @@ def test_catalogue_and_define_pages_at_the_edges(edge_db):
     ["okrs", "--as-of", "1900-01-01"], ["okrs", "--as-of", "2199-12-31"], ["okrs"],
     ["launch", "--launch", "Early"], ["launch", "--launch", "Late"],
 ])
-def test_every_command_at_the_edges(edge_file, tmp_path, capsys, args):
-    db = tmp_path / "copy.duckdb"
-    db.write_bytes(edge_file.read_bytes())
+def test_every_command_at_the_edges(edge_location, capsys, args):
+    db = edge_location
     for json_flag in ([], ["--json"]):
         assert main(["--db", str(db), *args, *json_flag]) == 0, capsys.readouterr().err
         out = capsys.readouterr().out
@@ -159,9 +160,8 @@ def test_every_command_at_the_edges(edge_file, tmp_path, capsys, args):
 @pytest.mark.parametrize("page_name, extra", [
     ("overview", []), ("scorecard", ["--department", "Sales", "--period", "2199-12"]),
     ("okrs", []), ("launch", ["--launch", "Late"]), ("launch", ["--launch", "Early"])])
-def test_png_reports_at_the_edges(edge_file, tmp_path, capsys, page_name, extra):
-    db = tmp_path / "copy.duckdb"
-    db.write_bytes(edge_file.read_bytes())
+def test_png_reports_at_the_edges(edge_location, tmp_path, capsys, page_name, extra):
+    db = edge_location
     out = tmp_path / "report.png"
     as_of = [] if page_name == "launch" else ["--as-of", "2199-12-31"]
     assert main(["--db", str(db), "report", "--page", page_name, *extra, *as_of,

@@ -1,6 +1,7 @@
 """Issue 8, the import side: nothing a file can hold takes the dashboard or the
 command line down. Every hostile file is built here, imported through the CLI
-(main(argv), in-process) into a real database file, and must be refused with
+(main(argv), in-process) into a real database (a DuckDB file and a PostgreSQL
+database), and must be refused with
 a message naming what is wrong (the limit, the cell), leaving the database
 exactly as it was. test_hostile_processes.py runs the zip bomb in processes
 whose peak memory is read (the CLI and the Import and define page), and what
@@ -26,16 +27,19 @@ from .test_importing import assert_same_database, dump, files
 MB = 1024 ** 2
 
 
-@pytest.fixture
-def seeded(db_path) -> Path:
-    """A database file holding metrics, history (long and wide) and KPIs."""
-    with open_store(db_path) as store:
+def with_seed(location) -> None:
+    with open_store(location) as store:
         import_files(store, files("metrics.csv", "history_long.csv", "history_wide.csv",
                                 "kpis.csv", "launches.csv"))
-    return db_path
 
 
-def refused_by_cli(db: Path, tmp_path: Path, capsys, data: bytes, name: str) -> str:
+@pytest.fixture
+def seeded(databases):
+    """A database holding metrics, history (long and wide) and KPIs, on either backend."""
+    return databases.copy_of("hostile-seed", with_seed)
+
+
+def refused_by_cli(db, tmp_path: Path, capsys, data: bytes, name: str) -> str:
     """The CLI's refusal of the file (exit 2, one message, no traceback), the
     database unchanged."""
     with open_store(db) as store:
@@ -297,15 +301,15 @@ def test_a_table_of_made_up_metric_names_is_refused(seeded, tmp_path, capsys, co
     assert says in refused_by_cli(seeded, tmp_path, capsys, made_up_metrics(count), "ids.csv")
 
 
-def test_ten_thousand_metrics_are_defined_in_one_statement(db_path):
-    with open_store(db_path) as store:
+def test_ten_thousand_metrics_are_defined_in_one_statement(database):
+    with open_store(database) as store:
         [result] = import_files(store, [(made_up_metrics(limits.MAX_METRICS_PER_FILE), "m.csv")])
         defined = store.connection.execute("select count(*) from metrics where superseded_by is null "
                               "and batch_id = ?", [result.batch]).fetchall()[0][0]
     assert (result.inserted, defined) == (limits.MAX_METRICS_PER_FILE,) * 2
 
 
-def test_long_sections_around_the_cells_are_no_long_cell(db_path):
+def test_long_sections_around_the_cells_are_no_long_cell(database):
     """Column widths before the cells and merged ranges after them can run to
     hundreds of kilobytes in a real workbook; only a cell is held to 32,767."""
     rows = HEADER + "".join(f'<row r="{n}">{H.number_cell(f"A{n}", 45000 + n)}'
@@ -319,12 +323,12 @@ def test_long_sections_around_the_cells_are_no_long_cell(db_path):
              f"</sheetData>{merged}</worksheet>").encode()
     assert len(widths) > 8 * limits.MAX_CELL_CHARS and len(merged) > 8 * limits.MAX_CELL_CHARS
     book = H.zipped(H.workbook_parts({"History": H.deflated("sheet", sheet)}))
-    with open_store(db_path) as store:
+    with open_store(database) as store:
         [result] = import_files(store, [(book, "formatted.xlsx")])
     assert (result.rows, result.inserted) == (10, 10)
 
 
-def test_a_wide_file_with_long_lines_is_read_whole(db_path):
+def test_a_wide_file_with_long_lines_is_read_whole(database):
     """1,800 metrics of 20-digit values: lines past 32 KB, read a second time and
     their cells measured, all of them short."""
     names = [f"metric_{i:04d}" for i in range(1_800)]
@@ -332,18 +336,18 @@ def test_a_wide_file_with_long_lines_is_read_whole(db_path):
     data = csv("date," + ",".join(names), *(f"2025-01-0{d}," + ",".join([value] * 1_800)
                                              for d in (1, 2)))
     assert len(data.splitlines()[1]) > limits.MAX_CELL_CHARS
-    with open_store(db_path) as store:
+    with open_store(database) as store:
         [result] = import_files(store, [(data, "wide.csv")])
     assert result.inserted == 3_600
 
 
-def test_a_bad_cell_in_a_wide_file_is_named_by_row_and_column(db_path):
+def test_a_bad_cell_in_a_wide_file_is_named_by_row_and_column(database):
     """Past UNION_UP_TO_COLUMNS value columns the cells are unnested row by row:
     the refusal still names the cell's line and header, and nothing is stored."""
     names = [f"metric_{i:03d}" for i in range(300)]
     rows = [",".join(["2025-01-01", *(["7"] * 300)]),
             ",".join(["2025-01-02", *(["7"] * 299), "seven"])]
-    with open_store(db_path) as store:
+    with open_store(database) as store:
         with pytest.raises(InputError) as refused:
             import_files(store, [(csv("date," + ",".join(names), *rows), "wide.csv")])
         assert store.connection.execute("select count(*) from observations").fetchall() == [(0,)]

@@ -1,12 +1,12 @@
 """A viewer (LODESTAR_EDITOR_PASSWORD set, not signed in) writes nothing: no
 demo load on an empty database, no migration of an older file, no write a
 page offers, and not even a write a page might forget to hide (a viewer's
-connection is read-only). "Nothing" is checked on the file's bytes."""
+connection is read-only). "Nothing" is checked on the file's bytes, and on
+PostgreSQL on every row of every table."""
 from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -17,8 +17,16 @@ from streamlit.testing.v1 import AppTest
 from kpi_logic.demo import company as demo
 from kpi_logic.ingest import importing, undo
 from kpi_logic.launch import analysis as launch
-from kpi_logic.store import SCHEMA_VERSION, db, open_store, schema_version, set_setting
+from kpi_logic.store import (
+    SCHEMA_VERSION,
+    db,
+    is_server_url,
+    open_store,
+    schema_version,
+    set_setting,
+)
 from kpi_logic.store import launches as launch_store
+from tests.test_importing import dump
 from ui.data import NOTHING_FOR_VIEWERS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,20 +38,23 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture
-def viewer_db(demo_file, tmp_path, use_database, monkeypatch) -> Path:
+def viewer_db(demo_database, use_database, monkeypatch):
     """A copy of the demo database with one saved scenario, opened by a viewer."""
-    path = tmp_path / "lodestar.duckdb"
-    shutil.copy(demo_file, path)
-    with open_store(path) as store:
+    with open_store(demo_database) as store:
         found = launch.launch_analysis(store)
         launch.saved_scenario(store, found.launch.launch, "Plan A", launch.actual_split(found))
-    use_database(path)
+    use_database(demo_database)
     monkeypatch.setenv("LODESTAR_EDITOR_PASSWORD", PASSWORD)
-    return path
+    return demo_database
 
 
-def fingerprint(path: Path) -> tuple:
-    """The file's bytes and whatever lies beside it (a write-ahead log)."""
+def fingerprint(location) -> tuple:
+    """A DuckDB file's bytes and whatever lies beside it (a write-ahead log); a
+    server database's every row of every table."""
+    if is_server_url(str(location)):
+        with open_store(location, read_only=True, migrate=False) as store:
+            return tuple((table, frame.to_csv()) for table, frame in dump(store).items())
+    path = Path(location)
     return hashlib.sha256(path.read_bytes()).hexdigest(), sorted(p.name for p in path.parent.iterdir())
 
 
@@ -56,7 +67,7 @@ def app(*, editor: bool = False) -> AppTest:
     return at
 
 
-def batches(path: Path) -> pd.DataFrame:
+def batches(path) -> pd.DataFrame:
     with open_store(path, read_only=True) as store:
         return undo.list_batches(store)
 
