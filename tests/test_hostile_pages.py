@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi_logic.store import open_store
 from tests import hostile as h
+from tests.conftest import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -22,18 +22,16 @@ TIMEOUT = 120
 MARKDOWN_FIELDS = {"body", "label", "help"}
 
 
-@pytest.fixture(scope="session")
-def hostile_file(demo_file, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
-    shutil.copy(demo_file, path)
-    return h.hostile_database(path)
+def with_hostile_demo(location) -> None:
+    load_demo(location)
+    with open_store(location) as store:
+        h.make_hostile(store)
 
 
 @pytest.fixture
-def hostile_db(hostile_file, tmp_path, use_database) -> Path:
-    path = tmp_path / "lodestar.duckdb"
-    shutil.copy(hostile_file, path)
-    return use_database(path)
+def hostile_db(databases, use_database):
+    """The demo company with hostile text in every name, on either backend, a copy per test."""
+    return use_database(databases.copy_of("hostile-demo", with_hostile_demo))
 
 
 def opened(page: str, **query: str) -> AppTest:
