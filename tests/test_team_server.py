@@ -180,3 +180,47 @@ def test_the_demo_gives_the_same_json_on_both_backends(templates, postgres_serve
     for command, text in on_duckdb.items():
         assert len(text) > 200, command
         assert on_server[command] == text, command
+
+
+@pytest.mark.parametrize("through", ["2024-02-29", "2025-06-30", None])
+def test_every_metrics_coverage_is_the_same_on_both_backends(templates, postgres_server, through):
+    """A server reads each metric's latest dates backwards from its index
+    (store/freshness.py); the rows must be DuckDB's, for all metrics and for a list."""
+    from datetime import date
+    day = date.fromisoformat(through) if through else date.max
+    found = []
+    for backend, server in (("duckdb", None), ("postgres", postgres_server)):
+        with open_store(templates.get(backend, server, "demo", load_demo), read_only=True) as store:
+            every = store.history.coverage_rows(None, through=day)
+            some = store.history.coverage_rows([every[0][0], every[-1][0], "no_such_metric"],
+                                               through=day)
+        found.append((every, some))
+    (every, some), on_server = found
+    assert len(every) > 20 and {1, 31} <= {row[3] for row in every}, "daily and monthly metrics"
+    assert len(some) == 2
+    assert on_server == (every, some)
+
+
+@server_only
+def test_a_server_database_of_version_5_gains_the_history_index_and_keeps_its_rows(database):
+    """Version 6 is an index a server needs; its migration runs on an older database
+    under the write lock like any other, and the stored rows stay."""
+    from kpi_logic.store import SCHEMA_VERSION, db
+    with psycopg.connect(database, autocommit=True) as con:
+        for version in range(1, 6):
+            for statement in db.MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        con.execute("insert into schema_version values (5)")
+        con.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
+                    "values (1, 1, 'old.csv', 'history', now(), 1)")
+        con.execute("insert into observations (metric, obs_date, value, batch_id) "
+                    "values ('revenue', date '2025-01-31', 5000, 1)")
+    with open_store(database) as store:
+        assert store.history.latest_date(["revenue"]).isoformat() == "2025-01-31"
+    with psycopg.connect(database) as con:
+        assert con.execute("select max(version) from schema_version").fetchone()[0] \
+            == SCHEMA_VERSION == 6
+        [definition] = con.execute("select indexdef from pg_indexes "
+                                   "where tablename = 'observations'").fetchone()
+    assert "(metric, obs_date) WHERE (superseded_by IS NULL)" in definition

@@ -119,7 +119,7 @@ def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, m
     before = fingerprint(path)
     at = app()
     [info] = [i.value for i in at.info]
-    assert "older Lodestar (schema 4; this one reads 5)" in info
+    assert f"older Lodestar (schema 4; this one reads {SCHEMA_VERSION})" in info
     assert "An editor must open the dashboard once" in info
     assert fingerprint(path) == before
     con = duckdb.connect(str(path), read_only=True)

@@ -23,7 +23,7 @@ from kpi_logic.store.locations import DEFAULT_DB, database_path  # noqa: F401 (r
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -172,9 +172,23 @@ alter table observations add column campaign varchar not null default '';
 alter table launches add column promotion_date date;
 """
 
-# Each entry migrates a file from version N-1 to N. Append, never edit.
+# A server reads a metric's current rows through an index: the coverage of a
+# scorecard's metrics (their latest 61 dates) is a few probes instead of a scan
+# of their whole history, a period's roll-up reads that period only, and an
+# import learns at once whether its metrics are new. A DuckDB file needs none
+# (it skips blocks by their min/max, see V4), so version 6 changes nothing there.
+SCHEMA_V6 = ""
+SCHEMA_V6_SERVER = """
+create index if not exists observations_current on observations (metric, obs_date)
+    where superseded_by is null;
+"""
+
+# Each entry migrates a database from version N-1 to N. Append, never edit.
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4,
-                           5: SCHEMA_V5}
+                           5: SCHEMA_V5, 6: SCHEMA_V6}
+# What a PostgreSQL server runs after MIGRATIONS[N]: its physical design only
+# (indexes), never a table or column DuckDB lacks.
+SERVER_MIGRATIONS: dict[int, str] = {6: SCHEMA_V6_SERVER}
 
 
 def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
@@ -366,7 +380,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, in_transaction: bool = Fals
 
 def _migrate(con, current: int) -> None:
     for version in range(current + 1, SCHEMA_VERSION + 1):
-        for statement in MIGRATIONS[version].split(";"):
+        statements = MIGRATIONS[version]
+        if is_postgres(con):
+            statements += SERVER_MIGRATIONS.get(version, "")
+        for statement in statements.split(";"):
             if statement.strip():
                 con.execute(statement)
         con.execute("delete from schema_version")

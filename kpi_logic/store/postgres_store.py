@@ -38,21 +38,50 @@ def copy_parsed(staging: duckdb.DuckDBPyConnection, con: PgConnection) -> int:
     """Copy the staged history's values (PARSED, rows with a value) into a temporary
     table of the same name on the server, with COPY; returns the rows copied."""
     table = writes_history.PARSED
-    staged = [d[0] for d in staging.execute(f"select * from {table} limit 0").description]
-    columns = [c for c in _PARSED_COLUMNS if c in staged]
+    columns = _staged_columns(staging)
     con.execute(f"drop table if exists {table}")
     con.execute(f"create temp table {table} ("
                 + ", ".join(f"{c} {_PARSED_COLUMNS[c]}" for c in columns)
                 + ", bad_value boolean not null default false) on commit drop")
     names = ", ".join(columns)
+    return _copied(staging, con, f"select {names} from {table} where value is not null",
+                   f"{table} ({names})")
+
+
+def copy_first_import(staging: duckdb.DuckDBPyConnection, con: PgConnection,
+                      batch_id: int) -> int:
+    """Copy the staged history's values straight into observations under
+    `batch_id` (a first import: none of its metrics has a current row, so
+    every value is new); returns the rows inserted."""
+    names = ", ".join(_staged_columns(staging))
+    # In the order of the server's index (metric, obs_date): its pages fill one
+    # after another instead of all at once (a quarter less time), and a metric's
+    # rows sit together in the table, fewer pages for a roll-up to read.
+    return _copied(staging, con, f"select {names}, cast(? as integer) from "
+                                 f"{writes_history.PARSED} where value is not null "
+                                 "order by metric, obs_date",
+                   f"observations ({names}, batch_id)", [batch_id])
+
+
+def _staged_columns(staging: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of _PARSED_COLUMNS that the staged history has (campaign only
+    when its file has one)."""
+    table = writes_history.PARSED
+    staged = [d[0] for d in staging.execute(f"select * from {table} limit 0").description]
+    return [c for c in _PARSED_COLUMNS if c in staged]
+
+
+def _copied(staging: duckdb.DuckDBPyConnection, con: PgConnection, select: str, target: str,
+            params: list | None = None) -> int:
+    """The rows of `select` (on staging) written into `target` (a server table and
+    its columns) with COPY, through a CSV file; returns the rows copied."""
     with tempfile.TemporaryDirectory(prefix="lodestar-copy-") as folder:
-        path = Path(folder) / "parsed.csv"
+        path = Path(folder) / "rows.csv"
         # DuckDB writes each double in its shortest exact form, '' as "" and
         # null as nothing: PostgreSQL's CSV reads them back the same.
-        staging.execute(f"copy (select {names} from {table} where value is not null) "
-                        f"to '{path}' (format csv, header false)")
+        staging.execute(f"copy ({select}) to '{path}' (format csv, header false)", params or [])
         with con.raw.cursor() as cursor:
-            with cursor.copy(f"copy {table} ({names}) from stdin (format csv)") as copy:
+            with cursor.copy(f"copy {target} from stdin (format csv)") as copy:
                 with open(path, "rb") as source:
                     while chunk := source.read(_COPY_CHUNK_BYTES):
                         copy.write(chunk)
@@ -72,20 +101,32 @@ class PostgresHistory(DuckDBHistory):
         self.copied = False
 
     def breakdown_clashes(self, campaign: bool) -> tuple[list[tuple], int]:
-        # Every history import asks this after its checks, with PARSED final:
-        # the copy made here is the one upsert_observations then applies.
+        # Every history import asks this after its checks, inside the run's
+        # transaction (which holds the write lock), with PARSED final. With no
+        # current row for its metrics nothing can clash, and upsert_observations
+        # copies the values straight into observations; else the copy made here
+        # is the one upsert_observations applies.
+        if not self.has_current_rows(self._staged_metrics()):
+            return [], 0
         copy_parsed(self._staging(), self._con)
         self.copied = True
         return history_refusals.breakdown_clashes(self._con, campaign)
+
+    def _staged_metrics(self) -> list[str]:
+        return [row[0] for row in self._staging().execute(
+            f"select distinct metric from {writes_history.PARSED} "
+            "where value is not null").fetchall()]
 
     def insert_first_import(self, source: writes_history.HistorySource, batch_id: int) -> int:
         raise NotImplementedError("a server's imports are checked before they are stored")
 
     def upsert_observations(self, batch_id: int, metrics: list[str],
                             campaign: bool = False) -> tuple[int, int, int]:
-        if not self.copied:
-            copy_parsed(self._staging(), self._con)
         try:
+            if not self.copied and not self.has_current_rows(metrics):
+                return copy_first_import(self._staging(), self._con, batch_id), 0, 0
+            if not self.copied:
+                copy_parsed(self._staging(), self._con)
             return writes_history.upsert_observations(self._con, batch_id, metrics, campaign)
         finally:
             self.copied = False
@@ -127,4 +168,4 @@ class PostgresStore:
         self.connection.close()
 
 
-__all__ = ["PostgresStore", "copy_parsed"]
+__all__ = ["PostgresStore", "copy_first_import", "copy_parsed"]
