@@ -14,6 +14,17 @@ from kpi_logic.store.db import is_postgres
 # them) -> one row per metric. The cadence is read from recent dates only, so a
 # metric that moved from monthly to daily reporting reads as daily.
 RECENT_DATES = 61
+# One row per metric from its recent dates and the gaps between them.
+_FACTS = """
+select metric,
+       max(obs_date) as last_date,
+       count(*) as recent_dates,
+       percentile_disc(0.5) within group (order by gap_days) as step_days,
+       sum(case when extract(isodow from obs_date) >= 6 then 1 else 0 end) as weekend_dates
+from recent
+group by metric
+order by metric
+"""
 _COVERAGE = """
 with dates as (
     select distinct metric, obs_date
@@ -31,15 +42,7 @@ recent as (
     from ranked
     where recency <= ?
 )
-select metric,
-       max(obs_date) as last_date,
-       count(*) as recent_dates,
-       percentile_disc(0.5) within group (order by gap_days) as step_days,
-       sum(case when extract(isodow from obs_date) >= 6 then 1 else 0 end) as weekend_dates
-from recent
-group by metric
-order by metric
-"""
+""" + _FACTS
 
 
 # The same facts on a server, where history is a heap with an index on
@@ -70,15 +73,7 @@ recent as (
     ) as d
     where n.metric is not null
 )
-select metric,
-       max(obs_date) as last_date,
-       count(*) as recent_dates,
-       percentile_disc(0.5) within group (order by gap_days) as step_days,
-       sum(case when extract(isodow from obs_date) >= 6 then 1 else 0 end) as weekend_dates
-from recent
-group by metric
-order by metric
-"""
+""" + _FACTS
 
 
 def coverage_rows(con: duckdb.DuckDBPyConnection, metrics: list[str] | None = None,
