@@ -26,7 +26,7 @@ from kpi_logic.cli.common import jsonable, table_text
 from kpi_logic.cli.main import main
 from kpi_logic.demo import history as demo_history
 from kpi_logic.store import open_store
-from tests.conftest import duckdb_only, postgres_only
+from tests.conftest import duckdb_only, load_demo, postgres_only
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = Path(__file__).parent / "fixtures" / "cli"
@@ -246,6 +246,31 @@ def test_scorecard_table_shows_status_words(loaded):
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("Conversion rate"))
     assert "Unhealthy" in line and "2.5%" in line and "at least 3.0%" in line
+
+
+def test_scorecard_without_a_department_prints_every_department_in_turn(databases):
+    demo = databases.shared("demo", load_demo)
+    every = run_json(demo, "scorecard", "--as-of", "2026-11-15")
+    names = [card["department"] for card in every]
+    assert names == ["Customer service", "Finance", "HR", "Marketing", "Product", "Sales"]
+    for card in every:
+        assert card == run_json(demo, "scorecard", "--department", card["department"],
+                                "--as-of", "2026-11-15")
+    quarter = run_json(demo, "scorecard", "--period", "2026-Q3", "--as-of", "2026-11-15")
+    assert {card["period"] for card in quarter} == {"2026-Q3"}
+    done = run(demo, "scorecard", "--as-of", "2026-11-15")
+    assert done.returncode == 0, done.stderr
+    headings = [line for line in done.stdout.splitlines() if " scorecard, " in line]
+    assert headings == [f"{name} scorecard, 2026-10" for name in names]
+
+
+def test_scorecard_of_every_department_on_an_empty_database_says_so(database):
+    with open_store(database):
+        pass                                  # the tables, and nothing in them
+    assert run_json(database, "scorecard") == []
+    done = run(database, "scorecard")
+    assert (done.returncode, done.stdout.strip()) == (
+        0, "No department has KPIs or metrics to show yet.")
 
 
 def test_okrs_json_has_progress_and_expected(loaded):

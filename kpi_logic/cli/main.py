@@ -151,9 +151,15 @@ def _known_metric(store, name: str):
 
 def cmd_scorecard(args) -> int:
     from kpi_logic.metrics.kpis import scorecard
+    from kpi_logic.metrics.overview import every_scorecard
+    as_of = parsed_date(args.as_of)
     with reading(args.db) as store:
-        card = scorecard(store, args.department, period=args.period, as_of=parsed_date(args.as_of))
-    return emit(args, card, scorecard_text)
+        if args.department is not None:
+            card = scorecard(store, args.department, period=args.period, as_of=as_of)
+            return emit(args, card, scorecard_text)
+        cards = every_scorecard(store, period=args.period, as_of=as_of)
+    return emit(args, cards, lambda cards: "\n\n\n".join(scorecard_text(c) for c in cards)
+                or "No department has KPIs or metrics to show yet.")
 
 
 def scorecard_text(card: dict) -> str:
@@ -281,8 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grain", default="month",
                    choices=("day", "week", "month", "quarter", "year"))
     p.add_argument("--dimension", help="one dimension value, e.g. a channel")
-    p = command("scorecard", cmd_scorecard, "a department's KPIs against their targets")
-    p.add_argument("--department", required=True)
+    p = command("scorecard", cmd_scorecard, "KPIs against their targets, per department")
+    p.add_argument("--department", help="one department (default: every department, in turn)")
     p.add_argument("--period", help='e.g. "2025-03", "2025-Q1", "2025" (default: latest complete)')
     p.add_argument("--as-of", help="look from this day, YYYY-MM-DD (default today)")
     p = command("okrs", cmd_okrs, "objectives and key results with progress")

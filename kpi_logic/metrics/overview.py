@@ -31,6 +31,15 @@ def departments(store: Store) -> list[str]:
                              store.definitions.key_results())
 
 
+def every_scorecard(store: Store, period: str | None = None,
+                    as_of: date | None = None) -> list[Scorecard]:
+    """The scorecard of every department with KPIs or plain metrics to show, in
+    the order of departments(); `period` and `as_of` as for kpis.scorecard."""
+    cards = [kpi_rules.scorecard(store, department, period=period, as_of=as_of)
+             for department in departments(store)]
+    return [card for card in cards if card["kpis"] or card["metrics"]]
+
+
 def department_health(scorecards: list[Scorecard]) -> list[DepartmentHealth]:
     """Per department: how many KPIs are healthy, at risk, unhealthy, without data."""
     rows = []
@@ -167,11 +176,7 @@ def overview(store: Store, as_of: date | None = None) -> Overview:
     covered = coverages(store, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
     through = [c.data_through for c in covered.values() if c.data_through]
     data_through = max(through) if through else None
-    cards = []
-    for department in departments(store):
-        card = kpi_rules.scorecard(store, department, as_of=as_of)
-        if card["kpis"]:
-            cards.append(card)
+    cards = [card for card in every_scorecard(store, as_of=as_of) if card["kpis"]]
     report = okr_rules.okr_report(store, as_of=as_of)
     alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(covered, metrics, as_of))
               + unassigned_alerts(metrics, store.definitions.kpis()))
