@@ -226,6 +226,14 @@ VALUES = [
      "spaces separate words, so it would be stored as '1')"),
     ("numbered_columns.csv", csv("date,visitors,3.5", "2025-01-01,1,2"),
      "column '3.5' (row 1): '3.5' is not a metric name"),
+    ("nul_cell.xlsx", workbook(HEADER + '<row r="2">' + H.number_cell("A2", 45000)
+                               + H.text_cell("B2", "visits_x0000_web") + H.number_cell("C2", 1)
+                               + "</row>"),
+     "sheet 'History', row 2, column 'metric': the cell holds a NUL character (written _x0000_"),
+    ("nul_header.xlsx", workbook('<row r="1">' + H.text_cell("A1", "date")
+                                 + H.text_cell("B1", "visits_x0000_") + '</row><row r="2">'
+                                 + H.number_cell("A2", 45000) + H.number_cell("B2", 1) + "</row>"),
+     "sheet 'History', row 1, column 'B': the cell holds a NUL character"),
     ("far_workbook.xlsx", workbook(HEADER + '<row r="2"><c r="A2" t="inlineStr"><is><t>9999-12-31'
                                    '</t></is></c>' + H.text_cell("B2", "visitors")
                                    + H.number_cell("C2", 1) + "</row>"),

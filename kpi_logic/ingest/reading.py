@@ -249,6 +249,8 @@ def _kept_columns(cells, lead: int, name: str, sheet: str | None, *, header_row:
         written = str(cells[position]).strip()
         if not written:
             continue
+        reading_excel.checked_text(written, file=name, sheet=sheet, row=header_row,
+                                   column=_column_label(position))
         normal = vocabulary.normalise_header(written)
         if normal in seen:
             raise InputError(

@@ -284,7 +284,17 @@ def cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: 
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return _duration_text(value)
-    return str(value)
+    return checked_text(str(value), file=name, sheet=sheet, row=index + 1, column=column)
+
+
+def checked_text(text: str, **where) -> str:
+    """`text` from a cell; refuses a NUL character. A workbook writes one as
+    _x0000_ and python-calamine turns that back into the character, which
+    PostgreSQL cannot store in text (and no one means in a name or a label)."""
+    if "\x00" in text:
+        raise InputError("the cell holds a NUL character (written _x0000_ in the workbook's "
+                         "XML), which Lodestar does not store; delete it from the cell", **where)
+    return text
 
 
 def _serial_date(serial: float, date1904: bool, name: str, sheet: str, index: int,
