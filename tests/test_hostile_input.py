@@ -64,6 +64,7 @@ def workbook(rows: str, shared: list[str] | None = None) -> bytes:
 
 
 HEADER = H.HISTORY_HEADER
+LONG_NAME = "".join(chr(ord("a") + (i * 7919) % 26) for i in range(3_000))
 
 
 def history_row(number: int, day: float = 45000, metric: str = "visitors", value="1") -> str:
@@ -224,6 +225,12 @@ VALUES = [
     ("minus_one.csv", csv("date,metric,value", "2025-01-01,-1,5"),
      "row 2, column 'metric': '-1' is not a metric name: it has no letter (signs, dots and "
      "spaces separate words, so it would be stored as '1')"),
+    # A name past MAX_NAME_CHARS (a server could not index a long, varied one).
+    ("long_name.csv", csv("date,metric,value", "2025-01-01," + LONG_NAME + ",1"),
+     f"row 2, column 'metric': '{LONG_NAME[:60]}…' is not a metric name: it is 3,000 "
+     "characters long, and a metric name is at most 200"),
+    ("long_header.csv", csv("date," + LONG_NAME, "2025-01-01,1"),
+     "is not a metric name: it is 3,000 characters long"),
     ("numbered_columns.csv", csv("date,visitors,3.5", "2025-01-01,1,2"),
      "column '3.5' (row 1): '3.5' is not a metric name"),
     ("nul_cell.xlsx", workbook(HEADER + '<row r="2">' + H.number_cell("A2", 45000)
@@ -263,6 +270,9 @@ DEFINITIONS = [
      "row 2, column 'conversion_target': must be a share above 0% and at most 100%"),
     ("targets.csv", csv("kpi,period,target", "Conversion at least 3%,9999-03,10"),
      "row 2, column 'period': '9999-03' is outside the years Lodestar accepts (1900 to 2199)"),
+    ("metrics.csv", csv("metric,unit", LONG_NAME + ",number"),
+     "row 2, column 'metric': '" + LONG_NAME[:60] + "…' is not a metric name: it is 3,000 "
+     "characters long"),
     ("metrics.csv", csv("metric,unit", "-1,number"),
      "row 2, column 'metric': '-1' is not a metric name: it has no letter"),
     ("metrics.csv", csv("metric,formula", "deep," + "(" * 5000 + "visitors" + ")" * 5000),

@@ -14,6 +14,8 @@ MAX_ROWS = 20_000_000                 # data rows of one file or sheet
 MAX_COLUMNS = 2_000                   # a wide file of 1,999 metrics; Excel allows 16,384
 MAX_CELL_CHARS = 32_767               # Excel's own limit for a cell
 MAX_METRICS_PER_FILE = 10_000         # different metrics in one history table
+MAX_NAME_CHARS = 200                  # a metric's name (a key, not a description); a server
+                                      # indexes it, and an index entry holds at most 2,704 bytes
 
 # CSV. The header must end within the first SNIFF_BYTES (2,000 columns of 128 characters).
 SNIFF_BYTES = 256 * 1024

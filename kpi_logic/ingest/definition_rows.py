@@ -19,6 +19,7 @@ import pandas as pd
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import metric_label, metric_words
 from kpi_logic.domain.formulas import metric_name
+from kpi_logic.domain.limits import MAX_NAME_CHARS
 from kpi_logic.domain.model import (
     AGGREGATIONS,
     DIRECTIONS,
@@ -186,9 +187,9 @@ def metric_definitions(frame: pd.DataFrame, source: Source) -> list[Metric]:
     for row in _rows(frame):
         if not _required(row, ("metric",), problems):
             continue
-        if not has_letter(_metric(row)):
-            problems.add(row["_line"], "metric", f"'{_text(row['metric'])}' is not a metric name: "
-                         f"it has no letter (it would be stored as '{_metric(row)}')")
+        if problem := name_problem(_metric(row)):
+            problems.add(row["_line"], "metric",
+                         f"'{quoted_name(_text(row['metric']))}' is not a metric name: {problem}")
             continue
         metrics.append(Metric(
             name=_metric(row), department=_text(row.get("department")),
@@ -217,6 +218,24 @@ def has_letter(name: str) -> bool:
     """True when a metric name holds a letter (of any alphabet): "-1" or "3.5" would
     lose their meaning as keys ("1", "3_5"), so they are no metric names."""
     return any(character.isalpha() for character in name)
+
+
+def quoted_name(written: str) -> str:
+    """A written metric name for a message: a long one cut to its first 60 characters."""
+    return written if len(written) <= 80 else f"{written[:60]}…"
+
+
+def name_problem(key: str) -> str | None:
+    """Why the metric key `key` (a name made a key) is no metric name, or None.
+    Without a letter it has lost its meaning; past MAX_NAME_CHARS it is a
+    description, not a key (and past some 2,700 bytes a server cannot index it)."""
+    if not has_letter(key):
+        return ("it has no letter (signs, dots and spaces separate words, so it would be "
+                f"stored as '{key}')")
+    if len(key) > MAX_NAME_CHARS:
+        return (f"it is {len(key):,} characters long, and a metric name is at most "
+                f"{MAX_NAME_CHARS} (put the rest in the metric's description)")
+    return None
 
 
 def value_text(value: float, unit: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import MAX_METRICS_PER_FILE
-from kpi_logic.ingest.definition_rows import has_letter
+from kpi_logic.ingest.definition_rows import name_problem, quoted_name
 from kpi_logic.ingest.reading import RawTable
 from kpi_logic.store import Store, history_refusals, writes_history
 from kpi_logic.store.writes_history import HistorySource
@@ -48,24 +48,23 @@ def check_metric_names(store: Store, raw: RawTable, source: HistorySource, names
     column = _written(raw, source.metric_column) if source.metric_column else None
     if len(names) > MAX_METRICS_PER_FILE:
         raise _too_many(raw, source, f"{len(names):,}")
-    nameless = [name for name in names if not has_letter(name)]
+    nameless = [name for name in names if name_problem(name)]
     if not nameless:
         return
     if source.metric_column:
         found = history_refusals.metric_lines(store.staging, source, nameless[:20])
-        problems = [f"row {line}, column '{column}': '{written}' {_why(name)}"
+        problems = [f"row {line}, column '{column}': '{quoted_name(written)}' {_why(name)}"
                     for name, line, written in found]
     else:
         problems = [f"column '{_written(raw, name)}' (row {raw.header_row}): "
-                    f"'{_written(raw, name)}' {_why(name)}" for name in nameless[:20]]
-    raise InputError("some metric names have no letter; name each metric in words (e.g. "
+                    f"'{quoted_name(_written(raw, name))}' {_why(name)}" for name in nameless[:20]]
+    raise InputError("some metric names cannot be keys; name each metric in a few words (e.g. "
                      "'units_sold', 'nps')", file=raw.file, sheet=raw.sheet, problems=problems,
                      total_problems=len(nameless))
 
 
 def _why(key: str) -> str:
-    return (f"is not a metric name: it has no letter (signs, dots and spaces separate words, so it "
-            f"would be stored as '{key}')")
+    return f"is not a metric name: {name_problem(key)}"
 
 
 def _written(raw: RawTable, column: str) -> str:
