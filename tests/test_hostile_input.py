@@ -218,9 +218,14 @@ VALUES = [
     ("far_offset.csv", csv("date,metric,value", "2199-12-31T23:00:00-05:00,visitors,1"),
      "is outside the dates"),
     ("overflow.csv", csv("date,metric,value", "2025-01-01,big,1e309"),
-     "'1e309' is beyond the largest number Lodestar stores (about 1.8e308)"),
+     "'1e309' is beyond the numbers Lodestar stores (smaller than 1e100 in size)"),
     ("negative_overflow.csv", csv("date,metric,value", "2025-01-01,big,-1e309"),
-     "'-1e309' is beyond the largest number"),
+     "'-1e309' is beyond the numbers Lodestar stores"),
+    # Two values near a double's largest would add up to infinity, which PostgreSQL
+    # refuses to compute: a page's sum would fail instead of showing a number.
+    ("googol.csv", csv("date,metric,value", "2025-01-01,big,1.7e308", "2025-01-02,big,1e100"),
+     "row 2, column 'value': '1.7e308' is beyond the numbers Lodestar stores (smaller than "
+     "1e100 in size)"),
     ("inf.csv", csv("date,metric,value", "2025-01-01,big,inf"), "'inf' is not a number"),
     ("minus_one.csv", csv("date,metric,value", "2025-01-01,-1,5"),
      "row 2, column 'metric': '-1' is not a metric name: it has no letter (signs, dots and "

@@ -14,6 +14,9 @@ MAX_ROWS = 20_000_000                 # data rows of one file or sheet
 MAX_COLUMNS = 2_000                   # a wide file of 1,999 metrics; Excel allows 16,384
 MAX_CELL_CHARS = 32_767               # Excel's own limit for a cell
 MAX_METRICS_PER_FILE = 10_000         # different metrics in one history table
+LARGEST_NUMBER = 1e100                # a value's size (a googol): past any real quantity, and
+                                      # far enough below a double's 1.8e308 that no sum of
+                                      # values overflows (PostgreSQL stops a query that does)
 MAX_NAME_CHARS = 200                  # a metric's name (a key, not a description); a server
                                       # indexes it, and an index entry holds at most 2,704 bytes
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pandas
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.limits import LARGEST_NUMBER
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.store.db import quote_identifier
 from kpi_logic.store.staging_errors import CSV_READ_ERRORS, CsvLoadError
@@ -69,7 +70,7 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
 
     Empty cells and NULL_TOKENS are missing (NULL, not invalid). Thousands
     groups must be well formed; "12.5%" is 0.125; "(1,234.50)" is negative.
-    Numbers past the largest double ("1e309"), like "inf" and "nan", are invalid.
+    Numbers of LARGEST_NUMBER (1e100) and more, like "inf" and "nan", are invalid.
     """
     t = f"lower(trim({column_sql}))"
     pattern = _literal(_number_pattern(_COMMA_MANTISSA if decimal_comma else _DOT_MANTISSA))
@@ -80,11 +81,12 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
         digits = f"replace({part(4)}, ',', '')"
     minus = f"(({part(2)} in ('-', '−')) <> ({part(3)} in ('-', '−')))"
     negative = f"(({part(1)} = '(') <> {minus})"
-    # A number past the largest double ("1e309") parses as inf; nullif makes it invalid
-    # like "inf" itself (isfinite would need the expression twice).
-    parsed = (f"nullif(nullif((case when {negative} then -1 else 1 end) * cast({digits} || "
-              f"{part(5)} as double) * (case when {part(6)} = '%' then 0.01 else 1 end), "
-              "'inf'::double), '-inf'::double)")
+    # A number past LARGEST_NUMBER (and "1e309", which parses as inf) is invalid like
+    # "inf" itself. Only cells with signs, groups or units come this way: the
+    # expression written twice costs little.
+    signed = (f"((case when {negative} then -1 else 1 end) * cast({digits} || "
+              f"{part(5)} as double) * (case when {part(6)} = '%' then 0.01 else 1 end))")
+    parsed = f"(case when abs({signed}) < {LARGEST_NUMBER!r} then {signed} end)"
     is_null = missing_sql(column_sql)
     matches = f"(regexp_full_match({t}, {pattern}) and ({part(1)} = '') = ({part(7)} = ''))"
     # Plain numbers are the bulk of a large file: a cast is far cheaper than the
@@ -92,8 +94,10 @@ def number_sql(column_sql: str, decimal_comma: bool = False) -> tuple[str, str]:
     plain = f"try_cast({column_sql} as double)"
     # With a decimal comma only dot-free cells may take the cast ("1.234" is 1234 there).
     dots = f" and not contains({column_sql}, '.')" if decimal_comma else ""
-    # isfinite(NULL) is NULL, so it also stands for "the cast worked" (one test fewer per row).
-    fast = f"when isfinite({plain}) and not contains({column_sql}, '_'){dots} then {plain} "
+    # abs(NULL) < x is NULL, so it also stands for "the cast worked" (one test fewer per
+    # row); inf and numbers past LARGEST_NUMBER fall through and end invalid.
+    fast = (f"when abs({plain}) < {LARGEST_NUMBER!r} and not contains({column_sql}, '_'){dots} "
+            f"then {plain} ")
     value = f"(case when {column_sql} is null then null {fast}when {is_null} then null" \
             f" when {matches} then {parsed} end)"
     # Same text as `value`, so DuckDB computes it once when both are selected.
@@ -429,8 +433,9 @@ def refused_cell(con, text: str | None, kind: str) -> str:
     shown = text if text is None or len(text) <= 60 else text[:57] + "..."
     if kind == "number":
         if text is not None and _overflows(text):
-            return (f"'{shown}' is beyond the largest number Lodestar stores (about 1.8e308); "
-                    "check the exponent")
+            largest = f"{LARGEST_NUMBER:.0e}".replace("+", "")
+            return (f"'{shown}' is beyond the numbers Lodestar stores (smaller than {largest} "
+                    "in size); check the exponent")
         return f"'{shown}' is not a number"
     # Out of range if some date order reads it as a date once the range is lifted.
     if text is not None and any(
@@ -442,10 +447,10 @@ def refused_cell(con, text: str | None, kind: str) -> str:
 
 
 def _overflows(text: str) -> bool:
-    """True for number text whose digits are a finite-looking number past the largest double."""
+    """True for number text whose digits are a finite-looking number of LARGEST_NUMBER or more."""
     digits = text.strip().lower().replace(",", "").replace("%", "").strip("()$€£¥ ")
     try:
-        return abs(float(digits)) == float("inf") and "inf" not in digits
+        return abs(float(digits)) >= LARGEST_NUMBER and "inf" not in digits
     except ValueError:
         return False
 
