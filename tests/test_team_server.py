@@ -192,8 +192,8 @@ def test_every_metrics_coverage_is_the_same_on_both_backends(templates, postgres
     for backend, server in (("duckdb", None), ("postgres", postgres_server)):
         with open_store(templates.get(backend, server, "demo", load_demo), read_only=True) as store:
             every = store.history.coverage_rows(None, through=day)
-            some = store.history.coverage_rows([every[0][0], every[-1][0], "no_such_metric"],
-                                               through=day)
+            some = store.history.coverage_rows([every[0][0], every[-1][0], every[0][0],
+                                                "no_such_metric"], through=day)
         found.append((every, some))
     (every, some), on_server = found
     assert len(every) > 20 and {1, 31} <= {row[3] for row in every}, "daily and monthly metrics"

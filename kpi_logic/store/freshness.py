@@ -50,7 +50,7 @@ recent as (
 # latest RECENT_DATES distinct dates are read backwards from that index, a few
 # pages per metric, instead of every date of its history. Without a list, the
 # metrics are found by skipping through the index (one probe per metric).
-_NAMES_GIVEN = "names(metric) as (select unnest(cast(? as varchar[])))"
+_NAMES_GIVEN = "names(metric) as (select distinct unnest(cast(? as varchar[])))"
 _NAMES_ALL = """recursive names(metric) as (
     select min(metric) from observations where superseded_by is null
     union all

@@ -3,10 +3,11 @@
 Reads and definition writes run the same SQL modules as DuckDBStore, through
 PgConnection. Files are still parsed and checked in DuckDB: `staging` is an
 in-memory DuckDB database of this unit of work. The checked history (the
-work table PARSED) is then copied into a temporary table on the server with
-COPY, and applied there in the import's transaction, which holds the write
-lock (store/postgres.py): two imports never interleave, and a refused or
-failed one leaves nothing behind.
+work table PARSED) then reaches the server with COPY, in the import's
+transaction, which holds the write lock (store/postgres.py): straight into
+observations when none of its metrics has a current row, else into a
+temporary table that the breakdown check and the versioned upsert read. Two
+imports never interleave, and a refused or failed one leaves nothing behind.
 """
 from __future__ import annotations
 
