@@ -22,7 +22,9 @@ select format('create role %I login', name)
 -- Every transaction of a viewer is read-only, even one that asks otherwise.
 alter role lodestar_viewer set default_transaction_read_only = on;
 
-select 'create database lodestar owner lodestar encoding ''UTF8'' template template0'
+-- Text sorts by code point ('C'), as in DuckDB: the same order of rows on both.
+select 'create database lodestar owner lodestar encoding ''UTF8'' lc_collate ''C'' '
+       'template template0'
  where not exists (select from pg_database where datname = 'lodestar')
 \gexec
 
