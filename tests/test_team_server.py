@@ -224,3 +224,22 @@ def test_a_server_database_of_version_5_gains_the_history_index_and_keeps_its_ro
         [definition] = con.execute("select indexdef from pg_indexes "
                                    "where tablename = 'observations'").fetchone()
     assert "(metric, obs_date) WHERE (superseded_by IS NULL)" in definition
+
+
+def test_a_file_skipped_as_imported_before_lends_no_rows_to_the_next_file_of_the_run(database):
+    """The first file was imported before (skipped, after its rows were checked and,
+    on a server, copied for the check); the second brings a metric nobody has yet:
+    only its own rows are stored, on both backends."""
+    old = (b"date,visits\n2026-01-05,300\n2026-01-12,320\n", "visits.csv")
+    new = (b"date,signups\n2026-01-05,7\n", "signups.csv")
+    with open_store(database) as store:
+        import_files(store, [old])
+        results = import_files(store, [old, new])
+        stored = store.connection.execute(
+            "select metric, obs_date, value from observations where batch_id = ? "
+            "order by metric, obs_date", [results[1].batch]).fetchall()
+        visits = store.connection.execute("select count(*) from observations "
+                                          "where metric = 'visits'").fetchall()[0][0]
+    assert [r.inserted for r in results] == [0, 1]
+    assert [(m, d.isoformat(), v) for m, d, v in stored] == [("signups", "2026-01-05", 7.0)]
+    assert visits == 2

@@ -107,6 +107,9 @@ class PostgresHistory(DuckDBHistory):
         # current row for its metrics nothing can clash, and upsert_observations
         # copies the values straight into observations; else the copy made here
         # is the one upsert_observations applies.
+        # A copy left by an earlier file of the run (one skipped as already
+        # imported) is never this file's.
+        self.copied = False
         if not self.has_current_rows(self._staged_metrics()):
             return [], 0
         copy_parsed(self._staging(), self._con)
