@@ -23,8 +23,8 @@ select format('create role %I login', name)
 alter role lodestar_viewer set default_transaction_read_only = on;
 
 -- Text sorts by code point ('C'), as in DuckDB: the same order of rows on both.
-select 'create database lodestar owner lodestar encoding ''UTF8'' lc_collate ''C'' '
-       'template template0'
+select 'create database lodestar owner lodestar encoding ''UTF8'' locale_provider libc '
+       'lc_collate ''C'' template template0'
  where not exists (select from pg_database where datname = 'lodestar')
 \gexec
 

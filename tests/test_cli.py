@@ -468,3 +468,14 @@ def test_a_far_date_on_the_command_line_is_refused_not_a_crash(loaded, args):
     assert done.returncode == 2, done.stderr
     assert "outside the dates Lodestar works with, 1900-01-01 to 2199-12-31" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_departments_written_in_two_cases_get_one_scorecard(database):
+    """'Sales' and 'sales' name one department (a scorecard finds it either way):
+    every department's scorecards hold it once."""
+    from kpi_logic.ingest.importing import import_files
+    with open_store(database) as store:
+        import_files(store, [(b"metric,department\nvisits,Sales\nsignups,sales\n", "metrics.csv"),
+                             (b"date,visits,signups\n2026-01-05,3,4\n", "history.csv")])
+    cards = run_json(database, "scorecard", "--as-of", "2026-02-15")
+    assert [card["department"] for card in cards] == ["Sales"]

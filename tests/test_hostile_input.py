@@ -198,6 +198,17 @@ CSVS = [
 ]
 
 
+CSVS += [
+    # Past the sniffed start a NUL byte is no longer "binary data" by count: its line is named.
+    ("nul_late.csv", lambda: csv("date,metric,channel,value",
+                                 *[f"2025-01-01,visits,web{n},1" for n in range(20_000)],
+                                 "2025-01-02,visits,we\x00b,1"),
+     "nul_late.csv, row 20002: this line holds a NUL character"),
+    ("nul_utf16.csv", lambda: "date,metric,channel,value\n2025-01-01,visits,we\x00b,1\n"
+     .encode("utf-16"), "nul_utf16.csv, row 2: this line holds a NUL character"),
+]
+
+
 @pytest.mark.parametrize("name, build, says", CSVS, ids=[c[0] for c in CSVS])
 def test_a_hostile_csv_gets_its_own_message(seeded, tmp_path, capsys, name, build, says):
     assert says in refused_by_cli(seeded, tmp_path, capsys, build(), name)

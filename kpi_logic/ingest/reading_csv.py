@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import os
 import re
 import tempfile
@@ -75,6 +76,8 @@ def utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
             os.unlink(temp)
         return
     complete = len(head) < SNIFF_BYTES
+    if not complete:
+        _refuse_nul_byte(path, name)
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
     except UnicodeDecodeError as exc:
@@ -87,11 +90,14 @@ def utf8_file(path: str, name: str, head: bytes) -> Iterator[tuple[str, str]]:
 def _utf16_copied(path: str, out, name: str) -> str:
     """Write the UTF-16 file at `path` to `out` as text, a megabyte at a time;
     returns the text of its first SNIFF_BYTES."""
-    decoder, start = codecs.getincrementaldecoder("utf-16")(), ""
+    decoder, start, lines = codecs.getincrementaldecoder("utf-16")(), "", 0
     try:
         with open(path, "rb") as source:
             while chunk := source.read(1024 ** 2):
                 text = decoder.decode(chunk)
+                if "\x00" in text:
+                    raise _nul_refusal(name, lines + text.count("\n", 0, text.index("\x00")) + 1)
+                lines += text.count("\n")
                 start = start or text[:SNIFF_BYTES]
                 out.write(text)
             out.write(decoder.decode(b"", final=True))
@@ -99,6 +105,23 @@ def _utf16_copied(path: str, out, name: str) -> str:
         raise InputError(f"the file says it is UTF-16 but is damaged; {CSV_HELP}",
                          file=name) from None
     return start
+
+
+def _refuse_nul_byte(path: str, name: str) -> None:
+    """Refuses a UTF-8 file holding a NUL byte past its sniffed start (there the
+    binary-data check finds it), naming its line: DuckDB would read it into a
+    cell, and PostgreSQL cannot store it in text. One pass at memory speed."""
+    with open(path, "rb") as source, \
+            mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = data.find(b"\x00")
+        if at >= 0:
+            raise _nul_refusal(name, data[:at].count(b"\n") + 1)
+
+
+def _nul_refusal(name: str, line: int) -> InputError:
+    return InputError("this line holds a NUL character (a zero byte), which is not text; "
+                      "remove it (a damaged export often leaves one) and import again",
+                      file=name, row=line)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")

@@ -35,9 +35,13 @@ def every_scorecard(store: Store, period: str | None = None,
                     as_of: date | None = None) -> list[Scorecard]:
     """The scorecard of every department with KPIs or plain metrics to show, in
     the order of departments(); `period` and `as_of` as for kpis.scorecard."""
-    cards = [kpi_rules.scorecard(store, department, period=period, as_of=as_of)
-             for department in departments(store)]
-    return [card for card in cards if card["kpis"] or card["metrics"]]
+    cards: dict[str, Scorecard] = {}
+    for department in departments(store):
+        card = kpi_rules.scorecard(store, department, period=period, as_of=as_of)
+        # Names that differ only in case resolve to one department: one card.
+        if card["kpis"] or card["metrics"]:
+            cards.setdefault(card["department"], card)
+    return list(cards.values())
 
 
 def department_health(scorecards: list[Scorecard]) -> list[DepartmentHealth]:
