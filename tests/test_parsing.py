@@ -308,3 +308,16 @@ def test_number_columns_per_kind():
         == ("revenue", "leads")
     assert vocabulary.number_columns("kpis", ["title", "metric", "target", "tolerance"]) \
         == ("target", "tolerance")
+
+
+@pytest.mark.parametrize("text, says", [
+    ("1e309", "is beyond the numbers Lodestar stores (smaller than 1e100 in size)"),
+    ("-$1e200", "is beyond the numbers"), ("−1e200", "is beyond the numbers"),
+    ("(2e100)", "is beyond the numbers"), ("9.9e99x", "is not a number"),
+    ("1e2_00", "is not a number"), ("inf", "is not a number"),
+])
+def test_a_refused_number_is_told_why(text, says):
+    """The reason given for a cell number_sql refused: too large, or not a number at all."""
+    con = duckdb.connect()
+    assert staging.parse_numbers(con, [text])["invalid"].iloc[0]
+    assert staging.refused_cell(con, text, "number").startswith(f"'{text}' {says}")

@@ -448,9 +448,12 @@ def refused_cell(con, text: str | None, kind: str) -> str:
 
 def _overflows(text: str) -> bool:
     """True for number text whose digits are a finite-looking number of LARGEST_NUMBER or more."""
-    digits = text.strip().lower().replace(",", "").replace("%", "").strip("()$€£¥ ")
+    digits = text.strip().lower().replace(",", "").replace("%", "").replace("−", "-")
+    digits = digits.strip("()$€£¥ +-")          # signs and currency marks, in any order
+    if "_" in digits or "inf" in digits:         # float() takes both; number_sql does not
+        return False
     try:
-        return abs(float(digits)) >= LARGEST_NUMBER and "inf" not in digits
+        return abs(float(digits)) >= LARGEST_NUMBER
     except ValueError:
         return False
 
