@@ -243,7 +243,7 @@ VALUES = [
      "spaces separate words, so it would be stored as '1')"),
     # A name past MAX_NAME_CHARS (a server could not index a long, varied one).
     ("long_name.csv", csv("date,metric,value", "2025-01-01," + LONG_NAME + ",1"),
-     f"row 2, column 'metric': '{LONG_NAME[:60]}…' is not a metric name: it is 3,000 "
+     f"row 2, column 'metric': '{LONG_NAME[:57]}...' is not a metric name: it is 3,000 "
      "characters long, and a metric name is at most 200"),
     ("long_header.csv", csv("date," + LONG_NAME, "2025-01-01,1"),
      "is not a metric name: it is 3,000 characters long"),
@@ -287,7 +287,7 @@ DEFINITIONS = [
     ("targets.csv", csv("kpi,period,target", "Conversion at least 3%,9999-03,10"),
      "row 2, column 'period': '9999-03' is outside the years Lodestar accepts (1900 to 2199)"),
     ("metrics.csv", csv("metric,unit", LONG_NAME + ",number"),
-     "row 2, column 'metric': '" + LONG_NAME[:60] + "…' is not a metric name: it is 3,000 "
+     "row 2, column 'metric': '" + LONG_NAME[:57] + "...' is not a metric name: it is 3,000 "
      "characters long"),
     ("metrics.csv", csv("metric,unit", "-1,number"),
      "row 2, column 'metric': '-1' is not a metric name: it has no letter"),

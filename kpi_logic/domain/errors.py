@@ -7,6 +7,11 @@ CLI maps it to exit code 2, the dashboard shows it as an error box.
 from __future__ import annotations
 
 
+def shortened(text: str, most: int) -> str:
+    """`text` quoted in a message, cut to at most `most` characters ("..." at the end)."""
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
 class InputError(Exception):
     """Refused input. Says where (file, sheet, row, column) and what to do.
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.errors import InputError, shortened
 
 # A tree node is a tuple: ("number", float), ("metric", name), ("neg", node)
 # or (operator, left, right) with operator one of + - * /.
@@ -77,14 +77,9 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def _shown(text: str) -> str:
-    """A formula for a message: at most 80 characters."""
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 def _syntax_error(text: str, position: int, what: str) -> InputError:
     return InputError(
-        f"formula '{_shown(text)}' cannot be read at character {position}: {what}. "
+        f"formula '{shortened(text, 80)}' cannot be read at character {position}: {what}. "
         "Use metric names, numbers, + - * / and parentheses, e.g. 'purchases / visitors'.")
 
 
@@ -99,7 +94,7 @@ class _Parser:
         self.depth = 0
         operators = sum(1 for kind, value, _ in self.tokens if kind == "op" and value in "+-*/")
         if operators > MAX_FORMULA_OPERATORS:
-            raise InputError(f"formula '{_shown(text)}' has {operators:,} operators; Lodestar "
+            raise InputError(f"formula '{shortened(text, 80)}' has {operators:,} operators; Lodestar "
                              f"computes formulas of at most {MAX_FORMULA_OPERATORS}. Build it from "
                              "smaller formula metrics.")
 

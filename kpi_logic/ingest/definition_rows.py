@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.errors import InputError, shortened
 from kpi_logic.domain.formatting import metric_label, metric_words
 from kpi_logic.domain.formulas import metric_name
 from kpi_logic.domain.limits import MAX_NAME_CHARS
@@ -189,7 +189,7 @@ def metric_definitions(frame: pd.DataFrame, source: Source) -> list[Metric]:
             continue
         if problem := name_problem(_metric(row)):
             problems.add(row["_line"], "metric",
-                         f"'{quoted_name(_text(row['metric']))}' is not a metric name: {problem}")
+                         f"'{shortened(_text(row['metric']), 60)}' is not a metric name: {problem}")
             continue
         metrics.append(Metric(
             name=_metric(row), department=_text(row.get("department")),
@@ -218,11 +218,6 @@ def has_letter(name: str) -> bool:
     """True when a metric name holds a letter (of any alphabet): "-1" or "3.5" would
     lose their meaning as keys ("1", "3_5"), so they are no metric names."""
     return any(character.isalpha() for character in name)
-
-
-def quoted_name(written: str) -> str:
-    """A written metric name for a message: a long one cut to its first 60 characters."""
-    return written if len(written) <= 80 else f"{written[:60]}…"
 
 
 def name_problem(key: str) -> str | None:

@@ -10,9 +10,9 @@ or amounts mistaken for metric names would otherwise define each one.
 """
 from __future__ import annotations
 
-from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.errors import InputError, shortened
 from kpi_logic.domain.limits import MAX_METRICS_PER_FILE
-from kpi_logic.ingest.definition_rows import name_problem, quoted_name
+from kpi_logic.ingest.definition_rows import name_problem
 from kpi_logic.ingest.reading import RawTable
 from kpi_logic.store import Store, history_refusals, writes_history
 from kpi_logic.store.writes_history import HistorySource
@@ -53,11 +53,11 @@ def check_metric_names(store: Store, raw: RawTable, source: HistorySource, names
         return
     if source.metric_column:
         found = history_refusals.metric_lines(store.staging, source, nameless[:20])
-        problems = [f"row {line}, column '{column}': '{quoted_name(written)}' {_why(name)}"
+        problems = [f"row {line}, column '{column}': '{shortened(written, 60)}' {_why(name)}"
                     for name, line, written in found]
     else:
         problems = [f"column '{_written(raw, name)}' (row {raw.header_row}): "
-                    f"'{quoted_name(_written(raw, name))}' {_why(name)}" for name in nameless[:20]]
+                    f"'{shortened(_written(raw, name), 60)}' {_why(name)}" for name in nameless[:20]]
     raise InputError("some metric names cannot be keys; name each metric in a few words (e.g. "
                      "'units_sold', 'nps')", file=raw.file, sheet=raw.sheet, problems=problems,
                      total_problems=len(nameless))

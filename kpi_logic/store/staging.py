@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pandas
 
-from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.errors import InputError, shortened
 from kpi_logic.domain.limits import LARGEST_NUMBER
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.store.db import quote_identifier
@@ -430,7 +430,7 @@ def refused_cell(con, text: str | None, kind: str) -> str:
     refused, for a message: "'abc' is not a number", "'1e309' is beyond the largest
     number ...", "'9999-12-31' is outside the dates Lodestar accepts (...)". Long
     text is shortened."""
-    shown = text if text is None or len(text) <= 60 else text[:57] + "..."
+    shown = text if text is None else shortened(text, 60)
     if kind == "number":
         if text is not None and _overflows(text):
             largest = f"{LARGEST_NUMBER:.0e}".replace("+", "")
