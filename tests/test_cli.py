@@ -392,7 +392,8 @@ def test_demo_command_loads_the_demo_company(database, tmp_path):
     done = run(db, "demo", "--end", "2026-11-26", "--json")
     assert done.returncode == 0, done.stderr
     kinds = {json.loads(x)["kind"] for x in done.stdout.splitlines()}
-    assert kinds == {"metrics", "history", "kpis", "targets", "key_results", "launches"}
+    assert kinds == {"metrics", "history", "kpis", "targets", "key_results", "launches",
+                     "objectives", "checkins"}
     card = run_json(db, "scorecard", "--department", "Marketing", "--as-of", "2026-11-27")
     assert len(card["kpis"]) == 8
 

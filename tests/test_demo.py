@@ -56,7 +56,7 @@ def test_the_files_an_analyst_would_upload(files):
     assert set(files) == {"metrics.csv", "crm_daily.csv", "web_and_email_daily.csv",
                           "helpdesk_daily.csv", "product_daily.csv", "marketing_channels.csv",
                           "company_monthly.xlsx", "kpis.csv", "targets.csv",
-                          "key_results.csv", "launches.csv"}
+                          "key_results.csv", "launches.csv", "objectives.csv", "checkins.csv"}
     assert list(csv(files, "marketing_channels.csv").columns) == ["date", "channel", "campaign",
                                                                   "metric", "value"]
     assert list(csv(files, "crm_daily.csv").columns)[0] == "date"           # wide
@@ -342,7 +342,7 @@ def test_any_end_date_builds(end):
 def test_load_demo_imports_everything_once(store):
     results = demo.load_demo(store, END)
     assert {r.kind for r in results} == {"metrics", "history", "kpis", "targets",
-                                         "key_results", "launches"}
+                                         "key_results", "launches", "objectives", "checkins"}
     assert store.connection.execute("select value from settings where key = 'demo_loaded'").fetchone() == (
         END.isoformat(),)
     again = demo.load_demo(store, END)

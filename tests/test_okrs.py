@@ -217,7 +217,8 @@ def test_okr_report_measures_each_kr_over_its_window(store):
         "measured": {"kind": "latest", "from": "2025-05-01", "to": "2025-05-01"},
         "data_through": "2025-05-01", "covered_through": "2025-05-31", "cadence": "monthly",
         "warning": None,
-        "history": [{"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7}]}
+        "history": [{"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7}],
+        "checkins": [], "confidence": None}
     signups = objective(report, "Grow")["key_results"][1]
     assert (signups["current"], signups["progress"], signups["status"]) == (40, 0.4, "at_risk")
     # summed from the start date on: the 999 of 31 March is before the window
@@ -278,8 +279,11 @@ def test_okr_report_refuses_unknown_department(store):
 
 
 def test_okr_report_is_json_ready_and_empty_without_key_results(store):
+    nothing = {"key_results": 0, "running": 0, "ended": 0, "completion_rate": None,
+               "met_by_deadline_rate": None, "timeline_adherence": None, "checkin_rate": None}
     assert okrs.okr_report(store, as_of=date(2025, 5, 16)) == {
-        "as_of": "2025-05-16", "department": None, "objectives": []}
+        "as_of": "2025-05-16", "department": None, "summary": nothing, "departments": [],
+        "objectives": []}
     support_and_growth(store)
     report = okrs.okr_report(store, as_of=date(2025, 5, 16))
     assert json.loads(json.dumps(report, allow_nan=False)) == report

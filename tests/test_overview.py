@@ -339,7 +339,10 @@ def test_overview_alerts_are_sorted_high_to_low(store):
 def test_overview_of_an_empty_database(store):
     view = overview.overview(store, as_of=date(2025, 7, 20))
     assert view == {"as_of": "2025-07-20", "data_through": None, "departments": [],
-                    "objectives": [], "alerts": []}
+                    "pinned": [], "objectives": [], "alerts": [], "goals": {
+                        "key_results": 0, "running": 0, "ended": 0, "completion_rate": None,
+                        "met_by_deadline_rate": None, "timeline_adherence": None,
+                        "checkin_rate": None}}
 
 
 def test_kpis_and_metrics_without_a_department_are_named_in_one_low_alert_each():

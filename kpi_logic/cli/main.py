@@ -28,6 +28,7 @@ from kpi_logic.cli.common import (
 from kpi_logic.cli.launch_commands import cmd_launch, cmd_launch_optimise, launch_png
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import (
+    checkin_line,
     coverage_note,
     format_change,
     format_progress,
@@ -168,7 +169,8 @@ def scorecard_text(card: dict) -> str:
     for k in card.get("kpis", []):
         unit = k.get("unit") or "number"
         rule = "at least" if k.get("target_kind") == "min" else "at most"
-        rows.append({"kpi": k.get("title"), "period": k.get("period"),
+        rows.append({"kpi": ("* " if k.get("pinned") else "") + str(k.get("title")),
+                     "period": k.get("period"),
                      "value": format_value(k.get("value"), unit),
                      "target": f"{rule} {format_value(k.get('target'), unit)}",
                      "status": status_word(k.get("status")),
@@ -179,6 +181,13 @@ def scorecard_text(card: dict) -> str:
     out = [f"{card.get('department')} scorecard, {card.get('period')}{partial}", "",
            table_text(rows, ("kpi", "period", "value", "target", "status", "data", "missed",
                              "vs previous", "vs last year"))]
+    notes = [f"  > {checkin_line(c, k['title'])}" for k in card.get("kpis", [])
+             for c in k.get("checkins", [])[:1]]
+    notes += [f"  ? {k['title']} has missed {k['missed_in_a_row']} periods in a row: check in "
+              f"(checkin --kpi ... --period {k['period']})" for k in card.get("kpis", [])
+              if k.get("checkin_requested")]
+    if notes:
+        out += ["", "Check-ins (* = pinned to the overview)", *notes]
     metrics = [{"metric": m.get("metric"),
                 "value": format_value(m.get("value"), m.get("unit") or "number"),
                 "vs previous": format_change(m.get("vs_previous"), m.get("unit") or "number")}
@@ -197,10 +206,14 @@ def cmd_okrs(args) -> int:
 
 
 def okrs_text(report: dict) -> str:
-    out = [f"Objectives and key results as of {report.get('as_of')}"]
+    out = [f"Objectives and key results as of {report.get('as_of')}", "",
+           goal_summary_text(report.get("summary") or {})]
     for o in report.get("objectives", []):
-        out += ["", f"{o.get('objective')} ({o.get('department') or 'no department'}): "
-                    f"{format_progress(o.get('progress'))}"]
+        about = ", ".join(x for x in (o.get("department") or "no department", o.get("cycle"),
+                                      o.get("owner") and f"owner {o['owner']}",
+                                      o.get("parent") and f"aligned to {o['parent']}") if x)
+        out += ["", f"{o.get('objective')} ({about}): {format_progress(o.get('progress'))}"]
+        out += [f"  ? {f['text']}" for f in o.get("flags", [])]
         rows = [{"key result": k.get("title"),
                  "current": format_value(k.get("current"), k.get("unit") or "number"),
                  "measured": measured_note(k) or "", "progress": format_progress(k.get("progress")),
@@ -213,7 +226,49 @@ def okrs_text(report: dict) -> str:
                                      "status", "deadline", "owner")))
         out += [f"  ! {k['title']}: {k['warning']}" for k in o.get("key_results", [])
                 if k.get("warning")]
+        out += [f"  > {checkin_line(c, c['key_result'])}" for c in o.get("checkins", [])[:3]]
     return "\n".join(out)
+
+
+def goal_summary_text(summary: dict) -> str:
+    """"Completed 60% of 5 finished key results; met by the deadline 60%; ..."."""
+    def rate(key: str) -> str:
+        return format_progress(summary.get(key)) if summary.get(key) is not None else "-"
+    return (f"Completion {rate('completion_rate')} · met by deadline "
+            f"{rate('met_by_deadline_rate')} · on pace {rate('timeline_adherence')} · "
+            f"checked in this week {rate('checkin_rate')} "
+            f"({summary.get('running', 0)} running, {summary.get('ended', 0)} ended)")
+
+
+def cmd_checkin(args) -> int:
+    from kpi_logic.ingest.edits import record_checkin
+    with open_store(args.db) as store:
+        result = record_checkin(store, kpi=args.kpi, key_result=args.kr, objective=args.objective,
+                                period=args.period, note=args.note, confidence=args.confidence,
+                                by=args.by or checkin_author())
+    return emit(args, result, lambda r: (
+        f"Checked in on {args.kpi or args.kr} for {args.period} (batch {r['batch']}; "
+        f"undo {r['batch']} takes it back)." if r["batch"] is not None
+        else "The same check-in is already stored: nothing changed."))
+
+
+def checkin_author() -> str | None:
+    """Who a check-in from this command is by: $LODESTAR_USER, else the login name."""
+    import getpass
+    import os
+    try:
+        return os.environ.get("LODESTAR_USER") or getpass.getuser()
+    except (KeyError, OSError):     # no name for this user id (a container)
+        return None
+
+
+def cmd_pin(args) -> int:
+    from kpi_logic.ingest.edits import pin_kpi
+    with open_store(args.db) as store:
+        result = pin_kpi(store, args.kpi, pinned=not args.off)
+    state = "unpinned" if args.off else "pinned"
+    return emit(args, result, lambda r: f"{args.kpi} is {state}" + (
+        f" (batch {r['batch']})." if r["batch"] is not None else " already: nothing changed."))
 
 
 def cmd_report(args) -> int:
@@ -294,6 +349,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("okrs", cmd_okrs, "objectives and key results with progress")
     p.add_argument("--department")
     p.add_argument("--as-of", help="YYYY-MM-DD (default today)")
+    p = command("checkin", cmd_checkin, "note how a KPI or key result is doing in a period")
+    subject = p.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--kpi", metavar="TITLE", help="the KPI's title")
+    subject.add_argument("--kr", metavar="TITLE", help="the key result's title")
+    p.add_argument("--objective", help="the key result's objective, when two hold its title")
+    p.add_argument("--period", required=True,
+                   help="the KPI's period (2026-11, 2026-Q4, 2026) or the key result's week "
+                        "(2026-W49), month or quarter; a date stands for its period")
+    p.add_argument("--note", required=True, help="what happened and what comes next")
+    p.add_argument("--confidence", help="key results: low, medium, high or 1 to 10")
+    p.add_argument("--by", help="who checks in (default: $LODESTAR_USER, else your login)")
+    p = command("pin", cmd_pin, "pin a KPI to the top of the overview (--off unpins it)")
+    p.add_argument("--kpi", required=True, metavar="TITLE")
+    p.add_argument("--off", action="store_true", help="unpin it")
     p = command("report", cmd_report, "write a PNG report", json_flag=False)
     p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs", "launch"))
     p.add_argument("--department")

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from kpi_logic.demo.history import generated_history, number_texts
 from kpi_logic.demo.measures import launch_rows, metric_rows
 from kpi_logic.demo.plans import WORKBOOK_KPI_DEPARTMENTS, key_result_rows, kpi_rows, target_rows
+from kpi_logic.demo.reviews import checkin_rows, objective_rows
 from kpi_logic.domain.errors import BreakdownClash
 from kpi_logic.domain.safe_text import spreadsheet_safe_workbook
 from kpi_logic.store import Store
@@ -92,10 +93,13 @@ def demo_files(end: date | None = None, seed: int = DEMO_SEED) -> list[tuple[byt
     files += [(csv_bytes(frame), name) for name, frame in history.csv_files.items()]
     sheets = {**history.workbook_sheets, "kpis": kpis[in_workbook]}
     files.append((workbook_bytes(sheets, end), "company_monthly.xlsx"))
+    key_results = key_result_rows(obs, end)
     files += [(csv_bytes(kpis[~in_workbook]), "kpis.csv"),
               (csv_bytes(target_rows(obs, end)), "targets.csv"),
-              (csv_bytes(key_result_rows(obs, end)), "key_results.csv"),
-              (csv_bytes(launch_rows(history.launch_date)), "launches.csv")]
+              (csv_bytes(objective_rows(end)), "objectives.csv"),
+              (csv_bytes(key_results), "key_results.csv"),
+              (csv_bytes(launch_rows(history.launch_date)), "launches.csv"),
+              (csv_bytes(checkin_rows(key_results, end)), "checkins.csv")]
     return files
 
 

@@ -105,6 +105,9 @@ KPIS = [
     ("Net promoter score", "nps", "min", "month", "Product", "Keep customers for longer", "Jonas Weber", "healthy", "nps_promoters, nps_detractors"),
     ("Stickiness (DAU/MAU)", "stickiness", "min", "month", "Product", "", "Jonas Weber", "at_risk", "daily_active_users"),
 ]
+# The company's most important KPIs: the overview opens with them.
+PINNED = ("Monthly recurring revenue", "New customers", "Customer acquisition cost",
+          "First response time", "Gross profit margin", "Churn rate")
 # Where each design puts the target, as value / target for a floor (target /
 # value for a ceiling): met with room to spare, just missed (inside the 10%
 # tolerance: at risk), clearly missed. DIPS make the latest month worse than
@@ -216,7 +219,8 @@ def kpi_rows(obs: pd.DataFrame, end: date) -> pd.DataFrame:
         target = design_target(lambda w, metric=metric: values(w)[metric], kind, period, design, end)
         rows.append({"title": title, "metric": metric, "target": target, "target_kind": kind,
                      "period": period, "department": dept, "objective": objective,
-                     "owner": owner, "tolerance": 0.1, "supporting": supporting})
+                     "owner": owner, "tolerance": 0.1, "supporting": supporting,
+                     "pinned": "yes" if title in PINNED else ""})
     return pd.DataFrame(rows)
 
 

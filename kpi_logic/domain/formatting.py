@@ -193,6 +193,28 @@ def status_word(status: str | None) -> str:
     return _STATUS_STYLE.get(status, (status.replace("_", " ").capitalize(),))[0]
 
 
+def confidence_words(confidence: str | None) -> str:
+    """A check-in's confidence as read: "high" -> "high confidence", "7" -> "confidence 7/10"."""
+    if not confidence:
+        return ""
+    return f"confidence {confidence}/10" if confidence.isdigit() else f"{confidence} confidence"
+
+
+def checkin_line(checkin: dict, subject: str | None = None) -> str:
+    """"Book 2,000 demos, 2026-W49: Webinar booked (low confidence) - Sam Okafor, 5 Dec"."""
+    head = f"{subject}, {checkin['period']}" if subject else checkin["period"]
+    extra = confidence_words(checkin.get("confidence"))
+    when = checkin.get("at")
+    by = " - " + ", ".join(x for x in (checkin.get("by"), when and _short_day(when)) if x) \
+        if checkin.get("by") or when else ""
+    return f"{head}: {checkin['note']}" + (f" ({extra})" if extra else "") + by
+
+
+def _short_day(stamp: str) -> str:
+    day = date.fromisoformat(stamp[:10])
+    return f"{day.day} {day:%b}"
+
+
 def status_icon(status: str | None) -> str:
     return _STATUS_STYLE.get(status or "no_data", ("", "•", NEUTRAL))[1]
 

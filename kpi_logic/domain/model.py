@@ -6,8 +6,8 @@ metric from a start value to a target by a deadline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 UNITS = ("number", "currency", "percent", "duration")
 DIRECTIONS = ("up", "down")
@@ -50,6 +50,7 @@ class KPI:
     owner: str | None = None
     tolerance: float = DEFAULT_TOLERANCE
     supporting: tuple[str, ...] = ()    # supporting metric names
+    pinned: bool = False                # among the company's most important: the overview opens with it
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,36 @@ class KeyResult:
 
 @dataclass(frozen=True)
 class Objective:
+    """A qualitative goal, usually for a quarter, that key results refer to by name.
+
+    A key result may name an objective that is not defined (yet): it then has
+    no owner, cycle or description."""
     name: str
+    owner: str | None = None
     department: str | None = None
-    key_results: tuple[KeyResult, ...] = field(default_factory=tuple)
+    cycle: str | None = None            # "2026-Q4", "2026-H2", "2026", "2026-11"
+    description: str = ""
+    parent: str | None = None           # the objective it aligns to
+
+
+CHECKIN_KINDS = ("kpi", "key_result")
+CONFIDENCE_WORDS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A note on a KPI or a key result for one period: what happened, what is next.
+
+    A key result's check-in may carry a confidence (low/medium/high or 1 to 10)
+    that it will be achieved."""
+    kind: str                           # "kpi" | "key_result"
+    objective: str                      # the key result's objective; "" for a KPI
+    title: str                          # the KPI's or key result's title
+    period: str                         # a KPI's period label; a key result's week, month or quarter
+    note: str
+    confidence: str | None = None       # "low" | "medium" | "high" | "1".."10"
+    checked_by: str | None = None
+    checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

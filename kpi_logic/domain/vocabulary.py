@@ -35,6 +35,14 @@ SYNONYMS = {
     "end_date": "deadline",
     "campaign_name": "campaign",
     "ad_campaign": "campaign",
+    "kr": "key_result",
+    "key_result_title": "key_result",
+    "kpi_title": "kpi",
+    "parent_objective": "parent",
+    "aligned_to": "parent",
+    "checked_by": "by",
+    "checked_at": "at",
+    "pin": "pinned",
 }
 
 LONG_COLUMNS = ("metric", "value", "department") + CAMPAIGN_COLUMNS + DIMENSION_COLUMNS
@@ -42,12 +50,14 @@ DEFINITION_COLUMNS = {
     "metrics": ("metric", "department", "unit", "direction", "aggregation", "formula",
                 "description"),
     "kpis": ("title", "metric", "target", "target_kind", "period", "department", "objective",
-             "owner", "tolerance", "supporting"),
+             "owner", "tolerance", "supporting", "pinned"),
     "targets": ("kpi", "metric", "period", "target"),
     "key_results": ("objective", "title", "metric", "start", "target", "start_date",
                     "deadline", "owner", "department", "weight"),
     "launches": ("launch", "launch_date", "department", "conversion_target", "cac_target",
                  "promotion_date"),
+    "objectives": ("objective", "owner", "department", "cycle", "description", "parent"),
+    "checkins": ("kpi", "key_result", "objective", "period", "note", "confidence", "by", "at"),
 }
 # The columns whose presence identifies a definition table.
 IDENTIFYING = {
@@ -57,6 +67,8 @@ IDENTIFYING = {
     "targets": ({"kpi", "period", "target"}, {"metric", "period", "target"}),
     "metrics": ({"metric", "unit"}, {"metric", "direction"}, {"metric", "aggregation"},
                 {"metric", "formula"}, {"metric", "description"}),
+    "checkins": ({"kpi", "note"}, {"key_result", "note"}),
+    "objectives": ({"objective", "cycle"}, {"objective", "parent"}, {"objective", "description"}),
 }
 # Numeric columns of each definition kind (decimal-comma detection looks at these).
 DEFINITION_NUMBERS = {
@@ -65,6 +77,8 @@ DEFINITION_NUMBERS = {
     "targets": ("target",),
     "key_results": ("start", "target", "weight"),
     "launches": ("conversion_target", "cac_target"),
+    "objectives": (),
+    "checkins": (),
 }
 # Sheets of explanation rather than data: skipped with a note, never refused.
 NOTES_SHEETS = ("readme", "read_me", "notes", "instructions", "about", "help")
@@ -72,7 +86,7 @@ NOTES_SHEETS = ("readme", "read_me", "notes", "instructions", "about", "help")
 # ("about" and "help" open ordinary sentences too often to count here.)
 NOTES_OPENINGS = ("readme", "read_me", "notes", "note", "instructions", "how_to")
 KINDS = ("history_long", "history_wide", "metrics", "kpis", "targets", "key_results",
-         "launches", "unknown")
+         "launches", "objectives", "checkins", "unknown")
 
 
 def normalise_header(text: object) -> str:
@@ -129,7 +143,7 @@ def classify_columns(columns, name: str | None = None) -> str:
         return stem
     # A file or sheet named for a definition kind may leave out the optional columns.
     if stem in DEFINITION_COLUMNS and cols <= set(DEFINITION_COLUMNS[stem]) and \
-            cols & {"metric", "kpi", "objective", "launch"}:
+            cols & {"metric", "kpi", "objective", "launch", "key_result"}:
         return stem
     if found:
         return found[0]
@@ -158,4 +172,5 @@ def describe_kinds() -> str:
             "history (wide): a date column (date, month, period, ...) and one column per metric; "
             "metrics: metric, unit/direction/aggregation/formula; kpis: metric, target, target_kind; "
             "targets: kpi or metric, period, target; key_results: objective, metric, start, target; "
-            "launches: launch, launch_date")
+            "launches: launch, launch_date; objectives: objective, cycle/parent/description; "
+            "checkins: kpi or key_result, period, note")

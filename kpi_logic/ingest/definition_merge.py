@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import date
 
-from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.domain.model import KPI, CheckIn, KeyResult, Launch, Metric, Objective, Target
 
 # Columns of a definition table whose dataclass field has another name.
-_FIELD = {"metrics": {"metric": "name", "dimension": "dimension_name"}}
+_FIELD = {"metrics": {"metric": "name", "dimension": "dimension_name"},
+          "objectives": {"objective": "name"},
+          "checkins": {"by": "checked_by", "at": "checked_at"}}
 _KEYS = {Metric: ("name",), KPI: ("title",), Target: ("kpi", "period"),
-         KeyResult: ("objective", "title"), Launch: ("launch",)}
+         KeyResult: ("objective", "title"), Launch: ("launch",), Objective: ("name",),
+         CheckIn: ("kind", "objective", "title", "period")}
 EMPTY = "(empty)"
 
 

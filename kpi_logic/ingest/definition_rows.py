@@ -43,7 +43,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                 "dimension": "text"},
     "kpis": {"title": "text", "metric": "text", "target": "number", "target_kind": "text",
              "period": "text", "department": "text", "objective": "text", "owner": "text",
-             "tolerance": "number", "supporting": "text"},
+             "tolerance": "number", "supporting": "text", "pinned": "text"},
     "targets": {"kpi": "text", "period": "text", "target": "number"},
     "key_results": {"objective": "text", "title": "text", "metric": "text", "start": "number",
                     "target": "number", "start_date": "date", "deadline": "date",
@@ -51,6 +51,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     "launches": {"launch": "text", "launch_date": "date", "department": "text",
                  "conversion_target": "number", "cac_target": "number",
                  "promotion_date": "date"},
+    "objectives": {"objective": "text", "owner": "text", "department": "text", "cycle": "text",
+                   "description": "text", "parent": "text"},
+    "checkins": {"kpi": "text", "key_result": "text", "objective": "text", "period": "text",
+                 "note": "text", "confidence": "text", "by": "text", "at": "text"},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "metrics": ("metric",),
@@ -58,6 +62,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "targets": ("kpi", "period", "target"),
     "key_results": ("objective", "metric", "start", "target", "start_date", "deadline"),
     "launches": ("launch", "launch_date"),
+    "objectives": ("objective",),
+    "checkins": ("period", "note"),
 }
 
 # A cell that says "none": in a definition file an empty cell keeps what is
@@ -76,6 +82,10 @@ _ALIASES = {
                     "at most": "max", "ceiling": "max", "<=": "max", "maximum": "max"},
     "period": {"monthly": "month", "quarterly": "quarter", "yearly": "year", "annual": "year"},
 }
+# A pinned KPI is marked in its column with any of these (any case); empty or
+# anything in _UNPINNED leaves it off the overview's top row.
+_PINNED = ("yes", "y", "true", "1", "x", "pinned", "pin")
+_UNPINNED = ("no", "n", "false", "0", "")
 _ALLOWED = {"unit": UNITS, "direction": DIRECTIONS, "aggregation": AGGREGATIONS,
             "target_kind": TARGET_KINDS, "period": KPI_PERIODS}
 _PERIOD_LABEL = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$")
@@ -272,6 +282,15 @@ def _supporting(row, metrics: Mapping[str, Metric], problems: _Problems) -> tupl
     return names
 
 
+def _pinned(row, problems: _Problems) -> bool:
+    word = (_text(row.get("pinned")) or "").lower()
+    if word in _PINNED:
+        return True
+    if word not in _UNPINNED:
+        problems.add(row["_line"], "pinned", f"'{shortened(word, 20)}' is neither yes nor no")
+    return False
+
+
 def kpi_definitions(frame: pd.DataFrame, source: Source,
                     metrics: Mapping[str, Metric]) -> list[KPI]:
     """KPIs from definition rows, checked against the metrics known after the
@@ -288,6 +307,7 @@ def kpi_definitions(frame: pd.DataFrame, source: Source,
         if tolerance is not None and not 0 <= tolerance < 1:
             problems.add(row["_line"], "tolerance", "must be a share between 0 and 1 (10% or 0.1)")
         supporting = _supporting(row, metrics, problems)
+        pinned = _pinned(row, problems)
         if not ok:
             continue
         metric, target = metrics[_metric(row)], _number(row["target"])
@@ -296,7 +316,8 @@ def kpi_definitions(frame: pd.DataFrame, source: Source,
             target=target, target_kind=kind, period=period,
             department=_text(row.get("department")) or metric.department,
             objective=_text(row.get("objective")), owner=_text(row.get("owner")),
-            tolerance=0.10 if tolerance is None else tolerance, supporting=supporting))
+            tolerance=0.10 if tolerance is None else tolerance, supporting=supporting,
+            pinned=pinned))
         lines.append(row["_line"])
     problems.raise_if_any(source, "KPI definitions")
     _unique(kpis, lambda k: k.title, lines, "KPI title", source)

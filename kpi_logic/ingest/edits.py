@@ -3,12 +3,17 @@
 and the small settings a page reads. Pages call these through ui/data."""
 from __future__ import annotations
 
+import re
+
+import pandas as pd
+
+from kpi_logic.domain.errors import InputError, shortened
 from kpi_logic.ingest import importing, undo
 from kpi_logic.store import Store
 
 # The definition kinds a page edits, as the page names them.
 KINDS = {"metrics": "Metrics", "kpis": "KPIs", "targets": "Per-period targets",
-         "key_results": "Key results", "launches": "Launches"}
+         "objectives": "Objectives", "key_results": "Key results", "launches": "Launches"}
 
 
 def current_metrics(store: Store) -> dict:
@@ -22,6 +27,7 @@ def current_definitions(store: Store, kind: str) -> list:
         return list(store.definitions.metrics().values())
     return {"kpis": store.definitions.kpis, "targets": store.definitions.targets,
             "key_results": store.definitions.key_results,
+            "objectives": store.definitions.objectives,
             "launches": store.definitions.launches}[kind]()
 
 
@@ -64,3 +70,45 @@ def setting(store: Store, key: str) -> str | None:
 def has_history(store: Store) -> bool:
     """True when any import or edit is in effect."""
     return store.batches.any_in_effect()
+
+
+def record_checkin(store: Store, *, period: str, note: str, kpi: str | None = None,
+                   key_result: str | None = None, objective: str | None = None,
+                   confidence: str | None = None, by: str | None = None,
+                   source: str = "Check-in") -> importing.ImportResult:
+    """Stores one check-in on a KPI or a key result as its own undoable batch, through
+    the importer's rules (goal_rows.checkin_definitions): a second check-in on the same
+    subject and period replaces the first, which undo brings back. Refuses what the
+    importer refuses (InputError: unknown title, bad period or confidence...)."""
+    row = {"kpi": kpi, "key_result": key_result, "objective": objective, "period": period,
+           "note": note, "confidence": confidence, "by": by, "at": None}
+    frame = pd.DataFrame([row], dtype=object)
+    try:
+        return importing.import_frames(store, [(frame, source, "checkins")])[0]
+    except InputError as exc:
+        raise one_row_refusal(exc, source) from None
+
+
+def one_row_refusal(exc: InputError, source: str) -> InputError:
+    """The importer's refusal of a one-row frame said without its row: "column
+    'period': ..." becomes "period: ...", which a form or a command line reads."""
+    problems = [re.sub(r"^row \d+, column '([^']*)': ", r"\1: ", p) for p in exc.problems]
+    return InputError("; ".join(problems) or exc.message, file=source, column=exc.column)
+
+
+def pin_kpi(store: Store, title: str, pinned: bool = True) -> importing.ImportResult:
+    """Pins the KPI called `title` (or unpins it) as its own undoable batch. Refuses
+    an unknown title (InputError)."""
+    kpi = next((k for k in store.definitions.kpis() if k.title == title), None)
+    if kpi is None:
+        raise InputError(f"'{shortened(title, 60)}' is not a KPI title", file="Pin")
+    row = {"title": kpi.title, "metric": kpi.metric, "target": kpi.target,
+           "target_kind": kpi.target_kind, "period": kpi.period, "department": kpi.department,
+           "objective": kpi.objective, "owner": kpi.owner, "tolerance": kpi.tolerance,
+           "supporting": ", ".join(kpi.supporting), "pinned": "yes" if pinned else "no"}
+    frame = pd.DataFrame([row], dtype=object)
+    source = "Pinned KPIs" if pinned else "Unpinned KPIs"
+    try:
+        return importing.import_frames(store, [(frame, source, "kpis")])[0]
+    except InputError as exc:
+        raise one_row_refusal(exc, source) from None

@@ -22,19 +22,23 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formulas import formula_problems
 from kpi_logic.ingest import definition_merge as merge
 from kpi_logic.ingest import definition_rows as defs
+from kpi_logic.ingest import goal_rows
 from kpi_logic.ingest.import_history import header, import_history
 from kpi_logic.ingest.reading import RawTable, read_tables
 from kpi_logic.store import Store, staging, writes, writes_history
 
 log = logging.getLogger(__name__)
-KIND_ORDER = ("metrics", "history", "kpis", "targets", "key_results", "launches")
+KIND_ORDER = ("metrics", "history", "kpis", "targets", "objectives", "key_results", "launches",
+              "checkins")
 MAX_CHANGE_NOTES = 10
 # The current definitions of each kind, to merge a table's rows with and diff against.
 _CURRENT = {"metrics": lambda store: list(store.definitions.metrics().values()),
             "kpis": lambda store: store.definitions.kpis(),
             "targets": lambda store: store.definitions.targets(),
             "key_results": lambda store: store.definitions.key_results(),
-            "launches": lambda store: store.definitions.launches()}
+            "launches": lambda store: store.definitions.launches(),
+            "objectives": lambda store: store.definitions.objectives(),
+            "checkins": lambda store: store.definitions.checkins()}
 NOTHING_CHANGED = "already imported: nothing changed"
 _DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
 
@@ -43,7 +47,8 @@ _DATE_ORDERS = {"dayfirst": "dmy", "monthfirst": "mdy"}
 class ImportResult:
     file: str
     sheet: str | None
-    kind: str                 # history | metrics | kpis | targets | key_results | launches
+    kind: str                 # history | metrics | kpis | targets | key_results | launches |
+                              # objectives | checkins
     batch: int | None         # None in a preview, or when the file changed nothing
     rows: int
     inserted: int
@@ -277,6 +282,11 @@ def _definitions(store: Store, raw: RawTable, layout: Layout, options: _Options)
         items = defs.target_definitions(frame, source, store.definitions.kpis())
     elif kind == "key_results":
         items = defs.key_result_definitions(frame, source, store.definitions.metrics())
+    elif kind == "objectives":
+        items = goal_rows.objective_definitions(frame, source, store.definitions.objectives())
+    elif kind == "checkins":
+        items = goal_rows.checkin_definitions(frame, source, store.definitions.kpis(),
+                                              store.definitions.key_results())
     else:
         items = defs.launch_definitions(frame, source)
     current = {merge.definition_key(i): i for i in _CURRENT[kind](store)}

@@ -41,7 +41,16 @@ from kpi_logic.metrics.catalogue import (
 )
 from kpi_logic.metrics.changes import like_for_like, relative_change
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow, period_coverage
-from kpi_logic.metrics.results import Change, Definition, KpiCard, KpiPeriod, MetricEntry, Scorecard
+from kpi_logic.metrics.goals import checkins_of
+from kpi_logic.metrics.results import (
+    Change,
+    CheckinEntry,
+    Definition,
+    KpiCard,
+    KpiPeriod,
+    MetricEntry,
+    Scorecard,
+)
 from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import Store
 
@@ -202,13 +211,14 @@ def judged_entry(label: str, start: date, grain: str, value: float | None, targe
 
 
 def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
-             targets: Sequence[Target]) -> KpiCard:
+             targets: Sequence[Target], checkins: Sequence[CheckinEntry] = ()) -> KpiCard:
     """One KPI's scorecard entry (JSON-ready) from its values by period label.
 
     The judged period is the window's last. Partial when the metric's data end
     inside it: compared like-for-like, and for a flow judged on pace. Stale when
     its data end before it: no value, status no_data, counted in no health total.
-    Misses in a row count complete periods only. Does not mutate its inputs.
+    Misses in a row count complete periods only; a KPI flagged for review asks
+    for a check-in on the judged period until it has one. Does not mutate its inputs.
     """
     history = [judged_entry(label, start, window.grain, number(judged.values.get(label)),
                             target_for(kpi, label, targets), kpi, judged)
@@ -228,6 +238,9 @@ def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
         "vs_previous": change(now["value"], number(judged.before[0]), window.previous_label),
         "vs_last_year": change(now["value"], number(judged.before[1]), window.last_year_label),
         "history": history, "definition": _definition(metric),
+        "pinned": kpi.pinned, "checkins": list(checkins),
+        "checkin_requested": needs_review(missed) and not any(
+            c["period"] == now["period"] for c in checkins),
     }
 
 
@@ -284,8 +297,10 @@ def scorecard(store: Store, department: str, period: str | None = None,
               for g in grains}
     targets = store.definitions.targets()
     nothing = Judged({}, (None, None), Coverage("", None, None, None, None))
+    checkins = store.definitions.checkins()
     cards = [kpi_card(k, metrics.get(k.metric, Metric(k.metric)), windows[k.period],
-                      series[k.period].get(k.metric, nothing), targets) for k in kpis]
+                      series[k.period].get(k.metric, nothing), targets,
+                      checkins_of(checkins, "kpi", k.title)) for k in kpis]
     rows = [metric_entry(m, windows[grain], series[grain].get(m.name, nothing)) for m in plain]
     through = [c.data_through for c in covered.values() if c.data_through]
     return {"department": department, "period": period_label(start, grain),

@@ -14,9 +14,10 @@ import pandas as pd
 
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formulas import formula_metrics, formula_values, parse_formula
-from kpi_logic.domain.model import KeyResult, Metric
+from kpi_logic.domain.model import KeyResult, Metric, Objective
 from kpi_logic.domain.numbers import is_missing
 from kpi_logic.domain.periods import as_date, as_of_or_today, period_start
+from kpi_logic.metrics import goals
 from kpi_logic.metrics.catalogue import (
     formula_components,
     known_departments,
@@ -26,6 +27,7 @@ from kpi_logic.metrics.catalogue import (
 )
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow
 from kpi_logic.metrics.results import (
+    CheckinEntry,
     KeyResultEntry,
     MeasuredSpan,
     ObjectiveEntry,
@@ -215,7 +217,8 @@ class Standing:
     history: list = field(default_factory=list)
 
 
-def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> KeyResultEntry:
+def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date,
+             checkins: Sequence[CheckinEntry] = ()) -> KeyResultEntry:
     """One key result's report entry (JSON-ready: dates as ISO strings).
 
     Past its deadline it is achieved or missed on its value at the deadline.
@@ -238,7 +241,9 @@ def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date) -> 
             **standing.coverage.as_json(), "warning": progress_warning(raw, metric),
             "start_date": kr.start_date.isoformat(), "deadline": kr.deadline.isoformat(),
             "owner": kr.owner, "department": kr.department, "weight": kr.weight,
-            "unit": metric.unit, "direction": metric.direction, "history": standing.history}
+            "unit": metric.unit, "direction": metric.direction, "history": standing.history,
+            "checkins": list(checkins),
+            "confidence": next((c["confidence"] for c in checkins if c["confidence"]), None)}
 
 
 def progress_warning(raw: float | None, metric: Metric) -> str | None:
@@ -251,49 +256,77 @@ def progress_warning(raw: float | None, metric: Metric) -> str | None:
             "'last'; change it on Import and define.")
 
 
-def objective_entries(key_results: Sequence[KeyResult],
-                      entries: Sequence[KeyResultEntry]) -> list[ObjectiveEntry]:
-    """Objectives in first-seen order, each with its key results' entries, progress
-    and expected progress (both weighted means)."""
-    grouped: dict[str, list[tuple[KeyResult, dict]]] = {}
+def objective_entries(key_results: Sequence[KeyResult], entries: Sequence[KeyResultEntry],
+                      objectives: Sequence[Objective] = ()) -> list[ObjectiveEntry]:
+    """Objectives in name order, each with its key results' entries, progress and
+    expected progress (both weighted means), what is defined of it (owner, cycle,
+    parent, description), its hygiene flags and its key results' check-ins. A
+    defined objective without key results is listed too (flagged)."""
+    grouped: dict[str, list[tuple[KeyResult, KeyResultEntry]]] = {o.name: [] for o in objectives}
     for kr, entry in zip(key_results, entries, strict=True):
         grouped.setdefault(kr.objective, []).append((kr, entry))
+    defined = {o.name: o for o in objectives}
     out = []
-    for objective, pairs in grouped.items():
+    for name in sorted(grouped):
+        pairs, objective = grouped[name], defined.get(name, Objective(name))
         weights = [kr.weight if not is_missing(kr.weight) else 1.0 for kr, _ in pairs]
         entries = [entry for _, entry in pairs]
         departments = [kr.department for kr, _ in pairs if kr.department]
-        out.append({"objective": objective, "department": departments[0] if departments else None,
+        checkins = [{**c, "key_result": e["title"]} for e in entries for c in e["checkins"]]
+        checkins.sort(key=lambda c: c["at"] or "", reverse=True)
+        out.append({"objective": name,
+                    "department": objective.department or (departments[0] if departments else None),
+                    "owner": objective.owner, "cycle": objective.cycle,
+                    "parent": objective.parent, "description": objective.description,
                     "progress": objective_progress([e["progress"] for e in entries], weights),
                     "expected": objective_progress([e["expected"] for e in entries], weights),
-                    "key_results": entries})
+                    "flags": goals.objective_flags([kr for kr, _ in pairs]),
+                    "checkins": checkins, "key_results": entries})
     return out
 
 
 def okr_report(store: Store, department: str | None = None,
                as_of: date | None = None) -> OkrReport:
-    """{as_of, department, objectives: [...]} for all objectives or one department's (JSON-ready).
+    """{as_of, department, summary, departments, objectives: [...]} for all objectives
+    or one department's (JSON-ready).
 
     Each key result's current value is its metric over [start_date, as_of],
     cut at the deadline (a Q2 key result is judged on Q2); its history is that
-    value over time. Objectives are in the order of load_key_results; a key
-    result not started yet has no data. Refuses an unknown department
-    (InputError listing the known ones).
+    value over time. A key result's department is its own, else its objective's,
+    else its metric's. A key result not started yet has no data. `summary` holds
+    the goal-management KPIs of the report's key results, `departments` the same
+    per department. Refuses an unknown department (InputError listing the known ones).
     """
     as_of = as_of_or_today(as_of)
     metrics = store.definitions.metrics()
-    key_results = [replace(kr, department=kpi_department(kr, metrics)) for kr in store.definitions.key_results()]
+    objectives = store.definitions.objectives()
+    key_results = key_results_placed(store.definitions.key_results(), objectives, metrics)
     if department is not None:
         department = resolved_department(department, known_departments(
             metrics, store.definitions.kpis(), key_results))
         key_results = [kr for kr in key_results if kr.department == department]
+        keep = {kr.objective for kr in key_results}
+        objectives = [o for o in objectives if o.name in keep or o.department == department]
     daily = _daily_values(store, [kr for kr in key_results if kr.start_date <= as_of], metrics, as_of)
     covered = coverages(store, sorted({kr.metric for kr in key_results}), as_of, metrics=metrics)
+    checkins = store.definitions.checkins()
     entries = [kr_entry(kr, metrics.get(kr.metric) or Metric(kr.metric),
-                        standing(kr, daily, metrics, covered[kr.metric], as_of), as_of)
+                        standing(kr, daily, metrics, covered[kr.metric], as_of), as_of,
+                        goals.checkins_of(checkins, "key_result", kr.title, kr.objective))
                for kr in key_results]
     return {"as_of": as_of.isoformat(), "department": department,
-            "objectives": objective_entries(key_results, entries)}
+            "summary": goals.goal_summary(entries, as_of),
+            "departments": goals.department_summaries(entries, as_of),
+            "objectives": objective_entries(key_results, entries, objectives)}
+
+
+def key_results_placed(key_results: Sequence[KeyResult], objectives: Sequence[Objective],
+                       metrics: Mapping[str, Metric]) -> list[KeyResult]:
+    """The key results, each with its department filled in: its own, else its
+    objective's, else its metric's."""
+    departments = {o.name: o.department for o in objectives if o.department}
+    return [replace(kr, department=kr.department or departments.get(kr.objective)
+                    or kpi_department(kr, metrics)) for kr in key_results]
 
 
 def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],

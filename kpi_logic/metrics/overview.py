@@ -16,7 +16,14 @@ from kpi_logic.metrics import kpis as kpi_rules
 from kpi_logic.metrics import okrs as okr_rules
 from kpi_logic.metrics.catalogue import known_departments, kpi_department
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages
-from kpi_logic.metrics.results import Alert, DepartmentHealth, OkrReport, Overview, Scorecard
+from kpi_logic.metrics.results import (
+    Alert,
+    DepartmentHealth,
+    OkrReport,
+    Overview,
+    PinnedKpi,
+    Scorecard,
+)
 from kpi_logic.store import Store
 
 STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
@@ -54,6 +61,14 @@ def department_health(scorecards: list[Scorecard]) -> list[DepartmentHealth]:
         rows.append({"department": card["department"], "period": card.get("period"),
                      "kpis": len(card["kpis"]), **counts})
     return rows
+
+
+def pinned_cards(scorecards: list[Scorecard]) -> list[PinnedKpi]:
+    """The pinned KPIs' cards from every department's scorecard, by title, each
+    with its department."""
+    cards = [{**kpi, "department": card["department"]}
+             for card in scorecards for kpi in card["kpis"] if kpi["pinned"]]
+    return sorted(cards, key=lambda c: c["title"].casefold())
 
 
 def kpi_alerts(scorecards: list[Scorecard]) -> list[Alert]:
@@ -189,6 +204,8 @@ def overview(store: Store, as_of: date | None = None) -> Overview:
         "as_of": as_of.isoformat(),
         "data_through": data_through.isoformat() if data_through else None,
         "departments": department_health(cards),
+        "pinned": pinned_cards(cards),
+        "goals": report["summary"],
         "objectives": report["objectives"],
         "alerts": alerts,
     }

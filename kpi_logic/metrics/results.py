@@ -56,6 +56,15 @@ class Definition(TypedDict):
     description: str
 
 
+class CheckinEntry(TypedDict):
+    """A note on a KPI or key result for one period (goals.checkin_entry)."""
+    period: str                   # the KPI's period label, or a key result's week/month/quarter
+    note: str
+    confidence: str | None        # key results only: low | medium | high | "1".."10"
+    by: str | None
+    at: str | None                # "2026-12-07 14:05:00"
+
+
 class KpiCard(CoverageFields):
     """One KPI on a scorecard (kpis.kpi_card); the judged period is its history's last."""
     title: str
@@ -80,6 +89,14 @@ class KpiCard(CoverageFields):
     vs_last_year: Change
     history: list[KpiPeriod]      # oldest first, the judged period last
     definition: Definition
+    pinned: bool                  # among the company's most important: on top of the overview
+    checkins: list[CheckinEntry]  # newest first
+    checkin_requested: bool       # flagged for review and no check-in for the judged period
+
+
+class PinnedKpi(KpiCard):
+    """A pinned KPI's card on the overview (overview.pinned_cards)."""
+    department: str
 
 
 class MetricEntry(CoverageFields):
@@ -145,20 +162,57 @@ class KeyResultEntry(CoverageFields):
     unit: str
     direction: str
     history: list[ValuePoint]
+    checkins: list[CheckinEntry]   # newest first
+    confidence: str | None         # the latest check-in's confidence
+
+
+class Flag(TypedDict):
+    """Something to fix in how an objective is set up (goals.objective_flags)."""
+    code: str                      # no_key_results | one_key_result | too_many_key_results |
+                                   # kr_without_owner | vanity_metric
+    text: str
+
+
+class ObjectiveCheckin(CheckinEntry):
+    key_result: str                # which of the objective's key results it is about
 
 
 class ObjectiveEntry(TypedDict):
     """An objective and its key results (okrs.objective_entries)."""
     objective: str
-    department: str | None         # its key results' first department
+    department: str | None         # its own, else its key results' first department
+    owner: str | None
+    cycle: str | None              # "2026-Q4", "2026-H2", "2026"...
+    parent: str | None             # the objective it aligns to
+    description: str
     progress: float | None         # weighted over its key results
     expected: float | None
+    flags: list[Flag]
+    checkins: list[ObjectiveCheckin]   # its key results' check-ins, newest first
     key_results: list[KeyResultEntry]
+
+
+class GoalSummary(TypedDict):
+    """Goal-management KPIs of some key results (goals.goal_summary): fractions, None
+    when there is nothing to count."""
+    key_results: int
+    running: int                   # started and not past the deadline
+    ended: int                     # past the deadline
+    completion_rate: float | None  # achieved / finished (achieved early, or ended)
+    met_by_deadline_rate: float | None   # of the ended, achieved by the deadline
+    timeline_adherence: float | None     # of the running with data, on pace
+    checkin_rate: float | None     # of the running, checked in within the last 7 days
+
+
+class DepartmentGoals(GoalSummary):
+    department: str
 
 
 class OkrReport(TypedDict):
     as_of: str
     department: str | None         # the department asked for; None for every department
+    summary: GoalSummary           # of every key result in the report
+    departments: list[DepartmentGoals]
     objectives: list[ObjectiveEntry]
 
 
@@ -186,5 +240,7 @@ class Overview(TypedDict):
     as_of: str
     data_through: str | None
     departments: list[DepartmentHealth]   # departments with KPIs only
+    pinned: list[PinnedKpi]               # the pinned KPIs' cards, in title order
+    goals: GoalSummary                    # the company's goal-management KPIs
     objectives: list[ObjectiveEntry]
     alerts: list[Alert]                   # most severe first

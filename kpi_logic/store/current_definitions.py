@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import duckdb
 
-from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.domain.model import KPI, CheckIn, KeyResult, Launch, Metric, Objective, Target
 from kpi_logic.store.db import first
 
 _METRICS = """
@@ -12,7 +12,7 @@ from metrics where superseded_by is null order by name
 """
 _KPIS = """
 select title, metric, target, target_kind, period, department, objective, owner,
-       tolerance, supporting
+       tolerance, supporting, coalesce(pinned, false)
 from kpis where superseded_by is null order by department nulls last, title
 """
 _TARGETS = "select kpi, period, target from targets where superseded_by is null order by kpi, period"
@@ -39,7 +39,7 @@ def load_kpis(con: duckdb.DuckDBPyConnection) -> list[KPI]:
         supporting = tuple(s.strip() for s in (r[9] or "").split(",") if s.strip())
         out.append(KPI(title=r[0], metric=r[1], target=r[2], target_kind=r[3], period=r[4],
                        department=r[5], objective=r[6], owner=r[7], tolerance=r[8],
-                       supporting=supporting))
+                       supporting=supporting, pinned=bool(r[10])))
     return out
 
 
@@ -51,6 +51,27 @@ def load_key_results(con: duckdb.DuckDBPyConnection) -> list[KeyResult]:
     return [KeyResult(objective=r[0], title=r[1], metric=r[2], start=r[3], target=r[4],
                       start_date=r[5], deadline=r[6], owner=r[7], department=r[8], weight=r[9])
             for r in con.execute(_KEY_RESULTS).fetchall()]
+
+
+_OBJECTIVES = """
+select objective, owner, department, cycle, description, parent
+from objectives where superseded_by is null order by objective
+"""
+# Newest first: a card shows the latest check-in on top.
+_CHECKINS = """
+select kind, objective, title, period, note, confidence, checked_by, checked_at
+from checkins where superseded_by is null
+order by kind, objective, title, period desc, checked_at desc
+"""
+
+
+def load_objectives(con: duckdb.DuckDBPyConnection) -> list[Objective]:
+    return [Objective(name=r[0], owner=r[1], department=r[2], cycle=r[3], description=r[4] or "",
+                      parent=r[5]) for r in con.execute(_OBJECTIVES).fetchall()]
+
+
+def load_checkins(con: duckdb.DuckDBPyConnection) -> list[CheckIn]:
+    return [CheckIn(*r) for r in con.execute(_CHECKINS).fetchall()]
 
 
 def load_launches(con: duckdb.DuckDBPyConnection) -> list[Launch]:

@@ -23,7 +23,7 @@ from kpi_logic.store.locations import DEFAULT_DB, database_path  # noqa: F401 (r
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -184,8 +184,38 @@ create index if not exists observations_current on observations (metric, obs_dat
 """
 
 # Each entry migrates a database from version N-1 to N. Append, never edit.
+# Objectives as definitions of their own, check-ins (notes per KPI or key
+# result and period, versioned like every definition) and pinned KPIs.
+SCHEMA_V7 = """
+create table if not exists objectives (
+    objective varchar not null,
+    owner varchar,
+    department varchar,
+    cycle varchar,
+    description varchar not null default '',
+    parent varchar,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+create table if not exists checkins (
+    kind varchar not null,
+    objective varchar not null default '',
+    title varchar not null,
+    period varchar not null,
+    note varchar not null,
+    confidence varchar,
+    checked_by varchar,
+    checked_at timestamp not null,
+    batch_id integer not null,
+    superseded_by integer
+);
+
+alter table kpis add column pinned boolean default false;
+"""
+
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4,
-                           5: SCHEMA_V5, 6: SCHEMA_V6}
+                           5: SCHEMA_V5, 6: SCHEMA_V6, 7: SCHEMA_V7}
 # What a PostgreSQL server runs after MIGRATIONS[N]: its physical design only
 # (indexes), never a table or column DuckDB lacks.
 SERVER_MIGRATIONS: dict[int, str] = {6: SCHEMA_V6_SERVER}

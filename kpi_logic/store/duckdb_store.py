@@ -95,6 +95,12 @@ class DuckDBDefinitions(_Group):
     def launches(self):
         return current_definitions.load_launches(self._con)
 
+    def objectives(self):
+        return current_definitions.load_objectives(self._con)
+
+    def checkins(self):
+        return current_definitions.load_checkins(self._con)
+
     def inferred_metric_names(self, names: list[str]) -> set[str]:
         return current_definitions.inferred_metric_names(self._con, names)
 

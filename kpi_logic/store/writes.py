@@ -14,7 +14,7 @@ from typing import NamedTuple
 import duckdb
 import pandas as pd
 
-from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.domain.model import KPI, CheckIn, KeyResult, Launch, Metric, Objective, Target
 from kpi_logic.store.db import quote_identifier
 
 _DIFF = "_lodestar_diff"
@@ -25,13 +25,18 @@ DEFINITION_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "metrics": (("name",), ("name", "department", "unit", "direction", "aggregation",
                             "formula", "description", "dimension_name", "inferred")),
     "kpis": (("title",), ("title", "metric", "target", "target_kind", "period", "department",
-                          "objective", "owner", "tolerance", "supporting")),
+                          "objective", "owner", "tolerance", "supporting", "pinned")),
     "targets": (("kpi", "period"), ("kpi", "period", "target")),
     "key_results": (("objective", "title"),
                     ("objective", "title", "metric", "start_value", "target_value",
                      "start_date", "deadline", "owner", "department", "weight")),
     "launches": (("launch",), ("launch", "launch_date", "department", "conversion_target",
                                "cac_target", "promotion_date")),
+    "objectives": (("objective",), ("objective", "owner", "department", "cycle", "description",
+                                    "parent")),
+    "checkins": (("kind", "objective", "title", "period"),
+                 ("kind", "objective", "title", "period", "note", "confidence", "checked_by",
+                  "checked_at")),
 }
 VERSIONED_TABLES = ("observations", *DEFINITION_TABLES)
 
@@ -42,7 +47,7 @@ _COLUMN_TYPES = {**dict.fromkeys(("target", "tolerance", "start_value", "target_
                                   "conversion_target", "cac_target"), "double precision"),
                  **dict.fromkeys(("start_date", "deadline", "launch_date", "promotion_date"),
                                  "date"),
-                 "inferred": "boolean"}
+                 "inferred": "boolean", "pinned": "boolean", "checked_at": "timestamp"}
 
 
 # --- batches -----------------------------------------------------------------
@@ -153,8 +158,9 @@ def _definition_row(item, inferred: bool = False) -> tuple:
     if isinstance(item, Metric):
         return (*_fields(item), inferred)
     if isinstance(item, KPI):
-        return (*_fields(item)[:-1], ", ".join(item.supporting) or None)
-    if isinstance(item, (Target, KeyResult, Launch)):
+        return tuple(", ".join(item.supporting) or None if f.name == "supporting"
+                     else getattr(item, f.name) for f in fields(item))
+    if isinstance(item, (Target, KeyResult, Launch, Objective, CheckIn)):
         return _fields(item)
     raise TypeError(f"not a definition: {item!r}")
 
