@@ -1,9 +1,10 @@
 """End-to-end in a real headless Chromium against `streamlit run app.py`:
 a shared scorecard link (also in a new browser), a CSV upload through the
-Import and define page, the PNG report download, and a full-page screenshot
-of every page in tests/artifacts/ to look at."""
+Import and define page, the PNG report and a table's XLSX download, and a
+full-page screenshot of every page in tests/artifacts/ to look at."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from python_calamine import CalamineWorkbook
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.periods import period_label, previous_period
@@ -164,6 +166,26 @@ def test_the_scorecard_png_report_downloads(server, new_page, expected_card):
     assert download.value.suggested_filename.endswith(".png")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "scorecard-report.png").write_bytes(data)
+
+
+def test_the_scorecards_plain_metrics_download_as_a_workbook_of_numbers(
+        server, new_page, expected_card):
+    page = shared_scorecard(new_page, server, len(expected_card["kpis"]))
+    with page.expect_download() as download:
+        page.get_by_role("button", name=re.compile("XLSX")).click()
+    assert download.value.suggested_filename == (
+        f"scorecard-marketing-plain-metrics-{AS_OF.isoformat()}.xlsx")
+    data = Path(download.value.path()).read_bytes()
+    header, *rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+    table = [dict(zip(header, row, strict=True)) for row in rows]
+    metrics = expected_card["metrics"]
+    assert [r["Name"] for r in table] == [m["metric"] for m in metrics]
+    assert [r["Value"] for r in table] == pytest.approx([m["value"] for m in metrics], rel=1e-14)
+    assert all(isinstance(r["Value"], float) for r in table)      # numbers, not "38.5k"
+    assert [r["Data through"] for r in table] == [date.fromisoformat(m["data_through"])
+                                                  for m in metrics]
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "scorecard-plain-metrics.xlsx").write_bytes(data)
 
 
 def test_a_csv_uploaded_on_import_and_define_is_imported(server, new_page, demo_db):

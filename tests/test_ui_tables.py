@@ -42,3 +42,34 @@ def test_a_table_shows_dashes_for_missing_values_and_readable_dates():
     assert shown["cac"].tolist() == ["$101", "—"]
     assert shown["new_customers"].tolist() == ["1,585", "12,707"]
     assert shown["saved"].tolist() == ["27 Nov 2026 13:23", "—"]
+
+
+def test_a_download_is_headed_as_the_table_shows_its_columns_with_their_units():
+    import streamlit as st
+
+    from ui.tables import shown_values
+    frame = pd.DataFrame({"channel": ["email"], "max_spend_seen": [1200.5], "r2": [0.91],
+                          "relative_change": [0.125], "a": [3.0]})
+    before = frame.copy()
+    values = shown_values(frame, {
+        "channel": "Channel", "a": None, "r2": st.column_config.NumberColumn("R²", format="%.2f"),
+        "max_spend_seen": st.column_config.NumberColumn("Most spent in a day", format="dollar"),
+        "relative_change": st.column_config.NumberColumn("Relative change", format="percent")})
+    assert values.values.columns.tolist() == ["Channel", "Most spent in a day", "R²",
+                                              "Relative change"]
+    assert values.values.iloc[0].tolist() == ["email", 1200.5, 0.91, 0.125]    # not "$1,201"
+    assert values.units == {"Most spent in a day": "currency", "Relative change": "percent"}
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_a_table_with_a_download_has_csv_and_xlsx_buttons_keyed_by_page_and_table():
+    def app():
+        import pandas as pd
+
+        from ui.tables import Download, table
+        table(pd.DataFrame({"channel": ["display"], "cac": [101.2]}),
+              download=Download("launch", "Autumn channels", key="launch_channels"))
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    assert [(b.key, b.label) for b in at.get("download_button")] == [
+        ("launch_channels_csv", "CSV"), ("launch_channels_xlsx", "XLSX")]

@@ -10,8 +10,9 @@ from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET
 from kpi_logic.domain.safe_text import spreadsheet_safe_frame, unquoted_frame
 from kpi_logic.ingest import edits, importing, template, undo
 from kpi_logic.ingest.edits import KINDS
+from kpi_logic.output import export_tables
 from ui import auth, data, state, widgets
-from ui.tables import dataframe
+from ui.tables import Download, dataframe
 from ui.text import md_text
 
 DONE = "define_done"              # the last write's message, shown after the rerun it triggers
@@ -147,7 +148,9 @@ def history_section() -> None:
     if batches.empty:
         st.info("Nothing imported yet.")
         return
-    dataframe(batches_table(batches), hide_index=True, key="define_batches")
+    dataframe(batches_table(batches), hide_index=True, key="define_batches",
+              download=Download("define", "import history", key="define_batches",
+                                values=export_tables.batches(batches)))
     live = batches[batches["undone_at"].isna()].iloc[::-1]
     if live.empty:
         return

@@ -13,7 +13,7 @@ from kpi_logic.launch import scenarios as saved
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
 from ui import auth, data, state, widgets
-from ui.tables import dataframe, table
+from ui.tables import Download, dataframe, table
 from ui.text import md_text
 
 # State keys: all in ui/state.py (these are short names for the page).
@@ -109,7 +109,8 @@ def analyse() -> None:
         st.warning(f"**{md_text(r.channel)}** spent {fmt.format_value(r.spend, 'currency')} "
                    "since the launch without winning a single new customer.",
                    icon=":material/payments:")
-    table(kpis.assign(cac_vs_target=rules.cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"})
+    table(kpis.assign(cac_vs_target=rules.cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"},
+          download=Download("launch", f"{name} channels", key="launch_channels"))
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
     if len(found.campaigns):
@@ -123,7 +124,8 @@ def campaigns() -> None:
     shown = rows.assign(cac_vs_target=rules.cac_words(rows),
                         campaign=rows["campaign"].replace("", "(no campaign)"))
     table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
-                                                        "campaign": "Campaign"})
+                                                        "campaign": "Campaign"},
+          download=Download("launch", f"{name} campaigns", key="launch_campaigns"))
     st.caption(md_text(" ".join(launch.campaign_sentences(rows, found.kpis["channel"].tolist(),
                                                           spec.cac_target)))
                + " Shares are of the whole launch; the Adjust step moves budget between channels.")
@@ -223,13 +225,15 @@ def adjust() -> tuple[dict, dict] | None:
     st.caption(f"Budgets are per day, projected over the same {found.days} days as the actual, "
                "so the numbers compare directly. 'Actual split, projected' runs the actual "
                "budgets through the curves: the like-for-like baseline for the changes above.")
-    table(result["totals"], {"scenario": "Totals"})
+    table(result["totals"], {"scenario": "Totals"},
+          download=Download("launch", f"{name} what-if totals", key="launch_whatif_totals"))
     channels = result["channels"]
     table(channels[["channel", "actual_cac", "projected_cac", "actual_new_customers",
                     "projected_new_customers", "actual_conversion_rate",
                     "projected_conversion_rate", "actual_spend", "projected_spend"]],
           {"channel": "Channel", "actual_conversion_rate": "Actual conversion",
-           "projected_conversion_rate": "Projected conversion"})
+           "projected_conversion_rate": "Projected conversion"},
+          download=Download("launch", f"{name} what-if by channel", key="launch_whatif_channels"))
     for warning in result["warnings"]:
         st.warning(md_text(warning), icon=":material/trending_up:")
     fits()
@@ -251,7 +255,8 @@ def fits() -> None:
         "max_spend_seen": st.column_config.NumberColumn("Most spent in a day", format="dollar"),
         "note": "Why constant CAC",
         "r2": st.column_config.NumberColumn("R²", format="%.2f"),
-        "b": st.column_config.NumberColumn("b", format="%.2f")})
+        "b": st.column_config.NumberColumn("b", format="%.2f")},
+        download=Download("launch", f"{name} response curves", key="launch_curves"))
 
 
 def optimise_controls(actual: dict, allocation: dict) -> None:
@@ -353,7 +358,8 @@ def improve() -> None:
         "measure": "Per 100 visitors",
         **{c: st.column_config.NumberColumn(c.capitalize(), format="%.2f")
            for c in ("before", "after", "change")},
-        "relative_change": st.column_config.NumberColumn("Relative change", format="percent")})
+        "relative_change": st.column_config.NumberColumn("Relative change", format="percent")},
+        download=Download("launch", f"{name} engagement per 100 visitors", key="launch_engagement"))
 
 
 def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -363,7 +369,8 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
         st.info("No scenarios saved yet: set a split on the Adjust step and save it.")
         return None
     shown = listed[["name", "spend_per_day", "new_customers", "cac", "days", "created_at"]]
-    table(shown, {"name": "Scenario", "days": "Days projected", "created_at": "Saved"})
+    table(shown, {"name": "Scenario", "days": "Days projected", "created_at": "Saved"},
+          download=Download("launch", f"{name} saved scenarios", key="launch_scenarios"))
     if auth.can_edit():
         manage(listed["name"].tolist())
     options = listed["name"].tolist()
@@ -377,7 +384,8 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     if not picked:
         return None
     comparison = data.run(launch.compared_scenarios, picked, name)
-    table(comparison)
+    table(comparison, download=Download("launch", f"{name} scenario comparison",
+                                        key="launch_comparison"))
     st.altair_chart(launch_report.scenario_chart(comparison, width=220))
     st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
                "day, so one saved earlier is scaled to today's days. "
@@ -385,7 +393,8 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     st.markdown("**How each one splits the daily budget** ($ per day)")
     splits = data.run(launch.scenario_splits, picked, name)
     channels = tuple(c for c in splits.columns if c not in ("scenario", "total"))
-    table(splits, {"total": "Total"}, money=channels)
+    table(splits, {"total": "Total"}, money=channels,
+          download=Download("launch", f"{name} scenario splits", key="launch_splits"))
     return comparison, splits
 
 

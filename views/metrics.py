@@ -11,8 +11,9 @@ from kpi_logic.domain.model import KPI_PERIODS
 from kpi_logic.ingest import importing
 from kpi_logic.ingest.definition_rows import value_text
 from kpi_logic.metrics import library, suggest
+from kpi_logic.output import export_tables
 from ui import auth, data, state, widgets
-from ui.tables import dataframe
+from ui.tables import Download, dataframe
 from ui.text import md_code, md_text
 
 SAVED = "metrics_saved"      # the last save's message, shown after the rerun it triggers
@@ -78,7 +79,9 @@ else:
         "Cadence": r.get("cadence") or "—",
         "Department": shown(r["department"], "—"),
         "Description": shown(r["description"]),
-    } for r in rows]), hide_index=True, width="stretch", key="metrics_table")
+    } for r in rows]), hide_index=True, width="stretch", key="metrics_table",
+        download=Download("metrics", f"catalogue {department or ''}".strip(),
+                          key="metrics_catalogue", values=export_tables.catalogue(rows)))
     vanity = [r["metric"] for r in rows if r["vanity_candidate"]]
     if vanity:
         st.warning(f"Vanity candidates: {md_text(', '.join(vanity))}. They read like engagement counts "
@@ -142,7 +145,10 @@ def make_kpi(rows: list[dict]) -> None:
                f"{md_text(note)}")
     if len(table):
         with st.expander(f"The history it came from ({len(table)} complete {period}s)"):
-            dataframe(table, hide_index=True, key="metrics_kpi_history")
+            dataframe(table, hide_index=True, key="metrics_kpi_history", download=Download(
+                "metrics", f"{metric} {period} history", key="metrics_kpi_history",
+                values=export_tables.target_history(history.tail(suggest.PERCENTILE_WINDOW),
+                                                    row["unit"])))
     with st.form("metrics_kpi_form"):
         # Keyed on the suggestion so a new suggestion refills the box.
         target = st.text_input(

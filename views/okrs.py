@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
-from kpi_logic.output import charts, report
+from kpi_logic.output import charts, export_tables, report
 from ui import data, state, widgets
-from ui.tables import dataframe
+from ui.tables import Download, dataframe
 from ui.text import md_text
 
 state.restore({**state.SHARED, "objective": state.OKRS_OBJECTIVE, "kr": state.OKRS_KEY_RESULT})
@@ -58,7 +58,8 @@ for objective in objectives:
                                                         format="%d%%", width="small"),
             # "by now" is in the caption above: a short header leaves room for owner and deadline
             "Expected": st.column_config.NumberColumn("Expected", format="%d%%"),
-        })
+        }, download=Download("okrs", f"{objective['objective']} key results", day=as_of,
+                             values=export_tables.key_results(objective)))
 
 st.subheader("Key result detail")
 choices = [(o["objective"], kr["title"]) for o in objectives for kr in o["key_results"]]

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
-from kpi_logic.output import charts, report
+from kpi_logic.output import charts, export_tables, report
 from ui import data, state, widgets
-from ui.tables import dataframe
+from ui.tables import Download, dataframe
 from ui.text import md_code, md_text
 
 state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
@@ -144,7 +144,10 @@ if card["metrics"]:
         "Trend": fmt.trend_values(m["history"]),
     } for m in card["metrics"]])
     dataframe(table, hide_index=True, width="stretch",
-                 column_config={"Trend": st.column_config.LineChartColumn("Trend (13 periods)")})
+              column_config={"Trend": st.column_config.LineChartColumn("Trend (13 periods)")},
+              download=Download("scorecard", f"{card['department']} plain metrics",
+                                key="scorecard_plain_metrics", day=as_of,
+                                values=export_tables.plain_metrics(card["metrics"])))
 else:
     st.caption("None: every metric of this department serves a KPI or key result.")
 

@@ -1,2 +1,2 @@
-"""What people read: numbers and statuses as text, Altair charts and the PNG
-reports."""
+"""What people read: numbers and statuses as text, Altair charts, the PNG
+reports, and tables as CSV and XLSX downloads."""
