@@ -6,7 +6,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, export_tables, report
-from ui import data, state, widgets
+from ui import data, reviews, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_text
 
@@ -32,6 +32,7 @@ if not objectives:
 st.caption(f"As of {fmt.human_date(as_of)}. Progress = (current − start) / (target − start), "
            "shown 0–100%; the expected progress is the share of the key result's time "
            "window that has passed.")
+reviews.goal_summary_row(okrs["summary"])
 st.altair_chart(charts.objective_progress_chart(objectives, width=700), width="stretch")
 st.caption("Bars: progress of each objective (mean of its key results). Black tick: where it "
            "should be today if progress were even.")
@@ -39,14 +40,23 @@ st.caption("Bars: progress of each objective (mean of its key results). Black ti
 for objective in objectives:
     with st.container(border=True):
         st.markdown(f"#### {md_text(objective['objective'])}")
-        st.caption(f"{md_text(objective.get('department')) or 'No department'} · progress "
+        about = [md_text(objective.get("department")) or "No department"]
+        about += [f"owner {md_text(objective['owner'])}"] if objective.get("owner") else []
+        about += [md_text(objective["cycle"])] if objective.get("cycle") else []
+        about += [f"aligned to {md_text(objective['parent'])}"] if objective.get("parent") else []
+        st.caption(" · ".join(about) + f" · progress "
                    f"{fmt.format_progress(objective['progress'])} · expected by now "
                    f"{fmt.format_progress(objective.get('expected'))}")
+        if objective.get("description"):
+            st.markdown(md_text(objective["description"]))
+        for flag in objective.get("flags", []):
+            st.caption(f":orange[:material/rule: {md_text(flag['text'])}]")
         rows = pd.DataFrame([{
             "Key result": kr["title"],
             "Progress": None if kr["progress"] is None else round(kr["progress"] * 100),
             "Expected": round(kr["expected"] * 100),
             "Status": fmt.status_badge(kr["status"]),
+            "Confidence": kr.get("confidence") or "—",
             "Now": fmt.format_value(kr["current"], kr.get("unit", "number")),
             "Measured": (fmt.measured_note(kr) or "—")
             + (" (data end early)" if kr.get("partial") else ""),
@@ -91,6 +101,9 @@ st.caption(f"{fmt.status_badge(kr['status'])}"
            + (" (moved away from the target)" if raw is not None and raw < 0 else "")
            + ". Dashed line: the even pace from start to target; dotted: the trend so far, "
              "extended to the deadline.")
+reviews.show_checkins(kr.get("checkins", []), limit=5)
+reviews.checkin_form(key="okrs_checkin", key_result=kr_title, objective=objective_name,
+                     period=reviews.this_week(as_of))
 state.publish({"objective": objective_name, "kr": kr_title})
 
 widgets.png_download(lambda: report.render_report("okrs", okrs),

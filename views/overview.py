@@ -5,7 +5,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, report
-from ui import data, state, widgets
+from ui import data, reviews, state, widgets
 from ui.text import md_text
 
 state.restore({"as_of": state.SHARED["as_of"]})
@@ -27,6 +27,10 @@ age = (as_of - fmt.period_bounds(through)[0]).days
 st.caption(f"As of {fmt.human_date(as_of)} · data through {fmt.human_date(through)}"
            + (" (up to date)" if age <= 1 else f" ({age} days old)"))
 
+if view.get("pinned"):
+    st.subheader("Pinned KPIs")
+    reviews.pinned_tiles(view["pinned"])
+
 with st.container():
     st.subheader("KPI health by department")
     if view["departments"]:
@@ -47,6 +51,7 @@ with st.container():
 with st.container():
     st.subheader("Objectives")
     if view["objectives"]:
+        reviews.goal_summary_row(view["goals"])
         st.altair_chart(charts.objective_progress_chart(view["objectives"], width=640), width="stretch")
         st.caption("Bar: progress. Black tick: progress expected today.")
     else:

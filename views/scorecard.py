@@ -7,7 +7,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, export_tables, report
-from ui import data, state, widgets
+from ui import auth, data, reviews, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_code, md_text
 
@@ -63,12 +63,13 @@ if not kpis:
             "catalogue page and make it a KPI.")
 
 
-def kpi_card(kpi: dict) -> None:
+def kpi_card(kpi: dict, index: int) -> None:
     unit = kpi["unit"]
     previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
     with st.container(border=True):
         st.metric(
-            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}",
+            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}"
+            + (" :material/keep:" if kpi.get("pinned") else ""),
             fmt.format_value(kpi["value"], unit),
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
@@ -91,34 +92,51 @@ def kpi_card(kpi: dict) -> None:
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
             + (f":{colour}[{change}]" if colour else change))
-        with st.popover("Definition", icon=":material/info:"):
-            definition = kpi["definition"]
-            st.markdown(f"**{md_text(kpi['title'])}** measures {md_code(kpi['metric'])}")
-            if definition.get("formula"):
-                st.markdown(f"Formula: {md_code(definition['formula'])} (computed from the "
-                            "period's summed parts)")
-            st.markdown(f"Aggregation to the period: **{md_text(definition['aggregation'])}** · "
-                        f"judged per **{fmt.human_period(kpi['period'])}** period · "
-                        f"{'lower' if kpi['direction'] == 'down' else 'higher'} is better")
-            st.markdown(f"Tolerance for *at risk*: {kpi['tolerance']:.0%} of the target")
-            if kpi.get("data_through"):
-                st.markdown(f"Data: {kpi.get('cadence') or 'a single date'}, through "
-                            f"{fmt.human_date(kpi['data_through'])}"
-                            + (" · judged on pace: the target pro-rated to the days the data "
-                               "cover" if kpi.get("pace") else ""))
-            st.markdown(f"Compared with {fmt.human_period(previous['label'])} and "
-                        f"{fmt.human_period(last_year['label'])}"
-                        + (", like-for-like days" if kpi.get("partial") else ""))
-            if definition.get("description"):
-                st.caption(md_text(definition["description"]))
-            if kpi.get("owner"):
-                st.caption(f"Owner: {md_text(kpi['owner'])}")
+        reviews.show_checkins(kpi.get("checkins", []))
+        if kpi.get("checkin_requested"):
+            st.caption(f":orange[:material/chat_error: Missed {kpi['missed_in_a_row']} periods in "
+                       "a row: check in on what is being done.]")
+        buttons = st.columns([5, 5, 2]) if auth.can_edit() else [st.container()]
+        with buttons[0]:
+            definition_popover(kpi, previous, last_year)
+        if auth.can_edit():
+            with buttons[1]:
+                reviews.checkin_form(key=f"scorecard_checkin_{index}", kpi=kpi["title"],
+                                     period=kpi["period"])
+            with buttons[2]:
+                reviews.pin_button(kpi, key=f"scorecard_pin_{index}")
+
+
+def definition_popover(kpi: dict, previous: dict, last_year: dict) -> None:
+    with st.popover("Definition", icon=":material/info:"):
+        definition = kpi["definition"]
+        st.markdown(f"**{md_text(kpi['title'])}** measures {md_code(kpi['metric'])}")
+        if definition.get("formula"):
+            st.markdown(f"Formula: {md_code(definition['formula'])} (computed from the "
+                        "period's summed parts)")
+        st.markdown(f"Aggregation to the period: **{md_text(definition['aggregation'])}** · "
+                    f"judged per **{fmt.human_period(kpi['period'])}** period · "
+                    f"{'lower' if kpi['direction'] == 'down' else 'higher'} is better")
+        st.markdown(f"Tolerance for *at risk*: {kpi['tolerance']:.0%} of the target")
+        if kpi.get("data_through"):
+            st.markdown(f"Data: {kpi.get('cadence') or 'a single date'}, through "
+                        f"{fmt.human_date(kpi['data_through'])}"
+                        + (" · judged on pace: the target pro-rated to the days the data "
+                           "cover" if kpi.get("pace") else ""))
+        st.markdown(f"Compared with {fmt.human_period(previous['label'])} and "
+                    f"{fmt.human_period(last_year['label'])}"
+                    + (", like-for-like days" if kpi.get("partial") else ""))
+        if definition.get("description"):
+            st.caption(md_text(definition["description"]))
+        if kpi.get("owner"):
+            st.caption(f"Owner: {md_text(kpi['owner'])}")
 
 
 for start in range(0, len(kpis), 3):
-    for column, kpi in zip(st.columns(3), kpis[start:start + 3], strict=False):
+    for offset, (column, kpi) in enumerate(zip(st.columns(3), kpis[start:start + 3],
+                                               strict=False)):
         with column:
-            kpi_card(kpi)
+            kpi_card(kpi, start + offset)
 
 if kpis:
     st.subheader("Trend against target")

@@ -171,6 +171,8 @@ def status_count_tiles(counts: dict[str, int], noun: str) -> alt.LayerChart:
 def overview_parts(data: dict, title: str | None) -> list:
     """Header, KPI counts by status, health by department, objectives, alerts."""
     parts = [header(title or "Company overview", _facts(data))]
+    if data.get("pinned"):
+        parts += [section("Pinned KPIs"), tile_grid([kpi_tile(k) for k in data["pinned"]])]
     departments = data.get("departments") or []
     totals = {s: sum(int(d.get(s) or 0) for d in departments) for s in charts.KPI_ORDER}
     parts.append(status_count_tiles(totals, "KPIs"))
@@ -206,9 +208,16 @@ def okrs_parts(data: dict, title: str | None) -> list:
         if not counts[rare]:
             del counts[rare]
     parts.append(status_count_tiles(counts, "key results"))
+    if data.get("summary"):
+        parts.append(goal_tiles(data["summary"]))
     parts += _objectives_section(objectives)
     for obj in objectives:
         parts += [section(obj.get("objective", "")), kr_table(obj)]
+        notes = [(f"✎ {fmt.checkin_line(c, c.get('key_result'))}", charts.INK)
+                 for c in (obj.get("checkins") or [])[:2]]
+        notes += [(f"⚑ {flag['text']}", fmt.WARN) for flag in obj.get("flags") or []]
+        if notes:
+            parts.append(text_lines(notes))
     # without a history the pace chart still shows start -> current and its trend
     attention = [kr for kr in results if kr.get("status") in ("off_track", "at_risk")
                  and not fmt.is_missing(kr.get("current"))][:4]
@@ -221,6 +230,26 @@ def okrs_parts(data: dict, title: str | None) -> list:
         parts += [section("Key results that need attention: actual against pace"),
                   _grid(pace, 2)]
     return parts
+
+
+def goal_tiles(summary: dict) -> alt.LayerChart:
+    """The goal-management KPIs as four tiles ("—" where nothing is counted)."""
+    shown = (("Completion rate", "completion_rate", "achieved of finished"),
+             ("Met by deadline", "met_by_deadline_rate", "of those past the deadline"),
+             ("On pace", "timeline_adherence", "of the running, with data"),
+             ("Checked in this week", "checkin_rate", "of the running"))
+    tiles = [{"title": label, "colour": charts.INK,
+              "value": "—" if summary.get(key) is None else fmt.format_progress(summary[key]),
+              "lines": [(words, MUTED)]} for label, key, words in shown]
+    return tile_grid(tiles, columns=4, height=104)
+
+
+def text_lines(lines: list[tuple[str, str]]) -> alt.LayerChart:
+    """Short lines of text under a table (check-ins, flags), each in its colour."""
+    canvas = Canvas(22 * len(lines) + 6)
+    for index, (text, colour) in enumerate(lines):
+        canvas.text(0, 18 + index * 22, text, size=14, colour=colour, limit=WIDTH)
+    return canvas.chart()
 
 
 def kr_table(objective: dict) -> alt.LayerChart:

@@ -14,7 +14,7 @@ from kpi_logic.output import charts
 WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
 FONT = "Liberation Sans"
 MUTED, LINE, TILE = "#4B5563", "#D1D5DB", "#F9FAFB"
-MAX_TILE_LINES = 5
+MAX_TILE_LINES = 6
 _CANVAS_COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill",
                    "weight", "align", "limit"]
 
@@ -125,7 +125,13 @@ def kpi_tile(kpi: dict) -> dict:
         lines.append((f"⚠ Missed {missed} periods in a row: review this target", fmt.WARN))
     elif missed >= 2:
         lines.append((f"Missed {missed} periods in a row", MUTED))
-    return {"title": kpi.get("title") or kpi.get("metric", ""), "status": kpi.get("status"),
+    checkins = kpi.get("checkins") or []
+    if checkins:        # the latest note, as the card on the page shows it
+        lines.append((f"✎ {fmt.checkin_line(checkins[0])}", charts.INK))
+    elif kpi.get("checkin_requested"):
+        lines.append(("✎ No check-in yet on what is being done", fmt.WARN))
+    return {"title": ("★ " if kpi.get("pinned") else "") + (kpi.get("title") or kpi.get("metric", "")),
+            "status": kpi.get("status"),
             "value": fmt.format_value(kpi.get("value"), unit), "lines": lines}
 
 
