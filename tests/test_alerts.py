@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import KPI, KeyResult, Metric
 from kpi_logic.metrics import alerts
@@ -147,7 +148,7 @@ def test_the_words_of_a_key_result_that_fell_behind_and_one_still_off_track():
     assert [a["text"] for a in alerts.kr_alerts(before, now, SINCE)] == [
         'Grow: "Book demos" fell behind pace: on track on 30 Nov 2026, off track now '
         "(25% done, 63% expected by now)",
-        'Grow: "Win deals" is still off track (10% done, 63% expected by now)']
+        'Grow: "Win deals" is still off track, as on 30 Nov 2026 (10% done, 63% expected by now)']
 
 
 @pytest.mark.parametrize("was, now", [
@@ -333,6 +334,17 @@ def test_alert_list_on_a_hand_made_history(store):
          "text": "Product: nps has had no new data since 25 Nov 2026 (12 days; it usually "
                  "arrives daily)"},
     ]
+
+
+@pytest.mark.parametrize("as_of, since", [(NOW, date(2026, 11, 30)), (date(2026, 12, 8), NOW),
+                                          (date(2026, 12, 12), NOW)])
+def test_every_alerts_sentence_says_since_when_it_holds(store, as_of, since):
+    """The page, the table and the digest show the sentence alone."""
+    changing_company(store)
+    found = alert_list(store, as_of=as_of, since=since)
+    assert found
+    for item in found:
+        assert fmt.human_period(item["since"]) in item["text"], item
 
 
 def test_nothing_changed_gives_no_change_alert(store):

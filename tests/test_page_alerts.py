@@ -1,5 +1,5 @@
 """AppTest of the overview's "Needs attention": the same list as `alerts` and the
-digest (overview.alert_list), each with since when it holds, on the hand-made
+digest (overview.alert_list), each sentence saying since when it holds, on the hand-made
 history of tests/test_alerts.py; text from data shown as text."""
 from __future__ import annotations
 
@@ -46,13 +46,7 @@ def test_the_overview_shows_the_alert_list_with_since(databases, use_database):
         expected = alert_list(store, as_of=date(2026, 12, 7))
     assert len(expected) == 4
     lines = [shown(line) for line in attention(at)]
-    assert [line.split(" ", 1)[1] for line in lines] == [
-        "Sales: Leads at least 100 went from healthy in Oct 2026 to unhealthy in Nov 2026 · since Nov 2026",
-        'Sell more: "Book 120 demos" fell behind pace: on track on 30 Nov 2026, off track now '
-        "(67% done, 90% expected by now) · since 30 Nov 2026",
-        "Finance: 2 metrics have had no new data since 20 Nov 2026 (costs, revenue) · since 20 Nov 2026",
-        "Product: nps has had no new data since 25 Nov 2026 (12 days; it usually arrives daily) "
-        "· since 25 Nov 2026"]
+    assert [line.split(" ", 1)[1] for line in lines] == [a["text"] for a in expected]
     assert lines[0].startswith(":red[:material/error:]")
     assert any(shown(c.value).startswith("Status changes since 30 Nov 2026") for c in at.caption)
 

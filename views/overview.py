@@ -65,12 +65,11 @@ icons = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:
 
 
 def alert_markdown(alert: dict) -> str:
-    """Icon by severity (a KPI doing better is good news: a green check), the alert's
-    sentence and since when it holds, data text escaped."""
+    """Icon by severity (a KPI doing better is good news: a green check) and the alert's
+    sentence, which says since when it holds; data text escaped."""
     icon = ":green[:material/check_circle:]" if alert["kind"] == "kpi_better" \
         else icons[alert["severity"]]
-    since = f" · since {md_text(fmt.human_period(alert['since']))}" if alert["since"] else ""
-    return f"{icon} {md_text(alert['text'])}{since}"
+    return f"{icon} {md_text(alert['text'])}"
 
 
 for alert in alerts[:15]:

@@ -3,7 +3,8 @@ scorecards and OKR reports seen on two days; overview.alert_list gathers them fr
 the store for the overview page, the `alerts` command and the daily digest, so the
 three always say the same.
 
-Every alert is {kind, severity, department, title, since, text} (results.Alert):
+Every alert is {kind, severity, department, title, since, text} (results.Alert); its
+text names its since in words, so a reader needs nothing beside it:
 
 - kpi_worse (high) / kpi_better (low): a KPI's status seen on `since` differs from the
   one seen on as_of. Seen on a day means the scorecard looked at from that day: its
@@ -151,7 +152,7 @@ def kr_alert(objective: str, kr: Mapping, was: str, since: date,
                      f"{fmt.human_date(since)}, {fmt.status_word(status).lower()} now ({pace})")
     if status == "off_track":
         return alert("kr_off_track", "high", department, kr["title"], since.isoformat(),
-                     f"{name} is still off track ({pace})")
+                     f"{name} is still off track, as on {fmt.human_date(since)} ({pace})")
     return None
 
 

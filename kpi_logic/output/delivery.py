@@ -142,16 +142,26 @@ def send_email(settings: DigestSettings, content: Digest) -> None:
              len(settings.recipients) - len(refused), f", refused: {len(refused)}" if refused else "")
 
 
+class _Unredirected(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: urllib would follow a 301 or 302 with a
+    GET without the body and call it sent."""
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Unredirected)
+
+
 def post_webhook(settings: DigestSettings, content: Digest) -> None:
     """POSTs the digest's JSON body to the webhook. Raises DeliveryError when it cannot
-    (no answer, or an answer other than 2xx)."""
+    (no answer, or an answer other than 2xx: a redirect is not followed)."""
     shown = redacted_url(settings.webhook_url)
     request = urllib.request.Request(
         settings.webhook_url, data=json.dumps(content.payload, ensure_ascii=False).encode("utf-8"),
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "Lodestar digest"},
         method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with _NO_REDIRECTS.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read()
     except Exception as exc:  # noqa: BLE001 - whatever the cause, one sentence without secrets (and the traceback to the log)
         _log_failure(f"webhook {shown}", exc, settings)

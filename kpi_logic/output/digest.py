@@ -41,12 +41,6 @@ def counts_words(alerts: Sequence[Alert]) -> str:
     return ", ".join(f"{n} {s}" for n, s in counts if n) or "all clear"
 
 
-def alert_line(alert: Alert) -> str:
-    """The alert's sentence and, when it has one, since when it holds."""
-    since = f" (since {fmt.human_period(alert['since'])})" if alert["since"] else ""
-    return f"{alert['text']}{since}"
-
-
 def digest(alerts: Sequence[Alert], as_of: date, since: date) -> Digest:
     """The digest of `alerts` (most severe first) looked at from as_of, changes since `since`."""
     subject = f"Lodestar digest {fmt.human_date(as_of)}: {counts_words(alerts)}"
@@ -55,7 +49,7 @@ def digest(alerts: Sequence[Alert], as_of: date, since: date) -> Digest:
               for severity, heading in SEVERITIES]
     groups = [(heading, found) for heading, found in groups if found]
     text = "\n".join([opening, ""] + [line for heading, found in groups for line in (
-        [f"{heading} ({len(found)})"] + [f"- {alert_line(a)}" for a in found] + [""])]
+        [f"{heading} ({len(found)})"] + [f"- {a['text']}" for a in found] + [""])]
         + ([] if alerts else ["Nothing needs attention.", ""]))
     return Digest(subject, text, _html(opening, groups),
                   {"as_of": as_of.isoformat(), "since": since.isoformat(), "alerts": list(alerts),
@@ -65,7 +59,7 @@ def digest(alerts: Sequence[Alert], as_of: date, since: date) -> Digest:
 def _html(opening: str, groups: list[tuple[str, list[Alert]]]) -> str:
     parts = [f"<p>{html.escape(opening)}</p>"]
     for heading, found in groups:
-        items = "".join(f"<li>{html.escape(alert_line(a))}</li>" for a in found)
+        items = "".join(f"<li>{html.escape(a['text'])}</li>" for a in found)
         parts.append(f"<h3>{html.escape(heading)} ({len(found)})</h3><ul>{items}</ul>")
     if not groups:
         parts.append("<p>Nothing needs attention.</p>")
@@ -78,5 +72,5 @@ def _slack_text(subject: str, groups: list[tuple[str, list[Alert]]]) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     lines = [escaped(subject)]
     for heading, found in groups:
-        lines += ["", f"{heading} ({len(found)})"] + [f"• {escaped(alert_line(a))}" for a in found]
+        lines += ["", f"{heading} ({len(found)})"] + [f"• {escaped(a['text'])}" for a in found]
     return "\n".join(lines)
