@@ -55,7 +55,8 @@ with st.container():
 st.subheader("Needs attention")
 # The engine's one list (overview.alert_list), as `alerts` and the digest print it.
 st.caption(f"Status changes since {fmt.human_date(view['since'])} (a week before the as-of day), "
-           "KPIs missing in a row, key results behind pace and metrics without new data.")
+           "KPIs that missed their target periods in a row, key results behind pace and metrics "
+           "without new data.")
 alerts = view["alerts"]
 if not alerts:
     st.success("Nothing needs attention: no status changed, every key result is on pace and "
