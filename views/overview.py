@@ -58,26 +58,32 @@ with st.container():
         st.caption("No objectives defined yet.")
 
 st.subheader("Needs attention")
+# The engine's one list (overview.alert_list), as `alerts` and the digest print it.
+st.caption(f"Status changes since {fmt.human_date(view['since'])} (a week before the as-of day), "
+           "KPIs that missed their target periods in a row, key results behind pace and metrics "
+           "without new data.")
 alerts = view["alerts"]
 if not alerts:
-    st.success("Nothing needs attention: every KPI is on target and every key result on pace.")
+    st.success("Nothing needs attention: no status changed, every key result is on pace and "
+               "every metric has new data.")
 icons = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:]",
          "low": ":blue[:material/info:]"}
 
 
-def icon(alert: dict) -> str:
-    """By severity; a KPI back on target is good news (a green check)."""
-    if alert["kind"] == "kpi_recovered":
-        return ":green[:material/check_circle:]"
-    return icons[alert["severity"]]
+def alert_markdown(alert: dict) -> str:
+    """Icon by severity (a KPI doing better is good news: a green check) and the alert's
+    sentence, which says since when it holds; data text escaped."""
+    icon = ":green[:material/check_circle:]" if alert["kind"] == "kpi_better" \
+        else icons[alert["severity"]]
+    return f"{icon} {md_text(alert['text'])}"
 
 
 for alert in alerts[:15]:
-    st.markdown(f"{icon(alert)} {md_text(alert['text'])}")
+    st.markdown(alert_markdown(alert))
 if len(alerts) > 15:
     with st.expander(f"{len(alerts) - 15} more"):
         for alert in alerts[15:]:
-            st.markdown(f"{icon(alert)} {md_text(alert['text'])}")
+            st.markdown(alert_markdown(alert))
 
 widgets.png_download(lambda: report.render_report("overview", view),
                      f"overview-{as_of.isoformat()}.png", key="overview_png")

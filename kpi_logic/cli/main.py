@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
+from kpi_logic.cli.alert_commands import cmd_alerts, cmd_digest
 from kpi_logic.cli.common import (
     EXIT_OK,
     Refused,
@@ -363,6 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pin", cmd_pin, "pin a KPI to the top of the overview (--off unpins it)")
     p.add_argument("--kpi", required=True, metavar="TITLE")
     p.add_argument("--off", action="store_true", help="unpin it")
+    p = command("alerts", cmd_alerts, "what needs attention, and status changes since a day "
+                                      "(the overview's list)")
+    _alert_arguments(p)
+    p = command("digest", cmd_digest, "send the alerts by e-mail and/or to a webhook (off until "
+                                      "configured: README, Daily digest)", json_flag=False)
+    _alert_arguments(p)
+    p.add_argument("--dry-run", action="store_true", help="print the digest, send nothing")
+    p.add_argument("--all-clear", action="store_true",
+                   help="send a message even when nothing needs attention")
     p = command("report", cmd_report, "write a PNG report", json_flag=False)
     p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs", "launch"))
     p.add_argument("--department")
@@ -382,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min", action="append", metavar="CHANNEL=AMOUNT")
     p.add_argument("--max", action="append", metavar="CHANNEL=AMOUNT")
     return parser
+
+
+def _alert_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--since", help="count changes from this day, YYYY-MM-DD (default: a week "
+                                   "before --as-of)")
+    p.add_argument("--as-of", help="look from this day, YYYY-MM-DD (default today)")
+    p.add_argument("--department", help="one department's alerts only")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,21 +1,23 @@
 """The executive overview: company health at a glance, and what needs attention.
 
-overview() gathers one scorecard per department and the OKR report; the
-pure functions below turn them into counts and alerts so each rule is tested
-on small dicts.
+overview() gathers one scorecard per department and the OKR report;
+alert_list() the alerts (metrics/alerts.py holds their rules) from what the
+engine says on two days, as_of and `since`, for the overview page, the
+`alerts` command and the daily digest alike.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from kpi_logic.domain import formatting as fmt
-from kpi_logic.domain.model import KPI, Metric
-from kpi_logic.domain.periods import as_of_or_today
+from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import FIRST_DATE, Metric
+from kpi_logic.domain.periods import as_of_or_today, in_range
+from kpi_logic.metrics import alerts as rules
 from kpi_logic.metrics import kpis as kpi_rules
 from kpi_logic.metrics import okrs as okr_rules
-from kpi_logic.metrics.catalogue import known_departments, kpi_department
-from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages
+from kpi_logic.metrics.catalogue import known_departments, resolved_department
+from kpi_logic.metrics.coverage import Coverage, coverages
 from kpi_logic.metrics.results import (
     Alert,
     DepartmentHealth,
@@ -25,10 +27,6 @@ from kpi_logic.metrics.results import (
     Scorecard,
 )
 from kpi_logic.store import Store
-
-STALE_FACTOR = 1.5          # no new data for more than 1.5 of the metric's usual gaps after what it covers
-MISSED = ("at_risk", "unhealthy")
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def departments(store: Store) -> list[str]:
@@ -71,145 +69,78 @@ def pinned_cards(scorecards: list[Scorecard]) -> list[PinnedKpi]:
     return sorted(cards, key=lambda c: c["title"].casefold())
 
 
-def kpi_alerts(scorecards: list[Scorecard]) -> list[Alert]:
-    """KPIs that crossed their target in the latest period (on pace, when their data
-    leave that period early), and KPIs to review."""
-    alerts = []
-    for card in scorecards:
-        for kpi in card["kpis"]:
-            where = f"{card['department']}: {kpi['title']}"
-            # The judged period (the last) against the latest period before it with data;
-            # a stale KPI has crossed nothing lately.
-            history = kpi.get("history") or []
-            if history and history[-1].get("status") == "no_data":
-                history = []
-            history = [h for h in history if h.get("status") != "no_data"]
-            if len(history) >= 2:
-                before, now = history[-2]["status"], history[-1]["status"]
-                period = fmt.human_period(history[-1]["period"])
-                paced = bool(history[-1].get("partial"))
-                if before == "healthy" and now in MISSED:
-                    alerts.append(_alert("kpi_missed", "high", (
-                        f"{where} is behind pace so far in {period}" if paced
-                        else f"{where} missed its target in {period}"), card["department"]))
-                elif before in MISSED and now == "healthy":
-                    alerts.append(_alert("kpi_recovered", "low", (
-                        f"{where} is back on pace so far in {period}" if paced
-                        else f"{where} is back on target in {period}"), card["department"]))
-            if kpi.get("review"):
-                alerts.append(_alert("kpi_review", "medium",
-                                     f"{where} has missed its target {kpi['missed_in_a_row']} periods in a row: "
-                                     "review the target or act on it", card["department"]))
-    return alerts
+@dataclass(frozen=True)
+class Seen:
+    """What the engine says looking from one day: the scorecards with KPIs and the OKR report."""
+    day: date
+    cards: list[Scorecard]
+    report: OkrReport
 
 
-def kr_alerts(report: OkrReport) -> list[Alert]:
-    """Key results that are off track (high); those that ended short of their target
-    are a result to note, not a pace to fix (low)."""
-    alerts = []
-    for objective in report["objectives"]:
-        for kr in objective["key_results"]:
-            name = f"{objective['objective']}: \"{kr['title']}\""
-            if kr["status"] == "missed":
-                alerts.append(_alert("kr_missed", "low",
-                                     f"{name} missed its target on {fmt.human_date(kr['deadline'])} "
-                                     f"({fmt.format_progress(kr['progress'])} of the way)",
-                                     objective.get("department")))
-            elif kr["status"] == "off_track":
-                alerts.append(_alert("kr_off_track", "high",
-                                     f"{name} is off track ({kr['progress']:.0%} done, "
-                                     f"{kr['expected']:.0%} expected by now)",
-                                     objective.get("department")))
-    return alerts
+def seen_on(store: Store, day: date) -> Seen:
+    return Seen(day, [card for card in every_scorecard(store, as_of=day) if card["kpis"]],
+                okr_rules.okr_report(store, as_of=day))
 
 
-def stale_metrics(covered: Mapping[str, Coverage], metrics: Mapping[str, Metric], as_of: date,
-                  factor: float = STALE_FACTOR) -> list[dict]:
-    """[{metric, department, data_through, days, cadence}] for metrics with no new data for
-    more than `factor` usual gaps after what their latest value covers (a month dated
-    the 1st covers the month: October is not late on 27 Nov). Oldest news first. Pure."""
-    out = []
-    for name, coverage in covered.items():
-        if coverage.data_through is None:
-            continue
-        step = max(coverage.step_days or 1, 1)
-        waiting = (as_of - coverage.covered_through).days - 1
-        if waiting > factor * step:
-            metric = metrics.get(name)
-            out.append({"metric": name, "department": metric.department if metric else None,
-                        "data_through": coverage.data_through,
-                        "days": (as_of - coverage.data_through).days,
-                        "cadence": cadence_words(coverage.cadence, coverage.step_days)})
-    return sorted(out, key=lambda row: (row["data_through"], row["metric"]))
+def since_day(since: date | None, as_of: date) -> date:
+    """The day changes are counted from: `since`, default DEFAULT_SINCE_DAYS before as_of.
+    Refuses one outside the accepted dates or after as_of (InputError)."""
+    if since is None:
+        return max(as_of - timedelta(days=rules.DEFAULT_SINCE_DAYS), FIRST_DATE)
+    since = in_range(since, "the since date")
+    if since > as_of:
+        raise InputError(f"The since date {since.isoformat()} is after the as-of date "
+                         f"{as_of.isoformat()}: choose a day on or before it.")
+    return since
 
 
-def stale_alerts(stale: list[dict]) -> list[Alert]:
-    """One medium alert per department (metrics without one grouped together): how many
-    metrics have had no new data, since when, and the first few names."""
-    groups: dict[str | None, list[dict]] = {}
-    for row in stale:
-        groups.setdefault(row["department"], []).append(row)
-    alerts = []
-    for department in sorted(groups, key=lambda d: (d is None, d or "")):
-        rows = groups[department]
-        dates = sorted({r["data_through"] for r in rows})
-        since = fmt.human_date(dates[-1]) + ("" if len(dates) == 1 else " or earlier")
-        where = department or "No department"
-        if len(rows) == 1:
-            row = rows[0]
-            usual = f"it usually arrives {row['cadence']}" if row["cadence"] else "its only date"
-            text = f"{where}: {row['metric']} has had no new data since {since} ({row['days']} days; {usual})"
-        else:
-            names = ", ".join(r["metric"] for r in rows[:4]) + \
-                (f" and {len(rows) - 4} more" if len(rows) > 4 else "")
-            text = f"{where}: {len(rows)} metrics have had no new data since {since} ({names})"
-        alerts.append(_alert("stale", "medium", text, department))
-    return alerts
-
-
-def unassigned_alerts(metrics: dict[str, Metric], kpis: list[KPI]) -> list[Alert]:
-    """A low alert for KPIs and for metrics that belong to no department: no
-    scorecard shows them. KPIs take their metric's department when they have
-    none. Pure."""
-    names = {"KPIs": [k.title for k in kpis if not kpi_department(k, metrics)],
-             "metrics": sorted(m.name for m in metrics.values() if not m.department)}
-    alerts = []
-    for what, missing in names.items():
-        if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more"
-                                              if len(missing) > 5 else "")
-            alerts.append(_alert("unassigned", "low",
-                                 f"{len(missing)} {what if len(missing) > 1 else what[:-1]} "
-                                 f"belong{'' if len(missing) > 1 else 's'} to no department, so "
-                                 f"no scorecard shows {'them' if len(missing) > 1 else 'it'}: "
-                                 f"{shown}. Give {'them' if len(missing) > 1 else 'it'} a "
-                                 "department on Import and define.", None))
-    return alerts
-
-
-def overview(store: Store, as_of: date | None = None) -> Overview:
-    """{as_of, data_through, departments, objectives, alerts} for the home page; data
-    after as_of are ignored."""
+def alert_list(store: Store, as_of: date | None = None, since: date | None = None,
+               department: str | None = None) -> list[Alert]:
+    """Every alert (metrics/alerts.py) looking from as_of (default today) with changes
+    counted since `since` (default a week earlier), most severe first; one department's
+    only when `department` is given. Refuses an unknown department and a since date after
+    as_of (InputError)."""
     as_of = as_of_or_today(as_of)
+    since = since_day(since, as_of)
     metrics = store.definitions.metrics()
-    covered = coverages(store, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
+    if department is not None:
+        department = resolved_department(department, known_departments(
+            metrics, store.definitions.kpis(), store.definitions.key_results()))
+    found = _alerts(store, seen_on(store, as_of), since, metrics, _coverages(store, metrics, as_of))
+    return found if department is None else rules.in_department(found, department)
+
+
+def _coverages(store: Store, metrics: dict[str, Metric], as_of: date) -> dict[str, Coverage]:
+    return coverages(store, [n for n, m in metrics.items() if not m.formula], as_of, metrics=metrics)
+
+
+def _alerts(store: Store, now: Seen, since: date, metrics: dict[str, Metric],
+            covered: dict[str, Coverage]) -> list[Alert]:
+    before = seen_on(store, since)
+    return rules.ranked(
+        rules.kpi_change_alerts(before.cards, now.cards) + rules.kpi_review_alerts(now.cards)
+        + rules.kr_alerts(before.report, now.report, since)
+        + rules.stale_alerts(rules.stale_metrics(covered, metrics, now.day))
+        + rules.unassigned_alerts(metrics, store.definitions.kpis()))
+
+
+def overview(store: Store, as_of: date | None = None, since: date | None = None) -> Overview:
+    """{as_of, since, data_through, departments, objectives, alerts} for the home page;
+    data after as_of are ignored; alerts as alert_list gives them."""
+    as_of = as_of_or_today(as_of)
+    since = since_day(since, as_of)
+    metrics = store.definitions.metrics()
+    covered = _coverages(store, metrics, as_of)
     through = [c.data_through for c in covered.values() if c.data_through]
     data_through = max(through) if through else None
-    cards = [card for card in every_scorecard(store, as_of=as_of) if card["kpis"]]
-    report = okr_rules.okr_report(store, as_of=as_of)
-    alerts = (kpi_alerts(cards) + kr_alerts(report) + stale_alerts(stale_metrics(covered, metrics, as_of))
-              + unassigned_alerts(metrics, store.definitions.kpis()))
-    alerts.sort(key=lambda a: SEVERITY_ORDER[a["severity"]])
+    now = seen_on(store, as_of)
     return {
         "as_of": as_of.isoformat(),
+        "since": since.isoformat(),
         "data_through": data_through.isoformat() if data_through else None,
-        "departments": department_health(cards),
-        "pinned": pinned_cards(cards),
-        "goals": report["summary"],
-        "objectives": report["objectives"],
-        "alerts": alerts,
+        "departments": department_health(now.cards),
+        "pinned": pinned_cards(now.cards),
+        "goals": now.report["summary"],
+        "objectives": now.report["objectives"],
+        "alerts": _alerts(store, now, since, metrics, covered),
     }
-
-
-def _alert(kind: str, severity: str, text: str, department: str | None) -> Alert:
-    return {"kind": kind, "severity": severity, "text": text, "department": department}

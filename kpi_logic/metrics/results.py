@@ -1,5 +1,6 @@
 """The shapes of what the metrics part returns: the scorecard (kpis.scorecard),
-the OKR report (okrs.okr_report) and the overview (overview.overview).
+the OKR report (okrs.okr_report), the overview (overview.overview) and its
+alerts (overview.alert_list).
 
 TypedDicts, not classes: the engine builds plain dicts and the CLI prints them
 as JSON (cli/common.py: jsonable), so writing the shapes down changes nothing
@@ -228,16 +229,21 @@ class DepartmentHealth(TypedDict):
 
 
 class Alert(TypedDict):
-    kind: str                      # kpi_missed | kpi_recovered | kpi_review | kr_missed |
-                                   # kr_off_track | stale | unassigned
+    """Something that needs attention or changed since a day (metrics/alerts.py holds
+    the rules); the `alerts` command prints a list of these."""
+    kind: str                      # kpi_worse | kpi_better | kpi_review | kr_behind |
+                                   # kr_off_track | kr_missed | stale | unassigned
     severity: str                  # high | medium | low
-    text: str
     department: str | None
+    title: str                     # the KPI's or key result's title; a stale group's department
+    since: str | None              # the period or ISO date from which it holds; None for unassigned
+    text: str                      # one sentence a person reads
 
 
 class Overview(TypedDict):
     """The home page's company health (overview.overview)."""
     as_of: str
+    since: str                            # changes among the alerts are counted from this day
     data_through: str | None
     departments: list[DepartmentHealth]   # departments with KPIs only
     pinned: list[PinnedKpi]               # the pinned KPIs' cards, in title order
