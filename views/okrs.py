@@ -6,7 +6,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, export_tables, report
-from ui import data, reviews, state, widgets
+from ui import auth, data, goal_forms, reviews, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_text
 
@@ -24,9 +24,37 @@ with widgets.message_on_failure(then_stop=True):
 objectives = okrs["objectives"]
 state.publish({"department": department, "as_of": widgets.as_of_in_link(as_of)})
 
+if auth.can_edit():
+    with st.expander("Add or edit objectives and key results", icon=":material/edit:",
+                     expanded=not objectives):
+        add_objective, add_kr, edit_kr = st.tabs(["Objective", "New key result",
+                                                  "Edit a key result"])
+        departments = data.cached("departments")
+        names = [o["objective"] for o in objectives]
+        with add_objective:
+            goal_forms.objective_form("okrs_objective_form", objectives, departments)
+        with add_kr:
+            goal_forms.key_result_form("okrs_kr_form", sorted(data.cached("load_metrics")),
+                                       names, departments)
+        with edit_kr:
+            existing = [(o["objective"], k) for o in objectives for k in o["key_results"]]
+            if existing:
+                which = st.selectbox("Key result", range(len(existing)), key="okrs_kr_edit_pick",
+                                     format_func=lambda i: f"{existing[i][1]['title']} "
+                                                           f"({existing[i][0]})")
+                name, entry = existing[which]
+                goal_forms.key_result_form(
+                    f"okrs_kr_edit_{which}", sorted(data.cached("load_metrics")), names,
+                    departments, editing=True, start={
+                        **entry, "objective": name,
+                        "start_date": fmt.period_bounds(entry["start_date"])[0],
+                        "deadline": fmt.period_bounds(entry["deadline"])[0]})
+            else:
+                st.caption("No key results yet.")
+
 if not objectives:
-    st.info("No objectives here yet: add key results on 'Import and define' "
-            "(a key_results file or sheet).")
+    st.info("No objectives here yet: add one above, or import a key_results file or sheet "
+            "on 'Import and define'.")
     st.stop()
 
 st.caption(f"As of {fmt.human_date(as_of)}. Progress = (current − start) / (target − start), "

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
+from kpi_logic.metrics.goals import key_result_proposal
 from kpi_logic.output import charts, export_tables, report
-from ui import auth, data, reviews, state, widgets
+from ui import auth, data, goal_forms, reviews, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_code, md_text
 
@@ -105,6 +106,16 @@ def kpi_card(kpi: dict, index: int) -> None:
                                      period=kpi["period"])
             with buttons[2]:
                 reviews.pin_button(kpi, key=f"scorecard_pin_{index}")
+            if kpi["status"] in ("unhealthy", "at_risk") and kpi.get("value") is not None:
+                with st.popover("Make a key result from this KPI", icon=":material/flag:"):
+                    goal_forms.key_result_form(
+                        f"scorecard_kr_{index}", sorted(data.cached("load_metrics")),
+                        objective_names(), data.cached("departments"),
+                        start=key_result_proposal(kpi, card["department"], as_of))
+
+
+def objective_names() -> list[str]:
+    return [o["objective"] for o in data.cached("okr_report")["objectives"]]
 
 
 def definition_popover(kpi: dict, previous: dict, last_year: dict) -> None:

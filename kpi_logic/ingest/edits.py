@@ -93,7 +93,10 @@ def one_row_refusal(exc: InputError, source: str) -> InputError:
     """The importer's refusal of a one-row frame said without its row: "column
     'period': ..." becomes "period: ...", which a form or a command line reads."""
     problems = [re.sub(r"^row \d+, column '([^']*)': ", r"\1: ", p) for p in exc.problems]
-    return InputError("; ".join(problems) or exc.message, file=source, column=exc.column)
+    if len(problems) > 1:
+        return InputError(f"{len(problems)} problems; correct them and save again", file=source,
+                          problems=problems)
+    return InputError(problems[0] if problems else exc.message, file=source, column=exc.column)
 
 
 def pin_kpi(store: Store, title: str, pinned: bool = True) -> importing.ImportResult:
@@ -112,3 +115,38 @@ def pin_kpi(store: Store, title: str, pinned: bool = True) -> importing.ImportRe
         return importing.import_frames(store, [(frame, source, "kpis")])[0]
     except InputError as exc:
         raise one_row_refusal(exc, source) from None
+
+
+def save_objective(store: Store, objective: dict) -> importing.ImportResult:
+    """Adds or changes one objective from a form ({objective, owner, department, cycle,
+    description, parent}) as its own undoable batch. Refuses what the importer
+    refuses, without a row number (one_row_refusal)."""
+    return _save_one(store, objective, "objectives", "Objective form")
+
+
+def save_key_result(store: Store, key_result: dict) -> importing.ImportResult:
+    """Adds or changes one key result from a form ({objective, title, metric, start,
+    target, start_date, deadline, owner, department, weight}) as its own undoable
+    batch. Refuses what the importer refuses, without a row number."""
+    return _save_one(store, key_result, "key_results", "Key result form")
+
+
+def _save_one(store: Store, fields: dict, kind: str, source: str) -> importing.ImportResult:
+    frame = pd.DataFrame([fields], dtype=object)
+    try:
+        return importing.import_frames(store, [(frame, source, kind)])[0]
+    except InputError as exc:
+        raise one_row_refusal(exc, source) from None
+
+
+def field_problems(exc: InputError) -> dict[str, str]:
+    """A form's refusal by field: {"deadline": "must come after start_date"}; what
+    names no field is under ""."""
+    found: dict[str, str] = {}
+    for problem in exc.problems or [exc.message]:
+        field, sep, text = problem.partition(": ")
+        if sep and field.replace("_", "").isalpha():
+            found.setdefault(field, text)
+        else:
+            found.setdefault("", problem)
+    return found

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from kpi_logic.domain.model import CheckIn, KeyResult
+from kpi_logic.domain.periods import period_end
 from kpi_logic.metrics.catalogue import is_vanity_candidate
 from kpi_logic.metrics.results import CheckinEntry, Flag, GoalSummary, KeyResultEntry
 
@@ -103,6 +104,21 @@ def department_summaries(entries: Sequence[KeyResultEntry], as_of: date) -> list
     departments = sorted({e["department"] for e in entries if e["department"]})
     return [{"department": d, **goal_summary([e for e in entries if e["department"] == d], as_of)}
             for d in departments]
+
+
+def key_result_proposal(kpi: dict, department: str | None, as_of: date) -> dict:
+    """A key result that brings a missed KPI (a scorecard card) back to its target by
+    the end of this quarter (the next one when fewer than 30 days are left): from
+    the KPI's value now to its target, under an objective named for it. Fields as
+    the key results table has them; the form lets the editor change any."""
+    deadline = period_end(as_of, "quarter")
+    if (deadline - as_of).days < 30:
+        deadline = period_end(deadline + timedelta(days=1), "quarter")
+    start = kpi.get("value")
+    return {"objective": f"Bring {kpi['title']} back on target", "title": "",
+            "metric": kpi["metric"], "start": start, "target": kpi["target"],
+            "start_date": as_of, "deadline": deadline, "owner": kpi.get("owner"),
+            "department": department, "weight": 1.0}
 
 
 def _started(entry: KeyResultEntry, as_of: date) -> bool:
