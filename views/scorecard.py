@@ -69,8 +69,7 @@ def kpi_card(kpi: dict, index: int) -> None:
     previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
     with st.container(border=True):
         st.metric(
-            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}"
-            + (" :material/keep:" if kpi.get("pinned") else ""),
+            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}",
             fmt.format_value(kpi["value"], unit),
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
@@ -92,7 +91,8 @@ def kpi_card(kpi: dict, index: int) -> None:
             + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
-            + (f":{colour}[{change}]" if colour else change))
+            + (f":{colour}[{change}]" if colour else change)
+            + ("  \n:material/keep: Pinned to the overview" if kpi.get("pinned") else ""))
         reviews.show_checkins(kpi.get("checkins", []))
         if kpi.get("checkin_requested"):
             st.caption(f":orange[:material/chat_error: Missed {kpi['missed_in_a_row']} periods in "
