@@ -171,6 +171,7 @@ def test_the_board_pack_pdf_downloads_from_the_overview(server, new_page):
     from pypdf import PdfReader
     page = new_page(server.url + "/?" + urlencode({"as_of": AS_OF.isoformat()}))
     settled(page, "KPI health by department")
+    screenshot(page, "overview")
     with page.expect_download(timeout=240_000) as download:     # a few seconds a page
         page.get_by_role("button", name=re.compile("Download board pack")).click()
     assert download.value.suggested_filename == f"lodestar-board-pack-{AS_OF.isoformat()}.pdf"
