@@ -1,7 +1,7 @@
 """End-to-end in a real headless Chromium against `streamlit run app.py`:
 a shared scorecard link (also in a new browser), a CSV upload through the
-Import and define page, the PNG report and a table's XLSX download, and a
-full-page screenshot of every page in tests/artifacts/ to look at."""
+Import and define page, the PNG report, a table's XLSX and the board pack
+downloads, and a full-page screenshot of every page in tests/artifacts/ to look at."""
 from __future__ import annotations
 
 import io
@@ -186,6 +186,25 @@ def test_the_scorecards_plain_metrics_download_as_a_workbook_of_numbers(
                                                   for m in metrics]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "scorecard-plain-metrics.xlsx").write_bytes(data)
+
+
+def test_the_board_pack_pdf_downloads_from_the_overview(server, new_page):
+    """Drawn when clicked, in a thread of Streamlit's own outside the script run."""
+    from pypdf import PdfReader
+    page = new_page(server.url + "/?" + urlencode({"as_of": AS_OF.isoformat()}))
+    settled(page, "KPI health by department")
+    screenshot(page, "overview")
+    with page.expect_download(timeout=240_000) as download:     # a few seconds a page
+        page.get_by_role("button", name=re.compile("Download board pack")).click()
+    assert download.value.suggested_filename == f"lodestar-board-pack-{AS_OF.isoformat()}.pdf"
+    reader = PdfReader(download.value.path())
+    cover = reader.pages[0].extract_text()
+    assert cover.startswith("Lodestar board pack") and fmt.human_date(AS_OF) in cover
+    assert [p.extract_text().splitlines()[0] for p in reader.pages[1:3]] == [
+        "Company overview", "Customer service scorecard"]
+    assert len(reader.pages) == 10      # cover, overview, 6 departments, OKRs, the launch
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "board-pack.pdf").write_bytes(Path(download.value.path()).read_bytes())
 
 
 def test_a_csv_uploaded_on_import_and_define_is_imported(server, new_page, demo_db):

@@ -269,6 +269,19 @@ def test_overview_as_of_in_the_url(page_db):
     assert len(links) == len(view["departments"])
 
 
+def test_overview_offers_the_board_pack_beside_the_png(page_db):
+    """Two downloads, both drawn when clicked (not on every rerun: the PDF takes
+    seconds); test_e2e downloads the PDF in a browser."""
+    as_of = date.today() - timedelta(days=30)
+    at = overview_page(as_of=as_of.isoformat())
+    assert not at.exception
+    png, pdf = at.download_button(key="overview_png"), at.download_button(key="overview_pdf")
+    assert png.label == "Download PNG report"
+    assert pdf.label == "Download board pack (PDF)"
+    assert "every department's scorecard" in pdf.help
+    assert pdf.proto.HasField("deferred_file_id")      # nothing drawn until it is clicked
+
+
 @pytest.mark.parametrize("page", ["overview", "scorecard", "okrs"])
 def test_a_link_says_latest_unless_someone_picked_a_date(page_db, page):
     """A link shared today must not show today's view forever."""

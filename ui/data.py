@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Iterator
+from typing import Callable, Iterator
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -247,11 +247,31 @@ def cached(fn_name: str, *args, **kwargs):
                    tuple(sorted(kwargs.items())))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _board_pack(db: str, data_version_key: str, as_of: date) -> bytes:
+    # The data in one short unit of work (cached like any read), then the pages
+    # drawn with the database closed: a DuckDB file's turn is not held for them.
+    from kpi_logic.output.board_pack import board_pack_pdf
+    return board_pack_pdf(_cached("board_pack_data", db, data_version_key, (),
+                                  (("as_of", as_of),)))
+
+
+def board_pack(as_of: date) -> Callable[[], bytes]:
+    """The board pack's PDF as of `as_of`, made when called: a download button's
+    deferred data, which Streamlit calls in a thread of its own when the button is
+    clicked, outside any script run (so the data version is this run's, read now).
+    Cached per database, data version and as-of date: a second click is instant.
+    Reads only, like a viewer."""
+    return partial(_board_pack, database().shown, version(), as_of)
+
+
 def _engine_functions() -> dict:
     from kpi_logic.ingest import edits
     from kpi_logic.launch import analysis as launch
     from kpi_logic.metrics import catalogue, kpis, okrs, overview, rollups
+    from kpi_logic.output import board_pack
     return {
+        "board_pack_data": board_pack.board_pack_data,
         "scorecard": kpis.scorecard,
         "okr_report": okrs.okr_report,
         "launch_analysis": launch.launch_analysis,

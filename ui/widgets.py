@@ -88,6 +88,12 @@ def png_download(render, file_name: str, key: str, label: str = "Download PNG re
                        on_click="ignore", icon=":material/image:")
 
 
+def pdf_download(make, file_name: str, key: str, label: str, help_text: str) -> None:
+    """One button that makes the PDF when clicked (deferred: not on every rerun)."""
+    st.download_button(label, make, file_name=file_name, mime="application/pdf", key=key,
+                       on_click="ignore", icon=":material/picture_as_pdf:", help=help_text)
+
+
 def show_error(exc: Exception) -> None:
     """A refusal or failure as a readable message, never a traceback: a busy
     database retries by itself, an unexpected error is logged (ui.errors)."""

@@ -85,5 +85,12 @@ if len(alerts) > 15:
         for alert in alerts[15:]:
             st.markdown(alert_markdown(alert))
 
-widgets.png_download(lambda: report.render_report("overview", view),
-                     f"overview-{as_of.isoformat()}.png", key="overview_png")
+with st.container(horizontal=True):
+    widgets.png_download(lambda: report.render_report("overview", view),
+                         f"overview-{as_of.isoformat()}.png", key="overview_png")
+    widgets.pdf_download(
+        data.board_pack(as_of), f"lodestar-board-pack-{as_of.isoformat()}.pdf",
+        key="overview_pdf", label="Download board pack (PDF)",
+        help_text="One PDF for a board meeting: a cover with the contents, this overview, "
+                  "every department's scorecard, the objectives and key results and each "
+                  "launch, as of the date above. Drawing it takes up to a minute.")

@@ -273,6 +273,10 @@ def cmd_pin(args) -> int:
 
 
 def cmd_report(args) -> int:
+    if args.pdf is not None:
+        return write_board_pack(args)
+    if args.out is None:
+        raise Refused("--page needs --out FILE.png, the file to write")
     if args.page == "launch":
         png = launch_png(args)
     else:
@@ -280,12 +284,55 @@ def cmd_report(args) -> int:
         with reading(args.db) as store:
             data = _report_data(store, args)
         png = render_report(args.page, data)
-    try:
-        Path(args.out).write_bytes(png)
-    except OSError as exc:
-        raise Refused(f"cannot write {args.out}: {exc.strerror}") from None
+    _write(args.out, png)
     print(f"Wrote {args.out} ({len(png):,} bytes).")
     return EXIT_OK
+
+
+# The options of one PNG page; the board pack holds every page.
+PAGE_OPTIONS = ("department", "period", "launch", "compare", "promotion", "out")
+
+
+def write_board_pack(args) -> int:
+    """`report --pdf FILE [--as-of DATE]`: the board pack. The database is read in
+    one short unit of work and closed before the pages are drawn (seconds each)."""
+    given = [f"--{name}" for name in PAGE_OPTIONS if getattr(args, name) is not None]
+    if given:
+        raise Refused(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for one PNG "
+                      "page (--page); the board pack (--pdf) holds every department's "
+                      "scorecard, the OKRs and each launch, and takes only --as-of")
+    as_of = parsed_date(args.as_of)
+    _writable(args.pdf)         # before the seconds of drawing, not after them
+    from kpi_logic.output.board_pack import board_pack_data, board_pack_pdf
+    with reading(args.db) as store:
+        data = board_pack_data(store, as_of)
+    pdf = board_pack_pdf(data)
+    _write(args.pdf, pdf)
+    print(f"Wrote {args.pdf} ({data.page_count} pages, {len(pdf):,} bytes).")
+    return EXIT_OK
+
+
+def _writable(path: str) -> None:
+    """Refuses a file that cannot be written; changes nothing (a file the check
+    creates is removed again)."""
+    out = Path(path)
+    if out.is_dir():
+        raise Refused(f"cannot write {path}: it is a folder; name the file to write")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):       # appends nothing: an existing file keeps its bytes
+            pass
+    except OSError as exc:
+        raise Refused(f"cannot write {path}: {exc.strerror}") from None
+    if not existed:
+        out.unlink(missing_ok=True)
+
+
+def _write(path: str, content: bytes) -> None:
+    try:
+        Path(path).write_bytes(content)
+    except OSError as exc:
+        raise Refused(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _report_data(store, args) -> dict:
@@ -373,16 +420,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the digest, send nothing")
     p.add_argument("--all-clear", action="store_true",
                    help="send a message even when nothing needs attention")
-    p = command("report", cmd_report, "write a PNG report", json_flag=False)
-    p.add_argument("--page", required=True, choices=("overview", "scorecard", "okrs", "launch"))
+    p = command("report", cmd_report, "write a PNG report of one page (--page), or the "
+                "board pack of every page as one PDF (--pdf)", json_flag=False)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--page", choices=("overview", "scorecard", "okrs", "launch"))
+    what.add_argument("--pdf", metavar="FILE.pdf",
+                      help="the board pack: a cover, the overview, every department's "
+                           "scorecard, the OKRs and each launch, one page each")
     p.add_argument("--department")
     p.add_argument("--period")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default today)")
     p.add_argument("--launch", help="launch page: the launch (default: the latest)")
     p.add_argument("--compare", metavar="A,B", help="launch page: saved scenarios to compare")
     p.add_argument("--promotion", metavar="YYYY-MM-DD",
                    help="launch page: the promotion date (default: the launch's own)")
-    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--out", metavar="FILE.png", help="the PNG to write (with --page)")
     p = command("launch", cmd_launch, "a marketing launch per channel since its launch date")
     p.add_argument("--launch", help="launch name (default: the latest)")
     p = command("launch-optimise", cmd_launch_optimise,

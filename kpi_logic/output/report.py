@@ -321,7 +321,13 @@ def report_spec(kind: str, data: dict, *, title: str | None = None) -> dict:
     """
     if kind not in _BUILDERS:
         raise InputError(f"Unknown report '{kind}': choose one of {', '.join(KINDS)}.")
-    parts = [_spec(p) for p in _BUILDERS[kind](data or {}, title)]
+    return parts_spec(_BUILDERS[kind](data or {}, title))
+
+
+def parts_spec(parts_: list) -> dict:
+    """Parts (charts or Vega-Lite dicts) stacked into one page with the reports' look
+    (the board pack's cover is drawn with it)."""
+    parts = [_spec(p) for p in parts_]
     datasets = _hoisted(parts)
     return {"$schema": alt.SCHEMA_URL, "vconcat": parts, "spacing": 22,
             "resolve": {"scale": dict(_RESOLVE), "legend": dict(_RESOLVE)},
