@@ -177,7 +177,7 @@ def test_start_from_an_empty_database_undoes_everything_and_keeps_the_demo_away(
     at.checkbox(key="define_empty_confirm").check().run()
     button(at, "define_empty").click().run()
     assert not at.exception and not at.error
-    assert any("The database is empty: 6 import(s) undone." in shown(s.value) for s in at.success)
+    assert any("The database is empty: 8 import(s) undone." in shown(s.value) for s in at.success)
     with open_store(page_db) as store:
         assert not has_history(store.connection)
         assert setting(store.connection, "start_empty") == "yes"
@@ -237,8 +237,9 @@ def test_the_template_workbook_uploads_into_an_empty_database(database, use_data
     preview = table_with(at, "Metrics found")
     assert preview[["Sheet", "Kind", "Header row"]].values.tolist() == [
         ["metrics", "metrics", 3], ["history", "history", 3], ["kpis", "kpis", 3],
-        ["targets", "targets", 3], ["key_results", "key results", 3],
-        ["launches", "launches", 3]]
+        ["targets", "targets", 3], ["objectives", "objectives", 3],
+        ["key_results", "key results", 3], ["launches", "launches", 3],
+        ["checkins", "checkins", 3]]
     button(at, "define_import").click().run()
     assert not at.error
     assert [k.title for k in stored(path, "kpis")] == ["CAC at most $40",

@@ -33,8 +33,9 @@ def test_every_sheet_imports_cleanly_into_an_empty_database(imported):
     _, results = imported
     assert [(r.sheet, r.kind, r.inserted, r.updated) for r in results] == [
         ("metrics", "metrics", 7, 0), ("history", "history", 30, 0), ("kpis", "kpis", 2, 0),
-        ("targets", "targets", 2, 0), ("key_results", "key_results", 2, 0),
-        ("launches", "launches", 1, 0)]
+        ("targets", "targets", 2, 0), ("objectives", "objectives", 2, 0),
+        ("key_results", "key_results", 2, 0), ("launches", "launches", 1, 0),
+        ("checkins", "checkins", 2, 0)]
     # The README sheet is the one thing skipped, and it says so.
     assert all(r.batch is not None and len(r.notes) == 1 and "'README'" in r.notes[0]
                for r in results)
@@ -45,7 +46,7 @@ def test_the_kpis_targets_key_results_and_launch_it_shows_are_stored(imported):
     store, _ = imported
     assert store.definitions.kpis() == [
         KPI("CAC at most $40", "cac", 40.0, "max", "month", "Marketing", "Grow online sales",
-            "Mia", 0.1, ("marketing_spend", "new_customers")),
+            "Mia", 0.1, ("marketing_spend", "new_customers"), pinned=True),
         KPI("Conversion at least 3%", "conversion_rate", 0.03, "min", "month", "Marketing",
             "Grow online sales", "Mia", 0.1, ("website_visitors", "purchases"))]
     assert store.definitions.targets() == [Target("CAC at most $40", "2025-05", 42.0),
@@ -118,7 +119,7 @@ def test_a_readme_sheet_is_skipped_by_the_importer_with_a_note(store):
     assert template.README_SHEET not in {r.sheet for r in results}
     readme_note = f"sheet '{template.README_SHEET}' holds notes or instructions and was skipped"
     assert all(any(n.startswith(readme_note) for n in r.notes) for r in results)
-    assert sum(r.inserted for r in results) == 7 + 30 + 2 + 2 + 2 + 1
+    assert sum(r.inserted for r in results) == 7 + 30 + 2 + 2 + 2 + 2 + 1 + 2
 
 
 def test_the_readme_sheet_can_be_left_out(store):

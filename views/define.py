@@ -6,7 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic.domain.model import AGGREGATIONS, DIRECTIONS, KPI_PERIODS, TARGET_KINDS, UNITS
+from kpi_logic.domain.model import (
+    AGGREGATIONS,
+    DIRECTIONS,
+    FIRST_DATE,
+    KPI_PERIODS,
+    LAST_DATE,
+    TARGET_KINDS,
+    UNITS,
+)
 from kpi_logic.domain.safe_text import spreadsheet_safe_frame, unquoted_frame
 from kpi_logic.ingest import edits, importing, template, undo
 from kpi_logic.ingest.edits import KINDS
@@ -176,6 +184,12 @@ def history_section() -> None:
         st.rerun()
 
 
+def dated():
+    """A date column bounded to the years Lodestar accepts (a typed year stays a year)."""
+    return st.column_config.DateColumn(format="YYYY-MM-DD", min_value=FIRST_DATE,
+                                       max_value=LAST_DATE)
+
+
 def column_config(kind: str) -> dict:
     pick = st.column_config.SelectboxColumn
     configs = {
@@ -184,10 +198,13 @@ def column_config(kind: str) -> dict:
         "kpis": {"target_kind": pick(options=TARGET_KINDS,
                                      help="min = at least (floor), max = at most (ceiling)"),
                  "period": pick(options=KPI_PERIODS),
-                 "tolerance": st.column_config.NumberColumn(help="0.1 = at risk within 10%")},
+                 "tolerance": st.column_config.NumberColumn(help="0.1 = at risk within 10%"),
+                 "pinned": st.column_config.CheckboxColumn(help="open the overview with it")},
+        "objectives": {"cycle": st.column_config.TextColumn(help="2026-Q4, 2026-H2, 2026 or "
+                                                                 "2026-11"),
+                       "parent": st.column_config.TextColumn(help="the objective it aligns to")},
         "targets": {"period": st.column_config.TextColumn(help="2025-03, 2025-Q1 or 2025")},
-        "key_results": {"start_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                        "deadline": st.column_config.DateColumn(format="YYYY-MM-DD")},
+        "key_results": {"start_date": dated(), "deadline": dated()},
         "launches": {"launch_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
                      "promotion_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
                      "conversion_target": st.column_config.NumberColumn(

@@ -1,6 +1,6 @@
 """The tabular form of Lodestar's inputs: the template workbook analysts
 download (one sheet per kind of input: history, metrics, kpis, targets,
-key_results, launches, each filled with a small worked example that imports
+objectives, key_results, launches, checkins, each filled with a small worked example that imports
 cleanly, every column explained), and the current definitions as the same
 tables for editing in the dashboard.
 
@@ -19,7 +19,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Target
+from kpi_logic.domain.model import KPI, KeyResult, Launch, Metric, Objective, Target
 from kpi_logic.domain.safe_text import spreadsheet_safe_workbook
 
 FILE_NAME = "lodestar_template.xlsx"
@@ -73,11 +73,20 @@ SHEETS: dict[str, tuple[str, dict[str, str]]] = {
         "tolerance": "How far from the target still counts as at risk rather than "
                      "unhealthy: 10% (the default) or 0.1.",
         "supporting": "Metrics that explain it, separated by commas.",
+        "pinned": "yes to open the overview with it (the company's most important KPIs).",
     }),
     "targets": ("Per-period targets: override a KPI's target for one period.", {
         "kpi*": "The KPI's title (or its metric, when one KPI watches it).",
         "period*": "2025-03 (month), 2025-Q1 (quarter) or 2025 (year).",
         "target*": "The target for that period.",
+    }),
+    "objectives": ("Objectives: the qualitative goals key results belong to.", {
+        "objective*": "Its name (Delight customers); key results name it.",
+        "owner": "Who answers for it.",
+        "department": "The team it belongs to.",
+        "cycle": "The stretch it runs for: 2025-Q2, 2025-H1, 2025 or 2025-04.",
+        "description": "What it means, in a sentence.",
+        "parent": "The objective it aligns to, if any.",
     }),
     "key_results": ("Key results: move a metric from a start value to a target by a "
                     "deadline. Each belongs to an objective.", {
@@ -101,6 +110,17 @@ SHEETS: dict[str, tuple[str, dict[str, str]]] = {
         "cac_target": "The customer acquisition cost to stay under (at most), e.g. 40.",
         "promotion_date": "The first day of a social promotion, if any: engagement is "
                           "compared before and after it.",
+    }),
+    "checkins": ("Check-ins: a note on a KPI or a key result for one period.", {
+        "kpi": "The KPI's title (or leave empty and name a key result).",
+        "key_result": "The key result's title.",
+        "objective": "The key result's objective, when two objectives share its title.",
+        "period*": "A KPI's own period (2025-05); a key result's week (2025-W20), month "
+                   "or quarter. A date stands for its period.",
+        "note*": "What happened and what comes next.",
+        "confidence": "Key results only: low, medium, high or 1 to 10.",
+        "by": "Who checks in.",
+        "at": "When (2025-05-16 09:30); empty: the time of the import.",
     }),
 }
 _PERCENT_COLUMNS = {("kpis", "target"), ("kpis", "tolerance"),
@@ -131,11 +151,17 @@ def template_frames() -> dict[str, pd.DataFrame]:
         ],
         "kpis": [
             ("Conversion at least 3%", "conversion_rate", 0.03, "min", "month", "Marketing",
-             "Grow online sales", "Mia", 0.1, "website_visitors, purchases"),
+             "Grow online sales", "Mia", 0.1, "website_visitors, purchases", none),
             ("CAC at most $40", "cac", 40, "max", "month", "Marketing", "Grow online sales",
-             "Mia", 0.1, "marketing_spend, new_customers"),
+             "Mia", 0.1, "marketing_spend, new_customers", "yes"),
         ],
         "targets": [("CAC at most $40", "2025-05", 42), ("CAC at most $40", "2025-06", 38)],
+        "objectives": [
+            ("Delight customers", "Leo", "Product", "2025-Q2",
+             "Customers recommend us to their friends", none),
+            ("Grow online sales", "Mia", "Marketing", "2025-Q2",
+             "More buyers at a lower cost per buyer", none),
+        ],
         "key_results": [
             ("Delight customers", "Increase NPS from 20 to 40", "nps", 20, 40,
              date(2025, 4, 1), date(2025, 6, 30), "Leo", "Product", 1),
@@ -144,6 +170,12 @@ def template_frames() -> dict[str, pd.DataFrame]:
         ],
         "launches": [("Spring campaign", date(2025, 3, 10), "Marketing", 0.03, 40,
                       date(2025, 3, 24))],
+        "checkins": [
+            ("CAC at most $40", none, none, "2025-05", "Spend moved to search ads; CAC back "
+             "under target", none, "Mia", "2025-06-02 09:30"),
+            (none, "Increase NPS from 20 to 40", "Delight customers", "2025-W20",
+             "Survey now goes to every new customer", "medium", "Leo", "2025-05-16 10:00"),
+        ],
     }
     frames["metrics"] = [row + (none,) for row in frames["metrics"]]   # no dimension
     return {sheet: rows if isinstance(rows, pd.DataFrame)
@@ -224,10 +256,11 @@ def _cell(value):
 
 # --- the current definitions as editable tables ----------------------------------
 
-EDITABLE = ("metrics", "kpis", "targets", "key_results", "launches")
+EDITABLE = ("metrics", "kpis", "targets", "objectives", "key_results", "launches")
 # The columns that name a definition: a row with a new key is a new definition.
 KEYS = {"metrics": ("metric",), "kpis": ("title",), "targets": ("kpi", "period"),
-        "key_results": ("objective", "title"), "launches": ("launch",)}
+        "key_results": ("objective", "title"), "launches": ("launch",),
+        "objectives": ("objective",)}
 
 
 def editable_frame(kind: str, items) -> pd.DataFrame:
@@ -249,12 +282,15 @@ def _editable_row(item) -> tuple:
     if isinstance(item, KPI):
         return (item.title, item.metric, item.target, item.target_kind, item.period,
                 item.department, item.objective, item.owner, item.tolerance,
-                ", ".join(item.supporting) or None)
+                ", ".join(item.supporting) or None, item.pinned)
     if isinstance(item, Target):
         return (item.kpi, item.period, item.target)
     if isinstance(item, KeyResult):
         return (item.objective, item.title, item.metric, item.start, item.target,
                 item.start_date, item.deadline, item.owner, item.department, item.weight)
+    if isinstance(item, Objective):
+        return (item.name, item.owner, item.department, item.cycle, item.description,
+                item.parent)
     if isinstance(item, Launch):
         return (item.launch, item.launch_date, item.department, item.conversion_target,
                 item.cac_target, item.promotion_date)
