@@ -10,8 +10,10 @@ import pytest
 
 from kpi_logic.metrics import kpis, okrs
 from kpi_logic.store import open_store
-from tests.e2e_support import CHROMIUM, StreamlitServer, launch_chromium, load_demo
-from tests.test_e2e import WAIT_MS, settled
+from tests.e2e_support import CHROMIUM, launch_chromium
+
+# The same demo database and server fixtures, made anew for this module (module scope).
+from tests.test_e2e import WAIT_MS, demo_db, expected_card, server, settled  # noqa: F401
 
 pytestmark = [
     pytest.mark.e2e,
@@ -19,22 +21,6 @@ pytestmark = [
                        "(.ci/run installs it: apt-get install -y chromium)"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("e2e-forms") / "lodestar.duckdb"
-    load_demo(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(demo_db, tmp_path_factory):
-    app = StreamlitServer(demo_db, tmp_path_factory.mktemp("e2e-forms-log") / "streamlit.log")
-    try:
-        yield app.start()
-    finally:
-        app.stop()
 
 
 @pytest.fixture
