@@ -121,3 +121,13 @@ def test_the_forms_add_an_objective_and_a_key_result(page_db):
         "Dana Reyes", "Grow recurring revenue", "Sales")
     assert [k["title"] for k in added["key_results"]] == ["Increase leads from 1,000 to 1,500"]
     assert [f["code"] for f in added["flags"]] == ["one_key_result"]
+
+
+def test_the_okrs_page_gives_the_rates_per_department(page_db):
+    at = opened(PAGES["okrs"])
+    departments = engine(page_db, okrs.okr_report)["departments"]
+    table = next(d.value for d in at.dataframe if "Completion rate" in d.value.columns)
+    assert list(table["Department"]) == [d["department"] for d in departments]
+    assert list(table["On pace"]) == [fmt.format_progress(d["timeline_adherence"])
+                                      if d["timeline_adherence"] is not None else "—"
+                                      for d in departments]

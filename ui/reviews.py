@@ -20,6 +20,9 @@ from ui.text import md_text
 
 CONFIDENCES = ("", "low", "medium", "high", *(str(n) for n in range(1, 11)))
 AUTHOR = "review_author"            # session state: the name an editor checks in under
+# The goal-management KPIs as the pages label them (goals.goal_summary's keys).
+GOAL_RATES = (("Completion rate", "completion_rate"), ("Met by deadline", "met_by_deadline_rate"),
+              ("On pace", "timeline_adherence"), ("Checked in this week", "checkin_rate"))
 
 
 def show_checkins(checkins: list[dict], limit: int = 1, subject: str | None = None) -> None:
@@ -98,18 +101,14 @@ def goal_summary_row(summary: dict) -> None:
     """The goal-management KPIs as four metrics: completion, met by deadline, on
     pace, checked in this week ("—" where nothing is counted yet)."""
     columns = st.columns(4)
-    shown = (("Completion rate", "completion_rate", "Achieved of the key results finished "
-              "(achieved early, or past the deadline)"),
-             ("Met by deadline", "met_by_deadline_rate", "Of the key results past their "
-              "deadline, the share achieved by it"),
-             ("On pace", "timeline_adherence", "Of the running key results with data, the "
-              "share on track or achieved"),
-             ("Checked in this week", "checkin_rate", "Of the running key results, the share "
-              "with a check-in in the last 7 days"))
-    for column, (label, key, explained) in zip(columns, shown, strict=True):
+    meanings = ("Achieved of the key results finished (achieved early, or past the deadline)",
+                "Of the key results past their deadline, the share achieved by it",
+                "Of the running key results with data, the share on track or achieved",
+                "Of the running key results, the share with a check-in in the last 7 days")
+    for column, (label, key), explained in zip(columns, GOAL_RATES, meanings, strict=True):
         value = summary.get(key)
-        column.metric(label, "—" if value is None else fmt.format_progress(value), help=explained,
-                      border=True)
+        column.metric(label, "—" if value is None else fmt.format_progress(value),
+                      help=explained, border=True)
     st.caption(f"{summary.get('running', 0)} key results running, {summary.get('ended', 0)} "
                "ended")
 

@@ -61,6 +61,16 @@ st.caption(f"As of {fmt.human_date(as_of)}. Progress = (current − start) / (ta
            "shown 0–100%; the expected progress is the share of the key result's time "
            "window that has passed.")
 reviews.goal_summary_row(okrs["summary"])
+if department is None and len(okrs["departments"]) > 1:
+    with st.expander("By department"):
+        dataframe(pd.DataFrame([{
+            "Department": d["department"],
+            **{label: fmt.format_progress(d[key]) if d[key] is not None else "—"
+               for label, key in reviews.GOAL_RATES},
+            "Running": d["running"], "Ended": d["ended"]} for d in okrs["departments"]]),
+            hide_index=True, width="stretch",
+            download=Download("okrs", "goal rates by department", day=as_of,
+                              values=export_tables.goal_rates(okrs["departments"])))
 st.altair_chart(charts.objective_progress_chart(objectives, width=700), width="stretch")
 st.caption("Bars: progress of each objective (mean of its key results). Black tick: where it "
            "should be today if progress were even.")

@@ -46,11 +46,22 @@ def key_results(objective: ObjectiveEntry) -> Table:
         "Measured": fmt.measured_note(kr), "Data end early": bool(kr.get("partial")),
         "Owner": kr.get("owner"), "Department": kr.get("department"),
         "Start date": _day(kr["start_date"]), "Deadline": _day(kr["deadline"]),
-        "Weight": kr["weight"],
+        "Weight": kr["weight"], "Confidence": kr.get("confidence"),
+        "Latest check-in": kr["checkins"][0]["note"] if kr.get("checkins") else None,
     } for kr in objective["key_results"]]
     units = [kr["unit"] for kr in objective["key_results"]]
     return Table(pd.DataFrame(rows), {"Progress": "percent", "Expected": "percent",
                                 "Now": units, "Start": units, "Target": units})
+
+
+def goal_rates(departments: list[dict]) -> Table:
+    """The goal-management KPIs per department (okrs.okr_report "departments")."""
+    rows = [{"Department": d["department"], "Completion rate": d["completion_rate"],
+             "Met by deadline": d["met_by_deadline_rate"], "On pace": d["timeline_adherence"],
+             "Checked in this week": d["checkin_rate"], "Running": d["running"],
+             "Ended": d["ended"]} for d in departments]
+    rates = ("Completion rate", "Met by deadline", "On pace", "Checked in this week")
+    return Table(pd.DataFrame(rows), dict.fromkeys(rates, "percent"))
 
 
 def catalogue(rows: list[dict]) -> Table:

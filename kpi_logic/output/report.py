@@ -180,6 +180,8 @@ def overview_parts(data: dict, title: str | None) -> list:
         parts += [section("KPI health by department"),
                   charts.department_health_chart(departments, width=WIDTH - 190,
                                                  label_width=190)]
+    if data.get("goals") and data.get("objectives"):
+        parts += [section("Goals"), goal_tiles(data["goals"])]
     parts += _objectives_section(data.get("objectives") or [])
     alerts = data.get("alerts") or []
     parts.append(section("Alerts"))
