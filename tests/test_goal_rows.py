@@ -213,3 +213,24 @@ def test_pinning_a_kpi_is_a_batch_of_its_own(store):
     assert [k.pinned for k in store.definitions.kpis()] == [False]
     with pytest.raises(InputError, match="'Nope' is not a KPI title"):
         pin_kpi(store, "Nope")
+
+
+def test_a_version_6_file_gains_objectives_check_ins_and_pins_and_keeps_its_kpis(tmp_path):
+    """Schema 7 adds two tables and a column; a KPI stored before is not pinned."""
+    import duckdb
+
+    from kpi_logic.store import SCHEMA_VERSION, db, open_store
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for version in range(1, 7):
+            con.execute(db.MIGRATIONS[version])
+        con.execute("insert into schema_version values (6)")
+        con.execute("insert into batches (id, run_id, file, kind, imported_at, rows) "
+                    "values (1, 1, 'kpis.csv', 'kpis', now(), 1)")
+        con.execute("insert into kpis (title, metric, target, target_kind, batch_id) "
+                    "values ('CAC at most $40', 'cac', 40, 'max', 1)")
+    with open_store(path) as store:
+        assert [(k.title, k.pinned) for k in store.definitions.kpis()] == [
+            ("CAC at most $40", False)]
+        assert (store.definitions.objectives(), store.definitions.checkins()) == ([], [])
+        assert db.schema_version(store.connection) == SCHEMA_VERSION == 7

@@ -52,8 +52,8 @@ def test_the_okrs_page_offers_each_objectives_key_results(page_db):
     with open_store(page_db, read_only=True) as store:
         objectives = okrs.okr_report(store, as_of=date.today())["objectives"]
     assert len(objectives) >= 3
-    assert download_stems(opened("okrs")) == [f"okrs_{o['objective']} key results"
-                                              for o in objectives]
+    assert download_stems(opened("okrs")) == ["okrs_goal rates by department"] + [
+        f"okrs_{o['objective']} key results" for o in objectives]
 
 
 def test_the_metrics_catalogue_offers_the_catalogue_and_a_targets_history(page_db):

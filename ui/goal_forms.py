@@ -13,6 +13,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.domain.periods import period_end, period_label, period_start
 from ui import auth, data
 from ui.text import md_text
@@ -31,9 +32,14 @@ def _beside(key: str, field: str) -> None:
         st.caption(f":red[:material/error: {md_text(text)}]")
 
 
-def _date_bounds() -> tuple[date, date]:
+def _date_bounds(*shown: date | None) -> tuple[date, date]:
+    """YEARS_AROUND years either side of today, widened to the dates the form shows
+    (a key result of 1999 can be edited), inside the dates Lodestar accepts."""
     today = data.today()
-    return today.replace(year=today.year - YEARS_AROUND), today.replace(year=today.year + YEARS_AROUND)
+    years = [d for d in shown if d is not None]
+    low = min([today.replace(year=max(today.year - YEARS_AROUND, FIRST_DATE.year)), *years])
+    high = max([today.replace(year=min(today.year + YEARS_AROUND, LAST_DATE.year)), *years])
+    return max(low, FIRST_DATE), min(high, LAST_DATE)
 
 
 def _saved(key: str, save, fields: dict, what: str) -> None:
@@ -96,8 +102,10 @@ def key_result_form(key: str, metrics: list[str], objectives: list[str],
         return
     from kpi_logic.ingest import edits
     start = start or {}
-    low, high = _date_bounds()
     today = data.today()
+    first = start.get("start_date") or period_start(today, "quarter")
+    due = start.get("deadline") or period_end(today, "quarter")
+    low, high = _date_bounds(first, due)
     with st.form(f"{key}_form", border=False):
         objective = st.selectbox("Objective", objectives, key=f"{key}_objective",
                                  index=_index(objectives, start.get("objective")),
@@ -118,12 +126,10 @@ def key_result_form(key: str, metrics: list[str], objectives: list[str],
         target = right.number_input("Target", value=_number(start.get("target")),
                                     key=f"{key}_target", format="%.4g")
         _beside(key, "target")
-        start_date = left.date_input("Start date", value=start.get("start_date")
-                                     or period_start(today, "quarter"), min_value=low,
-                                     max_value=high, key=f"{key}_start_date")
-        deadline = right.date_input("Deadline", value=start.get("deadline")
-                                    or period_end(today, "quarter"), min_value=low,
-                                    max_value=high, key=f"{key}_deadline")
+        start_date = left.date_input("Start date", value=first, min_value=low, max_value=high,
+                                     key=f"{key}_start_date")
+        deadline = right.date_input("Deadline", value=due, min_value=low, max_value=high,
+                                    key=f"{key}_deadline")
         _beside(key, "deadline")
         owner = left.text_input("Owner", value=start.get("owner") or "", key=f"{key}_owner")
         department = right.selectbox("Department", ["", *departments],

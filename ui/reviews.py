@@ -92,7 +92,7 @@ def pinned_tiles(cards: list[dict], per_row: int = 3) -> None:
                 delta_color="inverse" if kpi["direction"] == "down" else "normal",
                 delta_description=fmt.comparison_label(previous["label"]) or None,
                 chart_data=fmt.trend_values(kpi["history"]) or None, border=True,
-                help=f"{kpi['department']} · {fmt.status_word(kpi['status'])} · target "
+                help=f"{md_text(kpi['department'])} · {fmt.status_word(kpi['status'])} · target "
                      f"{fmt.target_rule(kpi['target'], kpi['target_kind'], kpi['unit'])} · "
                      f"{fmt.human_period(kpi['period'])}")
 
