@@ -42,3 +42,16 @@ def test_a_table_shows_dashes_for_missing_values_and_readable_dates():
     assert shown["cac"].tolist() == ["$101", "—"]
     assert shown["new_customers"].tolist() == ["1,585", "12,707"]
     assert shown["saved"].tolist() == ["27 Nov 2026 13:23", "—"]
+
+
+def test_a_table_writes_a_metrics_values_in_the_unit_it_is_given():
+    def app():
+        import pandas as pd
+
+        from ui.tables import table
+        table(pd.DataFrame({"period": ["Mar 2026", "Apr 2026"], "value": [0.0123, 0.25],
+                            "search": [1234.5, 20000.0]}),
+              units={"value": "percent", "search": "currency"})
+    shown = shown_table(app)
+    assert shown["value"].tolist() == ["1.2%", "25.0%"]
+    assert shown["search"].tolist() == ["$1,234", "$20k"]

@@ -38,14 +38,17 @@ def cell_text(column: str, value) -> str:
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
-          money: tuple[str, ...] = (), key: str | None = None) -> None:
+          money: tuple[str, ...] = (), units: dict[str, str] | None = None,
+          key: str | None = None) -> None:
     """A table of the page: numbers formatted like the report (missing as "—",
     never "None"), sortable on the numbers underneath. `money` names columns
-    whose names do not say they hold dollars (a split's channel columns)."""
+    whose names do not say they hold dollars (a split's channel columns);
+    `units` gives columns of a metric's values their unit ("percent": 12.5%)."""
     names = {**LABELS, **(labels or {})}
+    units = {**{c: "currency" for c in money}, **(units or {})}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
-    formats = {c: (lambda v, c=c: fmt.format_value(v, "currency") if c in money
+    formats = {c: (lambda v, c=c: fmt.format_value(v, units[c]) if c in units
                    else cell_text(c, v)) for c in numeric}
     formats.update({c: (lambda v: fmt.MISSING if pd.isna(v) else f"{v:%-d %b %Y %H:%M}")
                     for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
@@ -55,7 +58,7 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
     styled = safe.style.format({names_of[c]: f for c, f in formats.items()}, na_rep=fmt.MISSING)
     st.dataframe(styled, hide_index=True, width="stretch", key=key,
                  column_config={names_of[c]: st.column_config.Column(spreadsheet_safe(
-                     names.get(c, c if c in money else c.replace("_", " ").capitalize())))
+                     names.get(c, c if c in units else c.replace("_", " ").capitalize())))
                      for c in frame.columns})
 
 
