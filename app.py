@@ -19,6 +19,7 @@ pages = [
     st.Page("views/scorecard.py", title="Department scorecard", icon=":material/dashboard:", url_path="scorecard"),
     st.Page("views/okrs.py", title="OKRs", icon=":material/flag:", url_path="okrs"),
     st.Page("views/metrics.py", title="Metrics catalogue", icon=":material/menu_book:", url_path="metrics"),
+    st.Page("views/explorer.py", title="Metric explorer", icon=":material/query_stats:", url_path="explorer"),
     st.Page("views/launch.py", title="Marketing launch", icon=":material/rocket_launch:", url_path="launch"),
 ]
 if auth.can_edit():

@@ -289,3 +289,65 @@ def test_a_running_key_result_is_forecast_to_its_deadline():
 def test_kr_pace_chart_without_any_values_still_renders():
     kr = {"title": "k", "start": None, "target": None, "start_date": None, "deadline": None}
     assert vl_convert.vegalite_to_png(charts.kr_pace_chart(kr).to_dict())[:4] == b"\x89PNG"
+
+
+HISTORY = {"metric": "spend", "formula": None, "unit": "currency", "grain": "month",
+           "start": "2026-09-10", "end": None, "dimension_name": "channel",
+           "covered_through": "2026-12-06",
+           "rows": [{"period": "2026-09", "value": 300.0, "partial": True},
+                    {"period": "2026-10", "value": 1000.0, "partial": False},
+                    {"period": "2026-11", "value": 900.0, "partial": False},
+                    {"period": "2026-12", "value": 200.0, "partial": True}],
+           "split": [{"period": p, "value": v, "partial": p in ("2026-09", "2026-12"),
+                      "dimension": d}
+                     for d, values in (("search", (200, 600, 500, 150)), ("", (100, 400, 400, 50)))
+                     for p, v in zip(("2026-09", "2026-10", "2026-11", "2026-12"), values,
+                                     strict=True)]}
+
+
+def test_history_frame_says_why_a_period_is_partial():
+    frame = charts.history_frame(HISTORY)
+    assert frame["value_text"].tolist() == ["$300 (from 10 Sep)", "$1,000", "$900",
+                                            "$200 (so far: data through 6 Dec)"]
+    assert frame["series"].unique().tolist() == ["Total"]
+    split = charts.history_frame(HISTORY, split=True)
+    assert sorted(split["series"].unique()) == ["(no channel)", "search"]
+
+
+def test_history_chart_draws_partial_periods_hollow_on_dashed_segments():
+    spec = charts.history_chart(HISTORY).to_dict()
+    assert spec["width"] == "container"
+    hollow = [layer for layer in spec["layer"] if layer["mark"].get("filled") is False]
+    dashed = [layer for layer in spec["layer"] if layer["mark"].get("strokeDash") == [4, 3]]
+    assert len(hollow) == 1 and len(dashed) == 1
+    # September-October and November-December: two segments of two points.
+    edges = layer_rows(spec, dashed[0])
+    assert sorted({e["edge"] for e in edges}) == ["Total 0", "Total 2"] and len(edges) == 4
+    assert vl_convert.vegalite_to_vega(spec)["marks"]
+
+
+def test_a_split_history_chart_has_a_line_per_channel_largest_first():
+    spec = charts.history_chart(HISTORY, split=True).to_dict()
+    colour = spec["layer"][0]["encoding"]["color"]
+    assert colour["scale"]["domain"] == ["search", "(no channel)"]
+    assert vl_convert.vegalite_to_vega(spec)["marks"]
+
+
+def test_a_split_chart_draws_only_the_largest_series():
+    rows = [{"period": "2026-10", "value": float(v), "partial": False, "dimension": f"r{v:02d}"}
+            for v in range(1, 15)]
+    frame = charts.history_frame({**HISTORY, "split": rows}, split=True)
+    assert charts.largest_series(frame) == [f"r{v:02d}" for v in range(14, 4, -1)]
+
+
+@pytest.mark.parametrize("grain, periods, ticks", [
+    ("month", 6, {"interval": "month", "step": 1}),
+    ("month", 36, {"interval": "month", "step": 6}),
+    ("month", 20, {"interval": "month", "step": 4}),
+    ("quarter", 12, {"interval": "month", "step": 6}),
+    ("quarter", 4, {"interval": "month", "step": 3}),
+    ("year", 30, {"interval": "year", "step": 5}),
+    ("day", 1000, 6),
+])
+def test_history_ticks_fall_on_period_starts_and_fit_a_phone(grain, periods, ticks):
+    assert charts.period_ticks(grain, periods) == ticks

@@ -166,7 +166,7 @@ def test_correction_updates_and_undo_puts_back_the_state_before(fresh):
                                            "--json").stdout.splitlines()]
     assert (result["inserted"], result["updated"]) == (0, 1)
     social = run_json(fresh, "history", "--metric", "purchases", "--dimension", "social")
-    assert social[-1] == {"period": "2025-03", "value": 25.0}
+    assert social[-1] == {"period": "2025-03", "value": 25.0, "partial": True}
 
     undone = run(fresh, "undo", str(result["batch"]))
     assert undone.returncode == 0, undone.stderr
@@ -199,6 +199,63 @@ def test_history_table_shows_rates_as_percent(loaded):
     done = run(loaded, "history", "--metric", "conversion_rate")
     assert done.returncode == 0, done.stderr
     assert "2025-03  2.5%" in done.stdout
+
+
+def test_history_marks_the_period_its_data_end_in_as_partial(loaded):
+    rows = run_json(loaded, "history", "--metric", "conversion_rate")
+    assert [r["partial"] for r in rows] == [False, False, True]
+    # The data come every 16 days: the value of 5 March speaks to the 20th.
+    assert "2025-03  2.5%   so far: data through 20 Mar" in run(
+        loaded, "history", "--metric", "conversion_rate").stdout
+
+
+def test_history_of_a_typed_formula_is_the_ratio_of_each_periods_summed_parts(loaded):
+    typed = run_json(loaded, "history", "--formula", "purchases / visitors")
+    stored = run_json(loaded, "history", "--metric", "conversion_rate")
+    assert typed == stored
+    # January: (20 + 10 + 5) / (1,000 + 500 + 500), not the mean of the days' rates.
+    assert typed[0]["value"] == pytest.approx(35 / 2000)
+
+
+def test_history_split_gives_a_row_per_channel_and_period(loaded):
+    rows = run_json(loaded, "history", "--metric", "purchases", "--split", "--grain", "quarter")
+    assert rows == [{"period": "2025-Q1", "value": 96.0, "partial": True, "dimension": "search"},
+                    {"period": "2025-Q1", "value": 29.0, "partial": True, "dimension": "social"}]
+    whole = run_json(loaded, "history", "--metric", "purchases", "--grain", "quarter")
+    assert whole[0]["value"] == sum(r["value"] for r in rows)
+    done = run(loaded, "history", "--metric", "purchases", "--split", "--grain", "quarter")
+    assert done.stdout.splitlines()[0].split() == ["period", "dimension", "value", "data"]
+
+
+def test_history_between_two_days_marks_the_periods_the_range_cuts(loaded):
+    rows = run_json(loaded, "history", "--metric", "visitors", "--from", "2025-01-10",
+                    "--to", "2025-02-28")
+    # January from the 10th; February's data (every 16 days) speak to the 20th only.
+    assert rows == [{"period": "2025-01", "value": 1000.0, "partial": True},
+                    {"period": "2025-02", "value": 2000.0, "partial": True}]
+    assert run_json(loaded, "history", "--metric", "visitors", "--from", "2025-01-01",
+                    "--to", "2025-01-31")[0]["partial"] is False
+    done = run(loaded, "history", "--metric", "visitors", "--from", "2025-01-10")
+    assert "2025-01  1,000  from 10 Jan" in done.stdout
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--formula", "purchases / visiters"), "uses unknown metric 'visiters'; did you mean "
+                                            "'visitors'?"),
+    (("--formula", "purchases /"), "cannot be read at character 12"),
+    (("--metric", "visitors", "--from", "2025-03-01", "--to", "2025-01-01"),
+     "the range starts on 2025-03-01, after its last day 2025-01-01"),
+    (("--metric", "visitors", "--from", "March"), "--from 'March' is not a date"),
+])
+def test_history_refuses_a_bad_formula_or_range_in_one_line(loaded, args, says):
+    done = run(loaded, "history", *args)
+    assert done.returncode == 2
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_history_takes_a_metric_or_a_formula_not_both(loaded):
+    done = run(loaded, "history", "--metric", "visitors", "--formula", "visitors")
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
 
 
 @pytest.mark.parametrize("args, says", [

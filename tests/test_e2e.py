@@ -225,6 +225,7 @@ def test_a_csv_uploaded_on_import_and_define_is_imported(server, new_page, demo_
     ("overview", "/?as_of=" + AS_OF.isoformat(), "Needs attention"),
     ("okrs", "/okrs?as_of=" + AS_OF.isoformat(), "Key result detail"),
     ("metrics", "/metrics", "Metrics catalogue"),
+    ("explorer", "/explorer?metric=spend&split=1&grain=week", "Spend by channel, per week"),
     ("launch", "/launch", "Marketing launch"),
     ("define", "/define", "Import and define"),
 ])

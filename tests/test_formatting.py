@@ -262,3 +262,16 @@ def test_trend_values_draw_a_partial_summed_period_at_its_pace():
     assert fmt.trend_values(history) == [4900.0, 4138.5]
     assert fmt.trend_values([{"value": 0.2, "partial": True}]) == [0.2]     # a rate as it stands
     assert fmt.trend_values(None) == []
+
+
+@pytest.mark.parametrize("period, start, through, expected", [
+    ("2026-12", None, "2026-12-06", "so far: data through 6 Dec"),
+    ("2026-09", "2026-09-10", "2026-12-06", "from 10 Sep"),
+    ("2026-09", date(2026, 9, 10), date(2026, 9, 20), "10 Sep to 20 Sep only"),
+    ("2026-W45", "2026-11-04", "2026-11-20", "from 4 Nov"),
+    ("2026-Q4", None, "2026-11-30", "so far: data through 30 Nov"),
+    ("2026-09", "2026-09-01", "2026-12-06", "partial"),      # neither date cuts it
+    ("not a period", None, None, "partial"),
+])
+def test_partial_note_says_which_days_a_period_holds(period, start, through, expected):
+    assert fmt.partial_note(period, start, through) == expected

@@ -8,8 +8,10 @@ from kpi_logic.domain.formulas import (
     formula_metrics,
     formula_order,
     formula_problems,
+    formula_unit,
     formula_values,
     parse_formula,
+    typed_formula,
 )
 
 
@@ -153,3 +155,54 @@ def test_formula_order_puts_components_first():
 def test_formula_order_refuses_a_cycle():
     with pytest.raises(InputError):
         formula_order({"a": "b", "b": "a"})
+
+
+KNOWN = ["purchases", "website_visitors", "visitors", "revenue", "cost_of_goods_sold"]
+
+
+def test_a_typed_formula_over_known_metrics_is_parsed():
+    formula = typed_formula(" Purchases / website_visitors ", KNOWN)
+    assert formula.text == "Purchases / website_visitors"
+    assert formula_metrics(formula) == {"purchases", "website_visitors"}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("purchases / website_visitor", "formula 'purchases / website_visitor' uses unknown metric "
+                                    "'website_visitor'; did you mean 'website_visitors' or "
+                                    "'visitors'?"),
+    ("purchases / sessions", "uses unknown metric 'sessions'; the Metrics catalogue lists "
+                             "every name."),
+    ("leads / calls", "uses unknown metric 'calls', 'leads'"),
+    ("purchases / (visitors", "formula 'purchases / (visitors' cannot be read at character 22: "
+                              "a ')' is missing (write metric names, numbers, + - * / and "
+                              "parentheses, like 'purchases / visitors')."),
+    ("100 / 3", "formula '100 / 3' names no metric"),
+])
+def test_a_typed_formula_is_refused_in_one_sentence(text, says):
+    with pytest.raises(InputError) as refused:
+        typed_formula(text, KNOWN)
+    assert says in refused.value.message
+    assert refused.value.message.count(". ") == 0
+
+
+UNITS = {"purchases": "number", "visitors": "number", "revenue": "currency", "cogs": "currency",
+         "spend": "currency", "churn": "percent", "hours": "duration"}
+
+
+@pytest.mark.parametrize("text, unit", [
+    ("purchases / visitors", "percent"),                 # a ratio of like things: a rate
+    ("(revenue - cogs) / revenue", "percent"),           # gross margin
+    ("spend / purchases", "currency"),                   # money per customer
+    ("revenue - cogs", "currency"),
+    ("purchases / visitors * 100", "number"),            # a rate x 100: points (NPS)
+    ("churn * revenue", "currency"),                     # a rate of an amount
+    ("revenue / 12", "currency"),
+    ("hours / purchases", "duration"),
+    ("purchases / spend", "number"),                     # a count per dollar
+    ("churn / churn", "number"),
+    ("revenue + purchases", "number"),                   # unlike things: nothing better to say
+    ("-revenue", "currency"),
+    ("Revenue", "currency"),
+])
+def test_a_formulas_unit_is_read_from_its_parts(text, unit):
+    assert formula_unit(parse_formula(text), UNITS) == unit

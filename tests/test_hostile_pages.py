@@ -155,6 +155,19 @@ def test_metrics_catalogue_quotes_formula_cells(hostile_db):
     assert h.IMAGE in catalogue["Metric"].tolist()          # a table cell is text already
 
 
+def test_explorer_shows_metric_and_channel_names_as_text(hostile_db):
+    at = opened("views/explorer.py", metric="spend", split="1")
+    readable = assert_text_only(at)
+    labels = {label for _, labels in tables_of(at) for label in labels}
+    for channel in h.CHANNELS.values():            # a column each, quoted where it would run
+        assert channel in labels or "'" + channel in labels, channel
+    assert shows(readable, "Spend by channel, per month")
+    # A metric named like a formula: its title and the command line shown as text.
+    at = opened("views/explorer.py", metric=h.METRICS["calls_made"])
+    readable = assert_text_only(at)
+    assert any(h.plain(h.HYPERLINK) in text for text in readable)
+
+
 @pytest.mark.parametrize("step", ["Measure", "Analyse", "Adjust", "Improve", "Scenarios"])
 def test_launch_steps_show_channels_and_scenarios_as_text(hostile_db, step):
     at = opened("views/launch.py", step=step, compare=",".join(h.SCENARIOS[:2]))

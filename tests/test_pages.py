@@ -76,6 +76,7 @@ def texts(elements) -> list[str]:
     ("views/scorecard.py", "Department scorecard"),
     ("views/okrs.py", "Objectives and key results"),
     ("views/metrics.py", None),
+    ("views/explorer.py", "Metric explorer"),
     ("views/launch.py", None),
     ("views/define.py", None),
 ])

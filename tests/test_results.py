@@ -16,8 +16,16 @@ import pytest
 
 from kpi_logic.cli.common import jsonable
 from kpi_logic.launch.results import LaunchSummary
+from kpi_logic.metrics.history import metric_history
 from kpi_logic.metrics.overview import overview
-from kpi_logic.metrics.results import Alert, OkrReport, Overview, Scorecard
+from kpi_logic.metrics.results import (
+    Alert,
+    HistoryRow,
+    MetricHistory,
+    OkrReport,
+    Overview,
+    Scorecard,
+)
 from kpi_logic.store import open_store
 from tests.test_cli import run_json
 
@@ -84,16 +92,23 @@ def printed(demo_file):
     later = date.fromisoformat(closed["data_through"]) + timedelta(days=35)
     with open_store(demo_file, read_only=True, migrate=False) as store:
         home = [jsonable(overview(store)), jsonable(overview(store, as_of=later))]
+        explored = jsonable(metric_history(store, formula="spend / new_customers",
+                                           start="2026-09-10", by_dimension=True))
+    history = [*run_json(demo_file, "history", "--metric", "cac"),
+               *run_json(demo_file, "history", "--metric", "spend", "--split")]
     # A month of changes, so the list holds several kinds.
     month_ago = (date.today() - timedelta(days=31)).isoformat()
     return {"scorecard": (Scorecard, [closed, current]),
             "okrs": (OkrReport, [run_json(demo_file, "okrs")]),
             "launch": (LaunchSummary, [run_json(demo_file, "launch")]),
             "overview": (Overview, home),
-            "alerts": (Alert, run_json(demo_file, "alerts", "--since", month_ago))}
+            "alerts": (Alert, run_json(demo_file, "alerts", "--since", month_ago)),
+            "history": (HistoryRow, history),
+            "explored": (MetricHistory, [explored])}
 
 
-@pytest.mark.parametrize("name", ["scorecard", "okrs", "launch", "overview", "alerts"])
+@pytest.mark.parametrize("name", ["scorecard", "okrs", "launch", "overview", "alerts",
+                                  "history", "explored"])
 def test_the_json_has_exactly_the_declared_keys(printed, name):
     shape, values = printed[name]
     seen: set = set()
@@ -113,6 +128,9 @@ def test_the_demo_reaches_the_nested_shapes(printed):
     assert launch["channels"][0]["curve"] and launch["campaigns"] and launch["engagement"]
     assert printed["overview"][1][0]["alerts"]
     assert len({a["kind"] for a in printed["alerts"][1]}) >= 3
+    assert any(r["partial"] for r in printed["history"][1])
+    explored = printed["explored"][1][0]
+    assert explored["rows"] and explored["split"] and explored["metric"] is None
 
 
 def test_the_check_names_an_undeclared_a_missing_and_a_none_key():

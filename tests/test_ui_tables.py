@@ -73,3 +73,16 @@ def test_a_table_with_a_download_has_csv_and_xlsx_buttons_keyed_by_page_and_tabl
     assert not at.exception
     assert [(b.key, b.label) for b in at.get("download_button")] == [
         ("launch_channels_csv", "CSV"), ("launch_channels_xlsx", "XLSX")]
+
+
+def test_a_table_writes_a_metrics_values_in_the_unit_it_is_given():
+    def app():
+        import pandas as pd
+
+        from ui.tables import table
+        table(pd.DataFrame({"period": ["Mar 2026", "Apr 2026"], "value": [0.0123, 0.25],
+                            "search": [1234.5, 20000.0]}),
+              units={"value": "percent", "search": "currency"})
+    shown = shown_table(app)
+    assert shown["value"].tolist() == ["1.2%", "25.0%"]
+    assert shown["search"].tolist() == ["$1,234", "$20k"]

@@ -32,7 +32,7 @@ from ui.data import NOTHING_FOR_VIEWERS
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGES = {name: str(ROOT / "views" / f"{name}.py")
-         for name in ("overview", "scorecard", "okrs", "metrics", "launch", "define")}
+         for name in ("overview", "scorecard", "okrs", "metrics", "explorer", "launch", "define")}
 TIMEOUT = 90
 PASSWORD = "correct horse"
 
@@ -136,7 +136,7 @@ def test_a_viewer_leaves_an_older_schema_file_as_it_is(tmp_path, use_database, m
 def test_a_viewer_touring_every_page_writes_nothing(viewer_db):
     before = fingerprint(viewer_db)
     at = app()
-    for name in ("scorecard", "okrs", "metrics", "launch"):
+    for name in ("scorecard", "okrs", "metrics", "explorer", "launch"):
         at.switch_page(PAGES[name]).run()
         assert not at.exception, (name, [e.value for e in at.exception])
         assert not at.error, (name, [e.value for e in at.error])

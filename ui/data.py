@@ -268,7 +268,7 @@ def board_pack(as_of: date) -> Callable[[], bytes]:
 def _engine_functions() -> dict:
     from kpi_logic.ingest import edits
     from kpi_logic.launch import analysis as launch
-    from kpi_logic.metrics import catalogue, kpis, okrs, overview, rollups
+    from kpi_logic.metrics import catalogue, history, kpis, okrs, overview, rollups
     from kpi_logic.output import board_pack
     return {
         "board_pack_data": board_pack.board_pack_data,
@@ -279,6 +279,8 @@ def _engine_functions() -> dict:
         "overview": overview.overview,
         "metric_catalogue": catalogue.metric_catalogue,
         "rolled_up": rollups.rolled_up,
+        "history_scope": history.history_scope,
+        "metric_history": history.metric_history,
         "departments": overview.departments,
         "load_metrics": edits.current_metrics,
         **{f"load_{kind}": partial(edits.current_definitions, kind=kind)

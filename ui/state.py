@@ -54,6 +54,23 @@ LAUNCH_PROMOTION_APPLIED = "launch_promotion_applied"   # the URL value last tak
 # and forgotten when the launch or its definition's date changes.
 LAUNCH_PROMOTION_CHOSEN = "launch_promotion_chosen"
 LAUNCH_PNG = "launch_png"
+# The metric explorer's keys. In the URL: metric or formula, grain, from and to
+# (only once picked: a link without them follows the data), split, unit.
+EXPLORER_SOURCE = "explorer_source"         # "metric" or "formula"
+EXPLORER_METRIC = "explorer_metric"
+EXPLORER_METRIC_KEPT = "explorer_metric_kept"    # the metric picked, kept while a formula is shown
+EXPLORER_FORMULA = "explorer_formula"
+EXPLORER_FORMULA_KEPT = "explorer_formula_kept"  # the formula typed, kept while a metric is shown
+EXPLORER_GRAIN = "explorer_grain"
+EXPLORER_FROM = "explorer_from"
+EXPLORER_TO = "explorer_to"
+EXPLORER_PICKED = "explorer_picked_"        # + from / to: True once someone chose that day
+EXPLORER_SPLIT = "explorer_split"
+EXPLORER_SPLIT_URL = "explorer_split_url"   # the split as the URL has it ("1")
+EXPLORER_UNIT = "explorer_unit"             # a formula's unit chosen over the one read from it
+EXPLORER_URL = {"metric": EXPLORER_METRIC, "formula": EXPLORER_FORMULA, "grain": EXPLORER_GRAIN,
+                "from": EXPLORER_FROM, "to": EXPLORER_TO, "split": EXPLORER_SPLIT_URL,
+                "unit": EXPLORER_UNIT}
 AS_OF_PICKED = "shared_as_of_picked"      # True once someone chose the as-of date
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"

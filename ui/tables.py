@@ -80,18 +80,20 @@ def cell_text(column: str, value) -> str:
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
-          money: tuple[str, ...] = (), key: str | None = None,
-          download: Download | None = None) -> None:
+          money: tuple[str, ...] = (), units: dict[str, str] | None = None,
+          key: str | None = None, download: Download | None = None) -> None:
     """A table of the page: numbers formatted like the report (missing as "—",
     never "None"), sortable on the numbers underneath. `money` names columns
-    whose names do not say they hold dollars (a split's channel columns).
+    whose names do not say they hold dollars (a split's channel columns);
+    `units` gives columns of a metric's values their unit ("percent": 12.5%).
     `download`: CSV and XLSX buttons under it (the module note)."""
     names = {**LABELS, **(labels or {})}
-    headers = {c: names.get(c, c if c in money else c.replace("_", " ").capitalize())
+    units = {**{c: "currency" for c in money}, **(units or {})}
+    headers = {c: names.get(c, c if c in units else c.replace("_", " ").capitalize())
                for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
-    formats = {c: (lambda v, c=c: fmt.format_value(v, "currency") if c in money
+    formats = {c: (lambda v, c=c: fmt.format_value(v, units[c]) if c in units
                    else cell_text(c, v)) for c in numeric}
     formats.update({c: (lambda v: fmt.MISSING if pd.isna(v) else f"{v:%-d %b %Y %H:%M}")
                     for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])})
@@ -103,8 +105,8 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
                  column_config={names_of[c]: st.column_config.Column(spreadsheet_safe(headers[c]))
                                 for c in frame.columns})
     if download:
-        units = {headers[c]: "currency" if c in money else column_unit(c) for c in frame.columns}
-        download_buttons(download, exports.Table(frame.rename(columns=headers), units))
+        download_buttons(download, exports.Table(frame.rename(columns=headers), {
+            headers[c]: units.get(c) or column_unit(c) for c in frame.columns}))
 
 
 def dataframe(frame: pd.DataFrame, *, download: Download | None = None, **kwargs) -> None:

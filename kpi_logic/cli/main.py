@@ -36,6 +36,7 @@ from kpi_logic.domain.formatting import (
     format_value,
     measured_note,
     pace_note,
+    partial_note,
     status_word,
 )
 from kpi_logic.domain.formulas import metric_name
@@ -127,17 +128,33 @@ def cmd_metrics(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from kpi_logic.metrics.rollups import rolled_up
+    from kpi_logic.metrics.history import metric_history
     with reading(args.db) as store:
-        metric = _known_metric(store, args.metric)
-        frame = rolled_up(store, metric.name, args.grain, dimension=args.dimension)
-        if args.dimension and frame.empty:
-            raise InputError(f"metric '{metric.name}' has no history for dimension value "
-                             f"'{args.dimension}'", column="dimension")
-    rows = [{"period": r["label"], "value": r["value"]}
-            for r in jsonable(frame.to_dict("records"))]
-    shown = [{**r, "value": format_value(r["value"], metric.unit)} for r in rows]
-    return emit(args, rows, lambda _: table_text(shown, ("period", "value")))
+        metric = _known_metric(store, args.metric).name if args.metric is not None else None
+        history = metric_history(store, metric, formula=args.formula, grain=args.grain,
+                                 start=parsed_date(args.start, "--from"),
+                                 end=parsed_date(args.end, "--to"), dimension=args.dimension,
+                                 by_dimension=args.split)
+    rows = history["split"] if args.split else history["rows"]
+    if args.dimension and not rows:
+        what = f"metric '{metric}'" if metric else f"formula '{args.formula}'"
+        raise InputError(f"{what} has no history for dimension value '{args.dimension}'",
+                         column="dimension")
+    return emit(args, rows, lambda rows: history_text(history, rows))
+
+
+def history_text(history: dict, rows: list[dict]) -> str:
+    """The history as a table: period, [dimension value,] value with its unit, and
+    why a period is partial ("so far: data through 6 Dec", "from 15 Mar")."""
+    split = history.get("dimension_name") or "dimension"
+    shown = [{"period": r["period"], split: r.get("dimension") or "(none)",
+              "value": format_value(r["value"], history["unit"]),
+              "data": partial_note(r["period"], history.get("start"),
+                                   history.get("covered_through")) if r["partial"] else ""}
+             for r in rows]
+    columns = ("period", split, "value", "data") if rows and "dimension" in rows[0] \
+        else ("period", "value", "data")
+    return table_text(shown, columns)
 
 
 def _known_metric(store, name: str):
@@ -385,11 +402,20 @@ def build_parser() -> argparse.ArgumentParser:
     command("batches", cmd_batches, "list import batches")
     p = command("metrics", cmd_metrics, "the metrics catalogue")
     p.add_argument("--department")
-    p = command("history", cmd_history, "a metric rolled up by period")
-    p.add_argument("--metric", required=True)
+    p = command("history", cmd_history, "a metric, or a formula over metrics, by period")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--metric")
+    what.add_argument("--formula", help='e.g. "purchases / website_visitors": computed from '
+                                        "each period's summed parts")
     p.add_argument("--grain", default="month",
                    choices=("day", "week", "month", "quarter", "year"))
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: "
+                   "the first data)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day (default: the "
+                   "latest data)")
     p.add_argument("--dimension", help="one dimension value, e.g. a channel")
+    p.add_argument("--split", action="store_true",
+                   help="one series per dimension value (channel, region...)")
     p = command("scorecard", cmd_scorecard, "KPIs against their targets, per department")
     p.add_argument("--department", help="one department (default: every department, in turn)")
     p.add_argument("--period", help='e.g. "2025-03", "2025-Q1", "2025" (default: latest complete)')

@@ -337,6 +337,31 @@ def coverage_note(entry: dict) -> str | None:
     return None
 
 
+def partial_note(period: object, start: object = None, through: object = None) -> str:
+    """Why a period of a metric's history holds only part of its days: "from 15 Mar"
+    (the range starts inside it), "so far: data through 6 Dec" (the data, as far
+    as they cover, end inside it), or both ("15 Mar to 6 Dec only"); "partial"
+    when neither date says more."""
+    try:
+        first, last = period_bounds(str(period))
+    except ValueError:
+        return "partial"
+    begins, ends = _iso_day(start), _iso_day(through)
+    begins = begins if begins is not None and begins > first else None
+    ends = ends if ends is not None and ends < last else None
+    if begins and ends:
+        return f"{short_date(begins)} to {short_date(ends)} only"
+    if begins:
+        return f"from {short_date(begins)}"
+    return f"so far: data through {short_date(ends)}" if ends else "partial"
+
+
+def _iso_day(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def pace_note(entry: dict) -> str | None:
     """"on pace for 1,085 of 1,000" for a KPI judged on pace; None otherwise."""
     pace = entry.get("pace")

@@ -8,6 +8,7 @@ same metric. Division by zero gives NaN (undefined), never inf.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -78,9 +79,10 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 
 
 def _syntax_error(text: str, position: int, what: str) -> InputError:
+    # One sentence: a page shows it beside the field the formula was typed in.
     return InputError(
-        f"formula '{shortened(text, 80)}' cannot be read at character {position}: {what}. "
-        "Use metric names, numbers, + - * / and parentheses, e.g. 'purchases / visitors'.")
+        f"formula '{shortened(text, 80)}' cannot be read at character {position}: {what} "
+        "(write metric names, numbers, + - * / and parentheses, like 'purchases / visitors').")
 
 
 class _Parser:
@@ -179,6 +181,63 @@ def _names(tree: Node) -> set[str]:
 def formula_metrics(formula: Formula) -> frozenset[str]:
     """The metric names the formula uses (normalised)."""
     return frozenset(_names(formula.tree))
+
+
+def typed_formula(text: str, known: Iterable[str]) -> Formula:
+    """A formula someone typed to look at (not one stored with a metric), checked
+    against the metric names in `known`. Refuses (InputError, one sentence) empty
+    text, syntax errors, a formula without a metric name and unknown names,
+    suggesting the closest known ones."""
+    formula = parse_formula(text)
+    used = formula_metrics(formula)
+    if not used:
+        raise InputError(f"formula '{shortened(formula.text, 80)}' names no metric: use at "
+                         "least one metric name, like 'purchases / visitors'.")
+    names = sorted({metric_name(n) for n in known})
+    unknown = sorted(used - set(names))
+    if unknown:
+        close = [repr(c) for c in dict.fromkeys(
+            c for u in unknown for c in difflib.get_close_matches(u, names, n=3, cutoff=0.6))]
+        hint = (f"; did you mean {', '.join(close[:-1])} or {close[-1]}?" if len(close) > 1
+                else f"; did you mean {close[0]}?" if close
+                else "; the Metrics catalogue lists every name.")
+        raise InputError(f"formula '{shortened(formula.text, 80)}' uses unknown metric "
+                         f"{', '.join(repr(shortened(u, 60)) for u in unknown)}{hint}")
+    return formula
+
+
+def formula_unit(formula: Formula, units: Mapping[str, str]) -> str:
+    """The unit a formula's values are read in, from the units of the metrics it
+    names (`units`: normalised name -> unit): a ratio of like things is a
+    percent (purchases / visitors), money over a count stays money (spend /
+    customers), a rate times 100 is a plain number (NPS); "number" when unsure."""
+    return _unit(formula.tree, {metric_name(n): u for n, u in units.items()}) or "number"
+
+
+def _unit(tree: Node, units: Mapping[str, str]) -> str | None:
+    """A node's unit; None for a bare number (it scales, it has no unit)."""
+    kind = tree[0]
+    if kind == "number":
+        return None
+    if kind == "metric":
+        return units.get(tree[1], "number")
+    if kind == "neg":
+        return _unit(tree[1], units)
+    left, right = _unit(tree[1], units), _unit(tree[2], units)
+    if kind in ("+", "-"):
+        return left if right is None or left == right else right if left is None else "number"
+    if kind == "*":
+        if left is None or right is None:
+            scaled = left or right
+            return "number" if scaled == "percent" else scaled   # a rate x 100: points
+        if "percent" in (left, right):
+            return right if left == "percent" else left          # a rate of an amount
+        return left if right == "number" else right if left == "number" else "number"
+    if right is None or right in ("number", "percent") and left != right:
+        return left if left is not None else "number"
+    if left == right:
+        return "number" if left == "percent" else "percent"     # a ratio of like things
+    return "number"
 
 
 def _divided(left, right):

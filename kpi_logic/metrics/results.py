@@ -1,6 +1,6 @@
 """The shapes of what the metrics part returns: the scorecard (kpis.scorecard),
-the OKR report (okrs.okr_report), the overview (overview.overview) and its
-alerts (overview.alert_list).
+the OKR report (okrs.okr_report), the overview (overview.overview), its
+alerts (overview.alert_list) and a metric's history (history.metric_history).
 
 TypedDicts, not classes: the engine builds plain dicts and the CLI prints them
 as JSON (cli/common.py: jsonable), so writing the shapes down changes nothing
@@ -250,3 +250,28 @@ class Overview(TypedDict):
     goals: GoalSummary                    # the company's goal-management KPIs
     objectives: list[ObjectiveEntry]
     alerts: list[Alert]                   # most severe first
+
+
+class HistoryRow(TypedDict):
+    """One period of a metric's or a formula's history (history.metric_history);
+    the CLI's `history --json` prints a list of them."""
+    period: str
+    value: float | None           # None when a formula divides by zero
+    partial: bool                 # its data end inside it, or the range starts after its first day
+    dimension: NotRequired[str]   # split by dimension: the dimension value ("" for rows without one)
+
+
+class MetricHistory(CoverageFields):
+    """A metric or a typed formula by period, whole and split (history.metric_history);
+    coverage as seen from the range's last day."""
+    metric: str | None            # the metric's name; None for a typed formula
+    formula: str | None           # the metric's formula or the typed one; None for a recorded metric
+    unit: str                     # a typed formula's is read from its parts (formulas.formula_unit)
+    direction: str
+    aggregation: str | None       # None for a formula: each period's parts are aggregated
+    grain: str                    # day | week | month | quarter | year
+    start: str | None             # the range asked for (None: from the first data / to the last)
+    end: str | None
+    dimension_name: str | None    # "channel" when every part is broken down by the same dimension
+    rows: list[HistoryRow]        # the whole metric per period, oldest first
+    split: list[HistoryRow]       # with by_dimension: per dimension value, then period; else []

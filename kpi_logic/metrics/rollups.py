@@ -21,6 +21,7 @@ from kpi_logic.domain.formulas import (
     formula_values,
     metric_name,
     parse_formula,
+    typed_formula,
 )
 from kpi_logic.domain.model import Metric
 from kpi_logic.domain.periods import as_date, period_label
@@ -130,6 +131,24 @@ def rolled_up(store: Store, metrics: str | Iterable[str], grain: str, *, start=N
         by_dimension=by_dimension)
     keys = ["period", "dimension"] if by_dimension else ["period"]
     return _finished(_with_formulas(base, needed, known, keys), names, grain, by_dimension)
+
+
+def formula_rolled_up(store: Store, formula: str, grain: str, *, start=None, end=None,
+                      dimension: str | None = None, by_dimension: bool = False) -> pd.DataFrame:
+    """A formula typed over defined metrics (not stored as one), rolled up as a
+    formula metric is: the formula applied to each period's aggregated parts,
+    never to daily values. The same frame as rolled_up, `metric` holding the
+    formula as typed (trimmed). Refuses (InputError, domain.formulas.typed_formula)
+    syntax errors and unknown metric names."""
+    known = store.definitions.metrics()
+    parsed = typed_formula(formula, known)
+    by_normal = {metric_name(n): n for n in known}
+    parts = sorted(by_normal[u] for u in formula_metrics(parsed))
+    rows = rolled_up(store, parts, grain, start=start, end=end, dimension=dimension,
+                     by_dimension=by_dimension)
+    keys = ["period", "dimension"] if by_dimension else ["period"]
+    computed = _formula_rows(parsed.text, parsed.text, rows, keys)
+    return _finished(computed, [parsed.text], grain, by_dimension)
 
 
 def base_metrics(store: Store, metrics: str | Iterable[str]) -> list[str]:

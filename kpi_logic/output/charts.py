@@ -8,6 +8,7 @@ grey-scale printing.
 """
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import altair as alt
@@ -419,3 +420,116 @@ def department_health_chart(departments: list[dict], *, width: int = 420,
         x="mid:Q", text="count:Q")
     chart = alt.layer(bars, counts).properties(width=width, height=height)
     return alt.hconcat(names, chart, spacing=0)
+
+
+# One colour per dimension value: Okabe-Ito's hues without its yellow (too pale
+# on white), then three of Paul Tol's; the legend and tooltip name each series too.
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000",
+                  "#882255", "#44AA99", "#999933")
+MAX_SERIES = len(SERIES_COLOURS)
+POINTS_UP_TO = 60     # periods drawn as dots; beyond, only partial periods are
+
+
+def series_name(value: object, dimension_name: object = None) -> str:
+    """A dimension value as a series is named: "(no channel)" for rows without one."""
+    return str(value) if value else f"(no {dimension_name or 'dimension'})"
+
+
+def history_frame(history: dict, *, split: bool = False) -> pd.DataFrame:
+    """One row per period (and dimension value when split) of a metric history
+    (metrics.history.metric_history's shape): series, period, label, start,
+    value, partial, value_text and note (why a period is partial). A period
+    that is not an engine label is left out. Does not mutate `history`."""
+    unit = history.get("unit") or "number"
+    rows = []
+    for point in history.get("split" if split else "rows") or []:
+        try:
+            start, _ = fmt.period_bounds(point.get("period"))
+        except ValueError:
+            continue
+        value = point.get("value")
+        note = (fmt.partial_note(point["period"], history.get("start"),
+                                 history.get("covered_through")) if point.get("partial") else "")
+        rows.append({
+            "series": series_name(point.get("dimension"), history.get("dimension_name"))
+            if split else "Total",
+            "period": point["period"], "label": fmt.human_period(point["period"]),
+            "start": pd.Timestamp(start),
+            "value": np.nan if fmt.is_missing(value) else float(value),
+            "partial": bool(point.get("partial")),
+            "value_text": fmt.format_value(value, unit) + (f" ({note})" if note else ""),
+            "note": note})
+    columns = ["series", "period", "label", "start", "value", "partial", "value_text", "note"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def period_ticks(grain: str, periods: int, labels: int = 6) -> dict | int:
+    """About `labels` x-axis ticks (they fit a phone's width), on period starts for
+    months, quarters and years (every 1, 2, 3, 4, 6 or 12 months; every n years);
+    days and weeks take the time axis's own round dates."""
+    wanted = max(periods / labels, 1)
+    if grain in ("month", "quarter"):
+        steps = (3, 6, 12, 24, 36, 60, 120) if grain == "quarter" else (1, 2, 3, 4, 6, 12, 24,
+                                                                         36, 60, 120)
+        months = wanted * (3 if grain == "quarter" else 1)
+        return {"interval": "month", "step": next((s for s in steps if s >= months), 240)}
+    if grain == "year":
+        return {"interval": "year", "step": math.ceil(wanted)}
+    return labels
+
+
+def largest_series(frame: pd.DataFrame, most: int = MAX_SERIES) -> list[str]:
+    """The `most` series with the largest values (summed over the periods, sizes
+    compared), largest first; ties by name."""
+    sizes = frame.assign(size=frame["value"].abs()).groupby("series")["size"].sum()
+    ordered = sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
+    return [name for name, _ in ordered[:most]]
+
+
+def _partial_edges(frame: pd.DataFrame) -> pd.DataFrame:
+    """The line's segments that touch a partial period, two rows each (`edge` tells
+    them apart), for drawing them dashed: the solid line joins complete periods."""
+    pieces = []
+    for _, series in frame[frame["value"].notna()].groupby("series", sort=False):
+        series = series.sort_values("start")
+        for i in range(len(series) - 1):
+            pair = series.iloc[i:i + 2]
+            if pair["partial"].any():
+                pieces.append(pair.assign(edge=f"{pair['series'].iloc[0]} {i}"))
+    columns = [*frame.columns, "edge"]
+    return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
+
+
+def history_chart(history: dict, *, split: bool = False, width: int | str = "container",
+                  height: int = 300) -> alt.LayerChart:
+    """A metric's history as a line per series (the whole metric, or its largest
+    MAX_SERIES dimension values when split) over the period starts: partial
+    periods as hollow points on dashed segments, the value and why a period is
+    partial in the tooltip. width="container" fills the page's column."""
+    unit, grain = history.get("unit") or "number", history.get("grain") or "month"
+    frame = history_frame(history, split=split)
+    shown = largest_series(frame) if split else ["Total"]
+    frame = frame[frame["series"].isin(shown)]
+    x = alt.X("start:T", title=None, axis=alt.Axis(
+        format=TIME_FORMAT.get(grain, "%-d %b %Y"), labelAngle=0, grid=False, labelOverlap=True,
+        tickCount=period_ticks(grain, frame["period"].nunique()), labelFlush=True))
+    y = alt.Y("value:Q", scale=alt.Scale(zero=False), axis=alt.Axis(
+        format=AXIS_FORMAT.get(unit, ",.3~s"), title=_unit_title(unit), tickCount=5,
+        gridColor=GRID))
+    colour = (alt.Color("series:N", title=None, scale=alt.Scale(
+        domain=shown, range=list(SERIES_COLOURS[:len(shown)])), legend=alt.Legend(
+        orient="top", columns=min(len(shown), 3), labelLimit=160, symbolType="stroke"))
+        if split else alt.value("#374151"))
+    tooltip = [alt.Tooltip("label:N", title="Period"), alt.Tooltip("value_text:N", title="Value")]
+    if split:
+        tooltip.insert(0, alt.Tooltip("series:N", title=history.get("dimension_name") or "Series"))
+    base = alt.Chart(frame).encode(x=x, y=y, color=colour, detail="series:N")
+    line = base.transform_filter("!datum.partial").mark_line(strokeWidth=2)
+    dashed = alt.Chart(_partial_edges(frame)).mark_line(strokeWidth=2, strokeDash=[4, 3]).encode(
+        x="start:T", y="value:Q", color=colour, detail="edge:N")
+    many = frame["period"].nunique() > POINTS_UP_TO
+    dots = base.transform_filter("!datum.partial").mark_point(
+        filled=True, size=40, opacity=0 if many else 1).encode(tooltip=tooltip)
+    hollow = base.transform_filter("datum.partial").mark_point(
+        filled=False, size=70, strokeWidth=2, opacity=1).encode(tooltip=tooltip)
+    return alt.layer(line, dashed, dots, hollow).properties(width=width, height=height)
