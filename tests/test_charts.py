@@ -236,6 +236,17 @@ def test_department_health_chart_keeps_department_order():
     assert bars["layer"][0]["encoding"]["color"]["scale"]["domain"][0] == "✔ Healthy"
 
 
+def test_the_pages_department_health_chart_takes_the_containers_width_and_a_row_each():
+    """On a phone the fixed 810 px of names and bars was cut to two KPIs (all green):
+    the page's chart fits its width and keeps 30 px per department."""
+    departments = [{"department": d, "healthy": 2, "unhealthy": 1} for d in "ABCDEF"]
+    spec = charts.department_health_chart(departments, width="container").to_dict()
+    assert (spec["width"], spec["height"]) == ("container", 180)
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == list("ABCDEF")
+    assert "hconcat" not in spec
+
+
 def test_trend_frame_leaves_out_periods_it_cannot_place():
     kpi = {**KPI, "history": [{"period": "March", "value": 1.0}, *KPI["history"]]}
     assert charts.trend_frame(kpi)["period"].tolist() == ["2025-01", "2025-02", "2025-03"]

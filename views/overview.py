@@ -39,7 +39,7 @@ with st.container():
         for tile, status in zip(tiles, charts.KPI_ORDER, strict=False):
             tile.metric(fmt.status_badge(status),
                         sum(int(d.get(status) or 0) for d in view["departments"]))
-        st.altair_chart(charts.department_health_chart(view["departments"], width=640),
+        st.altair_chart(charts.department_health_chart(view["departments"], width="container"),
                         width="stretch")
         for row in view["departments"]:
             st.page_link("views/scorecard.py", label=(

@@ -398,28 +398,43 @@ def health_frame(departments: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["department", "status", "count", "x0", "x1", "mid"])
 
 
-def department_health_chart(departments: list[dict], *, width: int = 420,
-                            row_height: int = 30, label_width: int = 170) -> alt.HConcatChart:
+def department_health_chart(departments: list[dict], *, width: int | str = 420,
+                            row_height: int = 30, label_width: int = 170
+                            ) -> alt.HConcatChart | alt.LayerChart:
     """Per department a stacked bar of its KPIs by status (healthy, at risk,
     unhealthy, no data) with the counts written in each segment; the names are
-    a column of their own, starting at the chart's left edge."""
+    a column of their own, starting at the chart's left edge. With width
+    "container" (a page) the chart takes its container's width, names as the
+    axis labels, so a phone sees every bar whole."""
     frame = health_frame(departments)
     order = [d.get("department") or "(none)" for d in departments or []]
-    y = alt.Y("department:N", sort=order, title=None, axis=None)
     height = max(row_height * len(order), row_height)
+    if width == "container":
+        # fit-x: the width follows the page; the height stays a row per department
+        return _health_bars(frame, alt.Y("department:N", sort=order, title=None, axis=alt.Axis(
+            labelLimit=label_width, labelFontSize=13, ticks=False, domain=False)), row_height,
+            legend_columns=2).properties(
+            width="container", height=height,
+            autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    y = alt.Y("department:N", sort=order, title=None, axis=None)
     names = alt.Chart(pd.DataFrame({"department": order})).mark_text(
         align="left", fontSize=14, color=INK, limit=label_width).encode(
         y=y, x=alt.value(0), text="department:N").properties(width=label_width, height=height)
+    chart = _health_bars(frame, y, row_height).properties(width=width, height=height)
+    return alt.hconcat(names, chart, spacing=0)
+
+
+def _health_bars(frame: pd.DataFrame, y: alt.Y, row_height: int,
+                 legend_columns: int | None = None) -> alt.LayerChart:
     base = alt.Chart(frame).encode(y=y)
     bars = base.mark_bar(height=row_height * 0.7, stroke="white", strokeWidth=1.5).encode(
         x=alt.X("x0:Q", title="KPIs", axis=alt.Axis(tickMinStep=1, format="d", grid=False)),
         x2="x1:Q", color=alt.Color("status:N", scale=status_scale(), title=None,
-                                   legend=alt.Legend(orient="top")),
+                                   legend=alt.Legend(orient="top", columns=legend_columns)),
         tooltip=["department:N", "status:N", "count:Q"])
     counts = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
         x="mid:Q", text="count:Q")
-    chart = alt.layer(bars, counts).properties(width=width, height=height)
-    return alt.hconcat(names, chart, spacing=0)
+    return alt.layer(bars, counts)
 
 
 # One colour per dimension value: Okabe-Ito's hues without its yellow (too pale
