@@ -430,7 +430,8 @@ def _health_bars(frame: pd.DataFrame, y: alt.Y, row_height: int,
     bars = base.mark_bar(height=row_height * 0.7, stroke="white", strokeWidth=1.5).encode(
         x=alt.X("x0:Q", title="KPIs", axis=alt.Axis(tickMinStep=1, format="d", grid=False)),
         x2="x1:Q", color=alt.Color("status:N", scale=status_scale(), title=None,
-                                   legend=alt.Legend(orient="top", columns=legend_columns)),
+                                   legend=alt.Legend(orient="top", **(
+                                       {"columns": legend_columns} if legend_columns else {}))),
         tooltip=["department:N", "status:N", "count:Q"])
     counts = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
         x="mid:Q", text="count:Q")
