@@ -88,6 +88,7 @@ def make_hostile(store) -> None:
         store.connection.execute("update metrics set description = ? where name = ?", [description, name])
     _rename_kpis(store)
     _rename_key_results(store)
+    _hostile_reviews(store)
     for old, new in CHANNELS.items():
         store.connection.execute("update observations set dimension = ? where dimension = ?", [new, old])
     for old, new in CAMPAIGNS.items():
@@ -128,6 +129,35 @@ def _rename_key_results(store) -> None:
     for old, new in numbered([r[0] for r in rows], HOSTILE[6:] + HOSTILE[:6]).items():
         store.connection.execute("update key_results set title = ? where title = ?", [new, old])
     _renamed_column(store, "key_results", "owner", HOSTILE[2:] + HOSTILE[:2])
+
+
+def _hostile_reviews(store) -> None:
+    """Objectives named as the (renamed) key results name them, with hostile owners,
+    descriptions and a hostile parent; check-ins with hostile notes and authors on
+    every KPI and key result."""
+    con = store.connection
+    con.execute("delete from objectives")
+    con.execute("delete from checkins")
+    objectives = [r for r in con.execute("select distinct objective, department from key_results "
+                                         "order by 1").fetchall()]
+    for index, (name, department) in enumerate(objectives):
+        con.execute("insert into objectives (objective, owner, department, cycle, description, "
+                    "parent, batch_id) values (?, ?, ?, '2026-Q4', ?, ?, 1)",
+                    [name, HOSTILE[index % len(HOSTILE)], department,
+                     HOSTILE[(index + 3) % len(HOSTILE)],
+                     objectives[0][0] if index else None])
+    subjects = [("kpi", "", r[0], "2026-11") for r in con.execute(
+        "select title from kpis where superseded_by is null order by 1").fetchall()]
+    subjects += [("key_result", r[0], r[1], "2026-W49") for r in con.execute(
+        "select objective, title from key_results where superseded_by is null order by 1, 2")
+        .fetchall()]
+    for index, (kind, objective, title, period) in enumerate(subjects):
+        con.execute("insert into checkins (kind, objective, title, period, note, confidence, "
+                    "checked_by, checked_at, batch_id) values (?, ?, ?, ?, ?, ?, ?, "
+                    "timestamp '2026-12-04 09:00:00', 1)",
+                    [kind, objective, title, period, HOSTILE[index % len(HOSTILE)],
+                     "low" if kind == "key_result" else None,
+                     HOSTILE[(index + 5) % len(HOSTILE)]])
 
 
 def _renamed_column(store, table: str, column: str, payloads) -> None:
