@@ -131,3 +131,15 @@ def test_the_okrs_page_gives_the_rates_per_department(page_db):
     assert list(table["On pace"]) == [fmt.format_progress(d["timeline_adherence"])
                                       if d["timeline_adherence"] is not None else "—"
                                       for d in departments]
+
+
+def test_a_cards_status_is_in_its_colour(page_db):
+    """An unhealthy card no longer looks like the healthy ones: red icon and badge."""
+    card = engine(page_db, kpis.scorecard, "Customer service")
+    at = opened(PAGES["scorecard"], department="Customer service")
+    labels = {shown(m.label).split(" ", 1)[1]: m.label for m in at.metric}
+    for kpi in card["kpis"]:
+        colour = {"healthy": "green", "unhealthy": "red", "at_risk": "orange"}.get(kpi["status"])
+        if colour:
+            assert labels[kpi["title"]].startswith(f":{colour}["), kpi["title"]
+    assert any(m.value.startswith(":red[**✖ Unhealthy**]") for m in at.markdown)

@@ -15,6 +15,7 @@ from kpi_logic.metrics import kpis, okrs, overview
 from kpi_logic.store import has_history, open_store
 from tests.readable import shown
 from ui.data import DEMO_NOTICE
+from ui.text import md_status
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -121,7 +122,7 @@ def test_scorecard_shows_status_target_and_plain_metrics(page_db):
     card = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
     labels = [shown(m.label) for m in at.metric]
     for kpi in card["kpis"]:
-        assert f"{fmt.status_icon(kpi['status'])} {kpi['title']}" in labels
+        assert f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} {kpi['title']}" in labels
         rule = fmt.target_rule(kpi["target"], kpi["target_kind"], kpi["unit"])
         assert any(fmt.status_badge(kpi["status"]) in t and rule in t for t in texts(at.markdown))
     assert card["metrics"], "the demo's Marketing has plain metrics (likes, shares...)"
@@ -190,7 +191,7 @@ def test_scorecard_long_after_the_data_says_they_are_stale_not_healthy(page_db):
                for t in texts(at.info))
     since = fmt.coverage_note(card["kpis"][0])
     assert since.startswith("no data since ")
-    badge = f"**○ N{since[1:]}**"          # said once: "○ No data since 6 Dec 2026"
+    badge = f":gray[**○ N{since[1:]}**]"    # said once: "○ No data since 6 Dec 2026", in grey
     assert sum(t.startswith(badge) for t in texts(at.markdown)) == len(card["kpis"])
 
 

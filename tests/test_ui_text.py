@@ -82,3 +82,11 @@ def test_none_is_empty_and_code_spans_outgrow_backticks_in_the_text():
     assert md_text(None) == "" and md_code(None) == ""
     assert md_code("a`b") == "``a`b``"
     assert md_code("`x`") == "`` `x` ``"
+
+
+def test_a_status_is_coloured_as_in_the_png_reports():
+    from ui.text import md_status
+    assert md_status("unhealthy") == ":red[✖ Unhealthy]"
+    assert md_status("at_risk", "**⚠ At risk**") == ":orange[**⚠ At risk**]"
+    assert md_status("healthy", "✔") == ":green[✔]"
+    assert md_status(None) == ":gray[○ No data]"

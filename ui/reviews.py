@@ -16,7 +16,7 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import MAX_NOTE_CHARS
 from kpi_logic.domain.periods import period_label
 from ui import auth, data
-from ui.text import md_text
+from ui.text import md_status, md_text
 
 CONFIDENCES = ("", "low", "medium", "high", *(str(n) for n in range(1, 11)))
 AUTHOR = "review_author"            # session state: the name an editor checks in under
@@ -32,11 +32,12 @@ def show_checkins(checkins: list[dict], limit: int = 1, subject: str | None = No
 
 
 def checkin_form(*, key: str, period: str, kpi: str | None = None,
-                 key_result: str | None = None, objective: str | None = None) -> None:
+                 key_result: str | None = None, objective: str | None = None,
+                 icon: bool = True) -> None:
     """A popover with a check-in form for one KPI or key result (editors only)."""
     if not auth.can_edit():
         return
-    with st.popover("Check in", icon=":material/edit_note:"), \
+    with st.popover("Check in", icon=":material/edit_note:" if icon else None), \
             st.form(key=f"{key}_form", clear_on_submit=True, border=False):
         chosen = st.text_input("Period", value=period, key=f"{key}_period",
                                help="A KPI's period (2026-11); a key result's week (2026-W49), "
@@ -86,7 +87,8 @@ def pinned_tiles(cards: list[dict], per_row: int = 3) -> None:
         for column, kpi in zip(st.columns(per_row), cards[start:start + per_row], strict=False):
             previous = kpi["vs_previous"]
             column.metric(
-                f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}",
+                f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} "
+                f"{md_text(kpi['title'])}",
                 fmt.format_value(kpi["value"], kpi["unit"]),
                 delta=None if previous["abs"] is None else fmt.format_change(previous, kpi["unit"]),
                 delta_color="inverse" if kpi["direction"] == "down" else "normal",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from kpi_logic.domain import formatting as fmt
+
 # Every ASCII punctuation character may be backslash-escaped in CommonMark and
 # then stands for itself; escaping them all covers links, images, emphasis,
 # code, headings, lists, tables, HTML, entities (&amp;), autolinks (the "." of
@@ -61,3 +63,17 @@ def md_code(value: object) -> str:
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
     return f"{fence}{padded}{fence}"
+
+
+# Streamlit's Markdown colours for a status, as the PNG reports colour it
+# (formatting's GOOD, WARN, BAD, NEUTRAL, ACHIEVED).
+STATUS_MARKDOWN_COLOURS = {"healthy": "green", "on_track": "green", "at_risk": "orange",
+                           "unhealthy": "red", "off_track": "red", "missed": "red",
+                           "achieved": "blue", "no_data": "gray"}
+
+
+def md_status(status: str | None, text: str | None = None) -> str:
+    """The status badge ("✖ Unhealthy"), or `text` (Markdown already made safe),
+    in the status's colour: the same colours as the PNG reports."""
+    colour = STATUS_MARKDOWN_COLOURS.get(status or "no_data", "gray")
+    return f":{colour}[{text if text is not None else fmt.status_badge(status)}]"

@@ -10,7 +10,7 @@ from kpi_logic.metrics.goals import key_result_proposal
 from kpi_logic.output import charts, export_tables, report
 from ui import auth, data, goal_forms, reviews, state, widgets
 from ui.tables import Download, dataframe
-from ui.text import md_code, md_text
+from ui.text import md_code, md_status, md_text
 
 state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
 st.title("Department scorecard")
@@ -69,7 +69,7 @@ def kpi_card(kpi: dict, index: int) -> None:
     previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
     with st.container(border=True):
         st.metric(
-            f"{fmt.status_icon(kpi['status'])} {md_text(kpi['title'])}",
+            f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} {md_text(kpi['title'])}",
             fmt.format_value(kpi["value"], unit),
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
@@ -87,7 +87,7 @@ def kpi_card(kpi: dict, index: int) -> None:
         if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
             badge, coverage = f"{fmt.status_icon('no_data')} {coverage[:1].upper()}{coverage[1:]}", ""
         st.markdown(
-            f"**{badge}**"
+            md_status(kpi["status"], f"**{badge}**")
             + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
@@ -97,13 +97,15 @@ def kpi_card(kpi: dict, index: int) -> None:
         if kpi.get("checkin_requested"):
             st.caption(f":orange[:material/chat_error: Missed {kpi['missed_in_a_row']} periods in "
                        "a row: check in on what is being done.]")
-        buttons = st.columns([5, 5, 2]) if auth.can_edit() else [st.container()]
+        # Three buttons share a card's width: the two popovers go without icons to fit.
+        editing = auth.can_edit()
+        buttons = st.columns([5, 4, 2], gap="small") if editing else [st.container()]
         with buttons[0]:
-            definition_popover(kpi, previous, last_year)
+            definition_popover(kpi, previous, last_year, icon=not editing)
         if auth.can_edit():
             with buttons[1]:
                 reviews.checkin_form(key=f"scorecard_checkin_{index}", kpi=kpi["title"],
-                                     period=kpi["period"])
+                                     period=kpi["period"], icon=False)
             with buttons[2]:
                 reviews.pin_button(kpi, key=f"scorecard_pin_{index}")
             if kpi["status"] in ("unhealthy", "at_risk") and kpi.get("value") is not None:
@@ -118,8 +120,8 @@ def objective_names() -> list[str]:
     return [o["objective"] for o in data.cached("okr_report")["objectives"]]
 
 
-def definition_popover(kpi: dict, previous: dict, last_year: dict) -> None:
-    with st.popover("Definition", icon=":material/info:"):
+def definition_popover(kpi: dict, previous: dict, last_year: dict, icon: bool = True) -> None:
+    with st.popover("Definition", icon=":material/info:" if icon else None):
         definition = kpi["definition"]
         st.markdown(f"**{md_text(kpi['title'])}** measures {md_code(kpi['metric'])}")
         if definition.get("formula"):
