@@ -82,11 +82,7 @@ def record_checkin(store: Store, *, period: str, note: str, kpi: str | None = No
     importer refuses (InputError: unknown title, bad period or confidence...)."""
     row = {"kpi": kpi, "key_result": key_result, "objective": objective, "period": period,
            "note": note, "confidence": confidence, "by": by, "at": None}
-    frame = pd.DataFrame([row], dtype=object)
-    try:
-        return importing.import_frames(store, [(frame, source, "checkins")])[0]
-    except InputError as exc:
-        raise one_row_refusal(exc, source) from None
+    return _save_one(store, row, "checkins", source)
 
 
 def one_row_refusal(exc: InputError, source: str) -> InputError:
@@ -109,12 +105,7 @@ def pin_kpi(store: Store, title: str, pinned: bool = True) -> importing.ImportRe
            "target_kind": kpi.target_kind, "period": kpi.period, "department": kpi.department,
            "objective": kpi.objective, "owner": kpi.owner, "tolerance": kpi.tolerance,
            "supporting": ", ".join(kpi.supporting), "pinned": "yes" if pinned else "no"}
-    frame = pd.DataFrame([row], dtype=object)
-    source = "Pinned KPIs" if pinned else "Unpinned KPIs"
-    try:
-        return importing.import_frames(store, [(frame, source, "kpis")])[0]
-    except InputError as exc:
-        raise one_row_refusal(exc, source) from None
+    return _save_one(store, row, "kpis", "Pinned KPIs" if pinned else "Unpinned KPIs")
 
 
 def save_objective(store: Store, objective: dict) -> importing.ImportResult:
@@ -132,6 +123,8 @@ def save_key_result(store: Store, key_result: dict) -> importing.ImportResult:
 
 
 def _save_one(store: Store, fields: dict, kind: str, source: str) -> importing.ImportResult:
+    """One definition row (a form's, a command's) imported as its own batch; a refusal
+    says its fields without a row number (one_row_refusal)."""
     frame = pd.DataFrame([fields], dtype=object)
     try:
         return importing.import_frames(store, [(frame, source, kind)])[0]
