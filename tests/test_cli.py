@@ -302,7 +302,7 @@ def test_scorecard_table_shows_status_words(loaded):
                "--as-of", "2025-04-10")
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("Conversion rate"))
-    assert "Unhealthy" in line and "2.5%" in line and "at least 3.0%" in line
+    assert "Unhealthy" in line and "2.5%" in line and "at least 3%" in line
 
 
 def test_scorecard_without_a_department_prints_every_department_in_turn(databases):

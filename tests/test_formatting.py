@@ -36,7 +36,10 @@ from kpi_logic.domain import formatting as fmt
     (0, "percent", "0.0%"),
     (3.2, "duration", "3.2 h"),
     (4.0, "duration", "4 h"),
-    (0.75, "duration", "45 min"),
+    (0.75, "duration", "0.75 h"),        # a card reads in one unit: 5.6 h beside -0.85 h
+    (12.6, "minutes", "12.6 min"),
+    (-1.5, "minutes", "-1.5 min"),
+    (150, "minutes", "150 min"),
     (250, "duration", "250 h"),
     (1234, "mystery", "1,234"),          # unknown unit: shown as a number
 ])
@@ -138,6 +141,48 @@ def test_statuses_have_distinct_colours():
 ])
 def test_target_rule(target, kind, unit, expected):
     assert fmt.target_rule(target, kind, unit) == expected
+
+
+@pytest.mark.parametrize("target, unit, expected", [
+    (143_000, "number", "143k"),
+    (143_500, "number", "143.5k"),       # the short form would say 144k: a fourth digit
+    (143_250, "number", "143,250"),      # four digits are not enough: in full
+    (999_960, "number", "999,960"),      # never "1M" for a target below a million
+    (1_250_000, "currency", "$1.25M"),
+    (0.0325, "percent", "3.25%"),
+    (0.03, "percent", "3.0%"),
+    (38.2, "currency", "$38.20"),
+    (None, "number", "—"),
+])
+def test_format_target_is_exact(target, unit, expected):
+    assert fmt.format_target(target, unit) == expected
+
+
+@pytest.mark.parametrize("value, target, unit, expected", [
+    (143_093, 143_000, "number", ("143,093", "143,000")),   # not "143k against 143k"
+    (143_093.4, 143_093, "number", ("143,093.4", "143,093.0")),
+    (143_093, 143_500, "number", ("143k", "143.5k")),
+    (0.8004, 0.8, "percent", ("80.04%", "80.00%")),
+    (0.931, 0.8, "percent", ("93.1%", "80.0%")),            # apart already: short
+    (5.6, 5.6, "duration", ("5.6 h", "5.6 h")),              # equal: equal texts
+    (None, 40, "currency", ("—", "$40")),
+])
+def test_value_and_target_keep_the_margin_visible(value, target, unit, expected):
+    assert fmt.value_and_target(value, target, unit) == expected
+
+
+def test_target_rule_reads_the_target_beside_its_value():
+    assert fmt.target_rule(143_000, "min", "number", 143_093) == "at least 143,000"
+    assert fmt.target_rule(143_000, "min", "number") == "at least 143k"
+
+
+@pytest.mark.parametrize("value, unit, expected", [
+    (143_093, "number", "143,093"), (2152.17, "currency", "$2,152.17"),
+    (2152.1, "currency", "$2,152.10"), (40, "currency", "$40"), (0.93125, "percent", "93.12%"),
+    (5.63, "duration", "5.63 h"), (-12.6, "minutes", "-12.6 min"), (None, "number", "—"),
+])
+def test_format_exact(value, unit, expected):
+    assert fmt.format_exact(value, unit) == expected
 
 
 @pytest.mark.parametrize("label, expected", [

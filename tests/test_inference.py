@@ -232,6 +232,18 @@ def test_a_unit_needs_more_than_half_of_the_values_to_carry_its_sign(marks, unit
     assert (note is None) if says is None else (says in note)
 
 
+@pytest.mark.parametrize("name, unit", [
+    ("chat_duration_minutes", "minutes"), ("handle_time_mins", "minutes"),
+    ("first_response_hours", "duration"), ("Resolution hrs", "duration"),
+    ("minutes", "number"),                # one word is not a name with a unit in it
+    ("admin", "number"), ("shipments", "number"),
+])
+def test_a_plain_metric_named_for_its_time_unit_is_a_duration(name, unit):
+    assert inference.unit_choice(name, Marks(10))[0] == unit
+    # marks decide before the name: a currency column named "..._hours" is money
+    assert inference.unit_choice(name, Marks(10, currency=8))[0] == "currency"
+
+
 # --- the rule over generated series (hypothesis) ------------------------------------------
 
 _names = itertools.count()

@@ -89,13 +89,14 @@ def pinned_tiles(cards: list[dict], per_row: int = 3) -> None:
             column.metric(
                 f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} "
                 f"{md_text(kpi['title'])}",
-                fmt.format_value(kpi["value"], kpi["unit"]),
+                fmt.value_and_target(kpi["value"], kpi["target"], kpi["unit"])[0],
                 delta=None if previous["abs"] is None else fmt.format_change(previous, kpi["unit"]),
                 delta_color="inverse" if kpi["direction"] == "down" else "normal",
                 delta_description=fmt.comparison_label(previous["label"]) or None,
                 chart_data=fmt.trend_values(kpi["history"]) or None, border=True,
                 help=f"{md_text(kpi['department'])} · {fmt.status_word(kpi['status'])} · target "
-                     f"{fmt.target_rule(kpi['target'], kpi['target_kind'], kpi['unit'])} · "
+                     f"{fmt.target_rule(kpi['target'], kpi['target_kind'], kpi['unit'], kpi['value'])} · "
+                     f"{fmt.format_exact(kpi['value'], kpi['unit'])} exactly · "
                      f"{fmt.human_period(kpi['period'])}")
 
 

@@ -32,8 +32,8 @@ from kpi_logic.domain.formatting import (
     checkin_line,
     coverage_note,
     format_change,
+    format_exact,
     format_progress,
-    format_value,
     measured_note,
     pace_note,
     partial_note,
@@ -122,7 +122,7 @@ def cmd_metrics(args) -> int:
     with reading(args.db) as store:
         frame = metric_catalogue(store, args.department)
     rows = jsonable(frame.to_dict("records"))
-    shown = [{**r, "current": format_value(r.get("current"), r.get("unit") or "number")
+    shown = [{**r, "current": format_exact(r.get("current"), r.get("unit") or "number")
               + (" (so far)" if r.get("current_partial") else "")} for r in rows]
     return emit(args, rows, lambda _: table_text(shown, METRIC_FIELDS))
 
@@ -148,7 +148,7 @@ def history_text(history: dict, rows: list[dict]) -> str:
     why a period is partial ("so far: data through 6 Dec", "from 15 Mar")."""
     split = history.get("dimension_name") or "dimension"
     shown = [{"period": r["period"], split: r.get("dimension") or "(none)",
-              "value": format_value(r["value"], history["unit"]),
+              "value": format_exact(r["value"], history["unit"]),
               "data": partial_note(r["period"], history.get("start"),
                                    history.get("covered_through")) if r["partial"] else ""}
              for r in rows]
@@ -189,8 +189,8 @@ def scorecard_text(card: dict) -> str:
         rule = "at least" if k.get("target_kind") == "min" else "at most"
         rows.append({"kpi": ("* " if k.get("pinned") else "") + str(k.get("title")),
                      "period": k.get("period"),
-                     "value": format_value(k.get("value"), unit),
-                     "target": f"{rule} {format_value(k.get('target'), unit)}",
+                     "value": format_exact(k.get("value"), unit),
+                     "target": f"{rule} {format_exact(k.get('target'), unit)}",
                      "status": status_word(k.get("status")),
                      "data": "; ".join(n for n in (coverage_note(k), pace_note(k)) if n),
                      "missed": k.get("missed_in_a_row"),
@@ -207,7 +207,7 @@ def scorecard_text(card: dict) -> str:
     if notes:
         out += ["", "Check-ins (* = pinned to the overview)", *notes]
     metrics = [{"metric": m.get("metric"),
-                "value": format_value(m.get("value"), m.get("unit") or "number"),
+                "value": format_exact(m.get("value"), m.get("unit") or "number"),
                 "vs previous": format_change(m.get("vs_previous"), m.get("unit") or "number")}
                for m in card.get("metrics", [])]
     if metrics:
@@ -233,7 +233,7 @@ def okrs_text(report: dict) -> str:
         out += ["", f"{o.get('objective')} ({about}): {format_progress(o.get('progress'))}"]
         out += [f"  ? {f['text']}" for f in o.get("flags", [])]
         rows = [{"key result": k.get("title"),
-                 "current": format_value(k.get("current"), k.get("unit") or "number"),
+                 "current": format_exact(k.get("current"), k.get("unit") or "number"),
                  "measured": measured_note(k) or "", "progress": format_progress(k.get("progress")),
                  "expected": format_progress(k.get("expected")),
                  "status": status_word(k.get("status"))

@@ -42,20 +42,21 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _significant(number: float) -> str:
-    """Three significant digits, at least none after the point: 1.23, 12.3, 123."""
-    decimals = 2 if number < 10 else 1 if number < 100 else 0
+def _significant(number: float, digits: int = 3) -> str:
+    """`digits` significant digits (3: 1.23, 12.3, 123), never fewer than none after
+    the point; for numbers of at least 1."""
+    decimals = max(0, digits - (1 if number < 10 else 2 if number < 100 else 3))
     return f"{number:,.{decimals}f}"
 
 
-def _compact(number: float) -> str:
+def _compact(number: float, digits: int = 3) -> str:
     """12.3k, 1.23M, 4.56B; a value that rounds up to 1,000 of a suffix takes the next one."""
     for index, (size, suffix) in enumerate(_COMPACT):
         bigger = _COMPACT[index + 1][0] if index + 1 < len(_COMPACT) else math.inf
-        text = _trimmed(_significant(number / size))
+        text = _trimmed(_significant(number / size, digits))
         if number < bigger and (float(text.replace(",", "")) < 1000 or bigger is math.inf):
             return text + suffix
-    return _trimmed(_significant(number / 1e12)) + "T"
+    return _trimmed(_significant(number / 1e12, digits)) + "T"
 
 
 def _trimmed(text: str) -> str:
@@ -68,15 +69,21 @@ def _is_zero_text(text: str) -> bool:
     return not any(ch in "123456789" for ch in text)
 
 
+# Durations keep their metric's own scale on every line of a card, so a value,
+# its target and its change are read in one unit: "5.6 h" with "-0.85 h", never
+# "-51 min" beside hours. A metric counted in minutes says so with its unit.
+_SUFFIX = {"duration": " h", "minutes": " min"}
+
+
 def _magnitude(number: float, unit: str) -> str:
     """The unsigned body of a formatted value (no sign, no currency symbol)."""
     if unit == "percent":
         pct = number * 100
         return f"{pct:,.0f}%" if pct >= 100 else f"{pct:.1f}%"
-    if unit == "duration":
-        if 0 < number < 1:
-            return f"{number * 60:.0f} min"
-        return f"{number:,.0f} h" if number >= 100 else f"{_trimmed(f'{number:.1f}')} h"
+    if unit in _SUFFIX:
+        if number >= 100:
+            return f"{number:,.0f}{_SUFFIX[unit]}"
+        return _trimmed(f"{number:.2f}" if number < 1 else f"{number:.1f}") + _SUFFIX[unit]
     if number >= _COMPACT_FROM:
         return _compact(number)
     if unit == "currency" and number < 100 and number != int(number):
@@ -86,18 +93,92 @@ def _magnitude(number: float, unit: str) -> str:
     return f"{number:.2f}" if number < 1 else f"{number:.1f}"
 
 
-def format_value(value: object, unit: str = "number") -> str:
-    """A value with its unit: "1,234", "$12.3k", "12.5%", "3.2 h"; "—" when missing.
+def _in_full(number: float, unit: str, decimals: int, trim: bool = False) -> str:
+    """The unsigned body written out with `decimals` places and no suffix letter:
+    "143,093", "80.04%", "5.63 h" (trimmed of zeros that say nothing when `trim`)."""
+    digits = f"{number * (100 if unit == 'percent' else 1):,.{decimals}f}"
+    if trim:    # cents stay two places ($2,152.10); other zeros after the point go
+        digits = digits.removesuffix(".00") if unit == "currency" else _trimmed(digits)
+    return digits + ("%" if unit == "percent" else _SUFFIX.get(unit, ""))
 
-    Units outside number/currency/percent/duration are shown as numbers.
+
+def _signed(number: float, body: str, unit: str) -> str:
+    body = "$" + body if unit == "currency" else body
+    return MINUS + body if number < 0 and not _is_zero_text(body) else body
+
+
+def format_value(value: object, unit: str = "number") -> str:
+    """A value with its unit: "1,234", "$12.3k", "12.5%", "3.2 h", "12.6 min"; "—"
+    when missing.
+
+    Units outside number/currency/percent/duration/minutes are shown as numbers.
     """
     if is_missing(value):
         return MISSING
     number = float(value)
-    body = _magnitude(abs(number), unit)
-    if unit == "currency":
-        body = "$" + body
-    return MINUS + body if number < 0 and not _is_zero_text(body) else body
+    return _signed(number, _magnitude(abs(number), unit), unit)
+
+
+def format_exact(value: object, unit: str = "number") -> str:
+    """A value as stored, to two places at most: "143,093", "$2,152.17", "93.12%",
+    "5.63 h" (for the CLI and the hover text, where a reader checks the figure);
+    "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    return _signed(number, _in_full(abs(number), unit, 2, trim=True), unit)
+
+
+def _exactly(text_value: float, number: float) -> bool:
+    return math.isclose(text_value, number, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def format_target(value: object, unit: str = "number") -> str:
+    """A target as it was set: short where that is exact ("143k", "$40", "3.0%"),
+    with a fourth digit where that makes it exact ("143.5k"), else in full
+    ("143,250"); "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    number, short = float(value), format_value(value, unit)
+    size = abs(number) * (100 if unit == "percent" else 1)
+    if abs(number) >= _COMPACT_FROM and unit not in ("percent", *_SUFFIX):
+        scale = next((s for s, _ in reversed(_COMPACT) if abs(number) >= s), 1.0)
+        for digits in (3, 4):
+            body = _compact(abs(number), digits)
+            if _exactly(float(body[:-1].replace(",", "")) * scale, abs(number)):
+                return _signed(number, body, unit)
+    else:
+        shown = short.lstrip("-$").rstrip("%hmin ").replace(",", "")
+        try:
+            if _exactly(float(shown), size):
+                return short
+        except ValueError:
+            pass
+    for decimals in range(0, 5):
+        if _exactly(round(size, decimals), size):
+            return _signed(number, _in_full(abs(number), unit, decimals), unit)
+    return format_exact(value, unit)
+
+
+def value_and_target(value: object, target: object,
+                     unit: str = "number") -> tuple[str, str]:
+    """A value and its target, each as short as reads well but never the same text
+    when they differ: 143,093 against 143,000 is "143,093" and "143,000", not
+    "143k" twice, so the margin to the target stays visible."""
+    shown, goal = format_value(value, unit), format_target(target, unit)
+    if MISSING in (shown, goal) or float(value) == float(target):
+        return shown, goal
+    if goal[-1].isdigit() and not shown[-1].isdigit() and unit in ("number", "currency"):
+        # a target written in full is read beside the value in full, not "143k"
+        shown = _signed(float(value), _in_full(abs(float(value)), unit, 0), unit)
+    if shown != goal:
+        return shown, goal
+    for decimals in range(0, 5):
+        a = _in_full(abs(float(value)), unit, decimals)
+        b = _in_full(abs(float(target)), unit, decimals)
+        if a != b:
+            return _signed(float(value), a, unit), _signed(float(target), b, unit)
+    return format_exact(value, unit), format_exact(target, unit)
 
 
 def format_count(value: object) -> str:
@@ -228,13 +309,17 @@ def status_badge(status: str | None) -> str:
     return f"{status_icon(status)} {status_word(status)}"
 
 
-def target_rule(target: object, target_kind: str, unit: str = "number") -> str:
-    """The KPI's rule in words: "at least 3.0%", "at most $40" (a value equal to
-    the target meets it: pages say so once, not on every card)."""
+def target_rule(target: object, target_kind: str, unit: str = "number",
+                value: object = None) -> str:
+    """The KPI's rule in words: "at least 3.0%", "at most $40", "at least 143.5k"
+    (a value equal to the target meets it: pages say so once, not on every card).
+
+    Given the value it is read beside, the target has as many digits as keep the
+    two apart (value_and_target)."""
     if is_missing(target):
         return "no target"
     bound = "at most" if target_kind == "max" else "at least"
-    return f"{bound} {format_value(target, unit)}"
+    return f"{bound} {value_and_target(value, target, unit)[1]}"
 
 
 def period_bounds(label: str) -> tuple[date, date]:
@@ -308,11 +393,30 @@ def metric_words(name: object) -> str:
     return " ".join(w.upper() if w.lower() in _ACRONYMS else w for w in words)
 
 
-def metric_label(name: object) -> str:
-    """A metric's stored name as a label: metric_words with a capital first letter,
-    "page_views" -> "Page views", "nps" -> "NPS"; "—" when missing."""
+def metric_label(name: object, label: str | None = None) -> str:
+    """A metric's display name: its own label when it has one, else its stored name
+    as words with a capital first letter, "page_views" -> "Page views", "nps" ->
+    "NPS"; "—" when missing."""
+    if label:
+        return label
     words = metric_words(name)
     return words[:1].upper() + words[1:]
+
+
+def display_name(metric) -> str:
+    """A Metric definition's display name (metric_label of its name and label)."""
+    return metric_label(metric.name, metric.label)
+
+
+def dimension_label(value: object) -> str:
+    """A dimension value as people read it: "search_ads" -> "Search ads", "EMEA" stays,
+    "" -> "(none)". The stored value stays the key a CLI flag or a file uses."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return "(none)"
+    if "_" not in text and not text.islower():
+        return text       # written as its owner writes it: "EMEA", "Google Ads"
+    return metric_label(text)
 
 
 # ---------------------------------------------------------------- coverage in words

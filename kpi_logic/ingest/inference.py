@@ -5,6 +5,8 @@ The rules (also in README, Importing your files > History):
 - unit: percent when more than half of its non-empty cells carry a % sign,
   currency when more than half carry a currency sign, else number; a
   minority of marks is named in a note, never silently obeyed or dropped.
+  A plain-number metric whose name ends in its time unit (chat_minutes,
+  first_response_hours) is a duration in that unit: minutes or hours.
 - aggregation: a percent takes mean. A level (a stock: headcount, balance,
   MRR, employment) takes last: its values are all of one sign, none is 0,
   and from one date to the next a series typically (median) moves by at
@@ -86,9 +88,21 @@ def unit_choice(name: str, marks: Marks) -> tuple[str, str | None]:
         notes.append(f"{marks.percent} of {marks.cells} values are written with %"
                      f"{_example(marks.percent_example)}, stored as fractions (12.5% as 0.125)")
     if not notes:
-        return "number", None
+        return _time_unit(name), None
     return "number", (f"{name}: {' and '.join(notes)}; a unit needs more than half of the "
                       "values to carry its sign, so it is a plain number: check those values")
+
+
+# the name's last word that says its values are time, and the unit they are kept in
+_TIME_WORDS = {"minutes": "minutes", "mins": "minutes", "min": "minutes",
+               "hours": "duration", "hrs": "duration", "hr": "duration"}
+
+
+def _time_unit(name: str) -> str:
+    """"minutes" for chat_duration_minutes, "duration" (hours) for first_response_hours,
+    else "number"."""
+    last = name.replace("-", "_").replace(" ", "_").lower().rsplit("_", 1)[-1]
+    return _TIME_WORDS.get(last, "number") if "_" in name or " " in name else "number"
 
 
 def _cadence(gap_days: float | None) -> str:

@@ -42,9 +42,10 @@ from kpi_logic.domain.safe_text import spreadsheet_safe_frame, spreadsheet_safe_
 CSV_MIME = "text/csv"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel's number formats for the engine's units (formatting.py's rules: percent
-# values are fractions, durations hours, money shown as $).
+# values are fractions, durations hours or minutes, money shown as $).
 NUMBER_FORMATS = {"number": "General", "count": "#,##0", "currency": '"$"#,##0.00',
-                  "percent": "0.0%", "duration": '0.0 "h"'}
+                  "percent": "0.0%", "duration": '0.0 "h"',
+                  "minutes": '0.0 "min"'}
 DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384      # a sheet's size in Excel, header row included
 WIDEST = 60                                        # characters: a description wraps past it

@@ -82,7 +82,8 @@ def scorecard_parts(data: dict, title: str | None) -> list:
         k, width=WIDTH // 2 - 70, height=170, legend=False, axis_side="right",
         title=alt.TitleParams(k.get("title") or k.get("metric", ""), anchor="start",
                               fontSize=15, subtitle=fmt.target_rule(
-                                  k.get("target"), k.get("target_kind"), k.get("unit")),
+                                  k.get("target"), k.get("target_kind"), k.get("unit"),
+                                  k.get("value")),
                               subtitleColor=MUTED, subtitleFontSize=12))
         for k in kpis if k.get("history")]
     if trends:
@@ -125,7 +126,7 @@ def metric_table(metrics: list[dict]) -> alt.LayerChart:
     for index, metric in enumerate(metrics, start=1):
         unit, direction = metric.get("unit", "number"), metric.get("direction", "up")
         y = 16 + index * row
-        canvas.text(0, y, fmt.metric_label(metric.get("metric")), size=14, limit=370)
+        canvas.text(0, y, metric.get("metric_label") or fmt.metric_label(metric.get("metric")), size=14, limit=370)
         canvas.text(380, y, fmt.format_value(metric.get("value", metric.get("current")), unit),
                     size=14, weight="bold")
         for x, key in ((540, "vs_previous"), (850, "vs_last_year")):

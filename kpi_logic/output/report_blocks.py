@@ -112,7 +112,7 @@ def change_line(change: dict | None, unit: str, direction: str) -> tuple[str, st
 def kpi_tile(kpi: dict) -> dict:
     """The tile for one KPI of the scorecard JSON."""
     unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
-    lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit)}",
+    lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit, kpi.get('value'))}",
               MUTED)]
     coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
     if coverage:       # a partial or stale period says so before any comparison
@@ -132,7 +132,8 @@ def kpi_tile(kpi: dict) -> dict:
         lines.append(("✎ No check-in yet on what is being done", fmt.WARN))
     return {"title": ("★ " if kpi.get("pinned") else "") + (kpi.get("title") or kpi.get("metric", "")),
             "status": kpi.get("status"),
-            "value": fmt.format_value(kpi.get("value"), unit), "lines": lines}
+            "value": fmt.value_and_target(kpi.get("value"), kpi.get("target"), unit)[0],
+            "lines": lines}
 
 
 def note(text: str, *, colour: str = MUTED) -> alt.LayerChart:
