@@ -11,12 +11,15 @@ import pandas as pd
 import pytest
 
 from kpi_logic.cli.main import main
+from kpi_logic.domain import formatting as fmt
+from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import KPI, Metric
 from kpi_logic.ingest import definition_merge as merge
 from kpi_logic.ingest import template
 from kpi_logic.ingest.edits import current_definitions
 from kpi_logic.ingest.importing import import_files, import_frames
 from kpi_logic.ingest.undo import undo_batch
+from kpi_logic.metrics.catalogue import metric_catalogue
 from kpi_logic.store import open_store
 from kpi_logic.store.writes import DEFINITION_TABLES
 from tests.builders import in_order
@@ -58,6 +61,36 @@ def test_a_file_of_metric_and_aggregation_leaves_the_department_alone(defined):
                                                   aggregation="mean",
                                                   description="Net promoter score")
     undo_batch(defined, result.batch)
+    assert definitions(defined) == before
+
+
+# --- a metric's label --------------------------------------------------------------------
+
+def test_a_label_is_what_pages_call_the_metric_and_undo_takes_it_back(defined):
+    before = definitions(defined)
+    result = imported(defined, b"metric,label\nnps,Net promoter score (NPS)\n")
+    nps = defined.definitions.metrics()["nps"]
+    assert (nps.label, nps.department, nps.aggregation) == ("Net promoter score (NPS)",
+                                                            "Product", "last")
+    assert fmt.display_name(nps) == "Net promoter score (NPS)"
+    rows = metric_catalogue(defined).set_index("metric")
+    assert rows.loc["nps", "metric_label"] == "Net promoter score (NPS)"
+    assert rows.loc["churn_rate", "metric_label"] == "Churn rate"      # made from its name
+    undo_batch(defined, result.batch)
+    assert definitions(defined) == before
+
+
+@pytest.mark.parametrize("label, says", [
+    ("x" * 81, "at most 80 characters"),
+    ('"two\nlines"', "one line"),
+])
+def test_a_label_that_is_no_title_is_refused_and_nothing_changes(defined, label, says):
+    before = definitions(defined)
+    with pytest.raises(InputError) as refused:
+        imported(defined, f"metric,label\nnps,{label}\n".encode())
+    [problem] = refused.value.problems
+    assert problem.startswith("row 2, column 'label': ") and says in problem
+    assert "defs.csv" in str(refused.value)
     assert definitions(defined) == before
 
 

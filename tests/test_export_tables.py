@@ -38,7 +38,8 @@ def test_plain_metrics_carry_the_scorecards_numbers(demo):
     table = export_tables.plain_metrics(entries)
     assert entries == before
     values = table.values
-    assert values["Metric"].tolist() == [fmt.metric_label(m["metric"]) for m in entries]
+    assert values["Metric"].tolist() == [m["metric_label"] for m in entries]
+    assert values["Name"].tolist() == [m["metric"] for m in entries]
     assert values["Value"].tolist() == [m["value"] for m in entries]
     assert values["vs previous (%)"].tolist() == [m["vs_previous"]["pct"] for m in entries]
     assert table.units["Value"] == [m["unit"] for m in entries]
@@ -65,10 +66,13 @@ def test_key_results_carry_progress_as_fractions_and_deadlines_as_dates(demo):
 def test_the_catalogue_carries_current_values_and_what_each_metric_serves(demo):
     rows = catalogue.metric_catalogue(demo).to_dict("records")
     back = read_back(export_tables.catalogue(rows))
-    assert back["Metric"].tolist() == [r["metric"] for r in rows]
+    assert back["Name"].tolist() == [r["metric"] for r in rows]
+    # the demo labels chat_duration_minutes; the others are their names in words
+    assert back["Metric"].tolist() == [r["metric_label"] for r in rows]
+    assert "Chat duration" in back["Metric"].tolist()
     assert back["Current"].tolist() == pytest.approx([r["current"] for r in rows], nan_ok=True)
     linked = next(r for r in rows if r["used_by"])
-    assert back.set_index("Metric").loc[linked["metric"], "Linked to"] == "; ".join(linked["used_by"])
+    assert back.set_index("Name").loc[linked["metric"], "Linked to"] == "; ".join(linked["used_by"])
 
 
 def test_target_history_keeps_the_values_and_which_periods_were_used(demo):

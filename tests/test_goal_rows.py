@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import KPI, CheckIn, KeyResult
 from kpi_logic.ingest import goal_rows
@@ -229,8 +230,13 @@ def test_a_version_6_file_gains_objectives_check_ins_and_pins_and_keeps_its_kpis
                     "values (1, 1, 'kpis.csv', 'kpis', now(), 1)")
         con.execute("insert into kpis (title, metric, target, target_kind, batch_id) "
                     "values ('CAC at most $40', 'cac', 40, 'max', 1)")
+        con.execute("insert into metrics (name, unit, direction, aggregation, batch_id) "
+                    "values ('chat_minutes', 'number', 'down', 'mean', 1)")
     with open_store(path) as store:
         assert [(k.title, k.pinned) for k in store.definitions.kpis()] == [
             ("CAC at most $40", False)]
         assert (store.definitions.objectives(), store.definitions.checkins()) == ([], [])
-        assert db.schema_version(store.connection) == SCHEMA_VERSION == 7
+        assert db.schema_version(store.connection) == SCHEMA_VERSION == 8
+        # schema 8: a metric from before labels has none, and is shown by its name in words
+        chat = store.definitions.metrics()["chat_minutes"]
+        assert chat.label is None and fmt.display_name(chat) == "Chat minutes"

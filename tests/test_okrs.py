@@ -210,6 +210,7 @@ def test_okr_report_measures_each_kr_over_its_window(store):
     # DOMAIN: 7 h of 10 -> 4 h is 50% done, 50% expected on 16 May; the 3 h of 20 May is later
     assert faster == {
         "title": "Cut first response time from 10 h to 4 h", "metric": "response_hours",
+        "metric_label": "Response hours",
         "start": 10, "target": 4, "current": 7, "progress": 0.5, "progress_raw": 0.5,
         "expected": 0.5, "status": "on_track", "start_date": "2025-04-01",
         "deadline": "2025-06-30", "owner": "Ana", "department": "Customer service", "weight": 1.0,

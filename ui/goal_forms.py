@@ -7,13 +7,14 @@ the form keeps what was typed when a save is refused.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
-from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
+from kpi_logic.domain.model import FIRST_DATE, LAST_DATE, Metric
 from kpi_logic.domain.periods import period_end, period_label, period_start
 from ui import auth, data
 from ui.text import md_text
@@ -93,11 +94,13 @@ def objective_form(key: str, objectives: list[dict], departments: list[str]) -> 
     _beside(key, "")
 
 
-def key_result_form(key: str, metrics: list[str], objectives: list[str],
+def key_result_form(key: str, metrics: Mapping[str, Metric], objectives: list[str],
                     departments: list[str], start: dict | None = None,
                     editing: bool = False) -> None:
     """Add a key result (prefilled from `start`, e.g. goals.key_result_proposal), or edit
-    one (`editing`: its objective and title stay, they are its key)."""
+    one (`editing`: its objective and title stay, they are its key). Metrics are
+    listed by display name, as the pages call them."""
+    names = sorted(metrics, key=lambda n: (fmt.display_name(metrics[n]).casefold(), n))
     if not auth.can_edit():
         return
     from kpi_logic.ingest import edits
@@ -115,9 +118,9 @@ def key_result_form(key: str, metrics: list[str], objectives: list[str],
         title = st.text_input("Title (empty: written for you, e.g. 'Increase NPS from 20 to 40')",
                               value=start.get("title") or "", key=f"{key}_title",
                               disabled=editing, max_chars=200)
-        metric = st.selectbox("Metric", metrics, key=f"{key}_metric",
-                              index=_index(metrics, start.get("metric")),
-                              format_func=fmt.metric_label)
+        metric = st.selectbox("Metric", names, key=f"{key}_metric",
+                              index=_index(names, start.get("metric")),
+                              format_func=lambda n: fmt.display_name(metrics[n]))
         _beside(key, "metric")
         left, right = st.columns(2)
         begin = left.number_input("Start value", value=_number(start.get("start")),

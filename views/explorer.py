@@ -20,7 +20,7 @@ from ui.text import md_code, md_text
 
 SOURCES = {"metric": "A metric", "formula": "A formula"}
 UNIT_WORDS = {"number": "number", "currency": "money ($)", "percent": "percent",
-              "duration": "hours"}
+              "duration": "hours", "minutes": "minutes"}
 AGGREGATION_WORDS = {"sum": "a period adds up its values",
                      "mean": "a period is the mean of its values",
                      "last": "a period is its latest value (added up across channels, regions...)",
@@ -57,14 +57,14 @@ def metric_picker() -> str:
     """A searchable selectbox of the defined metrics, by readable name and department;
     the metric picked is kept while a formula is shown instead."""
     key = state.EXPLORER_METRIC
-    names = sorted(metrics, key=lambda n: (fmt.metric_label(n).casefold(), n))
+    names = sorted(metrics, key=lambda n: (fmt.display_name(metrics[n]).casefold(), n))
     wanted = st.session_state.get(key, st.session_state.get(state.EXPLORER_METRIC_KEPT))
     if wanted not in names:     # a link may name it as typed: "Conversion rate"
         wanted = {metric_name(n): n for n in names}.get(metric_name(wanted or ""), names[0])
     st.session_state[key] = wanted
     chosen = st.selectbox(
         "Metric", names, key=key, placeholder="Type to search",
-        format_func=lambda n: fmt.metric_label(n) + (
+        format_func=lambda n: fmt.display_name(metrics[n]) + (
             f" · {metrics[n].department}" if metrics[n].department else ""),
         help="Type part of a name or a department to narrow the list.")
     st.session_state[state.EXPLORER_METRIC_KEPT] = chosen
@@ -258,7 +258,7 @@ def table_frame(history: dict, split: bool) -> tuple[pd.DataFrame, dict[str, str
     return frame, labels
 
 
-title = fmt.metric_label(history["metric"]) if history["metric"] else "Formula"
+title = history["metric_label"] if history["metric"] else "Formula"
 st.subheader(md_text(title) + (f" by {md_text(history['dimension_name'])}" if split else "")
              + f", per {grain}")
 st.caption(definition_text(history))

@@ -34,7 +34,7 @@ if auth.can_edit():
         with add_objective:
             goal_forms.objective_form("okrs_objective_form", objectives, departments)
         with add_kr:
-            goal_forms.key_result_form("okrs_kr_form", sorted(data.cached("load_metrics")),
+            goal_forms.key_result_form("okrs_kr_form", data.cached("load_metrics"),
                                        names, departments)
         with edit_kr:
             existing = [(o["objective"], k) for o in objectives for k in o["key_results"]]
@@ -44,7 +44,7 @@ if auth.can_edit():
                                                            f"({existing[i][0]})")
                 name, entry = existing[which]
                 goal_forms.key_result_form(
-                    f"okrs_kr_edit_{which}", sorted(data.cached("load_metrics")), names,
+                    f"okrs_kr_edit_{which}", data.cached("load_metrics"), names,
                     departments, editing=True, start={
                         **entry, "objective": name,
                         "start_date": fmt.period_bounds(entry["start_date"])[0],

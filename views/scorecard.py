@@ -70,12 +70,13 @@ def kpi_card(kpi: dict, index: int) -> None:
     with st.container(border=True):
         st.metric(
             f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} {md_text(kpi['title'])}",
-            fmt.format_value(kpi["value"], unit),
+            fmt.value_and_target(kpi["value"], kpi["target"], unit)[0],
             delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
             delta_color="inverse" if kpi["direction"] == "down" else "normal",
             delta_description=fmt.comparison_label(previous["label"]) or None,
             chart_data=fmt.trend_values(kpi["history"]) or None,
-            help=f"Period judged: {fmt.human_period(kpi['period'])}",
+            help=f"{fmt.format_exact(kpi['value'], unit)} exactly · period judged: "
+                 f"{fmt.human_period(kpi['period'])}",
         )
         # The arrow gives the direction and the colour whether it is good news
         # (a falling CAC is green), as on the delta above.
@@ -89,7 +90,7 @@ def kpi_card(kpi: dict, index: int) -> None:
         st.markdown(
             md_status(kpi["status"], f"**{badge}**")
             + (f" *({coverage})*" if coverage else "")
-            + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit)}  \n"
+            + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit, kpi['value'])}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
             + (f":{colour}[{change}]" if colour else change)
             + ("  \n:material/keep: Pinned to the overview" if kpi.get("pinned") else ""))
@@ -111,7 +112,7 @@ def kpi_card(kpi: dict, index: int) -> None:
             if kpi["status"] in ("unhealthy", "at_risk") and kpi.get("value") is not None:
                 with st.popover("Make a key result from this KPI", icon=":material/flag:"):
                     goal_forms.key_result_form(
-                        f"scorecard_kr_{index}", sorted(data.cached("load_metrics")),
+                        f"scorecard_kr_{index}", data.cached("load_metrics"),
                         objective_names(), data.cached("departments"),
                         start=key_result_proposal(kpi, card["department"], as_of))
 
@@ -123,7 +124,8 @@ def objective_names() -> list[str]:
 def definition_popover(kpi: dict, previous: dict, last_year: dict, icon: bool = True) -> None:
     with st.popover("Definition", icon=":material/info:" if icon else None):
         definition = kpi["definition"]
-        st.markdown(f"**{md_text(kpi['title'])}** measures {md_code(kpi['metric'])}")
+        st.markdown(f"**{md_text(kpi['title'])}** measures {md_text(kpi['metric_label'])} "
+                    f"({md_code(kpi['metric'])})")
         if definition.get("formula"):
             st.markdown(f"Formula: {md_code(definition['formula'])} (computed from the "
                         "period's summed parts)")
@@ -167,7 +169,7 @@ st.subheader("Plain metrics")
 st.caption("Context and early warnings: these metrics are not steering any KPI or key result.")
 if card["metrics"]:
     table = pd.DataFrame([{
-        "Metric": fmt.metric_label(m["metric"]),
+        "Metric": m["metric_label"],
         "Value": fmt.format_value(m["value"], m["unit"]),
         "vs previous": fmt.format_change(m["vs_previous"], m["unit"]),
         "vs last year": fmt.format_change(m["vs_last_year"], m["unit"]),

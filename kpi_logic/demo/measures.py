@@ -71,7 +71,7 @@ METRICS = [
      "Escalations per ticket opened", None),
     ("first_response_hours", "Customer service", _D, "down", "mean", None,
      "Average hours until a ticket's first answer", None),
-    ("chat_duration_minutes", "Customer service", _N, "down", "mean", None,
+    ("chat_duration_minutes", "Customer service", "minutes", "down", "mean", None,
      "Average length of a support chat in minutes", None),
     ("csat", "Customer service", _N, "up", "mean", None,
      "Customer satisfaction, average score 1-5 after a ticket", None),
@@ -93,7 +93,7 @@ METRICS = [
     ("leavers", "HR", _N, "down", "sum", None, "People who left", None),
     ("time_to_hire_days", "HR", _N, "down", "mean", None, "Days from opening a role to an offer accepted", None),
     ("engagement_score", "HR", _N, "up", "mean", None, "Monthly pulse survey, 0-10", None),
-    ("training_hours", "HR", _N, "up", "sum", None, "Hours of training taken", None),
+    ("training_hours", "HR", _D, "up", "sum", None, "Hours of training taken", None),
     ("offers_made", "HR", _N, "up", "sum", None, "Job offers made", None),
     ("offers_accepted", "HR", _N, "up", "sum", None, "Job offers accepted", None),
     ("employee_turnover_rate", "HR", _P, "down", None, "leavers / headcount",
@@ -119,6 +119,10 @@ METRICS = [
     ("churn_rate", "Product", _P, "down", None, "churned_customers / renewals_due",
      "Not renewed per subscription up for renewal", None),
 ]
+# Display names where the name made into words reads badly (the rest read well as
+# made: "tickets_received" is "Tickets received").
+LABELS = {"chat_duration_minutes": "Chat duration", "first_response_hours": "First response time",
+          "email_click_through_rate": "Email click-through rate", "roi": "Return on investment"}
 AGGREGATION = {m[0]: m[4] for m in METRICS}
 FORMULAS = {m[0]: m[5] for m in METRICS}
 
@@ -126,7 +130,8 @@ FORMULAS = {m[0]: m[5] for m in METRICS}
 def metric_rows() -> pd.DataFrame:
     columns = ["metric", "department", "unit", "direction", "aggregation", "formula",
                "description", "dimension"]
-    return pd.DataFrame(METRICS, columns=columns)
+    frame = pd.DataFrame(METRICS, columns=columns)
+    return frame.assign(label=frame["metric"].map(LABELS))
 
 
 def launch_rows(launch_date: date) -> pd.DataFrame:

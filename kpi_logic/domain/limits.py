@@ -19,6 +19,7 @@ LARGEST_NUMBER = 1e100                # a value's size (a googol): past any real
                                       # values overflows (PostgreSQL stops a query that does)
 MAX_NAME_CHARS = 200                  # a metric's name (a key, not a description); a server
                                       # indexes it, and an index entry holds at most 2,704 bytes
+MAX_LABEL_CHARS = 80                  # a metric's display name: a card's title, not a sentence
 MAX_NOTE_CHARS = 2_000                # a check-in's note: a paragraph, not a report
 
 # CSV. The header must end within the first SNIFF_BYTES (2,000 columns of 128 characters).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-UNITS = ("number", "currency", "percent", "duration")
+UNITS = ("number", "currency", "percent", "duration", "minutes")   # duration: hours
 DIRECTIONS = ("up", "down")
 AGGREGATIONS = ("sum", "mean", "last", "min", "max")
 TARGET_KINDS = ("min", "max")          # min = at least (floor), max = at most (ceiling)
@@ -36,6 +36,7 @@ class Metric:
     formula: str | None = None          # e.g. "purchases / website_visitors"
     description: str = ""
     dimension_name: str | None = None   # e.g. "channel" when history has a dimension
+    label: str | None = None            # the name people read ("Chat duration"); None: made from name
 
 
 @dataclass(frozen=True)

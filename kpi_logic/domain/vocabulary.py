@@ -47,7 +47,7 @@ SYNONYMS = {
 
 LONG_COLUMNS = ("metric", "value", "department") + CAMPAIGN_COLUMNS + DIMENSION_COLUMNS
 DEFINITION_COLUMNS = {
-    "metrics": ("metric", "department", "unit", "direction", "aggregation", "formula",
+    "metrics": ("metric", "label", "department", "unit", "direction", "aggregation", "formula",
                 "description"),
     "kpis": ("title", "metric", "target", "target_kind", "period", "department", "objective",
              "owner", "tolerance", "supporting", "pinned"),
@@ -66,7 +66,7 @@ IDENTIFYING = {
     "kpis": ({"metric", "target", "target_kind"},),
     "targets": ({"kpi", "period", "target"}, {"metric", "period", "target"}),
     "metrics": ({"metric", "unit"}, {"metric", "direction"}, {"metric", "aggregation"},
-                {"metric", "formula"}, {"metric", "description"}),
+                {"metric", "formula"}, {"metric", "description"}, {"metric", "label"}),
     "checkins": ({"kpi", "note"}, {"key_result", "note"}),
     "objectives": ({"objective", "cycle"}, {"objective", "parent"}, {"objective", "description"}),
 }
@@ -170,7 +170,7 @@ def describe_kinds() -> str:
     """One line per kind with the headers that identify it (for error messages)."""
     return ("history (long): date, metric, value [, department, channel/region/product]; "
             "history (wide): a date column (date, month, period, ...) and one column per metric; "
-            "metrics: metric, unit/direction/aggregation/formula; kpis: metric, target, target_kind; "
+            "metrics: metric, unit/direction/aggregation/formula/label; kpis: metric, target, target_kind; "
             "targets: kpi or metric, period, target; key_results: objective, metric, start, target; "
             "launches: launch, launch_date; objectives: objective, cycle/parent/description; "
             "checkins: kpi or key_result, period, note")

@@ -19,7 +19,7 @@ import pandas as pd
 from kpi_logic.domain.errors import InputError, shortened
 from kpi_logic.domain.formatting import metric_label, metric_words
 from kpi_logic.domain.formulas import metric_name
-from kpi_logic.domain.limits import MAX_NAME_CHARS
+from kpi_logic.domain.limits import MAX_LABEL_CHARS, MAX_NAME_CHARS
 from kpi_logic.domain.model import (
     AGGREGATIONS,
     DIRECTIONS,
@@ -40,7 +40,7 @@ from kpi_logic.domain.model import (
 COLUMNS: dict[str, dict[str, str]] = {
     "metrics": {"metric": "text", "department": "text", "unit": "text", "direction": "text",
                 "aggregation": "text", "formula": "text", "description": "text",
-                "dimension": "text"},
+                "dimension": "text", "label": "text"},
     "kpis": {"title": "text", "metric": "text", "target": "number", "target_kind": "text",
              "period": "text", "department": "text", "objective": "text", "owner": "text",
              "tolerance": "number", "supporting": "text", "pinned": "text"},
@@ -74,7 +74,9 @@ CLEAR_MARKS = ("-", "none", "(none)", "n/a", "null")
 # Words people write instead of the canonical value.
 _ALIASES = {
     "unit": {"#": "number", "count": "number", "money": "currency", "%": "percent",
-             "pct": "percent", "percentage": "percent", "time": "duration"},
+             "pct": "percent", "percentage": "percent", "time": "duration",
+             "hours": "duration", "h": "duration", "hrs": "duration",
+             "min": "minutes", "mins": "minutes", "minute": "minutes"},
     "direction": {"higher": "up", "higher is better": "up", "increase": "up",
                   "lower": "down", "lower is better": "down", "decrease": "down"},
     "aggregation": {"avg": "mean", "average": "mean", "total": "sum", "latest": "last"},
@@ -120,6 +122,19 @@ def _text(value) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _label(row, problems: _Problems) -> str | None:
+    """A metric's display name: one line of at most MAX_LABEL_CHARS characters."""
+    label = _text(row.get("label"))
+    if label is None:
+        return None
+    if len(label) > MAX_LABEL_CHARS or "\n" in label or "\r" in label:
+        problems.add(row["_line"], "label",
+                     f"a label is one line of at most {MAX_LABEL_CHARS} characters (this one: "
+                     f"'{shortened(label, 40)}'); put the rest in the description")
+        return None
+    return label
 
 
 def _number(value) -> float | None:
@@ -207,7 +222,7 @@ def metric_definitions(frame: pd.DataFrame, source: Source) -> list[Metric]:
             direction=_choice(row, "direction", "up", problems),
             aggregation=_choice(row, "aggregation", "sum", problems),
             formula=_text(row.get("formula")), description=_text(row.get("description")) or "",
-            dimension_name=_text(row.get("dimension"))))
+            dimension_name=_text(row.get("dimension")), label=_label(row, problems)))
         lines.append(row["_line"])
     problems.raise_if_any(source, "metric definitions")
     _unique(metrics, lambda m: m.name, lines, "metric", source)
@@ -254,8 +269,8 @@ def value_text(value: float, unit: str) -> str:
     sign = "-" if value < 0 else ""
     if unit == "currency":
         return f"{sign}${text}"
-    if unit == "duration":
-        return f"{sign}{text} h"
+    if unit in ("duration", "minutes"):
+        return f"{sign}{text} {'h' if unit == 'duration' else 'min'}"
     return sign + text + ("%" if unit == "percent" else "")
 
 

@@ -50,8 +50,10 @@ SHEETS: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "metrics": ("Metric definitions: how each number is calculated.", {
         "metric*": "A short name (website_visitors). Formulas refer to metrics by this name.",
+        "label": "What pages and reports call it (Website visitors). Empty: made from the "
+                 "name.",
         "department": "The team that owns it (Marketing, Sales, ...).",
-        "unit": "number, currency, percent or duration (hours).",
+        "unit": "number, currency, percent, duration (hours) or minutes.",
         "direction": "up (higher is better) or down (lower is better: costs, churn).",
         "aggregation": "How days add up to a month: sum (counts, money), last (balances "
                        "such as MRR), mean, min, max. Leave empty for a formula.",
@@ -177,7 +179,9 @@ def template_frames() -> dict[str, pd.DataFrame]:
              "Survey now goes to every new customer", "medium", "Leo", "2025-05-16 10:00"),
         ],
     }
-    frames["metrics"] = [row + (none,) for row in frames["metrics"]]   # no dimension
+    labels = {"cac": "CAC", "nps": "NPS"}     # the others read well made from their names
+    frames["metrics"] = [(row[0], labels.get(row[0]), *row[1:], none)   # no dimension
+                         for row in frames["metrics"]]
     return {sheet: rows if isinstance(rows, pd.DataFrame)
             else pd.DataFrame(rows, columns=columns(sheet)) for sheet, rows in frames.items()}
 
@@ -277,8 +281,8 @@ def editable_frame(kind: str, items) -> pd.DataFrame:
 
 def _editable_row(item) -> tuple:
     if isinstance(item, Metric):
-        return (item.name, item.department, item.unit, item.direction, item.aggregation,
-                item.formula, item.description, item.dimension_name)
+        return (item.name, item.label, item.department, item.unit, item.direction,
+                item.aggregation, item.formula, item.description, item.dimension_name)
     if isinstance(item, KPI):
         return (item.title, item.metric, item.target, item.target_kind, item.period,
                 item.department, item.objective, item.owner, item.tolerance,

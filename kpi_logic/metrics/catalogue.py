@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formatting import display_name
 from kpi_logic.domain.formulas import formula_components, with_components
 from kpi_logic.domain.model import KPI, TOO_MANY_KPIS, KeyResult, Metric
 from kpi_logic.domain.periods import as_of_or_today, parse_period
@@ -28,7 +29,7 @@ VANITY_WORDS = frozenset({
     "impression", "impressions", "reaction", "reactions", "retweet", "retweets",
     "view", "views", "pageview", "pageviews", "reach", "engagement", "fans", "subscribers",
 })
-CATALOGUE_COLUMNS = ["metric", "department", "unit", "direction", "aggregation", "formula",
+CATALOGUE_COLUMNS = ["metric", "metric_label", "department", "unit", "direction", "aggregation", "formula",
                      "description", "current", "current_period", "current_date", "current_partial",
                      "data_through", "cadence", "linked", "used_by", "vanity_candidate"]
 _CURRENT = ["current", "current_period", "current_date", "current_partial", "data_through", "cadence"]
@@ -146,7 +147,7 @@ def metric_catalogue(store: Store, department: str | None = None,
         department = resolved_department(department, known_departments(every, kpis, key_results))
         metrics = {n: m for n, m in every.items() if m.department == department}
     uses = metric_uses(kpis, key_results, formula_components(every))
-    rows = [{"metric": m.name, "department": m.department, "unit": m.unit, "direction": m.direction,
+    rows = [{"metric": m.name, "metric_label": display_name(m), "department": m.department, "unit": m.unit, "direction": m.direction,
              "aggregation": m.aggregation, "formula": m.formula, "description": m.description,
              "linked": m.name in uses, "used_by": list(uses.get(m.name, [])),
              "vanity_candidate": is_vanity_candidate(m.name, m.name in uses)}

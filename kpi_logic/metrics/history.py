@@ -18,6 +18,7 @@ from datetime import date
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formatting import display_name
 from kpi_logic.domain.formulas import (
     formula_components,
     formula_unit,
@@ -137,7 +138,9 @@ def metric_history(store: Store, metric: str | None = None, *, formula: str | No
     known = store.definitions.metrics()
     seen = combined(about.metric or about.formula,
                     coverages(store, list(about.parts), as_of=end, metrics=known).values())
-    return {"metric": about.metric, "formula": about.formula, "unit": about.unit,
+    label = display_name(known[about.metric]) if about.metric in known else None
+    return {"metric": about.metric, "metric_label": label, "formula": about.formula,
+            "unit": about.unit,
             "direction": about.direction, "aggregation": about.aggregation, "grain": grain,
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,

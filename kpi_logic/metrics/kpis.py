@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formatting import display_name
 from kpi_logic.domain.model import (
     DEFAULT_TOLERANCE,
     KPI,
@@ -228,7 +229,8 @@ def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
                             judged.coverage).state
     missed = missed_in_a_row(h["status"] for h in history if not h["partial"])
     return {
-        "title": kpi.title, "metric": kpi.metric, "period": now["period"],
+        "title": kpi.title, "metric": kpi.metric, "metric_label": display_name(metric),
+        "period": now["period"],
         "partial": now["partial"], "stale": state == "stale", **judged.coverage.as_json(),
         "value": now["value"], "target": now["target"], "pace": now.get("pace"),
         "target_kind": kpi.target_kind, "tolerance": kpi.tolerance, "status": now["status"],
@@ -252,7 +254,8 @@ def metric_entry(metric: Metric, window: Window, judged: Judged) -> MetricEntry:
                               judged.coverage)
     value = history[-1]["value"]
     return {
-        "metric": metric.name, "period": window.labels[-1], "partial": covered.state == "partial",
+        "metric": metric.name, "metric_label": display_name(metric), "period": window.labels[-1],
+        "partial": covered.state == "partial",
         "stale": covered.state == "stale", **judged.coverage.as_json(),
         "value": value, "unit": metric.unit, "direction": metric.direction,
         "vs_previous": change(value, number(judged.before[0]), window.previous_label),

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from kpi_logic.domain.errors import InputError
+from kpi_logic.domain.formatting import display_name
 from kpi_logic.domain.formulas import formula_metrics, formula_values, parse_formula
 from kpi_logic.domain.model import KeyResult, Metric, Objective
 from kpi_logic.domain.numbers import is_missing
@@ -234,7 +235,8 @@ def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date,
     pace_day = min(as_of, covered + timedelta(days=1)) if partial else as_of
     progress, raw = kr_progress(standing.current, kr.start, kr.target)
     expected = expected_progress(kr.start_date, kr.deadline, pace_day)
-    return {"title": kr.title, "metric": kr.metric, "start": kr.start, "target": kr.target,
+    return {"title": kr.title, "metric": kr.metric, "metric_label": display_name(metric),
+            "start": kr.start, "target": kr.target,
             "current": standing.current, "measured": standing.measured,
             "progress": progress, "progress_raw": raw, "expected": expected,
             "status": kr_status(raw, expected, ended), "ended": ended, "partial": partial,

@@ -70,6 +70,7 @@ class KpiCard(CoverageFields):
     """One KPI on a scorecard (kpis.kpi_card); the judged period is its history's last."""
     title: str
     metric: str
+    metric_label: str             # the metric's display name (its label, else made from its name)
     period: str
     partial: bool
     stale: bool                   # the data end before the period: no value, status no_data
@@ -103,6 +104,7 @@ class PinnedKpi(KpiCard):
 class MetricEntry(CoverageFields):
     """A department's metric used by no KPI or key result (kpis.metric_entry)."""
     metric: str
+    metric_label: str
     period: str
     partial: bool
     stale: bool
@@ -144,6 +146,7 @@ class KeyResultEntry(CoverageFields):
     """One key result in the OKR report (okrs.kr_entry)."""
     title: str
     metric: str
+    metric_label: str
     start: float
     target: float
     current: float | None
@@ -265,6 +268,7 @@ class MetricHistory(CoverageFields):
     """A metric or a typed formula by period, whole and split (history.metric_history);
     coverage as seen from the range's last day."""
     metric: str | None            # the metric's name; None for a typed formula
+    metric_label: str | None      # its display name; None for a typed formula
     formula: str | None           # the metric's formula or the typed one; None for a recorded metric
     unit: str                     # a typed formula's is read from its parts (formulas.formula_unit)
     direction: str

@@ -21,7 +21,8 @@ KPI_ORDER = ("healthy", "at_risk", "unhealthy", "no_data")
 _SHAPES = {"healthy": "circle", "at_risk": "triangle-up", "unhealthy": "cross",
            "no_data": "square"}
 # d3 formats for axes, by unit: "$12k", "12.5%", "3.2" (hours in the title)
-AXIS_FORMAT = {"currency": "$,.3~s", "percent": ".1~%", "duration": ",.1~f", "number": ",.3~s"}
+AXIS_FORMAT = {"currency": "$,.3~s", "percent": ".1~%", "duration": ",.1~f",
+               "minutes": ",.1~f", "number": ",.3~s"}
 TIME_FORMAT = {"month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y", "week": "%-d %b %Y",
                "day": "%-d %b %Y"}
 # ticks on period starts, so a label never sits inside a period it does not name
@@ -30,7 +31,7 @@ INK, GRID, TRACK = "#1F2937", "#E5E7EB", "#E5E7EB"
 
 
 def _unit_title(unit: str) -> str:
-    return "hours" if unit == "duration" else ""
+    return {"duration": "hours", "minutes": "minutes"}.get(unit, "")
 
 
 def _grain(label: str) -> str:
@@ -320,7 +321,7 @@ def _kr_projected(points: pd.DataFrame, deadline: date | None, unit: str,
     if _day(as_of) and _day(as_of) > deadline:
         return None
     projected = kr_projection(points, deadline)
-    if projected is not None and unit == "duration":
+    if projected is not None and unit in ("duration", "minutes"):
         projected = max(projected, 0.0)     # a straight line can cross zero; time cannot
     return projected
 
@@ -447,8 +448,9 @@ POINTS_UP_TO = 60     # periods drawn as dots; beyond, only partial periods are
 
 
 def series_name(value: object, dimension_name: object = None) -> str:
-    """A dimension value as a series is named: "(no channel)" for rows without one."""
-    return str(value) if value else f"(no {dimension_name or 'dimension'})"
+    """A dimension value as a series is named: in words ("search_ads" -> "Search ads",
+    formatting.dimension_label), "(no channel)" for rows without one."""
+    return fmt.dimension_label(value) if value else f"(no {dimension_name or 'dimension'})"
 
 
 def history_frame(history: dict, *, split: bool = False) -> pd.DataFrame:

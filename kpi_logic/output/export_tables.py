@@ -22,7 +22,7 @@ from kpi_logic.output.exports import Table
 def plain_metrics(entries: list[MetricEntry]) -> Table:
     """A scorecard's plain metrics (kpis.scorecard's "metrics"): one row each."""
     rows = [{
-        "Metric": fmt.metric_label(m["metric"]), "Name": m["metric"], "Period": m["period"],
+        "Metric": m["metric_label"], "Name": m["metric"], "Period": m["period"],
         "Value": m["value"], "Unit": m["unit"],
         "vs previous": m["vs_previous"]["abs"], "vs previous (%)": m["vs_previous"]["pct"],
         "Previous period": m["vs_previous"]["label"],
@@ -39,7 +39,8 @@ def plain_metrics(entries: list[MetricEntry]) -> Table:
 def key_results(objective: ObjectiveEntry) -> Table:
     """One objective's key results (okrs.okr_report), progress as a fraction."""
     rows = [{
-        "Objective": objective["objective"], "Key result": kr["title"], "Metric": kr["metric"],
+        "Objective": objective["objective"], "Key result": kr["title"],
+        "Metric": kr["metric_label"],
         "Progress": kr["progress"], "Expected": kr["expected"],
         "Status": fmt.status_word(kr["status"]),
         "Now": kr["current"], "Start": kr["start"], "Target": kr["target"], "Unit": kr["unit"],
@@ -68,7 +69,7 @@ def catalogue(rows: list[dict]) -> Table:
     """Metrics catalogue rows (catalogue.metric_catalogue as records, filtered
     as the page shows them)."""
     values = [{
-        "Metric": r["metric"], "Current": r["current"], "Period": _text(r["current_period"]),
+        "Metric": r["metric_label"], "Name": r["metric"], "Current": r["current"], "Period": _text(r["current_period"]),
         "So far": bool(r.get("current_partial")),
         "Linked to": "; ".join(r["used_by"]), "Vanity candidate": bool(r["vanity_candidate"]),
         "Formula": _text(r["formula"]), "Unit": r["unit"], "Direction": r["direction"],

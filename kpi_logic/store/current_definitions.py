@@ -7,7 +7,8 @@ from kpi_logic.domain.model import KPI, CheckIn, KeyResult, Launch, Metric, Obje
 from kpi_logic.store.db import first
 
 _METRICS = """
-select name, department, unit, direction, aggregation, formula, description, dimension_name
+select name, department, unit, direction, aggregation, formula, description, dimension_name,
+       label
 from metrics where superseded_by is null order by name
 """
 _KPIS = """
@@ -29,7 +30,8 @@ from launches where superseded_by is null order by launch_date, launch
 
 def load_metrics(con: duckdb.DuckDBPyConnection) -> dict[str, Metric]:
     """Current metric definitions by name."""
-    return {row[0]: Metric(*row[:6], description=row[6] or "", dimension_name=row[7])
+    return {row[0]: Metric(*row[:6], description=row[6] or "", dimension_name=row[7],
+                           label=row[8])
             for row in con.execute(_METRICS).fetchall()}
 
 

@@ -23,7 +23,7 @@ from kpi_logic.store.locations import DEFAULT_DB, database_path  # noqa: F401 (r
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 LOCK_WAIT_SECONDS = float(os.environ.get("LODESTAR_LOCK_WAIT", "30"))
 
 # Versioned tables: a row is current while superseded_by is null. An import
@@ -214,8 +214,15 @@ create table if not exists checkins (
 alter table kpis add column pinned boolean default false;
 """
 
+# A metric's display name: what pages, reports and exports call it ("Chat duration"
+# for chat_duration_minutes); its name stays the key that formulas and files use.
+SCHEMA_V8 = """
+alter table metrics add column label varchar;
+"""
+
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4,
-                           5: SCHEMA_V5, 6: SCHEMA_V6, 7: SCHEMA_V7}
+                           5: SCHEMA_V5, 6: SCHEMA_V6, 7: SCHEMA_V7,
+                           8: SCHEMA_V8}
 # What a PostgreSQL server runs after MIGRATIONS[N]: its physical design only
 # (indexes), never a table or column DuckDB lacks.
 SERVER_MIGRATIONS: dict[int, str] = {6: SCHEMA_V6_SERVER}

@@ -23,7 +23,7 @@ _INCOMING = "_lodestar_incoming"
 # Whitelist of versioned definition tables: key columns, then every data column.
 DEFINITION_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "metrics": (("name",), ("name", "department", "unit", "direction", "aggregation",
-                            "formula", "description", "dimension_name", "inferred")),
+                            "formula", "description", "dimension_name", "label", "inferred")),
     "kpis": (("title",), ("title", "metric", "target", "target_kind", "period", "department",
                           "objective", "owner", "tolerance", "supporting", "pinned")),
     "targets": (("kpi", "period"), ("kpi", "period", "target")),
