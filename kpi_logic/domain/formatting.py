@@ -86,14 +86,19 @@ def _magnitude(number: float, unit: str) -> str:
     return f"{number:.2f}" if number < 1 else f"{number:.1f}"
 
 
-def format_value(value: object, unit: str = "number") -> str:
+def format_value(value: object, unit: str = "number", *, whole: bool = False) -> str:
     """A value with its unit: "1,234", "$12.3k", "12.5%", "3.2 h"; "—" when missing.
 
     Units outside number/currency/percent/duration are shown as numbers.
+    `whole`: rounded to a whole number first, half away from zero (daily
+    budgets read as "$80", not "$79.82"); a page's slider with "%,.0f" rounds
+    the same way, so a slider and its label agree.
     """
     if is_missing(value):
         return MISSING
     number = float(value)
+    if whole:
+        number = math.copysign(math.floor(abs(number) + 0.5), number)
     body = _magnitude(abs(number), unit)
     if unit == "currency":
         body = "$" + body
@@ -128,10 +133,11 @@ def format_progress(value: object) -> str:
     return f"{percent:,.0f}%"
 
 
-def format_delta(value: object, unit: str = "number") -> str:
+def format_delta(value: object, unit: str = "number", *, whole: bool = False) -> str:
     """An absolute change with its sign: "+$1.2k", "-3", "+0.5 pp"; "—" when missing.
 
-    A change of a percent-unit value is in percentage points (0.005 -> "+0.5 pp").
+    A change of a percent-unit value is in percentage points (0.005 -> "+0.5 pp");
+    `whole` as format_value's.
     """
     if is_missing(value):
         return MISSING
@@ -139,7 +145,7 @@ def format_delta(value: object, unit: str = "number") -> str:
     if unit == "percent":
         body = f"{abs(number) * 100:.1f} pp"
     else:
-        body = format_value(abs(number), unit)
+        body = format_value(abs(number), unit, whole=whole)
     if _is_zero_text(body):
         return body      # rounds to zero: a sign would claim a direction
     return ("+" if number > 0 else MINUS) + body
