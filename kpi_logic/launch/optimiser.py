@@ -161,8 +161,10 @@ def optimised_split(curves: Mapping[str, Curve], actual: Mapping[str, float], *,
         raise InputError("Give either a daily budget to spend best or a daily customer goal "
                          "to reach most cheaply, not both or neither.")
     if within_seen:
+        given = (minimums, maximums)
         minimums, maximums = seen_bounds(curves, minimums, maximums)
-        if budget is not None:
+        # bounds set by hand that cannot hold the budget are optimal_allocation's to refuse
+        if budget is not None and _fits(budget, curves, *given):
             _refuse_budget_outside_seen(budget, curves, minimums, maximums, unit)
     allocation = (optimal_allocation(curves, budget, minimums, maximums) if goal is None
                   else minimise_spend_for(curves, goal, minimums, maximums))
@@ -171,6 +173,12 @@ def optimised_split(curves: Mapping[str, Curve], actual: Mapping[str, float], *,
             "warnings": extrapolation_warnings(curves, allocation, unit=unit),
             "outside_seen": outside_seen(curves, allocation),
             "minimums": dict(minimums or {}), "maximums": dict(maximums or {})}
+
+
+def _fits(budget: float, curves: Mapping[str, Curve], low: Mapping[str, float] | None,
+          high: Mapping[str, float] | None) -> bool:
+    return (sum((low or {}).get(c, 0.0) for c in curves) <= budget
+            <= sum((high or {}).get(c, math.inf) for c in curves))
 
 
 def _refuse_budget_outside_seen(budget: float, curves: Mapping[str, Curve],
