@@ -129,4 +129,4 @@ class Optimisation(TypedDict):
     moves: list[str]                  # sentences, biggest cut first, then the total
     warnings: list[str]               # outside_seen in sentences
     outside_seen: list[OutsideSeen]
-    skipped: dict                     # channel -> why it has no response curve
+    skipped: dict[str, str]           # channel -> why it has no response curve
