@@ -66,9 +66,24 @@ def test_allocations_far_beyond_the_spend_seen_are_warned_about():
               "search": Curve("power", 0.3, 0.6, 0.5, 30, "", 1000.0),
               "old": Curve("power", 0.3, 0.6, 0.5, 30)}
     warnings = B.extrapolation_warnings(curves, {"email": 900.0, "search": 1400.0, "old": 5000.0})
-    assert warnings == ["email: 900.00 per day is 4.5 times the most it has spent in a day (200.00), "
+    assert warnings == ["email: $900 a day is 4.5 times the most it has spent in a day ($200), "
                         "so its projection extrapolates the curve. Treat it with care, or set a "
                         "maximum for the channel."]
+
+
+def test_allocations_far_below_the_spend_seen_are_warned_about_too():
+    """Under the least day a power curve makes customers look ever cheaper: as unsafe."""
+    curves = {"display": Curve("power", 0.05, 0.7, 0.7, 60, "", 8000.0, 700.0),
+              "email": Curve("power", 0.1, 0.9, 0.5, 30, "", 200.0, 50.0)}
+    allocation = {"display": 79.82, "email": 40.0}      # email: within 1.5 times its least day
+    assert B.outside_seen(curves, allocation) == [
+        {"channel": "display", "spend_per_day": 79.82, "side": "below", "seen_per_day": 700.0}]
+    (warning,) = B.extrapolation_warnings(curves, allocation)
+    assert warning.startswith("display: $80 a day is far below the least it has spent in a day "
+                              "($700), so its projection extrapolates the curve")
+    assert "set a minimum" in warning
+    # spending nothing buys nothing: no curve is needed to say so
+    assert B.outside_seen(curves, {"display": 0.0, "email": 50.0}) == []
 
 
 # --- scenario comparison ---------------------------------------------------

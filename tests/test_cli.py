@@ -479,6 +479,15 @@ def test_demo_command_loads_the_demo_company(database, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     unknown = run(db, "report", "--page", "launch", "--compare", "Plan Z", "--out", str(out))
     assert unknown.returncode == 2 and "No scenario named 'Plan Z'" in unknown.stderr
+    steps = {}
+    for step in ("measure", "analyse", "improve"):
+        path = tmp_path / f"launch-{step}.png"
+        done = run(db, "report", "--page", "launch", "--step", step, "--out", str(path))
+        assert done.returncode == 0, done.stderr
+        steps[step] = path.read_bytes()
+    assert len(set(steps.values())) == 3 and out.read_bytes() not in steps.values()
+    alone = run(db, "report", "--page", "launch", "--step", "scenarios", "--out", str(out))
+    assert alone.returncode == 2 and "--step scenarios needs --compare" in alone.stderr
 
 
 def test_report_writes_a_png(loaded, tmp_path):

@@ -107,12 +107,32 @@ def test_missing_columns_are_refused():
 
 
 def test_curve_fits_lists_curves_and_channels_without_one():
-    fits = C.curve_fits({"search": C.Curve("power", 0.3, 0.6, 0.9, 30, "", 800.0),
+    fits = C.curve_fits({"search": C.Curve("power", 0.3, 0.6, 0.9, 30, "", 800.0, 120.0),
                          "email": C.Curve("constant_cac", 0.05, 1.0, None, 4, "Constant CAC: few")},
                         {"partners": "no day with spend"})
     expected = pd.DataFrame({
         "channel": ["search", "email", "partners"], "model": ["power", "constant_cac", None],
         "a": [0.3, 0.05, np.nan], "b": [0.6, 1.0, np.nan], "r2": [0.9, np.nan, np.nan],
-        "days": [30, 4, 0], "max_spend_seen": [800.0, np.nan, np.nan],
+        "days": [30, 4, 0], "min_spend_seen": [120.0, np.nan, np.nan],
+        "max_spend_seen": [800.0, np.nan, np.nan],
         "note": ["", "Constant CAC: few", "no day with spend"]})
     assert_frame_equal(fits, expected)
+
+
+def test_curve_words_say_what_an_extra_100_a_day_brings_in_plain_words():
+    curve = C.Curve("power", 0.5, 0.5, 0.87, 60, "", 2000.0, 400.0)
+    words = C.curve_words("display", curve, 900.0)
+    more = 0.5 * (1000.0 ** 0.5 - 900.0 ** 0.5)
+    assert words == (f"display: each extra $100 a day brings about {more:.1f} more new customers a "
+                     "day at today's $900 a day (fewer for each further $100); the curve explains "
+                     "87% of the day-to-day variation, on days spending $400 to $2,000.")
+    flat = C.Curve("constant_cac", 0.02, 1.0, None, 5, "Constant CAC: few days", 300.0, 100.0)
+    assert "about 2.0 more new customers" in C.curve_words("email", flat, 200.0)
+    assert "constant CAC" in C.curve_words("email", flat, 200.0)
+
+
+def test_a_fitted_curve_knows_the_least_and_the_most_spent_in_a_day():
+    days = pd.DataFrame({"spend": [0.0, 120.0, 300.0, 80.0], "new_customers": [0, 3, 6, 2]})
+    curve = C.fitted_curve(days)
+    assert (curve.min_spend_seen, curve.max_spend_seen) == (80.0, 300.0)
+    assert curve.as_dict()["min_spend_seen"] == 80.0

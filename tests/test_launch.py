@@ -209,7 +209,7 @@ def test_optimised_launch_beats_the_actual_split(store):
     add_launch(store)
     add_launch_history(store)
     actual_per_day = (sum(SEARCH_SPEND) + 50 * 12 + 30 * 12) / 12
-    result = L.optimised_launch(store, actual_per_day)
+    result = L.optimised_launch(store, actual_per_day, within_seen=False)
     json.dumps(result, allow_nan=False)
     assert [a["channel"] for a in result["allocation"]] == ["partners", "search", "social"]
     assert sum(a["actual_spend"] for a in result["allocation"]) == pytest.approx(actual_per_day)
@@ -217,13 +217,33 @@ def test_optimised_launch_beats_the_actual_split(store):
     assert [a["spend"] for a in result["allocation"]] == pytest.approx([0.0, actual_per_day, 0.0])
     assert result["projected_new_customers"] > result["actual_projected_new_customers"]
     assert result["projected_cac"] == pytest.approx(actual_per_day / result["projected_new_customers"])
-    capped = L.optimised_launch(store, actual_per_day, maximums={"search": 300.0})
+    capped = L.optimised_launch(store, actual_per_day, maximums={"search": 300.0},
+                                within_seen=False)
     assert [a["spend"] for a in capped["allocation"]] == pytest.approx([0.0, 300.0, actual_per_day - 300.0])
     assert "email" in result["skipped"] and result["warnings"] == []
-    assert result["moves"][1] == ("Cut partners from 30.00 to 0.00 per day (it bought no customers): "
-                                  "new customers per day 0.0 -> 0.0.")
+    # amounts in the spend metric's unit: these tests define spend as a plain number
+    assert result["moves"][1] == ("Cut partners from 30 to 0 a day (it bought no customers): "
+                                  "new customers a day 0.0 → 0.0.")
     with pytest.raises(InputError, match="minimums add up to 500.00"):
-        L.optimised_launch(store, 400.0, minimums={"search": 500.0})
+        L.optimised_launch(store, 400.0, minimums={"search": 500.0}, within_seen=False)
+
+
+def test_optimised_launch_keeps_each_channel_within_its_daily_spend_seen(store):
+    add_launch(store)
+    add_launch_history(store)
+    actual_per_day = (sum(SEARCH_SPEND) + 50 * 12 + 30 * 12) / 12
+    result = L.optimised_launch(store, actual_per_day)
+    by_channel = {a["channel"]: a for a in result["allocation"]}
+    # social and partners spent the same every day: their range seen is that one amount
+    assert by_channel["partners"]["spend"] == pytest.approx(30.0)
+    assert by_channel["social"]["spend"] == pytest.approx(50.0)
+    assert by_channel["search"]["spend"] == pytest.approx(actual_per_day - 80.0)
+    assert (by_channel["search"]["lowest_seen"], by_channel["search"]["highest_seen"]) == (100.0, 900.0)
+    assert (by_channel["search"]["minimum"], by_channel["search"]["maximum"]) == (100.0, 900.0)
+    assert result["within_seen"] is True and result["outside_seen"] == []
+    with pytest.raises(InputError, match="below what the channels spent together on their "
+                                         "smallest days \\(180\\)"):
+        L.optimised_launch(store, 100.0)
 
 
 # --- scenarios ---------------------------------------------------------------
@@ -308,7 +328,11 @@ def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(store):
                        totals.loc[["Actual split, projected"]].reset_index(drop=True))
     more = L.what_if(found, {**actual, "search": 3000.0})
     assert more["channels"].set_index("channel").loc["search", "projected_spend"] == 3000.0 * 12
-    assert more["warnings"] and more["warnings"][0].startswith("search: 3,000.00 per day")
+    assert more["warnings"] and more["warnings"][0].startswith("search: 3,000 a day")
+    assert more["outside_seen"] == [{"channel": "search", "spend_per_day": 3000.0, "side": "above",
+                                     "seen_per_day": 900.0}]
+    less = L.what_if(found, {**actual, "search": 20.0})
+    assert less["outside_seen"][0]["side"] == "below" and "far below" in less["warnings"][0]
     with pytest.raises(InputError, match="names channel\\(s\\) email"):
         L.what_if(found, {"email": 10.0})
 

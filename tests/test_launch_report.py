@@ -186,3 +186,52 @@ def json_rows(chart) -> list[dict]:
 
 def fmt_money(value: float) -> str:
     return launch_report.fmt.format_value(value, "currency")
+
+
+def step_spec(found, step, **kwargs) -> str:
+    return chart_text(launch_report.launch_report_chart(found, step=step, **kwargs))
+
+
+def test_each_step_has_its_own_png_showing_what_that_step_shows(found):
+    """The page's Measure, Analyse and Improve downloads were one PNG: each is its own."""
+    promotion = LAUNCH_DAY + timedelta(days=10)
+    measure, analyse, improve = (step_spec(found, s, promotion=promotion)
+                                 for s in ("measure", "analyse", "improve"))
+    assert '"field": "visitors"' in measure
+    assert "Product-page traffic by day" in measure and '"field": "visitors"' not in analyse
+    assert "Launch 1 Mar 2025" in measure and "Channels since the launch" not in measure
+    assert "Channels since the launch" in analyse and "Launch CAC" in analyse
+    assert "Product-page traffic by day" not in analyse and "likes" not in analyse
+    assert launch_report.ENGAGEMENT_TITLES[True] in improve and '"field": "per_100"' in improve
+    assert "Social promotion from 11 Mar 2025" in improve
+    assert "Channels since the launch" not in improve and "Launch CAC" not in improve
+    for name, text in (("Measure", measure), ("Analyse", analyse), ("Improve", improve)):
+        assert f"Test launch: marketing launch · {name}" in text
+    pngs = [launch_report.render_launch_report(found, scale=1.0, step=s, promotion=promotion)
+            for s in ("measure", "analyse", "improve")]
+    assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs) and len(set(pngs)) == 3
+    with pytest.raises(ValueError, match="Unknown launch step 'nope'"):
+        launch_report.launch_report_chart(found, step="nope")
+
+
+def test_the_adjust_png_carries_the_what_if_its_warnings_and_the_curves_in_words(found):
+    actual = launch.actual_split(found)
+    cut = {**actual, "display": 1.0}            # far under display's least day
+    result = launch.what_if(found, cut)
+    assert result["outside_seen"][0]["side"] == "below"
+    text = step_spec(found, "adjust", what_if=(result, cut))
+    assert "What-if split of the daily budget" in text
+    assert "display: $1 a day is far below the least it has spent in a day" in text
+    assert "each extra $100 a day brings about" in text
+
+
+def test_the_improve_charts_keep_short_axis_titles_and_one_legend(found):
+    totals = launch_windows.daily_totals(found.daily)
+    for per_visitor in (False, True):
+        spec = launch_report.engagement_chart(totals, LAUNCH_DAY, per_visitor=per_visitor).to_dict()
+        titles = [layer["encoding"]["y"].get("title") for layer in spec["layer"]
+                  if "y" in layer.get("encoding", {}) and "field" in layer["encoding"]["y"]]
+        # a long axis title is cut at a chart's height: the long words are the chart's title
+        assert titles and all(len(t) <= 16 for t in titles)
+    dash = launch_report.engagement_chart(totals, LAUNCH_DAY).to_dict()["layer"][0]["encoding"]
+    assert dash["strokeDash"]["scale"]["domain"] == dash["color"]["scale"]["domain"]

@@ -95,9 +95,13 @@ def test_moves_explained_says_what_moved_where():
     before = {"search": 400.0, "social": 300.0, "email": 300.0}
     changes = O.allocation_changes(CURVES, before, O.optimal_allocation(CURVES, 1000.0))
     sentences = O.moves_explained(changes)
-    assert sentences[0].startswith("Cut search from 400.00 to 24.59 per day (its next customer cost 61.03)")
-    assert sentences[-2].startswith("Raised email from 300.00 to 911.41")
-    assert sentences[-1].startswith("In total: +14.2 new customers per day")
+    # daily money in the spend's unit, to the whole dollar, as a marketing lead reads it
+    assert sentences[0] == ("Cut search from $400 to $25 a day (its next customer cost $61): "
+                            "new customers a day 10.9 → 2.0.")
+    assert sentences[-2].startswith("Raised email from $300 to $911 a day")
+    # the same total: no "+0.00 spend"
+    assert sentences[-1] == "In total: +14.2 new customers a day for the same daily spend."
+    assert O.moves_explained(changes, unit="number")[0].startswith("Cut search from 400 to 25 a day")
     same = O.allocation_changes(CURVES, before, before)
     assert O.moves_explained(same) == ["Nothing moved: the new split is the same as the current one."]
 
@@ -117,3 +121,51 @@ def test_optimised_split_for_a_budget_or_a_goal_explained_against_the_actual():
 def test_optimised_split_needs_a_budget_or_a_goal(budget, goal):
     with pytest.raises(InputError, match="either a daily budget .* or a daily customer goal"):
         O.optimised_split(CURVES, {}, budget=budget, goal=goal)
+
+
+def test_moves_explained_says_how_much_more_or_less_is_spent():
+    before = {"search": 400.0, "social": 300.0, "email": 300.0}
+    changes = O.allocation_changes(CURVES, before, {**before, "search": 900.0})
+    assert O.moves_explained(changes)[-1].endswith("for $500 a day more.")
+    # a move that rounds to the same dollars is no move
+    tiny = O.allocation_changes(CURVES, {"search": 734.6}, {"search": 734.9})
+    assert O.moves_explained(tiny, threshold=0.0) == [
+        "Nothing moved: the new split is the same as the current one."]
+
+
+SEEN = {"display": Curve("power", 0.05, 0.7, 0.7, 60, "", 8000.0, 700.0),
+        "email": Curve("power", 1.0, 0.5, 0.6, 60, "", 600.0, 70.0)}
+
+
+def test_the_optimiser_stays_within_the_daily_spend_seen_by_default():
+    actual = {"display": 2300.0, "email": 250.0}
+    free = O.optimised_split(SEEN, actual, budget=2550.0, within_seen=False)
+    # unbounded, the curves pull display far under its least day and email far over its most
+    assert free["allocation"]["display"] < 700.0 / 1.5 and free["allocation"]["email"] > 900.0
+    assert {(o["channel"], o["side"]) for o in free["outside_seen"]} == {("display", "below"),
+                                                                         ("email", "above")}
+    assert any(w.startswith("display: $") and "far below the least it has spent in a day ($700)"
+               in w for w in free["warnings"])
+    bounded = O.optimised_split(SEEN, actual, budget=2550.0)
+    assert 700.0 - 1e-6 <= bounded["allocation"]["display"] <= 8000.0
+    assert 70.0 - 1e-6 <= bounded["allocation"]["email"] <= 600.0 + 1e-6
+    assert bounded["outside_seen"] == [] and bounded["warnings"] == []
+    assert bounded["minimums"] == {"display": 700.0, "email": 70.0}
+    # a bound given replaces the range seen for its channel
+    opened = O.optimised_split(SEEN, actual, budget=2550.0, maximums={"email": 1000.0})
+    assert opened["allocation"]["email"] > 600.0 and opened["maximums"]["email"] == 1000.0
+
+
+@pytest.mark.parametrize("budget, message", [
+    (500.0, "A daily budget of \\$500 is below what the channels spent together on their "
+            "smallest days \\(\\$770\\)"),
+    (9000.0, "above what the channels spent together on their largest days \\(\\$8,600\\)")])
+def test_a_budget_outside_the_range_seen_is_refused_saying_how_to_allow_it(budget, message):
+    with pytest.raises(InputError, match=message):
+        O.optimised_split(SEEN, {}, budget=budget)
+    assert O.optimised_split(SEEN, {}, budget=budget, within_seen=False)["outside_seen"]
+
+
+def test_seen_bounds_give_way_to_a_bound_set_on_the_other_side():
+    low, high = O.seen_bounds(SEEN, maximums={"display": 300.0}, minimums={"email": 900.0})
+    assert low == {"display": 300.0, "email": 900.0} and high == {"display": 300.0, "email": 900.0}

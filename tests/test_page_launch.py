@@ -294,3 +294,53 @@ def test_every_step_of_the_demo_launch_draws_without_an_error_box(page_db, step)
     """A widget refusing its arguments shows as an error box, not an exception."""
     at = opened(step=step)
     assert not at.error, [shown(e.value) for e in at.error]
+
+
+def test_each_slider_starts_at_the_actual_as_its_label_shows_it(page_db):
+    """A slider showing $734 beside 'actual $735' read as a mistake."""
+    at = opened(step="Adjust")
+    with open_store(page_db) as store:
+        actual = launch.actual_split(launch.launch_analysis(store))
+    for channel, spend in actual.items():
+        slider = at.slider(key=f"launch_budget_{channel}")
+        assert slider.value == pytest.approx(spend)             # the actual itself, unrounded
+        shown_actual = fmt.format_value(spend, "currency", whole=True)
+        assert f"(actual {shown_actual})" in shown(slider.label)
+        # the slider writes its value with "%,.0f": rounded, not cut ("%d" cut $734.60 to $734)
+        assert slider.proto.format == "$%,.0f"
+        assert f"${round(spend + 1e-9):,}" == shown_actual
+
+
+def test_the_optimiser_speaks_money_and_warns_once_when_a_channel_leaves_its_range(page_db):
+    at = opened(step="Adjust")
+    at.button(key="launch_optimise").click().run()
+    moves = [shown(m.value) for m in at.markdown if "Cut display from" in shown(m.value)]
+    assert moves and re.search(r"Cut display from \$[\d,]+ to \$[\d,]+ a day \(its next customer "
+                               r"cost \$[\d,]+\)", moves[0])
+    assert "+0.00" not in moves[0] and "for the same daily spend" in moves[0]
+    assert not at.warning               # within the daily spend seen: nothing extrapolates
+    with open_store(page_db) as store:
+        curves = launch.launch_analysis(store).curves
+    assert split(at)["display"] >= curves["display"].min_spend_seen - 1e-6
+    # allowed outside the range seen, the optimiser cuts display under its least day
+    at.toggle(key="launch_opt_within_seen").set_value(False).run()
+    at.button(key="launch_optimise").click().run()
+    warnings = [shown(w.value) for w in at.warning]
+    below = [w for w in warnings if w.startswith("display: $") and "far below the least" in w]
+    assert len(below) == 1, warnings    # shown once, not under the what-if and again under the moves
+    assert len(warnings) == len(set(warnings))
+
+
+def test_the_curves_are_in_plain_words_and_the_fit_is_kept_for_an_analyst(page_db):
+    at = opened(step="Adjust")
+    words = " ".join(shown(m.value) for m in at.markdown)
+    for channel in CHANNELS:
+        assert re.search(rf"{channel}: each extra \$100 a day brings about [\d.]+ more new "
+                         rf"customers a day at today's \$[\d,]+ a day", words)
+    assert "of the day-to-day variation" in words
+    fits = table_with(at, "r2")
+    assert fits["channel"].tolist() == CHANNELS and {"b", "min_spend_seen"} <= set(fits.columns)
+
+
+def test_the_steps_wrap_on_a_narrow_screen(page_db):
+    assert opened().segmented_control(key="launch_step").proto.wrap is True

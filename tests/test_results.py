@@ -15,7 +15,7 @@ from typing import Union, get_args, get_origin, get_type_hints, is_typeddict
 import pytest
 
 from kpi_logic.cli.common import jsonable
-from kpi_logic.launch.results import LaunchSummary
+from kpi_logic.launch.results import LaunchSummary, Optimisation
 from kpi_logic.metrics.history import metric_history
 from kpi_logic.metrics.overview import overview
 from kpi_logic.metrics.results import (
@@ -43,6 +43,13 @@ def shape_problems(value, hint, path: str, seen: set) -> list[str]:
         return shape_problems(value, inner, path, seen)
     if value is None:
         return [f"{path}: None where {hint} is declared"]
+    if get_origin(hint) is dict:
+        if not isinstance(value, dict):
+            return [f"{path}: {type(value).__name__} where a dict is declared"]
+        key_hint, value_hint = get_args(hint)
+        return [p for k, item in value.items()
+                for p in shape_problems(k, key_hint, f"{path} key", seen)
+                + shape_problems(item, value_hint, f"{path}[{k!r}]", seen)]
     if get_origin(hint) is list:
         if not isinstance(value, list):
             return [f"{path}: {type(value).__name__} where a list is declared"]
@@ -98,17 +105,23 @@ def printed(demo_file):
                *run_json(demo_file, "history", "--metric", "spend", "--split")]
     # A month of changes, so the list holds several kinds.
     month_ago = (date.today() - timedelta(days=31)).isoformat()
+    launch = run_json(demo_file, "launch")
+    actual = f"{sum(c['spend'] for c in launch['channels']) / launch['days']:.2f}"
+    # within the spend seen (the default), and allowed outside it: display cut under its least day
+    optimised = [run_json(demo_file, "launch-optimise", "--budget", actual),
+                 run_json(demo_file, "launch-optimise", "--budget", actual, "--anywhere")]
     return {"scorecard": (Scorecard, [closed, current]),
             "okrs": (OkrReport, [run_json(demo_file, "okrs")]),
-            "launch": (LaunchSummary, [run_json(demo_file, "launch")]),
+            "launch": (LaunchSummary, [launch]),
+            "optimise": (Optimisation, optimised),
             "overview": (Overview, home),
             "alerts": (Alert, run_json(demo_file, "alerts", "--since", month_ago)),
             "history": (HistoryRow, history),
             "explored": (MetricHistory, [explored])}
 
 
-@pytest.mark.parametrize("name", ["scorecard", "okrs", "launch", "overview", "alerts",
-                                  "history", "explored"])
+@pytest.mark.parametrize("name", ["scorecard", "okrs", "launch", "optimise", "overview",
+                                  "alerts", "history", "explored"])
 def test_the_json_has_exactly_the_declared_keys(printed, name):
     shape, values = printed[name]
     seen: set = set()
@@ -126,6 +139,11 @@ def test_the_demo_reaches_the_nested_shapes(printed):
     assert report["objectives"][0]["key_results"][0]["measured"]["from"]
     launch = printed["launch"][1][0]
     assert launch["channels"][0]["curve"] and launch["campaigns"] and launch["engagement"]
+    bounded, anywhere = printed["optimise"][1]
+    assert bounded["within_seen"] and bounded["outside_seen"] == [] and bounded["allocation"]
+    # the demo's display cut: far below its least day, so its CAC projection is a guess
+    assert {"channel": "display", "side": "below"}.items() <= anywhere["outside_seen"][0].items()
+    assert any(w.startswith("display: $") and "far below" in w for w in anywhere["warnings"])
     assert printed["overview"][1][0]["alerts"]
     assert len({a["kind"] for a in printed["alerts"][1]}) >= 3
     assert any(r["partial"] for r in printed["history"][1])

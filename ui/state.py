@@ -39,6 +39,7 @@ LAUNCH_OPTIMISED = "launch_optimised"       # the optimiser's last outcome
 LAUNCH_OPT_MODE = "launch_opt_mode"         # "budget" or "goal"
 LAUNCH_OPT_BUDGET = "launch_opt_budget"
 LAUNCH_OPT_GOAL = "launch_opt_goal"
+LAUNCH_OPT_WITHIN_SEEN = "launch_opt_within_seen"   # keep each channel within its daily spend seen
 LAUNCH_MIN = "launch_min_"                  # + channel
 LAUNCH_MAX = "launch_max_"                  # + channel
 LAUNCH_OPTIMISE = "launch_optimise"

@@ -13,7 +13,7 @@ from kpi_logic.launch import scenarios as saved
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
 from ui import auth, data, state, widgets
-from ui.tables import Download, dataframe, table
+from ui.tables import Download, table
 from ui.text import md_text
 
 # State keys: all in ui/state.py (these are short names for the page).
@@ -48,7 +48,9 @@ if st.session_state.get(STEP) not in STEPS:
 left, right = st.columns([2, 3])
 name = left.selectbox("Launch", names, key=state.LAUNCH_NAME)
 with right:
-    step = st.segmented_control("Step", STEPS, key=STEP) or STEPS[0]
+    # wrap: on a phone the steps take a second row; in a column they would scroll,
+    # cut to "Scen..." at 390 px.
+    step = st.segmented_control("Step", STEPS, key=STEP, wrap=True) or STEPS[0]
 
 with widgets.message_on_failure(then_stop=True):  # a refused launch or a busy database: say it, keep the page
     found = data.cached("launch_analysis", name)
@@ -150,13 +152,15 @@ def rebalance(channel: str) -> None:
 def optimise(actual: dict) -> None:
     """Button callback: the best split within the bounds goes into the sliders."""
     channels = list(found.curves)
-    low = {c: st.session_state.get(state.LAUNCH_MIN + c) or 0.0 for c in channels}
-    high = {c: st.session_state[state.LAUNCH_MAX + c] for c in channels
-            if st.session_state.get(state.LAUNCH_MAX + c) is not None}
+    low, high = ({c: st.session_state[key + c] for c in channels
+                  if st.session_state.get(key + c) is not None}
+                 for key in (state.LAUNCH_MIN, state.LAUNCH_MAX))
     goal_mode = st.session_state.get(state.LAUNCH_OPT_MODE) == "goal"
+    within_seen = st.session_state.get(state.LAUNCH_OPT_WITHIN_SEEN, True)
     try:
         best = optimiser.optimised_split(
-            found.curves, actual, minimums=low, maximums=high,
+            found.curves, actual, minimums=low, maximums=high, within_seen=within_seen,
+            unit=found.spend_unit,
             budget=None if goal_mode else st.session_state[state.LAUNCH_OPT_BUDGET],
             goal=st.session_state[state.LAUNCH_OPT_GOAL] if goal_mode else None)
     except InputError as exc:
@@ -164,7 +168,15 @@ def optimise(actual: dict) -> None:
         return
     keep_split(best["allocation"])
     st.session_state[OPTIMISED] = {"allocation": best["allocation"], "moves": best["moves"],
-                                   "warnings": best["warnings"]}
+                                   "within_seen": within_seen}
+
+
+SLIDER_FORMAT = "$%,.0f"
+
+
+def money(value: float) -> str:
+    """A daily amount in the spend metric's unit, to the whole dollar."""
+    return fmt.format_value(value, found.spend_unit, whole=True)
 
 
 def budget_sliders(actual: dict) -> dict:
@@ -184,10 +196,12 @@ def budget_sliders(actual: dict) -> dict:
         st.session_state[key] = float(split.get(channel, spend))
         seen = found.curves[channel].max_spend_seen or 0.0
         top = max(2 * spend, 1.5 * seen, st.session_state[key], 100.0)
+        # The slider starts at the actual to the cent and shows it rounded to the
+        # dollar ("%,.0f" rounds, "%d" would cut $734.60 to $734), as the label does.
         columns[index % len(columns)].slider(
-            md_text(f"{channel}: $ per day (actual {fmt.format_value(spend, 'currency')})"), 0.0,
-            float(round(top, -2) + 100), step=1.0, format="$%,d", key=key, on_change=rebalance,
-            args=(channel,))
+            md_text(f"{channel}: $ a day (actual {money(spend)})"), 0.0,
+            float(round(top, -2) + 100), step=1.0, format=SLIDER_FORMAT, key=key,
+            on_change=rebalance, args=(channel,))
     return {c: st.session_state[BUDGET + c] for c in actual}
 
 
@@ -222,6 +236,8 @@ def adjust() -> tuple[dict, dict] | None:
                     f"{delta} vs the actual split", delta_color="off" if unchanged else colour,
                     delta_arrow="off" if unchanged else "auto",
                     help=f"Actual: {shown(whatif.loc[budget.ACTUAL, column])}")
+    for warning in result["warnings"]:     # shown once, next to the numbers it qualifies
+        st.warning(md_text(warning), icon=":material/warning:")
     st.caption(f"Budgets are per day, projected over the same {found.days} days as the actual, "
                "so the numbers compare directly. 'Actual split, projected' runs the actual "
                "budgets through the curves: the like-for-like baseline for the changes above.")
@@ -234,29 +250,28 @@ def adjust() -> tuple[dict, dict] | None:
           {"channel": "Channel", "actual_conversion_rate": "Actual conversion",
            "projected_conversion_rate": "Projected conversion"},
           download=Download("launch", f"{name} what-if by channel", key="launch_whatif_channels"))
-    for warning in result["warnings"]:
-        st.warning(md_text(warning), icon=":material/trending_up:")
-    fits()
+    fits(actual)
     optimise_controls(actual, allocation)
     save_controls(allocation)
     return result, allocation
 
 
-def fits() -> None:
-    st.markdown("**Response curves** (daily new customers = a × daily spend ^ b)")
-    fitted = curves.curve_fits(found.curves, found.curve_problems)
-    fitted["model"] = fitted["model"].map({"power": "fitted curve",
-                                           "constant_cac": "constant CAC"}).fillna("none")
-    fitted = fitted.drop(columns=["a"])
-    if not fitted["note"].fillna("").astype(bool).any():
-        fitted = fitted.drop(columns=["note"])      # every channel has a fitted curve
-    dataframe(fitted, hide_index=True, width="stretch", column_config={
-        "channel": "Channel", "model": "Model", "days": "Days fitted",
-        "max_spend_seen": st.column_config.NumberColumn("Most spent in a day", format="dollar"),
-        "note": "Why constant CAC",
-        "r2": st.column_config.NumberColumn("R²", format="%.2f"),
-        "b": st.column_config.NumberColumn("b", format="%.2f")},
-        download=Download("launch", f"{name} response curves", key="launch_curves"))
+def fits(actual: dict) -> None:
+    st.markdown("**What the response curves say**")
+    st.markdown("\n".join(f"- {md_text(curves.curve_words(c, k, actual.get(c, 0.0), found.spend_unit))}"
+                          for c, k in found.curves.items()))
+    with st.expander("The fitted curves, for an analyst"):
+        st.caption("Daily new customers = a × (daily spend) ^ b, fitted on the days since the "
+                   "launch; b below 1 means diminishing returns. R² is the share of the "
+                   "day-to-day variation (in logs) the curve explains.")
+        fitted = curves.curve_fits(found.curves, found.curve_problems)
+        fitted["model"] = fitted["model"].map({"power": "fitted curve",
+                                               "constant_cac": "constant CAC"}).fillna("none")
+        if not fitted["note"].fillna("").astype(bool).any():
+            fitted = fitted.drop(columns=["note"])      # every channel has a fitted curve
+        table(fitted, {"channel": "Channel", "model": "Model",
+                       "min_spend_seen": "Least spent in a day"}, units={"a": "number"},
+              download=Download("launch", f"{name} response curves", key="launch_curves"))
 
 
 def optimise_controls(actual: dict, allocation: dict) -> None:
@@ -272,22 +287,29 @@ def optimise_controls(actual: dict, allocation: dict) -> None:
         customers = found.kpis["new_customers"].sum() / found.days
         st.number_input("New customers per day", min_value=0.1, step=1.0, key=state.LAUNCH_OPT_GOAL,
                         value=float(round(customers, 1)))
-    with st.expander("Per-channel minimum and maximum ($ per day)"):
+    st.toggle("Keep each channel within the daily spend seen", value=True,
+              key=state.LAUNCH_OPT_WITHIN_SEEN,
+              help="Outside the least and the most a channel has spent in a day, its curve is "
+                   "a guess: above, it keeps promising customers; below, it makes them look "
+                   "ever cheaper. A minimum or maximum you set below replaces the range seen.")
+    empty = "the range seen" if st.session_state.get(state.LAUNCH_OPT_WITHIN_SEEN, True) else "none"
+    with st.expander("Per-channel minimum and maximum ($ a day)"):
         for channel in actual:
             low, high = st.columns(2)
-            low.number_input(f"{md_text(channel)} minimum", min_value=0.0, value=0.0, step=50.0,
-                             key=state.LAUNCH_MIN + channel)
-            high.number_input(f"{md_text(channel)} maximum (empty: none)", min_value=0.0, value=None,
-                              step=50.0, key=state.LAUNCH_MAX + channel)
+            low.number_input(f"{md_text(channel)} minimum (empty: {empty})", min_value=0.0,
+                             value=None, step=50.0, key=state.LAUNCH_MIN + channel)
+            high.number_input(f"{md_text(channel)} maximum (empty: {empty})", min_value=0.0,
+                              value=None, step=50.0, key=state.LAUNCH_MAX + channel)
     st.button("Optimise", on_click=optimise, args=(actual,), type="primary", key=state.LAUNCH_OPTIMISE)
     outcome = st.session_state.get(OPTIMISED)
     if outcome and "error" in outcome:
         st.error(md_text(outcome["error"]), icon=":material/block:")
     elif outcome and outcome["allocation"] == allocation:
-        st.success("The sliders now hold the optimised split. Compared with the actual split:")
+        bounded = (" Each channel stays within the daily spend seen, unless you set its bounds."
+                   if outcome["within_seen"] else "")
+        st.success("The sliders now hold the optimised split: its projection and any warning "
+                   f"are at the top of this step.{bounded} Compared with the actual split:")
         st.markdown("\n".join(f"- {md_text(line)}" for line in outcome["moves"]))
-        for warning in outcome["warnings"]:
-            st.warning(md_text(warning), icon=":material/trending_up:")
 
 
 def save_controls(allocation: dict) -> None:
@@ -341,10 +363,11 @@ def improve() -> None:
     promotion = promotion_picker()
     change = launch_windows.engagement_change(found.daily, promotion)
     start = change.before_start or spec.launch_date
-    st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start, width=900),
-                    width="stretch")
-    st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start,
-                                                   per_visitor=True, width=900), width="stretch")
+    for per_visitor in (False, True):
+        st.markdown(f"**{launch_report.ENGAGEMENT_TITLES[per_visitor]}**")
+        st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start,
+                                                       per_visitor=per_visitor, width=900),
+                        width="stretch")
     if not change.days:
         st.info(md_text(change.reason))
         return
@@ -354,12 +377,10 @@ def improve() -> None:
                                      for c in ("before", "after", "change")},
                                   measure=change.table["measure"].replace(
                                       {"engagement": "all three"}).str.capitalize())
-    dataframe(per_100, hide_index=True, width="stretch", column_config={
-        "measure": "Per 100 visitors",
-        **{c: st.column_config.NumberColumn(c.capitalize(), format="%.2f")
-           for c in ("before", "after", "change")},
-        "relative_change": st.column_config.NumberColumn("Relative change", format="percent")},
-        download=Download("launch", f"{name} engagement per 100 visitors", key="launch_engagement"))
+    # Through table(): percentages written as everywhere on the page (fmt, one rule).
+    table(per_100, {"measure": "Per 100 visitors", "before": "Before", "after": "After",
+                    "change": "Change"},
+          download=Download("launch", f"{name} engagement per 100 visitors", key="launch_engagement"))
 
 
 def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -426,6 +447,7 @@ promotion = promotion_date()
 state.publish({"launch": name, "step": step, "compare": st.session_state.get(COMPARED),
                "promo": None if promotion == promotion_default() else promotion})
 
+# Each step downloads its own PNG: what that step shows.
 widgets.png_download(lambda: launch_report.render_launch_report(
-    found, comparison, promotion=promotion, splits=splits, what_if=trial),
+    found, comparison, promotion=promotion, splits=splits, what_if=trial, step=step.lower()),
                      f"launch-{spec.launch}-{step.lower()}.png".replace(" ", "_"), key=state.LAUNCH_PNG)

@@ -9,7 +9,8 @@ from kpi_logic.domain.formatting import format_value
 
 
 def launch_png(args) -> bytes:
-    """The launch page's report: the launch, and saved scenarios compared with the actual."""
+    """The launch page's report: the whole launch, or one step of the page (--step),
+    and saved scenarios compared with the actual."""
     from kpi_logic.launch.analysis import compared_scenarios, launch_analysis, scenario_splits
     from kpi_logic.output.launch_report import render_launch_report
     promotion = parsed_date(args.promotion, "--promotion")
@@ -20,7 +21,10 @@ def launch_png(args) -> bytes:
         if names:
             comparison = compared_scenarios(store, names, args.launch)
             splits = scenario_splits(store, names, args.launch)
-    return render_launch_report(found, comparison, promotion=promotion, splits=splits)
+    step = getattr(args, "step", None)
+    if step == "scenarios" and comparison is None:
+        raise Refused("--step scenarios needs --compare A,B: the saved scenarios to compare")
+    return render_launch_report(found, comparison, promotion=promotion, splits=splits, step=step)
 
 
 def cmd_launch(args) -> int:
@@ -82,18 +86,24 @@ def cmd_launch_optimise(args) -> int:
     from kpi_logic.launch.analysis import optimised_launch
     minimums, maximums = _bounds(args.min, "--min"), _bounds(args.max, "--max")
     with reading(args.db) as store:
-        result = optimised_launch(store, args.budget, args.launch, minimums, maximums)
+        result = optimised_launch(store, args.budget, args.launch, minimums, maximums,
+                                  within_seen=not args.anywhere)
     return emit(args, result, optimise_text)
 
 
 def optimise_text(result: dict) -> str:
-    rows = [{**a, "spend": format_value(a.get("spend"), "currency"),
-             "actual_spend": format_value(a.get("actual_spend"), "currency")}
+    money = lambda value: format_value(value, "currency", whole=True)
+    rows = [{**a, **{k: money(a.get(k)) for k in ("spend", "actual_spend", "lowest_seen",
+                                                  "highest_seen")}}
             for a in result.get("allocation", [])]
+    bounded = ("within the daily spend seen per channel" if result.get("within_seen")
+               else "allowing spend outside the range seen")
     return "\n".join(
-        [f"Best split of {format_value(result.get('budget'), 'currency')} a day for "
-         f"{result.get('launch')}", "",
-         table_text(rows, ("channel", "spend", "projected_new_customers", "actual_spend")), "",
+        [f"Best split of {money(result.get('budget'))} a day for {result.get('launch')}, "
+         f"{bounded}", "",
+         table_text(rows, ("channel", "spend", "projected_new_customers", "actual_spend",
+                           "lowest_seen", "highest_seen")), "",
          f"Projected: {result.get('projected_new_customers') or 0:,.1f} new customers a day, "
          f"CAC {format_value(result.get('projected_cac'), 'currency')}"]
-        + [f"- {m}" for m in result.get("moves", [])])
+        + [f"- {m}" for m in result.get("moves", [])]
+        + [f"Warning: {w}" for w in result.get("warnings", [])])

@@ -307,7 +307,7 @@ def cmd_report(args) -> int:
 
 
 # The options of one PNG page; the board pack holds every page.
-PAGE_OPTIONS = ("department", "period", "launch", "compare", "promotion", "out")
+PAGE_OPTIONS = ("department", "period", "launch", "compare", "promotion", "step", "out")
 
 
 def write_board_pack(args) -> int:
@@ -460,6 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="A,B", help="launch page: saved scenarios to compare")
     p.add_argument("--promotion", metavar="YYYY-MM-DD",
                    help="launch page: the promotion date (default: the launch's own)")
+    p.add_argument("--step", choices=("measure", "analyse", "improve", "scenarios"),
+                   help="launch page: one step's PNG, as the page's download of that step "
+                        "(default: the whole launch)")
     p.add_argument("--out", metavar="FILE.png", help="the PNG to write (with --page)")
     p = command("launch", cmd_launch, "a marketing launch per channel since its launch date")
     p.add_argument("--launch", help="launch name (default: the latest)")
@@ -469,6 +472,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launch")
     p.add_argument("--min", action="append", metavar="CHANNEL=AMOUNT")
     p.add_argument("--max", action="append", metavar="CHANNEL=AMOUNT")
+    p.add_argument("--anywhere", action="store_true",
+                   help="allow spend outside each channel's daily range seen (the curves "
+                        "then extrapolate; warned about in the result)")
     return parser
 
 

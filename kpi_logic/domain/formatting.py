@@ -107,15 +107,20 @@ def _signed(number: float, body: str, unit: str) -> str:
     return MINUS + body if number < 0 and not _is_zero_text(body) else body
 
 
-def format_value(value: object, unit: str = "number") -> str:
+def format_value(value: object, unit: str = "number", *, whole: bool = False) -> str:
     """A value with its unit: "1,234", "$12.3k", "12.5%", "3.2 h", "12.6 min"; "—"
     when missing.
 
     Units outside number/currency/percent/duration/minutes are shown as numbers.
+    `whole`: rounded to a whole number first, half away from zero (daily
+    budgets read as "$80", not "$79.82"); a page's slider with "%,.0f" rounds
+    the same way, so a slider and its label agree.
     """
     if is_missing(value):
         return MISSING
     number = float(value)
+    if whole:
+        number = math.copysign(math.floor(abs(number) + 0.5), number)
     return _signed(number, _magnitude(abs(number), unit), unit)
 
 
@@ -209,10 +214,11 @@ def format_progress(value: object) -> str:
     return f"{percent:,.0f}%"
 
 
-def format_delta(value: object, unit: str = "number") -> str:
+def format_delta(value: object, unit: str = "number", *, whole: bool = False) -> str:
     """An absolute change with its sign: "+$1.2k", "-3", "+0.5 pp"; "—" when missing.
 
-    A change of a percent-unit value is in percentage points (0.005 -> "+0.5 pp").
+    A change of a percent-unit value is in percentage points (0.005 -> "+0.5 pp");
+    `whole` as format_value's.
     """
     if is_missing(value):
         return MISSING
@@ -220,7 +226,7 @@ def format_delta(value: object, unit: str = "number") -> str:
     if unit == "percent":
         body = f"{abs(number) * 100:.1f} pp"
     else:
-        body = format_value(abs(number), unit)
+        body = format_value(abs(number), unit, whole=whole)
     if _is_zero_text(body):
         return body      # rounds to zero: a sign would claim a direction
     return ("+" if number > 0 else MINUS) + body

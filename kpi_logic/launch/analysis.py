@@ -29,6 +29,7 @@ from kpi_logic.launch.budget import (
     actual_allocation,
     blended,
     extrapolation_warnings,
+    outside_seen,
     projected,
     projection_vs_actual,
     ratio,
@@ -36,7 +37,7 @@ from kpi_logic.launch.budget import (
 )
 from kpi_logic.launch.curves import fitted_curve
 from kpi_logic.launch.optimiser import optimised_split
-from kpi_logic.launch.results import Engagement, LaunchSummary, LaunchTotal
+from kpi_logic.launch.results import Engagement, LaunchSummary, LaunchTotal, Optimisation
 from kpi_logic.launch.windows import engagement_change, require_launch_date, traffic_uplift
 from kpi_logic.metrics.kpis import kpi_status, number
 from kpi_logic.store import Store
@@ -126,7 +127,8 @@ class LaunchAnalysis:
     included), `since` the channel rows from the launch date on, `days` the
     days those cover; curves for channels with spend, problems for the rest;
     `campaigns` the campaign_kpis since the launch (empty when the history
-    names no campaign)."""
+    names no campaign); `spend_unit` the unit of the spend metric's definition
+    (default currency), in which the what-if and the optimiser write money."""
     launch: Launch
     daily: pd.DataFrame
     since: pd.DataFrame
@@ -135,6 +137,7 @@ class LaunchAnalysis:
     curves: dict
     curve_problems: dict
     campaigns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CAMPAIGN_COLUMNS))
+    spend_unit: str = "currency"
 
 
 def chosen_launch(launches: list[Launch], name: str | None = None,
@@ -190,7 +193,17 @@ def launch_analysis(store: Store, launch: str | None = None) -> LaunchAnalysis:
     named = campaigns.groupby("channel")["campaign"].transform(lambda c: (c != "").any())
     return LaunchAnalysis(chosen, daily, since, (last - first).days + 1,
                           channel_kpis(since, chosen.cac_target), curves, problems,
-                          campaigns[named.astype(bool)].reset_index(drop=True))
+                          campaigns[named.astype(bool)].reset_index(drop=True),
+                          _spend_unit(store))
+
+
+def _spend_unit(store: Store) -> str:
+    """The unit of the spend metric as defined; currency when it is not defined,
+    or only inferred from an import (inference cannot tell money from a count)."""
+    spend = store.definitions.metrics().get("spend")
+    if spend is None or store.definitions.inferred_metric_names(["spend"]):
+        return "currency"
+    return spend.unit
 
 
 def actual_split(found: LaunchAnalysis) -> dict[str, float]:
@@ -210,18 +223,21 @@ def launch_kpis(found: LaunchAnalysis) -> LaunchTotal:
 
 
 def what_if(found: LaunchAnalysis, allocation_per_day: Mapping[str, float]) -> dict:
-    """{projection, channels, totals, warnings} for a daily budget split: the
-    projection (budget.projected), projected beside actual per channel
+    """{projection, channels, totals, warnings, outside_seen} for a daily budget
+    split: the projection (budget.projected), projected beside actual per channel
     (budget.projection_vs_actual), totals of "Actual", "Actual split, projected"
     and "What-if" over the channels with a curve (budget.scenario_comparison),
-    and extrapolation warnings. Refuses what budget.projected refuses."""
+    and the channels spending outside the range seen (budget.outside_seen, and
+    in sentences). Refuses what budget.projected refuses."""
     projection = projected(found.curves, allocation_per_day, found.days, found.kpis)
     actual = curve_channels(found)
     baseline = projected(found.curves, actual_split(found), found.days, found.kpis)
     return {"projection": projection,
             "channels": projection_vs_actual(found.kpis, projection),
             "totals": scenario_comparison(actual, {WHAT_IF: projection}, baseline),
-            "warnings": extrapolation_warnings(found.curves, allocation_per_day)}
+            "warnings": extrapolation_warnings(found.curves, allocation_per_day,
+                                               unit=found.spend_unit),
+            "outside_seen": outside_seen(found.curves, allocation_per_day)}
 
 
 def launch_summary(store: Store, launch: str | None = None) -> LaunchSummary:
@@ -276,24 +292,34 @@ def _json(value):
 
 def optimised_launch(store: Store, budget_per_day: float,
                      launch: str | None = None, minimums: Mapping[str, float] | None = None,
-                     maximums: Mapping[str, float] | None = None) -> dict:
+                     maximums: Mapping[str, float] | None = None, *,
+                     within_seen: bool = True) -> Optimisation:
     """JSON-ready best split of a daily budget (the `launch-optimise` command),
-    with the actual split for comparison and sentences on what moved where."""
+    with the actual split for comparison, sentences on what moved where, and
+    each channel's bounds; within the daily spend seen unless `within_seen` is
+    False (optimiser.optimised_split)."""
     found = launch_analysis(store, launch)
     best = optimised_split(found.curves, actual_split(found), budget=budget_per_day,
-                           minimums=minimums, maximums=maximums)
+                           minimums=minimums, maximums=maximums, within_seen=within_seen,
+                           unit=found.spend_unit)
     changes = best["changes"]
     customers = float(changes["new_customers_after"].sum())
+    bound = lambda bounds, channel: _json(bounds.get(channel))
     return {"launch": found.launch.launch, "budget": float(budget_per_day), "per": "day",
+            "within_seen": within_seen,
             "allocation": [{"channel": r.channel, "spend": r.spend_after,
                             "projected_new_customers": r.new_customers_after,
-                            "actual_spend": r.spend_before}
+                            "actual_spend": r.spend_before,
+                            "minimum": bound(best["minimums"], r.channel),
+                            "maximum": bound(best["maximums"], r.channel),
+                            "lowest_seen": _json(found.curves[r.channel].min_spend_seen),
+                            "highest_seen": _json(found.curves[r.channel].max_spend_seen)}
                            for r in changes.itertuples(index=False)],
             "projected_new_customers": customers,
             "projected_cac": ratio(budget_per_day, customers),
             "actual_projected_new_customers": float(changes["new_customers_before"].sum()),
             "moves": best["moves"], "warnings": best["warnings"],
-            "skipped": found.curve_problems}
+            "outside_seen": best["outside_seen"], "skipped": found.curve_problems}
 
 
 def saved_scenario(store: Store, launch: str, name: str,

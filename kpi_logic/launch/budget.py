@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.numbers import is_missing
 from kpi_logic.launch.curves import Curve, refuse_unknown_channels
@@ -134,17 +135,48 @@ def projection_vs_actual(kpis: pd.DataFrame, projection: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(rows).astype({c: float for c in list(rows[0])[1:]} if rows else {})
 
 
-def extrapolation_warnings(curves: Mapping[str, Curve], allocation: Mapping[str, float],
-                           stretch: float = 1.5) -> list[str]:
-    """Sentences for channels given more than `stretch` times their largest daily
-    spend so far: there the projection rests on the curve's shape alone."""
-    warnings = []
+STRETCH = 1.5     # a daily spend this many times past the range seen is extrapolation
+
+
+def outside_seen(curves: Mapping[str, Curve], allocation: Mapping[str, float],
+                 stretch: float = STRETCH) -> list[dict]:
+    """[{channel, spend_per_day, side, seen_per_day}] for each channel whose daily
+    spend is more than `stretch` times its largest day ("above") or less than its
+    smallest day with spend divided by `stretch` ("below"; 0 is not: spending
+    nothing buys nothing, no curve needed). There the projection rests on the
+    curve's shape alone: past the top it keeps promising customers, under the
+    bottom a power curve makes each customer look ever cheaper."""
+    found = []
     for channel, spend in allocation.items():
-        seen = curves[channel].max_spend_seen
-        if seen and spend > stretch * seen:
-            warnings.append(f"{channel}: {spend:,.2f} per day is {spend / seen:,.1f} times the most "
-                            f"it has spent in a day ({seen:,.2f}), so its projection extrapolates "
-                            "the curve. Treat it with care, or set a maximum for the channel.")
+        curve = curves[channel]
+        high, low = curve.max_spend_seen, curve.min_spend_seen
+        if high and spend > stretch * high:
+            found.append({"channel": channel, "spend_per_day": float(spend), "side": "above",
+                          "seen_per_day": float(high)})
+        elif low and 0 < spend < low / stretch:
+            found.append({"channel": channel, "spend_per_day": float(spend), "side": "below",
+                          "seen_per_day": float(low)})
+    return found
+
+
+def extrapolation_warnings(curves: Mapping[str, Curve], allocation: Mapping[str, float],
+                           stretch: float = STRETCH, unit: str = "currency") -> list[str]:
+    """outside_seen in sentences, amounts in `unit` (whole: daily budgets)."""
+    money = lambda value: fmt.format_value(value, unit, whole=True)
+    warnings = []
+    for o in outside_seen(curves, allocation, stretch):
+        spend, seen = o["spend_per_day"], o["seen_per_day"]
+        if o["side"] == "above":
+            warnings.append(f"{o['channel']}: {money(spend)} a day is {spend / seen:,.1f} times "
+                            f"the most it has spent in a day ({money(seen)}), so its projection "
+                            "extrapolates the curve. Treat it with care, or set a maximum for "
+                            "the channel.")
+        else:
+            warnings.append(f"{o['channel']}: {money(spend)} a day is far below the least it has "
+                            f"spent in a day ({money(seen)}), so its projection extrapolates the "
+                            "curve: there the curve makes each customer look cheaper than any "
+                            "day has shown. Treat its projected CAC with care, or set a minimum "
+                            "for the channel.")
     return warnings
 
 

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.numbers import is_missing
-from kpi_logic.launch.budget import extrapolation_warnings
+from kpi_logic.launch.budget import extrapolation_warnings, outside_seen
 from kpi_logic.launch.curves import Curve, refuse_unknown_channels
 
 _BISECTIONS = 200            # halvings of the price interval: exact to float precision
@@ -127,22 +128,75 @@ def _customers(curves: Mapping[str, Curve], allocation: Mapping[str, float]) -> 
     return sum(curves[c].new_customers(x) for c, x in allocation.items())
 
 
+def seen_bounds(curves: Mapping[str, Curve], minimums: Mapping[str, float] | None = None,
+                maximums: Mapping[str, float] | None = None) -> tuple[dict, dict]:
+    """(minimums, maximums) keeping each channel within the daily spend seen (its
+    curve's min_spend_seen to max_spend_seen), where the curve is evidence, not
+    extrapolation. A bound given for a channel replaces the one seen, and the
+    other side gives way to it (a maximum below the least seen lowers the minimum
+    to it). Channels without a range seen keep the bounds given."""
+    low, high = dict(minimums or {}), dict(maximums or {})
+    for channel, curve in curves.items():
+        if channel not in low and curve.min_spend_seen is not None:
+            low[channel] = min(curve.min_spend_seen, high.get(channel, math.inf))
+        if channel not in high and curve.max_spend_seen is not None:
+            high[channel] = max(curve.max_spend_seen, low[channel] if channel in low else 0.0)
+    return low, high
+
+
 def optimised_split(curves: Mapping[str, Curve], actual: Mapping[str, float], *,
                     budget: float | None = None, goal: float | None = None,
                     minimums: Mapping[str, float] | None = None,
-                    maximums: Mapping[str, float] | None = None) -> dict:
-    """{allocation, changes, moves, warnings}: the best daily split for a `budget`
-    (most new customers) or for a customer `goal` per day (least spend), within
-    the bounds, explained against the `actual` split. Refuses both or neither of
-    budget and goal, and everything optimal_allocation / minimise_spend_for refuse."""
+                    maximums: Mapping[str, float] | None = None,
+                    within_seen: bool = True, unit: str = "currency") -> dict:
+    """{allocation, changes, moves, warnings, outside_seen, minimums, maximums}: the
+    best daily split for a `budget` (most new customers) or for a customer `goal`
+    per day (least spend), within the bounds, explained against the `actual`
+    split in `unit`. `within_seen` (the default, as a careful analyst would)
+    keeps each channel within the daily spend seen unless a bound says
+    otherwise (seen_bounds); the bounds used are returned. Refuses both or
+    neither of budget and goal, a budget outside what the bounds allow, and
+    everything optimal_allocation / minimise_spend_for refuse."""
     if (budget is None) == (goal is None):
         raise InputError("Give either a daily budget to spend best or a daily customer goal "
                          "to reach most cheaply, not both or neither.")
+    if within_seen:
+        given = (minimums, maximums)
+        minimums, maximums = seen_bounds(curves, minimums, maximums)
+        # bounds set by hand that cannot hold the budget are optimal_allocation's to refuse
+        if budget is not None and _fits(budget, curves, *given):
+            _refuse_budget_outside_seen(budget, curves, minimums, maximums, unit)
     allocation = (optimal_allocation(curves, budget, minimums, maximums) if goal is None
                   else minimise_spend_for(curves, goal, minimums, maximums))
     changes = allocation_changes(curves, actual, allocation)
-    return {"allocation": allocation, "changes": changes, "moves": moves_explained(changes),
-            "warnings": extrapolation_warnings(curves, allocation)}
+    return {"allocation": allocation, "changes": changes, "moves": moves_explained(changes, unit=unit),
+            "warnings": extrapolation_warnings(curves, allocation, unit=unit),
+            "outside_seen": outside_seen(curves, allocation),
+            "minimums": dict(minimums or {}), "maximums": dict(maximums or {})}
+
+
+def _fits(budget: float, curves: Mapping[str, Curve], low: Mapping[str, float] | None,
+          high: Mapping[str, float] | None) -> bool:
+    return (sum((low or {}).get(c, 0.0) for c in curves) <= budget
+            <= sum((high or {}).get(c, math.inf) for c in curves))
+
+
+def _refuse_budget_outside_seen(budget: float, curves: Mapping[str, Curve],
+                                low: Mapping[str, float], high: Mapping[str, float],
+                                unit: str) -> None:
+    money = lambda value: fmt.format_value(value, unit, whole=True)
+    least = sum(low.get(c, 0.0) for c in curves)
+    most = sum(high.get(c, math.inf) for c in curves)
+    allow = ("set the channels' minimums and maximums yourself, or allow spend outside the "
+             "range seen")
+    if not is_missing(budget) and budget < least * (1 - 1e-12):
+        raise InputError(f"A daily budget of {money(budget)} is below what the channels spent "
+                         f"together on their smallest days ({money(least)}): the curves know "
+                         f"nothing below that. Raise the budget, {allow}.")
+    if not is_missing(budget) and budget > most * (1 + 1e-12):
+        raise InputError(f"A daily budget of {money(budget)} is above what the channels spent "
+                         f"together on their largest days ({money(most)}): the curves know "
+                         f"nothing above that. Lower the budget, {allow}.")
 
 
 def allocation_changes(curves: Mapping[str, Curve], before: Mapping[str, float],
@@ -159,22 +213,32 @@ def allocation_changes(curves: Mapping[str, Curve], before: Mapping[str, float],
     return pd.DataFrame(rows).astype({"marginal_cac_before": float})
 
 
-def moves_explained(changes: pd.DataFrame, threshold: float = 0.005) -> list[str]:
-    """Sentences saying what moved where (from allocation_changes), biggest cut first."""
+def moves_explained(changes: pd.DataFrame, threshold: float = 0.005,
+                    unit: str = "currency") -> list[str]:
+    """Sentences saying what moved where (from allocation_changes), biggest cut
+    first, daily amounts in `unit` to the whole unit ("$2,152 a day"); a move
+    smaller than `threshold` of the spend, or too small to show, is left out."""
+    money = lambda value: fmt.format_value(value, unit, whole=True)
     sentences = []
     for r in changes.sort_values("change").itertuples(index=False):
-        if abs(r.change) < threshold * max(1.0, r.spend_before):
+        if (abs(r.change) < threshold * max(1.0, r.spend_before)
+                or money(r.spend_before) == money(r.spend_after)):
             continue
         verb = "Cut" if r.change < 0 else "Raised"
         why = (" (it bought no customers)" if is_missing(r.marginal_cac_before)
-               else f" (its next customer cost {r.marginal_cac_before:,.2f})")
-        sentences.append(f"{verb} {r.channel} from {r.spend_before:,.2f} to {r.spend_after:,.2f} "
-                         f"per day{why}: new customers per day {r.new_customers_before:,.1f} -> "
-                         f"{r.new_customers_after:,.1f}.")
+               else f" (its next customer cost {money(r.marginal_cac_before)})")
+        sentences.append(f"{verb} {r.channel} from {money(r.spend_before)} to "
+                         f"{money(r.spend_after)} a day{why}: new customers a day "
+                         f"{r.new_customers_before:,.1f} → {r.new_customers_after:,.1f}.")
+    if not sentences:
+        return ["Nothing moved: the new split is the same as the current one."]
     gained = changes["new_customers_after"].sum() - changes["new_customers_before"].sum()
-    if sentences:
-        sentences.append(f"In total: {gained:+,.1f} new customers per day for "
-                         f"{changes['change'].sum():+,.2f} spend per day.")
-    else:
-        sentences.append("Nothing moved: the new split is the same as the current one.")
+    spent = float(changes["change"].sum())
+    cost = ("the same daily spend" if _is_zero(money(spent))
+            else f"{money(abs(spent))} a day {'more' if spent > 0 else 'less'}")
+    sentences.append(f"In total: {gained:+,.1f} new customers a day for {cost}.")
     return sentences
+
+
+def _is_zero(text: str) -> bool:
+    return not any(ch in "123456789" for ch in text)

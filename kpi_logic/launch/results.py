@@ -37,7 +37,8 @@ class CurveFit(TypedDict):
     r2: float | None
     days: int                         # days the fit used
     reason: str                       # why constant CAC, when it is
-    max_spend_seen: float | None      # past it the curve extrapolates
+    max_spend_seen: float | None      # the largest daily spend: past it the curve extrapolates
+    min_spend_seen: float | None      # the smallest daily spend above 0: below it, too
 
 
 class ChannelEntry(LaunchKpis):
@@ -94,3 +95,38 @@ class LaunchSummary(TypedDict):
     campaigns: list[CampaignEntry]    # empty when the history names no campaign
     uplift: Uplift
     engagement: Engagement | None     # None without a promotion date
+
+
+class OutsideSeen(TypedDict):
+    """A channel whose daily spend is outside the range seen (budget.outside_seen)."""
+    channel: str
+    spend_per_day: float
+    side: str                         # above (past STRETCH x the largest day) | below
+    seen_per_day: float               # the largest or the smallest day's spend
+
+
+class OptimisedChannel(TypedDict):
+    channel: str
+    spend: float                      # per day, optimised
+    projected_new_customers: float    # per day
+    actual_spend: float               # per day, since the launch
+    minimum: float | None             # the bound used (the least seen, or the one given)
+    maximum: float | None             # None: no maximum
+    lowest_seen: float | None         # the smallest daily spend above 0
+    highest_seen: float | None
+
+
+class Optimisation(TypedDict):
+    """The best split of a daily budget (analysis.optimised_launch, `launch-optimise`)."""
+    launch: str
+    budget: float
+    per: str                          # "day"
+    within_seen: bool                 # bounded to the daily spend seen (the default)
+    allocation: list[OptimisedChannel]
+    projected_new_customers: float
+    projected_cac: float | None
+    actual_projected_new_customers: float
+    moves: list[str]                  # sentences, biggest cut first, then the total
+    warnings: list[str]               # outside_seen in sentences
+    outside_seen: list[OutsideSeen]
+    skipped: dict[str, str]           # channel -> why it has no response curve

@@ -15,8 +15,9 @@ import vl_convert
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.launch import rules
-from kpi_logic.launch.analysis import LaunchAnalysis, launch_kpis
+from kpi_logic.launch.analysis import LaunchAnalysis, actual_split, launch_kpis
 from kpi_logic.launch.budget import BASELINE
+from kpi_logic.launch.curves import curve_words
 from kpi_logic.launch.windows import daily_totals, engagement_change, traffic_uplift
 from kpi_logic.output import charts
 from kpi_logic.output.report_blocks import (
@@ -65,6 +66,12 @@ def traffic_chart(totals: pd.DataFrame, launch_date: date, *, start: date | None
     return (line + rule).properties(width=width, height=height)
 
 
+# The engagement charts' titles: written above each chart by the page and the
+# report (text that wraps), so the y axis keeps a short title that fits.
+ENGAGEMENT_TITLES = {False: "Likes, shares and comments per day",
+                     True: "Likes, shares and comments per 100 product-page visitors"}
+
+
 def engagement_chart(totals: pd.DataFrame, promotion_date: date, *, start: date | None = None,
                      per_visitor: bool = False, width: int = 800,
                      height: int = 220) -> alt.LayerChart:
@@ -77,14 +84,16 @@ def engagement_chart(totals: pd.DataFrame, promotion_date: date, *, start: date 
         per_100 = frame.dropna(subset=["engagement_per_visitor"]).assign(
             per_100=lambda f: f["engagement_per_visitor"] * 100)
         body = alt.Chart(per_100).mark_line(color="#CC79A7").encode(
-            x=x, y=alt.Y("per_100:Q", title="likes, shares, comments per 100 visitors",
+            x=x, y=alt.Y("per_100:Q", title="per 100 visitors",
                          axis=alt.Axis(format=",.3~f")))
     else:
         long = frame.melt("obs_date", ["likes", "shares", "comments"], "measure", "count").dropna()
         body = alt.Chart(long).mark_line(strokeWidth=1.4).encode(
             x=x, y=alt.Y("count:Q", title="per day", axis=alt.Axis(format=",.3~s")),
             color=alt.Color("measure:N", scale=_MEASURE_COLOURS, title=None),
-            strokeDash=alt.StrokeDash("measure:N", title=None))
+            # the colours' order, so colour and dash make one legend, not two
+            strokeDash=alt.StrokeDash("measure:N", title=None,
+                                      scale=alt.Scale(domain=_MEASURE_COLOURS.domain)))
     rule = _date_rule(promotion_date, f"Promotion {fmt.human_date(promotion_date)}")
     return (body + rule).properties(width=width, height=height)
 
@@ -130,29 +139,37 @@ def scenario_chart(table: pd.DataFrame, *, width: int = 320) -> alt.HConcatChart
 
 # --- the PNG report ----------------------------------------------------------
 
-def _tiles(found: LaunchAnalysis) -> list[dict]:
+def _judged_tiles(found: LaunchAnalysis) -> list[dict]:
     total, spec = launch_kpis(found), found.launch
-    uplift = traffic_uplift(found.daily, spec.launch_date)
+    return [{"title": h["title"], "status": h["status"],
+             "value": fmt.format_value(h["value"], h["unit"]),
+             "lines": [(f"Target: {h['target']}", MUTED), (h["definition"], MUTED)]}
+            for h in rules.headline(total, spec)]
+
+
+def _traffic_tile(found: LaunchAnalysis) -> dict:
+    uplift = traffic_uplift(found.daily, found.launch.launch_date)
     change = {} if uplift.table.empty else uplift.table.iloc[0].to_dict()
-    judged = [{"title": h["title"], "status": h["status"],
-               "value": fmt.format_value(h["value"], h["unit"]),
-               "lines": [(f"Target: {h['target']}", MUTED), (h["definition"], MUTED)]}
-              for h in rules.headline(total, spec)]
-    return [
-        *judged,
-        {"title": "Product-page traffic", "colour": charts.INK,
-         "value": fmt.format_pct_change(change.get("relative_change"), change.get("change")),
-         "lines": [(f"{fmt.format_value(change.get('before'))} -> "
-                    f"{fmt.format_value(change.get('after'))} visitors per day", MUTED),
-                   (f"{uplift.days} days before vs {uplift.days} days from the launch"
-                    if uplift.days else uplift.reason, MUTED)]},
-        {"title": "Spend since launch", "colour": charts.INK,
-         "value": fmt.format_value(total["spend"], "currency"),
-         "lines": [(f"over {found.days} days", MUTED)]},
-        {"title": "New customers since launch", "colour": charts.INK,
-         "value": fmt.format_count(total["new_customers"]),
-         "lines": [(f"{fmt.format_count(total['purchases'])} purchases", MUTED)]},
-    ]
+    return {"title": "Product-page traffic", "colour": charts.INK,
+            "value": fmt.format_pct_change(change.get("relative_change"), change.get("change")),
+            "lines": [(f"{fmt.format_value(change.get('before'))} -> "
+                       f"{fmt.format_value(change.get('after'))} visitors per day", MUTED),
+                      (f"{uplift.days} days before vs {uplift.days} days from the launch"
+                       if uplift.days else uplift.reason, MUTED)]}
+
+
+def _totals_tiles(found: LaunchAnalysis) -> list[dict]:
+    total = launch_kpis(found)
+    return [{"title": "Spend since launch", "colour": charts.INK,
+             "value": fmt.format_value(total["spend"], "currency"),
+             "lines": [(f"over {found.days} days", MUTED)]},
+            {"title": "New customers since launch", "colour": charts.INK,
+             "value": fmt.format_count(total["new_customers"]),
+             "lines": [(f"{fmt.format_count(total['purchases'])} purchases", MUTED)]}]
+
+
+def _tiles(found: LaunchAnalysis) -> list[dict]:
+    return [*_judged_tiles(found), _traffic_tile(found), *_totals_tiles(found)]
 
 
 def _table(rows: list[list[str]], columns: list[tuple[int, str]], *,
@@ -304,23 +321,22 @@ def engagement_sentence(found: LaunchAnalysis, promotion: date) -> str:
             f"({change_text}; {change.days} days either side).")
 
 
-def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
-                        title: str | None = None, promotion: date | None = None,
-                        splits: pd.DataFrame | None = None,
-                        what_if: tuple[dict, dict] | None = None) -> alt.VConcatChart:
-    """The launch report as one chart: header, KPI tiles, channels (and campaigns),
-    traffic by day, engagement around `promotion` (default: the launch's
-    promotion date; none without one), and the scenarios compared with the
-    actual when `comparison` is given (with each one's daily split when `splits`
-    is given), and the what-if (launch.what_if's result, its allocation) when
-    `what_if` is given."""
+STEPS = ("measure", "analyse", "adjust", "improve", "scenarios")
+
+
+def _measure_parts(found: LaunchAnalysis) -> list:
     spec = found.launch
-    facts = [("Launch date", fmt.human_date(spec.launch_date)),
-             ("Days since launch", str(found.days)),
-             ("Data through", fmt.human_date(max(found.since["obs_date"]))),
-             ("Department", spec.department or "")]
-    parts = [header(title or f"{spec.launch}: marketing launch", facts),
-             tile_grid(_tiles(found), columns=3),
+    uplift = traffic_uplift(found.daily, spec.launch_date)
+    return [tile_grid([_traffic_tile(found)], columns=3),
+            section("Product-page traffic by day"),
+            traffic_chart(daily_totals(found.daily), spec.launch_date, width=WIDTH - 80,
+                          height=220, start=uplift.before_start, axis_side="right"),
+            note(f"Traffic compared: {uplift.windows_text()}.")]
+
+
+def _analyse_parts(found: LaunchAnalysis) -> list:
+    spec = found.launch
+    parts = [tile_grid([*_judged_tiles(found), *_totals_tiles(found)], columns=2),
              section("Channels since the launch"), channel_table(found.kpis)]
     above = rules.above_cac_target(found.kpis)["channel"].tolist()
     if above:
@@ -329,23 +345,90 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
                           colour=fmt.WARN))
     if len(found.campaigns):
         parts += [section("Campaigns since the launch"), campaign_table(found.campaigns)]
-    uplift = traffic_uplift(found.daily, spec.launch_date)
-    parts += [section("Product-page traffic by day"),
-              traffic_chart(daily_totals(found.daily), spec.launch_date, width=WIDTH - 80,
-                            height=220, start=uplift.before_start, axis_side="right"),
-              note(f"Traffic compared: {uplift.windows_text()}.")]
+    return parts
+
+
+def _adjust_parts(found: LaunchAnalysis, what_if: tuple[dict, dict] | None) -> list:
+    parts = [] if what_if is None else whatif_parts(*what_if, found)
+    if what_if is not None:
+        parts += [note(f"⚠ {w}", colour=fmt.WARN) for w in what_if[0].get("warnings", [])]
+    actual = actual_split(found)
+    parts.append(section("What each channel's response curve says"))
+    parts += [note(curve_words(c, curve, actual.get(c, 0.0), found.spend_unit))
+              for c, curve in found.curves.items()]
+    return parts
+
+
+def _improve_parts(found: LaunchAnalysis, promotion: date | None) -> list:
+    promotion = promotion or rules.promotion_start(found.launch)
+    change = engagement_change(found.daily, promotion)
+    start = change.before_start or found.launch.launch_date
+    totals = daily_totals(found.daily)
+    return [note(engagement_sentence(found, promotion)),
+            section(ENGAGEMENT_TITLES[False]),
+            engagement_chart(totals, promotion, start=start, width=WIDTH - 160, height=200),
+            section(ENGAGEMENT_TITLES[True]),
+            engagement_chart(totals, promotion, start=start, per_visitor=True, width=WIDTH - 160,
+                             height=200)]
+
+
+def _scenario_parts(found: LaunchAnalysis, comparison: pd.DataFrame | None,
+                    splits: pd.DataFrame | None) -> list:
+    if comparison is None or not len(comparison):
+        return [note("No saved scenario is compared: pick 2 to 4 on the Scenarios step.")]
+    parts = [section("Budget scenarios compared with the actual (totals over the same days)"),
+             comparison_table(comparison), note(BASELINE_NOTE + left_out(found)),
+             comparison_bars(comparison)]
+    if splits is not None and len(splits):
+        parts += [note("How each scenario splits the daily budget:"), split_chart(splits)]
+    return parts
+
+
+def _whole_parts(found: LaunchAnalysis, comparison, promotion, splits, what_if) -> list:
+    spec = found.launch
+    parts = [tile_grid(_tiles(found), columns=3), *_analyse_parts(found)[1:],
+             *_measure_parts(found)[1:]]
     promotion = promotion or spec.promotion_date
     if promotion is not None:
         parts.append(note(engagement_sentence(found, promotion)))
     if what_if is not None:
         parts += whatif_parts(*what_if, found)
     if comparison is not None and len(comparison):
-        parts += [section("Budget scenarios compared with the actual (totals over the same days)"),
-                  comparison_table(comparison), note(BASELINE_NOTE + left_out(found)),
-                  comparison_bars(comparison)]
-        if splits is not None and len(splits):
-            parts += [note("How each scenario splits the daily budget:"), split_chart(splits)]
-    return (alt.vconcat(*parts, spacing=22)
+        parts += _scenario_parts(found, comparison, splits)
+    return parts
+
+
+def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
+                        title: str | None = None, promotion: date | None = None,
+                        splits: pd.DataFrame | None = None,
+                        what_if: tuple[dict, dict] | None = None,
+                        step: str | None = None) -> alt.VConcatChart:
+    """The launch report as one chart: header, then one step of the page (`step`,
+    one of STEPS: what that step shows), or without a step the whole launch:
+    KPI tiles, channels (and campaigns), traffic by day, engagement around
+    `promotion` (default: the launch's promotion date; none without one), the
+    what-if (launch.what_if's result, its allocation) when `what_if` is given,
+    and the scenarios compared with the actual when `comparison` is given (with
+    each one's daily split when `splits` is given). Refuses an unknown step
+    (ValueError)."""
+    spec = found.launch
+    facts = [("Launch date", fmt.human_date(spec.launch_date)),
+             ("Days since launch", str(found.days)),
+             ("Data through", fmt.human_date(max(found.since["obs_date"]))),
+             ("Department", spec.department or "")]
+    heading = title or f"{spec.launch}: marketing launch"
+    if step is None:
+        body = _whole_parts(found, comparison, promotion, splits, what_if)
+    elif step in STEPS:
+        heading += f" · {step.capitalize()}"
+        body = {"measure": lambda: _measure_parts(found),
+                "analyse": lambda: _analyse_parts(found),
+                "adjust": lambda: _adjust_parts(found, what_if),
+                "improve": lambda: _improve_parts(found, promotion),
+                "scenarios": lambda: _scenario_parts(found, comparison, splits)}[step]()
+    else:
+        raise ValueError(f"Unknown launch step '{step}': one of {', '.join(STEPS)}.")
+    return (alt.vconcat(header(heading, facts), *body, spacing=22)
             .resolve_scale(color="independent", strokeDash="independent")
             .configure(font=FONT, background="white", padding=36)
             .configure_view(stroke=None)
@@ -357,8 +440,10 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
 def render_launch_report(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
                          title: str | None = None, scale: float = 2.0,
                          promotion: date | None = None, splits: pd.DataFrame | None = None,
-                         what_if: tuple[dict, dict] | None = None) -> bytes:
-    """The launch report as PNG bytes (launch_report_chart). Does not mutate its inputs."""
+                         what_if: tuple[dict, dict] | None = None,
+                         step: str | None = None) -> bytes:
+    """The launch report as PNG bytes (launch_report_chart, of one `step` or the
+    whole launch). Does not mutate its inputs."""
     spec = launch_report_chart(found, comparison, title=title, promotion=promotion,
-                               splits=splits, what_if=what_if).to_dict()
+                               splits=splits, what_if=what_if, step=step).to_dict()
     return vl_convert.vegalite_to_png(spec, scale=scale)
