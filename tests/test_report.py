@@ -143,8 +143,31 @@ def test_too_many_kpis_are_flagged():
 
 def test_okr_report_shows_raw_progress_when_clamped():
     texts = spec_texts("okrs", load("okrs"))
-    assert "100% (117% of the way)  ·  expected 50%" in texts
-    assert "0% (-33% of the way)  ·  expected 50%" in texts
+    assert "100%  ·  expected 50%" in texts and "0%  ·  expected 50%" in texts
+    assert sum(t.endswith("  ·  117% of the way") for t in texts) == 1
+    assert sum(t.endswith("  ·  -33% of the way") for t in texts) == 1
+
+
+def canvas_texts(kind: str, data: dict) -> list[dict]:
+    """The canvas's text rows (text, size, limit) of the report."""
+    spec = report.report_chart(kind, data).to_dict()
+    return [row for rows in spec["datasets"].values() for row in rows
+            if row.get("kind") == "text"]
+
+
+def test_a_key_result_that_overshot_before_its_deadline_fits_beside_its_bar():
+    """"100% (116% of the way) · expected 100%" was cut to "expected 10…" by the
+    room between the bar and the status: each text now fits its room (a generous
+    0.62 em per character of Liberation Sans), and no number is lost."""
+    data = copy.deepcopy(load("okrs"))
+    kr = data["objectives"][0]["key_results"][0]
+    kr.update(progress=1.0, progress_raw=1.164, expected=1.0, ended=False, status="achieved")
+    rows = {row["text"]: row for row in canvas_texts("okrs", data)}
+    assert "100%  ·  expected 100%" in rows
+    way = [t for t in rows if t.endswith("  ·  116% of the way")]
+    assert len(way) == 1
+    for text in ("100%  ·  expected 100%", way[0]):
+        assert len(text) * 0.62 * rows[text]["size"] <= rows[text]["limit"], text
 
 
 def test_long_alert_lists_are_cut_and_counted():

@@ -86,3 +86,22 @@ def test_a_table_writes_a_metrics_values_in_the_unit_it_is_given():
     shown = shown_table(app)
     assert shown["value"].tolist() == ["1.2%", "25.0%"]
     assert shown["search"].tolist() == ["$1,234", "$20k"]
+
+
+def test_every_table_shows_a_dash_not_none_in_an_empty_cell():
+    """Streamlit draws a missing cell from the element's placeholder ("None" when
+    unset), not from the Styler's na_rep: a split table's channel without spend
+    that week, a key result without confidence."""
+    def app():
+        import numpy as np
+        import pandas as pd
+
+        from ui.tables import dataframe, table
+        frame = pd.DataFrame({"period": ["2026-W40", "2026-W41"], "display": [np.nan, 15.2],
+                              "owner": [None, "Ines"]})
+        table(frame, money=("display",))
+        dataframe(frame, hide_index=True)
+        dataframe(frame, placeholder="")        # a page may still choose its own
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    assert [d.proto.placeholder for d in at.dataframe] == ["—", "—", ""]

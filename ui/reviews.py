@@ -15,8 +15,8 @@ from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import MAX_NOTE_CHARS
 from kpi_logic.domain.periods import period_label
-from ui import auth, data
-from ui.text import md_status, md_text
+from ui import auth, data, tiles
+from ui.text import md_text
 
 CONFIDENCES = ("", "low", "medium", "high", *(str(n) for n in range(1, 11)))
 AUTHOR = "review_author"            # session state: the name an editor checks in under
@@ -82,36 +82,28 @@ def pin_button(kpi: dict, key: str) -> None:
 
 def pinned_tiles(cards: list[dict], per_row: int = 3) -> None:
     """The pinned KPIs as tiles: status and title, value, change on the previous
-    period (coloured by the metric's direction), sparkline, department."""
+    period (coloured by the metric's direction), sparkline in the status colour."""
     for start in range(0, len(cards), per_row):
         for column, kpi in zip(st.columns(per_row), cards[start:start + per_row], strict=False):
-            previous = kpi["vs_previous"]
-            column.metric(
-                f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} "
-                f"{md_text(kpi['title'])}",
-                fmt.value_and_target(kpi["value"], kpi["target"], kpi["unit"])[0],
-                delta=None if previous["abs"] is None else fmt.format_change(previous, kpi["unit"]),
-                delta_color="inverse" if kpi["direction"] == "down" else "normal",
-                delta_description=fmt.comparison_label(previous["label"]) or None,
-                chart_data=fmt.trend_values(kpi["history"]) or None, border=True,
-                help=f"{md_text(kpi['department'])} · {fmt.status_word(kpi['status'])} · target "
-                     f"{fmt.target_rule(kpi['target'], kpi['target_kind'], kpi['unit'], kpi['value'])} · "
-                     f"{fmt.format_exact(kpi['value'], kpi['unit'])} exactly · "
-                     f"{fmt.human_period(kpi['period'])}")
+            with column:
+                tiles.kpi_metric(kpi, border=True, help_text=(
+                    f"{md_text(kpi['department'])} · {fmt.status_word(kpi['status'])} · target "
+                    f"{fmt.target_rule(kpi['target'], kpi['target_kind'], kpi['unit'], kpi['value'])}"
+                    f" · {fmt.format_exact(kpi['value'], kpi['unit'])} exactly · "
+                    f"{fmt.human_period(kpi['period'])}"))
 
 
-def goal_summary_row(summary: dict) -> None:
-    """The goal-management KPIs as four metrics: completion, met by deadline, on
-    pace, checked in this week ("—" where nothing is counted yet)."""
-    columns = st.columns(4)
+def goal_summary_row(summary: dict, *, key: str) -> None:
+    """The goal-management KPIs as four small tiles (two by two on a phone):
+    completion, met by deadline, on pace, checked in this week ("—" where nothing
+    is counted yet)."""
     meanings = ("Achieved of the key results finished (achieved early, or past the deadline)",
                 "Of the key results past their deadline, the share achieved by it",
                 "Of the running key results with data, the share on track or achieved",
                 "Of the running key results, the share with a check-in in the last 7 days")
-    for column, (label, key), explained in zip(columns, GOAL_RATES, meanings, strict=True):
-        value = summary.get(key)
-        column.metric(label, "—" if value is None else fmt.format_progress(value),
-                      help=explained, border=True)
+    tiles.metric_tiles([
+        (label, "—" if summary.get(name) is None else fmt.format_progress(summary[name]), explained)
+        for (label, name), explained in zip(GOAL_RATES, meanings, strict=True)], key=key)
     st.caption(f"{summary.get('running', 0)} key results running, {summary.get('ended', 0)} "
                "ended")
 

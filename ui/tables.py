@@ -101,7 +101,9 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
     # The Styler formats the safe frame's columns, whose names may have changed.
     names_of = dict(zip(frame.columns, safe.columns, strict=True))
     styled = safe.style.format({names_of[c]: f for c, f in formats.items()}, na_rep=fmt.MISSING)
-    st.dataframe(styled, hide_index=True, width="stretch", key=key,
+    # Streamlit shows a missing cell as "None" whatever the Styler's na_rep says:
+    # its placeholder is what a reader sees in an empty cell.
+    st.dataframe(styled, hide_index=True, width="stretch", key=key, placeholder=fmt.MISSING,
                  column_config={names_of[c]: st.column_config.Column(spreadsheet_safe(headers[c]))
                                 for c in frame.columns})
     if download:
@@ -111,9 +113,10 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *,
 
 def dataframe(frame: pd.DataFrame, *, download: Download | None = None, **kwargs) -> None:
     """st.dataframe of `frame` made spreadsheet-safe (see the module note);
-    `kwargs` as st.dataframe's (hide_index, column_config, key...).
+    `kwargs` as st.dataframe's (hide_index, column_config, key...); a missing
+    cell shows "—" (st.dataframe's placeholder), never "None".
     `download`: CSV and XLSX buttons under it (the module note)."""
-    st.dataframe(spreadsheet_safe_frame(frame), **kwargs)
+    st.dataframe(spreadsheet_safe_frame(frame), **{"placeholder": fmt.MISSING, **kwargs})
     if download:
         download_buttons(download, shown_values(frame, kwargs.get("column_config") or {}))
 

@@ -70,6 +70,8 @@ def md_code(value: object) -> str:
 STATUS_MARKDOWN_COLOURS = {"healthy": "green", "on_track": "green", "at_risk": "orange",
                            "unhealthy": "red", "off_track": "red", "missed": "red",
                            "achieved": "blue", "no_data": "gray"}
+# A change's colour by its meaning for the metric's direction (formatting.change_tone).
+TONE_MARKDOWN_COLOURS = {"good": "green", "bad": "red", "neutral": "gray"}
 
 
 def md_status(status: str | None, text: str | None = None) -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
-from kpi_logic.output import charts, export_tables, report
+from kpi_logic.output import charts, export_tables, progress_charts, report
 from ui import auth, data, goal_forms, reviews, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_text
@@ -60,7 +60,7 @@ if not objectives:
 st.caption(f"As of {fmt.human_date(as_of)}. Progress = (current − start) / (target − start), "
            "shown 0–100%; the expected progress is the share of the key result's time "
            "window that has passed.")
-reviews.goal_summary_row(okrs["summary"])
+reviews.goal_summary_row(okrs["summary"], key="okrs_goal_rates")
 if department is None and len(okrs["departments"]) > 1:
     with st.expander("By department"):
         dataframe(pd.DataFrame([{
@@ -71,9 +71,10 @@ if department is None and len(okrs["departments"]) > 1:
             hide_index=True, width="stretch",
             download=Download("okrs", "goal rates by department", day=as_of,
                               values=export_tables.goal_rates(okrs["departments"])))
-st.altair_chart(charts.objective_progress_chart(objectives, width=700), width="stretch")
-st.caption("Bars: progress of each objective (mean of its key results). Black tick: where it "
-           "should be today if progress were even.")
+st.altair_chart(progress_charts.objective_progress_bars(objectives), width="stretch")
+st.caption("Bars: progress of each objective (mean of its key results) and of each key "
+           "result, in the colour of its pace or status. Black tick: where it should be today "
+           "if progress were even.")
 
 for objective in objectives:
     with st.container(border=True):
@@ -89,25 +90,29 @@ for objective in objectives:
             st.markdown(md_text(objective["description"]))
         for flag in objective.get("flags", []):
             st.caption(f":orange[:material/rule: {md_text(flag['text'])}]")
+        st.altair_chart(progress_charts.key_result_progress_bars(objective["key_results"]),
+                        width="stretch")
         rows = pd.DataFrame([{
             "Key result": kr["title"],
+            "Status": fmt.status_badge(kr["status"]),
             "Progress": None if kr["progress"] is None else round(kr["progress"] * 100),
             "Expected": round(kr["expected"] * 100),
-            "Status": fmt.status_badge(kr["status"]),
-            "Confidence": kr.get("confidence") or "—",
             "Now": fmt.format_value(kr["current"], kr.get("unit", "number")),
-            "Measured": (fmt.measured_note(kr) or "—")
-            + (" (data end early)" if kr.get("partial") else ""),
             "Owner": kr.get("owner") or "—",
             "Deadline": fmt.human_date(kr["deadline"]),
+            "Confidence": kr.get("confidence") or "—",
+            "Measured": (fmt.measured_note(kr) or "—")
+            + (" (data end early)" if kr.get("partial") else ""),
         } for kr in objective["key_results"]])
-        dataframe(rows, hide_index=True, width="stretch", column_config={
-            "Progress": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
-                                                        format="%d%%", width="small"),
-            # "by now" is in the caption above: a short header leaves room for owner and deadline
-            "Expected": st.column_config.NumberColumn("Expected", format="%d%%"),
-        }, download=Download("okrs", f"{objective['objective']} key results", day=as_of,
-                             values=export_tables.key_results(objective)))
+        # The bars above say it at a glance; the table holds every column to sort and download.
+        with st.expander("Key results as a table", icon=":material/table:"):
+            dataframe(rows, hide_index=True, width="stretch", column_config={
+                # a phone shows the title and the status first; the rest scrolls inside
+                "Key result": st.column_config.TextColumn("Key result", width="medium"),
+                "Progress": st.column_config.NumberColumn("Progress", format="%d%%"),
+                "Expected": st.column_config.NumberColumn("Expected", format="%d%%"),
+            }, download=Download("okrs", f"{objective['objective']} key results", day=as_of,
+                                 values=export_tables.key_results(objective)))
 
 st.subheader("Key result detail")
 choices = [(o["objective"], kr["title"]) for o in objectives for kr in o["key_results"]]

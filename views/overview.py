@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
-from kpi_logic.output import charts, report
-from ui import data, reviews, state, widgets
+from kpi_logic.output import charts, progress_charts, report
+from ui import data, reviews, state, tiles, widgets
 from ui.text import md_text
 
 state.restore({"as_of": state.SHARED["as_of"]})
@@ -35,24 +35,26 @@ with st.container():
     st.subheader("KPI health by department")
     if view["departments"]:
         # The same counts the PNG report opens with: every department's KPIs by status.
-        tiles = st.columns(len(charts.KPI_ORDER))
-        for tile, status in zip(tiles, charts.KPI_ORDER, strict=False):
-            tile.metric(fmt.status_badge(status),
-                        sum(int(d.get(status) or 0) for d in view["departments"]))
+        tiles.metric_tiles([(fmt.status_badge(status),
+                             str(sum(int(d.get(status) or 0) for d in view["departments"])), None)
+                            for status in charts.KPI_ORDER], key="overview_status_counts")
         st.altair_chart(charts.department_health_chart(view["departments"], width="container"),
                         width="stretch")
-        for row in view["departments"]:
-            st.page_link("views/scorecard.py", label=(
-                f"{md_text(row['department'])}: {row['healthy']} healthy, {row['at_risk']} at risk, "
-                f"{row['unhealthy']} unhealthy" + (f", {row['no_data']} without data" if row["no_data"] else "")),
-                icon=":material/dashboard:", query_params={"department": row["department"]})
+        # The chart gives the counts; what it cannot give is a way into each scorecard.
+        st.caption("Open a department's scorecard:")
+        with st.container(horizontal=True, gap="small", key="overview_departments"):
+            for row in view["departments"]:
+                st.page_link("views/scorecard.py", label=md_text(row["department"]),
+                             icon=":material/dashboard:", width="content",
+                             query_params={"department": row["department"]})
     else:
         st.caption("No KPIs defined yet.")
 with st.container():
     st.subheader("Objectives")
     if view["objectives"]:
-        reviews.goal_summary_row(view["goals"])
-        st.altair_chart(charts.objective_progress_chart(view["objectives"], width=640), width="stretch")
+        reviews.goal_summary_row(view["goals"], key="overview_goal_rates")
+        st.altair_chart(progress_charts.objective_progress_bars(view["objectives"]),
+                        width="stretch")
         st.caption("Bar: progress. Black tick: progress expected today.")
     else:
         st.caption("No objectives defined yet.")

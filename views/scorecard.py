@@ -8,9 +8,9 @@ import streamlit as st
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.metrics.goals import key_result_proposal
 from kpi_logic.output import charts, export_tables, report
-from ui import auth, data, goal_forms, reviews, state, widgets
+from ui import auth, data, goal_forms, reviews, state, tiles, widgets
 from ui.tables import Download, dataframe
-from ui.text import md_code, md_status, md_text
+from ui.text import TONE_MARKDOWN_COLOURS, md_code, md_status, md_text
 
 state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
 st.title("Department scorecard")
@@ -68,21 +68,13 @@ def kpi_card(kpi: dict, index: int) -> None:
     unit = kpi["unit"]
     previous, last_year = kpi["vs_previous"], kpi["vs_last_year"]
     with st.container(border=True):
-        st.metric(
-            f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} {md_text(kpi['title'])}",
-            fmt.value_and_target(kpi["value"], kpi["target"], unit)[0],
-            delta=None if previous["abs"] is None else fmt.format_change(previous, unit),
-            delta_color="inverse" if kpi["direction"] == "down" else "normal",
-            delta_description=fmt.comparison_label(previous["label"]) or None,
-            chart_data=fmt.trend_values(kpi["history"]) or None,
-            help=f"{fmt.format_exact(kpi['value'], unit)} exactly · period judged: "
-                 f"{fmt.human_period(kpi['period'])}",
-        )
+        tiles.kpi_metric(kpi, help_text=f"{fmt.format_exact(kpi['value'], unit)} exactly · "
+                                        f"period judged: {fmt.human_period(kpi['period'])}")
         # The arrow gives the direction and the colour whether it is good news
         # (a falling CAC is green), as on the delta above.
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
-        colour = {"good": "green", "bad": "red"}.get(tone)
+        colour = TONE_MARKDOWN_COLOURS[tone]
         coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
         badge = fmt.status_badge(kpi["status"])
         if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
@@ -92,7 +84,7 @@ def kpi_card(kpi: dict, index: int) -> None:
             + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit, kpi['value'])}  \n"
             f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
-            + (f":{colour}[{change}]" if colour else change)
+            + f":{colour}[{change}]"
             + ("  \n:material/keep: Pinned to the overview" if kpi.get("pinned") else ""))
         reviews.show_checkins(kpi.get("checkins", []))
         if kpi.get("checkin_requested"):

@@ -165,9 +165,10 @@ def _partial_tail(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([before.iloc[-1:], frame.iloc[first_partial:]])
 
 
-def sparkline(history: list[dict], *, width: int = 140, height: int = 36,
+def sparkline(history: list[dict], *, width: int | str = 140, height: int = 36,
               colour: str = "#374151") -> alt.LayerChart:
-    """A tiny line of the history values with the latest point marked; no axes."""
+    """A tiny line of the history values with the latest point marked; no axes.
+    width="container" fills the page's column (a card on a phone or a laptop)."""
     frame = pd.DataFrame([{"i": i, "value": p.get("value")}
                           for i, p in enumerate(history or [])], columns=["i", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
@@ -177,7 +178,10 @@ def sparkline(history: list[dict], *, width: int = 140, height: int = 36,
     line = base.mark_line(color=colour, strokeWidth=1.5)
     last = base.transform_filter(f"datum.i == {max(len(frame) - 1, 0)}").mark_point(
         filled=True, size=25, color=colour, opacity=1)
-    return alt.layer(line, last).properties(width=width, height=height)
+    chart = alt.layer(line, last).properties(width=width, height=height)
+    if width == "container":
+        chart = chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart
 
 
 def _pace_tone(progress: object, expected: object) -> str:

@@ -275,7 +275,7 @@ def kr_table(objective: dict) -> alt.LayerChart:
                   f"{fmt.format_value(kr.get('current'), unit)}"
                   + (f" ({measured})" if measured else "")
                   + f"  ·  from {fmt.format_value(kr.get('start'), unit)} to "
-                  f"{fmt.format_value(kr.get('target'), unit)}")
+                  f"{fmt.format_value(kr.get('target'), unit)}" + _raw_note(kr))
         canvas.text(490, y + 48, values, size=13, colour=MUTED, limit=WIDTH - 490)
         canvas.text(WIDTH, y + 22, fmt.status_badge(kr.get("status")), size=15,
                     weight="bold", colour=fmt.status_colour(kr.get("status")), align="right")
@@ -293,13 +293,21 @@ def _progress_bar(canvas: Canvas, x: float, y: float, kr: dict, width: float = 3
     if not fmt.is_missing(expected):
         tick = x + width * min(max(float(expected), 0.0), 1.0)
         canvas.rect(tick - 1.5, y - 4, 3, 24, charts.INK)
+    # Short enough for the room between the bar and the status badge ("100%  ·
+    # expected 100%"); the raw progress goes on the line under the bar (_raw_note).
     text = fmt.format_progress(progress)
-    raw = kr.get("progress_raw")
-    if not fmt.is_missing(raw) and not fmt.is_missing(progress) and abs(raw - progress) > 0.005:
-        text += f" ({fmt.format_progress(raw)} of the way)"
     if not fmt.is_missing(expected) and not kr.get("ended"):
         text += f"  ·  expected {fmt.format_progress(expected)}"
     canvas.text(x + width + 14, y + 13, text, size=13, limit=240)
+
+
+def _raw_note(kr: dict) -> str:
+    """ "  ·  116% of the way" when the raw progress differs from the bar's (overshot
+    the target, or moved away from it); "" otherwise."""
+    progress, raw = kr.get("progress"), kr.get("progress_raw")
+    if fmt.is_missing(raw) or fmt.is_missing(progress) or abs(raw - progress) <= 0.005:
+        return ""
+    return f"  ·  {fmt.format_progress(raw)} of the way"
 
 
 _BUILDERS = {"overview": overview_parts, "scorecard": scorecard_parts, "okrs": okrs_parts}
