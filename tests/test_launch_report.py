@@ -83,7 +83,7 @@ def test_the_report_says_in_words_which_channel_is_above_the_cac_target(found):
     assert flagged.to_dict() == {"display": True, "search": False, "social": False}
     text = chart_text(launch_report.launch_report_chart(found))
     assert text.count(rules.ABOVE_TARGET_FLAG) == 1
-    assert "above the CAC target of $40: display." in text
+    assert "above the CAC target of $40: Display." in text
     assert "Test launch: marketing launch" in text and "1 Mar 2025" in text
 
 
@@ -93,7 +93,7 @@ def test_share_frame_puts_budget_and_customer_shares_side_by_side():
                          "above_cac_target": pd.Series([True, None], dtype=object)})
     before = kpis.copy()
     expected = pd.DataFrame({
-        "channel": ["display  ⚠ CAC above target", "email"] * 2,
+        "channel": ["Display  ⚠ CAC above target", "Email"] * 2,
         "of": ["share of budget"] * 2 + ["share of new customers"] * 2,
         "share": [0.8, 0.2, 0.4, 0.6]})
     assert_frame_equal(launch_report.share_frame(kpis), expected)

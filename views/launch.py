@@ -102,21 +102,28 @@ def analyse() -> None:
     kpis = found.kpis
     for r in rules.above_cac_target(kpis).itertuples(index=False):
         target = fmt.format_value(spec.cac_target, "currency")
-        st.warning(f"**{md_text(r.channel)}** buys new customers at "
+        st.warning(f"**{md_text(fmt.dimension_label(r.channel))}** buys new customers at "
                    f"{fmt.format_value(r.cac, 'currency')} each, above the CAC target of {target}: "
                    f"{fmt.format_progress(r.budget_share)} of the budget for "
                    f"{fmt.format_progress(r.customer_share)} of the new customers. Try moving "
                    "budget to cheaper channels on the Adjust step.", icon=":material/payments:")
     for r in rules.spent_without_customers(kpis).itertuples(index=False):
-        st.warning(f"**{md_text(r.channel)}** spent {fmt.format_value(r.spend, 'currency')} "
+        st.warning(f"**{md_text(fmt.dimension_label(r.channel))}** spent {fmt.format_value(r.spend, 'currency')} "
                    "since the launch without winning a single new customer.",
                    icon=":material/payments:")
-    table(kpis.assign(cac_vs_target=rules.cac_words(kpis))[["channel", *KPI_ORDER]], {"channel": "Channel"},
+    table(named(kpis.assign(cac_vs_target=rules.cac_words(kpis)))[["channel", *KPI_ORDER]],
+          {"channel": "Channel"},
           download=Download("launch", f"{name} channels", key="launch_channels"))
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
     st.altair_chart(launch_report.share_chart(kpis), width="stretch")
     if len(found.campaigns):
         campaigns()
+
+
+def named(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its channel column in words ("search_ads" as "Search ads"); the
+    stored names stay the keys of the budget split and the CLI's flags."""
+    return frame.assign(channel=frame["channel"].map(fmt.dimension_label))
 
 
 def campaigns() -> None:
@@ -125,7 +132,7 @@ def campaigns() -> None:
     rows = found.campaigns
     shown = rows.assign(cac_vs_target=rules.cac_words(rows),
                         campaign=rows["campaign"].replace("", "(no campaign)"))
-    table(shown[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
+    table(named(shown)[["channel", "campaign", *KPI_ORDER]], {"channel": "Channel",
                                                         "campaign": "Campaign"},
           download=Download("launch", f"{name} campaigns", key="launch_campaigns"))
     st.caption(md_text(" ".join(launch.campaign_sentences(rows, found.kpis["channel"].tolist(),
@@ -199,7 +206,7 @@ def budget_sliders(actual: dict) -> dict:
         # The slider starts at the actual to the cent and shows it rounded to the
         # dollar ("%,.0f" rounds, "%d" would cut $734.60 to $734), as the label does.
         columns[index % len(columns)].slider(
-            md_text(f"{channel}: $ a day (actual {money(spend)})"), 0.0,
+            md_text(f"{fmt.dimension_label(channel)}: $ a day (actual {money(spend)})"), 0.0,
             float(round(top, -2) + 100), step=1.0, format=SLIDER_FORMAT, key=key,
             on_change=rebalance, args=(channel,))
     return {c: st.session_state[BUDGET + c] for c in actual}
@@ -209,7 +216,7 @@ def adjust() -> tuple[dict, dict] | None:
     """The what-if; returns (its result, the daily split) for the PNG report."""
     if found.curve_problems:
         for channel, why in found.curve_problems.items():
-            st.info(md_text(f"{channel} is left out of the what-if: {why}"))
+            st.info(md_text(f"{fmt.dimension_label(channel)} is left out of the what-if: {why}"))
     actual = launch.actual_split(found)
     if not actual:
         st.warning("No channel has a response curve, so there is nothing to project.")
@@ -244,7 +251,7 @@ def adjust() -> tuple[dict, dict] | None:
     table(result["totals"], {"scenario": "Totals"},
           download=Download("launch", f"{name} what-if totals", key="launch_whatif_totals"))
     channels = result["channels"]
-    table(channels[["channel", "actual_cac", "projected_cac", "actual_new_customers",
+    table(named(channels)[["channel", "actual_cac", "projected_cac", "actual_new_customers",
                     "projected_new_customers", "actual_conversion_rate",
                     "projected_conversion_rate", "actual_spend", "projected_spend"]],
           {"channel": "Channel", "actual_conversion_rate": "Actual conversion",
@@ -269,7 +276,7 @@ def fits(actual: dict) -> None:
                                                "constant_cac": "constant CAC"}).fillna("none")
         if not fitted["note"].fillna("").astype(bool).any():
             fitted = fitted.drop(columns=["note"])      # every channel has a fitted curve
-        table(fitted, {"channel": "Channel", "model": "Model",
+        table(named(fitted), {"channel": "Channel", "model": "Model",
                        "min_spend_seen": "Least spent in a day"}, units={"a": "number"},
               download=Download("launch", f"{name} response curves", key="launch_curves"))
 

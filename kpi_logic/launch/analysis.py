@@ -94,7 +94,7 @@ def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
     those above the CAC target, those that spent without winning a customer
     (no CAC to compare), and the channels without a campaign breakdown.
     `campaigns` are campaign_kpis rows; `channels` every channel of the launch."""
-    name = lambda r: f"{r['campaign'] or '(no campaign)'} on {r['channel']}"
+    name = lambda r: f"{r['campaign'] or '(no campaign)'} on {fmt.dimension_label(r['channel'])}"
     out = []
     rated = campaigns.dropna(subset=["conversion_rate"])
     if len(rated) > 1:
@@ -115,7 +115,7 @@ def campaign_sentences(campaigns: pd.DataFrame, channels: list[str],
             for r in spent.to_dict("records")) + ".")
     plain = sorted(set(channels) - set(campaigns["channel"]))
     if plain:
-        out.append(f"Without a campaign breakdown: {', '.join(plain)}.")
+        out.append(f"Without a campaign breakdown: {', '.join(map(fmt.dimension_label, plain))}.")
     return out
 
 

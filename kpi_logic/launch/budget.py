@@ -167,12 +167,12 @@ def extrapolation_warnings(curves: Mapping[str, Curve], allocation: Mapping[str,
     for o in outside_seen(curves, allocation, stretch):
         spend, seen = o["spend_per_day"], o["seen_per_day"]
         if o["side"] == "above":
-            warnings.append(f"{o['channel']}: {money(spend)} a day is {spend / seen:,.1f} times "
+            warnings.append(f"{fmt.dimension_label(o['channel'])}: {money(spend)} a day is {spend / seen:,.1f} times "
                             f"the most it has spent in a day ({money(seen)}), so its projection "
                             "extrapolates the curve. Treat it with care, or set a maximum for "
                             "the channel.")
         else:
-            warnings.append(f"{o['channel']}: {money(spend)} a day is far below the least it has "
+            warnings.append(f"{fmt.dimension_label(o['channel'])}: {money(spend)} a day is far below the least it has "
                             f"spent in a day ({money(seen)}), so its projection extrapolates the "
                             "curve: there the curve makes each customer look cheaper than any "
                             "day has shown. Treat its projected CAC with care, or set a minimum "

@@ -164,7 +164,7 @@ def curve_words(channel: str, curve: Curve, spend_per_day: float, unit: str = "c
     step = fmt.format_value(STEP_PER_DAY, unit, whole=True)
     more = curve.new_customers(spend_per_day + STEP_PER_DAY) - curve.new_customers(spend_per_day)
     today = fmt.format_value(spend_per_day, unit, whole=True)
-    head = (f"{channel}: each extra {step} a day brings about {more:,.1f} more new customers a "
+    head = (f"{fmt.dimension_label(channel)}: each extra {step} a day brings about {more:,.1f} more new customers a "
             f"day at today's {today} a day")
     if curve.model == "power":
         fit = ("" if curve.r2 is None else

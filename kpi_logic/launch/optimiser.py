@@ -227,7 +227,7 @@ def moves_explained(changes: pd.DataFrame, threshold: float = 0.005,
         verb = "Cut" if r.change < 0 else "Raised"
         why = (" (it bought no customers)" if is_missing(r.marginal_cac_before)
                else f" (its next customer cost {money(r.marginal_cac_before)})")
-        sentences.append(f"{verb} {r.channel} from {money(r.spend_before)} to "
+        sentences.append(f"{verb} {fmt.dimension_label(r.channel)} from {money(r.spend_before)} to "
                          f"{money(r.spend_after)} a day{why}: new customers a day "
                          f"{r.new_customers_before:,.1f} → {r.new_customers_after:,.1f}.")
     if not sentences:

@@ -101,7 +101,7 @@ def engagement_chart(totals: pd.DataFrame, promotion_date: date, *, start: date 
 def share_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     """DataFrame[channel, share, of, flag]: each channel's share of the budget and of
     the new customers, long, with the channel labelled when its CAC is above target."""
-    labels = [f"{c}  {flag}" if flag else c
+    labels = [f"{fmt.dimension_label(c)}  {flag}" if flag else fmt.dimension_label(c)
               for c, flag in zip(kpis["channel"], rules.above_flags(kpis), strict=True)]
     frame = kpis.assign(label=labels)[["label", "budget_share", "customer_share"]]
     long = frame.melt("label", ["budget_share", "customer_share"], "of", "share")
@@ -195,7 +195,8 @@ def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
     """Per channel: spend, new customers, CAC, conversion, share of budget vs customers."""
     columns = [(0, "Channel"), (190, "Spend"), (310, "New customers"), (450, "CAC"),
                (560, "Conversion"), (680, "Share of budget"), (820, "Share of new customers")]
-    rows = [[r.channel, fmt.format_value(r.spend, "currency"), fmt.format_count(r.new_customers),
+    rows = [[fmt.dimension_label(r.channel), fmt.format_value(r.spend, "currency"),
+             fmt.format_count(r.new_customers),
              fmt.format_value(r.cac, "currency"), fmt.format_value(r.conversion_rate, "percent"),
              fmt.format_progress(r.budget_share), fmt.format_progress(r.customer_share)]
             for r in kpis.itertuples(index=False)]
@@ -207,7 +208,8 @@ def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
     conversion, share of budget; "—" stands for rows without a campaign."""
     columns = [(0, "Channel"), (150, "Campaign"), (370, "Spend"), (480, "New customers"),
                (610, "CAC"), (710, "Conversion"), (820, "Share of budget")]
-    rows = [[r.channel, r.campaign or "—", fmt.format_value(r.spend, "currency"),
+    rows = [[fmt.dimension_label(r.channel), r.campaign or "—",
+             fmt.format_value(r.spend, "currency"),
              fmt.format_count(r.new_customers), fmt.format_value(r.cac, "currency"),
              fmt.format_value(r.conversion_rate, "percent"), fmt.format_progress(r.budget_share)]
             for r in campaigns.itertuples(index=False)]
@@ -247,14 +249,15 @@ def left_out(found: LaunchAnalysis) -> str:
     if not found.curve_problems:
         return ""
     return (f" Left out (no response curve, so no projection): "
-            f"{', '.join(sorted(found.curve_problems))}; the actual counts the other channels.")
+            f"{', '.join(map(fmt.dimension_label, sorted(found.curve_problems)))}; the actual counts the other channels.")
 
 
 def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
     """Each scenario's daily budget per channel (rows of launch.split_table)."""
     channels = [c for c in splits.columns if c not in ("scenario", "total")]
     step = min(150, (WIDTH - 400) // max(len(channels), 1))
-    columns = [(0, "$ per day"), *((260 + i * step, c) for i, c in enumerate(channels)),
+    columns = [(0, "$ per day"),
+               *((260 + i * step, fmt.dimension_label(c)) for i, c in enumerate(channels)),
                (260 + len(channels) * step, "Total")]
     rows = [[r["scenario"], *(fmt.format_value(r[c], "currency") for c in channels),
              fmt.format_value(r["total"], "currency")] for r in splits.to_dict("records")]
@@ -268,7 +271,7 @@ def whatif_parts(result: dict, allocation: dict, found: LaunchAnalysis) -> list:
     channels = result["channels"]
     columns = [(0, "Channel"), (240, "Actual $ per day"), (420, "What-if $ per day"),
                (600, "Projected new customers"), (820, "Actual CAC"), (960, "Projected CAC")]
-    rows = [[r.channel, fmt.format_value(r.actual_spend / days, "currency"),
+    rows = [[fmt.dimension_label(r.channel), fmt.format_value(r.actual_spend / days, "currency"),
              fmt.format_value(allocation.get(r.channel), "currency"),
              fmt.format_count(r.projected_new_customers),
              fmt.format_value(r.actual_cac, "currency"),
@@ -338,7 +341,7 @@ def _analyse_parts(found: LaunchAnalysis) -> list:
     spec = found.launch
     parts = [tile_grid([*_judged_tiles(found), *_totals_tiles(found)], columns=2),
              section("Channels since the launch"), channel_table(found.kpis)]
-    above = rules.above_cac_target(found.kpis)["channel"].tolist()
+    above = [fmt.dimension_label(c) for c in rules.above_cac_target(found.kpis)["channel"]]
     if above:
         parts.append(note(f"⚠ Buying customers above the CAC target of "
                           f"{fmt.format_value(spec.cac_target, 'currency')}: {', '.join(above)}.",
