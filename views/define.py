@@ -16,6 +16,7 @@ from ui.text import md_text
 
 DONE = "define_done"              # the last write's message, shown after the rerun it triggers
 CHECKED = "define_checked"        # the files and options the last successful check saw
+UNDO_NEWEST = "define_undo_newest"  # the newest batch in effect when the undo choice was made
 DATE_ORDERS = {"auto": "Detect from the dates", "dayfirst": "Day first (31/01/2025)",
                "monthfirst": "Month first (01/31/2025)"}
 ORDER_NAMES = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
@@ -197,6 +198,10 @@ def history_section() -> None:
               + (f" / {b.sheet}" if isinstance(b.sheet, str) and b.sheet else "")
               + f" ({b.kind.replace('_', ' ')}, {b.inserted:,} new, {b.updated:,} changed)"
               for b in live.itertuples()}
+    # A new batch (a save on another tab) becomes the choice: the one chosen
+    # before would otherwise stay chosen, and be undone instead.
+    if st.session_state.get(UNDO_NEWEST) != next(iter(labels)):
+        st.session_state[UNDO_NEWEST] = st.session_state["define_undo_batch"] = next(iter(labels))
     chosen = st.selectbox("Batch to undo", list(labels), format_func=labels.get,
                           key="define_undo_batch")
     sure = st.checkbox("Yes, remove what this batch added and put back what it replaced",
