@@ -1,7 +1,9 @@
-"""Import and define in a real headless Chromium against `streamlit run app.py`
-on the demo: a KPI target typed into the definitions grid and saved, then
-that save undone, each leaves the page on the tab it was made in (the page
-reruns after a write; Streamlit tabs without a key went back to the first)."""
+"""Import and define, and the metrics catalogue, in a real headless Chromium
+against `streamlit run app.py` on the demo: a KPI target typed into the
+definitions grid and saved, then that save undone, each leaves the page on
+the tab it was made in (the page reruns after a write; Streamlit tabs
+without a key went back to the first); the catalogue shows every metric at
+once and, on a phone, scrolls sideways inside its frame."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from kpi_logic.ingest import template
 from kpi_logic.ingest.edits import current_definitions
+from kpi_logic.metrics.catalogue import metric_catalogue
 from kpi_logic.store import open_store
 from tests.e2e_support import CHROMIUM
 
@@ -57,15 +60,18 @@ def test_the_tab_in_use_stays_after_a_save_and_after_an_undo(server, new_page, d
     # The grid draws on a canvas: the first row's Title cell, then two cells right
     # (Metric, Target), typed over as a person would.
     grid = page.locator("[data-testid=stDataFrame]:visible").last
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)            # the canvas takes keys once it has drawn
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 80, box["y"] + 50)
     for key in ("ArrowRight", "ArrowRight", "Enter", "Control+A"):
-        page.wait_for_timeout(300)         # the grid moves its selection on the next frame
+        page.wait_for_timeout(400)         # the grid moves its selection on the next frame
         page.keyboard.press(key)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
     page.keyboard.type(f"{target + 1:g}", delay=50)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
     page.keyboard.press("Enter")
+    page.wait_for_timeout(1000)
     settled(page, "Add rows at the bottom")     # an edit reruns the page
     page.get_by_role("button", name="Save").click()
     page.get_by_text(f"target {target:g}", exact=False).first.wait_for()
@@ -85,3 +91,18 @@ def test_the_tab_in_use_stays_after_a_save_and_after_an_undo(server, new_page, d
     assert stored_target(demo_db, title) == target
     assert selected_tab(page) == "Import history"
     assert page.get_by_text("Batch to undo").is_visible()
+
+
+def test_the_catalogue_shows_every_metric_and_fits_a_phone(server, new_page, demo_db):
+    with open_store(demo_db, read_only=True) as store:
+        count = len(metric_catalogue(store))
+    page = new_page(server.url + "/metrics")
+    settled(page, "linked to a KPI or key result")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    table = page.locator("[data-testid=stDataFrame]").first
+    # Tall enough for every row (35 px each), not a frame of ten to scroll in.
+    assert table.bounding_box()["height"] >= 35 * count
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert table.bounding_box()["width"] <= 390
+    screenshot(page, "metrics-catalogue-phone", {"width": 390, "height": 844})
