@@ -166,3 +166,16 @@ def test_metric_catalogue_ignores_data_after_the_day_looked_from(shop):
     rows = catalogue.metric_catalogue(shop, as_of=date(2025, 2, 15)).set_index("metric")
     assert rows.loc["conversion_rate", "current_period"] == "2025-02"
     assert rows.loc["mrr", "current"] != rows.loc["mrr", "current"]       # none yet: NaN
+
+
+@pytest.mark.parametrize("formula, aggregation, cadence, has_data, expected", [
+    ("purchases / visitors", "sum", "daily", True, "purchases / visitors"),
+    (None, "sum", "daily", True, "Imported daily, summed per period"),
+    (None, "last", "monthly", True, "Imported monthly, the latest value per period"),
+    (None, "mean", "every 9 days", True, "Imported every 9 days, averaged per period"),
+    (None, "max", None, True, "Imported, the highest value per period"),
+    (float("nan"), "min", None, False, "Not imported yet (the lowest value per period)"),
+])
+def test_definition_text_says_how_a_metric_is_calculated(formula, aggregation, cadence,
+                                                          has_data, expected):
+    assert catalogue.definition_text(formula, aggregation, cadence, has_data) == expected

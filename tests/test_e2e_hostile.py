@@ -176,7 +176,7 @@ def test_the_definitions_editor_downloads_quoted_text(visit):
     page.get_by_role("tab", name="Definitions").click()
     page.locator("[data-testid=stMain]").get_by_text("Launches", exact=True).click()
     # The grid draws on a canvas; its accessible header row says which table it is.
-    page.locator("th", has_text="launch_date").first.wait_for(state="attached")
+    page.locator("th", has_text="Launch date").first.wait_for(state="attached")
     settled(page, "Add rows at the bottom")
     rows = downloaded_csv(page, page.locator("[data-testid=stDataFrame]:visible").last)
     assert_no_formula_cells(rows)

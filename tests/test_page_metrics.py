@@ -3,6 +3,7 @@
 count, Sales with leads and deals, monthly history January to June 2025)."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_catalogue_shows_definitions_current_values_and_links(page_db):
     assert conversion["Aggregation"] == "from its parts"
     # Formula components serve the KPI too.
     assert table.loc["website_visitors", "Linked to"] == "KPI: Conversion at least 3%"
-    assert table.loc["leads", "Definition"] == "recorded"
+    assert table.loc["leads", "Definition"] == "Imported monthly, summed per period"
     assert table.loc["leads", "Current"] == "150"
     assert table.loc["leads", "Linked to"] == "plain"
     assert table.loc["likes", "Linked to"] == "plain · vanity candidate: not linked to any goal"
@@ -212,6 +213,16 @@ def test_a_lower_is_better_metric_defaults_to_an_at_most_target(page_db):
     assert target_input(at).value == "16"
 
 
+def test_the_catalogue_shows_every_row_its_long_texts_wide_and_offers_a_png(page_db):
+    at = opened()
+    catalogue = next(d for d in at.dataframe if "Linked to" in d.value.columns)
+    columns = json.loads(catalogue.proto.columns)
+    assert columns["Metric"]["width"] == 190 and columns["Metric"]["pinned"]
+    assert columns["Definition"]["width"] >= 300
+    assert columns["Linked to"]["width"] == "large" or columns["Linked to"]["width"] >= 400
+    assert at.download_button(key="metrics_png").label == "Download PNG report"
+
+
 def test_library_defines_a_recorded_metric_before_its_history(page_db):
     at = opened()
     at.selectbox(key="metrics_library_department").set_value("Sales").run()
@@ -222,7 +233,8 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
     metric = saved(page_db, current_metrics)["mrr"]
     assert (metric.formula, metric.unit, metric.aggregation) == (None, "currency", "last")
     row = catalogue_table(at).set_index("Metric").loc["mrr"]
-    assert (row["Definition"], row["Current"]) == ("recorded", "—")
+    assert (row["Definition"], row["Current"]) == (
+        "Not imported yet (the latest value per period)", "—")
 
 
 def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(demo_database,

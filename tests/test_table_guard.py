@@ -34,11 +34,12 @@ def test_the_one_data_editor_shows_a_quoted_frame_and_saves_it_unquoted():
 
 # Tables shown without download buttons, and why: each reports on one upload
 # being checked or just imported (gone at the next click; what was imported is
-# in the import history, which downloads), or is the checklist of a KPI library
-# entry's form. The definitions editor (st.data_editor) is a grid to edit, not
+# in the import history, which downloads; the first rows of a file are the
+# file's own), or is the checklist of a KPI library entry's form. The definitions editor (st.data_editor) is a grid to edit, not
 # a report, and has no buttons either (its grid's own CSV is quoted, above).
 WITHOUT_DOWNLOAD = {("views/define.py", "'define_preview'"), ("views/define.py", "'define_imported'"),
                     ("views/define.py", "f'{key}_inferred'"), ("views/define.py", "f'{key}_changes'"),
+                    ("views/define.py", "f'{key}_first_rows_{index}'"),
                     ("views/metrics.py", "'metrics_library_needs'")}
 
 

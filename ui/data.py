@@ -284,7 +284,7 @@ def _engine_functions() -> dict:
         "departments": overview.departments,
         "load_metrics": edits.current_metrics,
         **{f"load_{kind}": partial(edits.current_definitions, kind=kind)
-           for kind in ("kpis", "key_results", "targets", "launches")},
+           for kind in ("kpis", "key_results", "targets", "launches", "objectives")},
         "has_history": edits.has_history,
         "setting": edits.setting,
     }

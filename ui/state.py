@@ -72,6 +72,7 @@ EXPLORER_UNIT = "explorer_unit"             # a formula's unit chosen over the o
 EXPLORER_URL = {"metric": EXPLORER_METRIC, "formula": EXPLORER_FORMULA, "grain": EXPLORER_GRAIN,
                 "from": EXPLORER_FROM, "to": EXPLORER_TO, "split": EXPLORER_SPLIT_URL,
                 "unit": EXPLORER_UNIT}
+DEFINE_TAB = "define_tab"                  # Import and define: the tab shown, kept across reruns
 AS_OF_PICKED = "shared_as_of_picked"      # True once someone chose the as-of date
 EDITOR_UNLOCKED = "editor_unlocked"
 NOTICE = "app_notice"

@@ -6,25 +6,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi_logic.domain.model import (
-    AGGREGATIONS,
-    DIRECTIONS,
-    FIRST_DATE,
-    KPI_PERIODS,
-    LAST_DATE,
-    TARGET_KINDS,
-    UNITS,
-)
 from kpi_logic.domain.safe_text import spreadsheet_safe_frame, unquoted_frame
 from kpi_logic.ingest import edits, importing, template, undo
 from kpi_logic.ingest.edits import KINDS
 from kpi_logic.output import export_tables
-from ui import auth, data, state, widgets
+from ui import auth, data, definition_grid, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_text
 
 DONE = "define_done"              # the last write's message, shown after the rerun it triggers
 CHECKED = "define_checked"        # the files and options the last successful check saw
+UNDO_NEWEST = "define_undo_newest"  # the newest batch in effect when the undo choice was made
 DATE_ORDERS = {"auto": "Detect from the dates", "dayfirst": "Day first (31/01/2025)",
                "monthfirst": "Month first (01/31/2025)"}
 ORDER_NAMES = {"ymd": "year-month-day", "dmy": "day-month-year", "mdy": "month-day-year"}
@@ -43,13 +35,12 @@ def results_table(results: list) -> pd.DataFrame:
     """One row per file or sheet of a run, as the preview and the import report show it."""
     def detail(r, key):
         return r.details.get(key)
-    # What the analyst checks first (counts and notes) comes first; how the
-    # file was read (format, header row, date order) after, as the table is
-    # wider than the page.
+    # What the analyst checks first (the counts) comes first; how the file was
+    # read (format, header row, date order) after, as the table is wider than
+    # the page. The notes are sentences: they are listed under the table.
     return pd.DataFrame([{
         "File": r.file, "Sheet": r.sheet or "", "Kind": r.kind.replace("_", " "),
         "Rows": r.rows, "New": r.inserted, "Changed": r.updated, "Unchanged": r.unchanged,
-        "Notes": "; ".join(r.notes),
         "Metrics found": ", ".join(detail(r, "metrics") or []),
         "From": detail(r, "first_date"), "To": detail(r, "last_date"),
         "Breakdown": " › ".join(c for c in (detail(r, "dimension"), detail(r, "campaign")) if c),
@@ -75,8 +66,48 @@ def changes_table(results: list) -> pd.DataFrame:
         for r in results for c in r.details.get("changes") or []])
 
 
+def where(result) -> str:
+    """A result's file (and sheet) as the notes and the first rows name it."""
+    return result.file + (f" (sheet {result.sheet})" if result.sheet else "")
+
+
+def first_rows_table(result) -> pd.DataFrame:
+    """The first values of a history table as they will be stored (the engine's
+    details["first_rows"]), the breakdown columns headed as the file heads them."""
+    rows = result.details.get("first_rows") or []
+    breakdown = {"dimension": result.details.get("dimension"),
+                 "campaign": result.details.get("campaign")}
+    return pd.DataFrame([{
+        "Row": r["line"], "Date": r["date"], "Metric": r["metric"],
+        **{name.replace("_", " ").capitalize(): r[part] or ""
+           for part, name in breakdown.items() if name},
+        "Value": r["value"]} for r in rows])
+
+
+def show_first_rows(results: list, key: str) -> None:
+    """Each history table's first values, parsed: dates as dates, numbers as numbers."""
+    for index, result in enumerate(r for r in results if r.details.get("first_rows")):
+        st.markdown(f"**First values of {md_text(where(result))}** as they will be stored: "
+                    "dates read as dates, numbers as numbers (12.5% as 0.125), the row as "
+                    "in the file.")
+        dataframe(first_rows_table(result), hide_index=True, key=f"{key}_first_rows_{index}",
+                  column_config={"Row": st.column_config.NumberColumn(width="small"),
+                                 "Date": st.column_config.DateColumn(format="D MMM YYYY"),
+                                 "Value": st.column_config.NumberColumn(format="localized")})
+
+
+def show_notes(results: list) -> None:
+    """What the importer noticed, one line each under the results table."""
+    notes = [f"- **{md_text(where(r))}**: {md_text(note)}" for r in results for note in r.notes]
+    if notes:
+        st.markdown("\n".join(notes))
+
+
 def show_details(results: list, key: str) -> None:
-    """Below the results table: the metrics defined from history and the changed fields."""
+    """Below the results table: the notes, the first rows of each history table,
+    the metrics defined from history and the changed fields."""
+    show_notes(results)
+    show_first_rows(results, key)
     inferred, changes = inferred_table(results), changes_table(results)
     if len(inferred):
         st.markdown("**Metrics defined from their history** (nobody defined them). To change "
@@ -167,6 +198,10 @@ def history_section() -> None:
               + (f" / {b.sheet}" if isinstance(b.sheet, str) and b.sheet else "")
               + f" ({b.kind.replace('_', ' ')}, {b.inserted:,} new, {b.updated:,} changed)"
               for b in live.itertuples()}
+    # A new batch (a save on another tab) becomes the choice: the one chosen
+    # before would otherwise stay chosen, and be undone instead.
+    if st.session_state.get(UNDO_NEWEST) != next(iter(labels)):
+        st.session_state[UNDO_NEWEST] = st.session_state["define_undo_batch"] = next(iter(labels))
     chosen = st.selectbox("Batch to undo", list(labels), format_func=labels.get,
                           key="define_undo_batch")
     sure = st.checkbox("Yes, remove what this batch added and put back what it replaced",
@@ -184,34 +219,11 @@ def history_section() -> None:
         st.rerun()
 
 
-def dated():
-    """A date column bounded to the years Lodestar accepts (a typed year stays a year)."""
-    return st.column_config.DateColumn(format="YYYY-MM-DD", min_value=FIRST_DATE,
-                                       max_value=LAST_DATE)
-
-
-def column_config(kind: str) -> dict:
-    pick = st.column_config.SelectboxColumn
-    configs = {
-        "metrics": {"unit": pick(options=UNITS), "direction": pick(options=DIRECTIONS),
-                    "aggregation": pick(options=AGGREGATIONS)},
-        "kpis": {"target_kind": pick(options=TARGET_KINDS,
-                                     help="min = at least (floor), max = at most (ceiling)"),
-                 "period": pick(options=KPI_PERIODS),
-                 "tolerance": st.column_config.NumberColumn(help="0.1 = at risk within 10%"),
-                 "pinned": st.column_config.CheckboxColumn(help="open the overview with it")},
-        "objectives": {"cycle": st.column_config.TextColumn(help="2026-Q4, 2026-H2, 2026 or "
-                                                                 "2026-11"),
-                       "parent": st.column_config.TextColumn(help="the objective it aligns to")},
-        "targets": {"period": st.column_config.TextColumn(help="2025-03, 2025-Q1 or 2025")},
-        "key_results": {"start_date": dated(), "deadline": dated()},
-        "launches": {"launch_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                     "promotion_date": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                     "conversion_target": st.column_config.NumberColumn(
-                         help="at least; 0.022 = 2.2%"),
-                     "cac_target": st.column_config.NumberColumn(help="at most, in currency")},
-    }
-    return configs[kind]
+def existing_names() -> dict[str, list[str]]:
+    """What the grids' choice lists offer beyond the vocabularies: names that exist."""
+    return {"departments": data.cached("departments"), "metrics": list(data.cached("load_metrics")),
+            "kpis": [k.title for k in data.cached("load_kpis")],
+            "objectives": [o.name for o in data.cached("load_objectives")]}
 
 
 def definitions_section() -> None:
@@ -228,7 +240,8 @@ def definitions_section() -> None:
     # before anything is compared or saved, so a round trip changes nothing.
     edited = unquoted_frame(st.data_editor(
         spreadsheet_safe_frame(original), num_rows="dynamic", hide_index=True, key=editor,
-        column_config=column_config(kind), width="stretch"))
+        column_config=definition_grid.column_config(kind, original, existing_names()),
+        width="stretch"))
     if not st.button("Save", type="primary", key=f"define_save_{kind}"):
         return
     gone = template.removed_keys(kind, original, edited)
@@ -277,8 +290,11 @@ def start_section() -> None:
         st.rerun()
 
 
+# Keyed and rerun on a switch, so the tab shown stays shown after a save,
+# an import or an undo reruns the page.
 importing_tab, history_tab, definitions_tab, start_tab = st.tabs(
-    ["Import files", "Import history", "Definitions", "Template and fresh start"])
+    ["Import files", "Import history", "Definitions", "Template and fresh start"],
+    key=state.DEFINE_TAB, on_change="rerun")
 with importing_tab:
     import_section()
 with history_tab:

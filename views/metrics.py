@@ -11,7 +11,7 @@ from kpi_logic.domain.model import KPI_PERIODS
 from kpi_logic.ingest import importing
 from kpi_logic.ingest.definition_rows import value_text
 from kpi_logic.metrics import library, suggest
-from kpi_logic.output import export_tables
+from kpi_logic.output import catalogue_report, export_tables
 from ui import auth, data, state, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_code, md_text
@@ -21,6 +21,12 @@ KINDS = {"min": "at least", "max": "at most"}
 METHODS = {"median3": "Median of the last 3 complete periods",
            "percentile": f"A percentile of the last {suggest.PERCENTILE_WINDOW} complete periods"}
 DIRECTIONS = {"up": "higher is better", "down": "lower is better"}
+# Widths in pixels: the name stays in view when a narrow screen scrolls sideways;
+# how a metric is calculated fits beside it, what it serves takes the rest.
+CATALOGUE_COLUMNS = {"Metric": st.column_config.TextColumn(width=190, pinned=True),
+                     "Definition": st.column_config.TextColumn(width=320),
+                     "Linked to": st.column_config.TextColumn(width="large"),
+                     "Description": st.column_config.TextColumn(width="large")}
 
 state.restore({"department": state.SHARED["department"], "q": state.METRICS_SEARCH})
 st.title("Metrics catalogue")
@@ -46,17 +52,9 @@ def shown(value, empty: str = "") -> str:
     return empty if value is None or value != value else str(value)
 
 
-def linked_text(row: dict) -> str:
-    if row["linked"]:
-        return "; ".join(row["used_by"])
-    if row["vanity_candidate"]:
-        return "plain · vanity candidate: not linked to any goal"
-    return "plain"
-
-
 needle = (search or "").strip().lower()
 rows = [r for r in catalogue.to_dict("records") if not needle or needle in " ".join(
-    shown(r[c]) for c in ("metric", "formula", "description")).lower()]
+    shown(r[c]) for c in ("metric", "metric_label", "formula", "description")).lower()]
 if not rows:
     st.info("No metric matches." if len(catalogue) else
             "No metrics yet: import metric history or definitions on 'Import and define'.")
@@ -65,12 +63,12 @@ else:
     st.caption(f"{len(rows)} metrics · {linked} linked to a KPI or key result · "
                f"{len(rows) - linked} plain")
     dataframe(pd.DataFrame([{
-        "Metric": r["metric"],
-        "Current": fmt.format_value(r["current"], r["unit"])
-        + (" so far" if r.get("current_partial") else ""),
+        "Metric": r["metric_label"],
+        "Current": catalogue_report.current_text(r),
         "Period": fmt.human_period(r["current_period"]),
-        "Linked to": linked_text(r),
-        "Definition": shown(r["formula"], "recorded"),
+        "Definition": r["definition"],
+        "Name": r["metric"],      # the key formulas, files and the CLI use
+        "Linked to": "; ".join(catalogue_report.linked_words(r)),
         "Unit": r["unit"],
         "Direction": DIRECTIONS.get(r["direction"], r["direction"]),
         # A formula metric is computed from its parts' own aggregations.
@@ -80,9 +78,15 @@ else:
         "Department": shown(r["department"], "—"),
         "Description": shown(r["description"]),
     } for r in rows]), hide_index=True, width="stretch", key="metrics_table",
+        # Every row at once (a reader scrolls the page, not a small frame), and the
+        # long texts wide enough to read; a narrow screen scrolls the table sideways.
+        height="content", column_config=CATALOGUE_COLUMNS,
         download=Download("metrics", f"catalogue {department or ''}".strip(),
                           key="metrics_catalogue", values=export_tables.catalogue(rows)))
-    vanity = [r["metric"] for r in rows if r["vanity_candidate"]]
+    widgets.png_download(lambda: catalogue_report.render_catalogue(rows, department=department),
+                         f"metrics-catalogue-{department or 'all'}.png".replace(" ", "_"),
+                         key="metrics_png")
+    vanity = [r["metric_label"] for r in rows if r["vanity_candidate"]]
     if vanity:
         st.warning(f"Vanity candidates: {md_text(', '.join(vanity))}. They read like engagement counts "
                    "and are not linked to any goal: link them to a KPI or key result, or read "
@@ -116,7 +120,7 @@ def make_kpi(rows: list[dict]) -> None:
     by_name = {r["metric"]: r for r in rows}
     teams = {m: shown(r["department"], "no department") for m, r in by_name.items()}
     metric = st.selectbox("Metric", list(by_name), key="metrics_kpi_metric",
-                          format_func=lambda m: f"{m} ({teams[m]})")
+                          format_func=lambda m: f"{by_name[m]['metric_label']} ({teams[m]})")
     row = by_name[metric]
     kind_column, period_column, method_column = st.columns(3)
     kind = kind_column.radio("Target kind", list(KINDS), format_func=KINDS.get, horizontal=True,

@@ -43,7 +43,7 @@ from kpi_logic.domain.formulas import metric_name
 from kpi_logic.store import open_store
 
 IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
-METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "formula",
+METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "definition",
                  "current", "current_date", "data_through", "cadence", "linked")
 
 
@@ -296,6 +296,8 @@ def cmd_report(args) -> int:
         raise Refused("--page needs --out FILE.png, the file to write")
     if args.page == "launch":
         png = launch_png(args)
+    elif args.page == "catalogue":
+        png = catalogue_png(args)
     else:
         from kpi_logic.output.report import render_report
         with reading(args.db) as store:
@@ -304,6 +306,18 @@ def cmd_report(args) -> int:
     _write(args.out, png)
     print(f"Wrote {args.out} ({len(png):,} bytes).")
     return EXIT_OK
+
+
+def catalogue_png(args) -> bytes:
+    """`report --page catalogue [--department D]`: every metric (of D) as one PNG."""
+    from kpi_logic.metrics.catalogue import metric_catalogue
+    from kpi_logic.output.catalogue_report import render_catalogue
+    as_of = parsed_date(args.as_of)
+    with reading(args.db) as store:
+        rows = metric_catalogue(store, args.department, as_of=as_of).to_dict("records")
+    # The department as the definitions write it, not as typed.
+    shown = rows[0]["department"] if args.department and rows else args.department
+    return render_catalogue(rows, department=shown, as_of=as_of)
 
 
 # The options of one PNG page; the board pack holds every page.
@@ -449,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("report", cmd_report, "write a PNG report of one page (--page), or the "
                 "board pack of every page as one PDF (--pdf)", json_flag=False)
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--page", choices=("overview", "scorecard", "okrs", "launch"))
+    what.add_argument("--page", choices=("overview", "scorecard", "okrs", "launch", "catalogue"))
     what.add_argument("--pdf", metavar="FILE.pdf",
                       help="the board pack: a cover, the overview, every department's "
                            "scorecard, the OKRs and each launch, one page each")

@@ -16,7 +16,14 @@ from kpi_logic.domain.errors import BreakdownClash, InputError
 from kpi_logic.ingest.history_definitions import FromHistory, metrics_from_history
 from kpi_logic.ingest.metric_names import check_metric_count, check_metric_names
 from kpi_logic.ingest.reading import RawTable
-from kpi_logic.store import Store, history_refusals, staging, writes, writes_history
+from kpi_logic.store import (
+    Store,
+    history_preview,
+    history_refusals,
+    staging,
+    writes,
+    writes_history,
+)
 from kpi_logic.store.writes_history import HistorySource
 
 if TYPE_CHECKING:
@@ -86,7 +93,9 @@ def import_history(store: Store, raw: RawTable, layout: Layout, *,
     details = {"format": layout.format, "date_order": order, "metrics": checks["metrics"],
                "first_date": checks["first_date"], "last_date": checks["last_date"],
                "dimension": layout.dimension, "campaign": layout.campaign,
-               "values": checks["rows"] - found["repeated"], "inferred": inferred.choices}
+               "values": checks["rows"] - found["repeated"], "inferred": inferred.choices,
+               # What the analyst checks before importing: the file read as it will be stored.
+               "first_rows": history_preview.first_rows(store.staging, source)}
     return HistoryOutcome(batch, counts, inferred.notes, details)
 
 

@@ -17,6 +17,7 @@ from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import display_name
 from kpi_logic.domain.formulas import formula_components, with_components
 from kpi_logic.domain.model import KPI, TOO_MANY_KPIS, KeyResult, Metric
+from kpi_logic.domain.numbers import is_missing
 from kpi_logic.domain.periods import as_of_or_today, parse_period
 from kpi_logic.metrics.coverage import Coverage, cadence_words, coverages, period_coverage
 from kpi_logic.metrics.rollups import rolled_up
@@ -29,10 +30,30 @@ VANITY_WORDS = frozenset({
     "impression", "impressions", "reaction", "reactions", "retweet", "retweets",
     "view", "views", "pageview", "pageviews", "reach", "engagement", "fans", "subscribers",
 })
-CATALOGUE_COLUMNS = ["metric", "metric_label", "department", "unit", "direction", "aggregation", "formula",
-                     "description", "current", "current_period", "current_date", "current_partial",
+CATALOGUE_COLUMNS = ["metric", "metric_label", "department", "unit", "direction", "aggregation",
+                     "formula", "definition", "description", "current", "current_period",
+                     "current_date", "current_partial",
                      "data_through", "cadence", "linked", "used_by", "vanity_candidate"]
 _CURRENT = ["current", "current_period", "current_date", "current_partial", "data_through", "cadence"]
+
+
+# How an imported metric's values make one period's value, in words.
+AGGREGATION_WORDS = {"sum": "summed per period", "mean": "averaged per period",
+                     "last": "the latest value per period", "min": "the lowest value per period",
+                     "max": "the highest value per period"}
+
+
+def definition_text(formula: str | None, aggregation: str | None, cadence: str | None,
+                    has_data: bool) -> str:
+    """How a metric is calculated, in words: a formula metric's formula; an
+    imported one's cadence and aggregation ("Imported daily, summed per
+    period"), or that its history is not imported yet."""
+    if isinstance(formula, str) and formula:
+        return formula
+    words = AGGREGATION_WORDS.get(aggregation, f"{aggregation} per period")
+    if not has_data:
+        return f"Not imported yet ({words})"
+    return f"Imported {cadence}, {words}" if cadence else f"Imported, {words}"
 
 
 def metric_uses(kpis: Sequence[KPI], key_results: Sequence[KeyResult],
@@ -132,7 +153,8 @@ def with_coverage(current: pd.DataFrame, covered: Mapping[str, Coverage]) -> pd.
 
 def metric_catalogue(store: Store, department: str | None = None,
                      as_of: date | None = None) -> pd.DataFrame:
-    """Every metric (of one department when given) with definition, current value
+    """Every metric (of one department when given) with its definition fields and
+    `definition` (definition_text), current value
     (its latest month with data up to as_of, default today; partial when its data
     leave that month early), data_through, cadence, linked, used_by and
     vanity_candidate.
@@ -160,5 +182,7 @@ def metric_catalogue(store: Store, department: str | None = None,
         current = pd.DataFrame(columns=["metric", *_CURRENT])
     out = table.merge(current, on="metric", how="left")
     out["current_partial"] = out["current_partial"].astype("boolean").fillna(False).astype(bool)
+    out["definition"] = [definition_text(r.formula, r.aggregation, r.cadence,
+                                         not is_missing(r.current)) for r in out.itertuples()]
     return out[CATALOGUE_COLUMNS].sort_values(["department", "metric"], na_position="last") \
         .reset_index(drop=True)

@@ -71,8 +71,9 @@ def catalogue(rows: list[dict]) -> Table:
     values = [{
         "Metric": r["metric_label"], "Name": r["metric"], "Current": r["current"], "Period": _text(r["current_period"]),
         "So far": bool(r.get("current_partial")),
-        "Linked to": "; ".join(r["used_by"]), "Vanity candidate": bool(r["vanity_candidate"]),
-        "Formula": _text(r["formula"]), "Unit": r["unit"], "Direction": r["direction"],
+        "Definition": r.get("definition"), "Linked to": "; ".join(r["used_by"]),
+        "Vanity candidate": bool(r["vanity_candidate"]), "Formula": _text(r["formula"]),
+        "Unit": r["unit"], "Direction": r["direction"],
         "Aggregation": r["aggregation"], "Data through": _day(r.get("data_through")),
         "Cadence": r.get("cadence"), "Department": _text(r["department"]),
         "Description": _text(r["description"]),
