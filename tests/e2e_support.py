@@ -123,6 +123,18 @@ def launch_chromium(playwright):
                                       headless=True)
 
 
+@contextlib.contextmanager
+def running_chromium():
+    """A launched chromium for a module's tests, closed after them."""
+    from playwright import sync_api
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a PNG's IHDR chunk; refuses non-PNG bytes (ValueError)."""
     if data[:8] != PNG_MAGIC or data[12:16] != b"IHDR":

@@ -19,7 +19,7 @@ from kpi_logic.domain.periods import period_label, previous_period
 from kpi_logic.metrics import kpis
 from kpi_logic.store import open_store
 from tests.conftest import FIXTURES
-from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, launch_chromium, load_demo, png_size
+from tests.e2e_support import CHROMIUM, ROOT, StreamlitServer, load_demo, png_size, running_chromium
 
 pytestmark = [
     pytest.mark.e2e,
@@ -63,12 +63,8 @@ def server(demo_db, expected_card, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with running_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e_support import CHROMIUM, StreamlitServer, launch_chromium, load_demo
+from tests.e2e_support import CHROMIUM, StreamlitServer, load_demo, running_chromium
 
 pytestmark = [
     pytest.mark.e2e,
@@ -80,12 +80,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with running_chromium() as chromium:
+        yield chromium
 
 
 def opened(browser, server, path: str, width: int):

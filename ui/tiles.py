@@ -27,7 +27,7 @@ def kpi_metric(kpi: dict, *, help_text: str | None = None, border: bool = False)
     with st.container(border=border, gap=None):
         st.metric(
             f"{md_status(kpi['status'], fmt.status_icon(kpi['status']))} {md_text(kpi['title'])}",
-            fmt.value_and_target(kpi["value"], kpi["target"], kpi["unit"])[0],
+            fmt.value_and_target(kpi["value"], kpi.get("target"), kpi["unit"])[0],
             delta=None if previous["abs"] is None else fmt.format_change(previous, kpi["unit"]),
             delta_color=TONE_MARKDOWN_COLOURS[tone],
             delta_arrow={"": "off", "▲": "up", "▼": "down"}[fmt.change_arrow(previous["abs"])],
