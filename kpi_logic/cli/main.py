@@ -26,6 +26,7 @@ from kpi_logic.cli.common import (
     reading,
     table_text,
 )
+from kpi_logic.cli.explain_commands import cmd_explain
 from kpi_logic.cli.launch_commands import cmd_launch, cmd_launch_optimise, launch_png
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import (
@@ -451,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pin", cmd_pin, "pin a KPI to the top of the overview (--off unpins it)")
     p.add_argument("--kpi", required=True, metavar="TITLE")
     p.add_argument("--off", action="store_true", help="unpin it")
+    p = command("explain", cmd_explain, "why a KPI moved: its change split into its formula's "
+                                        "components and its dimension values")
+    p.add_argument("--kpi", required=True, help="the KPI's title")
+    p.add_argument("--period", help="the KPI's period (2026-11, 2026-Q4); default its latest "
+                                    "complete one")
+    p.add_argument("--vs", choices=("previous", "last_year"), default="previous",
+                   help="compare with the previous period (default) or the same period last year")
+    p.add_argument("--as-of", help="the day to look from, YYYY-MM-DD (default today)")
     p = command("alerts", cmd_alerts, "what needs attention, and status changes since a day "
                                       "(the overview's list)")
     _alert_arguments(p)

@@ -134,6 +134,17 @@ def format_exact(value: object, unit: str = "number") -> str:
     return _signed(number, _in_full(abs(number), unit, 2, trim=True), unit)
 
 
+def format_exact_delta(value: object, unit: str = "number") -> str:
+    """A change as stored, with its sign: "+$0.99", "-1,861", "-8.66 pp" (a change of
+    a percent in points); "—" when missing."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    body = (f"{abs(number) * 100:,.2f} pp" if unit == "percent"
+            else format_exact(abs(number), unit))
+    return body if _is_zero_text(body) else ("+" if number > 0 else MINUS) + body
+
+
 def _exactly(text_value: float, number: float) -> bool:
     return math.isclose(text_value, number, rel_tol=1e-12, abs_tol=1e-12)
 
@@ -423,6 +434,33 @@ def dimension_label(value: object) -> str:
     if "_" not in text and not text.islower():
         return text       # written as its owner writes it: "EMEA", "Google Ads"
     return metric_label(text)
+
+
+# ---------------------------------------------------------------- why it moved
+
+def explanation_line(explained: dict, most: int = 3) -> str:
+    """A KPI's change and its largest drivers in one sentence: "CAC fell $0.95 (-2.3%)
+    vs Oct 2026: Marketing spend -$1.94, New customers +$0.99"; a share of the change
+    per dimension value after it ("by channel: Display +$1.20, ...")."""
+    unit = explained.get("unit") or "number"
+    change = explained.get("change") or {}
+    head = explained.get("metric_label") or explained.get("kpi") or ""
+    if is_missing(change.get("abs")):
+        return f"{head}: {explained.get('note') or 'nothing to compare'}"
+    moved = "rose" if change["abs"] > 0 else "fell" if change["abs"] < 0 else "held"
+    text = (f"{head} {moved} {format_delta(abs(change['abs']), unit).lstrip('+')}"
+            f" ({format_pct_change(change.get('pct'), change['abs'])}) "
+            f"{comparison_label(explained.get('compared_with'))}")
+    drivers = explained.get("drivers") or []
+    if len(drivers) > 1:
+        text += ": " + ", ".join(f"{d['label']} {format_delta(d['contribution'], unit)}"
+                                 for d in drivers[:most])
+    shares = explained.get("by_dimension") or []
+    if shares:
+        text += (f"; by {explained.get('dimension_name') or 'dimension'}: "
+                 + ", ".join(f"{s['label']} {format_delta(s['contribution'], unit)}"
+                             for s in shares[:most]))
+    return text
 
 
 # ---------------------------------------------------------------- coverage in words

@@ -81,6 +81,17 @@ def _window_end(start: date, grain: str, days: int | None) -> date:
     return end if days is None else min(start + timedelta(days=days - 1), end)
 
 
+COMPARISONS = {"previous": previous_period, "last_year": same_period_last_year}
+
+
+def earlier_window(start: date, grain: str, days: int | None, vs: str) -> tuple[date, date]:
+    """(first, last) day of the period a `grain` period starting on `start` is compared
+    with (vs "previous" or "last_year"), over `days` days when the period is partial:
+    the like-for-like rule of like_for_like, for callers that roll up by hand."""
+    earlier = COMPARISONS[vs](start, grain)
+    return earlier, _window_end(earlier, grain, days)
+
+
 def _current(store: Store, names: list[str], grain: str, start: date, cut: date,
              dimension: str | None, covered: Mapping[str, Coverage]) -> pd.DataFrame:
     """One row per metric: value, partial, through (its last date in the period) and
@@ -111,10 +122,9 @@ def _earlier_values(store: Store, current: pd.DataFrame, grain: str, start: date
     for days, group in current.groupby(current["days"].fillna(0).astype(int)):
         names, length = group["metric"].tolist(), (int(days) or None)
         values = {"metric": names}
-        for column, shift in (("previous", previous_period), ("last_year", same_period_last_year)):
-            earlier = shift(start, grain)
-            rolled = rolled_up(store, names, grain, start=earlier,
-                               end=_window_end(earlier, grain, length), dimension=dimension)
+        for column in COMPARISONS:
+            earlier, last = earlier_window(start, grain, length, column)
+            rolled = rolled_up(store, names, grain, start=earlier, end=last, dimension=dimension)
             values[column] = rolled.set_index("metric")["value"].reindex(names).to_numpy()
         parts.append(pd.DataFrame(values))
     return pd.concat(parts, ignore_index=True) if parts else \

@@ -279,3 +279,50 @@ class MetricHistory(CoverageFields):
     dimension_name: str | None    # "channel" when every part is broken down by the same dimension
     rows: list[HistoryRow]        # the whole metric per period, oldest first
     split: list[HistoryRow]       # with by_dimension: per dimension value, then period; else []
+
+
+class Driver(TypedDict):
+    """One component's share of a KPI's change (explain.explanation): Shapley over the
+    formula's components; a plain metric is its own one driver."""
+    component: str                # the metric's name
+    label: str                    # its display name
+    unit: str                     # its own unit (before and after are in it)
+    before: float | None
+    after: float | None
+    contribution: float           # the drivers' contributions add up to change.abs
+
+
+class DimensionShare(TypedDict):
+    """One dimension value's share of a KPI's change (drivers.dimension_contributions)."""
+    dimension: str                # the stored value ("search_ads"; "" for rows without one)
+    label: str                    # in words ("Search ads")
+    value: float | None           # the KPI's own value within it, this period
+    previous: float | None        # and in the period compared with
+    contribution: float           # the values' contributions add up to change.abs
+    mix: float | None             # a ratio: its share of the denominator moving
+    rate: float | None            # a ratio: its own ratio moving (mix + rate = contribution)
+
+
+class ExplainedChange(TypedDict):
+    abs: float | None
+    pct: float | None
+
+
+class Explanation(TypedDict):
+    """Why a KPI moved (explain.explanation; the CLI's `explain --json`)."""
+    kpi: str
+    metric: str
+    metric_label: str
+    unit: str
+    direction: str
+    period: str                   # the KPI's period, e.g. "2026-11"
+    compared_with: str            # the previous period's label, or the same period last year
+    vs: str                       # previous | last_year
+    partial: bool                 # the data end inside the period: days so far vs as many days
+    value: float | None
+    previous: float | None
+    change: ExplainedChange
+    drivers: list[Driver]         # largest contribution first
+    by_dimension: list[DimensionShare]   # largest contribution first; [] when it does not split
+    dimension_name: str | None    # "channel"
+    note: str | None              # why something is missing (no data, undefined, no split)
