@@ -66,7 +66,7 @@ def test_allocations_far_beyond_the_spend_seen_are_warned_about():
               "search": Curve("power", 0.3, 0.6, 0.5, 30, "", 1000.0),
               "old": Curve("power", 0.3, 0.6, 0.5, 30)}
     warnings = B.extrapolation_warnings(curves, {"email": 900.0, "search": 1400.0, "old": 5000.0})
-    assert warnings == ["email: $900 a day is 4.5 times the most it has spent in a day ($200), "
+    assert warnings == ["Email: $900 a day is 4.5 times the most it has spent in a day ($200), "
                         "so its projection extrapolates the curve. Treat it with care, or set a "
                         "maximum for the channel."]
 
@@ -79,7 +79,7 @@ def test_allocations_far_below_the_spend_seen_are_warned_about_too():
     assert B.outside_seen(curves, allocation) == [
         {"channel": "display", "spend_per_day": 79.82, "side": "below", "seen_per_day": 700.0}]
     (warning,) = B.extrapolation_warnings(curves, allocation)
-    assert warning.startswith("display: $80 a day is far below the least it has spent in a day "
+    assert warning.startswith("Display: $80 a day is far below the least it has spent in a day "
                               "($700), so its projection extrapolates the curve")
     assert "set a minimum" in warning
     # spending nothing buys nothing: no curve is needed to say so

@@ -123,7 +123,7 @@ def test_curve_words_say_what_an_extra_100_a_day_brings_in_plain_words():
     curve = C.Curve("power", 0.5, 0.5, 0.87, 60, "", 2000.0, 400.0)
     words = C.curve_words("display", curve, 900.0)
     more = 0.5 * (1000.0 ** 0.5 - 900.0 ** 0.5)
-    assert words == (f"display: each extra $100 a day brings about {more:.1f} more new customers a "
+    assert words == (f"Display: each extra $100 a day brings about {more:.1f} more new customers a "
                      "day at today's $900 a day (fewer for each further $100); the curve explains "
                      "87% of the day-to-day variation, on days spending $400 to $2,000.")
     flat = C.Curve("constant_cac", 0.02, 1.0, None, 5, "Constant CAC: few days", 300.0, 100.0)

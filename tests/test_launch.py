@@ -222,7 +222,7 @@ def test_optimised_launch_beats_the_actual_split(store):
     assert [a["spend"] for a in capped["allocation"]] == pytest.approx([0.0, 300.0, actual_per_day - 300.0])
     assert "email" in result["skipped"] and result["warnings"] == []
     # amounts in the spend metric's unit: these tests define spend as a plain number
-    assert result["moves"][1] == ("Cut partners from 30 to 0 a day (it bought no customers): "
+    assert result["moves"][1] == ("Cut Partners from 30 to 0 a day (it bought no customers): "
                                   "new customers a day 0.0 → 0.0.")
     with pytest.raises(InputError, match="minimums add up to 500.00"):
         L.optimised_launch(store, 400.0, minimums={"search": 500.0}, within_seen=False)
@@ -328,7 +328,7 @@ def test_what_if_sets_a_split_beside_the_actual_over_the_same_days(store):
                        totals.loc[["Actual split, projected"]].reset_index(drop=True))
     more = L.what_if(found, {**actual, "search": 3000.0})
     assert more["channels"].set_index("channel").loc["search", "projected_spend"] == 3000.0 * 12
-    assert more["warnings"] and more["warnings"][0].startswith("search: 3,000 a day")
+    assert more["warnings"] and more["warnings"][0].startswith("Search: 3,000 a day")
     assert more["outside_seen"] == [{"channel": "search", "spend_per_day": 3000.0, "side": "above",
                                      "seen_per_day": 900.0}]
     less = L.what_if(found, {**actual, "search": 20.0})
@@ -383,9 +383,9 @@ def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_camp
         "spend": [100.0, 300.0, 900.0], "visitors": [100.0, 400.0, 1000.0],
         "purchases": [10.0, 8.0, 5.0], "new_customers": [10.0, 6.0, 5.0]}), cac_target=55)
     assert L.campaign_sentences(campaigns, ["display", "email", "search"], 55) == [
-        "Best converting: Brand on search (10.0% of visitors buy).",
-        "Above the CAC target of $55: Banners on display ($180).",
-        "Without a campaign breakdown: email."]
+        "Best converting: Brand on Search (10.0% of visitors buy).",
+        "Above the CAC target of $55: Banners on Display ($180).",
+        "Without a campaign breakdown: Email."]
     search = L.campaign_kpis(pd.DataFrame({
         "channel": ["search"] * 2, "campaign": ["Brand", "Generic"], "spend": [100.0, 300.0],
         "visitors": [100.0, 400.0], "purchases": [10.0, 8.0], "new_customers": [10.0, 6.0]}),
@@ -398,7 +398,7 @@ def test_campaign_sentences_name_the_best_the_dear_and_the_channels_without_camp
         "purchases": [0.0], "new_customers": [0.0]}), cac_target=25)
     assert L.campaign_sentences(dud, ["search"], 25) == [
         "No campaign is above the CAC target of $25.",
-        "No new customers at all: Dud on search ($70 spent)."]
+        "No new customers at all: Dud on Search ($70 spent)."]
 
 
 def test_the_actual_in_a_comparison_counts_only_channels_with_a_curve(store):

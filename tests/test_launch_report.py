@@ -221,7 +221,7 @@ def test_the_adjust_png_carries_the_what_if_its_warnings_and_the_curves_in_words
     assert result["outside_seen"][0]["side"] == "below"
     text = step_spec(found, "adjust", what_if=(result, cut))
     assert "What-if split of the daily budget" in text
-    assert "display: $1 a day is far below the least it has spent in a day" in text
+    assert "Display: $1 a day is far below the least it has spent in a day" in text
     assert "each extra $100 a day brings about" in text
 
 

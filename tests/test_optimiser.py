@@ -96,12 +96,12 @@ def test_moves_explained_says_what_moved_where():
     changes = O.allocation_changes(CURVES, before, O.optimal_allocation(CURVES, 1000.0))
     sentences = O.moves_explained(changes)
     # daily money in the spend's unit, to the whole dollar, as a marketing lead reads it
-    assert sentences[0] == ("Cut search from $400 to $25 a day (its next customer cost $61): "
+    assert sentences[0] == ("Cut Search from $400 to $25 a day (its next customer cost $61): "
                             "new customers a day 10.9 → 2.0.")
-    assert sentences[-2].startswith("Raised email from $300 to $911 a day")
+    assert sentences[-2].startswith("Raised Email from $300 to $911 a day")
     # the same total: no "+0.00 spend"
     assert sentences[-1] == "In total: +14.2 new customers a day for the same daily spend."
-    assert O.moves_explained(changes, unit="number")[0].startswith("Cut search from 400 to 25 a day")
+    assert O.moves_explained(changes, unit="number")[0].startswith("Cut Search from 400 to 25 a day")
     same = O.allocation_changes(CURVES, before, before)
     assert O.moves_explained(same) == ["Nothing moved: the new split is the same as the current one."]
 
@@ -144,7 +144,7 @@ def test_the_optimiser_stays_within_the_daily_spend_seen_by_default():
     assert free["allocation"]["display"] < 700.0 / 1.5 and free["allocation"]["email"] > 900.0
     assert {(o["channel"], o["side"]) for o in free["outside_seen"]} == {("display", "below"),
                                                                          ("email", "above")}
-    assert any(w.startswith("display: $") and "far below the least it has spent in a day ($700)"
+    assert any(w.startswith("Display: $") and "far below the least it has spent in a day ($700)"
                in w for w in free["warnings"])
     bounded = O.optimised_split(SEEN, actual, budget=2550.0)
     assert 700.0 - 1e-6 <= bounded["allocation"]["display"] <= 8000.0

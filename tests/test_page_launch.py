@@ -58,11 +58,12 @@ def split(at: AppTest) -> dict[str, float]:
 def test_analyse_shows_every_channel_and_flags_the_expensive_one(page_db):
     at = opened(step="Analyse")
     table = table_with(at, "cac_vs_target").set_index("channel")
-    assert sorted(table.index) == CHANNELS
-    assert table.loc["display", "cac_vs_target"] == "⚠ above target"
-    assert set(table.drop(index="display")["cac_vs_target"]) == {"✔ within target"}
-    assert table.loc["display", "cac"] > 55 > table["cac"].drop("display").max()
-    assert len(at.warning) == 1 and "**display**" in shown(at.warning[0].value)
+    # channels in words on the page ("search_ads" as "Search ads")
+    assert sorted(table.index) == sorted(fmt.dimension_label(c) for c in CHANNELS)
+    assert table.loc["Display", "cac_vs_target"] == "⚠ above target"
+    assert set(table.drop(index="Display")["cac_vs_target"]) == {"✔ within target"}
+    assert table.loc["Display", "cac"] > 55 > table["cac"].drop("Display").max()
+    assert len(at.warning) == 1 and "**Display**" in shown(at.warning[0].value)
     assert "above the CAC target of $55" in shown(at.warning[0].value)
     with open_store(page_db) as store:
         total = launch.launch_kpis(launch.launch_analysis(store))
@@ -76,9 +77,9 @@ def test_analyse_breaks_channels_down_by_campaign(page_db):
     at = opened(step="Analyse")
     table = table_with(at, "campaign")
     assert [tuple(r) for r in table[["channel", "campaign"]].to_numpy()] == [
-        ("display", "Launch banners"), ("display", "Retargeting"),
-        ("search_ads", "Brand terms"), ("search_ads", "Pathfinder keywords"),
-        ("social", "Creator promotion"), ("social", "Launch posts")]
+        ("Display", "Launch banners"), ("Display", "Retargeting"),
+        ("Search ads", "Brand terms"), ("Search ads", "Pathfinder keywords"),
+        ("Social", "Creator promotion"), ("Social", "Launch posts")]
     with open_store(page_db) as store:
         found = launch.launch_analysis(store)
     pd.testing.assert_series_equal(table["cac"], found.campaigns["cac"], check_names=False)
@@ -89,9 +90,9 @@ def test_analyse_breaks_channels_down_by_campaign(page_db):
         pytest.approx(search["spend"])
     sentence = next(text for text in map(shown, (c.value for c in at.caption))
                     if text.startswith("Best converting: "))
-    assert sentence.startswith("Best converting: Brand terms on search_ads")
-    assert "Above the CAC target of $55: Launch banners on display ($" in sentence
-    assert "Without a campaign breakdown: email, partners." in sentence
+    assert sentence.startswith("Best converting: Brand terms on Search ads")
+    assert "Above the CAC target of $55: Launch banners on Display ($" in sentence
+    assert "Without a campaign breakdown: Email, Partners." in sentence
 
 
 def test_measure_states_the_comparison_windows(page_db):
@@ -144,7 +145,7 @@ def test_optimise_is_at_least_as_good_as_the_actual_and_says_what_moved(page_db)
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual split, projected", "new_customers"]
     assert totals.loc["What-if", "new_customers"] >= totals.loc["Actual", "new_customers"]
     moves = " ".join(shown(m.value) for m in at.markdown)
-    assert "Cut display from" in moves and "In total: +" in moves
+    assert "Cut Display from" in moves and "In total: +" in moves
 
 
 def test_optimise_respects_bounds_and_refuses_impossible_ones(page_db):
@@ -314,8 +315,8 @@ def test_each_slider_starts_at_the_actual_as_its_label_shows_it(page_db):
 def test_the_optimiser_speaks_money_and_warns_once_when_a_channel_leaves_its_range(page_db):
     at = opened(step="Adjust")
     at.button(key="launch_optimise").click().run()
-    moves = [shown(m.value) for m in at.markdown if "Cut display from" in shown(m.value)]
-    assert moves and re.search(r"Cut display from \$[\d,]+ to \$[\d,]+ a day \(its next customer "
+    moves = [shown(m.value) for m in at.markdown if "Cut Display from" in shown(m.value)]
+    assert moves and re.search(r"Cut Display from \$[\d,]+ to \$[\d,]+ a day \(its next customer "
                                r"cost \$[\d,]+\)", moves[0])
     assert "+0.00" not in moves[0] and "for the same daily spend" in moves[0]
     assert not at.warning               # within the daily spend seen: nothing extrapolates
@@ -326,7 +327,7 @@ def test_the_optimiser_speaks_money_and_warns_once_when_a_channel_leaves_its_ran
     at.toggle(key="launch_opt_within_seen").set_value(False).run()
     at.button(key="launch_optimise").click().run()
     warnings = [shown(w.value) for w in at.warning]
-    below = [w for w in warnings if w.startswith("display: $") and "far below the least" in w]
+    below = [w for w in warnings if w.startswith("Display: $") and "far below the least" in w]
     assert len(below) == 1, warnings    # shown once, not under the what-if and again under the moves
     assert len(warnings) == len(set(warnings))
 
@@ -335,11 +336,12 @@ def test_the_curves_are_in_plain_words_and_the_fit_is_kept_for_an_analyst(page_d
     at = opened(step="Adjust")
     words = " ".join(shown(m.value) for m in at.markdown)
     for channel in CHANNELS:
-        assert re.search(rf"{channel}: each extra \$100 a day brings about [\d.]+ more new "
-                         rf"customers a day at today's \$[\d,]+ a day", words)
+        assert re.search(rf"{fmt.dimension_label(channel)}: each extra \$100 a day brings about "
+                         rf"[\d.]+ more new customers a day at today's \$[\d,]+ a day", words)
     assert "of the day-to-day variation" in words
     fits = table_with(at, "r2")
-    assert fits["channel"].tolist() == CHANNELS and {"b", "min_spend_seen"} <= set(fits.columns)
+    assert fits["channel"].tolist() == [fmt.dimension_label(c) for c in CHANNELS]
+    assert {"b", "min_spend_seen"} <= set(fits.columns)
 
 
 def test_the_steps_wrap_on_a_narrow_screen(page_db):

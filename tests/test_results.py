@@ -135,6 +135,9 @@ def test_the_demo_reaches_the_nested_shapes(printed):
     closed, current = printed["scorecard"][1]
     assert closed["kpis"] and closed["kpis"][0]["history"]
     assert any("pace" in h for k in current["kpis"] for h in k["history"])
+    # the running month is forecast, with its range from a year of backtests
+    assert all(k["forecast"]["backtested_periods"] >= 4 for k in current["kpis"])
+    assert all(k["forecast"] is None for k in closed["kpis"])
     report = printed["okrs"][1][0]
     assert report["objectives"][0]["key_results"][0]["measured"]["from"]
     launch = printed["launch"][1][0]
@@ -143,7 +146,7 @@ def test_the_demo_reaches_the_nested_shapes(printed):
     assert bounded["within_seen"] and bounded["outside_seen"] == [] and bounded["allocation"]
     # the demo's display cut: far below its least day, so its CAC projection is a guess
     assert {"channel": "display", "side": "below"}.items() <= anywhere["outside_seen"][0].items()
-    assert any(w.startswith("display: $") and "far below" in w for w in anywhere["warnings"])
+    assert any(w.startswith("Display: $") and "far below" in w for w in anywhere["warnings"])
     assert printed["overview"][1][0]["alerts"]
     assert len({a["kind"] for a in printed["alerts"][1]}) >= 3
     assert any(r["partial"] for r in printed["history"][1])

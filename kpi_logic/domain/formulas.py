@@ -9,6 +9,7 @@ same metric. Division by zero gives NaN (undefined), never inf.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -264,6 +265,32 @@ def _evaluated(tree: Node, columns: Mapping[str, pd.Series]):
     if kind == "*":
         return left * right
     return _divided(left, right)
+
+
+def formula_value(formula: Formula, values: Mapping[str, float]) -> float | None:
+    """The formula over single numbers, by the same rules as formula_values (None
+    where it divides by zero or a component is missing or not finite)."""
+    def evaluated(tree: Node) -> float:
+        kind = tree[0]
+        if kind == "number":
+            return float(tree[1])
+        if kind == "metric":
+            return float(values[tree[1]])
+        if kind == "neg":
+            return -evaluated(tree[1])
+        left, right = evaluated(tree[1]), evaluated(tree[2])
+        if kind == "+":
+            return left + right
+        if kind == "-":
+            return left - right
+        if kind == "*":
+            return left * right
+        return left / right if right != 0 else math.nan
+    try:
+        result = evaluated(formula.tree)
+    except (KeyError, TypeError):
+        return None
+    return result if math.isfinite(result) else None
 
 
 def formula_values(formula: Formula, columns: Mapping[str, pd.Series]) -> pd.Series:

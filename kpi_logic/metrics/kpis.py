@@ -42,11 +42,13 @@ from kpi_logic.metrics.catalogue import (
 )
 from kpi_logic.metrics.changes import like_for_like, relative_change
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow, period_coverage
+from kpi_logic.metrics.forecast import card_forecasts
 from kpi_logic.metrics.goals import checkins_of
 from kpi_logic.metrics.results import (
     Change,
     CheckinEntry,
     Definition,
+    Forecast,
     KpiCard,
     KpiPeriod,
     MetricEntry,
@@ -212,7 +214,8 @@ def judged_entry(label: str, start: date, grain: str, value: float | None, targe
 
 
 def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
-             targets: Sequence[Target], checkins: Sequence[CheckinEntry] = ()) -> KpiCard:
+             targets: Sequence[Target], checkins: Sequence[CheckinEntry] = (),
+             forecast: Forecast | None = None) -> KpiCard:
     """One KPI's scorecard entry (JSON-ready) from its values by period label.
 
     The judged period is the window's last. Partial when the metric's data end
@@ -243,6 +246,7 @@ def kpi_card(kpi: KPI, metric: Metric, window: Window, judged: Judged,
         "pinned": kpi.pinned, "checkins": list(checkins),
         "checkin_requested": needs_review(missed) and not any(
             c["period"] == now["period"] for c in checkins),
+        "forecast": forecast,
     }
 
 
@@ -301,9 +305,12 @@ def scorecard(store: Store, department: str, period: str | None = None,
     targets = store.definitions.targets()
     nothing = Judged({}, (None, None), Coverage("", None, None, None, None))
     checkins = store.definitions.checkins()
+    starts = {k.title: windows[k.period].starts[-1] for k in kpis}
+    forecasts = card_forecasts(store, kpis, metrics, starts, covered, as_of, {
+        k.title: target_for(k, windows[k.period].labels[-1], targets) for k in kpis})
     cards = [kpi_card(k, metrics.get(k.metric, Metric(k.metric)), windows[k.period],
                       series[k.period].get(k.metric, nothing), targets,
-                      checkins_of(checkins, "kpi", k.title)) for k in kpis]
+                      checkins_of(checkins, "kpi", k.title), forecasts.get(k.title)) for k in kpis]
     rows = [metric_entry(m, windows[grain], series[grain].get(m.name, nothing)) for m in plain]
     through = [c.data_through for c in covered.values() if c.data_through]
     return {"department": department, "period": period_label(start, grain),

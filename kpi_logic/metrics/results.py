@@ -66,6 +66,16 @@ class CheckinEntry(TypedDict):
     at: str | None                # "2026-12-07 14:05:00"
 
 
+class Forecast(TypedDict):
+    """Where a KPI in a running period will land (forecast.period_forecast)."""
+    value: float                  # the estimate, corrected by its backtest's mean error
+    low: float | None             # the 80% range, from the backtest's errors
+    high: float | None            # (None with fewer than 4 past periods to try it on)
+    chance_of_target: float | None   # 0..1 under the same errors; None without a range or target
+    method: str                   # pace | pace_weekday | so_far
+    backtested_periods: int       # past periods the estimate was tried on
+
+
 class KpiCard(CoverageFields):
     """One KPI on a scorecard (kpis.kpi_card); the judged period is its history's last."""
     title: str
@@ -94,6 +104,7 @@ class KpiCard(CoverageFields):
     pinned: bool                  # among the company's most important: on top of the overview
     checkins: list[CheckinEntry]  # newest first
     checkin_requested: bool       # flagged for review and no check-in for the judged period
+    forecast: Forecast | None     # the judged period still running (or its data end early); else None
 
 
 class PinnedKpi(KpiCard):
