@@ -55,7 +55,7 @@ class Series:
 
     def __init__(self, daily: pd.DataFrame, metric: Metric, metrics: Mapping[str, Metric]):
         self.formula = parse_formula(metric.formula) if metric.formula else None
-        self.parts = sorted(formula_metrics(self.formula)) if self.formula else [metric.name]
+        self.parts = metric_parts(metric)
         self.aggregation = {p: (metrics.get(p) or Metric(p)).aggregation for p in self.parts}
         daily = daily.sort_index()
         self.days = np.array([_ordinal(d) for d in daily.index], dtype="int64")
@@ -203,7 +203,7 @@ def card_forecasts(store: Store, kpis: Sequence[KPI], metrics: Mapping[str, Metr
             running.append(kpi)
     if not running:
         return {}
-    parts = sorted({p for k in running for p in _parts(metrics[k.metric])})
+    parts = sorted({p for k in running for p in metric_parts(metrics[k.metric])})
     first = min(starts[k.title] for k in running)
     for _ in range(BACKTEST_PERIODS + 1):
         first = previous_period(first, max((k.period for k in running), key=_grain_order))
@@ -225,7 +225,8 @@ def card_forecasts(store: Store, kpis: Sequence[KPI], metrics: Mapping[str, Metr
     return out
 
 
-def _parts(metric: Metric) -> list[str]:
+def metric_parts(metric: Metric) -> list[str]:
+    """The metrics a metric is computed from: its formula's, or itself."""
     return sorted(formula_metrics(parse_formula(metric.formula))) if metric.formula else [metric.name]
 
 
