@@ -8,10 +8,14 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.model import Metric
+from kpi_logic.metrics.explain import explanation
 from kpi_logic.metrics.forecast import MIN_BACKTEST, Series, estimate, period_forecast
 from kpi_logic.metrics.kpis import scorecard
 from tests.builders import add_daily, add_metric
+from tests.readable import shown
+from tests.test_pages import PAGES, engine, opened, page_db  # noqa: F401 (fixture)
 
 LEADS = Metric("leads", aggregation="sum")
 
@@ -92,3 +96,21 @@ def test_the_scorecard_forecasts_a_running_month_and_not_a_complete_one(store):
     assert card["forecast"]["chance_of_target"] == 1.0
     [closed] = scorecard(store, "Sales", period="2026-01", as_of="2026-02-09")["kpis"]
     assert closed["forecast"] is None
+
+
+def test_the_scorecard_page_says_why_the_chosen_kpi_moved_and_where_a_running_one_heads(page_db):
+    """The panel under the trend chart shows the explanation the CLI prints, its
+    drivers as a table; in the running month each card says where it is heading."""
+    at = opened(PAGES["scorecard"], department="Marketing", kpi="Customer acquisition cost")
+    assert not at.exception
+    explained = engine(page_db, explanation, "Customer acquisition cost")
+    assert fmt.explanation_line(explained) in [shown(m.value) for m in at.markdown]
+    drivers = next(d.value for d in at.dataframe if "Component" in d.value.columns)
+    assert drivers["Component"].tolist() == [d["label"] for d in explained["drivers"]]
+    month = date.today().strftime("%Y-%m")
+    running = opened(PAGES["scorecard"], department="Marketing", period=month)
+    assert not running.exception
+    card = engine(page_db, scorecard, "Marketing", period=month)
+    lines = [fmt.forecast_line(k) for k in card["kpis"] if k["forecast"]]
+    text = " ".join(shown(m.value) for m in running.markdown)
+    assert lines and all(line in text for line in lines)

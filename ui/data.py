@@ -268,11 +268,12 @@ def board_pack(as_of: date) -> Callable[[], bytes]:
 def _engine_functions() -> dict:
     from kpi_logic.ingest import edits
     from kpi_logic.launch import analysis as launch
-    from kpi_logic.metrics import catalogue, history, kpis, okrs, overview, rollups
+    from kpi_logic.metrics import catalogue, explain, history, kpis, okrs, overview, rollups
     from kpi_logic.output import board_pack
     return {
         "board_pack_data": board_pack.board_pack_data,
         "scorecard": kpis.scorecard,
+        "explanation": explain.explanation,
         "okr_report": okrs.okr_report,
         "launch_analysis": launch.launch_analysis,
         "kr_history": okrs.kr_history,

@@ -12,6 +12,8 @@ from ui import auth, data, goal_forms, reviews, state, tiles, widgets
 from ui.tables import Download, dataframe
 from ui.text import TONE_MARKDOWN_COLOURS, md_code, md_status, md_text
 
+COMPARED = {"previous": "The previous period", "last_year": "The same period last year"}
+
 state.restore({**state.SHARED, "kpi": state.SCORECARD_METRIC})
 st.title("Department scorecard")
 
@@ -75,7 +77,8 @@ def kpi_card(kpi: dict, index: int) -> None:
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
         colour = TONE_MARKDOWN_COLOURS[tone]
-        coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
+        coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi),
+                                         fmt.forecast_line(kpi)) if n)
         badge = fmt.status_badge(kpi["status"])
         if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
             badge, coverage = f"{fmt.status_icon('no_data')} {coverage[:1].upper()}{coverage[1:]}", ""
@@ -107,6 +110,42 @@ def kpi_card(kpi: dict, index: int) -> None:
                         f"scorecard_kr_{index}", data.cached("load_metrics"),
                         objective_names(), data.cached("departments"),
                         start=key_result_proposal(kpi, card["department"], as_of))
+
+
+def why_it_moved(kpi: dict) -> None:
+    """The chosen KPI's change split into its formula's components and its dimension
+    values (metrics/explain.py), each adding up to the change."""
+    st.subheader("Why it moved")
+    vs = st.segmented_control("Compared with", list(COMPARED), format_func=COMPARED.get,
+                              default="previous", key="scorecard_why_vs") or "previous"
+    with widgets.message_on_failure() as attempt:
+        explained = data.cached("explanation", kpi["title"], period=kpi["period"], vs=vs,
+                                as_of=as_of)
+    if attempt.failed:
+        return
+    st.markdown(md_text(fmt.explanation_line(explained)))
+    unit = explained["unit"]
+    if len(explained["drivers"]) > 1:
+        dataframe(pd.DataFrame([{
+            "Component": d["label"], "Before": fmt.format_value(d["before"], d["unit"]),
+            "After": fmt.format_value(d["after"], d["unit"]),
+            "Contribution": fmt.format_delta(d["contribution"], unit)}
+            for d in explained["drivers"]]), hide_index=True, width="stretch",
+            download=Download("scorecard", f"{kpi['title']} drivers", key="scorecard_drivers",
+                              day=as_of))
+    if explained["by_dimension"]:
+        dataframe(pd.DataFrame([{
+            str(explained["dimension_name"]).capitalize(): s["label"],
+            "Now": fmt.format_value(s["value"], unit), "Before": fmt.format_value(s["previous"], unit),
+            "Contribution": fmt.format_delta(s["contribution"], unit),
+            "Mix": "" if s["mix"] is None else fmt.format_delta(s["mix"], unit),
+            "Rate": "" if s["rate"] is None else fmt.format_delta(s["rate"], unit)}
+            for s in explained["by_dimension"]]), hide_index=True, width="stretch",
+            download=Download("scorecard", f"{kpi['title']} by {explained['dimension_name']}",
+                              key="scorecard_by_dimension", day=as_of))
+    st.caption("Each part's contribution is its average effect over every order the parts "
+               "could have moved in, so they add up to the change exactly; a ratio's value "
+               "per channel splits into mix (its share moved) and rate (its own ratio moved).")
 
 
 def objective_names() -> list[str]:
@@ -156,6 +195,7 @@ if kpis:
     st.caption("Dashed line: the target (steps where it changes per period); shaded band: "
                f"within {kpi['tolerance']:.0%} of the target (at risk).")
     state.publish({"kpi": chosen})
+    why_it_moved(kpi)
 
 st.subheader("Plain metrics")
 st.caption("Context and early warnings: these metrics are not steering any KPI or key result.")

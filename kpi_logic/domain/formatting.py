@@ -438,6 +438,34 @@ def dimension_label(value: object) -> str:
 
 # ---------------------------------------------------------------- why it moved
 
+def chance_words(chance: object) -> str:
+    """A chance as people say it: "99% chance", "under 1% chance", "over 99% chance"."""
+    if is_missing(chance):
+        return ""
+    percent = float(chance) * 100
+    if percent < 1:
+        return "under 1% chance"
+    if percent > 99:
+        return "over 99% chance"
+    return f"{percent:.0f}% chance"
+
+
+def forecast_line(kpi: dict) -> str | None:
+    """"Heading for 4,640 (80% range 4,350 to 4,930): over 99% chance of the target"
+    for a scorecard entry with a forecast; None without one."""
+    ahead = kpi.get("forecast")
+    if not ahead:
+        return None
+    unit = kpi.get("unit") or "number"
+    text = f"heading for {format_value(ahead['value'], unit)}"
+    if not is_missing(ahead.get("low")):
+        text += (f" (80% range {format_value(ahead['low'], unit)} to "
+                 f"{format_value(ahead['high'], unit)})")
+    if not is_missing(ahead.get("chance_of_target")):
+        text += f": {chance_words(ahead['chance_of_target'])} of the target"
+    return text
+
+
 def explanation_line(explained: dict, most: int = 3) -> str:
     """A KPI's change and its largest drivers in one sentence: "CAC fell $0.95 (-2.3%)
     vs Oct 2026: Marketing spend -$1.94, New customers +$0.99"; a share of the change
