@@ -230,3 +230,12 @@ def test_the_cli_explains_a_demo_kpi_in_its_contract(demo_file):
     last_year = run_json(demo_file, "explain", "--kpi", "Customer acquisition cost",
                          "--vs", "last_year")
     assert last_year["compared_with"][:4] == str(int(explained["period"][:4]) - 1)
+
+
+def test_a_metric_without_dimension_values_is_not_split(store):
+    import_files(store, [(b"metric,department,aggregation\nleads,Sales,sum\n", "m.csv"),
+                         (b"title,metric,target,target_kind\nLeads,leads,10,min\n", "k.csv"),
+                         (b"date,metric,value\n2025-03-01,leads,10\n2025-04-01,leads,14\n", "h.csv")])
+    explained = explanation(store, "Leads", as_of="2025-05-10")
+    assert explained["change"]["abs"] == 4
+    assert (explained["by_dimension"], explained["dimension_name"], explained["note"]) == ([], None, None)

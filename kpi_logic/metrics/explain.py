@@ -174,7 +174,7 @@ def _dimension_shares(store: Store, formula, metric: Metric, parts: list[str],
             "its change is not split by dimension value: a part is itself a formula")
     now = _by_value(_values(store, parts, grain, *now_span, by_dimension=True))
     then = _by_value(_values(store, parts, grain, *then_span, by_dimension=True))
-    if not set(now) | set(then) - {""}:
+    if not (set(now) | set(then)) - {""}:
         return [], None
     if any(metrics[p].aggregation not in ADDITIVE for p in parts):
         return [], ("its change is not split by dimension value: a mean, minimum or maximum "
