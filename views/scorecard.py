@@ -77,9 +77,7 @@ def kpi_card(kpi: dict, index: int) -> None:
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
         colour = TONE_MARKDOWN_COLOURS[tone]
-        # a forecast says where the period heads better than its plain pace does
-        coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.forecast_line(kpi)
-                                         or fmt.pace_note(kpi)) if n)
+        coverage = fmt.period_note(kpi)
         badge = fmt.status_badge(kpi["status"])
         if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
             badge, coverage = f"{fmt.status_icon('no_data')} {coverage[:1].upper()}{coverage[1:]}", ""

@@ -31,13 +31,12 @@ from kpi_logic.cli.launch_commands import cmd_launch, cmd_launch_optimise, launc
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.formatting import (
     checkin_line,
-    coverage_note,
     format_change,
     format_exact,
     format_progress,
     measured_note,
-    pace_note,
     partial_note,
+    period_note,
     status_word,
 )
 from kpi_logic.domain.formulas import metric_name
@@ -193,7 +192,7 @@ def scorecard_text(card: dict) -> str:
                      "value": format_exact(k.get("value"), unit),
                      "target": f"{rule} {format_exact(k.get('target'), unit)}",
                      "status": status_word(k.get("status")),
-                     "data": "; ".join(n for n in (coverage_note(k), pace_note(k)) if n),
+                     "data": period_note(k),
                      "missed": k.get("missed_in_a_row"),
                      "vs previous": format_change(k.get("vs_previous"), unit),
                      "vs last year": format_change(k.get("vs_last_year"), unit)})

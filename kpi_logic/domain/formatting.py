@@ -466,6 +466,15 @@ def forecast_line(kpi: dict) -> str | None:
     return text
 
 
+def period_note(entry: dict) -> str:
+    """What a scorecard entry's period holds beyond its value, as cards, PNG tiles and
+    the CLI say it: its coverage, then where it is heading (the forecast, else its
+    plain pace): "so far: data through 6 Dec; heading for 4,639 (...)"; "" for a
+    complete period."""
+    return "; ".join(n for n in (coverage_note(entry), forecast_line(entry)
+                                 or pace_note(entry)) if n)
+
+
 def explanation_line(explained: dict, most: int = 3) -> str:
     """A KPI's change and its largest drivers in one sentence: "CAC fell $0.95 (-2.3%)
     vs Oct 2026: Marketing spend -$1.94, New customers +$0.99"; a share of the change

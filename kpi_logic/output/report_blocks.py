@@ -114,7 +114,7 @@ def kpi_tile(kpi: dict) -> dict:
     unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
     lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit, kpi.get('value'))}",
               MUTED)]
-    coverage = "; ".join(n for n in (fmt.coverage_note(kpi), fmt.pace_note(kpi)) if n)
+    coverage = fmt.period_note(kpi)
     if coverage:       # a partial or stale period says so before any comparison
         lines.append((coverage[:1].upper() + coverage[1:], MUTED))
     if not kpi.get("stale"):      # a period without data has nothing to compare
