@@ -14,7 +14,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic.ingest import edits
-from kpi_logic.metrics import overview
 from kpi_logic.output import charts
 from kpi_logic.store import open_store
 from tests.readable import shown
