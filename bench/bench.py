@@ -222,8 +222,7 @@ def main(argv=None) -> None:
         if args.sessions > 0:
             demo = server and postgres_cluster.new_database(server, "bench_demo")
             print()
-            print(sessions.table(sessions.measure_setups(folder, demo, args.sessions,
-                                                          args.rounds)))
+            print(sessions.report(folder, demo, args.sessions, args.rounds))
             if not server:
                 print(f"PostgreSQL setups skipped: {absent}.")
     # Others' work on a shared machine shows in the load; read the ratios with it.

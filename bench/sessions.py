@@ -16,25 +16,45 @@ session is on.
 
 The client is one asyncio process on the same machine as the servers; it
 spends a small share of a core reading the servers' messages.
+
+Before the sessions, page_figures() times every page's warm rerun (one
+session in open mode, so the editor's 'Import and define' page is there too:
+each page drawn once, then its median over `rounds` reruns, with the server
+process's CPU time per rerun, which a busy shared machine inflates less than
+the wall clock), the overview's first paint in Chromium against a
+hello-world page (first_paint.py), and each server's peak memory (VmHWM).
+
+    python bench/sessions.py [--sessions 20] [--rounds 3]     # DuckDB only
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import os
 import secrets
 import statistics
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
+if __name__ == "__main__":      # run as a script: the repository's packages first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# first_paint is next to this file (bench/ is sys.path[0], as for bench.py).
+from first_paint import first_paints, start_server
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from deploy.team import free_port, start_process, stop_process, wait_healthy
+from deploy.team import free_port
 
+# Every page's url_path ("" is the default page, the overview); define is an editor's.
+EVERY_PAGE = {"overview": "", "scorecard": "scorecard", "okrs": "okrs", "metrics": "metrics",
+              "explorer": "explorer", "launch": "launch", "define": "define"}
+# The pages the concurrent sessions ask for in turn.
 PAGES = {"overview": "", "scorecard": "scorecard"}
 # A page that has not finished in this time is a failure, not a slow figure.
 PAGE_TIMEOUT_SECONDS = 300.0
@@ -49,7 +69,7 @@ async def run_page(ws, page: str) -> int:
     elements it drew. A page that shows an exception or Lodestar's error
     message, or is not found, raises PageFailed."""
     ask = BackMsg()
-    ask.rerun_script.page_name = PAGES[page]
+    ask.rerun_script.page_name = EVERY_PAGE[page]
     ask.rerun_script.query_string = ""
     await ws.send(ask.SerializeToString())
     elements = 0
@@ -130,18 +150,59 @@ def measure_setup(location: str, replicas: int, sessions: int, rounds: int, logs
     `sessions` sessions at once, and stops the dashboards, also on an error."""
     ports = [free_port() for _ in range(replicas)]
     with ExitStack() as running:
-        for n, port in enumerate(ports, start=1):
-            log = logs / f"replica{n}-{port}.log"
-            process = start_process(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                 "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-                log, dashboard_environment(env, location))
-            running.callback(stop_process, process)
-            wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log)
+        processes = [start_server("app.py", port, logs / f"replica{n}-{port}.log",
+                                  dashboard_environment(env, location), running)
+                     for n, port in enumerate(ports, start=1)]
         for port in ports:
             timed_sessions([port], 1, 1)
-        return timed_sessions(ports, sessions, rounds)
+        result = timed_sessions(ports, sessions, rounds)
+        return {**result, "peak_mb": max(peak_memory_mb(p.pid) for p in processes)}
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM of /proc/PID/status), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def warm_reruns(port: int, pid: int, rounds: int) -> dict:
+    """{page: {"median": s, "cpu": s}}: each page drawn once, then rerun `rounds`
+    times in one session; the median wall time, and the server's CPU time per rerun."""
+    result = {}
+    async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                       max_size=None, open_timeout=60, ping_timeout=None) as ws:
+        for page in EVERY_PAGE:
+            await asyncio.wait_for(run_page(ws, page), PAGE_TIMEOUT_SECONDS)
+            times, cpu = [], cpu_seconds(pid)
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await asyncio.wait_for(run_page(ws, page), PAGE_TIMEOUT_SECONDS)
+                times.append(time.perf_counter() - started)
+            result[page] = {"median": statistics.median(times),
+                            "cpu": (cpu_seconds(pid) - cpu) / rounds}
+    return result
+
+
+def page_figures(duck: Path, folder: Path, rounds: int) -> dict:
+    """Warm reruns of every page and the server's peak memory after them (one
+    dashboard in open mode on the demo file `duck`), then first paints."""
+    env = {**dashboard_environment(dict(os.environ), str(duck))}
+    env.pop("LODESTAR_EDITOR_PASSWORD")     # open mode: the define page is there too
+    port = free_port()
+    with ExitStack() as running:
+        process = start_server("app.py", port, folder / "dashboard-logs" / f"pages-{port}.log",
+                               env, running)
+        reruns = asyncio.run(warm_reruns(port, process.pid, rounds))
+        peak = peak_memory_mb(process.pid)
+    return {"reruns": reruns, "peak_mb": peak, "paint": first_paints(env, folder)}
 
 
 def demo_database(location: str | Path) -> None:
@@ -174,18 +235,59 @@ def measure_setups(folder: Path, server_url: str | None, count: int, rounds: int
     return results
 
 
+def pages_table(figures: dict) -> str:
+    """Warm reruns per page, first paints against hello world, peak memory."""
+    reruns = figures["reruns"]
+    lines = ["| page | warm rerun median ms | server CPU per rerun ms |", "|---|---:|---:|"]
+    lines += [f"| {page} | {r['median'] * 1000:.0f} | {r['cpu'] * 1000:.0f} |"
+              for page, r in reruns.items()]
+    hello, overview = figures["paint"]["hello"], figures["paint"]["overview"]
+    lines += ["", "| first paint in Chromium | hello world s | overview s | ratio |",
+              "|---|---:|---:|---:|"]
+    for visit, label in (("median", "a later visit (median)"), ("first", "first visit after start")):
+        lines.append(f"| {label} | {hello[visit]:.2f} | {overview[visit]:.2f} | "
+                     f"{overview[visit] / hello[visit]:.2f} |")
+    lines += ["", f"Peak memory of the dashboard (VmHWM) after every page: "
+                  f"{figures['peak_mb']:.0f} MB."]
+    return "\n".join(lines)
+
+
+def report(folder: Path, server_url: str | None, count: int, rounds: int) -> str:
+    """Every figure of the pages (page_figures, then measure_setups) as tables."""
+    setups = measure_setups(folder, server_url, count, rounds)
+    figures = page_figures(folder / "demo.duckdb", folder, max(rounds, 5))
+    print(f"pages: {figures}", file=sys.stderr)
+    return pages_table(figures) + "\n\n" + table(setups)
+
+
 def table(results: list[dict]) -> str:
     """Median and p90 seconds per page, and each median against today's setup's."""
     today = next((r for r in results if r["sessions"] > 1 and "DuckDB" in r["setup"]), results[0])
     lines = ["| setup | sessions at once | overview median s | overview p90 s | "
-             "scorecard median s | scorecard p90 s | medians vs 1 process on DuckDB |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "scorecard median s | scorecard p90 s | medians vs 1 process on DuckDB | "
+             "peak memory MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ratio = " / ".join(f"{r[p]['median'] / today[p]['median']:.2f}" for p in PAGES)
         lines.append(f"| {r['setup']} | {r['sessions']} | {r['overview']['median']:.2f} | "
                      f"{r['overview']['p90']:.2f} | {r['scorecard']['median']:.2f} | "
-                     f"{r['scorecard']['p90']:.2f} | {ratio} |")
+                     f"{r['scorecard']['p90']:.2f} | {ratio} | {r['peak_mb']:.0f} |")
     drawn = {p: sorted({n for r in results for n in r[f"{p}_elements"]}) for p in PAGES}
     lines += ["", "Elements drawn per page (the same in every setup when all went well): "
               + ", ".join(f"{p} {n}" for p, n in drawn.items()) + "."]
     return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="The dashboard's pages on the demo (DuckDB)")
+    parser.add_argument("--sessions", type=int, default=20, help="sessions at once (default 20)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="reruns per session and page (default 3; warm reruns at least 5)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lodestar_sessions_") as temp:
+        print(report(Path(temp), None, args.sessions, args.rounds))
+    print(f"\nLoad average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
+
+
+if __name__ == "__main__":
+    main()

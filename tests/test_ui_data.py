@@ -7,13 +7,16 @@ Opens are counted by wrapping kpi_logic.store.open_store, which ui.data looks
 up on every unit of work; AppTest runs the scripts in this process."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi_logic import store as kpi_store
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.store import open_store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, duckdb_only
 from ui import data
 
 # One more metric, in the metrics-definition format (the write every test makes).
@@ -82,7 +85,22 @@ def markdown(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown]
 
 
-def test_a_rerun_whose_results_are_all_cached_opens_the_file_once(page_db, opens):
+@pytest.fixture
+def never_settled(monkeypatch):
+    """A DuckDB file never counts as settled: every run reads its version."""
+    monkeypatch.setattr(data, "SETTLED_SECONDS", 10**9)
+
+
+def settle(location) -> None:
+    """Date a DuckDB file (and its log) a minute back, as if last written then."""
+    for path in (Path(location), Path(f"{location}.wal")):
+        if path.exists():
+            back = path.stat().st_mtime - 60
+            os.utime(path, (back, back))
+
+
+def test_a_rerun_whose_results_are_all_cached_opens_the_file_once(page_db, opens,
+                                                                  never_settled):
     at = AppTest.from_function(five_cached_reads, default_timeout=30).run()
     # The first run: one open for the data version, one per result it computes.
     assert (markdown(at), len(opens)) == ([SEVEN], 1 + 5)
@@ -129,6 +147,27 @@ def test_another_browser_session_s_write_is_seen_on_this_session_s_next_rerun(pa
     assert markdown(writer)[-1] == EIGHT
     reader.run()
     assert markdown(reader) == [EIGHT]
+
+
+@duckdb_only("a server has no file to look at")
+def test_a_settled_file_is_not_opened_again_until_it_changes(page_db, opens):
+    settle(page_db)
+    first = AppTest.from_function(five_cached_reads, default_timeout=30).run()
+    other = AppTest.from_function(five_cached_reads, default_timeout=30).run()
+    opens.clear()
+    for session in (first, other, first):
+        session.run()
+        assert markdown(session) == [SEVEN]
+    # Unchanged since its version was read: no session opened it again.
+    assert opens == []
+    with open_store(page_db) as store:      # a CLI import in between
+        import_files(store, [(SIGNUPS_CSV, "signups.csv")])
+    settle(page_db)         # dated back too: its modification time still differs
+    opens.clear()
+    first.run()
+    assert markdown(first) == [EIGHT]
+    # the version, then the five results under the new version
+    assert opens == [str(page_db)] * (1 + 5)
 
 
 def test_outside_a_script_run_every_call_reads_the_file(page_db, opens):

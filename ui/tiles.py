@@ -15,6 +15,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts
+from ui import vega
 from ui.text import TONE_MARKDOWN_COLOURS, md_status, md_text
 
 
@@ -35,9 +36,10 @@ def kpi_metric(kpi: dict, *, help_text: str | None = None, border: bool = False)
             help=help_text)
         values = fmt.trend_values(kpi["history"])
         if values:
-            st.altair_chart(charts.sparkline([{"value": v} for v in values], width="container",
-                                             height=48, colour=fmt.status_colour(kpi["status"])),
-                            width="stretch")
+            st.vega_lite_chart(vega.spec(charts.sparkline, [{"value": v} for v in values],
+                                         width="container", height=48,
+                                         colour=fmt.status_colour(kpi["status"])),
+                               width="stretch")
 
 
 def metric_tiles(tiles: list[tuple[str, str, str | None]], *, key: str) -> None:

@@ -183,7 +183,7 @@ def batches_table(batches: pd.DataFrame) -> pd.DataFrame:
 
 
 def history_section() -> None:
-    batches = data.run(undo.list_batches)
+    batches = data.cached("import_batches")
     if batches.empty:
         st.info("Nothing imported yet.")
         return
@@ -229,7 +229,7 @@ def existing_names() -> dict[str, list[str]]:
 def definitions_section() -> None:
     kind = st.segmented_control("Edit", list(KINDS), format_func=KINDS.get, default="kpis",
                                 key="define_kind") or "kpis"
-    original = template.editable_frame(kind, data.run(edits.current_definitions, kind))
+    original = template.editable_frame(kind, data.cached("current_definitions", kind))
     st.caption("Add rows at the bottom; percentages as fractions (0.03 = 3%). Changing a name "
                "or title adds a new definition. Messages count rows as in a file: the header is "
                "row 1, the first row of the table row 2. Text a spreadsheet would run as a "
@@ -271,8 +271,8 @@ def start_section() -> None:
     st.caption("One sheet per kind of input (history, metrics, kpis, targets, key_results, "
                "launches) with a worked example that imports as is; hover a column name for "
                "what to write. Delete the sheets you do not need.")
-    demo = data.run(edits.setting, "demo_loaded")
-    if not demo or data.run(edits.setting, "start_empty"):
+    demo = data.cached("setting", "demo_loaded")
+    if not demo or data.cached("setting", "start_empty"):
         return
     st.subheader("Start from an empty database")
     st.markdown("The demo company is loaded. This **undoes every import in effect** (the "

@@ -14,7 +14,7 @@ from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.formulas import metric_name
 from kpi_logic.domain.model import GRAINS, UNITS
 from kpi_logic.output import charts
-from ui import data, state, widgets
+from ui import data, state, vega, widgets
 from ui.tables import Download, table
 from ui.text import md_code, md_text
 
@@ -268,7 +268,7 @@ if not history["rows"]:
             icon=":material/hourglass_empty:")
     st.stop()
 
-st.altair_chart(charts.history_chart(history, split=split), width="stretch")
+st.vega_lite_chart(vega.spec(charts.history_chart, history, split=split), width="stretch")
 notes = []
 if any(r["partial"] for r in history["rows"]):
     notes.append("Hollow points on dashed lines are partial periods: their data, or the "

@@ -12,7 +12,7 @@ from kpi_logic.launch import budget, curves, optimiser, rules
 from kpi_logic.launch import scenarios as saved
 from kpi_logic.launch import windows as launch_windows
 from kpi_logic.output import launch_report
-from ui import auth, data, state, widgets
+from ui import auth, data, state, vega, widgets
 from ui.tables import Download, table
 from ui.text import md_text
 
@@ -65,8 +65,8 @@ totals = launch_windows.daily_totals(found.daily)
 def measure() -> None:
     uplift = launch_windows.traffic_uplift(found.daily, spec.launch_date)
     st.subheader("Product-page traffic by day")
-    st.altair_chart(launch_report.traffic_chart(totals, spec.launch_date, start=uplift.before_start,
-                                                width=900), width="stretch")
+    st.vega_lite_chart(vega.spec(launch_report.traffic_chart, totals, spec.launch_date,
+                                 start=uplift.before_start, width=900), width="stretch")
     if not uplift.days:
         st.info(md_text(uplift.reason))
         return
@@ -115,7 +115,7 @@ def analyse() -> None:
           {"channel": "Channel"},
           download=Download("launch", f"{name} channels", key="launch_channels"))
     st.caption("Totals since the launch date; rates from the summed parts, never averaged daily.")
-    st.altair_chart(launch_report.share_chart(kpis), width="stretch")
+    st.vega_lite_chart(vega.spec(launch_report.share_chart, kpis), width="stretch")
     if len(found.campaigns):
         campaigns()
 
@@ -372,9 +372,9 @@ def improve() -> None:
     start = change.before_start or spec.launch_date
     for per_visitor in (False, True):
         st.markdown(f"**{launch_report.ENGAGEMENT_TITLES[per_visitor]}**")
-        st.altair_chart(launch_report.engagement_chart(totals, promotion, start=start,
-                                                       per_visitor=per_visitor, width=900),
-                        width="stretch")
+        st.vega_lite_chart(vega.spec(launch_report.engagement_chart, totals, promotion,
+                                     start=start, per_visitor=per_visitor, width=900),
+                           width="stretch")
     if not change.days:
         st.info(md_text(change.reason))
         return
@@ -414,7 +414,7 @@ def scenarios() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     comparison = data.run(launch.compared_scenarios, picked, name)
     table(comparison, download=Download("launch", f"{name} scenario comparison",
                                         key="launch_comparison"))
-    st.altair_chart(launch_report.scenario_chart(comparison, width=220))
+    st.vega_lite_chart(vega.spec(launch_report.scenario_chart, comparison, width=220))
     st.caption(f"Totals over the {found.days} days since the launch; a scenario's budget is per "
                "day, so one saved earlier is scaled to today's days. "
                + md_text(launch_report.BASELINE_NOTE + launch_report.left_out(found)))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, export_tables, progress_charts, report
-from ui import auth, data, goal_forms, reviews, state, widgets
+from ui import auth, data, goal_forms, reviews, state, vega, widgets
 from ui.tables import Download, dataframe
 from ui.text import md_text
 
@@ -71,7 +71,8 @@ if department is None and len(okrs["departments"]) > 1:
             hide_index=True, width="stretch",
             download=Download("okrs", "goal rates by department", day=as_of,
                               values=export_tables.goal_rates(okrs["departments"])))
-st.altair_chart(progress_charts.objective_progress_bars(objectives), width="stretch")
+st.vega_lite_chart(vega.spec(progress_charts.objective_progress_bars, objectives),
+                   width="stretch")
 st.caption("Bars: progress of each objective (mean of its key results) and of each key "
            "result, in the colour of its pace or status. Black tick: where it should be today "
            "if progress were even.")
@@ -90,8 +91,8 @@ for objective in objectives:
             st.markdown(md_text(objective["description"]))
         for flag in objective.get("flags", []):
             st.caption(f":orange[:material/rule: {md_text(flag['text'])}]")
-        st.altair_chart(progress_charts.key_result_progress_bars(objective["key_results"]),
-                        width="stretch")
+        st.vega_lite_chart(vega.spec(progress_charts.key_result_progress_bars,
+                                     objective["key_results"]), width="stretch")
         rows = pd.DataFrame([{
             "Key result": kr["title"],
             "Status": fmt.status_badge(kr["status"]),
@@ -126,9 +127,8 @@ st.session_state[state.OKRS_KEY_RESULT] = kr_title
 kr = next(k for o in objectives if o["objective"] == objective_name
           for k in o["key_results"] if k["title"] == kr_title)
 history = kr.get("history") or None
-st.altair_chart(charts.kr_pace_chart(kr, history, as_of=as_of.isoformat(),
-                                     unit=kr.get("unit", "number"), width=800),
-                width="stretch")
+st.vega_lite_chart(vega.spec(charts.kr_pace_chart, kr, history, as_of=as_of.isoformat(),
+                             unit=kr.get("unit", "number"), width=800), width="stretch")
 raw = kr.get("progress_raw")
 if kr.get("warning"):
     st.warning(md_text(kr["warning"]), icon=":material/calculate:")

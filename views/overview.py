@@ -5,7 +5,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts, progress_charts, report
-from ui import data, reviews, state, tiles, widgets
+from ui import data, reviews, state, tiles, vega, widgets
 from ui.text import md_text
 
 state.restore({"as_of": state.SHARED["as_of"]})
@@ -38,8 +38,8 @@ with st.container():
         tiles.metric_tiles([(fmt.status_badge(status),
                              str(sum(int(d.get(status) or 0) for d in view["departments"])), None)
                             for status in charts.KPI_ORDER], key="overview_status_counts")
-        st.altair_chart(charts.department_health_chart(view["departments"], width="container"),
-                        width="stretch")
+        st.vega_lite_chart(vega.spec(charts.department_health_chart, view["departments"],
+                                     width="container"), width="stretch")
         # The chart gives the counts; what it cannot give is a way into each scorecard.
         st.caption("Open a department's scorecard:")
         with st.container(horizontal=True, gap="small", key="overview_departments"):
@@ -53,8 +53,8 @@ with st.container():
     st.subheader("Objectives")
     if view["objectives"]:
         reviews.goal_summary_row(view["goals"], key="overview_goal_rates")
-        st.altair_chart(progress_charts.objective_progress_bars(view["objectives"]),
-                        width="stretch")
+        st.vega_lite_chart(vega.spec(progress_charts.objective_progress_bars,
+                                     view["objectives"]), width="stretch")
         st.caption("Bar: progress. Black tick: progress expected today.")
     else:
         st.caption("No objectives defined yet.")

@@ -8,7 +8,7 @@ import streamlit as st
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.metrics.goals import key_result_proposal
 from kpi_logic.output import charts, export_tables, report
-from ui import auth, data, goal_forms, reviews, state, tiles, widgets
+from ui import auth, data, goal_forms, reviews, state, tiles, vega, widgets
 from ui.tables import Download, dataframe
 from ui.text import TONE_MARKDOWN_COLOURS, md_code, md_status, md_text
 
@@ -190,7 +190,8 @@ if kpis:
         st.session_state[state.SCORECARD_METRIC] = titles[0]
     chosen = st.selectbox("KPI", titles, key=state.SCORECARD_METRIC)
     kpi = next(k for k in kpis if k["title"] == chosen)
-    st.altair_chart(charts.kpi_trend_chart(kpi, width=900, height=280), width="stretch")
+    st.vega_lite_chart(vega.spec(charts.kpi_trend_chart, kpi, width=900, height=280),
+                       width="stretch")
     st.caption("Dashed line: the target (steps where it changes per period); shaded band: "
                f"within {kpi['tolerance']:.0%} of the target (at risk).")
     state.publish({"kpi": chosen})
