@@ -16,7 +16,7 @@ from kpi_logic.ingest import inference
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.inference import Marks, Shape
 from kpi_logic.ingest.undo import undo_batch
-from kpi_logic.store import memory_store
+from kpi_logic.store import history_shapes, memory_store
 
 from .builders import add_observations
 from .test_importing import assert_same_database, dump
@@ -333,6 +333,8 @@ def test_the_choice_ignores_scale_cadence_and_row_order(shared, values, scale, d
 def test_the_rule_in_words():
     """The thresholds the README states."""
     assert (inference.LEVEL_CHANGE_MAX, inference.MIN_DATES) == (0.05, 3)
+    # The shape query counts a metric's dates only this far: enough to tell fewer from more.
+    assert history_shapes.DATES_COUNTED >= inference.MIN_DATES
     level = Shape(values=12, dates=12, low=100, high=104, zeros=0, steps=11, change=0.05,
                   gap_days=31)
     assert inference.aggregation_choice("x", "number", level).aggregation == "last"
