@@ -336,9 +336,10 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
     kinds (% / currency / neither) or None, the first and the last department
     named). Reads the raw text again, so it runs only when a history file
     brings metrics nobody defined."""
-    dept = quote_identifier(source.department) if source.department else "null"
+    # key_text_sql trims only the cells that need it (trim copies every string).
+    dept = f"nullif({key_text_sql(source.department)}, '')" if source.department else "null"
     params: list = []
-    raw = raw_cells_sql(source, f"_line, nullif(trim({dept}), '') as department", params)
+    raw = raw_cells_sql(source, f"_line, {dept} as department", params)
     signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
     tokens = ", ".join(f"'{t}'" for t in staging.NULL_TOKENS)
     kinds = {"percent": 1, "currency": 2, "plain": 0}
