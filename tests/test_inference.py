@@ -16,7 +16,7 @@ from kpi_logic.ingest import inference
 from kpi_logic.ingest.importing import import_files
 from kpi_logic.ingest.inference import Marks, Shape
 from kpi_logic.ingest.undo import undo_batch
-from kpi_logic.store import memory_store
+from kpi_logic.store import history_shapes, memory_store, open_store
 
 from .builders import add_observations
 from .test_importing import assert_same_database, dump
@@ -194,6 +194,42 @@ def test_a_dry_run_says_the_same_and_writes_nothing(store):
     assert preview.details["inferred"] == imported(store, "payrolls", rows).details["inferred"]
 
 
+class CountedConnection:
+    """The real connection of a store, counting the statements sent through it."""
+
+    def __init__(self, connection):
+        self._connection = connection
+        self.statements = 0
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def execute(self, *args, **kwargs):
+        self.statements += 1
+        return self._connection.execute(*args, **kwargs)
+
+
+def statements_to_define(location, metrics: int) -> int:
+    """Statements an import of `metrics` metrics nobody defined (five days each,
+    a department column) sends to the database: on PostgreSQL those the server
+    receives (the file is checked in a DuckDB of its own), on DuckDB all of them."""
+    text = "date,metric,value,department\n" + "".join(
+        f"2026-03-0{day},m{m:03d},{100 + m + 2 * day},Team {m % 3}\n"
+        for m in range(metrics) for day in range(1, 6))
+    with open_store(location) as opened:
+        counted = CountedConnection(opened.connection)
+        [result] = import_files(type(opened)(counted), [(text.encode(), "many.csv")])
+        assert len(result.details["inferred"]) == metrics
+        assert len(opened.definitions.metrics()) == metrics
+    return counted.statements
+
+
+def test_defining_many_metrics_takes_as_many_statements_as_defining_a_few(databases):
+    """Inference and definitions are one statement for all metrics, never one per
+    metric: a file of a thousand metrics imports at the pace of its rows."""
+    assert statements_to_define(databases.new(), 300) == statements_to_define(databases.new(), 3)
+
+
 # --- units -------------------------------------------------------------------------
 
 def test_one_currency_cell_among_plain_numbers_does_not_make_money(store):
@@ -333,6 +369,8 @@ def test_the_choice_ignores_scale_cadence_and_row_order(shared, values, scale, d
 def test_the_rule_in_words():
     """The thresholds the README states."""
     assert (inference.LEVEL_CHANGE_MAX, inference.MIN_DATES) == (0.05, 3)
+    # The shape query counts a metric's dates only this far: enough to tell fewer from more.
+    assert history_shapes.DATES_COUNTED >= inference.MIN_DATES
     level = Shape(values=12, dates=12, low=100, high=104, zeros=0, steps=11, change=0.05,
                   gap_days=31)
     assert inference.aggregation_choice("x", "number", level).aggregation == "last"

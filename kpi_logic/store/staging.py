@@ -8,7 +8,6 @@ ever formatted into them (identifiers come quoted by the caller).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pandas
 
@@ -162,17 +161,16 @@ def date_sql(column_sql: str, order: str = "ymd", *, allow_year: bool = False,
     # (and LIKE than length + substr). A leading digit keeps out what the cast
     # alone would take but the patterns refuse: "-025-01-01" (26 BC), " 025-01-01".
     # ISO text compares like its date, so the range costs the fast path one string
-    # comparison; other shapes are clamped (evaluated once) and the clamps made null.
+    # comparison; other shapes are kept when in range. The slow parse sits in a
+    # one-element list filtered by a lambda: written once in the SQL, where a
+    # clamp (nullif of greatest of least) made DuckDB bind its regexes four times.
     first, last = _literal(f"{FIRST_DATE:%Y-%m-%d}"), _literal(f"{LAST_DATE:%Y-%m-%d}")
     fast = (f"when {column_sql} like '____-__-__' and substr({column_sql}, 1, 1) between '0' and '9'"
             + (f" and {column_sql} between {first} and {last}" if bounded else "")
             + f" then try_cast({column_sql} as date) ")
     slow = "(case " + " ".join(f"when {c} then {v}" for c, v in cases) + " end)"
     if bounded:
-        before, after = _literal(f"{FIRST_DATE - timedelta(days=1):%Y-%m-%d}"), \
-            _literal(f"{LAST_DATE + timedelta(days=1):%Y-%m-%d}")
-        slow = (f"nullif(nullif(greatest(least({slow}, date {after}), date {before}), "
-                f"date {after}), date {before})")
+        slow = f"list_filter([{slow}], lambda d: d between date {first} and date {last})[1]"
     value = f"(case when {column_sql} is null then null {fast}when {is_null} then null else {slow} end)"
     invalid = f"(case when {value} is not null then false else not {is_null} end)"
     return value, invalid

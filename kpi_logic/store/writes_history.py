@@ -91,9 +91,15 @@ def _cells_sql(source: HistorySource) -> tuple[str, list]:
     campaign = (f"{key_text_sql(source.campaign)} as campaign, " if source.campaign else "")
     raw = raw_cells_sql(source, f"{key_text_sql(source.dimension)} as dimension, {campaign}"
                                  f"{source.date_sql} as obs_date", params)
-    value_sql, invalid_sql = staging.number_sql("cell", source.decimal_comma)
-    return (f"select metric, dimension, {'campaign, ' if campaign else ''}obs_date, "
-            f"{value_sql} as value, {invalid_sql} as bad_value from ({raw}) as cells", params)
+    value_sql, _ = staging.number_sql("cell", source.decimal_comma)
+    # bad_value reads the parsed value: number_sql's invalid_sql would hold the
+    # parse a second time, which DuckDB computes once but binds twice (its
+    # regexes compiled again, some 50 ms per import whatever its size).
+    keys = f"dimension, {'campaign, ' if campaign else ''}obs_date"
+    return (f"select metric, {keys}, value, "
+            f"{staging.invalid_from_value_sql('value', 'cell')} as bad_value "
+            f"from (select metric, {keys}, cell, {value_sql} as value from ({raw}) as raw) "
+            "as cells", params)
 
 
 # A select per value column, joined by UNION ALL, suits the usual few columns;
@@ -330,9 +336,10 @@ def metric_hints(con: duckdb.DuckDBPyConnection, source: HistorySource,
     kinds (% / currency / neither) or None, the first and the last department
     named). Reads the raw text again, so it runs only when a history file
     brings metrics nobody defined."""
-    dept = quote_identifier(source.department) if source.department else "null"
+    # key_text_sql trims only the cells that need it (trim copies every string).
+    dept = f"nullif({key_text_sql(source.department)}, '')" if source.department else "null"
     params: list = []
-    raw = raw_cells_sql(source, f"_line, nullif(trim({dept}), '') as department", params)
+    raw = raw_cells_sql(source, f"_line, {dept} as department", params)
     signs = " or ".join(f"strpos(text, '{sign}') > 0" for sign in _CURRENCY_SIGNS)
     tokens = ", ".join(f"'{t}'" for t in staging.NULL_TOKENS)
     kinds = {"percent": 1, "currency": 2, "plain": 0}
