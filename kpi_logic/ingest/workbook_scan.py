@@ -264,6 +264,7 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
 def _largest(texts: tuple[bytes, ...]) -> bytes:
     """The largest row number or column letters: the longest, then the highest
     (a zero-padded one only looks larger, never smaller)."""
+    texts = set(texts)          # each is repeated along its row or column
     longest = len(max(texts, key=len))
     if len(min(texts, key=len)) == longest:
         return max(texts)
