@@ -42,7 +42,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# postgres_cluster and sessions are next to this file (bench/ is sys.path[0]).
+# postgres_cluster, sessions and bench_excel are next to this file (bench/ is sys.path[0]).
+import bench_excel
 import postgres_cluster
 import sessions
 
@@ -320,6 +321,8 @@ def main(argv=None) -> None:
         print(table(results))
         print()
         print(many_table(many))
+        print()
+        print(bench_excel.report(folder, args.repeat))
         print()
         print(server_table(results) if server else f"PostgreSQL rows skipped: {absent}.")
         if args.sessions > 0:

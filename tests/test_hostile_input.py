@@ -169,6 +169,24 @@ def test_a_workbook_inside_the_limits_is_read_as_before(seeded, tmp_path, capsys
         refused_by_cli(seeded, tmp_path, capsys, workbook(error), "error.xlsx")
 
 
+def test_text_written_inside_the_cells_counts_towards_the_text_limit(seeded, tmp_path, capsys,
+                                                                     monkeypatch):
+    """Inline text (openpyxl's write-only mode writes all text so), in cells with
+    their references, is measured like shared text: 100 cells of 60 characters
+    pass a limit of 10,000, 100 of 200 do not."""
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
+
+    def rows(chars: int) -> str:
+        return HEADER + "".join(history_row(n, day=45000 + n, metric="m" * chars)
+                                for n in range(2, 102))
+    path = tmp_path / "inline.xlsx"
+    path.write_bytes(workbook(rows(60)))
+    assert cli.main(["--db", str(seeded), "import", str(path), "--json"]) == 0
+    assert '"inserted": 100' in capsys.readouterr().out
+    assert "cells hold more than 10,000 characters of text" in \
+        refused_by_cli(seeded, tmp_path, capsys, workbook(rows(200)), "long_inline.xlsx")
+
+
 # --- CSV ---------------------------------------------------------------------------------------
 
 def junk_controls() -> bytes:

@@ -13,7 +13,7 @@ import pytest
 
 from kpi_logic.domain import vocabulary
 from kpi_logic.domain.errors import InputError
-from kpi_logic.ingest import reading, reading_excel
+from kpi_logic.ingest import excel_cells, reading
 from kpi_logic.ingest.reading import read_tables
 from kpi_logic.store import staging
 
@@ -341,14 +341,14 @@ def test_merged_cells_and_empty_sheets_are_noted(store):
     (dt.timedelta(seconds=-90), "handle_time", False, "-0:01:30"), (" Search ", "channel", False, " Search "),
 ])
 def test_excel_cells_as_canonical_text(value, column, date1904, text):
-    assert reading_excel.cell_text(value, column, date1904, "f.xlsx", "S", 1, 0) == text
+    assert excel_cells.cell_text(value, column, date1904, "f.xlsx", "S", 1, 0) == text
 
 
 def test_sheet_records_leave_the_rows_alone_and_skip_empty_rows():
     rows = [["title", "", ""], ["date", "metric", "value"], [45000.0, "visitors", 10.0],
             ["", "", ""], [45001.0, "visitors", ""]]
     before = [list(r) for r in rows]
-    records = reading_excel.sheet_records(rows, 1, [(0, "date"), (1, "metric"), (2, "value")],
+    records = excel_cells.sheet_records(rows, 1, [(0, "date"), (1, "metric"), (2, "value")],
                                           False, "f.xlsx", "S")
     assert records == [[3, "2023-03-15", "visitors", "10"], [5, "2023-03-16", "visitors", None]]
     assert rows == before

@@ -35,7 +35,7 @@ import pandas
 from kpi_logic.domain import limits, vocabulary
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.limits import SNIFF_BYTES
-from kpi_logic.ingest import reading_csv, reading_excel
+from kpi_logic.ingest import excel_cells, reading_csv, reading_excel
 from kpi_logic.ingest.reading_excel import column_label as _column_label
 from kpi_logic.store import Store, staging
 
@@ -249,8 +249,8 @@ def _kept_columns(cells, lead: int, name: str, sheet: str | None, *, header_row:
         written = str(cells[position]).strip()
         if not written:
             continue
-        reading_excel.checked_text(written, file=name, sheet=sheet, row=header_row,
-                                   column=_column_label(position))
+        excel_cells.checked_text(written, file=name, sheet=sheet, row=header_row,
+                                 column=_column_label(position))
         normal = vocabulary.normalise_header(written)
         if normal in seen:
             raise InputError(
@@ -316,11 +316,9 @@ def _sheet_table(store: Store, sheet: reading_excel.Sheet, header: _Header, name
     columns = ["_line"] + [n for _, n in keep]
     table, n_rows = staging.new_table_name(), 0
     try:
-        for chunk in reading_excel.record_chunks(sheet.rows(), header.index, keep, date1904,
-                                                 name, sheet.name):
-            n_rows += staging.load_frame(store.staging, pandas.DataFrame(chunk, columns=columns,
-                                                               dtype=object),
-                                         table=table, append=n_rows > 0)
+        for frame in excel_cells.record_frames(sheet.rows(), header.index, keep, date1904,
+                                               name, sheet.name):
+            n_rows += staging.load_frame(store.staging, frame, table=table, append=n_rows > 0)
         if n_rows == 0:
             staging.load_frame(store.staging, pandas.DataFrame([], columns=columns, dtype=object),
                                table=table)

@@ -1,23 +1,23 @@
-"""The Excel half of reading: a workbook's sheets as rows of cells, and cells as text.
+"""The Excel half of reading: a workbook's sheets as rows of cells.
 
 reading.read_tables stays the one entry point: it finds each sheet's header
 and stages the table. This module knows only the workbook: which sheets to
 read (hidden, chart, empty and notes sheets are skipped with a note), the
 1904 date system, error cells and formulas without a saved result
 (python-calamine turns both into empty strings, so they are put back from the
-XML as "#DIV/0!" and "=1+2": an error, never a missing value), merged cells,
-and the canonical text of a cell (numbers as repr(float), integers bare,
-dates ISO, serials in date columns resolved with the workbook's date system).
+XML as "#DIV/0!" and "=1+2": an error, never a missing value) and merged
+cells. The cells' canonical text (numbers as repr(float), integers bare,
+dates ISO, serials in date columns resolved with the workbook's date system)
+is excel_cells', made a column at a time.
 
 Before python-calamine opens a workbook, workbook_scan measures it against
 limits.py (a zip bomb, a sheet spanning A1:XFD1048576, shared-string
 amplification are refused there). Sheets are then read one at a time and
-their rows streamed, so memory holds one sheet's cells, never a copy of
-them as Python lists.
+their rows streamed in chunks (excel_cells.CHUNK_ROWS), so memory holds one
+sheet's cells and a chunk of them as Python lists, never the whole sheet's.
 """
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import logging
 from collections.abc import Iterator
@@ -28,14 +28,12 @@ import python_calamine
 
 from kpi_logic.domain import vocabulary
 from kpi_logic.domain.errors import InputError
-from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.ingest import workbook_scan
+from kpi_logic.ingest.excel_cells import column_label
 
 log = logging.getLogger(__name__)
 
-EXCEL_EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
 HEAD_ROWS = 30            # rows a header is looked for in (reading.HEADER_SEARCH_ROWS)
-CHUNK_ROWS = 50_000       # rows staged at a time
 
 
 @dataclass(frozen=True)
@@ -210,16 +208,6 @@ def first_filled(rows) -> str:
     return ", ".join(str(c).strip() for c in row if str(c).strip())[:120] or "nothing"
 
 
-def column_label(position: int) -> str:
-    """Spreadsheet letters for a 0-based column position (0 -> A, 27 -> AB)."""
-    label = ""
-    position += 1
-    while position:
-        position, rest = divmod(position - 1, 26)
-        label = chr(65 + rest) + label
-    return label
-
-
 def merged_notes(merged, header_index: int) -> tuple[str, ...]:
     """A note naming the merged ranges below the header (their other cells read as empty)."""
     in_data = [r for r in merged if r[1][0] > header_index]
@@ -229,96 +217,3 @@ def merged_notes(merged, header_index: int) -> tuple[str, ...]:
                       for a, b in in_data[:5])
     return (f"merged cells in the data ({spans}): only the top-left cell of each holds the value; "
             "the other cells are read as empty",)
-
-
-def sheet_records(rows, header_index: int, keep: list[tuple[int, str]], date1904: bool,
-                  name: str, sheet: str) -> list[list]:
-    """[row number, cell text per `keep` column] for each data row below the header.
-
-    `keep` lists (position, normalised name) of the header's named columns.
-    Rows with every kept cell empty are left out. Refuses a value in a column
-    without a header and a serial date outside the accepted range. Does not
-    mutate `rows` (any iterable of rows from row 1).
-    """
-    return [record for chunk in record_chunks(rows, header_index, keep, date1904, name, sheet)
-            for record in chunk]
-
-
-def record_chunks(rows, header_index: int, keep: list[tuple[int, str]], date1904: bool,
-                  name: str, sheet: str, size: int = CHUNK_ROWS) -> Iterator[list[list]]:
-    """sheet_records in lists of at most `size` records, reading `rows` as it goes."""
-    positions = {p for p, _ in keep}
-    records = []
-    for index, row in enumerate(rows):
-        if index <= header_index:
-            continue
-        cells = [cell_text(row[p] if p < len(row) else "", column, date1904, name, sheet, index, p)
-                 for p, column in keep]
-        stray = next((p for p, c in enumerate(row) if p not in positions and str(c).strip()), None)
-        if stray is not None:
-            raise InputError(f"cell {column_label(stray)}{index + 1} has a value but its column has "
-                             "no header; give the column a header or delete it",
-                             file=name, sheet=sheet, row=index + 1)
-        if any(c is not None for c in cells):
-            records.append([index + 1] + cells)
-            if len(records) >= size:
-                yield records
-                records = []
-    if records:
-        yield records
-
-
-def cell_text(value, column: str, date1904: bool, name: str, sheet: str, index: int,
-              position: int) -> str | None:
-    """A cell as canonical text: numbers as repr(float) (integers bare), dates ISO."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        if column in vocabulary.SERIAL_DATE_COLUMNS:
-            return _serial_date(float(value), date1904, name, sheet, index, position)
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return _duration_text(value)
-    return checked_text(str(value), file=name, sheet=sheet, row=index + 1, column=column)
-
-
-def checked_text(text: str, **where) -> str:
-    """`text` from a cell; refuses a NUL character. A workbook writes one as
-    _x0000_ and python-calamine turns that back into the character, which
-    PostgreSQL cannot store in text (and no one means in a name or a label)."""
-    if "\x00" in text:
-        raise InputError("the cell holds a NUL character (written _x0000_ in the workbook's "
-                         "XML), which Lodestar does not store; delete it from the cell", **where)
-    return text
-
-
-def _serial_date(serial: float, date1904: bool, name: str, sheet: str, index: int,
-                 position: int) -> str:
-    epoch = EXCEL_EPOCHS[date1904]
-    # Checked as a number first: a serial past 2958465 is past any date Python holds.
-    if not (dt.datetime.combine(FIRST_DATE, dt.time()) - epoch).days <= serial < \
-            (dt.datetime.combine(LAST_DATE, dt.time()) - epoch).days + 1:
-        raise InputError(f"cell {column_label(position)}{index + 1} holds {serial:.10g}, which as "
-                         f"a date is outside the dates Lodestar accepts ({FIRST_DATE:%Y-%m-%d} to "
-                         f"{LAST_DATE:%Y-%m-%d}); enter a real date",
-                         file=name, sheet=sheet, row=index + 1)
-    moment = epoch + dt.timedelta(days=serial)
-    if moment.time() == dt.time(0):
-        return moment.date().isoformat()
-    return moment.replace(microsecond=0).isoformat()
-
-
-def _duration_text(value: dt.timedelta) -> str:
-    """255:10:10 for a 255-hour duration (never wrapped to a time of day)."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    hours, rest = divmod(abs(total), 3600)
-    minutes, seconds = divmod(rest, 60)
-    text = f"{sign}{int(hours)}:{int(minutes):02d}:{int(seconds):02d}"
-    fraction = round(seconds - int(seconds), 6)
-    return text + (f"{fraction:.6f}".rstrip("0")[1:] if fraction else "")

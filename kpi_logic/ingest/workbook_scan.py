@@ -226,7 +226,7 @@ def _sheet_scan(handle, info, budget: Budget, context: _Context) -> SheetScan:
     for piece in _pieces(unpacked(handle, info, budget), (b"<row", b"<c ", b"<c>"), too_long):
         refs = _REFS.findall(piece)
         if refs and len(refs) == piece.count(b"<c ") + piece.count(b"<c>") and \
-                context.longest_shared <= limits.MAX_CELL_CHARS and b"<is>" not in piece:
+                context.longest_shared <= limits.MAX_CELL_CHARS:
             at = _placed_piece(piece, refs, scan, context)
         else:
             at = _scanned_piece(piece, scan, at, context)
@@ -240,7 +240,8 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
     spreadsheet programs write them: the same limits from C-speed searches, not
     a Python step per cell. Empty cells count too (calamine leaves them out), so
     the rectangle is never underestimated; cells that may hide text (errors,
-    formulas) or hold a long one are placed one by one."""
+    formulas) or hold a long one are placed one by one. Inline strings (as
+    openpyxl's write-only mode writes text) count as _cell_chars counts them."""
     letters, digits = zip(*refs, strict=True)
     scan.last_row = max(scan.last_row, int(_largest(digits)) - 1)
     scan.last_column = max(scan.last_column, column_index(_largest(letters)))
@@ -249,6 +250,8 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
         uses = sum(context.shared[i] for i in map(int, _SHARED_USES.findall(piece))
                    if i < len(context.shared))
     scan.text_chars += uses
+    if b"<is>" in piece:
+        scan.text_chars += sum(map(_text_length, _INLINE.findall(piece)))
     for m in _TOKEN.finditer(piece) if b't="e"' in piece or b"<f" in piece else ():
         if m.group(3) and (b't="e"' in m.group(2) or b"<f" in m.group(3)):
             _scanned_piece(m.group(0), scan, (-1, -1), context, shared_counted=True)
@@ -261,6 +264,7 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
 def _largest(texts: tuple[bytes, ...]) -> bytes:
     """The largest row number or column letters: the longest, then the highest
     (a zero-padded one only looks larger, never smaller)."""
+    texts = set(texts)          # each is repeated along its row or column
     longest = len(max(texts, key=len))
     if len(min(texts, key=len)) == longest:
         return max(texts)
@@ -271,7 +275,8 @@ def _scanned_piece(piece: bytes, scan: SheetScan, at: tuple[int, int], context: 
                    shared_counted: bool = False) -> tuple[int, int]:
     """Place the piece's cells into `scan` (mutated) one by one, as calamine does:
     a cell without a reference follows the one before it. (row, column) reached.
-    `shared_counted`: shared strings were already counted for these cells."""
+    `shared_counted`: the text of these cells' shared and inline strings was
+    already counted."""
     row, col = at
     for m in _TOKEN.finditer(piece):
         if m.group(1) is not None:                     # <row ...>
@@ -292,7 +297,7 @@ def _scanned_piece(piece: bytes, scan: SheetScan, at: tuple[int, int], context: 
         if max(chars, len(restored or "")) > limits.MAX_CELL_CHARS:
             raise _cell_too_long(context.name, context.sheet, f"cell {cell_name(cell_row, col)}",
                                  max(chars, len(restored or "")))
-        scan.text_chars += 0 if shared_counted and kind == b"s" else chars
+        scan.text_chars += 0 if shared_counted and kind in (b"s", b"inlineStr") else chars
         if restored is not None:
             scan.restored[(cell_row, col)] = restored
     return row, col

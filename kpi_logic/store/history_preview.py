@@ -20,6 +20,9 @@ from kpi_logic.store.writes_history import (
 )
 
 _FIRST_LINES = "_lodestar_first_lines"
+_FIRST_CELLS = "_lodestar_first_cells"
+# Columns added to the first lines (a normalised header never starts with "_").
+_DATE, _DIMENSION, _CAMPAIGN = "_lodestar_date", "_lodestar_dimension", "_lodestar_campaign"
 PREVIEW_LINES = 200      # the lines of the file the preview reads
 PER_METRIC = 3           # values shown per metric
 MOST_ROWS = 24           # values shown per table
@@ -33,23 +36,29 @@ def first_rows(con: duckdb.DuckDBPyConnection, source: HistorySource, *,
     and campaign None when the table has none. Empty and unreadable cells
     are left out (the import refuses the unreadable ones)."""
     table = quote_identifier(source.table)
-    # The first rows as stored, without an ORDER BY: every reader stores a table's
-    # rows in line order and DuckDB keeps that order (preserve_insertion_order),
-    # so LIMIT stops the scan at once where ORDER BY "_line" read all of it.
-    con.execute(f"create or replace temp view {_FIRST_LINES} as select * from {table} "
-                f"limit {int(PREVIEW_LINES)}")
+    # The lines' dates and keys, then their cells, are made in tables of their
+    # own, so each piece of parsing SQL appears once in a query: in each value
+    # column's branch of raw_cells_sql, a wide table's 30 copies of the date
+    # and number SQL take DuckDB seconds to plan. No ORDER BY: every reader stores
+    # a table's rows in line order and DuckDB keeps that order
+    # (preserve_insertion_order), so LIMIT stops the scan at once.
+    con.execute(f"create or replace temp table {_FIRST_LINES} as select *, "
+                f"{source.date_sql} as {_DATE}, {key_text_sql(source.dimension)} as {_DIMENSION}, "
+                f"{key_text_sql(source.campaign)} as {_CAMPAIGN} from (select * from {table} "
+                f"limit {int(PREVIEW_LINES)})")
     try:
         params: list = []
         cells = raw_cells_sql(
             replace(source, table=_FIRST_LINES),
-            f'"_line" as line, {key_text_sql(source.dimension)} as dimension, '
-            f"{key_text_sql(source.campaign)} as campaign, {source.date_sql} as obs_date", params)
+            f'"_line" as line, {_DIMENSION} as dimension, {_CAMPAIGN} as campaign, '
+            f"{_DATE} as obs_date", params)
+        con.execute(f"create or replace temp table {_FIRST_CELLS} as {cells}", params)
         value, invalid = staging.number_sql("cell", source.decimal_comma)
         rows = con.execute(f"""
             with parsed as (
                 select line, part, obs_date, {metric_name_sql('metric')} as metric,
                        dimension, campaign, {value} as value, {invalid} as bad
-                from ({cells}) as cells
+                from {_FIRST_CELLS}
             ),
             numbered as (
                 select *, row_number() over (partition by metric order by line, part) as n
@@ -57,9 +66,10 @@ def first_rows(con: duckdb.DuckDBPyConnection, source: HistorySource, *,
                   and coalesce(metric, '') <> ''
             )
             select line, obs_date, metric, dimension, campaign, value from numbered
-            where n <= ? order by line, part limit ?""", [*params, per_metric, most]).fetchall()
+            where n <= ? order by line, part limit ?""", [per_metric, most]).fetchall()
     finally:
-        con.execute(f"drop view if exists {_FIRST_LINES}")
+        con.execute(f"drop table if exists {_FIRST_CELLS}")
+        con.execute(f"drop table if exists {_FIRST_LINES}")
     return [{"line": line, "date": day, "metric": metric, "dimension": dimension or None,
              "campaign": campaign or None, "value": value}
             for line, day, metric, dimension, campaign, value in rows]
