@@ -34,7 +34,7 @@ def test_the_png_is_real_and_holds_every_row(rows):
     width, height = png_size(png)
     assert width >= catalogue_report.WIDTH and height > 22 * len(marketing)
     texts = drawn_texts(catalogue_report.catalogue_spec(marketing, department="Marketing"))
-    assert {r["metric"] for r in marketing} <= set(texts)
+    assert {r["metric_label"] for r in marketing} <= set(texts)    # by display name
     assert {r["definition"] for r in marketing} <= set(texts)
     assert "plain · vanity candidate: not linked to any goal" in texts
     assert any(t.startswith("Department: Marketing   ·   Metrics: ") for t in texts)

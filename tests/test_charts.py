@@ -322,7 +322,7 @@ def test_history_frame_says_why_a_period_is_partial():
                                             "$200 (so far: data through 6 Dec)"]
     assert frame["series"].unique().tolist() == ["Total"]
     split = charts.history_frame(HISTORY, split=True)
-    assert sorted(split["series"].unique()) == ["(no channel)", "search"]
+    assert sorted(split["series"].unique()) == ["(no channel)", "Search"]
 
 
 def test_history_chart_draws_partial_periods_hollow_on_dashed_segments():
@@ -340,7 +340,7 @@ def test_history_chart_draws_partial_periods_hollow_on_dashed_segments():
 def test_a_split_history_chart_has_a_line_per_channel_largest_first():
     spec = charts.history_chart(HISTORY, split=True).to_dict()
     colour = spec["layer"][0]["encoding"]["color"]
-    assert colour["scale"]["domain"] == ["search", "(no channel)"]
+    assert colour["scale"]["domain"] == ["Search", "(no channel)"]
     assert vl_convert.vegalite_to_vega(spec)["marks"]
 
 
@@ -348,7 +348,7 @@ def test_a_split_chart_draws_only_the_largest_series():
     rows = [{"period": "2026-10", "value": float(v), "partial": False, "dimension": f"r{v:02d}"}
             for v in range(1, 15)]
     frame = charts.history_frame({**HISTORY, "split": rows}, split=True)
-    assert charts.largest_series(frame) == [f"r{v:02d}" for v in range(14, 4, -1)]
+    assert charts.largest_series(frame) == [f"R{v:02d}" for v in range(14, 4, -1)]
 
 
 @pytest.mark.parametrize("grain, periods, ticks", [

@@ -42,7 +42,7 @@ def test_the_page_words_and_the_report_flags_say_the_same_rows():
     assert [c for c, f in flags.items() if f] == [c for c, w in words.items() if w.startswith("⚠")]
     # the report's share chart labels exactly those channels
     labels = set(launch_report.share_frame(rows)["channel"])
-    assert "search  ⚠ CAC above target" in labels and "email" in labels
+    assert "Search  ⚠ CAC above target" in labels and "Email" in labels   # in words
 
 
 def test_headline_figures_carry_their_target_kind_and_status():

@@ -66,7 +66,7 @@ def stored(path: Path, kind: str) -> list:
 def test_catalogue_shows_definitions_current_values_and_links(page_db):
     at = opened()
     assert not at.exception
-    table = catalogue_table(at).set_index("Metric")
+    table = catalogue_table(at).set_index("Name")
     assert sorted(table.index) == ["conversion_rate", "deals_lost", "deals_won", "leads",
                                    "likes", "purchases", "website_visitors"]
     conversion = table.loc["conversion_rate"]
@@ -81,13 +81,13 @@ def test_catalogue_shows_definitions_current_values_and_links(page_db):
     assert table.loc["leads", "Current"] == "150"
     assert table.loc["leads", "Linked to"] == "plain"
     assert table.loc["likes", "Linked to"] == "plain · vanity candidate: not linked to any goal"
-    assert any("Vanity candidates: likes." in shown(w.value) for w in at.warning)
+    assert any("Vanity candidates: Likes." in shown(w.value) for w in at.warning)
 
 
 def test_department_and_search_come_from_the_url_and_filter_the_table(page_db):
     at = opened(department="Sales", q="deals")
     table = catalogue_table(at)
-    assert table["Metric"].tolist() == ["deals_lost", "deals_won"]
+    assert table["Name"].tolist() == ["deals_lost", "deals_won"]
     assert at.text_input(key="metrics_search").value == "deals"
     assert not at.warning          # likes is in Marketing: no vanity warning here
 
@@ -97,7 +97,7 @@ def test_picking_a_department_and_searching_go_into_the_url(page_db):
     at.selectbox(key="shared_department").set_value("Marketing").run()
     at.text_input(key="metrics_search").input("visit").run()
     assert (at.query_params["department"], at.query_params["q"]) == ("Marketing", "visit")
-    assert catalogue_table(at)["Metric"].tolist() == ["conversion_rate", "website_visitors"]
+    assert catalogue_table(at)["Name"].tolist() == ["conversion_rate", "website_visitors"]
 
 
 def test_suggested_target_is_the_median_of_the_last_three_complete_months(page_db):
@@ -134,7 +134,7 @@ def test_making_a_kpi_saves_it_through_the_importer(page_db):
     kpi = next(k for k in stored(page_db, "kpis") if k.metric == "leads")
     assert (kpi.title, kpi.target, kpi.target_kind, kpi.period, kpi.department, kpi.owner,
             kpi.tolerance) == ("Leads at least 140", 140.0, "min", "month", "Sales", "Dana", 0.1)
-    table = catalogue_table(at).set_index("Metric")
+    table = catalogue_table(at).set_index("Name")
     assert table.loc["leads", "Linked to"] == "KPI: Leads at least 140"
     # The message names the batch, and undoing it removes the KPI again.
     batch = int(re.search(r"Import batch (\d+)", shown(at.success[0].value)).group(1))
@@ -166,7 +166,7 @@ def test_library_adds_a_metric_whose_components_exist(page_db):
     metric = saved(page_db, current_metrics)["win_rate"]
     assert (metric.formula, metric.unit, metric.department) == \
         ("deals_won / (deals_won + deals_lost)", "percent", "Sales")
-    assert "win_rate" in catalogue_table(at)["Metric"].tolist()
+    assert "win_rate" in catalogue_table(at)["Name"].tolist()
 
 
 def test_library_says_what_is_missing_and_offers_no_add(page_db):
@@ -201,7 +201,7 @@ def test_viewer_mode_has_no_write_path(page_db, monkeypatch):
     assert not [t for t in at.text_input if t.label.startswith("Target")]
     assert any("Viewer mode" in shown(c.value) for c in at.caption)
     # Reading still works.
-    assert "conversion_rate" in catalogue_table(at)["Metric"].tolist()
+    assert "conversion_rate" in catalogue_table(at)["Name"].tolist()
 
 
 def test_a_lower_is_better_metric_defaults_to_an_at_most_target(page_db):
@@ -232,7 +232,7 @@ def test_library_defines_a_recorded_metric_before_its_history(page_db):
     assert not at.exception
     metric = saved(page_db, current_metrics)["mrr"]
     assert (metric.formula, metric.unit, metric.aggregation) == (None, "currency", "last")
-    row = catalogue_table(at).set_index("Metric").loc["mrr"]
+    row = catalogue_table(at).set_index("Name").loc["mrr"]
     assert (row["Definition"], row["Current"]) == (
         "Not imported yet (the latest value per period)", "—")
 
@@ -242,7 +242,7 @@ def test_on_the_demo_company_vanity_counts_are_named_and_the_library_fits(demo_d
     use_database(demo_database)
     at = opened(department="Marketing")
     assert not at.exception
-    table = catalogue_table(at).set_index("Metric")
+    table = catalogue_table(at).set_index("Name")
     assert set(table["Department"]) == {"Marketing"}
     for vanity in ("likes", "page_views"):
         assert table.loc[vanity, "Linked to"] == "plain · vanity candidate: not linked to any goal"
