@@ -1,8 +1,8 @@
-"""The PNG reports' pixel canvas is written as Vega-Lite dicts, and the launch
-report joined as dicts, instead of going through Altair (seconds a page): these
-tests hold both to exactly the spec Altair made of the same layers, so every
-PNG and board-pack page draws what it drew before. The reference below is the
-Altair code they replace."""
+"""The PNG reports' pixel canvas is written as Vega-Lite dicts, the launch report
+joined as dicts and the charts' DataFrames turned into rows without Altair's
+serialiser, instead of going through Altair (seconds a page): these tests hold
+all three to exactly the spec Altair made, so every PNG and board-pack page
+draws what it drew before. The reference below is the Altair code they replace."""
 from __future__ import annotations
 
 import json
@@ -10,11 +10,20 @@ import math
 from datetime import date, datetime
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
+from altair.utils.data import to_values
 
 from kpi_logic.metrics.catalogue import metric_catalogue
-from kpi_logic.output import board_pack, catalogue_report, charts, launch_report, report_blocks
+from kpi_logic.output import (
+    board_pack,
+    catalogue_report,
+    charts,
+    launch_report,
+    report,
+    report_blocks,
+)
 from kpi_logic.output.report_blocks import MUTED, WIDTH, Canvas
 from kpi_logic.store import open_store
 
@@ -62,8 +71,9 @@ def altair_launch_join(parts: list, **_) -> dict:
 
 def same_json(a, b) -> bool:
     """Equal down to the JSON text (so 0 and 0.0 differ, as in the dataset names)."""
-    return json.dumps(a, sort_keys=True, ensure_ascii=False) == \
-        json.dumps(b, sort_keys=True, ensure_ascii=False)
+    def text(value) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+    return text(a) == text(b)
 
 
 def drawn(*steps) -> Canvas:
@@ -118,7 +128,34 @@ def test_every_report_of_the_demo_is_the_spec_altair_made(demo_file, monkeypatch
     made = every_report(demo_file, as_of)
     monkeypatch.setattr(Canvas, "spec", altair_layers)
     monkeypatch.setattr(launch_report, "parts_spec", altair_launch_join)
+    monkeypatch.setattr(report, "chart_spec", lambda chart: chart.to_dict(validate=False))
     before = every_report(demo_file, as_of)
     assert list(made) == list(before) and len(made) == 15
     for name in made:
         assert same_json(made[name], before[name]), name
+
+
+def test_a_frames_rows_are_the_ones_altairs_serialiser_makes():
+    frame = pd.DataFrame({
+        "day": pd.to_datetime([pd.Timestamp(2025, 3, 1), None, pd.Timestamp(2025, 3, 3, 12, 30)]),
+        "value": [1.5, np.nan, np.inf], "count": [1, 2, 3], "partial": [True, False, True],
+        "label": pd.Series(["Mar 2025", None, "Q1 2025"], dtype="str"),
+        "status": pd.Series(["✔ Healthy", "▲ At risk", None], dtype="category"),
+        "things": [date(2025, 3, 1), None, "text"]})
+    rows = report_blocks.altair_rows(frame)
+    assert same_json(rows, to_values(frame)["values"])
+    assert rows[1]["day"] == "" and rows[2]["value"] is None and rows[0]["count"] == 1
+    assert report_blocks.altair_rows(frame.iloc[0:0]) == []
+    # another kind of column is left to Altair's serialiser
+    assert report_blocks.altair_rows(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")})) is None
+
+
+def test_a_chart_with_its_frames_as_rows_is_the_spec_altair_made():
+    kpi = {"title": "CAC", "unit": "currency", "target": 40, "target_kind": "max",
+           "history": [{"period": "2025-01", "value": 38.0, "status": "healthy"},
+                       {"period": "2025-02", "value": 44.0, "status": "at_risk"},
+                       {"period": "2025-03", "value": 41.0, "status": "at_risk",
+                        "partial": True}]}
+    expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
+    made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
+    assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})

@@ -40,10 +40,10 @@ _MEASURE_COLOURS = alt.Scale(domain=["likes", "shares", "comments"],
 def _date_rule(when: date, label: str) -> alt.LayerChart:
     marker = pd.DataFrame({"obs_date": [pd.Timestamp(when)], "label": [label]})
     rule = alt.Chart(marker).mark_rule(color=charts.INK, strokeDash=[5, 3]).encode(
-        x="obs_date:T")
+        x=alt.X("obs_date:T"))
     text = alt.Chart(marker).mark_text(align="left", dx=5, dy=-4, baseline="top", fontSize=12,
                                        color=charts.INK).encode(
-        x="obs_date:T", y=alt.value(0), text="label:N")
+        x=alt.X("obs_date:T"), y=alt.YValue(0), text=alt.Text("label:N"))
     return rule + text
 
 

@@ -24,6 +24,7 @@ from kpi_logic.output.report_blocks import (
     WIDTH,
     Canvas,
     change_line,
+    chart_spec,
     header,
     kpi_tile,
     note,
@@ -51,7 +52,7 @@ def _grid(charts_: list, columns: int) -> dict:
 
 def _spec(part) -> dict:
     """A part of the report as a Vega-Lite dict without top-level-only keys."""
-    spec = part if isinstance(part, dict) else part.to_dict(validate=False)
+    spec = part if isinstance(part, dict) else chart_spec(part)
     return {k: v for k, v in spec.items() if k not in ("$schema", "config")}
 
 

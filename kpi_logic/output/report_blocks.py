@@ -10,6 +10,10 @@ import json
 import math
 import numbers
 
+import altair as alt
+import numpy as np
+import pandas as pd
+
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts
 
@@ -103,6 +107,63 @@ def named_data(values: list[dict], datasets: dict) -> dict:
     name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
     datasets[name] = values
     return {"name": name}
+
+
+# Altair's default for inline data: a chart of more rows is refused (MaxRowsError).
+MAX_ROWS = 5000
+
+
+def chart_spec(chart: alt.TopLevelMixin) -> dict:
+    """An Altair chart as a part of a report: its Vega-Lite dict without the top-level
+    $schema and config, unvalidated. Its DataFrames become rows here, as Altair's
+    own serialiser makes them but without a pandas pass per column (most of the
+    time a chart took); the chart is changed in place (a report's own charts)."""
+    for part in _subcharts(chart):
+        data = getattr(part, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame) and len(data) <= MAX_ROWS:
+            rows = altair_rows(data)
+            if rows is not None:
+                part.data = {"values": rows}
+    spec = chart.to_dict(validate=False)
+    return {k: v for k, v in spec.items() if k not in ("$schema", "config")}
+
+
+def _subcharts(chart) -> list:
+    found = [chart]
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for sub in getattr(chart, key, None) or []:
+            if isinstance(sub, alt.TopLevelMixin) or hasattr(sub, "data"):
+                found += _subcharts(sub)
+    return found
+
+
+def altair_rows(frame: pd.DataFrame) -> list[dict] | None:
+    """The frame's rows as Altair serialises a DataFrame (altair.utils.sanitize_pandas_dataframe,
+    then records): dates as ISO text ("" for none), floats with None for NaN and
+    infinities, numpy scalars as Python values, text and categories with None for gaps.
+    None for a frame with another kind of column (Altair's serialiser then handles it)."""
+    if not all(isinstance(name, str) for name in frame.columns) or frame.columns.has_duplicates:
+        return None
+    columns = []
+    for name, dtype in frame.dtypes.items():
+        column = frame[name]
+        kind = dtype.kind
+        if isinstance(dtype, np.dtype) and kind == "M":
+            values = ["" if pd.isna(v) else v.isoformat() for v in column]
+        elif isinstance(dtype, np.dtype) and kind == "f":
+            values = [v if math.isfinite(v) else None for v in column.tolist()]
+        elif isinstance(dtype, np.dtype) and kind in "iub":
+            values = column.tolist()
+        elif kind == "O" and isinstance(dtype, (np.dtype, pd.StringDtype, pd.CategoricalDtype)):
+            gaps = column.isna().tolist()
+            values = [None if gap else (v.tolist() if isinstance(v, np.ndarray) else v)
+                      for v, gap in zip(column.astype(object).tolist(), gaps, strict=True)]
+        else:
+            return None
+        columns.append(values)
+    names = list(frame.columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] \
+        if columns else [{} for _ in range(len(frame))]
 
 
 def header(title: str, facts: list[tuple[str, str]]) -> dict:
