@@ -42,8 +42,10 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-# postgres_cluster, sessions and bench_excel are next to this file (bench/ is sys.path[0]).
+# bench_excel, bench_outputs, postgres_cluster and sessions are next to this file
+# (bench/ is sys.path[0]).
 import bench_excel
+import bench_outputs
 import postgres_cluster
 import sessions
 
@@ -331,6 +333,7 @@ def main(argv=None) -> None:
             print(sessions.report(folder, demo, args.sessions, args.rounds))
             if not server:
                 print(f"PostgreSQL setups skipped: {absent}.")
+        print("\n" + bench_outputs.outputs_report(args.repeat))
     # Others' work on a shared machine shows in the load; read the ratios with it.
     print(f"\nThe whole run took {time.perf_counter() - started:.0f} s on {os.cpu_count()} cores "
           f"(load average at the end {os.getloadavg()[0]:.1f}).")

@@ -546,3 +546,36 @@ def test_departments_written_in_two_cases_get_one_scorecard(database):
                              (b"date,visits,signups\n2026-01-05,3,4\n", "history.csv")])
     cards = run_json(database, "scorecard", "--as-of", "2026-02-15")
     assert [card["department"] for card in cards] == ["Sales"]
+
+
+# The libraries a command loads only when it reads data or draws: `--help` and a
+# usage error answer without them.
+HEAVY_MODULES = ("duckdb", "pandas", "numpy", "pyarrow", "altair", "vl_convert",
+                 "kpi_logic.store", "kpi_logic.output")
+
+LOADED_BY_THE_COMMAND_LINE = """
+import sys
+from kpi_logic.cli.main import main
+try:
+    main(sys.argv[2:])
+except SystemExit as exc:
+    print("exit", exc.code, file=sys.stderr)
+heavy = sys.argv[1].split()
+print(" ".join(sorted({h for h in heavy for name in list(sys.modules)
+                       if name == h or name.startswith(h + ".")})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args, code, says", [
+    (["--help"], 0, "usage: python -m kpi_logic"),
+    (["report", "--help"], 0, "the board pack"),
+    (["history", "--grain", "fortnight"], 2, "invalid choice: 'fortnight'"),
+])
+def test_help_and_usage_errors_answer_without_loading_the_engine_libraries(args, code, says):
+    done = subprocess.run([sys.executable, "-c", LOADED_BY_THE_COMMAND_LINE,
+                           " ".join(HEAVY_MODULES), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    *_, exit_line, loaded = done.stderr.splitlines()
+    assert exit_line == f"exit {code}"
+    assert says in done.stdout + done.stderr
+    assert loaded == "", f"{' '.join(args)} loaded {loaded}"

@@ -48,8 +48,7 @@ def reports(store) -> dict[str, dict]:
         "scorecard": report.report_spec("scorecard", kpis.scorecard(store, h.IMAGE, as_of=today)),
         "okrs": report.report_spec("okrs", okrs.okr_report(store, as_of=today)),
         "overview": report.report_spec("overview", overview.overview(store, as_of=today)),
-        "launch": launch_report.launch_report_chart(launch.launch_analysis(store, h.LAUNCH))
-        .to_dict(),
+        "launch": launch_report.launch_report_spec(launch.launch_analysis(store, h.LAUNCH)),
     }
 
 

@@ -5,6 +5,7 @@ import json
 import struct
 from datetime import date, timedelta
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,13 +76,16 @@ def test_the_report_differs_with_the_data_and_grows_with_a_comparison(found, sto
 
 
 def chart_text(chart) -> str:
-    return json.dumps(chart.to_dict(), ensure_ascii=False)
+    """The JSON of a chart or of a Vega-Lite dict (the report and its canvas blocks)."""
+    return json.dumps(chart if isinstance(chart, dict) else chart.to_dict(), ensure_ascii=False)
 
 
 def test_the_report_says_in_words_which_channel_is_above_the_cac_target(found):
     flagged = found.kpis.set_index("channel")["above_cac_target"]
     assert flagged.to_dict() == {"display": True, "search": False, "social": False}
-    text = chart_text(launch_report.launch_report_chart(found))
+    spec = launch_report.launch_report_spec(found)
+    alt.VConcatChart.from_dict(spec)        # valid Vega-Lite (from_dict validates)
+    text = chart_text(spec)
     assert text.count(rules.ABOVE_TARGET_FLAG) == 1
     assert "above the CAC target of $40: Display." in text
     assert "Test launch: marketing launch" in text and "1 Mar 2025" in text
@@ -110,15 +114,15 @@ def test_traffic_chart_starts_where_asked_and_marks_the_launch(found):
 
 
 def test_campaigns_and_the_promotion_appear_only_when_the_data_has_them(found, store):
-    assert "Campaigns since the launch" not in chart_text(launch_report.launch_report_chart(found))
-    assert "Social promotion" not in chart_text(launch_report.launch_report_chart(found))
+    assert "Campaigns since the launch" not in chart_text(launch_report.launch_report_spec(found))
+    assert "Social promotion" not in chart_text(launch_report.launch_report_spec(found))
     campaigns = (b"date,channel,campaign,metric,value\n"
                  b"2025-03-02,email,Brand,spend,10\n2025-03-02,email,Brand,new_customers,2\n"
                  b"2025-03-02,email,Generic,spend,90\n2025-03-02,email,Generic,new_customers,1\n")
     promoted = LAUNCHES.replace(b"conversion_target\n", b"conversion_target,promotion_date\n") \
         .replace(b"2%\n", b"2%,2025-03-11\n")
     import_files(store, [(campaigns, "campaigns.csv"), (promoted, "launches.csv")])
-    text = chart_text(launch_report.launch_report_chart(launch.launch_analysis(store)))
+    text = chart_text(launch_report.launch_report_spec(launch.launch_analysis(store)))
     assert "Campaigns since the launch" in text
     assert '"Brand"' in text and '"Generic"' in text and '"$90"' in text
     assert "Social promotion from 11 Mar 2025: likes, shares and comments per 100 visitors" in text
@@ -137,7 +141,7 @@ def test_engagement_without_likes_shares_or_comments_is_said_in_words(store):
 
 def test_the_report_uses_the_promotion_date_it_is_given(found):
     picked = LAUNCH_DAY + timedelta(days=5)
-    text = chart_text(launch_report.launch_report_chart(found, promotion=picked))
+    text = chart_text(launch_report.launch_report_spec(found, promotion=picked))
     assert "Social promotion from 6 Mar 2025" in text
 
 
@@ -145,11 +149,11 @@ def test_the_adjust_report_shows_the_what_if_split_and_its_totals(found):
     actual = launch.actual_split(found)
     moved = {**actual, "display": 0.0, "search": actual["search"] + actual["display"]}
     result = launch.what_if(found, moved)
-    text = chart_text(launch_report.launch_report_chart(found, what_if=(result, moved)))
+    text = chart_text(launch_report.launch_report_spec(found, what_if=(result, moved)))
     assert "What-if split of the daily budget (not saved)" in text
     assert f'"{fmt_money(moved["search"])}"' in text and '"$0"' in text
     assert "Actual split, projected" in text
-    assert "What-if split" not in chart_text(launch_report.launch_report_chart(found))
+    assert "What-if split" not in chart_text(launch_report.launch_report_spec(found))
 
 
 def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(found, store):
@@ -157,7 +161,7 @@ def test_the_scenario_report_shows_each_split_and_the_change_from_the_actual(fou
     launch.saved_scenario(store, None, "Even", split)
     comparison = launch.compared_scenarios(store, ["Even"])
     splits = launch.scenario_splits(store, ["Even"])
-    text = chart_text(launch_report.launch_report_chart(found, comparison, splits=splits))
+    text = chart_text(launch_report.launch_report_spec(found, comparison, splits=splits))
     assert "How each scenario splits the daily budget:" in text
     assert '"$100"' in text and '"$300"' in text          # each channel, and the total
     rows = comparison.set_index("scenario")
@@ -180,7 +184,7 @@ def test_a_scenario_that_is_the_actual_split_shows_no_change(found, store):
 
 
 def json_rows(chart) -> list[dict]:
-    spec = chart.to_dict()
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
     return [row for rows in spec.get("datasets", {}).values() for row in rows]
 
 
@@ -189,7 +193,7 @@ def fmt_money(value: float) -> str:
 
 
 def step_spec(found, step, **kwargs) -> str:
-    return chart_text(launch_report.launch_report_chart(found, step=step, **kwargs))
+    return chart_text(launch_report.launch_report_spec(found, step=step, **kwargs))
 
 
 def test_each_step_has_its_own_png_showing_what_that_step_shows(found):
@@ -211,7 +215,7 @@ def test_each_step_has_its_own_png_showing_what_that_step_shows(found):
             for s in ("measure", "analyse", "improve")]
     assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs) and len(set(pngs)) == 3
     with pytest.raises(ValueError, match="Unknown launch step 'nope'"):
-        launch_report.launch_report_chart(found, step="nope")
+        launch_report.launch_report_spec(found, step="nope")
 
 
 def test_the_adjust_png_carries_the_what_if_its_warnings_and_the_curves_in_words(found):

@@ -16,13 +16,12 @@ from dataclasses import asdict, is_dataclass
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from kpi_logic.domain.errors import DatabaseBusyError, DatabaseSchemaError, InputError
 from kpi_logic.domain.model import FIRST_DATE, LAST_DATE
 from kpi_logic.domain.numbers import to_digits
-from kpi_logic.store import database_location, is_server_url, open_store
+
+# numpy, pandas and the store (DuckDB) are imported where they are used, so
+# `--help` and a refused argument answer without loading them.
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_STOPPED = 0, 1, 2, 130
 
@@ -43,12 +42,14 @@ def jsonable(value):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    import numpy as np  # loaded already: the engine's results are read through it
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
         return to_digits(value) if math.isfinite(value) else None
+    import pandas as pd
     if pd.isna(value):
         return None
     if isinstance(value, pd.Timestamp) and value == value.normalize():
@@ -119,6 +120,7 @@ def parsed_date(text: str | None, flag: str = "--as-of") -> date | None:
 def reading(db):
     """Open an existing database to read; a path with no database is refused
     (a mistyped --db must not quietly create an empty one)."""
+    from kpi_logic.store import database_location, is_server_url, open_store
     where = database_location(db)
     if is_server_url(where):
         # A server without Lodestar's tables is refused by the read-only open.

@@ -39,8 +39,6 @@ from kpi_logic.domain.formatting import (
     period_note,
     status_word,
 )
-from kpi_logic.domain.formulas import metric_name
-from kpi_logic.store import open_store
 
 IMPORT_FIELDS = ("file", "sheet", "kind", "batch", "rows", "inserted", "updated", "unchanged")
 METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "definition",
@@ -48,10 +46,12 @@ METRIC_FIELDS = ("metric", "department", "unit", "direction", "aggregation", "de
 
 
 # Each command imports its engine module when it runs, so `--help` and the
-# light commands start fast (reports pull in Altair, imports the readers).
+# light commands start fast (reports pull in Altair, imports the readers, the
+# store DuckDB and pandas); tests/test_cli.py holds `--help` to that.
 
 def cmd_demo(args) -> int:
     from kpi_logic.demo.company import load_demo
+    from kpi_logic.store import open_store
     with open_store(args.db) as store:
         results = load_demo(store, end=parsed_date(args.end, "--end"))
     return _print_imports(args, results)
@@ -71,6 +71,7 @@ def _opened(stack: ExitStack, path: str):
 
 def cmd_import(args) -> int:
     from kpi_logic.ingest.importing import import_files
+    from kpi_logic.store import open_store
     order = "dmy" if args.dayfirst else "mdy" if args.monthfirst else None
     with ExitStack() as stack:
         files = [(_opened(stack, p), Path(p).name) for p in args.files]
@@ -100,6 +101,7 @@ def _print_imports(args, results) -> int:
 
 def cmd_undo(args) -> int:
     from kpi_logic.ingest.undo import undo_batch
+    from kpi_logic.store import open_store
     with open_store(args.db) as store:
         result = undo_batch(store, args.batch)
     return emit(args, result, lambda result: (
@@ -159,6 +161,7 @@ def history_text(history: dict, rows: list[dict]) -> str:
 
 def _known_metric(store, name: str):
     """The metric's definition; refuses a name no metric has (InputError)."""
+    from kpi_logic.domain.formulas import metric_name
     metrics = store.definitions.metrics()
     wanted = metric_name(name)      # the importer's rule: "Conversion-rate" is conversion_rate
     if wanted not in metrics:
@@ -260,6 +263,7 @@ def goal_summary_text(summary: dict) -> str:
 
 def cmd_checkin(args) -> int:
     from kpi_logic.ingest.edits import record_checkin
+    from kpi_logic.store import open_store
     with open_store(args.db) as store:
         result = record_checkin(store, kpi=args.kpi, key_result=args.kr, objective=args.objective,
                                 period=args.period, note=args.note, confidence=args.confidence,
@@ -282,6 +286,7 @@ def checkin_author() -> str | None:
 
 def cmd_pin(args) -> int:
     from kpi_logic.ingest.edits import pin_kpi
+    from kpi_logic.store import open_store
     with open_store(args.db) as store:
         result = pin_kpi(store, args.kpi, pinned=not args.off)
     state = "unpinned" if args.off else "pinned"

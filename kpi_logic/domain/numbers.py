@@ -9,8 +9,7 @@ module may use it.
 from __future__ import annotations
 
 import math
-
-import numpy as np
+import sys
 
 
 def is_missing(value: object) -> bool:
@@ -24,13 +23,20 @@ def is_missing(value: object) -> bool:
     and text that reads as one ("12.5"), as the formatting always accepted.
     """
     # float() reads a bool as 0 or 1; a yes/no is not a measured number
-    if value is None or isinstance(value, (bool, np.bool_)):
+    if value is None or isinstance(value, bool) or _is_numpy_bool(value):
         return True
     try:
         number = float(value)    # pandas.NA / NaT and numpy NaT raise TypeError here
     except (TypeError, ValueError, OverflowError):    # OverflowError: an int beyond float
         return True
     return not math.isfinite(number)
+
+
+def _is_numpy_bool(value: object) -> bool:
+    # A numpy bool exists only once numpy is loaded: the check does not load it
+    # (the command line starts without numpy).
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.bool_)
 
 
 # Significant digits of a total read from the database, and of a number in the

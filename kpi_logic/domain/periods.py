@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-import pandas as pd
-
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.model import FIRST_DATE, GRAINS, LAST_DATE
 
@@ -28,9 +26,7 @@ _PATTERNS = (
 
 def as_date(value) -> date:
     """A datetime.date from a date, datetime, pandas Timestamp or ISO text."""
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):     # a pandas Timestamp is a datetime
         return value.date()
     if isinstance(value, date):
         return value

@@ -4,7 +4,7 @@ A cover (the as-of date, the data-through date and the contents), then the
 company overview, the scorecard of every department with KPIs, the
 objectives and key results, and each launch that has started. Each page is
 the same Vega-Lite spec as that page's PNG report (report.report_spec,
-launch_report.launch_report_chart), drawn to PDF by vl-convert; pypdf joins
+launch_report.launch_report_spec), drawn to PDF by vl-convert; pypdf joins
 them and adds the title, the dates and one bookmark per page.
 
 Reading and drawing are apart: board_pack_data reads the database in one
@@ -124,7 +124,7 @@ def pages(data: BoardPackData) -> list[tuple[str, dict]]:
     if data.okrs is not None:
         out.append(("Objectives and key results", report.report_spec("okrs", data.okrs)))
     out += [(f"{found.launch.launch}: marketing launch",
-             launch_report.launch_report_chart(found).to_dict()) for found in data.launches]
+             launch_report.launch_report_spec(found)) for found in data.launches]
     return out
 
 
@@ -150,7 +150,7 @@ def cover_spec(data: BoardPackData, titles: list[str], made: datetime) -> dict:
         y += _ROW
         canvas.text(0, y, text, size=14, colour=MUTED, weight=weight, limit=WIDTH)
     return report.parts_spec([
-        header(TITLE, facts), canvas.chart(),
+        header(TITLE, facts), canvas.spec(),
         note("Each page is the dashboard's report of that page as of the same day. Statuses are "
              "written as icons and words as well as colours.")])
 

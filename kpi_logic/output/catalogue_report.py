@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import altair as alt
 import vl_convert
 
 from kpi_logic.domain import formatting as fmt
@@ -49,7 +48,7 @@ def _uses(row: dict) -> list[str]:
     return uses
 
 
-def catalogue_table(rows: list[dict]) -> alt.LayerChart:
+def catalogue_table(rows: list[dict]) -> dict:
     """The rows under their department's name, one to MAX_USES lines each."""
     departments = [_text(r.get("department")) for r in rows]
     groups = sum(1 for i, d in enumerate(departments) if i == 0 or d != departments[i - 1])
@@ -74,7 +73,7 @@ def catalogue_table(rows: list[dict]) -> alt.LayerChart:
             canvas.text(COLUMNS[3][0], y - 4 + line * ROW, use, size=13, limit=COLUMNS[3][2],
                         colour=charts.INK if row.get("linked") else MUTED)
         y += (len(_uses(row)) - 1) * ROW + 6
-    return canvas.chart()
+    return canvas.spec()
 
 
 def catalogue_spec(rows: list[dict], *, department: str | None = None,

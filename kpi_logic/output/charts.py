@@ -120,19 +120,19 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
                  orient=axis_side, minExtent=48, maxExtent=48, tickCount=5, gridColor=GRID)
     steps = alt.Chart(target_steps(frame))
     band = steps.mark_area(interpolate="step-after", color=fmt.WARN, opacity=0.18).encode(
-        x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2="band_high:Q")
+        x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2=alt.Y2("band_high:Q"))
     target = steps.mark_line(interpolate="step-after", color=INK, strokeDash=[6, 4],
-                             strokeWidth=1.5).encode(x="x:T", y="target:Q")
+                             strokeWidth=1.5).encode(x=alt.X("x:T"), y=alt.Y("target:Q"))
     complete = frame[~frame["partial"]]
     base = alt.Chart(complete).encode(x=alt.X("mid:T", axis=x_axis))
     line = base.mark_line(color="#374151", strokeWidth=2).encode(
         y=alt.Y("value:Q", axis=y, scale=alt.Scale(zero=False)))
     # A partial period (its data end early) is a hollow point on a dashed line.
     dashed = alt.Chart(_partial_tail(frame)).mark_line(
-        color="#374151", strokeWidth=2, strokeDash=[4, 3]).encode(x="mid:T", y="value:Q")
+        color="#374151", strokeWidth=2, strokeDash=[4, 3]).encode(x=alt.X("mid:T"), y=alt.Y("value:Q"))
     kinds = list(KPI_ORDER)
     encoding = dict(
-        y="value:Q",
+        y=alt.Y("value:Q"),
         color=alt.Color("status:N", scale=status_scale(kinds), title=None,
                         legend=alt.Legend() if legend else None),
         shape=alt.Shape("status:N", title=None, legend=alt.Legend() if legend else None,
@@ -144,12 +144,12 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
                  alt.Tooltip("status:N", title="Status")])
     points = base.mark_point(size=70, filled=True, opacity=1).encode(**encoding)
     hollow = alt.Chart(frame[frame["partial"]]).mark_point(
-        size=70, filled=False, strokeWidth=2, opacity=1).encode(x="mid:T", **encoding)
+        size=70, filled=False, strokeWidth=2, opacity=1).encode(x=alt.X("mid:T"), **encoding)
     layers = [band, target, line, dashed, points, hollow]
     if len(frame):
         end = target_steps(frame).iloc[[-1]].assign(text=lambda f: "Target " + f["target_text"])
         layers.append(alt.Chart(end).mark_text(align="right", dy=-7, fontSize=11, color=INK)
-                      .encode(x="x:T", y="target:Q", text="text:N"))
+                      .encode(x=alt.X("x:T"), y=alt.Y("target:Q"), text=alt.Text("text:N")))
     chart = alt.layer(*layers).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
 
@@ -241,13 +241,14 @@ def objective_progress_chart(objectives: list[dict], *, width: int = 620,
         x=alt.X("track:Q", scale=alt.Scale(domain=[0, 1], nice=False),
                 axis=alt.Axis(format="%", title=None, grid=False, values=[0, .25, .5, .75, 1])))
     bar = base.mark_bar(**bar_at).encode(
-        x="progress:Q", color=alt.Color("pace:N", scale=PACE_COLOURS, legend=None))
+        x=alt.X("progress:Q"), color=alt.Color("pace:N", scale=PACE_COLOURS, legend=None))
     tick = base.mark_tick(color=INK, thickness=3, size=24, yOffset=9, opacity=1).encode(
-        x="expected:Q")
+        x=alt.X("expected:Q"))
     name = base.mark_text(align="left", dy=-10, fontSize=14, fontWeight="bold", color=INK,
-                          limit=label_width or width * 0.6).encode(x=alt.value(0), text="objective:N")
+                          limit=label_width or width * 0.6).encode(
+        x=alt.XValue(0), text=alt.Text("objective:N"))
     note = base.mark_text(align="right", dy=-10, fontSize=13).encode(
-        x=alt.value(width), text="summary:N",
+        x=alt.XValue(width), text=alt.Text("summary:N"),
         color=alt.Color("pace:N", scale=PACE_COLOURS, legend=None))
     height = max(row_height * len(frame), row_height)
     return alt.layer(track, bar, tick, name, note).properties(width=width, height=height)
@@ -366,7 +367,7 @@ def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object 
                             "text": [label]})
         layers.append(alt.Chart(end).mark_text(align="right", dy=-12, fontSize=12,
                                                color=fmt.ACHIEVED, fontWeight="bold")
-                      .encode(x="date:T", y=y, text="text:N"))
+                      .encode(x=alt.X("date:T"), y=y, text=alt.Text("text:N")))
     return alt.layer(*layers).properties(width=width, height=height)
 
 
@@ -377,13 +378,13 @@ def _kr_marks(kr: dict, y: alt.Y, unit: str, as_of: object) -> list:
     goal = alt.Chart(target).encode(y=y)
     marks = [goal.mark_rule(color=fmt.GOOD, strokeWidth=1),
              goal.mark_text(align="left", x=4, dy=-7, fontSize=11, color=fmt.GOOD,
-                            fontWeight="bold").encode(text="text:N")]
+                            fontWeight="bold").encode(text=alt.Text("text:N"))]
     if _day(as_of):
         today = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(_day(as_of))],
-                                        "text": ["Today"]})).encode(x="date:T")
+                                        "text": ["Today"]})).encode(x=alt.X("date:T"))
         marks += [today.mark_rule(color="#9CA3AF", strokeDash=[2, 2]),
                   today.mark_text(y=0, dy=-6, fontSize=11, color="#6B7280").encode(
-                      text="text:N")]
+                      text=alt.Text("text:N"))]
     return marks
 
 
@@ -424,7 +425,7 @@ def department_health_chart(departments: list[dict], *, width: int | str = 420,
     y = alt.Y("department:N", sort=order, title=None, axis=None)
     names = alt.Chart(pd.DataFrame({"department": order})).mark_text(
         align="left", fontSize=14, color=INK, limit=label_width).encode(
-        y=y, x=alt.value(0), text="department:N").properties(width=label_width, height=height)
+        y=y, x=alt.XValue(0), text=alt.Text("department:N")).properties(width=label_width, height=height)
     chart = _health_bars(frame, y, row_height).properties(width=width, height=height)
     return alt.hconcat(names, chart, spacing=0)
 
@@ -434,12 +435,12 @@ def _health_bars(frame: pd.DataFrame, y: alt.Y, row_height: int,
     base = alt.Chart(frame).encode(y=y)
     bars = base.mark_bar(height=row_height * 0.7, stroke="white", strokeWidth=1.5).encode(
         x=alt.X("x0:Q", title="KPIs", axis=alt.Axis(tickMinStep=1, format="d", grid=False)),
-        x2="x1:Q", color=alt.Color("status:N", scale=status_scale(), title=None,
+        x2=alt.X2("x1:Q"), color=alt.Color("status:N", scale=status_scale(), title=None,
                                    legend=alt.Legend(orient="top", **(
                                        {"columns": legend_columns} if legend_columns else {}))),
-        tooltip=["department:N", "status:N", "count:Q"])
+        tooltip=[alt.Tooltip("department:N"), alt.Tooltip("status:N"), alt.Tooltip("count:Q")])
     counts = base.mark_text(color="white", fontWeight="bold", fontSize=12).encode(
-        x="mid:Q", text="count:Q")
+        x=alt.X("mid:Q"), text=alt.Text("count:Q"))
     return alt.layer(bars, counts)
 
 

@@ -20,6 +20,7 @@ from kpi_logic.launch.budget import BASELINE
 from kpi_logic.launch.curves import curve_words
 from kpi_logic.launch.windows import daily_totals, engagement_change, traffic_uplift
 from kpi_logic.output import charts
+from kpi_logic.output.report import parts_spec
 from kpi_logic.output.report_blocks import (
     FONT,
     LINE,
@@ -39,10 +40,10 @@ _MEASURE_COLOURS = alt.Scale(domain=["likes", "shares", "comments"],
 def _date_rule(when: date, label: str) -> alt.LayerChart:
     marker = pd.DataFrame({"obs_date": [pd.Timestamp(when)], "label": [label]})
     rule = alt.Chart(marker).mark_rule(color=charts.INK, strokeDash=[5, 3]).encode(
-        x="obs_date:T")
+        x=alt.X("obs_date:T"))
     text = alt.Chart(marker).mark_text(align="left", dx=5, dy=-4, baseline="top", fontSize=12,
                                        color=charts.INK).encode(
-        x="obs_date:T", y=alt.value(0), text="label:N")
+        x=alt.X("obs_date:T"), y=alt.YValue(0), text=alt.Text("label:N"))
     return rule + text
 
 
@@ -173,7 +174,7 @@ def _tiles(found: LaunchAnalysis) -> list[dict]:
 
 
 def _table(rows: list[list[str]], columns: list[tuple[int, str]], *,
-           flags: list[str | None] | None = None) -> alt.LayerChart:
+           flags: list[str | None] | None = None) -> dict:
     """A plain table on the canvas: header row, one row per list, an optional flag
     at the end of a row (drawn in the warning colour)."""
     row = 26
@@ -188,10 +189,10 @@ def _table(rows: list[list[str]], columns: list[tuple[int, str]], *,
         if flags and flags[index - 1]:
             canvas.text(WIDTH, y, flags[index - 1], size=14, colour=fmt.WARN, weight="bold",
                         align="right")
-    return canvas.chart()
+    return canvas.spec()
 
 
-def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
+def channel_table(kpis: pd.DataFrame) -> dict:
     """Per channel: spend, new customers, CAC, conversion, share of budget vs customers."""
     columns = [(0, "Channel"), (190, "Spend"), (310, "New customers"), (450, "CAC"),
                (560, "Conversion"), (680, "Share of budget"), (820, "Share of new customers")]
@@ -203,7 +204,7 @@ def channel_table(kpis: pd.DataFrame) -> alt.LayerChart:
     return _table(rows, columns, flags=rules.above_flags(kpis))
 
 
-def campaign_table(campaigns: pd.DataFrame) -> alt.LayerChart:
+def campaign_table(campaigns: pd.DataFrame) -> dict:
     """Per channel and campaign (campaign_kpis rows): spend, new customers, CAC,
     conversion, share of budget; "—" stands for rows without a campaign."""
     columns = [(0, "Channel"), (150, "Campaign"), (370, "Spend"), (480, "New customers"),
@@ -220,7 +221,7 @@ BASELINE_NOTE = ("Changes are against the actual split run through the same resp
                  "(like for like: the curves smooth the daily ups and downs).")
 
 
-def comparison_table(table: pd.DataFrame) -> alt.LayerChart:
+def comparison_table(table: pd.DataFrame) -> dict:
     """Scenarios beside the actual: spend, new customers and CAC with their
     change from the baseline, conversion. The baseline is the actual split run
     through the same curves (BASELINE, like for like, as the page's cards), or
@@ -252,7 +253,7 @@ def left_out(found: LaunchAnalysis) -> str:
             f"{', '.join(map(fmt.dimension_label, sorted(found.curve_problems)))}; the actual counts the other channels.")
 
 
-def split_chart(splits: pd.DataFrame) -> alt.LayerChart:
+def split_chart(splits: pd.DataFrame) -> dict:
     """Each scenario's daily budget per channel (rows of launch.split_table)."""
     channels = [c for c in splits.columns if c not in ("scenario", "total")]
     step = min(150, (WIDTH - 400) // max(len(channels), 1))
@@ -282,7 +283,7 @@ def whatif_parts(result: dict, allocation: dict, found: LaunchAnalysis) -> list:
             note(BASELINE_NOTE + left_out(found))]
 
 
-def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
+def comparison_bars(table: pd.DataFrame) -> dict:
     """New customers and CAC per scenario as bars on the canvas (labels inside the
     report's width, so the report's left edge stays straight)."""
     row, left, span = 30, 250, 380
@@ -304,7 +305,7 @@ def comparison_bars(table: pd.DataFrame) -> alt.LayerChart:
                         text, size=13)
     for index, name in enumerate(table["scenario"], start=1):
         canvas.text(0, 18 + index * row, name, size=14, limit=left - 10)
-    return canvas.chart()
+    return canvas.spec()
 
 
 def engagement_sentence(found: LaunchAnalysis, promotion: date) -> str:
@@ -401,19 +402,31 @@ def _whole_parts(found: LaunchAnalysis, comparison, promotion, splits, what_if) 
     return parts
 
 
-def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
-                        title: str | None = None, promotion: date | None = None,
-                        splits: pd.DataFrame | None = None,
-                        what_if: tuple[dict, dict] | None = None,
-                        step: str | None = None) -> alt.VConcatChart:
-    """The launch report as one chart: header, then one step of the page (`step`,
-    one of STEPS: what that step shows), or without a step the whole launch:
+# The launch report's look: its own (independent colours and dashes, no legend
+# symbol size or title colour of the other reports), as Vega-Lite config.
+_RESOLVE = {"scale": {"color": "independent", "strokeDash": "independent"}}
+_CONFIG = (alt.Chart(pd.DataFrame({"x": [0]})).mark_point()
+           .configure(font=FONT, background="white", padding=36)
+           .configure_view(stroke=None)
+           .configure_axis(labelFontSize=12, titleFontSize=12, labelColor=MUTED,
+                           titleColor=MUTED)
+           .configure_legend(labelFontSize=13)
+           .to_dict(validate=False)["config"])
+
+
+def launch_report_spec(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
+                       title: str | None = None, promotion: date | None = None,
+                       splits: pd.DataFrame | None = None,
+                       what_if: tuple[dict, dict] | None = None,
+                       step: str | None = None) -> dict:
+    """The launch report as one Vega-Lite spec: header, then one step of the page
+    (`step`, one of STEPS: what that step shows), or without a step the whole launch:
     KPI tiles, channels (and campaigns), traffic by day, engagement around
     `promotion` (default: the launch's promotion date; none without one), the
     what-if (launch.what_if's result, its allocation) when `what_if` is given,
     and the scenarios compared with the actual when `comparison` is given (with
     each one's daily split when `splits` is given). Refuses an unknown step
-    (ValueError)."""
+    (ValueError). The parts are joined as dicts, as report.report_spec does."""
     spec = found.launch
     facts = [("Launch date", fmt.human_date(spec.launch_date)),
              ("Days since launch", str(found.days)),
@@ -431,13 +444,7 @@ def launch_report_chart(found: LaunchAnalysis, comparison: pd.DataFrame | None =
                 "scenarios": lambda: _scenario_parts(found, comparison, splits)}[step]()
     else:
         raise ValueError(f"Unknown launch step '{step}': one of {', '.join(STEPS)}.")
-    return (alt.vconcat(header(heading, facts), *body, spacing=22)
-            .resolve_scale(color="independent", strokeDash="independent")
-            .configure(font=FONT, background="white", padding=36)
-            .configure_view(stroke=None)
-            .configure_axis(labelFontSize=12, titleFontSize=12, labelColor=MUTED,
-                            titleColor=MUTED)
-            .configure_legend(labelFontSize=13))
+    return parts_spec([header(heading, facts), *body], resolve=_RESOLVE, config=_CONFIG)
 
 
 def render_launch_report(found: LaunchAnalysis, comparison: pd.DataFrame | None = None, *,
@@ -445,8 +452,8 @@ def render_launch_report(found: LaunchAnalysis, comparison: pd.DataFrame | None 
                          promotion: date | None = None, splits: pd.DataFrame | None = None,
                          what_if: tuple[dict, dict] | None = None,
                          step: str | None = None) -> bytes:
-    """The launch report as PNG bytes (launch_report_chart, of one `step` or the
+    """The launch report as PNG bytes (launch_report_spec, of one `step` or the
     whole launch). Does not mutate its inputs."""
-    spec = launch_report_chart(found, comparison, title=title, promotion=promotion,
-                               splits=splits, what_if=what_if, step=step).to_dict()
+    spec = launch_report_spec(found, comparison, title=title, promotion=promotion,
+                              splits=splits, what_if=what_if, step=step)
     return vl_convert.vegalite_to_png(spec, scale=scale)

@@ -24,6 +24,7 @@ from kpi_logic.output.report_blocks import (
     WIDTH,
     Canvas,
     change_line,
+    chart_spec,
     header,
     kpi_tile,
     note,
@@ -51,7 +52,7 @@ def _grid(charts_: list, columns: int) -> dict:
 
 def _spec(part) -> dict:
     """A part of the report as a Vega-Lite dict without top-level-only keys."""
-    spec = part if isinstance(part, dict) else part.to_dict(validate=False)
+    spec = part if isinstance(part, dict) else chart_spec(part)
     return {k: v for k, v in spec.items() if k not in ("$schema", "config")}
 
 
@@ -95,7 +96,7 @@ def scorecard_parts(data: dict, title: str | None) -> list:
     return parts
 
 
-def legend_line(partial: bool = False) -> alt.LayerChart:
+def legend_line(partial: bool = False) -> dict:
     """One key for all trend charts, so each chart can use its width for data; a
     second line explains hollow points when a period is partial."""
     canvas = Canvas(50 if partial else 26)
@@ -113,10 +114,10 @@ def legend_line(partial: bool = False) -> alt.LayerChart:
     canvas.rect(x + 330, 6, 26, 14, "#F2E2CC")
     canvas.text(x + 364, 17, "at-risk band (within tolerance); equal to the target is met",
                 size=13, colour=charts.INK)
-    return canvas.chart()
+    return canvas.spec()
 
 
-def metric_table(metrics: list[dict]) -> alt.LayerChart:
+def metric_table(metrics: list[dict]) -> dict:
     """Plain metrics: name, value, change vs previous and vs last year."""
     row = 24
     canvas = Canvas(row * (len(metrics) + 1) + 6)
@@ -132,7 +133,7 @@ def metric_table(metrics: list[dict]) -> alt.LayerChart:
         for x, key in ((540, "vs_previous"), (850, "vs_last_year")):
             text, tone = change_line(metric.get(key), unit, direction)
             canvas.text(x, y, text, size=13, colour=tone, limit=300)
-    return canvas.chart()
+    return canvas.spec()
 
 
 MAX_ALERTS = 15                 # past this the list stops being read; the rest is counted
@@ -140,7 +141,7 @@ _SEVERITY = {"high": ("✖", "High", fmt.BAD), "medium": ("⚠", "Medium", fmt.W
              "low": ("ℹ", "Low", fmt.NEUTRAL)}
 
 
-def alert_list(alerts: list[dict]) -> alt.LayerChart:
+def alert_list(alerts: list[dict]) -> dict:
     """Alerts, most severe first, each with its severity as icon, word and colour."""
     order = list(_SEVERITY)
     ranked = sorted(alerts, key=lambda a: order.index(a.get("severity"))
@@ -158,10 +159,10 @@ def alert_list(alerts: list[dict]) -> alt.LayerChart:
         y = 18 + index * row
         canvas.text(0, y, f"{icon} {word}", size=14, colour=colour, weight="bold")
         canvas.text(110, y, alert.get("text", ""), size=14, limit=WIDTH - 110)
-    return canvas.chart()
+    return canvas.spec()
 
 
-def status_count_tiles(counts: dict[str, int], noun: str) -> alt.LayerChart:
+def status_count_tiles(counts: dict[str, int], noun: str) -> dict:
     """One small tile per status with its count ("4 KPIs"), titled with icon and word."""
     tiles = [{"title": fmt.status_badge(status), "colour": fmt.status_colour(status),
               "value": str(count), "lines": [(noun, MUTED)]}
@@ -235,7 +236,7 @@ def okrs_parts(data: dict, title: str | None) -> list:
     return parts
 
 
-def goal_tiles(summary: dict) -> alt.LayerChart:
+def goal_tiles(summary: dict) -> dict:
     """The goal-management KPIs as four tiles ("—" where nothing is counted)."""
     shown = (("Completion rate", "completion_rate", "achieved of finished"),
              ("Met by deadline", "met_by_deadline_rate", "of those past the deadline"),
@@ -247,15 +248,15 @@ def goal_tiles(summary: dict) -> alt.LayerChart:
     return tile_grid(tiles, columns=4, height=104)
 
 
-def text_lines(lines: list[tuple[str, str]]) -> alt.LayerChart:
+def text_lines(lines: list[tuple[str, str]]) -> dict:
     """Short lines of text under a table (check-ins, flags), each in its colour."""
     canvas = Canvas(22 * len(lines) + 6)
     for index, (text, colour) in enumerate(lines):
         canvas.text(0, 18 + index * 22, text, size=14, colour=colour, limit=WIDTH)
-    return canvas.chart()
+    return canvas.spec()
 
 
-def kr_table(objective: dict) -> alt.LayerChart:
+def kr_table(objective: dict) -> dict:
     """Key results of one objective: title, owner and deadline, a progress bar with
     the expected-progress tick, the values from start to target, and the status."""
     results = objective.get("key_results") or []
@@ -281,7 +282,7 @@ def kr_table(objective: dict) -> alt.LayerChart:
                     weight="bold", colour=fmt.status_colour(kr.get("status")), align="right")
         if index < len(results) - 1:
             canvas.rect(0, y + row - 4, WIDTH, 1, LINE)
-    return canvas.chart()
+    return canvas.spec()
 
 
 def _progress_bar(canvas: Canvas, x: float, y: float, kr: dict, width: float = 300) -> None:
@@ -335,14 +336,16 @@ def report_spec(kind: str, data: dict, *, title: str | None = None) -> dict:
     return parts_spec(_BUILDERS[kind](data or {}, title))
 
 
-def parts_spec(parts_: list) -> dict:
+def parts_spec(parts_: list, *, resolve: dict | None = None, config: dict | None = None
+               ) -> dict:
     """Parts (charts or Vega-Lite dicts) stacked into one page with the reports' look
-    (the board pack's cover is drawn with it)."""
+    (the board pack's cover is drawn with it), or with the `resolve` and `config` given
+    (the launch report's own)."""
     parts = [_spec(p) for p in parts_]
     datasets = _hoisted(parts)
-    return {"$schema": alt.SCHEMA_URL, "vconcat": parts, "spacing": 22,
-            "resolve": {"scale": dict(_RESOLVE), "legend": dict(_RESOLVE)},
-            "config": _CONFIG, "datasets": datasets}
+    resolve = resolve or {"scale": dict(_RESOLVE), "legend": dict(_RESOLVE)}
+    return {"$schema": alt.SCHEMA_URL, "vconcat": parts, "spacing": 22, "resolve": resolve,
+            "config": config or _CONFIG, "datasets": datasets}
 
 
 def report_chart(kind: str, data: dict, *, title: str | None = None) -> alt.VConcatChart:

@@ -1,0 +1,161 @@
+"""The PNG reports' pixel canvas is written as Vega-Lite dicts, the launch report
+joined as dicts and the charts' DataFrames turned into rows without Altair's
+serialiser, instead of going through Altair (seconds a page): these tests hold
+all three to exactly the spec Altair made, so every PNG and board-pack page
+draws what it drew before. The reference below is the Altair code they replace."""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+from altair.utils.data import to_values
+
+from kpi_logic.metrics.catalogue import metric_catalogue
+from kpi_logic.output import (
+    board_pack,
+    catalogue_report,
+    charts,
+    launch_report,
+    report,
+    report_blocks,
+)
+from kpi_logic.output.report_blocks import MUTED, WIDTH, Canvas
+from kpi_logic.store import open_store
+
+COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill", "weight", "align",
+           "limit"]
+
+
+def altair_layers(canvas: Canvas) -> alt.LayerChart:
+    """The canvas as Altair drew it: a DataFrame of the items, a rect layer and a
+    text layer per (weight, align, limit)."""
+    frame = pd.DataFrame(canvas.items, columns=COLUMNS)
+    x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, canvas.width], nice=False, zero=False))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, canvas.height], nice=False,
+                                                 zero=False, reverse=True))
+    rects = frame[frame["kind"] == "rect"].drop(columns=["text"])
+    layers = [alt.Chart(rects).mark_rect(strokeWidth=1).encode(
+        x=x, y=y, x2="x2:Q", y2="y2:Q", fill=alt.Fill("fill:N", scale=None),
+        stroke=alt.Stroke("colour:N", scale=None))]
+    texts = frame[frame["kind"] == "text"]
+    for (weight, align, limit), group in texts.groupby(["weight", "align", "limit"]):
+        layers.append(alt.Chart(group).mark_text(
+            baseline="alphabetic", fontWeight=weight, align=align, limit=limit).encode(
+            x=x, y=y, text="text:N", size=alt.Size("size:Q", scale=None),
+            color=alt.Color("colour:N", scale=None)))
+    return alt.layer(*layers).properties(width=canvas.width, height=canvas.height)
+
+
+def altair_part(canvas: Canvas) -> dict:
+    """The canvas as report.parts_spec took it from Altair (no $schema, no config)."""
+    spec = altair_layers(canvas).to_dict(validate=False)
+    return {k: v for k, v in spec.items() if k not in ("$schema", "config")}
+
+
+def altair_launch_join(parts: list, **_) -> dict:
+    """The launch report as Altair joined it (parts as Altair charts)."""
+    return (alt.vconcat(*parts, spacing=22)
+            .resolve_scale(color="independent", strokeDash="independent")
+            .configure(font=report_blocks.FONT, background="white", padding=36)
+            .configure_view(stroke=None)
+            .configure_axis(labelFontSize=12, titleFontSize=12, labelColor=MUTED,
+                            titleColor=MUTED)
+            .configure_legend(labelFontSize=13)
+            .to_dict())
+
+
+def same_json(a, b) -> bool:
+    """Equal down to the JSON text (so 0 and 0.0 differ, as in the dataset names)."""
+    def text(value) -> str:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+    return text(a) == text(b)
+
+
+def drawn(*steps) -> Canvas:
+    canvas = Canvas(120)
+    for step in steps:
+        step(canvas)
+    return canvas
+
+
+CANVASES = {
+    "empty": drawn(),
+    "rects only": drawn(lambda c: c.rect(0, 0, WIDTH, 2, "#000"),
+                        lambda c: c.rect(10.5, 3, 7, 40, "#F9FAFB", "#D1D5DB")),
+    "text only, whole numbers": drawn(lambda c: c.text(0, 20, "Title", size=28, weight="bold"),
+                                      lambda c: c.text(WIDTH, 20, "✔ Healthy", align="right",
+                                                       limit=300)),
+    "both, floats and limits": drawn(
+        lambda c: c.text(0, 16, "Metric", size=12, colour=MUTED, weight="bold"),
+        lambda c: c.rect(490, 10, 300 * 0.37, 16, "#2E7D32"),
+        lambda c: c.rect(490 + 300 * 0.5 - 1.5, 6, 3, 24, charts.INK),
+        lambda c: c.text(804, 23, "37%  ·  expected 50%", size=13, limit=240),
+        lambda c: c.text(0, 44, 'Quote " and <b>tags</b> & 日本', size=13, limit=470),
+        lambda c: c.text(0, 66, 12345, size=14.5, limit=470)),
+    "a gap in a number": drawn(lambda c: c.text(0, 20, "x", size=None),
+                               lambda c: c.rect(0, math.nan, 5, 5, "#000")),
+}
+
+
+@pytest.mark.parametrize("name", CANVASES)
+def test_the_canvas_spec_is_the_one_altair_made(name):
+    canvas = CANVASES[name]
+    assert same_json(canvas.spec(), altair_part(canvas))
+
+
+def every_report(location, as_of: date) -> dict[str, dict]:
+    """Each page of the demo's board pack, its cover, each launch step and the catalogue."""
+    with open_store(location, read_only=True) as store:
+        data = board_pack.board_pack_data(store, as_of)
+        rows = metric_catalogue(store, None, as_of=as_of).to_dict("records")
+    specs = dict(board_pack.pages(data))
+    specs["cover"] = board_pack.cover_spec(data, list(specs), datetime(2026, 12, 7, 9, 30))
+    for step in ("measure", "analyse", "adjust", "improve"):
+        specs[f"launch, {step}"] = launch_report.launch_report_spec(data.launches[0], step=step)
+    specs["catalogue"] = catalogue_report.catalogue_spec(rows, as_of=as_of)
+    return specs
+
+
+def test_every_report_of_the_demo_is_the_spec_altair_made(demo_file, monkeypatch):
+    """Overview, every scorecard, OKRs, the launch (whole and by step), the catalogue and
+    the board pack's cover: byte for byte the JSON of the Altair-built spec."""
+    as_of = date.today()
+    made = every_report(demo_file, as_of)
+    monkeypatch.setattr(Canvas, "spec", altair_layers)
+    monkeypatch.setattr(launch_report, "parts_spec", altair_launch_join)
+    monkeypatch.setattr(report, "chart_spec", lambda chart: chart.to_dict(validate=False))
+    before = every_report(demo_file, as_of)
+    assert list(made) == list(before) and len(made) == 15
+    for name in made:
+        assert same_json(made[name], before[name]), name
+
+
+def test_a_frames_rows_are_the_ones_altairs_serialiser_makes():
+    frame = pd.DataFrame({
+        "day": pd.to_datetime([pd.Timestamp(2025, 3, 1), None, pd.Timestamp(2025, 3, 3, 12, 30)]),
+        "value": [1.5, np.nan, np.inf], "count": [1, 2, 3], "partial": [True, False, True],
+        "label": pd.Series(["Mar 2025", None, "Q1 2025"], dtype="str"),
+        "status": pd.Series(["✔ Healthy", "▲ At risk", None], dtype="category"),
+        "things": [date(2025, 3, 1), None, "text"]})
+    rows = report_blocks.altair_rows(frame)
+    assert same_json(rows, to_values(frame)["values"])
+    assert rows[1]["day"] == "" and rows[2]["value"] is None and rows[0]["count"] == 1
+    assert report_blocks.altair_rows(frame.iloc[0:0]) == []
+    # another kind of column is left to Altair's serialiser
+    assert report_blocks.altair_rows(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")})) is None
+
+
+def test_a_chart_with_its_frames_as_rows_is_the_spec_altair_made():
+    kpi = {"title": "CAC", "unit": "currency", "target": 40, "target_kind": "max",
+           "history": [{"period": "2025-01", "value": 38.0, "status": "healthy"},
+                       {"period": "2025-02", "value": 44.0, "status": "at_risk"},
+                       {"period": "2025-03", "value": 41.0, "status": "at_risk",
+                        "partial": True}]}
+    expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
+    made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
+    assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})
