@@ -187,10 +187,15 @@ def test_chart_tooltips_show_department_names_as_text(visit):
     # Streamlit's Vega tooltips escape & and < and read no Markdown: the HTML
     # department shows as its characters. Swept with the mouse over the bars.
     page, requested = visit("/", "Needs attention")
-    # The pinned KPIs come first: the health chart is below the fold until scrolled to.
-    chart = page.locator("[data-testid=stVegaLiteChart]").first
-    chart.scroll_into_view_if_needed()
-    box = chart.bounding_box()
+    # The pinned KPIs and their sparklines (48 px high) come first: the health chart
+    # is the first taller chart, below the fold until scrolled to.
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        if box and box["height"] > 120:
+            break
     tooltip = page.locator("#vg-tooltip-element.visible")
     seen = set()
     for across in (0.2, 0.3, 0.4):
