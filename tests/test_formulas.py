@@ -9,6 +9,7 @@ from kpi_logic.domain.formulas import (
     formula_order,
     formula_problems,
     formula_unit,
+    formula_value,
     formula_values,
     parse_formula,
     typed_formula,
@@ -206,3 +207,17 @@ UNITS = {"purchases": "number", "visitors": "number", "revenue": "currency", "co
 ])
 def test_a_formulas_unit_is_read_from_its_parts(text, unit):
     assert formula_unit(parse_formula(text), UNITS) == unit
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"a": 5, "b": 1, "c": 2}, 4.0),
+    ({"a": 5, "b": 1, "c": 0}, None),          # divides by zero: undefined, as formula_values
+    ({"a": 5, "b": 1}, None),                  # a component missing
+    ({"a": float("inf"), "b": 1, "c": 2}, None),
+])
+def test_formula_value_is_formula_values_for_single_numbers(values, expected):
+    formula = parse_formula("(a - b) / c * 2")
+    assert formula_value(formula, values) == expected
+    if expected is not None:
+        columns = {k: pd.Series([v]) for k, v in values.items()}
+        assert formula_values(formula, columns).iloc[0] == expected

@@ -268,28 +268,14 @@ def _evaluated(tree: Node, columns: Mapping[str, pd.Series]):
 
 
 def formula_value(formula: Formula, values: Mapping[str, float]) -> float | None:
-    """The formula over single numbers, by the same rules as formula_values (None
-    where it divides by zero or a component is missing or not finite)."""
-    def evaluated(tree: Node) -> float:
-        kind = tree[0]
-        if kind == "number":
-            return float(tree[1])
-        if kind == "metric":
-            return float(values[tree[1]])
-        if kind == "neg":
-            return -evaluated(tree[1])
-        left, right = evaluated(tree[1]), evaluated(tree[2])
-        if kind == "+":
-            return left + right
-        if kind == "-":
-            return left - right
-        if kind == "*":
-            return left * right
-        return left / right if right != 0 else math.nan
+    """The formula over single numbers, by formula_values' rules (None where it
+    divides by zero or a component is missing or not finite)."""
     try:
-        result = evaluated(formula.tree)
-    except (KeyError, TypeError):
+        numbers = {name: np.float64(values[name]) for name in formula_metrics(formula)}
+    except (KeyError, TypeError, ValueError):
         return None
+    with np.errstate(all="ignore"):
+        result = float(_evaluated(formula.tree, numbers))
     return result if math.isfinite(result) else None
 
 
