@@ -239,3 +239,18 @@ def test_a_metric_without_dimension_values_is_not_split(store):
     explained = explanation(store, "Leads", as_of="2025-05-10")
     assert explained["change"]["abs"] == 4
     assert (explained["by_dimension"], explained["dimension_name"], explained["note"]) == ([], None, None)
+
+
+def test_no_split_when_one_part_has_no_dimension_values(store):
+    """Spend by channel over customers counted for the company only: every customer would
+    fall to "(no channel)" and every channel would look free. No split, and why."""
+    import_files(store, [
+        (b"metric,department,aggregation,formula,dimension\nspend,M,sum,,channel\n"
+         b"customers,M,sum,,\ncac,M,,spend / customers,\n", "m.csv"),
+        (b"title,metric,target,target_kind\nCAC,cac,45,max\n", "k.csv"),
+        (b"date,metric,channel,value\n2025-03-01,spend,search,600\n2025-04-01,spend,search,700\n"
+         b"2025-03-01,customers,,25\n2025-04-01,customers,,22\n", "h.csv")])
+    explained = explanation(store, "CAC", as_of="2025-05-10")
+    assert explained["change"]["abs"] == pytest.approx(700 / 22 - 600 / 25)
+    assert explained["by_dimension"] == []
+    assert "customers has no values broken down that way" in explained["note"]

@@ -176,6 +176,15 @@ def _dimension_shares(store: Store, formula, metric: Metric, parts: list[str],
     then = _by_value(_values(store, parts, grain, *then_span, by_dimension=True))
     if not (set(now) | set(then)) - {""}:
         return [], None
+    split = {part for side in (now, then) for value, parts_of in side.items() if value
+             for part in parts_of}
+    unsplit = [p for p in parts if p not in split]
+    if unsplit:
+        # spend per channel over customers of no channel would credit every customer to
+        # "(no channel)" and every channel with nothing: no split is better than that one
+        return [], (f"its change is not split by {_dimension(parts, metrics) or 'dimension'}: "
+                    f"{', '.join(unsplit)} {'has' if len(unsplit) == 1 else 'have'} no values "
+                    "broken down that way")
     if any(metrics[p].aggregation not in ADDITIVE for p in parts):
         return [], ("its change is not split by dimension value: a mean, minimum or maximum "
                     "does not add up over the values")
