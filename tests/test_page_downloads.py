@@ -45,7 +45,9 @@ def download_stems(at: AppTest) -> list[str]:
 
 
 def test_the_scorecard_offers_its_plain_metrics(page_db):
-    assert download_stems(opened("scorecard", department="Marketing")) == ["scorecard_plain_metrics"]
+    # the first KPI (a formula) explained by its components, then the plain metrics
+    assert download_stems(opened("scorecard", department="Marketing")) == [
+        "scorecard_drivers", "scorecard_plain_metrics"]
 
 
 def test_the_okrs_page_offers_each_objectives_key_results(page_db):

@@ -177,8 +177,11 @@ def test_scorecard_says_a_period_is_partial_and_judges_summed_kpis_on_pace(page_
     assert paced and all(k["partial"] for k in card["kpis"])
     notes = texts(at.markdown)
     for kpi in paced:
-        words = f"{fmt.coverage_note(kpi)}; {fmt.pace_note(kpi)}"
-        assert words.startswith(f"so far: data through {fmt.short_date(as_of)}; on pace for ")
+        # judged on pace; where the period will land is said by its forecast, which
+        # takes the plain pace's place on the card
+        words = fmt.period_note(kpi)
+        assert kpi["forecast"] and words.startswith(
+            f"so far: data through {fmt.short_date(as_of)}; heading for ")
         assert any(words in t for t in notes), words
 
 
