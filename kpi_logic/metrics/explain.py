@@ -26,7 +26,8 @@ from kpi_logic.domain.periods import (
     period_label,
     previous_period,
 )
-from kpi_logic.metrics.changes import COMPARISONS, earlier_window, like_for_like, relative_change
+from kpi_logic.metrics.changes import COMPARISONS, earlier_window, relative_change
+from kpi_logic.metrics.coverage import coverages, period_coverage
 from kpi_logic.metrics.drivers import (
     component_contributions,
     dimension_contributions,
@@ -101,8 +102,10 @@ def explanation(store: Store, title: str, *, period: str | None = None, vs: str 
     names = list(dict.fromkeys([metric.name, *parts]))
     if metric.name not in metrics:
         return _empty(kpi, metric, label, vs, start, grain, "its metric is not defined")
-    days = like_for_like(store, metric.name, label, through=as_of)["days"].iloc[0]
-    days = None if is_missing(days) else int(days)
+    # like_for_like's rule for how many days a partial period is compared over,
+    # read from the coverage alone (like_for_like would roll the values up too)
+    covered = coverages(store, [metric.name], as_of, metrics=metrics)[metric.name]
+    days = period_coverage(start, period_end(start, grain), covered).days
     now_span = (start, min(period_end(start, grain), as_of))
     then_span = earlier_window(start, grain, days, vs)
     now = _whole(_values(store, names, grain, *now_span))

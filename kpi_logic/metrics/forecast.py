@@ -34,7 +34,7 @@ from kpi_logic.domain.formulas import (
     formula_values,
     parse_formula,
 )
-from kpi_logic.domain.model import KPI, Metric
+from kpi_logic.domain.model import KPI, KPI_PERIODS, Metric
 from kpi_logic.domain.numbers import is_missing
 from kpi_logic.domain.periods import period_end, previous_period
 from kpi_logic.metrics.coverage import Coverage, is_flow, period_coverage
@@ -204,9 +204,10 @@ def card_forecasts(store: Store, kpis: Sequence[KPI], metrics: Mapping[str, Metr
     if not running:
         return {}
     parts = sorted({p for k in running for p in metric_parts(metrics[k.metric])})
-    first = min(starts[k.title] for k in running)
+    first, longest = min(starts[k.title] for k in running), max(
+        (k.period for k in running), key=KPI_PERIODS.index)
     for _ in range(BACKTEST_PERIODS + 1):
-        first = previous_period(first, max((k.period for k in running), key=_grain_order))
+        first = previous_period(first, longest)
     daily = rolled_up(store, parts, "day", start=first, end=as_of - timedelta(days=1))
     wide = daily.pivot_table(index="period", columns="metric", values="value", aggfunc="first")
     out = {}
@@ -229,6 +230,3 @@ def metric_parts(metric: Metric) -> list[str]:
     """The metrics a metric is computed from: its formula's, or itself."""
     return sorted(formula_metrics(parse_formula(metric.formula))) if metric.formula else [metric.name]
 
-
-def _grain_order(grain: str) -> int:
-    return ("month", "quarter", "year").index(grain) if grain in ("month", "quarter", "year") else 0
