@@ -185,7 +185,11 @@ def _shared_lengths(handle, info, budget: Budget) -> array:
 
 
 _TOKEN = re.compile(rb"<row\b([^>]*)>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_REFS = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)([0-9]+)"')
+# A cell's reference as spreadsheet programs write it (first attribute): its
+# letters and its digits, found apart (two lists of bytes cost far less than a
+# list of pairs).
+_REF_LETTERS = re.compile(rb'<c r="([A-Z]+)')
+_REF_DIGITS = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
 _SHARED_USES = re.compile(rb'<c\b[^>]*?\bt="s"[^>]*>\s*<v>([0-9]+)</v>')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
@@ -224,17 +228,18 @@ def _sheet_scan(handle, info, budget: Budget, context: _Context) -> SheetScan:
             f"a cell of row {at[0] + 1:,}"
         return _cell_too_long(context.name, context.sheet, where)
     for piece in _pieces(unpacked(handle, info, budget), (b"<row", b"<c ", b"<c>"), too_long):
-        refs = _REFS.findall(piece)
-        if refs and len(refs) == piece.count(b"<c ") + piece.count(b"<c>") and \
-                context.longest_shared <= limits.MAX_CELL_CHARS:
-            at = _placed_piece(piece, refs, scan, context)
+        letters = _REF_LETTERS.findall(piece)
+        digits = _REF_DIGITS.findall(piece) if letters else []
+        if letters and len(letters) == len(digits) == piece.count(b"<c ") + piece.count(b"<c>") \
+                and context.longest_shared <= limits.MAX_CELL_CHARS:
+            at = _placed_piece(piece, letters, digits, scan, context)
         else:
             at = _scanned_piece(piece, scan, at, context)
         _check_sheet(scan, context)
     return scan
 
 
-def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
+def _placed_piece(piece: bytes, letters: list[bytes], digits: list[bytes], scan: SheetScan,
                   context: _Context) -> tuple[int, int]:
     """_scanned_piece for a piece whose every cell has its reference ("B12"), as
     spreadsheet programs write them: the same limits from C-speed searches, not
@@ -242,7 +247,6 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
     the rectangle is never underestimated; cells that may hide text (errors,
     formulas) or hold a long one are placed one by one. Inline strings (as
     openpyxl's write-only mode writes text) count as _cell_chars counts them."""
-    letters, digits = zip(*refs, strict=True)
     scan.last_row = max(scan.last_row, int(_largest(digits)) - 1)
     scan.last_column = max(scan.last_column, column_index(_largest(letters)))
     uses = piece.count(b't="s"') * context.longest_shared
@@ -255,13 +259,14 @@ def _placed_piece(piece: bytes, refs: list, scan: SheetScan,
     for m in _TOKEN.finditer(piece) if b't="e"' in piece or b"<f" in piece else ():
         if m.group(3) and (b't="e"' in m.group(2) or b"<f" in m.group(3)):
             _scanned_piece(m.group(0), scan, (-1, -1), context, shared_counted=True)
-    for cell in piece.split(b"<c ") if len(piece) > limits.MAX_CELL_CHARS else ():
+    cells = piece.split(b"<c ") if len(piece) > limits.MAX_CELL_CHARS else []
+    for cell in cells if cells and max(map(len, cells)) > limits.MAX_CELL_CHARS else ():
         if len(cell) > limits.MAX_CELL_CHARS and b"<f" not in cell and b't="e"' not in cell:
             _scanned_piece(b"<c " + cell, scan, (-1, -1), context, shared_counted=True)
-    return int(refs[-1][1]) - 1, column_index(refs[-1][0])
+    return int(digits[-1]) - 1, column_index(letters[-1])
 
 
-def _largest(texts: tuple[bytes, ...]) -> bytes:
+def _largest(texts: list[bytes]) -> bytes:
     """The largest row number or column letters: the longest, then the highest
     (a zero-padded one only looks larger, never smaller)."""
     texts = set(texts)          # each is repeated along its row or column
