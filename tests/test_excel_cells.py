@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import duckdb
 import openpyxl
 import pytest
 from pandas.testing import assert_frame_equal
@@ -15,7 +16,7 @@ from pandas.testing import assert_frame_equal
 from kpi_logic.domain.errors import InputError
 from kpi_logic.ingest import excel_cells
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.store import open_store
+from kpi_logic.store import open_store, staging
 
 from .test_importing import current_observations
 
@@ -66,6 +67,36 @@ def test_each_cell_gets_the_text_of_the_cell_by_cell_rule(date1904, size):
 
 
 HEADER = ["date", "metric", "value"]
+NUMBERS = [v for v in VALUES if type(v) in (int, float)] + [None, "", "  "] + [
+    x / 7 for x in range(-40, 40)] + [2.5e-8, 1e300, -1e15, 1e15 - 1, 2.0 ** 53]
+
+
+@pytest.mark.parametrize("size", [5, excel_cells.CHUNK_ROWS])
+def test_a_column_of_numbers_is_staged_as_the_same_text_through_sql(size):
+    # With numbers=True the value column (numbers and blanks only) stays float64
+    # and load_frame writes its text in SQL: the staged rows are the rule's text.
+    rows = [HEADER] + [[45000.0 + i, "visitors", v] for i, v in enumerate(NUMBERS)] + [
+        [45999.0, "visitors", None]]
+    frames = list(excel_cells.record_frames(rows, 0, KEEP, False, "f.xlsx", "S", size=size,
+                                            numbers=True))
+    assert {str(f["value"].dtype) for f in frames} == {"float64"}
+    assert {str(f["metric"].dtype) for f in frames} == {"object"}
+    con = duckdb.connect()
+    for n, frame in enumerate(frames):
+        staging.load_frame(con, frame, table="staged", append=n > 0)
+    staged = [list(r) for r in con.execute(
+        'select "_line", date, metric, value from staged order by "_line"').fetchall()]
+    assert staged == reference_records(rows, 0, KEEP, False)
+
+
+def test_a_column_with_text_or_dates_stays_text_with_numbers_on():
+    rows = [HEADER, [45000.0, "visitors", 1.0], [45001.0, "visitors", "n/a"],
+            [45002.0, "visitors", dt.date(2025, 1, 1)]]
+    for cut in (2, 3):
+        frame, = excel_cells.record_frames(rows[:cut + 1], 0, KEEP, False, "f.xlsx", "S",
+                                           numbers=True)
+        assert frame["value"].dtype == object and frame["date"].dtype == object
+        assert frame["value"].tolist()[-1] in ("n/a", "2025-01-01")
 
 
 @pytest.mark.parametrize("rows, says, row", [

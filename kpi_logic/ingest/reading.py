@@ -317,7 +317,7 @@ def _sheet_table(store: Store, sheet: reading_excel.Sheet, header: _Header, name
     table, n_rows = staging.new_table_name(), 0
     try:
         for frame in excel_cells.record_frames(sheet.rows(), header.index, keep, date1904,
-                                               name, sheet.name):
+                                               name, sheet.name, numbers=True):
             n_rows += staging.load_frame(store.staging, frame, table=table, append=n_rows > 0)
         if n_rows == 0:
             staging.load_frame(store.staging, pandas.DataFrame([], columns=columns, dtype=object),

@@ -318,14 +318,26 @@ def first_filled_cell(con, table: str, positions: list[int],
     return None
 
 
+def number_text_sql(column: str) -> str:
+    """SQL of a double column's text by excel_cells.number_texts' rule: a whole
+    number below 1e15 bare ("12"), any other its shortest round-trip text
+    (DuckDB's cast writes Python's repr: "0.1", "1e+16"); NULL for NaN."""
+    return (f"case when isnan({column}) then null when {column} = trunc({column}) and "
+            f"abs({column}) < 1e15 then cast(cast({column} as bigint) as varchar) "
+            f"else cast({column} as varchar) end")
+
+
 def load_frame(con, frame: pandas.DataFrame, *, table: str, append: bool = False) -> int:
-    """Copy an all-text frame ("_line" first) into temporary `table` (created, or
-    added to with `append`); returns the frame's row count."""
+    """Copy a frame of text ("_line" first) into temporary `table` (created, or
+    added to with `append`); returns the frame's row count. A float64 column
+    (excel_cells' numbers) becomes text by number_text_sql."""
     view = f"{table}_frame"
     con.register(view, frame)
     try:
-        casts = ", ".join(f"cast({quote_identifier(c)} as varchar) as {quote_identifier(c)}"
-                          for c in frame.columns[1:])
+        casts = ", ".join(
+            (number_text_sql(quote_identifier(c)) if frame[c].dtype == "float64" else
+             f"cast({quote_identifier(c)} as varchar)") + f" as {quote_identifier(c)}"
+            for c in frame.columns[1:])
         into = f"insert into {quote_identifier(table)}" if append else \
             f"create temp table {quote_identifier(table)} as"
         con.execute(f"{into} select cast(\"_line\" as integer) as \"_line\""
