@@ -8,6 +8,8 @@ still run); AppTest runs the scripts in this process, each AppTest a session."""
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,15 @@ def test_an_edit_by_another_connection_shows_on_the_overview_at_the_next_rerun(p
     assert len(overviews) == 2
     labels = [shown(m.label) for m in at.metric]
     assert any(label.endswith(f" {title}") for label in labels), labels
+
+
+def test_the_server_does_not_walk_every_object_after_each_page_run():
+    # Streamlit's default runs gc.collect(2) after every script run: with pandas,
+    # DuckDB and Altair loaded that was three quarters of the server's CPU on a warm
+    # rerun (bench/sessions.py). The setting the dashboard starts with keeps it off,
+    # as Streamlit reads it from the project's config file.
+    read = subprocess.run(
+        [sys.executable, "-c", "from streamlit import config; "
+         "print(config.get_option('runner.postScriptGC'))"],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, check=True)
+    assert read.stdout.strip() == "False"
