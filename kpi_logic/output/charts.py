@@ -216,7 +216,7 @@ def _forecast_layers(ahead: pd.DataFrame, tail: pd.DataFrame, encoding: dict) ->
     tooltip = [alt.Tooltip("label:N", title="Period"), alt.Tooltip("so_far:N", title="So far"),
                alt.Tooltip("forecast_text:N", title="Forecast"),
                alt.Tooltip("target_text:N", title="Target"),
-               alt.Tooltip("status:N", title="Status (on pace)")]
+               alt.Tooltip("status:N", title="Status so far")]
     layers.append(alt.Chart(ahead).mark_point(size=90, filled=False, strokeWidth=2.5, opacity=1)
                   .encode(x=alt.X("mid:T"), **{**encoding, "tooltip": tooltip}))
     return layers
