@@ -362,3 +362,68 @@ def test_a_split_chart_draws_only_the_largest_series():
 ])
 def test_history_ticks_fall_on_period_starts_and_fit_a_phone(grain, periods, ticks):
     assert charts.period_ticks(grain, periods) == ticks
+
+
+# A CAC judged on its running March: $41 over the days so far, forecast to end at $42
+# with an 80% range of $38 to $46 and a 30% chance of meeting its $40 ceiling.
+RUNNING = {**KPI, "period": "2025-03",
+           "history": [*KPI["history"][:2],
+                       {"period": "2025-03", "value": 41.0, "target": 40, "status": "at_risk",
+                        "partial": True}],
+           "forecast": {"value": 42.0, "low": 38.0, "high": 46.0, "chance_of_target": 0.3,
+                        "method": "so_far", "backtested_periods": 12}}
+
+
+def forecast_layers(spec: dict) -> list[dict]:
+    return [layer for layer in spec["layer"]
+            if str(layer.get("mark", {}).get("color", "")) == charts.FORECAST]
+
+
+def test_a_running_period_is_drawn_at_its_forecast_with_its_80_percent_range():
+    spec = charts.kpi_trend_chart(RUNNING).to_dict()
+    fan, bar, *caps = forecast_layers(spec)
+    assert fan["mark"]["type"] == "area" and bar["mark"]["type"] == "rule"
+    # the fan opens from February's actual $43 to the range at March
+    assert [(r["low"], r["high"]) for r in layer_rows(spec, fan)] == [(43.0, 43.0), (38.0, 46.0)]
+    assert [(r["low"], r["high"]) for r in layer_rows(spec, bar)] == [(38.0, 46.0)]
+    assert sorted(c["encoding"]["y"]["field"] for c in caps) == ["high", "low"]
+    # the hollow point at the forecast, its tooltip saying all of it
+    [point] = [layer for layer in spec["layer"]
+               if any(t.get("title") == "Forecast" for t in layer["encoding"].get("tooltip", []))]
+    assert point["mark"]["filled"] is False
+    [row] = layer_rows(spec, point)
+    assert row["value"] == 42.0 and row["so_far"] == "$41"
+    assert row["forecast_text"] == "$42 (80% range $38–$46), 30% chance of meeting the target"
+    # the dashed segment runs from the last actual value to the forecast
+    dashed = [layer for layer in spec["layer"] if layer.get("mark", {}).get("strokeDash") == [4, 3]]
+    assert [r["value"] for r in layer_rows(spec, dashed[0])] == [43.0, 42.0]
+
+
+def test_without_a_forecast_the_trend_chart_is_the_one_it_was():
+    plain = {k: v for k, v in RUNNING.items() if k != "forecast"}
+    assert charts.kpi_trend_chart({**RUNNING, "forecast": None}).to_dict() == \
+        charts.kpi_trend_chart(plain).to_dict()
+    assert forecast_layers(charts.kpi_trend_chart(plain).to_dict()) == []
+    assert charts.forecast_frame(plain).empty
+
+
+def test_a_forecast_without_a_range_is_a_point_without_a_band():
+    """Fewer than 4 periods to try the estimate on: a value, no range and no chance."""
+    ahead = {**RUNNING["forecast"], "low": None, "high": None, "chance_of_target": None}
+    spec = charts.kpi_trend_chart({**RUNNING, "forecast": ahead}).to_dict()
+    assert forecast_layers(spec) == []
+    [row] = charts.forecast_frame({**RUNNING, "forecast": ahead}).to_dict("records")
+    assert row["value"] == 42.0 and row["forecast_text"] == "$42"
+
+
+def test_a_forecast_of_a_period_not_in_the_history_as_running_is_not_drawn():
+    complete = {**RUNNING, "history": [{**p, "partial": False} for p in RUNNING["history"]]}
+    assert charts.forecast_frame(complete).empty
+    assert charts.forecast_frame({**RUNNING, "period": "2025-04"}).empty
+
+
+def test_the_forecast_chart_draws_and_does_not_mutate():
+    kpi = copy.deepcopy(RUNNING)
+    png = vl_convert.vegalite_to_png(charts.kpi_trend_chart(kpi).to_dict())
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert kpi == RUNNING

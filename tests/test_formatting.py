@@ -320,3 +320,31 @@ def test_trend_values_draw_a_partial_summed_period_at_its_pace():
 ])
 def test_partial_note_says_which_days_a_period_holds(period, start, through, expected):
     assert fmt.partial_note(period, start, through) == expected
+
+
+@pytest.mark.parametrize("ahead, unit, expected", [
+    ({"value": 4774.8, "low": 3984.6, "high": 5565.1, "chance_of_target": 0.8955},
+     "number", "heading for 4,775 (80% range 3,985–5,565): 90% chance of meeting the target"),
+    ({"value": 40.95, "low": 37.77, "high": 44.14, "chance_of_target": 0.00016},
+     "currency", "heading for $40.95 (80% range $37.77–$44.14): under 1% chance of meeting "
+                 "the target"),
+    # a range crossing zero says "to": "-$5–$3" would read as a subtraction
+    ({"value": -1.0, "low": -5.0, "high": 3.0, "chance_of_target": 0.5}, "currency",
+     "heading for -$1 (80% range -$5 to $3): 50% chance of meeting the target"),
+    # fewer than 4 periods to try the estimate on: no range, no chance
+    ({"value": 2160.0, "low": None, "high": None, "chance_of_target": None}, "number",
+     "heading for 2,160"),
+])
+def test_forecast_line_says_where_it_lands_its_range_and_its_chance(ahead, unit, expected):
+    kpi = {"unit": unit, "forecast": ahead}
+    assert fmt.forecast_line(kpi) == expected
+    assert fmt.heading_note(kpi) == expected
+    assert fmt.forecast_line({"unit": unit, "forecast": None}) is None
+
+
+def test_heading_note_falls_back_to_the_pace_and_period_note_joins_the_coverage():
+    paced = {"pace": {"share": 10 / 31, "target": 322.6, "projected": 1085.0}, "target": 1000,
+             "unit": "number", "partial": True, "data_through": "2025-03-10"}
+    assert fmt.heading_note(paced) == "on pace for 1,085 of 1,000"
+    assert fmt.period_note(paced) == "so far: data through 10 Mar; on pace for 1,085 of 1,000"
+    assert fmt.heading_note({"unit": "number"}) is None

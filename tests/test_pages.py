@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.periods import period_label, previous_period
 from kpi_logic.metrics import kpis, okrs, overview
+from kpi_logic.metrics.explain import explanation
 from kpi_logic.store import has_history, open_store
 from tests.readable import shown
 from ui.data import DEMO_NOTICE
@@ -178,11 +179,38 @@ def test_scorecard_says_a_period_is_partial_and_judges_summed_kpis_on_pace(page_
     notes = texts(at.markdown)
     for kpi in paced:
         # judged on pace; where the period will land is said by its forecast, which
-        # takes the plain pace's place on the card
-        words = fmt.period_note(kpi)
-        assert kpi["forecast"] and words.startswith(
-            f"so far: data through {fmt.short_date(as_of)}; heading for ")
-        assert any(words in t for t in notes), words
+        # takes the plain pace's place on the card, on a line of its own under the status
+        assert kpi["forecast"] and fmt.coverage_note(kpi) == \
+            f"so far: data through {fmt.short_date(as_of)}"
+        heading = fmt.heading_note(kpi)
+        assert heading.startswith("heading for ")
+        coverage = f"*(so far: data through {fmt.short_date(as_of)})*"
+        assert any(coverage in t and f"Heading{heading[len('heading'):]}" in t
+                   for t in notes), heading
+
+
+def test_a_cards_why_says_why_its_kpi_moved_once_opened(page_db):
+    """The card's "Why?" holds the KPI's change on the previous period and its largest
+    drivers; closed, it computes and shows nothing (the chart's panel shows the first KPI)."""
+    at = opened(PAGES["scorecard"], department="Marketing")
+    card = engine(page_db, kpis.scorecard, "Marketing", as_of=date.today())
+    kpi = next(k for k in card["kpis"][1:] if k["title"] == "Customer acquisition cost")
+    index = card["kpis"].index(kpi)
+    explained = engine(page_db, explanation, kpi["title"], period=kpi["period"])
+    line = fmt.explanation_line(explained)
+    assert line not in texts(at.markdown)
+    at.session_state[f"scorecard_why_{index}"] = True
+    at.run()
+    assert not at.exception
+    shown_texts = texts(at.markdown)
+    assert line in shown_texts
+    # its formula's parts, each from its value before to its value now, with its share
+    assert len(explained["drivers"]) == 2
+    for driver in explained["drivers"]:
+        words = (f"{driver['label']}: {fmt.format_value(driver['before'], driver['unit'])} → "
+                 f"{fmt.format_value(driver['after'], driver['unit'])}, "
+                 f"{fmt.format_delta(driver['contribution'], explained['unit'])}")
+        assert any(words in t.replace("*", "") for t in shown_texts), words
 
 
 def test_scorecard_long_after_the_data_says_they_are_stale_not_healthy(page_db):

@@ -6,10 +6,11 @@ import json
 import struct
 
 import pytest
+import vl_convert
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
-from kpi_logic.output import report, report_blocks
+from kpi_logic.output import charts, report, report_blocks
 from tests.conftest import FIXTURES
 
 REPORT = FIXTURES / "report"
@@ -191,3 +192,40 @@ def test_stale_and_partial_kpis_say_so_on_their_tiles():
     lines = [text for text, _ in report_blocks.kpi_tile(partial)["lines"]]
     assert lines[1] == "So far: data through 10 Mar; on pace for 1,085 of 1,000"
     assert len(lines) == 4
+
+
+def running_scorecard() -> dict:
+    """The fixture's scorecard with March 2025 still running: CAC so far $56.20, heading
+    for $55 (80% range $50 to $60), 2% chance of meeting its $40 ceiling."""
+    data = load("scorecard")
+    data["partial"] = True
+    for kpi in data["kpis"]:
+        kpi.update(partial=True, data_through="2025-03-10")
+        kpi["history"][-1]["partial"] = True
+    data["kpis"][1]["forecast"] = {"value": 55.0, "low": 50.0, "high": 60.0,
+                                   "chance_of_target": 0.02, "method": "so_far",
+                                   "backtested_periods": 12}
+    return data
+
+
+def test_a_running_kpis_tile_says_where_it_is_heading_and_its_chance():
+    lines = [text for text, _ in report_blocks.kpi_tile(running_scorecard()["kpis"][1])["lines"]]
+    assert lines[1:4] == ["So far: data through 10 Mar", "→ Heading for $55 (80% range $50–$60)",
+                          "2% chance of meeting the target"]
+
+
+def test_the_scorecard_png_of_a_running_period_draws_the_forecast_and_keys_it():
+    data = running_scorecard()
+    texts = spec_texts("scorecard", data)
+    assert any(t.startswith("forecast: the running period drawn where it is heading, its 80% "
+                            "range as a blue fan and bar") for t in texts)
+    plain = load("scorecard")
+    assert not any(t.startswith("forecast:") for t in spec_texts("scorecard", plain))
+    png = report.render_report("scorecard", data, scale=1)
+    width, height = png_size(png)
+    assert 1000 <= width <= 1500 and 1000 <= height <= 3000
+    # the fan and the bar are drawn in the forecast's blue, which a complete period lacks
+    def blue_marks(data: dict) -> int:
+        svg = vl_convert.vegalite_to_svg(report.report_spec("scorecard", data))
+        return svg.count(f'"{charts.FORECAST}"')
+    assert blue_marks(data) >= 4 and blue_marks(plain) == 0

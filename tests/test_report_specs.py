@@ -159,3 +159,17 @@ def test_a_chart_with_its_frames_as_rows_is_the_spec_altair_made():
     expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
     made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
     assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})
+
+
+def test_a_chart_with_a_forecast_band_is_the_spec_altair_made():
+    """The forecast's frames (a range, or none: NaN) go through the same rows."""
+    history = [{"period": "2025-01", "value": 38.0, "status": "healthy"},
+               {"period": "2025-02", "value": 44.0, "status": "at_risk", "partial": True}]
+    for low, high in ((40.0, 48.0), (None, None)):
+        kpi = {"title": "CAC", "unit": "currency", "target": 40, "target_kind": "max",
+               "period": "2025-02", "history": history,
+               "forecast": {"value": 44.5, "low": low, "high": high, "chance_of_target": 0.1}}
+        expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
+        made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
+        assert any("forecast_text" in row for rows in made["datasets"].values() for row in rows)
+        assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})

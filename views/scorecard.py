@@ -77,7 +77,8 @@ def kpi_card(kpi: dict, index: int) -> None:
         tone = fmt.change_tone(last_year["abs"], kpi["direction"])
         change = f"{fmt.change_arrow(last_year['abs'])} {fmt.format_change(last_year, unit)}".strip()
         colour = TONE_MARKDOWN_COLOURS[tone]
-        coverage = fmt.period_note(kpi)
+        coverage = fmt.coverage_note(kpi) or ""
+        heading = fmt.heading_note(kpi)     # where a running period lands, and its chance
         badge = fmt.status_badge(kpi["status"])
         if kpi.get("stale"):            # "○ No data since 6 Dec 2026" says it once
             badge, coverage = f"{fmt.status_icon('no_data')} {coverage[:1].upper()}{coverage[1:]}", ""
@@ -85,23 +86,24 @@ def kpi_card(kpi: dict, index: int) -> None:
             md_status(kpi["status"], f"**{badge}**")
             + (f" *({coverage})*" if coverage else "")
             + f" · target {fmt.target_rule(kpi['target'], kpi['target_kind'], unit, kpi['value'])}  \n"
-            f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
+            + (f":blue[:material/trending_flat:] {md_text(heading[:1].upper() + heading[1:])}  \n"
+               if heading else "")
+            + f"{fmt.comparison_label(last_year['label']) or 'vs last year'}: "
             + f":{colour}[{change}]"
             + ("  \n:material/keep: Pinned to the overview" if kpi.get("pinned") else ""))
         reviews.show_checkins(kpi.get("checkins", []))
         if kpi.get("checkin_requested"):
             st.caption(f":orange[:material/chat_error: Missed {kpi['missed_in_a_row']} periods in "
                        "a row: check in on what is being done.]")
-        # Three buttons share a card's width: the two popovers go without icons to fit.
+        # Up to four buttons share a card's width, in a row that wraps on a narrow
+        # card: the popovers go without icons for an editor, to fit.
         editing = auth.can_edit()
-        buttons = st.columns([5, 4, 2], gap="small") if editing else [st.container()]
-        with buttons[0]:
+        with st.container(horizontal=True, gap="small", key=f"scorecard_buttons_{index}"):
             definition_popover(kpi, previous, last_year, icon=not editing)
-        if auth.can_edit():
-            with buttons[1]:
+            why_popover(kpi, index, icon=not editing)
+            if editing:
                 reviews.checkin_form(key=f"scorecard_checkin_{index}", kpi=kpi["title"],
                                      period=kpi["period"], icon=False)
-            with buttons[2]:
                 reviews.pin_button(kpi, key=f"scorecard_pin_{index}")
             if kpi["status"] in ("unhealthy", "at_risk") and kpi.get("value") is not None:
                 with st.popover("Make a key result from this KPI", icon=":material/flag:"):
@@ -109,6 +111,48 @@ def kpi_card(kpi: dict, index: int) -> None:
                         f"scorecard_kr_{index}", data.cached("load_metrics"),
                         objective_names(), data.cached("departments"),
                         start=key_result_proposal(kpi, card["department"], as_of))
+
+
+def why_popover(kpi: dict, index: int, icon: bool = True) -> None:
+    """"Why?" on a card: the KPI's change on the previous period and its largest
+    drivers and dimension values. Its content runs only while it is open, so a
+    closed popover costs the page nothing."""
+    with st.popover("Why?", icon=":material/troubleshoot:" if icon else None,
+                    key=f"scorecard_why_{index}", on_change="rerun",
+                    help="Why it moved since the previous period") as why:
+        if why.open:
+            why_summary(kpi)
+
+
+def why_summary(kpi: dict, most: int = 3) -> None:
+    with widgets.message_on_failure() as attempt:
+        explained = data.cached("explanation", kpi["title"], period=kpi["period"],
+                                vs="previous", as_of=as_of)
+    if attempt.failed:
+        return
+    st.markdown(md_text(fmt.explanation_line(explained)))
+    unit = explained["unit"]
+
+    def delta(value: float | None) -> str:
+        return md_text(fmt.format_delta(value, unit))   # "$" would open LaTeX in Markdown
+
+    drivers = explained["drivers"] if len(explained["drivers"]) > 1 else []
+    lines = [f"- {md_text(d['label'])}: "
+             + md_text(f"{fmt.format_value(d['before'], d['unit'])} → "
+                       f"{fmt.format_value(d['after'], d['unit'])}")
+             + f", **{delta(d['contribution'])}**" for d in drivers[:most]]
+    if lines:
+        st.markdown("**By component**  \n" + "\n".join(lines))
+    shares = explained["by_dimension"][:most]
+    if shares:
+        st.markdown(f"**By {md_text(explained['dimension_name'])}**  \n" + "\n".join(
+            f"- {md_text(s['label'])}: **{delta(s['contribution'])}**"
+            + ("" if s["mix"] is None else f" (mix {delta(s['mix'])}, rate {delta(s['rate'])})")
+            for s in shares))
+    st.caption(("The days with data so far, against as many days of "
+                f"{fmt.human_period(explained['compared_with'])}. " if explained["partial"] else "")
+               + "The parts add up to the change. Every part, and the comparison with last "
+               "year: 'Why it moved' under the trend chart.")
 
 
 def why_it_moved(kpi: dict) -> None:
@@ -193,7 +237,10 @@ if kpis:
     st.vega_lite_chart(vega.spec(charts.kpi_trend_chart, kpi, width=900, height=280),
                        width="stretch")
     st.caption("Dashed line: the target (steps where it changes per period); shaded band: "
-               f"within {kpi['tolerance']:.0%} of the target (at risk).")
+               f"within {kpi['tolerance']:.0%} of the target (at risk)."
+               + (" Blue fan and bar: the forecast to the period's end (hollow point) with "
+                  "its 80% range; hover it for the chance of meeting the target."
+                  if kpi.get("forecast") else ""))
     state.publish({"kpi": chosen})
     why_it_moved(kpi)
 

@@ -450,29 +450,45 @@ def chance_words(chance: object) -> str:
     return f"{percent:.0f}% chance"
 
 
-def forecast_line(kpi: dict) -> str | None:
-    """"Heading for 4,640 (80% range 4,350 to 4,930): over 99% chance of the target"
-    for a scorecard entry with a forecast; None without one."""
-    ahead = kpi.get("forecast")
-    if not ahead:
-        return None
-    unit = kpi.get("unit") or "number"
-    text = f"heading for {format_value(ahead['value'], unit)}"
-    if not is_missing(ahead.get("low")):
-        text += (f" (80% range {format_value(ahead['low'], unit)} to "
-                 f"{format_value(ahead['high'], unit)})")
-    if not is_missing(ahead.get("chance_of_target")):
-        text += f": {chance_words(ahead['chance_of_target'])} of the target"
+def forecast_range(forecast: dict, unit: str = "number") -> str:
+    """A forecast's value and its 80% range, "$40.95 (80% range $37.77–$44.14)";
+    the value alone without a range."""
+    text = format_value(forecast.get("value"), unit)
+    low, high = forecast.get("low"), forecast.get("high")
+    if not (is_missing(low) or is_missing(high)):
+        dash = " to " if min(float(low), float(high)) < 0 else "–"   # "-$5 to $3", not "-$5–$3"
+        text += f" (80% range {format_value(low, unit)}{dash}{format_value(high, unit)})"
     return text
 
 
+def target_chance(forecast: dict) -> str:
+    """"90% chance of meeting the target"; "" when the forecast has no chance."""
+    words = chance_words(forecast.get("chance_of_target"))
+    return f"{words} of meeting the target" if words else ""
+
+
+def forecast_line(kpi: dict) -> str | None:
+    """"heading for 4,640 (80% range 4,350–4,930): over 99% chance of meeting the
+    target" for a scorecard entry with a forecast; None without one."""
+    ahead = kpi.get("forecast")
+    if not ahead:
+        return None
+    text = f"heading for {forecast_range(ahead, kpi.get('unit') or 'number')}"
+    chance = target_chance(ahead)
+    return f"{text}: {chance}" if chance else text
+
+
+def heading_note(entry: dict) -> str | None:
+    """Where a scorecard entry's running period is heading: its forecast, else its
+    plain pace ("on pace for 1,085 of 1,000"); None for a complete period."""
+    return forecast_line(entry) or pace_note(entry)
+
+
 def period_note(entry: dict) -> str:
-    """What a scorecard entry's period holds beyond its value, as cards, PNG tiles and
-    the CLI say it: its coverage, then where it is heading (the forecast, else its
-    plain pace): "so far: data through 6 Dec; heading for 4,639 (...)"; "" for a
-    complete period."""
-    return "; ".join(n for n in (coverage_note(entry), forecast_line(entry)
-                                 or pace_note(entry)) if n)
+    """What a scorecard entry's period holds beyond its value, as the CLI says it:
+    its coverage, then where it is heading (heading_note): "so far: data through
+    6 Dec; heading for 4,639 (...)"; "" for a complete period."""
+    return "; ".join(n for n in (coverage_note(entry), heading_note(entry)) if n)
 
 
 def explanation_line(explained: dict, most: int = 3) -> str:

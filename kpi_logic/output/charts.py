@@ -28,6 +28,7 @@ TIME_FORMAT = {"month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y", "week": "%-d
 # ticks on period starts, so a label never sits inside a period it does not name
 _TICKS = {"month": "month", "quarter": {"interval": "month", "step": 3}, "year": "year"}
 INK, GRID, TRACK = "#1F2937", "#E5E7EB", "#E5E7EB"
+FORECAST = fmt.ACHIEVED      # the key result chart's forecast line is this blue too
 
 
 def _unit_title(unit: str) -> str:
@@ -123,6 +124,10 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
         x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2=alt.Y2("band_high:Q"))
     target = steps.mark_line(interpolate="step-after", color=INK, strokeDash=[6, 4],
                              strokeWidth=1.5).encode(x=alt.X("x:T"), y=alt.Y("target:Q"))
+    ahead = forecast_frame(kpi, frame)
+    if len(ahead):       # the running period is drawn where its forecast lands
+        frame = frame.assign(value=frame["value"].mask(frame["period"] == ahead["period"].iloc[0],
+                                                       ahead["value"].iloc[0]))
     complete = frame[~frame["partial"]]
     base = alt.Chart(complete).encode(x=alt.X("mid:T", axis=x_axis))
     line = base.mark_line(color="#374151", strokeWidth=2).encode(
@@ -143,15 +148,78 @@ def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
                  alt.Tooltip("target_text:N", title="Target"),
                  alt.Tooltip("status:N", title="Status")])
     points = base.mark_point(size=70, filled=True, opacity=1).encode(**encoding)
-    hollow = alt.Chart(frame[frame["partial"]]).mark_point(
+    hollow = alt.Chart(frame[frame["partial"] & ~frame["period"].isin(ahead["period"])]).mark_point(
         size=70, filled=False, strokeWidth=2, opacity=1).encode(x=alt.X("mid:T"), **encoding)
     layers = [band, target, line, dashed, points, hollow]
+    if len(ahead):
+        layers += _forecast_layers(ahead, _partial_tail(frame), encoding)
     if len(frame):
-        end = target_steps(frame).iloc[[-1]].assign(text=lambda f: "Target " + f["target_text"])
+        # at the right end; where the forecast's range stands there, at the running
+        # period's start (its target, ending where the range's period begins)
+        end = target_steps(frame).iloc[[-2 if len(ahead) else -1]].assign(
+            text=lambda f: "Target " + f["target_text"])
         layers.append(alt.Chart(end).mark_text(align="right", dy=-7, fontSize=11, color=INK)
                       .encode(x=alt.X("x:T"), y=alt.Y("target:Q"), text=alt.Text("text:N")))
     chart = alt.layer(*layers).properties(width=width, height=height)
     return chart.properties(title=title) if title else chart
+
+
+def forecast_frame(kpi: dict, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The forecast of the KPI's running period (kpi["forecast"], metrics/forecast.py)
+    as one row placed like its period in the trend (`frame`, default trend_frame(kpi)):
+    period, mid, value, low, high (NaN without a range), status, and the tooltip's
+    texts (so_far, forecast_text: "$40.95 (80% range $37.77–$44.14), 3% chance of
+    meeting the target", target_text). Empty without a forecast or when its period
+    is not in the history as a partial period. Does not mutate its inputs."""
+    columns = ["period", "label", "mid", "value", "low", "high", "status", "so_far",
+               "forecast_text", "target_text"]
+    ahead = kpi.get("forecast")
+    frame = trend_frame(kpi) if frame is None else frame
+    row = frame[(frame["period"] == kpi.get("period")) & frame["partial"]]
+    if not ahead or fmt.is_missing(ahead.get("value")) or not len(row):
+        return pd.DataFrame(columns=columns)
+    unit = kpi.get("unit", "number")
+    point = next(p for p in kpi.get("history") or [] if p.get("period") == kpi.get("period"))
+    text = ", ".join(t for t in (fmt.forecast_range(ahead, unit), fmt.target_chance(ahead)) if t)
+
+    def number(value: object) -> float:
+        return np.nan if fmt.is_missing(value) else float(value)
+
+    return pd.DataFrame([{
+        "period": row["period"].iloc[0], "label": row["label"].iloc[0] + " (running)",
+        "mid": row["mid"].iloc[0], "value": float(ahead["value"]),
+        "low": number(ahead.get("low")), "high": number(ahead.get("high")),
+        "status": row["status"].iloc[0], "so_far": fmt.format_value(point.get("value"), unit),
+        "forecast_text": text, "target_text": row["target_text"].iloc[0]}], columns=columns)
+
+
+def _forecast_layers(ahead: pd.DataFrame, tail: pd.DataFrame, encoding: dict) -> list:
+    """The forecast drawn apart from the actual values: a blue fan from the last
+    actual value to the 80% range at the period, an error bar over that range, and a
+    hollow point at the forecast (status colour and shape) whose tooltip says it all."""
+    layers = []
+    if ahead["low"].notna().iloc[0]:
+        start = tail[tail["period"] != ahead["period"].iloc[0]].iloc[:1]
+        fan = pd.DataFrame({"mid": [*start["mid"], ahead["mid"].iloc[0]],
+                            "low": [*start["value"], ahead["low"].iloc[0]],
+                            "high": [*start["value"], ahead["high"].iloc[0]]})
+        bar = alt.Chart(ahead).encode(x=alt.X("mid:T"))
+        layers += [
+            alt.Chart(fan).mark_area(color=FORECAST, opacity=0.16).encode(
+                x=alt.X("mid:T"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q")),
+            bar.mark_rule(color=FORECAST, strokeWidth=2).encode(y=alt.Y("low:Q"),
+                                                                y2=alt.Y2("high:Q")),
+            bar.mark_tick(color=FORECAST, orient="horizontal", size=12, thickness=2).encode(
+                y=alt.Y("low:Q")),
+            bar.mark_tick(color=FORECAST, orient="horizontal", size=12, thickness=2).encode(
+                y=alt.Y("high:Q"))]
+    tooltip = [alt.Tooltip("label:N", title="Period"), alt.Tooltip("so_far:N", title="So far"),
+               alt.Tooltip("forecast_text:N", title="Forecast"),
+               alt.Tooltip("target_text:N", title="Target"),
+               alt.Tooltip("status:N", title="Status so far")]
+    layers.append(alt.Chart(ahead).mark_point(size=90, filled=False, strokeWidth=2.5, opacity=1)
+                  .encode(x=alt.X("mid:T"), **{**encoding, "tooltip": tooltip}))
+    return layers
 
 
 def _partial_tail(frame: pd.DataFrame) -> pd.DataFrame:

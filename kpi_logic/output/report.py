@@ -89,20 +89,31 @@ def scorecard_parts(data: dict, title: str | None) -> list:
         for k in kpis if k.get("history")]
     if trends:
         partial = any(h.get("partial") for k in kpis for h in k.get("history") or [])
-        parts += [section("Trend against target"), legend_line(partial), _grid(trends, 2)]
+        forecast = any(len(charts.forecast_frame(k)) for k in kpis)
+        parts += [section("Trend against target"), legend_line(partial, forecast),
+                  _grid(trends, 2)]
     if data.get("metrics"):
         parts += [section("Plain metrics (not linked to a KPI or key result)"),
                   metric_table(data["metrics"])]
     return parts
 
 
-def legend_line(partial: bool = False) -> dict:
+def legend_line(partial: bool = False, forecast: bool = False) -> dict:
     """One key for all trend charts, so each chart can use its width for data; a
-    second line explains hollow points when a period is partial."""
-    canvas = Canvas(50 if partial else 26)
+    second line explains hollow points when a period is partial, a third the
+    forecast's fan and range when a chart has one."""
+    canvas = Canvas(26 + 24 * partial + 24 * forecast)
     if partial:
-        canvas.text(0, 41, "○ ‑ ‑ so far: a period the data leave early (a summed KPI is drawn "
-                    "where its pace leads)", size=13, colour=charts.INK)
+        canvas.text(0, 41, "○ ‑ ‑ so far: a period the data leave early (" + (
+            "drawn where its forecast, else its pace, leads" if forecast else
+            "a summed KPI is drawn where its pace leads") + ")", size=13, colour=charts.INK)
+    if forecast:
+        y = 41 + 24 * partial
+        canvas.rect(0, y - 11, 26, 14, "#CCE0ED")
+        canvas.text(34, y, "I", size=15, colour=charts.FORECAST, weight="bold")
+        canvas.text(46, y, "forecast: the running period drawn where it is heading, its 80% "
+                    "range as a blue fan and bar (the tiles give both and the chance of "
+                    "meeting the target)", size=13, colour=charts.INK, limit=WIDTH - 46)
     x = 0
     for status, shape in (("healthy", "●"), ("at_risk", "▲"), ("unhealthy", "✚"),
                           ("no_data", "■")):

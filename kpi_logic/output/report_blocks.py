@@ -20,7 +20,7 @@ from kpi_logic.output import charts
 WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
 FONT = "Liberation Sans"
 MUTED, LINE, TILE = "#4B5563", "#D1D5DB", "#F9FAFB"
-MAX_TILE_LINES = 6
+MAX_TILE_LINES = 7
 _CANVAS_COLUMNS = ("kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill",
                    "weight", "align", "limit")
 _NUMBER_COLUMNS = frozenset({"x", "y", "x2", "y2", "size", "limit"})
@@ -181,7 +181,8 @@ def tile_grid(tiles: list[dict], *, columns: int = 3, height: int | None = None
     """Tiles in a grid. A tile is {title, value, status, lines: [(text, colour)]},
     optionally `colour` for the strip and title when it has no status:
     a status-coloured strip, the title, the status as icon and word, the big value,
-    and up to MAX_TILE_LINES short lines (target rule, coverage, changes, review flag)."""
+    and up to MAX_TILE_LINES short lines (target rule, coverage, forecast, changes, review
+    flag)."""
     gap = 16
     width = (WIDTH - gap * (columns - 1)) / columns
     if height is None:
@@ -224,9 +225,17 @@ def kpi_tile(kpi: dict) -> dict:
     unit, direction = kpi.get("unit", "number"), kpi.get("direction", "up")
     lines = [(f"Target: {fmt.target_rule(kpi.get('target'), kpi.get('target_kind'), unit, kpi.get('value'))}",
               MUTED)]
-    coverage = fmt.period_note(kpi)
-    if coverage:       # a partial or stale period says so before any comparison
-        lines.append((coverage[:1].upper() + coverage[1:], MUTED))
+    ahead = kpi.get("forecast")
+    # a partial or stale period says so before any comparison; a running one where it
+    # is heading, on a line of its own with the chance under it (the coverage alone
+    # and the forecast together pass a tile's width)
+    coverage = fmt.coverage_note(kpi) if ahead else fmt.period_note(kpi)
+    if coverage:
+        lines.append((_capitalised(coverage), MUTED))
+    if ahead:
+        lines.append((f"→ Heading for {fmt.forecast_range(ahead, unit)}", charts.INK))
+        if fmt.target_chance(ahead):
+            lines.append((_capitalised(fmt.target_chance(ahead)), charts.INK))
     if not kpi.get("stale"):      # a period without data has nothing to compare
         lines += [change_line(kpi.get("vs_previous"), unit, direction),
                   change_line(kpi.get("vs_last_year"), unit, direction)]
@@ -244,6 +253,10 @@ def kpi_tile(kpi: dict) -> dict:
             "status": kpi.get("status"),
             "value": fmt.value_and_target(kpi.get("value"), kpi.get("target"), unit)[0],
             "lines": lines}
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def note(text: str, *, colour: str = MUTED) -> dict:
