@@ -450,20 +450,46 @@ def chance_words(chance: object) -> str:
     return f"{percent:.0f}% chance"
 
 
-def forecast_line(kpi: dict) -> str | None:
+def forecast_line(kpi: dict, *, by: object = None, target: object = None) -> str | None:
     """"Heading for 4,640 (80% range 4,350 to 4,930): over 99% chance of the target"
-    for a scorecard entry with a forecast; None without one."""
+    for a scorecard entry with a forecast; with a date `by` and a `target`, "heading
+    for 4,640 by 31 Dec 2026 (...): 87% chance of reaching 5,000". None without one."""
     ahead = kpi.get("forecast")
     if not ahead:
         return None
     unit = kpi.get("unit") or "number"
-    text = f"heading for {format_value(ahead['value'], unit)}"
+    shown = _forecast_format(ahead, unit, target)
+    text = f"heading for {shown(ahead['value'])}"
+    if by is not None:
+        text += f" by {human_date(by)}"
     if not is_missing(ahead.get("low")):
-        text += (f" (80% range {format_value(ahead['low'], unit)} to "
-                 f"{format_value(ahead['high'], unit)})")
+        text += f" (80% range {shown(ahead['low'])} to {shown(ahead['high'])})"
     if not is_missing(ahead.get("chance_of_target")):
-        text += f": {chance_words(ahead['chance_of_target'])} of the target"
+        goal = "the target" if is_missing(target) else f"reaching {shown(target, target=True)}"
+        text += f": {chance_words(ahead['chance_of_target'])} of {goal}"
     return text
+
+
+def _forecast_format(ahead: dict, unit: str, target: object):
+    """A formatter for a forecast's figures (and, with target=True, its target's):
+    format_value and format_target, or format_exact for all when short figures would
+    blur them ("heading for 4.5: 28% chance of reaching 4.5" for 4.46)."""
+    if is_missing(target):
+        return lambda v, target=False: format_value(v, unit)
+    numbers = [ahead[k] for k in ("value", "low", "high") if not is_missing(ahead.get(k))]
+    texts = [format_value(v, unit) for v in numbers]
+    blurred = any(t == format_target(target, unit) and not _exactly(float(v), float(target))
+                  for v, t in zip(numbers, texts, strict=True)) or len(set(texts)) < len(texts)
+    if blurred:
+        return lambda v, target=False: format_exact(v, unit)
+    return lambda v, target=False: (format_target if target else format_value)(v, unit)
+
+
+def kr_forecast_line(kr: dict) -> str | None:
+    """Where an OKR report's key result is heading by its deadline: "heading for 680 by
+    31 Dec 2026 (80% range 646 to 715): under 1% chance of reaching 2,000"; None
+    without a forecast (ended, not started, no data)."""
+    return forecast_line(kr, by=kr.get("deadline"), target=kr.get("target"))
 
 
 def period_note(entry: dict) -> str:
