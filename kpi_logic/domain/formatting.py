@@ -458,7 +458,7 @@ def forecast_line(kpi: dict, *, by: object = None, target: object = None) -> str
     if not ahead:
         return None
     unit = kpi.get("unit") or "number"
-    shown = _forecast_format(ahead, unit, target)
+    shown = forecast_format(ahead, unit, target)
     text = f"heading for {shown(ahead['value'])}"
     if by is not None:
         text += f" by {human_date(by)}"
@@ -470,7 +470,7 @@ def forecast_line(kpi: dict, *, by: object = None, target: object = None) -> str
     return text
 
 
-def _forecast_format(ahead: dict, unit: str, target: object):
+def forecast_format(ahead: dict, unit: str, target: object):
     """A formatter for a forecast's figures (and, with target=True, its target's):
     format_value and format_target, or format_exact for all when short figures would
     blur them ("heading for 4.5: 28% chance of reaching 4.5" for 4.46)."""
