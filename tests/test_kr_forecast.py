@@ -60,8 +60,8 @@ def test_too_short_a_history_gives_an_estimate_without_a_range():
 
 def level_series() -> Series:
     """A level at 10 for the first five days of each ten-day window, then 11 or 9 by
-    turns: the trend so far is flat, so the estimate is 10, and it was 10% out either
-    way in each of the twelve windows before."""
+    turns: the estimate is where it stands, 10, and it was 10% out either way in each
+    of the twelve windows before."""
     first = START - timedelta(days=120)
     days = [first + timedelta(days=i) for i in range(125)]
     values = [10.0 if i % 10 < 5 else (11.0 if (i // 10) % 2 == 0 else 9.0)
@@ -82,25 +82,33 @@ def test_the_chance_follows_the_direction_from_start_to_target(start, target, ch
     ahead = kr_forecast(level_series(), START, START + timedelta(days=9), START + timedelta(days=4),
                         kind="latest", daily=True, start=start, target=target)
     spread = math.sqrt(12 * 0.01 / 11)
-    assert ahead["method"] == "trend" and ahead["backtested_periods"] == 12
+    assert ahead["method"] == "so_far" and ahead["backtested_periods"] == 12
     assert ahead["value"] == pytest.approx(10)
     assert ahead["low"] == pytest.approx(10 * (1 - 1.2816 * spread), rel=1e-4)
     assert ahead["high"] == pytest.approx(10 * (1 + 1.2816 * spread), rel=1e-4)
     assert ahead["chance_of_target"] == pytest.approx(chance, abs=1e-4)
 
 
-def test_a_rising_level_is_moved_on_by_its_trend():
-    """Up 1 a day from 100 since the start date: 108 on day 9, and 19 days more to the
-    deadline make 127 (no earlier window to try it on: estimate only)."""
-    first = START
-    days = [first + timedelta(days=i) for i in range(9)]
+def test_a_rising_level_is_forecast_where_it_stands_and_its_record_corrects_it():
+    """Up 1 a day from 1,000: day 9 of a 28-day window stands at 1,008. Without a record the
+    forecast is 1,008; with twelve windows before, each of which ended 19 further up
+    (actual / estimate - 1 = 19 / (x + 8) for a window starting at x), the mean of those
+    errors moves it up, and the range is theirs."""
     level = Metric("mrr", aggregation="last")
-    series = Series(pd.DataFrame({"mrr": [100.0 + i for i in range(9)]}, index=days), level,
-                    {"mrr": level})
-    ahead = kr_forecast(series, START, DEADLINE, THROUGH, kind="latest", daily=True,
-                        start=100, target=130)
-    assert (ahead["method"], ahead["backtested_periods"]) == ("trend", 0)
-    assert ahead["value"] == pytest.approx(127)
+    def rising(first: date) -> Series:
+        days = [first + timedelta(days=i) for i in range((THROUGH - first).days + 1)]
+        values = [1000.0 + (d - START).days for d in days]
+        return Series(pd.DataFrame({"mrr": values}, index=days), level, {"mrr": level})
+    alone = kr_forecast(rising(START), START, DEADLINE, THROUGH, kind="latest", daily=True,
+                        start=1000, target=1030)
+    assert (alone["value"], alone["method"], alone["backtested_periods"]) == (1008, "so_far", 0)
+    errors = [19 / (1000 - 28 * k + 8) for k in range(1, 13)]
+    mean = sum(errors) / 12
+    ahead = kr_forecast(rising(START - timedelta(days=28 * 12)), START, DEADLINE, THROUGH,
+                        kind="latest", daily=True, start=1000, target=1030)
+    assert ahead["backtested_periods"] == 12
+    assert ahead["value"] == pytest.approx(1008 * (1 + mean))
+    assert ahead["low"] < ahead["value"] < ahead["high"]
 
 
 def leads_with_key_results(store) -> None:

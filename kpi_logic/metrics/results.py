@@ -73,7 +73,7 @@ class Forecast(TypedDict):
     low: float | None             # the 80% range, from the backtest's errors
     high: float | None            # (None with fewer than 4 past periods to try it on)
     chance_of_target: float | None   # 0..1 under the same errors; None without a range or target
-    method: str                   # pace | pace_weekday | so_far | trend (key results)
+    method: str                   # pace | pace_weekday | so_far
     backtested_periods: int       # past periods (a key result's: equally long windows) tried on
 
 
