@@ -7,6 +7,13 @@ error (as a share of the actual), how often the actual fell inside the 80%
 range (the range is honest when this is near 80%), and the Brier score of the
 chance of meeting the target (0 is perfect; always saying 50% scores 0.25).
 
+Then the key results' forecast: every key result of the demo, measured as it
+is (a total, a latest or a trailing value), forecast on days 15, 30, 45, 60
+and 75 of its own window when it has ended, and of the KR_WINDOWS equally long
+windows before it, from the data up to that day only, against the key
+result's value (okrs.window_value) at each window's end. No Brier score: the
+targets belong to the key results' own quarter, not to the windows before.
+
     python bench/backtest.py [--db FILE]   (default: a fresh demo in a temp folder)
 """
 from __future__ import annotations
@@ -18,6 +25,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kpi_logic.demo.company import load_demo
@@ -26,15 +35,20 @@ from kpi_logic.metrics.coverage import coverages, is_flow
 from kpi_logic.metrics.forecast import (
     BACKTEST_PERIODS,
     Series,
+    earlier_windows,
+    kr_forecast,
     metric_parts,
     period_forecast,
 )
 from kpi_logic.metrics.kpis import target_for
+from kpi_logic.metrics.okrs import TRAILING_DAYS, measure_kind, window_value
 from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import open_store
 
 DAYS = (7, 14, 21)
 MONTHS = 12
+KR_DAYS = (15, 30, 45, 60, 75)
+KR_WINDOWS = 4
 
 
 def trials(store) -> list[dict]:
@@ -72,6 +86,40 @@ def trials(store) -> list[dict]:
     return rows
 
 
+def kr_trials(store) -> list[dict]:
+    """One row per key-result forecast: method (the measure kind and the method),
+    actual, value, low, high."""
+    metrics, key_results = store.definitions.metrics(), store.definitions.key_results()
+    key_results = [kr for kr in key_results if kr.metric in metrics]
+    covered = coverages(store, sorted({kr.metric for kr in key_results}), metrics=metrics)
+    end = max(c.covered_through for c in covered.values() if c.covered_through)
+    windows = {kr.title: [w for w in ([(kr.start_date, kr.deadline)]
+                                      + earlier_windows(kr.start_date, kr.deadline, KR_WINDOWS))
+                          if w[1] <= end] for kr in key_results}
+    first = min(earlier_windows(*w, BACKTEST_PERIODS)[-1][0] for ws in windows.values() for w in ws)
+    parts = sorted({p for kr in key_results for p in metric_parts(metrics[kr.metric])}
+                   | {kr.metric for kr in key_results})
+    daily = rolled_up(store, parts, "day", start=first, end=end)
+    wide = daily.pivot_table(index="period", columns="metric", values="value", aggfunc="first")
+    long = {name: pd.DataFrame({"period": list(wide.index), "value": wide[name].to_numpy()})
+            for name in wide.columns}
+    rows = []
+    for kr in key_results:
+        series, kind = Series(wide, metrics[kr.metric], metrics), measure_kind(kr.metric, metrics)
+        for start, deadline in windows[kr.title]:
+            actual = window_value(kr.metric, long, metrics, start, deadline)
+            for day in KR_DAYS:
+                made = kr_forecast(series, start, deadline, start + timedelta(days=day - 1),
+                                   kind=kind, daily=covered[kr.metric].cadence in
+                                   ("day", "business_day"), start=kr.start, target=kr.target,
+                                   trailing_days=TRAILING_DAYS)
+                if made is None or actual is None or made["low"] is None:
+                    continue
+                rows.append({**made, "method": f"{kind}: {made['method']}", "actual": actual,
+                             "met": False})
+    return rows
+
+
 def summary(rows: list[dict]) -> dict:
     errors = [abs(r["value"] - r["actual"]) / abs(r["actual"]) for r in rows if r["actual"]]
     inside = [r["low"] <= r["actual"] <= r["high"] for r in rows]
@@ -83,15 +131,16 @@ def summary(rows: list[dict]) -> dict:
             "brier": statistics.fmean(chances) if chances else None}
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], brier: bool = True) -> str:
     groups = {m: [r for r in rows if r["method"] == m] for m in sorted({r["method"] for r in rows})}
     groups["all"] = rows
-    lines = ["| method | forecasts | median abs error | mean abs error | inside 80% range | Brier |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| method | forecasts | median abs error | mean abs error | inside 80% range"
+             + (" | Brier |" if brier else " |"),
+             "|---|---:|---:|---:|---:|" + ("---:|" if brier else "")]
     for name, group in groups.items():
         s = summary(group)
         lines.append(f"| {name} | {s['forecasts']} | {s['median_error']:.1%} | {s['mean_error']:.1%} "
-                     f"| {s['coverage']:.0%} | {s['brier']:.3f} |")
+                     f"| {s['coverage']:.0%} |" + (f" {s['brier']:.3f} |" if brier else ""))
     return "\n".join(lines)
 
 
@@ -106,10 +155,14 @@ def main(argv=None) -> None:
             with open_store(path) as store:
                 load_demo(store, end=as_of_or_today() - timedelta(days=1))
         with open_store(path, read_only=True) as store:
-            rows = trials(store)
+            rows, kr_rows = trials(store), kr_trials(store)
     print(f"Backtest of the KPI forecast on the demo: {len(rows)} forecasts, days {DAYS} of "
           f"each of the last {MONTHS} complete months, monthly KPIs\n")
     print(table(rows))
+    print(f"\nBacktest of the key results' forecast on the demo: {len(kr_rows)} forecasts, "
+          f"days {KR_DAYS} of each key result's own window (once ended) and of the "
+          f"{KR_WINDOWS} equally long windows before it\n")
+    print(table(kr_rows, brier=False))
 
 
 if __name__ == "__main__":

@@ -219,7 +219,10 @@ def test_okr_report_measures_each_kr_over_its_window(store):
         "data_through": "2025-05-01", "covered_through": "2025-05-31", "cadence": "monthly",
         "warning": None,
         "history": [{"date": "2025-04-01", "value": 10}, {"date": "2025-05-01", "value": 7}],
-        "checkins": [], "confidence": None}
+        "checkins": [], "confidence": None,
+        # a level is forecast where it stands: no earlier quarter to try it on, no range
+        "forecast": {"value": 7, "low": None, "high": None, "chance_of_target": None,
+                     "method": "so_far", "backtested_periods": 0}}
     signups = objective(report, "Grow")["key_results"][1]
     assert (signups["current"], signups["progress"], signups["status"]) == (40, 0.4, "at_risk")
     # summed from the start date on: the 999 of 31 March is before the window

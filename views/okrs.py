@@ -93,6 +93,10 @@ for objective in objectives:
             st.caption(f":orange[:material/rule: {md_text(flag['text'])}]")
         st.vega_lite_chart(vega.spec(progress_charts.key_result_progress_bars,
                                      objective["key_results"]), width="stretch")
+        for kr in objective["key_results"]:
+            if heading := fmt.kr_forecast_line(kr):
+                st.caption(f":material/trending_flat: **{md_text(kr['title'])}**: "
+                           f"{md_text(heading)}")
         rows = pd.DataFrame([{
             "Key result": kr["title"],
             "Status": fmt.status_badge(kr["status"]),
@@ -142,8 +146,10 @@ st.caption(f"{fmt.status_badge(kr['status'])}"
            + f" · raw progress {fmt.format_progress(raw)}"
            + (" (overshot the target)" if raw is not None and raw > 1 else "")
            + (" (moved away from the target)" if raw is not None and raw < 0 else "")
-           + ". Dashed line: the even pace from start to target; dotted: the trend so far, "
-             "extended to the deadline.")
+           + (f" · {md_text(fmt.kr_forecast_line(kr))}" if kr.get("forecast") else "")
+           + ". Dashed line: the even pace from start to target; dotted: where it is "
+             "heading by the deadline" + (", its whisker the 80% range."
+                                          if charts.kr_forecast_range(kr) else "."))
 reviews.show_checkins(kr.get("checkins", []), limit=5)
 reviews.checkin_form(key="okrs_checkin", key_result=kr_title, objective=objective_name,
                      period=reviews.this_week(as_of))

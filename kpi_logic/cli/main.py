@@ -34,6 +34,7 @@ from kpi_logic.domain.formatting import (
     format_change,
     format_exact,
     format_progress,
+    kr_forecast_line,
     measured_note,
     partial_note,
     period_note,
@@ -247,6 +248,8 @@ def okrs_text(report: dict) -> str:
                                      "status", "deadline", "owner")))
         out += [f"  ! {k['title']}: {k['warning']}" for k in o.get("key_results", [])
                 if k.get("warning")]
+        out += [f"  ~ {k['title']}: {kr_forecast_line(k)}" for k in o.get("key_results", [])
+                if k.get("forecast")]
         out += [f"  > {checkin_line(c, c['key_result'])}" for c in o.get("checkins", [])[:3]]
     return "\n".join(out)
 

@@ -450,32 +450,67 @@ def chance_words(chance: object) -> str:
     return f"{percent:.0f}% chance"
 
 
-def forecast_range(forecast: dict, unit: str = "number") -> str:
-    """A forecast's value and its 80% range, "$40.95 (80% range $37.77–$44.14)";
-    the value alone without a range."""
-    text = format_value(forecast.get("value"), unit)
+def forecast_range(forecast: dict, unit: str = "number", *, by: object = None,
+                   target: object = None) -> str:
+    """A forecast's value and its 80% range, "$40.95 (80% range $37.77–$44.14)"; with
+    a date `by`, "680 by 31 Dec 2026 (80% range 646–715)"; the value alone without a
+    range. Figures are exact where short ones would blur with `target` (forecast_format)."""
+    shown = forecast_format(forecast, unit, target)
+    text = shown(forecast.get("value"))
+    if by is not None:
+        text += f" by {human_date(by)}"
     low, high = forecast.get("low"), forecast.get("high")
     if not (is_missing(low) or is_missing(high)):
         dash = " to " if min(float(low), float(high)) < 0 else "–"   # "-$5 to $3", not "-$5–$3"
-        text += f" (80% range {format_value(low, unit)}{dash}{format_value(high, unit)})"
+        text += f" (80% range {shown(low)}{dash}{shown(high)})"
     return text
 
 
-def target_chance(forecast: dict) -> str:
-    """"90% chance of meeting the target"; "" when the forecast has no chance."""
+def target_chance(forecast: dict, unit: str = "number", target: object = None) -> str:
+    """"90% chance of meeting the target"; with a `target` figure, "87% chance of
+    reaching 5,000"; "" when the forecast has no chance."""
     words = chance_words(forecast.get("chance_of_target"))
-    return f"{words} of meeting the target" if words else ""
+    if not words:
+        return ""
+    if is_missing(target):
+        return f"{words} of meeting the target"
+    return f"{words} of reaching {forecast_format(forecast, unit, target)(target, target=True)}"
 
 
-def forecast_line(kpi: dict) -> str | None:
+def forecast_line(kpi: dict, *, by: object = None, target: object = None) -> str | None:
     """"heading for 4,640 (80% range 4,350–4,930): over 99% chance of meeting the
-    target" for a scorecard entry with a forecast; None without one."""
+    target" for a scorecard entry with a forecast; with a date `by` and a `target`,
+    "heading for 4,640 by 31 Dec 2026 (...): 87% chance of reaching 5,000". None
+    without one."""
     ahead = kpi.get("forecast")
     if not ahead:
         return None
-    text = f"heading for {forecast_range(ahead, kpi.get('unit') or 'number')}"
-    chance = target_chance(ahead)
+    unit = kpi.get("unit") or "number"
+    text = f"heading for {forecast_range(ahead, unit, by=by, target=target)}"
+    chance = target_chance(ahead, unit, target)
     return f"{text}: {chance}" if chance else text
+
+
+def forecast_format(ahead: dict, unit: str, target: object):
+    """A formatter for a forecast's figures (and, with target=True, its target's):
+    format_value and format_target, or format_exact for all when short figures would
+    blur them ("heading for 4.5: 28% chance of reaching 4.5" for 4.46)."""
+    if is_missing(target):
+        return lambda v, target=False: format_value(v, unit)
+    numbers = [ahead[k] for k in ("value", "low", "high") if not is_missing(ahead.get(k))]
+    texts = [format_value(v, unit) for v in numbers]
+    blurred = any(t == format_target(target, unit) and not _exactly(float(v), float(target))
+                  for v, t in zip(numbers, texts, strict=True)) or len(set(texts)) < len(texts)
+    if blurred:
+        return lambda v, target=False: format_exact(v, unit)
+    return lambda v, target=False: (format_target if target else format_value)(v, unit)
+
+
+def kr_forecast_line(kr: dict) -> str | None:
+    """Where an OKR report's key result is heading by its deadline: "heading for 680 by
+    31 Dec 2026 (80% range 646–715): under 1% chance of reaching 2,000"; None
+    without a forecast (ended, not started, no data)."""
+    return forecast_line(kr, by=kr.get("deadline"), target=kr.get("target"))
 
 
 def heading_note(entry: dict) -> str | None:

@@ -17,6 +17,17 @@ target under the same normal law. With fewer than 4 periods there is an
 estimate but no range and no chance. bench/backtest.py reports how often the
 range held on the demo's history.
 
+A key result gets the same forecast for its deadline (`kr_forecast`), measured
+as the key result is (okrs.measure_kind): a total since its start date is a
+flow and paced to the deadline as above; a latest or trailing value (a level,
+a rate, a mean) is where it stands now (``so_far``), corrected like the KPI's
+by how far such values moved in the windows before. (Moving it on by its
+trend since the start date did worse on the demo: on bench/backtest.py's key
+results, a median error of 12% against 5%, even on their own quarters.) Its
+record is the same estimate made as far into each of the
+equally long windows back to back before its start (up to 12), against the
+value each ended at.
+
 Pure except `card_forecasts`, which reads the days it needs in one roll-up.
 """
 from __future__ import annotations
@@ -45,6 +56,7 @@ from kpi_logic.store import Store
 BACKTEST_PERIODS = 12       # complete periods the estimate is tried on
 MIN_BACKTEST = 4            # fewer: no range, no chance
 PROFILE_DAYS = 56           # the weekday profile's window, before the day looked from
+START_SLACK_DAYS = 6        # a window may start this many days before the data do
 Z80 = 1.2815515655446004    # the normal law's 90th percentile: 80% between -Z80 and +Z80
 
 
@@ -80,6 +92,19 @@ class Series:
         if self.formula is None:
             return parts[self.parts[0]]
         return formula_value(self.formula, parts)
+
+    def trailing(self, first: date, last: date, days: int) -> float | None:
+        """The metric over the `days` days up to its last day with data in [first, last],
+        not before `first` (a key result's trailing value, as okrs.running_values makes it)."""
+        span = self._span(first, last)
+        if span.stop <= span.start:
+            return None
+        end = date.fromordinal(int(self.days[span.stop - 1]))
+        return self.value(max(first, end - timedelta(days=days - 1)), end)
+
+    def first_day(self) -> date | None:
+        """The first day with data, None without any."""
+        return date.fromordinal(int(self.days[0])) if len(self.days) else None
 
     def by_day(self, first: date, last: date) -> pd.Series:
         """The metric day by day over [first, last] (a formula per day), by date ordinal."""
@@ -119,13 +144,17 @@ def _weight(weights: Mapping[int, float], first: date, last: date) -> float:
     return sum(weights[(first.toordinal() + i) % 7] for i in range((last - first).days + 1))
 
 
-def estimate(series: Series, start: date, grain: str, through: date, *, flow: bool,
-             daily: bool) -> tuple[float, str] | None:
-    """(the period's value at its end, the method) from the days [start, through]."""
-    so_far = series.value(start, through)
+def window_estimate(series: Series, start: date, end: date, through: date, *, flow: bool,
+                    daily: bool, trailing_days: int | None = None) -> tuple[float, str] | None:
+    """(the value over [start, end] at `end`, the method) from the days [start, through];
+    with `trailing_days`, the value over that many days up to the last day with data
+    (a key result's trailing value). None without data."""
+    if trailing_days:
+        so_far = series.trailing(start, through, trailing_days)
+    else:
+        so_far = series.value(start, through)
     if so_far is None:
         return None
-    end = period_end(start, grain)
     if not flow or through >= end:
         return so_far, "so_far"
     weights = _weights(series, through) if daily else None
@@ -137,35 +166,54 @@ def estimate(series: Series, start: date, grain: str, through: date, *, flow: bo
     return so_far / share, "pace"
 
 
-def backtest_errors(series: Series, start: date, grain: str, through: date, *, flow: bool,
-                    daily: bool, periods: int = BACKTEST_PERIODS) -> list[float]:
-    """Relative errors (actual / estimate - 1) of the estimate made `through - start`
-    days into each of the `periods` complete periods before `start`."""
-    errors, earlier = [], start
-    for _ in range(periods):
-        earlier = previous_period(earlier, grain)
-        cut = min(earlier + (through - start), period_end(earlier, grain))
-        guess = estimate(series, earlier, grain, cut, flow=flow, daily=daily)
-        actual = series.value(earlier, period_end(earlier, grain))
+def estimate(series: Series, start: date, grain: str, through: date, *, flow: bool,
+             daily: bool) -> tuple[float, str] | None:
+    """(the period's value at its end, the method) from the days [start, through]."""
+    return window_estimate(series, start, period_end(start, grain), through, flow=flow,
+                           daily=daily)
+
+
+def window_errors(series: Series, windows: Sequence[tuple[date, date]], elapsed: timedelta, *,
+                  flow: bool, daily: bool, trailing_days: int | None = None) -> list[float]:
+    """Relative errors (actual / estimate - 1) of the estimate made `elapsed` into each
+    window [first, last], against the value at its last day. A window starting more than
+    a week before the series' first day is left out (its estimate would read part of a
+    window; within a week, weekly or business-day data may simply not have begun)."""
+    errors, known = [], series.first_day()
+    for first, last in windows:
+        if known is None or known > first + timedelta(days=START_SLACK_DAYS):
+            continue
+        cut = min(first + elapsed, last)
+        guess = window_estimate(series, first, last, cut, flow=flow, daily=daily,
+                                trailing_days=trailing_days)
+        actual = (series.trailing(first, last, trailing_days) if trailing_days
+                  else series.value(first, last))
         if guess is None or actual is None or guess[0] == 0:
             continue
         errors.append(actual / guess[0] - 1)
     return errors
 
 
+def backtest_errors(series: Series, start: date, grain: str, through: date, *, flow: bool,
+                    daily: bool, periods: int = BACKTEST_PERIODS) -> list[float]:
+    """Relative errors (actual / estimate - 1) of the estimate made `through - start`
+    days into each of the `periods` complete periods before `start`."""
+    windows, earlier = [], start
+    for _ in range(periods):
+        earlier = previous_period(earlier, grain)
+        windows.append((earlier, period_end(earlier, grain)))
+    return window_errors(series, windows, through - start, flow=flow, daily=daily)
+
+
 def _normal_cdf(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-def period_forecast(series: Series, start: date, grain: str, through: date, *, flow: bool,
-                    daily: bool, target: float | None, target_kind: str) -> Forecast | None:
-    """The forecast of the period starting `start` seen with data through `through`
-    (the module's rules); None without data in the period."""
-    guess = estimate(series, start, grain, through, flow=flow, daily=daily)
-    if guess is None:
-        return None
-    value, method = guess
-    errors = backtest_errors(series, start, grain, through, flow=flow, daily=daily)
+def ranged(value: float, method: str, errors: Sequence[float], target: float | None,
+           target_kind: str) -> Forecast:
+    """The forecast from an estimate and its record's relative errors (the module's
+    rules): corrected by their mean, an 80% range and the chance of meeting `target`
+    (at least it; at most it when target_kind is "max") with MIN_BACKTEST or more."""
     out: Forecast = {"value": value, "low": None, "high": None, "chance_of_target": None,
                      "method": method, "backtested_periods": len(errors)}
     if len(errors) < MIN_BACKTEST:
@@ -184,6 +232,43 @@ def period_forecast(series: Series, start: date, grain: str, through: date, *, f
             below = _normal_cdf((target - centre) / scale)
             out["chance_of_target"] = 1 - below if target_kind != "max" else below
     return out
+
+
+def period_forecast(series: Series, start: date, grain: str, through: date, *, flow: bool,
+                    daily: bool, target: float | None, target_kind: str) -> Forecast | None:
+    """The forecast of the period starting `start` seen with data through `through`
+    (the module's rules); None without data in the period."""
+    guess = estimate(series, start, grain, through, flow=flow, daily=daily)
+    if guess is None:
+        return None
+    errors = backtest_errors(series, start, grain, through, flow=flow, daily=daily)
+    return ranged(*guess, errors, target, target_kind)
+
+
+def earlier_windows(start: date, end: date, count: int = BACKTEST_PERIODS) -> list[tuple[date, date]]:
+    """The `count` windows as long as [start, end], back to back before it, latest first."""
+    length = end - start + timedelta(days=1)
+    return [(start - length * k, end - length * k) for k in range(1, count + 1)]
+
+
+def kr_forecast(series: Series, start_date: date, deadline: date, through: date, *, kind: str,
+                daily: bool, start: float, target: float,
+                trailing_days: int | None = None) -> Forecast | None:
+    """Where a key result will stand at its deadline, measured as it is (`kind`: total,
+    latest or trailing over `trailing_days`), seen with data through `through`: a
+    total paced to the deadline, any other value where it stands, with the module's
+    range, tried on the equally long windows before its start.
+    The chance is of reaching the target in its direction (at most it when the target
+    is below the start). None without data in [start_date, through]."""
+    trailing = trailing_days if kind == "trailing" else None
+    flow = kind == "total"
+    guess = window_estimate(series, start_date, deadline, through, flow=flow, daily=daily,
+                            trailing_days=trailing)
+    if guess is None:
+        return None
+    errors = window_errors(series, earlier_windows(start_date, deadline), through - start_date,
+                           flow=flow, daily=daily, trailing_days=trailing)
+    return ranged(*guess, errors, target, "max" if target < start else "min")
 
 
 def card_forecasts(store: Store, kpis: Sequence[KPI], metrics: Mapping[str, Metric],

@@ -27,8 +27,10 @@ from kpi_logic.metrics.catalogue import (
     with_components,
 )
 from kpi_logic.metrics.coverage import Coverage, coverages, is_flow
+from kpi_logic.metrics.forecast import Series, earlier_windows, kr_forecast, metric_parts
 from kpi_logic.metrics.results import (
     CheckinEntry,
+    Forecast,
     KeyResultEntry,
     MeasuredSpan,
     ObjectiveEntry,
@@ -216,6 +218,7 @@ class Standing:
     measured: MeasuredSpan | None    # measured_span: the days the value speaks for
     coverage: Coverage               # how far the metric's data reach, seen from as_of
     history: list = field(default_factory=list)
+    forecast: Forecast | None = None  # where it will stand at the deadline (running ones)
 
 
 def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date,
@@ -244,7 +247,7 @@ def kr_entry(kr: KeyResult, metric: Metric, standing: Standing, as_of: date,
             "start_date": kr.start_date.isoformat(), "deadline": kr.deadline.isoformat(),
             "owner": kr.owner, "department": kr.department, "weight": kr.weight,
             "unit": metric.unit, "direction": metric.direction, "history": standing.history,
-            "checkins": list(checkins),
+            "checkins": list(checkins), "forecast": standing.forecast,
             "confidence": next((c["confidence"] for c in checkins if c["confidence"]), None)}
 
 
@@ -309,7 +312,8 @@ def okr_report(store: Store, department: str | None = None,
         key_results = [kr for kr in key_results if kr.department == department]
         keep = {kr.objective for kr in key_results}
         objectives = [o for o in objectives if o.name in keep or o.department == department]
-    daily = _daily_values(store, [kr for kr in key_results if kr.start_date <= as_of], metrics, as_of)
+    daily = _daily_values(store, [kr for kr in key_results if kr.start_date <= as_of], metrics,
+                          as_of, min((_reads_from(kr, as_of) for kr in key_results), default=None))
     covered = coverages(store, sorted({kr.metric for kr in key_results}), as_of, metrics=metrics)
     checkins = store.definitions.checkins()
     entries = [kr_entry(kr, metrics.get(kr.metric) or Metric(kr.metric),
@@ -334,7 +338,8 @@ def key_results_placed(key_results: Sequence[KeyResult], objectives: Sequence[Ob
 def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[str, Metric],
              coverage: Coverage, as_of: date) -> Standing:
     """The key result's value over its window up to as_of (cut at the deadline: a Q2
-    key result is judged on Q2), the days it speaks for, and its history."""
+    key result is judged on Q2), the days it speaks for, its history and, while it
+    runs, its forecast for the deadline (kr_deadline_forecast)."""
     if kr.start_date > as_of:
         return Standing(None, None, coverage)
     end = min(as_of, kr.deadline)
@@ -342,19 +347,51 @@ def standing(kr: KeyResult, daily: Mapping[str, pd.DataFrame], metrics: Mapping[
     values = running_values(kr.metric, daily, metrics, kr.start_date, end, _days_for(kind))
     current = None if values.empty or is_missing(values.iloc[-1]) else float(values.iloc[-1])
     return Standing(current, measured_span(kind, kr.start_date, values) if current is not None
-                    else None, coverage, history_points(values))
+                    else None, coverage, history_points(values),
+                    kr_deadline_forecast(kr, daily, metrics, coverage, as_of))
+
+
+def kr_deadline_forecast(kr: KeyResult, daily: Mapping[str, pd.DataFrame],
+                         metrics: Mapping[str, Metric], coverage: Coverage,
+                         as_of: date) -> Forecast | None:
+    """Where a running key result will stand at its deadline (forecast.kr_forecast),
+    from its data through the last day they cover, up to as_of; None once it has
+    ended, before it starts, or without data in its window. `daily` as for
+    running_values; it should reach back over the windows the forecast is tried on
+    (_reads_from). Does not mutate it."""
+    if not kr.start_date <= as_of <= kr.deadline or coverage.covered_through is None:
+        return None
+    through = min(coverage.covered_through, as_of, kr.deadline)
+    if through < kr.start_date:
+        return None
+    metric = metrics.get(kr.metric) or Metric(kr.metric)
+    parts = {p: daily[p].set_index("period")["value"] for p in metric_parts(metric) if p in daily}
+    kind = measure_kind(kr.metric, metrics)
+    return kr_forecast(Series(pd.DataFrame(parts), metric, metrics), kr.start_date, kr.deadline,
+                       through, kind=kind, daily=coverage.cadence in ("day", "business_day"),
+                       start=kr.start, target=kr.target, trailing_days=_days_for(kind))
+
+
+def _reads_from(kr: KeyResult, as_of: date) -> date:
+    """The first day a key result's numbers need: its start date, or for a running
+    one the start of the earliest window its forecast is tried on."""
+    if not kr.start_date <= as_of <= kr.deadline:
+        return kr.start_date
+    return earlier_windows(kr.start_date, kr.deadline)[-1][0]
 
 
 def _daily_values(store: Store, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],
-                  as_of: date) -> dict[str, pd.DataFrame]:
+                  as_of: date, first: date | None = None) -> dict[str, pd.DataFrame]:
     """{metric: DataFrame[period, value]} by day for the key results' metrics and
-    their formula components, in one roll-up from the earliest start to as_of."""
+    their formula components, in one roll-up from `first` (else the earliest start)
+    to as_of."""
     components = formula_components(metrics)
     names = sorted({c for kr in key_results for c in with_components(kr.metric, components)
                     if c in metrics})
     if not names:
         return {}
-    rolled = rolled_up(store, names, "day", start=min(kr.start_date for kr in key_results), end=as_of)
+    first = min([kr.start_date for kr in key_results] + ([first] if first else []))
+    rolled = rolled_up(store, names, "day", start=first, end=as_of)
     rolled = rolled.assign(period=[as_date(p) for p in rolled["period"]])
     return {name: group[["period", "value"]].reset_index(drop=True)
             for name, group in rolled.groupby("metric")}

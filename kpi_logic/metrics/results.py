@@ -67,13 +67,14 @@ class CheckinEntry(TypedDict):
 
 
 class Forecast(TypedDict):
-    """Where a KPI in a running period will land (forecast.period_forecast)."""
+    """Where a KPI in a running period will land (forecast.period_forecast), or a
+    running key result at its deadline (forecast.kr_forecast)."""
     value: float                  # the estimate, corrected by its backtest's mean error
     low: float | None             # the 80% range, from the backtest's errors
     high: float | None            # (None with fewer than 4 past periods to try it on)
     chance_of_target: float | None   # 0..1 under the same errors; None without a range or target
     method: str                   # pace | pace_weekday | so_far
-    backtested_periods: int       # past periods the estimate was tried on
+    backtested_periods: int       # past periods (a key result's: equally long windows) tried on
 
 
 class KpiCard(CoverageFields):
@@ -179,6 +180,7 @@ class KeyResultEntry(CoverageFields):
     history: list[ValuePoint]
     checkins: list[CheckinEntry]   # newest first
     confidence: str | None         # the latest check-in's confidence
+    forecast: Forecast | None      # at the deadline, while it runs with data; else None
 
 
 class Flag(TypedDict):

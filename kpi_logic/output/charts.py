@@ -399,18 +399,34 @@ def _kr_projected(points: pd.DataFrame, deadline: date | None, unit: str,
     return projected
 
 
+def kr_forecast_range(kr: dict) -> tuple[float, float] | None:
+    """(low, high) of an OKR report entry's forecast for its deadline; None without one."""
+    ahead = kr.get("forecast") or {}
+    if fmt.is_missing(ahead.get("low")) or fmt.is_missing(ahead.get("high")):
+        return None
+    return float(ahead["low"]), float(ahead["high"])
+
+
 def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object = None,
                   unit: str = "number", width: int = 460, height: int = 220,
                   axis_side: str = "left") -> alt.LayerChart:
-    """Actual values against the straight pace line from start to target, with the
-    trend so far extended to the deadline and the projected value written there.
-    The y axis keeps higher values up, so a decreasing KR's pace line falls."""
+    """Actual values against the straight pace line from start to target, with a line
+    from the latest value to where it is heading at the deadline, written there: the
+    entry's forecast (okrs.kr_deadline_forecast, its 80% range as a whisker) when the
+    entry carries one, else the trend of the points. The y axis keeps higher values
+    up, so a decreasing KR's pace line falls."""
     points = kr_points(kr, history, as_of)
     deadline = _day(kr.get("deadline"))
-    projected = _kr_projected(points, deadline, unit, as_of)
+    if "forecast" in kr:        # the engine's word; None: ended, not started or no data
+        projected = (kr["forecast"] or {}).get("value") if len(points) else None
+    else:
+        projected = _kr_projected(points, deadline, unit, as_of)
     frame = kr_lines(kr, points, projected)
+    spread = kr_forecast_range(kr) if projected is not None else None
     series = ["Actual", "Pace to target", "Forecast"]
     low, high = frame["value"].min(), frame["value"].max()
+    if spread:
+        low, high = min(low, spread[0]), max(high, spread[1])
     pad = max((high - low) * 0.08, 1e-9) if pd.notna(low) else 1
     y = alt.Y("value:Q", title=_unit_title(unit),
               scale=alt.Scale(domain=[low - pad, high + pad], nice=False)
@@ -429,8 +445,17 @@ def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object 
     dots = base.transform_filter("datum.dot").mark_point(filled=True, color=INK, size=40,
                                                           opacity=1)
     layers = [*_kr_marks(kr, y, unit, as_of), line, dots]
+    if spread:
+        whisker = pd.DataFrame({"date": [pd.Timestamp(deadline)], "value": [spread[0]],
+                                "high": [spread[1]]})
+        layers.append(alt.Chart(whisker).mark_rule(color=fmt.ACHIEVED, strokeWidth=2)
+                      .encode(x=alt.X("date:T"), y=y, y2="high:Q"))
     if projected is not None:
-        label = f"Projected {fmt.format_value(projected, unit)} by {fmt.human_date(deadline)}"
+        if "forecast" in kr:    # as precise as the page's line ("4.46", not "4.5", by 4.5)
+            figure = fmt.forecast_format(kr["forecast"], unit, kr.get("target"))(projected)
+            label = f"Heading for {figure} by {fmt.human_date(deadline)}"
+        else:
+            label = f"Projected {fmt.format_value(projected, unit)} by {fmt.human_date(deadline)}"
         end = pd.DataFrame({"date": [pd.Timestamp(deadline)], "value": [projected],
                             "text": [label]})
         layers.append(alt.Chart(end).mark_text(align="right", dy=-12, fontSize=12,

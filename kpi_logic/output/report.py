@@ -269,14 +269,17 @@ def text_lines(lines: list[tuple[str, str]]) -> dict:
 
 def kr_table(objective: dict) -> dict:
     """Key results of one objective: title, owner and deadline, a progress bar with
-    the expected-progress tick, the values from start to target, and the status."""
+    the expected-progress tick, the values from start to target, and the status;
+    under a running key result, where it is heading by its deadline."""
     results = objective.get("key_results") or []
-    row = 58
-    canvas = Canvas(row * max(len(results), 1) + 4)
+    row, ahead = 58, 22
+    headings = [fmt.kr_forecast_line(kr) for kr in results]
+    tops = [sum(row + (ahead if h else 0) for h in headings[:i]) for i in range(len(results) + 1)]
+    canvas = Canvas((tops[-1] if results else row) + 4)
     if not results:
         canvas.text(0, 22, "No key results yet.", size=14, colour=MUTED)
     for index, kr in enumerate(results):
-        y = index * row
+        y = tops[index]
         unit = kr.get("unit", "number")
         canvas.text(0, y + 22, kr.get("title", ""), size=15, weight="bold", limit=470)
         who = [kr.get("owner") or "no owner", f"due {fmt.human_date(kr.get('deadline'))}"]
@@ -289,10 +292,14 @@ def kr_table(objective: dict) -> dict:
                   + f"  ·  from {fmt.format_value(kr.get('start'), unit)} to "
                   f"{fmt.format_value(kr.get('target'), unit)}" + _raw_note(kr))
         canvas.text(490, y + 48, values, size=13, colour=MUTED, limit=WIDTH - 490)
+        if headings[index]:
+            heading = headings[index]
+            canvas.text(0, y + 68, f"→ {heading[:1].upper()}{heading[1:]}", size=13,
+                        colour=fmt.ACHIEVED, limit=WIDTH)
         canvas.text(WIDTH, y + 22, fmt.status_badge(kr.get("status")), size=15,
                     weight="bold", colour=fmt.status_colour(kr.get("status")), align="right")
         if index < len(results) - 1:
-            canvas.rect(0, y + row - 4, WIDTH, 1, LINE)
+            canvas.rect(0, tops[index + 1] - 4, WIDTH, 1, LINE)
     return canvas.spec()
 
 
