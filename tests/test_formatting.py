@@ -63,6 +63,10 @@ def test_missing_values_show_a_dash(missing, unit):
     (0, "number", "0"),                  # no change has no sign
     (0.005, "percent", "+0.5 pp"),       # a change of a rate is in percentage points
     (-0.012, "percent", "-1.2 pp"),
+    (-0.000018, "percent", "-0.0018 pp"),   # a small move keeps two significant digits
+    (0.00049, "percent", "+0.049 pp"),
+    (0.0005, "percent", "+0.1 pp"),
+    (1e-9, "percent", "0.0 pp"),            # float noise is no move
     (-1.5, "duration", "-1.5 h"),
 ])
 def test_format_delta(value, unit, expected):

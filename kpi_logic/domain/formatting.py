@@ -235,7 +235,11 @@ def format_delta(value: object, unit: str = "number", *, whole: bool = False) ->
         return MISSING
     number = float(value)
     if unit == "percent":
-        body = f"{abs(number) * 100:.1f} pp"
+        points = abs(number) * 100
+        # A move under 0.05 pp keeps two significant digits ("-0.0018 pp"), not a
+        # "0.0 pp" that hides it and every driver of it; float noise stays "0.0 pp".
+        places = 1 if not 1e-4 <= points < 0.05 else 1 - math.floor(math.log10(points))
+        body = f"{points:.{places}f} pp"
     else:
         body = format_value(abs(number), unit, whole=whole)
     if _is_zero_text(body):
