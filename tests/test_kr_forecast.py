@@ -191,3 +191,15 @@ def test_the_okrs_page_says_where_each_running_key_result_is_heading(page_db):
         assert f"{kr['title']}: {fmt.kr_forecast_line(kr)}" in captions.replace("**", "")
     ended = [kr for o in report["objectives"] for kr in o["key_results"] if kr["ended"]]
     assert ended and all(f"{kr['title']}: heading" not in captions for kr in ended)
+
+
+def test_a_level_forecast_where_it_stands_says_so_rather_than_heading():
+    # An on-track key result on a rate is forecast where it stands (so_far): the line
+    # must not read as if the rate were heading there whatever the team does next.
+    kr = {"unit": "number", "deadline": "2026-12-31", "target": 4.5,
+          "forecast": {"value": 4.32, "low": 4.25, "high": 4.39, "chance_of_target": 0.004,
+                       "method": "so_far"}}
+    assert fmt.kr_forecast_line(kr) == ("if it holds where it stands: 4.3 on 31 Dec 2026 "
+                                        "(80% range 4.2–4.4), under 1% chance of reaching 4.5")
+    paced = {**kr, "forecast": {**kr["forecast"], "method": "pace"}}
+    assert fmt.kr_forecast_line(paced).startswith("heading for 4.3 by 31 Dec 2026")
