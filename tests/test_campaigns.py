@@ -51,7 +51,7 @@ def test_a_campaign_column_keeps_campaigns_apart(store):
     assert ("spend", date(2025, 3, 1), "search", "Generic", 300.0) in rows
     assert ("spend", date(2025, 3, 1), "email", "", 50.0) in rows
     # Roll-ups add the campaigns up: a channel's day is the sum of its campaigns.
-    by_channel = rolled_up(store, "spend", "month", by_dimension=True).set_index("dimension")
+    by_channel = rolled_up(store, "spend", "month", by="dimension").set_index("dimension")
     assert by_channel.loc["search", "value"] == 800.0
     assert rolled_up(store, "spend", "month")["value"].tolist() == [900.0]
 
@@ -147,6 +147,52 @@ def test_last_takes_each_campaigns_latest_value_then_adds_them(store):
     import_files(store, [(b"metric,aggregation\nbudget_left,last\n", "metrics.csv"),
                        (balances, "balances.csv")])
     assert rolled_up(store, "budget_left", "month")["value"].tolist() == [110.0]
+
+
+def test_the_store_rolls_up_by_campaign_across_channels_sums_and_latest_values(store):
+    """Brand runs in search and social: one campaign, its channels added up; the
+    email rows have no campaign (''). `last` takes each channel-and-campaign's
+    latest value in the month, then adds them up per campaign."""
+    rows = (b"date,channel,campaign,metric,value\n"
+            b"2025-03-01,search,Brand,spend,100\n2025-03-02,social,Brand,spend,40\n"
+            b"2025-03-01,search,Generic,spend,300\n2025-03-01,email,,spend,50\n"
+            b"2025-04-01,search,Brand,spend,120\n"
+            b"2025-03-01,search,Brand,budget_left,900\n2025-03-20,search,Brand,budget_left,700\n"
+            b"2025-03-05,social,Brand,budget_left,200\n2025-03-05,search,Generic,budget_left,80\n")
+    import_files(store, [(b"metric,aggregation\nspend,sum\nbudget_left,last\n", "metrics.csv"),
+                         (rows, "campaigns.csv")])
+    found = store.history.rolled_up_rows({"spend": "sum", "budget_left": "last"}, "month",
+                                         by="campaign")
+    assert list(found.columns) == ["metric", "period", "campaign", "value", "first_date",
+                                   "last_date"]
+    assert in_order([tuple(r) for r in found[["metric", "period", "campaign", "value"]]
+                     .itertuples(index=False)]) == [
+        ("budget_left", date(2025, 3, 1), "Brand", 900.0),        # 700 (search) + 200 (social)
+        ("budget_left", date(2025, 3, 1), "Generic", 80.0),
+        ("spend", date(2025, 3, 1), "", 50.0),
+        ("spend", date(2025, 3, 1), "Brand", 140.0),
+        ("spend", date(2025, 3, 1), "Generic", 300.0),
+        ("spend", date(2025, 4, 1), "Brand", 120.0)]
+    brand = found[(found["campaign"] == "Brand") & (found["metric"] == "spend")]
+    assert (brand["first_date"].tolist(), brand["last_date"].tolist()) == (
+        [date(2025, 3, 1), date(2025, 4, 1)], [date(2025, 3, 2), date(2025, 4, 1)])
+    # The same rows split by channel, and not split: the one query, another column kept.
+    by_channel = store.history.rolled_up_rows({"spend": "sum"}, "month", by="dimension",
+                                              end=date(2025, 3, 31))
+    assert dict(zip(by_channel["dimension"], by_channel["value"])) == {
+        "search": 400.0, "social": 40.0, "email": 50.0}
+    whole = store.history.rolled_up_rows({"spend": "sum"}, "month", end=date(2025, 3, 31))
+    assert whole["value"].tolist() == [490.0] and "campaign" not in whole.columns
+    with pytest.raises(ValueError, match="cannot split by 'metric'"):
+        store.history.rolled_up_rows({"spend": "sum"}, "month", by="metric")
+
+
+def test_a_formula_rolls_up_per_campaign_from_its_parts(store):
+    import_files(store, [(b"metric,formula\ncac,spend / new_customers\n", "metrics.csv"),
+                         (LONG, "channels.csv")])
+    found = rolled_up(store, "cac", "month", by="campaign")
+    assert dict(zip(found["campaign"], found["value"])) == pytest.approx(
+        {"": 100 / 19, "Brand": 220 / 11, "Generic": 580 / 11})
 
 
 # DuckDB only: files written by an older release are migrated; a PostgreSQL

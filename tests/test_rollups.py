@@ -44,7 +44,7 @@ def test_conversion_is_computed_from_summed_parts(shop):
 
 
 def test_formula_per_dimension_uses_that_dimension_parts(shop):
-    result = rolled_up(shop, ["conversion"], "month", by_dimension=True)
+    result = rolled_up(shop, ["conversion"], "month", by="dimension")
     assert_frame_equal(result, expected([
         ("conversion", "2025-03-01", "search", "2025-03", 0.10, "2025-03-01", "2025-03-01"),
         ("conversion", "2025-03-01", "social", "2025-03", 0.01, "2025-03-02", "2025-03-02"),
@@ -196,5 +196,5 @@ def test_reads_leave_no_unfinished_result_on_the_connection(shop):
 
 
 def test_by_dimension_on_no_data_keeps_the_dimension_column(shop):
-    result = rolled_up(shop, "visitors", "month", by_dimension=True, end="2000-01-01")
+    result = rolled_up(shop, "visitors", "month", by="dimension", end="2000-01-01")
     assert_frame_equal(result, expected([], dimension=True))

@@ -111,7 +111,7 @@ def history_scope(store: Store, metric: str | None = None, *, formula: str | Non
     about = subject(store, metric, formula=formula)
     # A recorded metric's first and last dates are the same by any grain: years are cheapest.
     whole = _rolled(store, about, grain if about.formula else "year")
-    split = _rolled(store, about, "year", by_dimension=True)
+    split = _rolled(store, about, "year", by="dimension")
     values = tuple(sorted(v for v in set(split["dimension"]) if v))
     return HistoryScope(
         min(whole["first_date"]) if len(whole) else None,
@@ -134,7 +134,7 @@ def metric_history(store: Store, metric: str | None = None, *, formula: str | No
     start, end = _range(start, end)
     bounds = {"start": start, "end": end, "dimension": dimension}
     whole = _rolled(store, about, grain, **bounds)
-    split = _rolled(store, about, grain, by_dimension=True, **bounds) if by_dimension else None
+    split = _rolled(store, about, grain, by="dimension", **bounds) if by_dimension else None
     known = store.definitions.metrics()
     seen = combined(about.metric or about.formula,
                     coverages(store, list(about.parts), as_of=end, metrics=known).values())

@@ -92,32 +92,34 @@ def _with_formulas(base: pd.DataFrame, needed: list[str], known: dict[str, Metri
     return rows
 
 
-def _finished(rows: pd.DataFrame, names: list[str], grain: str, by_dimension: bool) -> pd.DataFrame:
-    """The requested metrics only, labelled, in request order then dimension then period."""
-    columns = COLUMNS[:2] + (["dimension"] if by_dimension else []) + COLUMNS[2:]
+def _finished(rows: pd.DataFrame, names: list[str], grain: str, by: str | None) -> pd.DataFrame:
+    """The requested metrics only, labelled, in request order then split then period."""
+    columns = COLUMNS[:2] + ([by] if by else []) + COLUMNS[2:]
     rows = rows[rows["metric"].isin(names)].copy()
     labels = {p: period_label(p, grain) for p in set(rows["period"])}
     rows["label"] = rows["period"].map(labels)
     rows["order"] = rows["metric"].map({n: i for i, n in enumerate(names)})
-    sort = ["order"] + (["dimension"] if by_dimension else []) + ["period"]
+    sort = ["order"] + ([by] if by else []) + ["period"]
     rows = rows.sort_values(sort, kind="stable")[columns].reset_index(drop=True)
     # Fixed dtypes, also when empty: text as str, dates as datetime.date objects.
-    types = {c: "str" for c in ("metric", "label", "dimension") if c in columns}
+    types = {c: "str" for c in ("metric", "label", "dimension", "campaign") if c in columns}
     types.update({c: "object" for c in ("period", "first_date", "last_date")}, value="float64")
     return rows.astype(types)
 
 
 def rolled_up(store: Store, metrics: str | Iterable[str], grain: str, *, start=None, end=None,
-              dimension: str | None = None, by_dimension: bool = False) -> pd.DataFrame:
+              dimension: str | None = None, by: str | None = None) -> pd.DataFrame:
     """Metrics rolled up to `grain`: DataFrame[metric, period, label, value,
-    first_date, last_date] (plus `dimension` after period when by_dimension).
+    first_date, last_date] (plus a `dimension` or `campaign` column after period
+    when split by one).
 
     period is the first day of the period (datetime.date); first_date and
     last_date are the first and last observation dates that went into it.
     start/end (inclusive) bound the observation dates, so an edge period only
     holds the days inside the range. dimension='search' keeps that dimension
-    value only; by_dimension=True keeps one series per dimension value ('' for
-    rows without one). Periods without data have no row; a formula value is
+    value only; by="dimension" keeps one series per dimension value, by="campaign"
+    one per campaign ('' for rows without one; a campaign run in two channels is
+    one series). Periods without data have no row; a formula value is
     NaN when it divides by zero. Refuses (InputError) unknown metrics and
     broken formulas.
     """
@@ -127,14 +129,13 @@ def rolled_up(store: Store, metrics: str | Iterable[str], grain: str, *, start=N
     aggregations = {n: known[n].aggregation for n in needed if not known[n].formula}
     base = store.history.rolled_up_rows(
         aggregations, grain, start=as_date(start) if start is not None else None,
-        end=as_date(end) if end is not None else None, dimension=dimension,
-        by_dimension=by_dimension)
-    keys = ["period", "dimension"] if by_dimension else ["period"]
-    return _finished(_with_formulas(base, needed, known, keys), names, grain, by_dimension)
+        end=as_date(end) if end is not None else None, dimension=dimension, by=by)
+    keys = ["period", by] if by else ["period"]
+    return _finished(_with_formulas(base, needed, known, keys), names, grain, by)
 
 
 def formula_rolled_up(store: Store, formula: str, grain: str, *, start=None, end=None,
-                      dimension: str | None = None, by_dimension: bool = False) -> pd.DataFrame:
+                      dimension: str | None = None, by: str | None = None) -> pd.DataFrame:
     """A formula typed over defined metrics (not stored as one), rolled up as a
     formula metric is: the formula applied to each period's aggregated parts,
     never to daily values. The same frame as rolled_up, `metric` holding the
@@ -144,11 +145,10 @@ def formula_rolled_up(store: Store, formula: str, grain: str, *, start=None, end
     parsed = typed_formula(formula, known)
     by_normal = {metric_name(n): n for n in known}
     parts = sorted(by_normal[u] for u in formula_metrics(parsed))
-    rows = rolled_up(store, parts, grain, start=start, end=end, dimension=dimension,
-                     by_dimension=by_dimension)
-    keys = ["period", "dimension"] if by_dimension else ["period"]
+    rows = rolled_up(store, parts, grain, start=start, end=end, dimension=dimension, by=by)
+    keys = ["period", by] if by else ["period"]
     computed = _formula_rows(parsed.text, parsed.text, rows, keys)
-    return _finished(computed, [parsed.text], grain, by_dimension)
+    return _finished(computed, [parsed.text], grain, by)
 
 
 def base_metrics(store: Store, metrics: str | Iterable[str]) -> list[str]:

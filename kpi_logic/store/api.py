@@ -75,7 +75,7 @@ class History(Protocol):
 
     def rolled_up_rows(self, aggregations: Mapping[str, str], grain: str, *,
                        start: date | None = None, end: date | None = None,
-                       dimension: str | None = None, by_dimension: bool = False
+                       dimension: str | None = None, by: str | None = None
                        ) -> pd.DataFrame: ...
     def latest_date(self, metrics: list[str] | None = None) -> date | None: ...
     def coverage_rows(self, metrics: list[str] | None = None,

@@ -120,10 +120,10 @@ class DuckDBHistory(_Group):
 
     def rolled_up_rows(self, aggregations: Mapping[str, str], grain: str, *,
                        start: date | None = None, end: date | None = None,
-                       dimension: str | None = None, by_dimension: bool = False
+                       dimension: str | None = None, by: str | None = None
                        ) -> pd.DataFrame:
         return aggregates.rolled_up_rows(self._con, aggregations, grain, start=start, end=end,
-                                         dimension=dimension, by_dimension=by_dimension)
+                                         dimension=dimension, by=by)
 
     def latest_date(self, metrics: list[str] | None = None) -> date | None:
         return aggregates.latest_date(self._con, metrics)
