@@ -460,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kpi", required=True, metavar="TITLE")
     p.add_argument("--off", action="store_true", help="unpin it")
     p = command("explain", cmd_explain, "why a KPI moved: its change split into its formula's "
-                                        "components and its dimension values")
+                                        "components, its dimension values and its campaigns")
     p.add_argument("--kpi", required=True, help="the KPI's title")
     p.add_argument("--period", help="the KPI's period (2026-11, 2026-Q4); default its latest "
                                     "complete one")

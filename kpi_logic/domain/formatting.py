@@ -545,7 +545,8 @@ def period_note(entry: dict) -> str:
 def explanation_line(explained: dict, most: int = 3) -> str:
     """A KPI's change and its largest drivers in one sentence: "CAC fell $0.95 (-2.3%)
     vs Oct 2026: Marketing spend -$1.94, New customers +$0.99"; a share of the change
-    per dimension value after it ("by channel: Display +$1.20, ...")."""
+    per dimension value after it ("by channel: Display +$1.20, ..."), then per campaign
+    ("by campaign: Brand terms -$0.40, ...")."""
     unit = explained.get("unit") or "number"
     change = explained.get("change") or {}
     head = explained.get("metric_label") or explained.get("kpi") or ""
@@ -559,11 +560,12 @@ def explanation_line(explained: dict, most: int = 3) -> str:
     if len(drivers) > 1:
         text += ": " + ", ".join(f"{d['label']} {format_delta(d['contribution'], unit)}"
                                  for d in drivers[:most])
-    shares = explained.get("by_dimension") or []
-    if shares:
-        text += (f"; by {explained.get('dimension_name') or 'dimension'}: "
-                 + ", ".join(f"{s['label']} {format_delta(s['contribution'], unit)}"
-                             for s in shares[:most]))
+    for word, shares in ((explained.get("dimension_name") or "dimension",
+                          explained.get("by_dimension")),
+                         ("campaign", explained.get("by_campaign"))):
+        if shares:
+            text += f"; by {word}: " + ", ".join(
+                f"{s['label']} {format_delta(s['contribution'], unit)}" for s in shares[:most])
     return text
 
 

@@ -1,6 +1,7 @@
 """Why a KPI moved: its change against the previous period (or the same period
-last year) split into the contributions of its formula's components and of its
-dimension values (metrics/drivers.py has the two decompositions).
+last year) split into the contributions of its formula's components, of its
+dimension values and of its campaigns (metrics/drivers.py has the two
+decompositions; campaigns split as dimension values do).
 
 The periods compared are the scorecard's: the KPI's own grain, the latest
 complete period by default, and when the data end inside the period its days
@@ -38,6 +39,7 @@ from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import Store
 
 ADDITIVE = ("sum", "last")    # aggregations whose period value adds up over dimension values
+SPLITS = ("dimension", "campaign")    # the history columns a change is split over
 
 
 def kpi_named(kpis: Sequence[KPI], title: str) -> KPI:
@@ -65,8 +67,8 @@ def _judged_start(period: str | None, grain: str, as_of: date) -> date:
 
 
 def _values(store: Store, names: list[str], grain: str, first: date, last: date,
-            by_dimension: bool = False) -> pd.DataFrame:
-    return rolled_up(store, names, grain, start=first, end=last, by_dimension=by_dimension)
+            by: str | None = None) -> pd.DataFrame:
+    return rolled_up(store, names, grain, start=first, end=last, by=by)
 
 
 def _whole(rolled: pd.DataFrame) -> dict[str, float | None]:
@@ -74,9 +76,10 @@ def _whole(rolled: pd.DataFrame) -> dict[str, float | None]:
             for m, v in rolled[["metric", "value"]].itertuples(index=False)}
 
 
-def _by_value(rolled: pd.DataFrame) -> dict[str, dict[str, float]]:
+def _by_value(rolled: pd.DataFrame, by: str) -> dict[str, dict[str, float]]:
+    """{dimension value or campaign: {metric: value}} from a roll-up split `by` it."""
     out: dict[str, dict[str, float]] = {}
-    for metric, value, amount in rolled[["metric", "dimension", "value"]].itertuples(index=False):
+    for metric, value, amount in rolled[["metric", by, "value"]].itertuples(index=False):
         if not is_missing(amount):
             out.setdefault(value, {})[metric] = float(amount)
     return out
@@ -86,7 +89,7 @@ def explanation(store: Store, title: str, *, period: str | None = None, vs: str 
                 as_of=None) -> Explanation:
     """The KPI's change in `period` (default: its latest complete period) against
     `vs` ("previous" or "last_year"), with its drivers and the contributions of its
-    dimension values (the shape: results.Explanation). Refuses an unknown KPI, a
+    dimension values and of its campaigns (the shape: results.Explanation). Refuses an unknown KPI, a
     period of another grain or after as_of, and another `vs` (InputError)."""
     if vs not in COMPARISONS:
         raise InputError(f"Compare with 'previous' or 'last_year', not '{vs}'.")
@@ -119,16 +122,31 @@ def explanation(store: Store, title: str, *, period: str | None = None, vs: str 
         return out
     out["change"] = {"abs": value - previous, "pct": _number(relative_change(value, previous))}
     out["drivers"] = _drivers(formula, metric, metrics, then, now)
-    shares, why = _dimension_shares(store, formula, metric, parts, metrics, grain,
-                                    now_span, then_span)
-    out["by_dimension"] = shares
-    out["dimension_name"] = (metric.dimension_name or _dimension(parts, metrics) or "dimension"
-                             ) if shares else None
+    words = {"dimension": metric.dimension_name or _dimension(parts, metrics) or "dimension",
+             "campaign": "campaign"}
+    refused = []
+    for by in SPLITS:
+        shares, why = _shares(store, by, words[by], formula, metric, parts, metrics, grain,
+                              now_span, then_span)
+        out[f"by_{by}"] = shares
+        if why:
+            refused.append((words[by], why))
+    out["dimension_name"] = words["dimension"] if out["by_dimension"] else None
     if not out["drivers"] and formula is not None:
         out["note"] = "the formula is undefined in one of the periods (a division by zero)"
-    elif why:
-        out["note"] = why
+    elif refused:
+        out["note"] = _not_split(refused)
     return out
+
+
+def _not_split(refused: list[tuple[str, str]]) -> str:
+    """Why the change is not split by some breakdowns, one clause per reason: "its
+    change is not split by channel or campaign: spend has no values broken down that way"."""
+    by_reason: dict[str, list[str]] = {}
+    for word, why in refused:
+        by_reason.setdefault(why, []).append(word)
+    return "; ".join(f"its change is not split by {' or '.join(words)}: {why}"
+                     for why, words in by_reason.items())
 
 
 def _number(value) -> float | None:
@@ -142,7 +160,7 @@ def _empty(kpi: KPI, metric: Metric, label: str, vs: str, start: date, grain: st
             "unit": metric.unit, "direction": metric.direction, "period": label,
             "compared_with": compared, "vs": vs, "partial": False, "value": None,
             "previous": None, "change": {"abs": None, "pct": None}, "drivers": [],
-            "by_dimension": [], "dimension_name": None, "note": note}
+            "by_dimension": [], "dimension_name": None, "by_campaign": [], "note": note}
 
 
 def _drivers(formula, metric: Metric, metrics: Mapping[str, Metric],
@@ -167,38 +185,35 @@ def _dimension(parts: Sequence[str], metrics: Mapping[str, Metric]) -> str | Non
     return names.pop() if len(names) == 1 else None
 
 
-def _dimension_shares(store: Store, formula, metric: Metric, parts: list[str],
-                      metrics: Mapping[str, Metric], grain: str, now_span, then_span,
-                      ) -> tuple[list[DimensionShare], str | None]:
-    """Each dimension value's contribution, or [] and why not (None when the
-    data have no dimension values in the two periods)."""
-    if any(metrics[p].formula for p in parts):
-        return [], None if not _dimension(parts, metrics) else (
-            "its change is not split by dimension value: a part is itself a formula")
-    now = _by_value(_values(store, parts, grain, *now_span, by_dimension=True))
-    then = _by_value(_values(store, parts, grain, *then_span, by_dimension=True))
+def _shares(store: Store, by: str, word: str, formula, metric: Metric, parts: list[str],
+            metrics: Mapping[str, Metric], grain: str, now_span, then_span,
+            ) -> tuple[list[DimensionShare], str | None]:
+    """Each dimension value's (by="dimension") or campaign's (by="campaign")
+    contribution, or [] and why not (None when the data have no such values in the
+    two periods). `word` names the breakdown ("channel", "campaign")."""
+    now = _by_value(_values(store, parts, grain, *now_span, by=by), by)
+    then = _by_value(_values(store, parts, grain, *then_span, by=by), by)
     if not (set(now) | set(then)) - {""}:
         return [], None
+    if any(metrics[p].formula for p in parts):
+        return [], "a part is itself a formula"
     split = {part for side in (now, then) for value, parts_of in side.items() if value
              for part in parts_of}
     unsplit = [p for p in parts if p not in split]
     if unsplit:
         # spend per channel over customers of no channel would credit every customer to
         # "(no channel)" and every channel with nothing: no split is better than that one
-        return [], (f"its change is not split by {_dimension(parts, metrics) or 'dimension'}: "
-                    f"{', '.join(unsplit)} {'has' if len(unsplit) == 1 else 'have'} no values "
+        return [], (f"{', '.join(unsplit)} {'has' if len(unsplit) == 1 else 'have'} no values "
                     "broken down that way")
     if any(metrics[p].aggregation not in ADDITIVE for p in parts):
-        return [], ("its change is not split by dimension value: a mean, minimum or maximum "
-                    "does not add up over the values")
+        return [], "a mean, minimum or maximum does not add up over the values"
     shape = dimension_shape(formula.tree) if formula else ("affine", ({metric.name: 1.0},))
     if shape is None:
-        return [], ("its change is not split by dimension value: the formula multiplies or "
-                    "divides metrics in a way that does not add up over the values")
+        return [], "the formula multiplies or divides metrics in a way that does not add up"
     rows = dimension_contributions(shape, then, now)
     own = formula if formula is not None else parse_formula(metric.name)
-    return [{"dimension": r["value"] or "", "label": fmt.dimension_label(r["value"]) if r["value"]
-             else f"(no {_dimension(parts, metrics) or 'dimension'})",
+    return [{"dimension": r["value"] or "",
+             "label": fmt.dimension_label(r["value"]) if r["value"] else f"(no {word})",
              "value": _own_value(own, now.get(r["value"], {})),
              "previous": _own_value(own, then.get(r["value"], {})),
              "contribution": r["contribution"], "mix": r["mix"], "rate": r["rate"]}

@@ -306,8 +306,9 @@ class Driver(TypedDict):
 
 
 class DimensionShare(TypedDict):
-    """One dimension value's share of a KPI's change (drivers.dimension_contributions)."""
-    dimension: str                # the stored value ("search_ads"; "" for rows without one)
+    """One dimension value's (or campaign's) share of a KPI's change
+    (drivers.dimension_contributions)."""
+    dimension: str                # the stored value ("search_ads", "Brand terms"; "" for none)
     label: str                    # in words ("Search ads")
     value: float | None           # the KPI's own value within it, this period
     previous: float | None        # and in the period compared with
@@ -338,4 +339,5 @@ class Explanation(TypedDict):
     drivers: list[Driver]         # largest contribution first
     by_dimension: list[DimensionShare]   # largest contribution first; [] when it does not split
     dimension_name: str | None    # "channel"
+    by_campaign: list[DimensionShare]    # the same per campaign (`dimension` holds the campaign)
     note: str | None              # why something is missing (no data, undefined, no split)
