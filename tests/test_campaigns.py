@@ -179,7 +179,7 @@ def test_the_store_rolls_up_by_campaign_across_channels_sums_and_latest_values(s
     # The same rows split by channel, and not split: the one query, another column kept.
     by_channel = store.history.rolled_up_rows({"spend": "sum"}, "month", by="dimension",
                                               end=date(2025, 3, 31))
-    assert dict(zip(by_channel["dimension"], by_channel["value"])) == {
+    assert dict(zip(by_channel["dimension"], by_channel["value"], strict=True)) == {
         "search": 400.0, "social": 40.0, "email": 50.0}
     whole = store.history.rolled_up_rows({"spend": "sum"}, "month", end=date(2025, 3, 31))
     assert whole["value"].tolist() == [490.0] and "campaign" not in whole.columns
@@ -191,7 +191,7 @@ def test_a_formula_rolls_up_per_campaign_from_its_parts(store):
     import_files(store, [(b"metric,formula\ncac,spend / new_customers\n", "metrics.csv"),
                          (LONG, "channels.csv")])
     found = rolled_up(store, "cac", "month", by="campaign")
-    assert dict(zip(found["campaign"], found["value"])) == pytest.approx(
+    assert dict(zip(found["campaign"], found["value"], strict=True)) == pytest.approx(
         {"": 100 / 19, "Brand": 220 / 11, "Generic": 580 / 11})
 
 

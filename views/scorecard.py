@@ -143,21 +143,29 @@ def why_summary(kpi: dict, most: int = 3) -> None:
              + f", **{delta(d['contribution'])}**" for d in drivers[:most]]
     if lines:
         st.markdown("**By component**  \n" + "\n".join(lines))
-    shares = explained["by_dimension"][:most]
-    if shares:
-        st.markdown(f"**By {md_text(explained['dimension_name'])}**  \n" + "\n".join(
+    for _, word, shares in splits(explained):
+        st.markdown(f"**By {md_text(word)}**  \n" + "\n".join(
             f"- {md_text(s['label'])}: **{delta(s['contribution'])}**"
             + ("" if s["mix"] is None else f" (mix {delta(s['mix'])}, rate {delta(s['rate'])})")
-            for s in shares))
+            for s in shares[:most]))
     st.caption(("The days with data so far, against as many days of "
                 f"{fmt.human_period(explained['compared_with'])}. " if explained["partial"] else "")
                + "The parts add up to the change. Every part, and the comparison with last "
                "year: 'Why it moved' under the trend chart.")
 
 
+def splits(explained: dict) -> list[tuple[str, str, list[dict]]]:
+    """The breakdowns an explanation has shares for, as (key, word, shares):
+    ("dimension", "channel", by_dimension), ("campaign", "campaign", by_campaign),
+    the empty ones left out."""
+    return [(key, word, shares) for key, word, shares in (
+        ("dimension", explained["dimension_name"], explained["by_dimension"]),
+        ("campaign", "campaign", explained["by_campaign"])) if shares]
+
+
 def why_it_moved(kpi: dict) -> None:
-    """The chosen KPI's change split into its formula's components and its dimension
-    values (metrics/explain.py), each adding up to the change."""
+    """The chosen KPI's change split into its formula's components, its dimension
+    values and its campaigns (metrics/explain.py), each adding up to the change."""
     st.subheader("Why it moved")
     vs = st.segmented_control("Compared with", list(COMPARED), format_func=COMPARED.get,
                               default="previous", key="scorecard_why_vs") or "previous"
@@ -176,19 +184,21 @@ def why_it_moved(kpi: dict) -> None:
             for d in explained["drivers"]]), hide_index=True, width="stretch",
             download=Download("scorecard", f"{kpi['title']} drivers", key="scorecard_drivers",
                               day=as_of))
-    if explained["by_dimension"]:
+    for key, word, shares in splits(explained):
         dataframe(pd.DataFrame([{
-            str(explained["dimension_name"]).capitalize(): s["label"],
+            str(word).capitalize(): s["label"],
             "Now": fmt.format_value(s["value"], unit), "Before": fmt.format_value(s["previous"], unit),
             "Contribution": fmt.format_delta(s["contribution"], unit),
             "Mix": "" if s["mix"] is None else fmt.format_delta(s["mix"], unit),
             "Rate": "" if s["rate"] is None else fmt.format_delta(s["rate"], unit)}
-            for s in explained["by_dimension"]]), hide_index=True, width="stretch",
-            download=Download("scorecard", f"{kpi['title']} by {explained['dimension_name']}",
-                              key="scorecard_by_dimension", day=as_of))
+            for s in shares]), hide_index=True, width="stretch",
+            download=Download("scorecard", f"{kpi['title']} by {word}",
+                              key=f"scorecard_by_{key}", day=as_of))
+    note = explained["note"] if explained["change"]["abs"] is not None else None
     st.caption("Each part's contribution is its average effect over every order the parts "
                "could have moved in, so they add up to the change exactly; a ratio's value "
-               "per channel splits into mix (its share moved) and rate (its own ratio moved).")
+               "per channel or campaign splits into mix (its share moved) and rate (its own "
+               "ratio moved)." + (f" {md_text(note[:1].upper() + note[1:])}." if note else ""))
 
 
 def objective_names() -> list[str]:
