@@ -187,3 +187,29 @@ def test_the_why_panel_and_the_cards_why_show_the_campaigns(demo_database, use_d
     top = [f"- {s['label']}: **{fmt.format_delta(s['contribution'], 'number')}**"
            for s in explained["by_campaign"][:3]]
     assert popover.splitlines()[1:] == top
+
+
+def test_the_panel_gives_a_ratios_campaign_mix_and_rate_and_says_why_a_split_is_missing(
+        database, use_database):
+    with open_store(database) as store:
+        load(store)
+    use_database(database)
+    at = AppTest.from_file(PAGES["scorecard"], default_timeout=90)
+    at.query_params.update({"department": "Marketing", "as_of": AS_OF})
+    at.run()
+    next(s for s in at.selectbox if s.label == "KPI").set_value("CAC")
+    at.run()
+    assert not at.exception
+    [table] = [d.value for d in at.dataframe if "Campaign" in d.value.columns]
+    assert table.to_dict("records") == [
+        {"Campaign": "Launch", "Now": "$80", "Before": "$40", "Contribution": "+$12",
+         "Mix": "+$3", "Rate": "+$9"},
+        {"Campaign": "Brand", "Now": "$33", "Before": "$30", "Contribution": "+$4.50",
+         "Mix": "+$3.15", "Rate": "+$1.35"},
+        {"Campaign": "(no campaign)", "Now": "$20", "Before": "$10",
+         "Contribution": "+$1", "Mix": "-$2.25", "Rate": "+$3.25"}]
+    next(s for s in at.selectbox if s.label == "KPI").set_value("Chat time")
+    at.run()
+    assert not [d for d in at.dataframe if "Campaign" in d.value.columns]
+    assert any("Its change is not split by channel or campaign: a mean, minimum or maximum "
+               "does not add up over the values." in shown(c.value) for c in at.caption)

@@ -185,20 +185,25 @@ def why_it_moved(kpi: dict) -> None:
             download=Download("scorecard", f"{kpi['title']} drivers", key="scorecard_drivers",
                               day=as_of))
     for key, word, shares in splits(explained):
+        # a ratio's shares have a mix and a rate; a sum's have neither (no empty columns)
+        effects = any(s["mix"] is not None for s in shares)
         dataframe(pd.DataFrame([{
             str(word).capitalize(): s["label"],
             "Now": fmt.format_value(s["value"], unit), "Before": fmt.format_value(s["previous"], unit),
             "Contribution": fmt.format_delta(s["contribution"], unit),
-            "Mix": "" if s["mix"] is None else fmt.format_delta(s["mix"], unit),
-            "Rate": "" if s["rate"] is None else fmt.format_delta(s["rate"], unit)}
+            **({"Mix": "" if s["mix"] is None else fmt.format_delta(s["mix"], unit),
+                "Rate": "" if s["rate"] is None else fmt.format_delta(s["rate"], unit)}
+               if effects else {})}
             for s in shares]), hide_index=True, width="stretch",
             download=Download("scorecard", f"{kpi['title']} by {word}",
                               key=f"scorecard_by_{key}", day=as_of))
     note = explained["note"] if explained["change"]["abs"] is not None else None
+    effects = any(s["mix"] is not None for _, _, shares in splits(explained) for s in shares)
     st.caption("Each part's contribution is its average effect over every order the parts "
-               "could have moved in, so they add up to the change exactly; a ratio's value "
-               "per channel or campaign splits into mix (its share moved) and rate (its own "
-               "ratio moved)." + (f" {md_text(note[:1].upper() + note[1:])}." if note else ""))
+               "could have moved in, so they add up to the change exactly"
+               + ("; a ratio's value per channel or campaign splits into mix (its share moved) "
+                  "and rate (its own ratio moved)." if effects else ".")
+               + (f" {md_text(note[:1].upper() + note[1:])}." if note else ""))
 
 
 def objective_names() -> list[str]:
