@@ -15,6 +15,9 @@ result's value (okrs.window_value) at each window's end. No Brier score: the
 targets belong to the key results' own quarter, not to the windows before.
 
     python bench/backtest.py [--db FILE]   (default: a fresh demo in a temp folder)
+
+--db takes any Lodestar database (a DuckDB file or a postgresql:// URL): the same
+backtest on a team's own history, its monthly KPIs and its key results.
 """
 from __future__ import annotations
 
@@ -146,20 +149,22 @@ def table(rows: list[dict], brier: bool = True) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=None, help="a database with the demo loaded")
+    parser.add_argument("--db", default=None,
+                        help="any Lodestar database: a DuckDB file or a postgresql:// URL "
+                             "(default: the demo company, loaded into a temporary file)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        path = args.db
+        path, source = args.db, "your history" if args.db else "the demo"
         if path is None:
             path = Path(folder) / "demo.duckdb"
             with open_store(path) as store:
                 load_demo(store, end=as_of_or_today() - timedelta(days=1))
         with open_store(path, read_only=True) as store:
             rows, kr_rows = trials(store), kr_trials(store)
-    print(f"Backtest of the KPI forecast on the demo: {len(rows)} forecasts, days {DAYS} of "
+    print(f"Backtest of the KPI forecast on {source}: {len(rows)} forecasts, days {DAYS} of "
           f"each of the last {MONTHS} complete months, monthly KPIs\n")
     print(table(rows))
-    print(f"\nBacktest of the key results' forecast on the demo: {len(kr_rows)} forecasts, "
+    print(f"\nBacktest of the key results' forecast on {source}: {len(kr_rows)} forecasts, "
           f"days {KR_DAYS} of each key result's own window (once ended) and of the "
           f"{KR_WINDOWS} equally long windows before it\n")
     print(table(kr_rows, brier=False))
