@@ -45,43 +45,56 @@ KPI = {"title": "CAC", "metric": "cac", "target_kind": "max", "tolerance": 0.1, 
                    {"period": "2025-03", "value": 47.0, "target": 45, "status": "unhealthy"}]}
 
 
-def test_trend_frame_band_for_a_ceiling():
-    frame = charts.trend_frame(KPI)
-    assert frame["target"].tolist() == [40, 40, 45]
+def column(rows: list[dict], name: str) -> list:
+    return [row[name] for row in rows]
+
+
+def test_trend_rows_band_for_a_ceiling():
+    rows = charts.trend_rows(KPI)
+    assert column(rows, "target") == [40, 40, 45]
     # at most 40 with 10% tolerance: at risk between 40 and 44
-    assert frame["band_low"].tolist() == [40, 40, 45]
-    assert frame["band_high"].tolist() == pytest.approx([44, 44, 49.5])
-    assert frame["status"].tolist() == ["✔ Healthy", "⚠ At risk", "✖ Unhealthy"]
-    assert frame["start"].tolist() == [pd.Timestamp(f"2025-0{m}-01") for m in (1, 2, 3)]
-    assert frame["end"].iloc[-1] == pd.Timestamp("2025-04-01")
+    assert column(rows, "band_low") == [40, 40, 45]
+    assert column(rows, "band_high") == pytest.approx([44, 44, 49.5])
+    assert column(rows, "status") == ["✔ Healthy", "⚠ At risk", "✖ Unhealthy"]
+    assert column(rows, "start") == [f"2025-0{m}-01T00:00:00" for m in (1, 2, 3)]
+    assert rows[-1]["end"] == "2025-04-01T00:00:00"
+    # the middle of a period: January's 16th, February's 14th at noon
+    assert column(rows, "mid")[:2] == ["2025-01-16T00:00:00", "2025-02-14T12:00:00"]
 
 
-def test_trend_frame_band_for_a_floor_uses_kpi_target_when_period_has_none():
+def test_trend_rows_band_for_a_floor_uses_kpi_target_when_period_has_none():
     kpi = {"target_kind": "min", "tolerance": 0.2, "target": 0.03, "unit": "percent",
            "history": [{"period": "2025-Q1", "value": 0.028, "status": "at_risk"}]}
-    frame = charts.trend_frame(kpi)
-    assert frame[["band_low", "band_high"]].iloc[0].tolist() == pytest.approx([0.024, 0.03])
-    assert frame["label"].tolist() == ["Q1 2025"]
-    assert frame["value_text"].tolist() == ["2.8%"]
+    [row] = charts.trend_rows(kpi)
+    assert [row["band_low"], row["band_high"]] == pytest.approx([0.024, 0.03])
+    assert row["label"] == "Q1 2025" and row["value_text"] == "2.8%"
 
 
-def test_trend_frame_does_not_mutate():
+def test_a_period_without_a_value_or_target_is_a_gap_not_a_number():
+    kpi = {**KPI, "target": None, "history": [{"period": "2025-01", "value": None}]}
+    [row] = charts.trend_rows(kpi)
+    assert [row[k] for k in ("value", "target", "band_low", "band_high")] == [None] * 4
+    assert row["target_text"] == "—"
+    assert vl_convert.vegalite_to_vega(charts.kpi_trend_chart(kpi))["marks"]
+
+
+def test_trend_rows_do_not_mutate():
     kpi = copy.deepcopy(KPI)
-    charts.trend_frame(kpi)
+    charts.trend_rows(kpi)
     charts.kpi_trend_chart(kpi)
     assert kpi == KPI
 
 
 def test_target_steps_span_the_last_period():
-    steps = charts.target_steps(charts.trend_frame(KPI))
-    expected = pd.DataFrame({"x": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01",
-                                                  "2025-04-01"]),
-                             "target": [40.0, 40.0, 45.0, 45.0]})
-    assert_frame_equal(steps[["x", "target"]], expected, check_dtype=False)
+    steps = charts.target_steps(charts.trend_rows(KPI))
+    assert [(s["x"], s["target"]) for s in steps] == [
+        ("2025-01-01T00:00:00", 40.0), ("2025-02-01T00:00:00", 40.0),
+        ("2025-03-01T00:00:00", 45.0), ("2025-04-01T00:00:00", 45.0)]
+    assert charts.target_steps([]) == []
 
 
 def test_kpi_trend_chart_draws_a_stepped_per_period_target():
-    spec = charts.kpi_trend_chart(KPI).to_dict()
+    spec = charts.kpi_trend_chart(KPI)
     lines = layers_with(spec, "line")
     target = [layer for layer in lines if layer["encoding"]["y"]["field"] == "target"]
     assert len(target) == 1
@@ -95,7 +108,7 @@ def test_kpi_trend_chart_draws_a_stepped_per_period_target():
 
 
 def test_kpi_trend_chart_shows_status_by_shape_as_well_as_colour():
-    points = layers_with(charts.kpi_trend_chart(KPI).to_dict(), "point")[0]
+    points = layers_with(charts.kpi_trend_chart(KPI), "point")[0]
     assert points["encoding"]["color"]["field"] == "status"
     assert points["encoding"]["shape"]["field"] == "status"
     shapes = points["encoding"]["shape"]["scale"]["range"]
@@ -103,14 +116,14 @@ def test_kpi_trend_chart_shows_status_by_shape_as_well_as_colour():
 
 
 def test_kpi_trend_chart_compiles_to_vega():
-    vega = vl_convert.vegalite_to_vega(charts.kpi_trend_chart(KPI).to_dict())
+    vega = vl_convert.vegalite_to_vega(charts.kpi_trend_chart(KPI))
     assert vega["marks"]
 
 
 @pytest.mark.parametrize("index", range(5))
 def test_trend_chart_for_every_fixture_kpi(scorecard, index):
     kpi = scorecard["kpis"][index]
-    spec = charts.kpi_trend_chart(kpi, legend=False).to_dict()
+    spec = charts.kpi_trend_chart(kpi, legend=False)
     # band, target, actual line, its dashed partial end, points, hollow partial points, label
     assert len(spec["layer"]) == 7
 
@@ -120,11 +133,11 @@ def test_a_partial_period_is_a_hollow_point_drawn_at_its_pace():
                 "partial": False},
                {"period": "2025-03", "value": 350, "target": 1000, "status": "healthy",
                 "partial": True, "pace": {"share": 10 / 31, "target": 322.6, "projected": 1085}}]
-    frame = charts.trend_frame({**KPI, "history": history})
-    assert list(frame["partial"]) == [False, True]
-    assert frame["value"].iloc[-1] == 1085
-    assert frame["value_text"].iloc[-1] == "$350 so far, on pace for $1,085"
-    spec = charts.kpi_trend_chart({**KPI, "history": history}).to_dict()
+    rows = charts.trend_rows({**KPI, "history": history})
+    assert column(rows, "partial") == [False, True]
+    assert rows[-1]["value"] == 1085
+    assert rows[-1]["value_text"] == "$350 so far, on pace for $1,085"
+    spec = charts.kpi_trend_chart({**KPI, "history": history})
     hollow = [layer for layer in spec["layer"] if layer.get("mark", {}).get("filled") is False]
     dashed = [layer for layer in spec["layer"] if layer.get("mark", {}).get("strokeDash") == [4, 3]]
     assert len(hollow) == 1 and len(dashed) == 1
@@ -132,7 +145,7 @@ def test_a_partial_period_is_a_hollow_point_drawn_at_its_pace():
 
 
 def test_empty_history_still_gives_a_chart():
-    spec = charts.kpi_trend_chart({**KPI, "history": []}).to_dict()
+    spec = charts.kpi_trend_chart({**KPI, "history": []})
     assert "layer" in spec
 
 
@@ -247,9 +260,9 @@ def test_the_pages_department_health_chart_takes_the_containers_width_and_a_row_
     assert "hconcat" not in spec
 
 
-def test_trend_frame_leaves_out_periods_it_cannot_place():
+def test_trend_rows_leave_out_periods_they_cannot_place():
     kpi = {**KPI, "history": [{"period": "March", "value": 1.0}, *KPI["history"]]}
-    assert charts.trend_frame(kpi)["period"].tolist() == ["2025-01", "2025-02", "2025-03"]
+    assert column(charts.trend_rows(kpi), "period") == ["2025-01", "2025-02", "2025-03"]
 
 
 @pytest.mark.parametrize("period, ticks", [
@@ -257,7 +270,7 @@ def test_trend_frame_leaves_out_periods_it_cannot_place():
 ])
 def test_time_axis_ticks_on_period_starts(period, ticks):
     kpi = {**KPI, "history": [{"period": period, "value": 1.0, "target": 1.0}]}
-    spec = charts.kpi_trend_chart(kpi).to_dict()
+    spec = charts.kpi_trend_chart(kpi)
     assert layers_with(spec, "area")[0]["encoding"]["x"]["axis"]["tickCount"] == ticks
 
 
@@ -380,7 +393,7 @@ def forecast_layers(spec: dict) -> list[dict]:
 
 
 def test_a_running_period_is_drawn_at_its_forecast_with_its_80_percent_range():
-    spec = charts.kpi_trend_chart(RUNNING).to_dict()
+    spec = charts.kpi_trend_chart(RUNNING)
     fan, bar, *caps = forecast_layers(spec)
     assert fan["mark"]["type"] == "area" and bar["mark"]["type"] == "rule"
     # the fan opens from February's actual $43 to the range at March
@@ -401,29 +414,32 @@ def test_a_running_period_is_drawn_at_its_forecast_with_its_80_percent_range():
 
 def test_without_a_forecast_the_trend_chart_is_the_one_it_was():
     plain = {k: v for k, v in RUNNING.items() if k != "forecast"}
-    assert charts.kpi_trend_chart({**RUNNING, "forecast": None}).to_dict() == \
-        charts.kpi_trend_chart(plain).to_dict()
-    assert forecast_layers(charts.kpi_trend_chart(plain).to_dict()) == []
-    assert charts.forecast_frame(plain).empty
+    assert charts.kpi_trend_chart({**RUNNING, "forecast": None}) == \
+        charts.kpi_trend_chart(plain)
+    assert forecast_layers(charts.kpi_trend_chart(plain)) == []
+    assert charts.forecast_row(plain) is None
 
 
 def test_a_forecast_without_a_range_is_a_point_without_a_band():
     """Fewer than 4 periods to try the estimate on: a value, no range and no chance."""
     ahead = {**RUNNING["forecast"], "low": None, "high": None, "chance_of_target": None}
-    spec = charts.kpi_trend_chart({**RUNNING, "forecast": ahead}).to_dict()
+    spec = charts.kpi_trend_chart({**RUNNING, "forecast": ahead})
     assert forecast_layers(spec) == []
-    [row] = charts.forecast_frame({**RUNNING, "forecast": ahead}).to_dict("records")
-    assert row["value"] == 42.0 and row["forecast_text"] == "$42"
+    row = charts.forecast_row({**RUNNING, "forecast": ahead})
+    assert row["value"] == 42.0 and row["forecast_text"] == "$42" and row["low"] is None
+    [point] = [layer for layer in spec["layer"]
+               if any(t.get("title") == "Forecast" for t in layer["encoding"].get("tooltip", []))]
+    assert layer_rows(spec, point) == [row]
 
 
 def test_a_forecast_of_a_period_not_in_the_history_as_running_is_not_drawn():
     complete = {**RUNNING, "history": [{**p, "partial": False} for p in RUNNING["history"]]}
-    assert charts.forecast_frame(complete).empty
-    assert charts.forecast_frame({**RUNNING, "period": "2025-04"}).empty
+    assert charts.forecast_row(complete) is None
+    assert charts.forecast_row({**RUNNING, "period": "2025-04"}) is None
 
 
 def test_the_forecast_chart_draws_and_does_not_mutate():
     kpi = copy.deepcopy(RUNNING)
-    png = vl_convert.vegalite_to_png(charts.kpi_trend_chart(kpi).to_dict())
+    png = vl_convert.vegalite_to_png(charts.kpi_trend_chart(kpi))
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert kpi == RUNNING

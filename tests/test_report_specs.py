@@ -1,21 +1,24 @@
-"""The PNG reports' pixel canvas is written as Vega-Lite dicts, the launch report
-joined as dicts and the charts' DataFrames turned into rows without Altair's
-serialiser, instead of going through Altair (seconds a page): these tests hold
-all three to exactly the spec Altair made, so every PNG and board-pack page
-draws what it drew before. The reference below is the Altair code they replace."""
+"""The PNG reports' pixel canvas and the KPI trend chart are written as Vega-Lite
+dicts, the launch report joined as dicts and the other charts' DataFrames turned
+into rows without Altair's serialiser, instead of going through Altair (seconds a
+page): these tests hold all of them to exactly the spec Altair made, so every PNG,
+board-pack page and dashboard trend draws what it drew before. The reference
+below (and tests/altair_trend_reference.py) is the Altair code they replace."""
 from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+import vl_convert
 from altair.utils.data import to_values
 
 from kpi_logic.metrics.catalogue import metric_catalogue
+from kpi_logic.metrics.overview import every_scorecard
 from kpi_logic.output import (
     board_pack,
     catalogue_report,
@@ -26,6 +29,8 @@ from kpi_logic.output import (
 )
 from kpi_logic.output.report_blocks import MUTED, WIDTH, Canvas
 from kpi_logic.store import open_store
+from tests.altair_trend_reference import kpi_trend_chart as altair_trend_chart
+from tests.altair_trend_reference import reference_spec
 
 COLUMNS = ["kind", "x", "y", "x2", "y2", "text", "size", "colour", "fill", "weight", "align",
            "limit"]
@@ -122,13 +127,15 @@ def every_report(location, as_of: date) -> dict[str, dict]:
 
 
 def test_every_report_of_the_demo_is_the_spec_altair_made(demo_file, monkeypatch):
-    """Overview, every scorecard, OKRs, the launch (whole and by step), the catalogue and
-    the board pack's cover: byte for byte the JSON of the Altair-built spec."""
+    """Overview, every scorecard (its trend charts too), OKRs, the launch (whole and by
+    step), the catalogue and the board pack's cover: byte for byte the JSON of the
+    Altair-built spec."""
     as_of = date.today()
     made = every_report(demo_file, as_of)
     monkeypatch.setattr(Canvas, "spec", altair_layers)
     monkeypatch.setattr(launch_report, "parts_spec", altair_launch_join)
     monkeypatch.setattr(report, "chart_spec", lambda chart: chart.to_dict(validate=False))
+    monkeypatch.setattr(charts, "kpi_trend_chart", reference_spec)
     before = every_report(demo_file, as_of)
     assert list(made) == list(before) and len(made) == 15
     for name in made:
@@ -156,20 +163,81 @@ def test_a_chart_with_its_frames_as_rows_is_the_spec_altair_made():
                        {"period": "2025-02", "value": 44.0, "status": "at_risk"},
                        {"period": "2025-03", "value": 41.0, "status": "at_risk",
                         "partial": True}]}
-    expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
-    made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
+    expected = altair_trend_chart(kpi).to_dict(validate=False)
+    made = report_blocks.chart_spec(altair_trend_chart(kpi))
     assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})
 
 
 def test_a_chart_with_a_forecast_band_is_the_spec_altair_made():
     """The forecast's frames (a range, or none: NaN) go through the same rows."""
-    history = [{"period": "2025-01", "value": 38.0, "status": "healthy"},
-               {"period": "2025-02", "value": 44.0, "status": "at_risk", "partial": True}]
-    for low, high in ((40.0, 48.0), (None, None)):
-        kpi = {"title": "CAC", "unit": "currency", "target": 40, "target_kind": "max",
-               "period": "2025-02", "history": history,
-               "forecast": {"value": 44.5, "low": low, "high": high, "chance_of_target": 0.1}}
-        expected = charts.kpi_trend_chart(kpi).to_dict(validate=False)
-        made = report_blocks.chart_spec(charts.kpi_trend_chart(kpi))
+    for kpi in (forecast_kpi(40.0, 48.0), forecast_kpi(None, None)):
+        expected = altair_trend_chart(kpi).to_dict(validate=False)
+        made = report_blocks.chart_spec(altair_trend_chart(kpi))
         assert any("forecast_text" in row for rows in made["datasets"].values() for row in rows)
         assert same_json(made, {k: v for k, v in expected.items() if k not in ("$schema", "config")})
+
+
+def forecast_kpi(low, high) -> dict:
+    history = [{"period": "2025-01", "value": 38.0, "status": "healthy"},
+               {"period": "2025-02", "value": 44.0, "status": "at_risk", "partial": True}]
+    return {"title": "CAC", "unit": "currency", "target": 40, "target_kind": "max",
+            "period": "2025-02", "history": history,
+            "forecast": {"value": 44.5, "low": low, "high": high, "chance_of_target": 0.1}}
+
+
+PACED = {"title": "Signups", "unit": "number", "target": 1000, "tolerance": 0.2,
+         "history": [{"period": "2025-02", "value": 1400, "target": 1000, "status": "healthy"},
+                     {"period": "2025-03", "value": 350, "target": 1000, "status": "healthy",
+                      "partial": True, "pace": {"projected": 1085}}]}
+MADE_UP = {
+    "forecast with a range": forecast_kpi(40.0, 48.0),
+    "forecast without a range": forecast_kpi(None, None),
+    "partial at its pace": PACED,
+    "empty history": {**PACED, "history": []},
+    "no placeable period": {**PACED, "history": [{"period": "March", "value": 1.0}]},
+    "gaps: no value, no target": {"unit": "percent", "target": None, "history": [
+        {"period": "2025-Q1", "value": None}, {"period": "2025-Q2", "value": 0.5}]},
+    "years, a floor": {"unit": "duration", "target": 3, "target_kind": "min", "history": [
+        {"period": str(y), "value": 2.5 + y % 3, "status": "at_risk"} for y in range(2019, 2025)]},
+    "weeks and days": {"unit": "minutes", "target": 30, "history": [
+        {"period": "2025-W09", "value": 31.0}, {"period": "2025-03-03", "value": 29.0}]},
+}
+TITLE = {"text": "CAC", "anchor": "start", "fontSize": 15, "subtitle": "At most $40",
+         "subtitleColor": MUTED, "subtitleFontSize": 12}
+OPTIONS = [{}, {"legend": False, "axis_side": "right", "width": 510, "height": 170,
+                "title": TITLE}, {"title": "Plain title", "width": 900, "height": 280}]
+
+
+def demo_kpis(location) -> list[dict]:
+    """Every KPI of every demo scorecard: the latest complete period now, the running
+    month from mid-month a month and a half back (partial, forecast with its range),
+    the running quarter a year back."""
+    today = date.today()
+    earlier = today - timedelta(days=45)
+    year_ago = today - timedelta(days=380)
+    with open_store(location, read_only=True) as store:
+        return [kpi for as_of, period in (
+                    (today, None),
+                    (earlier.replace(day=15), f"{earlier:%Y-%m}"),
+                    (year_ago.replace(day=15), f"{year_ago.year}-Q{(year_ago.month + 2) // 3}"))
+                for card in every_scorecard(store, period=period, as_of=as_of)
+                for kpi in card["kpis"]]
+
+
+def test_the_trend_chart_dict_is_the_spec_altair_made(demo_file):
+    """charts.kpi_trend_chart writes the Vega-Lite dict directly: for every demo KPI
+    (complete, running with a forecast, a running quarter) and made-up edge cases,
+    with and without legend and title, it is byte for byte the spec of the Altair
+    chart it replaced, and Vega-Lite compiles it."""
+    kpis = demo_kpis(demo_file)
+    running = [k for k in kpis if charts.forecast_row(k)]
+    assert running and any(charts.forecast_row(k)["low"] is not None for k in running)
+    assert any(h.get("pace") for k in kpis for h in k["history"])
+    cases = [(f"demo {i}", kpi, OPTIONS[i % len(OPTIONS)]) for i, kpi in enumerate(kpis)]
+    cases += [(name, kpi, options) for name, kpi in MADE_UP.items() for options in OPTIONS]
+    for name, kpi, options in cases:
+        made = charts.kpi_trend_chart(kpi, **options)
+        assert same_json(made, reference_spec(kpi, **options)), (name, options)
+    for name, kpi in [*MADE_UP.items(), ("demo running", running[0])]:
+        vega = vl_convert.vegalite_to_vega(charts.kpi_trend_chart(kpi, title=TITLE))
+        assert vega["marks"], name

@@ -1,15 +1,18 @@
-"""Altair chart builders for the dashboard and the PNG reports (no streamlit).
+"""Chart builders for the dashboard and the PNG reports (no streamlit).
 
 Each builder takes the engine's JSON shapes (dicts and lists, see issue 2)
-and returns an Altair chart; nothing here computes a KPI status or progress,
+and returns an Altair chart, or for the KPI trend chart (drawn eight times in a
+scorecard PNG) the Vega-Lite dict Altair would make, written directly; nothing here computes a KPI status or progress,
 it only draws what the engine decided. Status is always shown by shape or
 text as well as colour, so the charts survive colour blindness and
 grey-scale printing.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import numpy as np
@@ -50,25 +53,46 @@ def status_scale(statuses=KPI_ORDER) -> alt.Scale:
                      range=[fmt.status_colour(s) for s in statuses])
 
 
-def trend_frame(kpi: dict) -> pd.DataFrame:
-    """One row per history period: start, mid, end (dates), value, target, the
-    at-risk band (band_low..band_high) and the status badge. A period that is not
-    an engine label ("2025-03", "2025-Q1"...) cannot be placed in time and is left
-    out. Does not mutate `kpi`."""
+def named_data(values: list[dict], datasets: dict) -> dict:
+    """A reference to `values` by the name Altair gives inline data ("data-" and a hash
+    of their JSON), the values kept in `datasets` (a spec's top-level datasets)."""
+    text = json.dumps(values, sort_keys=True, default=str)
+    name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    datasets[name] = values
+    return {"name": name}
+
+
+def _number(value: object) -> float | None:
+    """A number as a float for a spec's rows; None for a gap (JSON has no NaN)."""
+    return None if fmt.is_missing(value) or not math.isfinite(float(value)) else float(value)
+
+
+def _moment(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def trend_rows(kpi: dict) -> list[dict]:
+    """One row per history period: period, label, start, mid, end (ISO date-times,
+    end the day after the period), value, target, the at-risk band (band_low..band_high;
+    None without a target) and the status badge. A period that is not an engine label
+    ("2025-03", "2025-Q1"...) cannot be placed in time and is left out. Does not
+    mutate `kpi`."""
     tolerance = kpi.get("tolerance")
     tolerance = 0.10 if fmt.is_missing(tolerance) else float(tolerance)
+    unit = kpi.get("unit", "number")
     rows = []
     for point in kpi.get("history") or []:
         try:
             start, end = fmt.period_bounds(point.get("period"))
         except ValueError:
             continue
-        target = point.get("target", kpi.get("target"))
-        target = np.nan if fmt.is_missing(target) else float(target)
-        margin = abs(target) * tolerance
-        low, high = ((target, target + margin) if kpi.get("target_kind") == "max"
-                     else (target - margin, target))
-        value, unit = point.get("value"), kpi.get("unit", "number")
+        target = _number(point.get("target", kpi.get("target")))
+        low = high = None
+        if target is not None:
+            margin = abs(target) * tolerance
+            low, high = ((target, target + margin) if kpi.get("target_kind") == "max"
+                         else (target - margin, target))
+        value = point.get("value")
         value_text = fmt.format_value(value, unit)
         # A partial period of a flow is drawn where it is heading (its pace), not as a
         # fall to the days so far; the tooltip gives both.
@@ -78,160 +102,184 @@ def trend_frame(kpi: dict) -> pd.DataFrame:
             value = pace["projected"]
         elif point.get("partial"):
             value_text += " so far"
+        first, last = _moment(start), _moment(end)
         rows.append({
             "period": point["period"], "label": fmt.human_period(point["period"]),
-            "start": pd.Timestamp(start), "end": pd.Timestamp(end + timedelta(days=1)),
-            "mid": pd.Timestamp(start) + (pd.Timestamp(end) - pd.Timestamp(start)) / 2,
-            "value": np.nan if fmt.is_missing(value) else float(value),
-            "target": target, "band_low": low, "band_high": high,
+            "start": first.isoformat(), "end": (last + timedelta(days=1)).isoformat(),
+            "mid": (first + (last - first) / 2).isoformat(),
+            "value": _number(value), "target": target, "band_low": low, "band_high": high,
             "status": fmt.status_badge(point.get("status")),
             "partial": bool(point.get("partial")),
             "value_text": value_text, "target_text": fmt.format_value(target, unit),
         })
-    columns = ["period", "label", "start", "end", "mid", "value", "target", "band_low",
-               "band_high", "status", "partial", "value_text", "target_text"]
-    return pd.DataFrame(rows, columns=columns)
+    return rows
 
 
-def target_steps(frame: pd.DataFrame) -> pd.DataFrame:
-    """Target and band as step points: each period's target at its start, plus
-    the end of the last period, so a stepped line spans every period exactly."""
-    steps = frame[["start", "target", "band_low", "band_high", "target_text"]]
-    steps = steps.rename(columns={"start": "x"})
-    if len(frame):
-        last = steps.iloc[[-1]].assign(x=frame["end"].iloc[-1])
-        steps = pd.concat([steps, last], ignore_index=True)
-    return steps.reset_index(drop=True)
+def target_steps(rows: list[dict]) -> list[dict]:
+    """Target and band as step points (x, target, band_low, band_high, target_text):
+    each period's target at its start, plus the end of the last period, so a stepped
+    line spans every period exactly."""
+    steps = [{"x": r["start"], "target": r["target"], "band_low": r["band_low"],
+              "band_high": r["band_high"], "target_text": r["target_text"]} for r in rows]
+    if rows:
+        steps.append({**steps[-1], "x": rows[-1]["end"]})
+    return steps
+
+
+def forecast_row(kpi: dict, rows: list[dict] | None = None) -> dict | None:
+    """The forecast of the KPI's running period (kpi["forecast"], metrics/forecast.py)
+    placed like its period in the trend (`rows`, default trend_rows(kpi)): period,
+    label, mid, value, low, high (None without a range), status, and the tooltip's
+    texts (so_far, forecast_text: "$40.95 (80% range $37.77–$44.14), 3% chance of
+    meeting the target", target_text). None without a forecast or when its period
+    is not in the history as a partial period. Does not mutate its inputs."""
+    ahead = kpi.get("forecast")
+    rows = trend_rows(kpi) if rows is None else rows
+    running = [r for r in rows if r["period"] == kpi.get("period") and r["partial"]]
+    if not ahead or fmt.is_missing(ahead.get("value")) or not running:
+        return None
+    row, unit = running[0], kpi.get("unit", "number")
+    point = next(p for p in kpi.get("history") or [] if p.get("period") == kpi.get("period"))
+    text = ", ".join(t for t in (fmt.forecast_range(ahead, unit), fmt.target_chance(ahead)) if t)
+    return {"period": row["period"], "label": row["label"] + " (running)", "mid": row["mid"],
+            "value": float(ahead["value"]), "low": _number(ahead.get("low")),
+            "high": _number(ahead.get("high")), "status": row["status"],
+            "so_far": fmt.format_value(point.get("value"), unit), "forecast_text": text,
+            "target_text": row["target_text"]}
+
+
+def _partial_tail(rows: list[dict]) -> list[dict]:
+    """The last complete point with a value and the partial points after it, for the
+    dashed end of a trend line; empty when no period is partial."""
+    first = next((i for i, r in enumerate(rows) if r["partial"]), None)
+    if first is None:
+        return []
+    before = [r for r in rows[:first] if r["value"] is not None]
+    return before[-1:] + rows[first:]
+
+
+def _field(name: str, kind: str, **more) -> dict:
+    return {"field": name, "type": kind, **more}
+
+
+def _status_encoding(legend: bool, tooltip: list[tuple[str, str]]) -> dict:
+    """Colour and shape by status (one legend, or none) and the tooltip's fields and
+    titles; a new dict each call."""
+    badges = [fmt.status_badge(s) for s in KPI_ORDER]
+    return {
+        "color": _field("status", "nominal", legend={} if legend else None, title=None,
+                        scale={"domain": badges,
+                               "range": [fmt.status_colour(s) for s in KPI_ORDER]}),
+        "shape": _field("status", "nominal", legend={} if legend else None, title=None,
+                        scale={"domain": badges, "range": [_SHAPES[s] for s in KPI_ORDER]}),
+        "tooltip": [_field(name, "nominal", title=title) for name, title in tooltip]}
+
+
+_VALUE_TOOLTIP = [("label", "Period"), ("value_text", "Value"), ("target_text", "Target"),
+                  ("status", "Status")]
+_FORECAST_TOOLTIP = [("label", "Period"), ("so_far", "So far"),
+                     ("forecast_text", "Forecast"), ("target_text", "Target"),
+                     ("status", "Status so far")]
 
 
 def kpi_trend_chart(kpi: dict, *, width: int = 520, height: int = 220,
-                    title: str | alt.TitleParams | None = None,
-                    legend: bool = True, axis_side: str = "left") -> alt.LayerChart:
+                    title: str | dict | None = None, legend: bool = True,
+                    axis_side: str = "left") -> dict:
     """The KPI's values over time against its stepped per-period target line and
     the at-risk band; points coloured and shaped by status (legend optional,
     for reports that show one key for many charts; axis_side "right" keeps the
-    plot's left edge aligned with text above it)."""
+    plot's left edge aligned with text above it). A Vega-Lite layer spec (a dict,
+    its rows in top-level `datasets`, no $schema or config), written directly:
+    the spec Altair made of the same layers (tests/test_report_specs.py), at a
+    fraction of the cost. `title` is a text or a Vega-Lite title dict
+    ({"text", "subtitle", "anchor", ...})."""
     unit = kpi.get("unit", "number")
-    frame = trend_frame(kpi)
-    grain = _grain(frame["period"].iloc[0]) if len(frame) else "month"
-    x_axis = alt.Axis(format=TIME_FORMAT[grain], title=None, labelAngle=0, grid=False,
-                      tickCount=_TICKS.get(grain, alt.Undefined))
-    # a fixed label width lines up the plots of charts placed side by side
-    y = alt.Axis(format=AXIS_FORMAT.get(unit, ",.3~s"), title=_unit_title(unit),
-                 orient=axis_side, minExtent=48, maxExtent=48, tickCount=5, gridColor=GRID)
-    steps = alt.Chart(target_steps(frame))
-    band = steps.mark_area(interpolate="step-after", color=fmt.WARN, opacity=0.18).encode(
-        x=alt.X("x:T", axis=x_axis), y=alt.Y("band_low:Q", axis=y), y2=alt.Y2("band_high:Q"))
-    target = steps.mark_line(interpolate="step-after", color=INK, strokeDash=[6, 4],
-                             strokeWidth=1.5).encode(x=alt.X("x:T"), y=alt.Y("target:Q"))
-    ahead = forecast_frame(kpi, frame)
-    if len(ahead):       # the running period is drawn where its forecast lands
-        frame = frame.assign(value=frame["value"].mask(frame["period"] == ahead["period"].iloc[0],
-                                                       ahead["value"].iloc[0]))
-    complete = frame[~frame["partial"]]
-    base = alt.Chart(complete).encode(x=alt.X("mid:T", axis=x_axis))
-    line = base.mark_line(color="#374151", strokeWidth=2).encode(
-        y=alt.Y("value:Q", axis=y, scale=alt.Scale(zero=False)))
-    # A partial period (its data end early) is a hollow point on a dashed line.
-    dashed = alt.Chart(_partial_tail(frame)).mark_line(
-        color="#374151", strokeWidth=2, strokeDash=[4, 3]).encode(x=alt.X("mid:T"), y=alt.Y("value:Q"))
-    kinds = list(KPI_ORDER)
-    encoding = dict(
-        y=alt.Y("value:Q"),
-        color=alt.Color("status:N", scale=status_scale(kinds), title=None,
-                        legend=alt.Legend() if legend else None),
-        shape=alt.Shape("status:N", title=None, legend=alt.Legend() if legend else None,
-                        scale=alt.Scale(
-            domain=[fmt.status_badge(s) for s in kinds], range=[_SHAPES[s] for s in kinds])),
-        tooltip=[alt.Tooltip("label:N", title="Period"),
-                 alt.Tooltip("value_text:N", title="Value"),
-                 alt.Tooltip("target_text:N", title="Target"),
-                 alt.Tooltip("status:N", title="Status")])
-    points = base.mark_point(size=70, filled=True, opacity=1).encode(**encoding)
-    hollow = alt.Chart(frame[frame["partial"] & ~frame["period"].isin(ahead["period"])]).mark_point(
-        size=70, filled=False, strokeWidth=2, opacity=1).encode(x=alt.X("mid:T"), **encoding)
-    layers = [band, target, line, dashed, points, hollow]
-    if len(ahead):
-        layers += _forecast_layers(ahead, _partial_tail(frame), encoding)
-    if len(frame):
+    rows = trend_rows(kpi)
+    grain = _grain(rows[0]["period"]) if rows else "month"
+
+    def x(name: str, axis: bool = False) -> dict:
+        if not axis:
+            return _field(name, "temporal")
+        ticks = {"tickCount": _TICKS[grain]} if grain in _TICKS else {}
+        return _field(name, "temporal", axis={"format": TIME_FORMAT[grain], "grid": False,
+                                              "labelAngle": 0, "title": None, **ticks})
+
+    def y(name: str, axis: bool = False, **more) -> dict:
+        if not axis:
+            return _field(name, "quantitative", **more)
+        # a fixed label width lines up the plots of charts placed side by side
+        return _field(name, "quantitative", **more, axis={
+            "format": AXIS_FORMAT.get(unit, ",.3~s"), "gridColor": GRID, "maxExtent": 48,
+            "minExtent": 48, "orient": axis_side, "tickCount": 5, "title": _unit_title(unit)})
+
+    datasets: dict[str, list[dict]] = {}
+
+    def layer(values: list[dict], mark: dict, **encoding) -> dict:
+        return {"data": named_data(values, datasets), "mark": mark, "encoding": encoding}
+
+    steps = target_steps(rows)
+    layers = [
+        layer(steps, {"type": "area", "color": fmt.WARN, "interpolate": "step-after",
+                      "opacity": 0.18},
+              x=x("x", axis=True), y=y("band_low", axis=True), y2={"field": "band_high"}),
+        layer(steps, {"type": "line", "color": INK, "interpolate": "step-after",
+                      "strokeDash": [6, 4], "strokeWidth": 1.5}, x=x("x"), y=y("target"))]
+    ahead = forecast_row(kpi, rows)
+    if ahead:        # the running period is drawn where its forecast lands
+        rows = [{**r, "value": ahead["value"]} if r["period"] == ahead["period"] else r
+                for r in rows]
+    complete = [r for r in rows if not r["partial"]]
+    tail = _partial_tail(rows)
+    layers += [
+        layer(complete, {"type": "line", "color": "#374151", "strokeWidth": 2},
+              x=x("mid", axis=True), y=y("value", axis=True, scale={"zero": False})),
+        # A partial period (its data end early) is a hollow point on a dashed line.
+        layer(tail, {"type": "line", "color": "#374151", "strokeDash": [4, 3],
+                     "strokeWidth": 2}, x=x("mid"), y=y("value")),
+        layer(complete, {"type": "point", "filled": True, "opacity": 1, "size": 70},
+              x=x("mid", axis=True), y=y("value"), **_status_encoding(legend, _VALUE_TOOLTIP)),
+        layer([r for r in rows if r["partial"] and not (ahead and r["period"] == ahead["period"])],
+              {"type": "point", "filled": False, "opacity": 1, "size": 70, "strokeWidth": 2},
+              x=x("mid"), y=y("value"), **_status_encoding(legend, _VALUE_TOOLTIP))]
+    if ahead:
+        layers += _forecast_layers(ahead, tail, layer, x, y, legend)
+    if rows:
         # at the right end; where the forecast's range stands there, at the running
         # period's start (its target, ending where the range's period begins)
-        end = target_steps(frame).iloc[[-2 if len(ahead) else -1]].assign(
-            text=lambda f: "Target " + f["target_text"])
-        layers.append(alt.Chart(end).mark_text(align="right", dy=-7, fontSize=11, color=INK)
-                      .encode(x=alt.X("x:T"), y=alt.Y("target:Q"), text=alt.Text("text:N")))
-    # Sizes and title given to the layer as it is made: .properties() deep-copies
-    # every layer, twice (most of a scorecard PNG's eight charts' time).
-    return alt.layer(*layers, width=width, height=height, **({"title": title} if title else {}))
+        end = steps[-2 if ahead else -1]
+        layers.append(layer([{**end, "text": "Target " + end["target_text"]}],
+                            {"type": "text", "align": "right", "color": INK, "dy": -7,
+                             "fontSize": 11},
+                            text=_field("text", "nominal"), x=x("x"), y=y("target")))
+    spec = {"layer": layers, "height": height, "width": width}
+    if title:
+        spec["title"] = title
+    spec["datasets"] = datasets
+    return spec
 
 
-def forecast_frame(kpi: dict, frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The forecast of the KPI's running period (kpi["forecast"], metrics/forecast.py)
-    as one row placed like its period in the trend (`frame`, default trend_frame(kpi)):
-    period, mid, value, low, high (NaN without a range), status, and the tooltip's
-    texts (so_far, forecast_text: "$40.95 (80% range $37.77–$44.14), 3% chance of
-    meeting the target", target_text). Empty without a forecast or when its period
-    is not in the history as a partial period. Does not mutate its inputs."""
-    columns = ["period", "label", "mid", "value", "low", "high", "status", "so_far",
-               "forecast_text", "target_text"]
-    ahead = kpi.get("forecast")
-    frame = trend_frame(kpi) if frame is None else frame
-    row = frame[(frame["period"] == kpi.get("period")) & frame["partial"]]
-    if not ahead or fmt.is_missing(ahead.get("value")) or not len(row):
-        return pd.DataFrame(columns=columns)
-    unit = kpi.get("unit", "number")
-    point = next(p for p in kpi.get("history") or [] if p.get("period") == kpi.get("period"))
-    text = ", ".join(t for t in (fmt.forecast_range(ahead, unit), fmt.target_chance(ahead)) if t)
-
-    def number(value: object) -> float:
-        return np.nan if fmt.is_missing(value) else float(value)
-
-    return pd.DataFrame([{
-        "period": row["period"].iloc[0], "label": row["label"].iloc[0] + " (running)",
-        "mid": row["mid"].iloc[0], "value": float(ahead["value"]),
-        "low": number(ahead.get("low")), "high": number(ahead.get("high")),
-        "status": row["status"].iloc[0], "so_far": fmt.format_value(point.get("value"), unit),
-        "forecast_text": text, "target_text": row["target_text"].iloc[0]}], columns=columns)
-
-
-def _forecast_layers(ahead: pd.DataFrame, tail: pd.DataFrame, encoding: dict) -> list:
+def _forecast_layers(ahead: dict, tail: list[dict], layer, x, y, legend: bool) -> list[dict]:
     """The forecast drawn apart from the actual values: a blue fan from the last
     actual value to the 80% range at the period, an error bar over that range, and a
     hollow point at the forecast (status colour and shape) whose tooltip says it all."""
     layers = []
-    if ahead["low"].notna().iloc[0]:
-        start = tail[tail["period"] != ahead["period"].iloc[0]].iloc[:1]
-        fan = pd.DataFrame({"mid": [*start["mid"], ahead["mid"].iloc[0]],
-                            "low": [*start["value"], ahead["low"].iloc[0]],
-                            "high": [*start["value"], ahead["high"].iloc[0]]})
-        bar = alt.Chart(ahead).encode(x=alt.X("mid:T"))
+    if ahead["low"] is not None:
+        start = [r for r in tail if r["period"] != ahead["period"]][:1]
+        fan = [{"mid": r["mid"], "low": r["value"], "high": r["value"]} for r in start]
+        fan.append({"mid": ahead["mid"], "low": ahead["low"], "high": ahead["high"]})
+        tick = {"type": "tick", "color": FORECAST, "orient": "horizontal", "size": 12,
+                "thickness": 2}
         layers += [
-            alt.Chart(fan).mark_area(color=FORECAST, opacity=0.16).encode(
-                x=alt.X("mid:T"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q")),
-            bar.mark_rule(color=FORECAST, strokeWidth=2).encode(y=alt.Y("low:Q"),
-                                                                y2=alt.Y2("high:Q")),
-            bar.mark_tick(color=FORECAST, orient="horizontal", size=12, thickness=2).encode(
-                y=alt.Y("low:Q")),
-            bar.mark_tick(color=FORECAST, orient="horizontal", size=12, thickness=2).encode(
-                y=alt.Y("high:Q"))]
-    tooltip = [alt.Tooltip("label:N", title="Period"), alt.Tooltip("so_far:N", title="So far"),
-               alt.Tooltip("forecast_text:N", title="Forecast"),
-               alt.Tooltip("target_text:N", title="Target"),
-               alt.Tooltip("status:N", title="Status so far")]
-    layers.append(alt.Chart(ahead).mark_point(size=90, filled=False, strokeWidth=2.5, opacity=1)
-                  .encode(x=alt.X("mid:T"), **{**encoding, "tooltip": tooltip}))
+            layer(fan, {"type": "area", "color": FORECAST, "opacity": 0.16},
+                  x=x("mid"), y=y("low"), y2={"field": "high"}),
+            layer([ahead], {"type": "rule", "color": FORECAST, "strokeWidth": 2},
+                  x=x("mid"), y=y("low"), y2={"field": "high"}),
+            layer([ahead], dict(tick), x=x("mid"), y=y("low")),
+            layer([ahead], dict(tick), x=x("mid"), y=y("high"))]
+    layers.append(layer([ahead], {"type": "point", "filled": False, "opacity": 1, "size": 90,
+                                  "strokeWidth": 2.5},
+                        x=x("mid"), y=y("value"), **_status_encoding(legend, _FORECAST_TOOLTIP)))
     return layers
-
-
-def _partial_tail(frame: pd.DataFrame) -> pd.DataFrame:
-    """The last complete point with a value and the partial points after it, for the
-    dashed end of a trend line; empty when no period is partial."""
-    if not frame["partial"].any():
-        return frame.iloc[0:0]
-    first_partial = int(np.flatnonzero(frame["partial"].to_numpy())[0])
-    before = frame.iloc[:first_partial]
-    before = before[before["value"].notna()]
-    return pd.concat([before.iloc[-1:], frame.iloc[first_partial:]])
 
 
 def sparkline(history: list[dict], *, width: int | str = 140, height: int = 36,

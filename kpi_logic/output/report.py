@@ -81,15 +81,14 @@ def scorecard_parts(data: dict, title: str | None) -> list:
     parts.append(tile_grid([kpi_tile(k) for k in kpis]))
     trends = [charts.kpi_trend_chart(
         k, width=WIDTH // 2 - 70, height=170, legend=False, axis_side="right",
-        title=alt.TitleParams(k.get("title") or k.get("metric", ""), anchor="start",
-                              fontSize=15, subtitle=fmt.target_rule(
-                                  k.get("target"), k.get("target_kind"), k.get("unit"),
-                                  k.get("value")),
-                              subtitleColor=MUTED, subtitleFontSize=12))
+        title={"text": k.get("title") or k.get("metric", ""), "anchor": "start",
+               "fontSize": 15, "subtitle": fmt.target_rule(
+                   k.get("target"), k.get("target_kind"), k.get("unit"), k.get("value")),
+               "subtitleColor": MUTED, "subtitleFontSize": 12})
         for k in kpis if k.get("history")]
     if trends:
         partial = any(h.get("partial") for k in kpis for h in k.get("history") or [])
-        forecast = any(len(charts.forecast_frame(k)) for k in kpis)
+        forecast = any(charts.forecast_row(k) for k in kpis)
         parts += [section("Trend against target"), legend_line(partial, forecast),
                   _grid(trends, 2)]
     if data.get("metrics"):

@@ -5,8 +5,6 @@ pages from them.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
 
@@ -16,6 +14,7 @@ import pandas as pd
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.output import charts
+from kpi_logic.output.charts import named_data
 
 WIDTH = 1160                    # drawing width in CSS pixels; the PNG is `scale` times that
 FONT = "Liberation Sans"
@@ -98,15 +97,6 @@ def _rows(items: list[dict]) -> list[dict]:
             row[column] = value
         rows.append(row)
     return rows
-
-
-def named_data(values: list[dict], datasets: dict) -> dict:
-    """A reference to `values` by the name Altair gives inline data ("data-" and a hash
-    of their JSON), the values kept in `datasets` (a spec's top-level datasets)."""
-    text = json.dumps(values, sort_keys=True, default=str)
-    name = "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
-    datasets[name] = values
-    return {"name": name}
 
 
 # Altair's default for inline data: a chart of more rows is refused (MaxRowsError).
