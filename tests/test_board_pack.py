@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.ingest.importing import import_files
+from kpi_logic.metrics.explain import explained_scorecard
 from kpi_logic.metrics.overview import every_scorecard, overview
 from kpi_logic.output import board_pack, report
 from kpi_logic.store import open_store
@@ -116,10 +117,12 @@ def test_the_pdf_has_a_title_a_date_and_a_bookmark_per_page(demo_pack):
 
 
 def test_a_page_is_its_png_reports_spec_drawn_to_pdf(demo_pack):
-    """The overview and a scorecard page are the specs render_report rasterises."""
+    """The overview and a scorecard page (with why each KPI moved, as the CLI's PNG)
+    are the specs render_report rasterises."""
     with open_store(demo_pack.db, read_only=True) as store:
         company = overview(store, as_of=AS_OF)
-        card = every_scorecard(store, as_of=AS_OF)[0]
+        first = every_scorecard(store, as_of=AS_OF)[0]
+        card = explained_scorecard(store, first["department"], as_of=AS_OF)
     pages = PdfReader(demo_pack.path).pages
     for number, spec in ((1, report.report_spec("overview", company)),
                          (2, report.report_spec("scorecard", card))):

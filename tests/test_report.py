@@ -229,3 +229,22 @@ def test_the_scorecard_png_of_a_running_period_draws_the_forecast_and_keys_it():
         svg = vl_convert.vegalite_to_svg(report.report_spec("scorecard", data))
         return svg.count(f'"{charts.FORECAST}"')
     assert blue_marks(data) >= 4 and blue_marks(plain) == 0
+
+
+def test_the_scorecard_png_says_why_each_kpi_moved(demo_file):
+    # The CLI's and the dashboard's scorecard PNG carry each KPI's change split into
+    # its drivers (explain.explained_scorecard); a card without them has no such section.
+    from kpi_logic.metrics.explain import explained_scorecard
+    from kpi_logic.store import open_store
+    with open_store(demo_file, read_only=True, migrate=False) as store:
+        card = explained_scorecard(store, "Marketing", as_of="2026-12-07")
+    explained = card["explanations"]
+    assert set(explained) == {k["title"] for k in card["kpis"] if k["value"] is not None}
+    cac = explained["Customer acquisition cost"]
+    assert sum(d["contribution"] for d in cac["drivers"]) == pytest.approx(cac["change"]["abs"])
+    texts = spec_texts("scorecard", card)
+    assert "Why they moved (against the previous period)" in texts
+    for title in explained:
+        assert fmt.explanation_line(explained[title], most=2) in texts
+    plain = {k: v for k, v in card.items() if k != "explanations"}
+    assert not any(t.startswith("Why they moved") for t in spec_texts("scorecard", plain))

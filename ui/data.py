@@ -311,6 +311,21 @@ def _board_pack(db: str, data_version_key: str, as_of: date) -> bytes:
                                   (("as_of", as_of),)))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _scorecard_png(db: str, data_version_key: str, department: str, period: str | None,
+                   as_of: date) -> bytes:
+    from kpi_logic.output.report import render_report
+    return render_report("scorecard", _cached(
+        "explained_scorecard", db, data_version_key, (department,),
+        (("as_of", as_of), ("period", period))))
+
+
+def scorecard_png(department: str, period: str | None, as_of: date) -> Callable[[], bytes]:
+    """The department's scorecard PNG, with why each KPI moved, drawn when called (a
+    download button's deferred data, as board_pack's)."""
+    return partial(_scorecard_png, database().shown, version(), department, period, as_of)
+
+
 def board_pack(as_of: date) -> Callable[[], bytes]:
     """The board pack's PDF as of `as_of`, made when called: a download button's
     deferred data, which Streamlit calls in a thread of its own when the button is
@@ -329,6 +344,7 @@ def _engine_functions() -> dict:
         "board_pack_data": board_pack.board_pack_data,
         "scorecard": kpis.scorecard,
         "explanation": explain.explanation,
+        "explained_scorecard": explain.explained_scorecard,
         "okr_report": okrs.okr_report,
         "launch_analysis": launch.launch_analysis,
         "kr_history": okrs.kr_history,

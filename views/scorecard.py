@@ -7,7 +7,7 @@ import streamlit as st
 
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.metrics.goals import key_result_proposal
-from kpi_logic.output import charts, export_tables, report
+from kpi_logic.output import charts, export_tables
 from ui import auth, data, goal_forms, reviews, state, tiles, vega, widgets
 from ui.tables import Download, dataframe
 from ui.text import TONE_MARKDOWN_COLOURS, md_code, md_status, md_text
@@ -278,6 +278,6 @@ if card["metrics"]:
 else:
     st.caption("None: every metric of this department serves a KPI or key result.")
 
-widgets.png_download(lambda: report.render_report("scorecard", card),
+widgets.png_download(data.scorecard_png(department, period, as_of),
                      f"scorecard-{card['department']}-{card['period']}.png".replace(" ", "_"),
                      key="scorecard_png")

@@ -379,8 +379,8 @@ def _report_data(store, args) -> dict:
     if args.page == "scorecard":
         if not args.department:
             raise Refused("the scorecard report needs --department")
-        from kpi_logic.metrics.kpis import scorecard
-        return scorecard(store, args.department, period=args.period, as_of=as_of)
+        from kpi_logic.metrics.explain import explained_scorecard
+        return explained_scorecard(store, args.department, period=args.period, as_of=as_of)
     if args.page == "okrs":
         from kpi_logic.metrics.okrs import okr_report
         return okr_report(store, department=args.department, as_of=as_of)

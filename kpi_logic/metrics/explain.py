@@ -34,6 +34,7 @@ from kpi_logic.metrics.drivers import (
     dimension_contributions,
     dimension_shape,
 )
+from kpi_logic.metrics.kpis import scorecard
 from kpi_logic.metrics.results import DimensionShare, Driver, Explanation
 from kpi_logic.metrics.rollups import rolled_up
 from kpi_logic.store import Store
@@ -136,6 +137,30 @@ def explanation(store: Store, title: str, *, period: str | None = None, vs: str 
         out["note"] = "the formula is undefined in one of the periods (a division by zero)"
     elif refused:
         out["note"] = _not_split(refused)
+    return out
+
+
+def explained_scorecard(store: Store, department: str, *, period: str | None = None,
+                        as_of=None) -> dict:
+    """The department's scorecard (kpis.scorecard) with "explanations": each KPI's
+    change against the previous period (card_explanations), as its PNG report shows."""
+    card = scorecard(store, department, period=period, as_of=as_of)
+    return {**card, "explanations": card_explanations(store, card["kpis"], as_of)}
+
+
+def card_explanations(store: Store, entries: Sequence[dict], as_of=None) -> dict[str, Explanation]:
+    """{KPI title: its explanation against the previous period} for the scorecard
+    entries (kpis.scorecard's) that have a value in their judged period; a KPI whose
+    change cannot be read (InputError) is left out."""
+    out = {}
+    for entry in entries:
+        if is_missing(entry.get("value")):
+            continue
+        try:
+            out[entry["title"]] = explanation(store, entry["title"], period=entry.get("period"),
+                                              as_of=as_of)
+        except InputError:
+            continue
     return out
 
 

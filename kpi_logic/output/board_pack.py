@@ -28,6 +28,7 @@ from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.errors import InputError
 from kpi_logic.domain.periods import as_of_or_today
 from kpi_logic.launch.analysis import LaunchAnalysis, launch_analysis
+from kpi_logic.metrics.explain import card_explanations
 from kpi_logic.metrics.okrs import okr_report
 from kpi_logic.metrics.overview import every_scorecard, overview
 from kpi_logic.output import launch_report, report
@@ -70,7 +71,8 @@ def board_pack_data(store: Store, as_of: date | None = None) -> BoardPackData:
     idle = []
     for card in every_scorecard(store, as_of=as_of):
         if card["kpis"]:
-            data.scorecards.append(card)
+            data.scorecards.append(
+                {**card, "explanations": card_explanations(store, card["kpis"], as_of)})
         else:
             idle.append(card["department"])
     if idle:

@@ -65,7 +65,8 @@ def _hoisted(specs: list[dict]) -> dict:
 
 
 def scorecard_parts(data: dict, title: str | None) -> list:
-    """Header, KPI tiles, one trend chart per KPI and the plain metrics."""
+    """Header, KPI tiles, one trend chart per KPI, why each moved (with `data`'s
+    "explanations": explain.card_explanations) and the plain metrics."""
     department = data.get("department") or "All departments"
     period = fmt.human_period(data.get("period"))
     if data.get("partial"):
@@ -91,6 +92,12 @@ def scorecard_parts(data: dict, title: str | None) -> list:
         forecast = any(charts.forecast_row(k) for k in kpis)
         parts += [section("Trend against target"), legend_line(partial, forecast),
                   _grid(trends, 2)]
+    explained = data.get("explanations") or {}
+    lines = [fmt.explanation_line(explained[k["title"]], most=2) for k in kpis
+             if k.get("title") in explained]
+    if lines:
+        parts += [section("Why they moved (against the previous period)"),
+                  note(lines, colour=charts.INK)]
     if data.get("metrics"):
         parts += [section("Plain metrics (not linked to a KPI or key result)"),
                   metric_table(data["metrics"])]

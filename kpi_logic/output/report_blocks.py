@@ -249,10 +249,13 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def note(text: str, *, colour: str = MUTED) -> dict:
-    """A one-line message (e.g. "No KPIs are defined for Marketing yet.")."""
-    canvas = Canvas(30)
-    canvas.text(0, 20, text, size=15, colour=colour, limit=WIDTH)
+def note(text: str | list[str], *, colour: str = MUTED) -> dict:
+    """A one-line message (e.g. "No KPIs are defined for Marketing yet."), or a list
+    of them one under the other."""
+    texts = [text] if isinstance(text, str) else text
+    canvas = Canvas(30 + 26 * (len(texts) - 1))
+    for row, line in enumerate(texts):
+        canvas.text(0, 20 + 26 * row, line, size=15, colour=colour, limit=WIDTH)
     return canvas.spec()
 
 
