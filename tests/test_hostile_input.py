@@ -79,6 +79,14 @@ def sparse() -> bytes:
     return workbook(HEADER + '<row r="1048576">' + H.number_cell("XFD1048576", 1) + "</row>")
 
 
+def sparse_line_break() -> bytes:
+    """A cell at XFD2 written "<c\nr=...", valid XML that calamine places, among
+    cells written as usual: the scan must not count it out."""
+    odd = H.number_cell("XFD2", 1).replace("<c ", "<c\n", 1)
+    return workbook(HEADER + history_row(2).replace("</row>", odd + "</row>")
+                    + history_row(3))
+
+
 def tall() -> bytes:
     """Within the columns, but A1:J1048576 is 10 million cells."""
     return workbook(HEADER + history_row(2) + '<row r="1048576">'
@@ -130,6 +138,8 @@ WORKBOOKS = [
     ("bomb.xlsx", lambda: H.zip_bomb(3 * 1024 ** 3), "unpacks to more than 1 GB (it declares 3.0 GB)"),
     ("sparse.xlsx", sparse, "filled cell in column XFD, which makes 16,384 columns; Lodestar "
                             "reads at most 2,000"),
+    ("sparse_break.xlsx", sparse_line_break, "filled cell in column XFD, which makes 16,384 "
+                                             "columns; Lodestar reads at most 2,000"),
     ("tall.xlsx", tall, "A1 to J1048576: 1,048,576 rows by 10 columns); Lodestar reads at most "
                         "4,194,304 cells"),
     ("amplified.xlsx", amplified, "more than 100,000,000 characters of text"),

@@ -13,7 +13,7 @@ import pytest
 from kpi_logic.domain import formatting as fmt
 from kpi_logic.domain.model import Metric
 from kpi_logic.ingest.importing import import_files
-from kpi_logic.metrics.forecast import MIN_BACKTEST, Series, kr_forecast
+from kpi_logic.metrics.forecast import MIN_BACKTEST, Series, earlier_windows, kr_forecast
 from kpi_logic.metrics.okrs import okr_report
 from kpi_logic.store import open_store
 from tests.builders import add_daily, add_metric
@@ -141,6 +141,21 @@ def test_the_okr_report_forecasts_running_key_results_only(store):
     assert results["Book 2000 leads in March"]["forecast"] is None
 
 
+def test_a_key_result_running_for_centuries_has_an_estimate_and_no_earlier_windows(store):
+    # A deadline as far as the importer accepts: the windows before its start would
+    # begin before year 1, so there are none (and the report still opens).
+    leads_with_key_results(store)
+    import_files(store, [(
+        b"objective,title,metric,start,target,start_date,deadline,owner\n"
+        b"Sell,Leads for ever,leads,0,2000000,2026-02-02,2199-12-31,Sam\n", "long.csv")])
+    report = okr_report(store, as_of=date(2026, 2, 11))
+    forever = next(kr for o in report["objectives"] for kr in o["key_results"]
+                   if kr["title"] == "Leads for ever")
+    assert forever["forecast"]["backtested_periods"] == 0 and forever["forecast"]["low"] is None
+    assert earlier_windows(date(2026, 2, 2), date(2199, 12, 31)) == []
+    assert len(earlier_windows(date(2026, 2, 2), date(2026, 3, 1))) == 12
+
+
 def test_okrs_json_carries_the_forecast_contract_and_the_text_says_it(database):
     with open_store(database) as store:
         leads_with_key_results(store)
@@ -193,13 +208,19 @@ def test_the_okrs_page_says_where_each_running_key_result_is_heading(page_db):
     assert ended and all(f"{kr['title']}: heading" not in captions for kr in ended)
 
 
-def test_a_level_forecast_where_it_stands_says_so_rather_than_heading():
-    # An on-track key result on a rate is forecast where it stands (so_far): the line
-    # must not read as if the rate were heading there whatever the team does next.
+def test_a_level_forecast_where_it_stands_says_what_it_rests_on():
+    # An on-track key result on a rate is forecast from where it stands, corrected by
+    # its record (so_far): the line must not read as if it were heading there whatever
+    # the team does next.
     kr = {"unit": "number", "deadline": "2026-12-31", "target": 4.5,
           "forecast": {"value": 4.32, "low": 4.25, "high": 4.39, "chance_of_target": 0.004,
-                       "method": "so_far"}}
-    assert fmt.kr_forecast_line(kr) == ("if it holds where it stands: 4.3 on 31 Dec 2026 "
-                                        "(80% range 4.2–4.4), under 1% chance of reaching 4.5")
+                       "method": "so_far", "backtested_periods": 12}}
+    assert fmt.kr_forecast_line(kr) == (
+        "going by where it stands and how it moved before, 4.3 by 31 Dec 2026 "
+        "(80% range 4.2–4.4): under 1% chance of reaching 4.5")
+    alone = {**kr, "forecast": {"value": 4.32, "low": None, "high": None,
+                                "chance_of_target": None, "method": "so_far",
+                                "backtested_periods": 0}}
+    assert fmt.kr_forecast_line(alone) == "going by where it stands, 4.3 by 31 Dec 2026"
     paced = {**kr, "forecast": {**kr["forecast"], "method": "pace"}}
     assert fmt.kr_forecast_line(paced).startswith("heading for 4.3 by 31 Dec 2026")

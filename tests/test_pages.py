@@ -363,6 +363,10 @@ def test_viewer_mode_hides_import_and_define(page_db, monkeypatch):
     at.switch_page(PAGES["scorecard"]).run()
     assert not at.exception
     assert at.metric
+    # Cards keep Definition and Why?; what writes (check in, make a key result) is hidden.
+    labels = {pop.proto.popover.label for pop in at.get("popover")}
+    assert {"Definition", "Why?"} <= labels
+    assert not labels & {"Check in", "Make a key result from this KPI"}
 
 
 def test_an_unlocked_editor_session_reaches_import_and_define(page_db, monkeypatch):

@@ -105,7 +105,8 @@ def kpi_card(kpi: dict, index: int) -> None:
                 reviews.checkin_form(key=f"scorecard_checkin_{index}", kpi=kpi["title"],
                                      period=kpi["period"], icon=False)
                 reviews.pin_button(kpi, key=f"scorecard_pin_{index}")
-            if kpi["status"] in ("unhealthy", "at_risk") and kpi.get("value") is not None:
+            if editing and kpi["status"] in ("unhealthy", "at_risk") \
+                    and kpi.get("value") is not None:
                 with st.popover("Make a key result from this KPI", icon=":material/flag:"):
                     goal_forms.key_result_form(
                         f"scorecard_kr_{index}", data.cached("load_metrics"),
@@ -148,6 +149,8 @@ def why_summary(kpi: dict, most: int = 3) -> None:
             f"- {md_text(s['label'])}: **{delta(s['contribution'])}**"
             + ("" if s["mix"] is None else f" (mix {delta(s['mix'])}, rate {delta(s['rate'])})")
             for s in shares[:most]))
+    if explained["change"]["abs"] is None:     # nothing to compare: no parts to add up
+        return
     st.caption(("The days with data so far, against as many days of "
                 f"{fmt.human_period(explained['compared_with'])}. " if explained["partial"] else "")
                + "The parts add up to the change. Every part, and the comparison with last "

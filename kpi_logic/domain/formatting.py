@@ -455,14 +455,14 @@ def chance_words(chance: object) -> str:
 
 
 def forecast_range(forecast: dict, unit: str = "number", *, by: object = None,
-                   target: object = None, by_word: str = "by") -> str:
+                   target: object = None) -> str:
     """A forecast's value and its 80% range, "$40.95 (80% range $37.77–$44.14)"; with
     a date `by`, "680 by 31 Dec 2026 (80% range 646–715)"; the value alone without a
     range. Figures are exact where short ones would blur with `target` (forecast_format)."""
     shown = forecast_format(forecast, unit, target)
     text = shown(forecast.get("value"))
     if by is not None:
-        text += f" {by_word} {human_date(by)}"
+        text += f" by {human_date(by)}"
     low, high = forecast.get("low"), forecast.get("high")
     if not (is_missing(low) or is_missing(high)):
         dash = " to " if min(float(low), float(high)) < 0 else "–"   # "-$5 to $3", not "-$5–$3"
@@ -515,18 +515,20 @@ def kr_forecast_line(kr: dict) -> str | None:
     31 Dec 2026 (80% range 646–715): under 1% chance of reaching 2,000"; None
     without a forecast (ended, not started, no data).
 
-    A level or rate is forecast where it stands (method so_far), which a key result
-    being moved may well leave: its line says so, "if it holds where it stands: 4.32
-    on 31 Dec 2026 (80% range 4.30–4.34), under 1% chance of reaching 4.5", and so
-    does not contradict an on-track pace."""
+    A level or rate is forecast from where it stands (method so_far), corrected by
+    how it moved over as long a time before; a key result being moved may well
+    leave that path, so its line says what the figure rests on: "going by where it
+    stands and how it moved before, 4.32 by 31 Dec 2026 (...): under 1% chance of
+    reaching 4.5" (without a record, "going by where it stands, ...")."""
     ahead = kr.get("forecast")
     if not ahead or ahead.get("method") != "so_far":
         return forecast_line(kr, by=kr.get("deadline"), target=kr.get("target"))
     unit, target = kr.get("unit") or "number", kr.get("target")
-    shown = forecast_range(ahead, unit, by=kr.get("deadline"), target=target, by_word="on")
-    text = f"if it holds where it stands: {shown}"
+    basis = "going by where it stands" + (
+        " and how it moved before" if ahead.get("backtested_periods") else "")
+    text = f"{basis}, {forecast_range(ahead, unit, by=kr.get('deadline'), target=target)}"
     chance = target_chance(ahead, unit, target)
-    return f"{text}, {chance}" if chance else text
+    return f"{text}: {chance}" if chance else text
 
 
 def heading_note(entry: dict) -> str | None:

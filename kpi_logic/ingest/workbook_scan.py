@@ -190,6 +190,9 @@ _TOKEN = re.compile(rb"<row\b([^>]*)>|<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 # list of pairs).
 _REF_LETTERS = re.compile(rb'<c r="([A-Z]+)')
 _REF_DIGITS = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
+# A cell start the counts above miss: "<c" then a tab, a line break or "/" (XML
+# allows them, calamine reads them); such a piece is placed cell by cell.
+_ODD_CELL_START = re.compile(rb"<c[\t\r\n/]")
 _SHARED_USES = re.compile(rb'<c\b[^>]*?\bt="s"[^>]*>\s*<v>([0-9]+)</v>')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
@@ -231,6 +234,7 @@ def _sheet_scan(handle, info, budget: Budget, context: _Context) -> SheetScan:
         letters = _REF_LETTERS.findall(piece)
         digits = _REF_DIGITS.findall(piece) if letters else []
         if letters and len(letters) == len(digits) == piece.count(b"<c ") + piece.count(b"<c>") \
+                and not _ODD_CELL_START.search(piece) \
                 and context.longest_shared <= limits.MAX_CELL_CHARS:
             at = _placed_piece(piece, letters, digits, scan, context)
         else:

@@ -45,7 +45,7 @@ from kpi_logic.domain.formulas import (
     formula_values,
     parse_formula,
 )
-from kpi_logic.domain.model import KPI, KPI_PERIODS, Metric
+from kpi_logic.domain.model import FIRST_DATE, KPI, KPI_PERIODS, Metric
 from kpi_logic.domain.numbers import is_missing
 from kpi_logic.domain.periods import period_end, previous_period
 from kpi_logic.metrics.coverage import Coverage, is_flow, period_coverage
@@ -246,9 +246,12 @@ def period_forecast(series: Series, start: date, grain: str, through: date, *, f
 
 
 def earlier_windows(start: date, end: date, count: int = BACKTEST_PERIODS) -> list[tuple[date, date]]:
-    """The `count` windows as long as [start, end], back to back before it, latest first."""
+    """Up to `count` windows as long as [start, end], back to back before it, latest
+    first; none starting before FIRST_DATE (a key result over a century long has
+    fewer, and none at all rather than a date before year 1)."""
     length = end - start + timedelta(days=1)
-    return [(start - length * k, end - length * k) for k in range(1, count + 1)]
+    room = (start - FIRST_DATE) // length
+    return [(start - length * k, end - length * k) for k in range(1, min(count, room) + 1)]
 
 
 def kr_forecast(series: Series, start_date: date, deadline: date, through: date, *, kind: str,

@@ -375,9 +375,10 @@ def kr_deadline_forecast(kr: KeyResult, daily: Mapping[str, pd.DataFrame],
 def _reads_from(kr: KeyResult, as_of: date) -> date:
     """The first day a key result's numbers need: its start date, or for a running
     one the start of the earliest window its forecast is tried on."""
-    if not kr.start_date <= as_of <= kr.deadline:
+    windows = earlier_windows(kr.start_date, kr.deadline)
+    if not kr.start_date <= as_of <= kr.deadline or not windows:
         return kr.start_date
-    return earlier_windows(kr.start_date, kr.deadline)[-1][0]
+    return windows[-1][0]
 
 
 def _daily_values(store: Store, key_results: Sequence[KeyResult], metrics: Mapping[str, Metric],

@@ -502,7 +502,8 @@ def kr_pace_chart(kr: dict, history: list[dict] | None = None, *, as_of: object 
     if projected is not None:
         if "forecast" in kr:    # as precise as the page's line ("4.46", not "4.5", by 4.5)
             figure = fmt.forecast_format(kr["forecast"], unit, kr.get("target"))(projected)
-            label = f"Heading for {figure} by {fmt.human_date(deadline)}"
+            words = "Forecast" if kr["forecast"].get("method") == "so_far" else "Heading for"
+            label = f"{words} {figure} by {fmt.human_date(deadline)}"
         else:
             label = f"Projected {fmt.format_value(projected, unit)} by {fmt.human_date(deadline)}"
         end = pd.DataFrame({"date": [pd.Timestamp(deadline)], "value": [projected],
