@@ -257,4 +257,4 @@ def test_no_split_when_one_part_has_no_dimension_values(store):
     explained = explanation(store, "CAC", as_of="2025-05-10")
     assert explained["change"]["abs"] == pytest.approx(700 / 22 - 600 / 25)
     assert explained["by_dimension"] == []
-    assert "customers has no values broken down that way" in explained["note"]
+    assert "Customers has no values broken down that way" in explained["note"]

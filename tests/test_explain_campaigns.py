@@ -107,7 +107,7 @@ def test_no_campaign_split_when_a_part_has_no_campaigns_and_the_note_says_why(st
     explained = explanation(store, "CAC", as_of=AS_OF)
     assert explained["by_campaign"] == []
     assert sum(s["contribution"] for s in explained["by_dimension"]) == pytest.approx(17.5)
-    assert explained["note"] == ("its change is not split by campaign: customers has no values "
+    assert explained["note"] == ("its change is not split by campaign: Customers has no values "
                                  "broken down that way")
 
 

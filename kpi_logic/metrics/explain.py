@@ -228,7 +228,8 @@ def _shares(store: Store, by: str, word: str, formula, metric: Metric, parts: li
     if unsplit:
         # spend per channel over customers of no channel would credit every customer to
         # "(no channel)" and every channel with nothing: no split is better than that one
-        return [], (f"{', '.join(unsplit)} {'has' if len(unsplit) == 1 else 'have'} no values "
+        named = ", ".join(fmt.display_name(metrics.get(p) or Metric(p)) for p in unsplit)
+        return [], (f"{named} {'has' if len(unsplit) == 1 else 'have'} no values "
                     "broken down that way")
     if any(metrics[p].aggregation not in ADDITIVE for p in parts):
         return [], "a mean, minimum or maximum does not add up over the values"
