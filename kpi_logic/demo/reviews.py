@@ -2,7 +2,7 @@
 and alignment, and a week of check-ins on KPIs and key results.
 
 Check-ins are dated from the history's last day, so the same end gives the
-same files. The Chat duration KPI, missed three months in a row, is left
+same files. The Chat duration KPI, missed three months or more in a row, is left
 without one on purpose: its card asks for a check-in.
 """
 from __future__ import annotations
