@@ -144,7 +144,7 @@ def why_summary(kpi: dict, most: int = 3) -> None:
              + f", **{delta(d['contribution'])}**" for d in drivers[:most]]
     if lines:
         st.markdown("**By component**  \n" + "\n".join(lines))
-    for _, word, shares in splits(explained):
+    for _, word, shares in fmt.explanation_splits(explained):
         st.markdown(f"**By {md_text(word)}**  \n" + "\n".join(
             f"- {md_text(s['label'])}: **{delta(s['contribution'])}**"
             + ("" if s["mix"] is None else f" (mix {delta(s['mix'])}, rate {delta(s['rate'])})")
@@ -155,15 +155,6 @@ def why_summary(kpi: dict, most: int = 3) -> None:
                 f"{fmt.human_period(explained['compared_with'])}. " if explained["partial"] else "")
                + "The parts add up to the change. Every part, and the comparison with last "
                "year: 'Why it moved' under the trend chart.")
-
-
-def splits(explained: dict) -> list[tuple[str, str, list[dict]]]:
-    """The breakdowns an explanation has shares for, as (key, word, shares):
-    ("dimension", "channel", by_dimension), ("campaign", "campaign", by_campaign),
-    the empty ones left out."""
-    return [(key, word, shares) for key, word, shares in (
-        ("dimension", explained["dimension_name"], explained["by_dimension"]),
-        ("campaign", "campaign", explained["by_campaign"])) if shares]
 
 
 def why_it_moved(kpi: dict) -> None:
@@ -187,7 +178,7 @@ def why_it_moved(kpi: dict) -> None:
             for d in explained["drivers"]]), hide_index=True, width="stretch",
             download=Download("scorecard", f"{kpi['title']} drivers", key="scorecard_drivers",
                               day=as_of))
-    for key, word, shares in splits(explained):
+    for key, word, shares in fmt.explanation_splits(explained):
         # a ratio's shares have a mix and a rate; a sum's have neither (no empty columns)
         effects = any(s["mix"] is not None for s in shares)
         dataframe(pd.DataFrame([{
@@ -201,7 +192,7 @@ def why_it_moved(kpi: dict) -> None:
             download=Download("scorecard", f"{kpi['title']} by {word}",
                               key=f"scorecard_by_{key}", day=as_of))
     note = explained["note"] if explained["change"]["abs"] is not None else None
-    effects = any(s["mix"] is not None for _, _, shares in splits(explained) for s in shares)
+    effects = any(s["mix"] is not None for _, _, shares in fmt.explanation_splits(explained) for s in shares)
     st.caption("Each part's contribution is its average effect over every order the parts "
                "could have moved in, so they add up to the change exactly"
                + ("; a ratio's value per channel or campaign splits into mix (its share moved) "

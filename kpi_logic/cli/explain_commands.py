@@ -17,7 +17,12 @@ def cmd_explain(args) -> int:
 def explanation_text(explained: dict) -> str:
     """The sentence, then the drivers, the dimension values and the campaigns as
     tables, every figure exact (the JSON has them unrounded)."""
-    from kpi_logic.domain.formatting import explanation_line, format_exact, format_exact_delta
+    from kpi_logic.domain.formatting import (
+        explanation_line,
+        explanation_splits,
+        format_exact,
+        format_exact_delta,
+    )
     unit = explained["unit"]
     out = [explanation_line(explained)]
     if explained.get("partial"):
@@ -28,17 +33,15 @@ def explanation_text(explained: dict) -> str:
                for d in explained["drivers"]]
     if drivers:
         out += ["", table_text(drivers, ("component", "before", "after", "contribution"))]
-    for split, key in ((explained.get("dimension_name") or "dimension", "by_dimension"),
-                       ("campaign", "by_campaign")):
-        shares = [{split: s["dimension"] or "(none)", "value": format_exact(s["value"], unit),
-                   "previous": format_exact(s["previous"], unit),
-                   "contribution": format_exact_delta(s["contribution"], unit),
-                   "mix": "" if s["mix"] is None else format_exact_delta(s["mix"], unit),
-                   "rate": "" if s["rate"] is None else format_exact_delta(s["rate"], unit)}
-                  for s in explained.get(key) or []]
-        if shares:
-            out += ["", table_text(shares, (split, "value", "previous", "contribution", "mix",
-                                            "rate"))]
+    for _, split, shares in explanation_splits(explained):
+        rows = [{split: s["dimension"] or "(none)", "value": format_exact(s["value"], unit),
+                 "previous": format_exact(s["previous"], unit),
+                 "contribution": format_exact_delta(s["contribution"], unit),
+                 "mix": "" if s["mix"] is None else format_exact_delta(s["mix"], unit),
+                 "rate": "" if s["rate"] is None else format_exact_delta(s["rate"], unit)}
+                for s in shares]
+        out += ["", table_text(rows, (split, "value", "previous", "contribution", "mix",
+                                      "rate"))]
     if explained.get("note") and explained.get("change", {}).get("abs") is not None:
         out.append(f"Note: {explained['note']}")
     return "\n".join(out)

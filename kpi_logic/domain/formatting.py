@@ -481,16 +481,17 @@ def target_chance(forecast: dict, unit: str = "number", target: object = None) -
     return f"{words} of reaching {forecast_format(forecast, unit, target)(target, target=True)}"
 
 
-def forecast_line(kpi: dict, *, by: object = None, target: object = None) -> str | None:
+def forecast_line(kpi: dict, *, by: object = None, target: object = None,
+                  lead: str = "heading for") -> str | None:
     """"heading for 4,640 (80% range 4,350–4,930): over 99% chance of meeting the
     target" for a scorecard entry with a forecast; with a date `by` and a `target`,
-    "heading for 4,640 by 31 Dec 2026 (...): 87% chance of reaching 5,000". None
-    without one."""
+    "heading for 4,640 by 31 Dec 2026 (...): 87% chance of reaching 5,000"; `lead`
+    the words before the figure. None without one."""
     ahead = kpi.get("forecast")
     if not ahead:
         return None
     unit = kpi.get("unit") or "number"
-    text = f"heading for {forecast_range(ahead, unit, by=by, target=target)}"
+    text = f"{lead} {forecast_range(ahead, unit, by=by, target=target)}"
     chance = target_chance(ahead, unit, target)
     return f"{text}: {chance}" if chance else text
 
@@ -520,15 +521,11 @@ def kr_forecast_line(kr: dict) -> str | None:
     leave that path, so its line says what the figure rests on: "going by where it
     stands and how it moved before, 4.32 by 31 Dec 2026 (...): under 1% chance of
     reaching 4.5" (without a record, "going by where it stands, ...")."""
-    ahead = kr.get("forecast")
-    if not ahead or ahead.get("method") != "so_far":
-        return forecast_line(kr, by=kr.get("deadline"), target=kr.get("target"))
-    unit, target = kr.get("unit") or "number", kr.get("target")
-    basis = "going by where it stands" + (
-        " and how it moved before" if ahead.get("backtested_periods") else "")
-    text = f"{basis}, {forecast_range(ahead, unit, by=kr.get('deadline'), target=target)}"
-    chance = target_chance(ahead, unit, target)
-    return f"{text}: {chance}" if chance else text
+    ahead = kr.get("forecast") or {}
+    lead = "heading for" if ahead.get("method") != "so_far" else (
+        "going by where it stands"
+        + (" and how it moved before," if ahead.get("backtested_periods") else ","))
+    return forecast_line(kr, by=kr.get("deadline"), target=kr.get("target"), lead=lead)
 
 
 def heading_note(entry: dict) -> str | None:
@@ -562,13 +559,20 @@ def explanation_line(explained: dict, most: int = 3) -> str:
     if len(drivers) > 1:
         text += ": " + ", ".join(f"{d['label']} {format_delta(d['contribution'], unit)}"
                                  for d in drivers[:most])
-    for word, shares in ((explained.get("dimension_name") or "dimension",
-                          explained.get("by_dimension")),
-                         ("campaign", explained.get("by_campaign"))):
-        if shares:
-            text += f"; by {word}: " + ", ".join(
-                f"{s['label']} {format_delta(s['contribution'], unit)}" for s in shares[:most])
+    for _, word, shares in explanation_splits(explained):
+        text += f"; by {word}: " + ", ".join(
+            f"{s['label']} {format_delta(s['contribution'], unit)}" for s in shares[:most])
     return text
+
+
+def explanation_splits(explained: dict) -> list[tuple[str, str, list[dict]]]:
+    """The breakdowns an explanation (metrics/explain.py) has shares for, as (key, word,
+    shares): ("dimension", "channel", by_dimension), ("campaign", "campaign",
+    by_campaign); the empty ones left out."""
+    return [(key, word, shares) for key, word, shares in (
+        ("dimension", explained.get("dimension_name") or "dimension",
+         explained.get("by_dimension") or []),
+        ("campaign", "campaign", explained.get("by_campaign") or [])) if shares]
 
 
 # ---------------------------------------------------------------- coverage in words
